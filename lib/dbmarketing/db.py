@@ -1,0 +1,299 @@
+"""The customer database: one DuckDB file holding the customer information model.
+
+Layers (schemas):
+
+1. ``raw``   -- the sources as loaded by :mod:`dbmarketing.collect`, one row per accepted
+   source record, each tagged with its ``batch_id`` and ``source_line``.
+2. ``main``  -- the clean core tables and the customer-level marts that later stages write,
+   plus the bookkeeping tables ``catalog``, ``catalog_tables``, ``load_batches`` and
+   ``rejects``.
+3. ``truth`` -- written only by :mod:`dbmarketing.sample`: the planted ground truth that
+   tests and evaluations compare against. Notebooks never read it.
+
+Every column of every table the workbook writes is described in ``main.catalog`` with a
+privacy tier: 1 public, 2 deep-public, 3 private, 4 highly private. Code that adds a table
+registers it with :func:`register_table`; display and export code asks the catalog which
+columns a reader's ``clearance`` may see.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+DEFAULT_PATH = Path("data/crm.duckdb")
+
+PUBLIC, DEEP_PUBLIC, PRIVATE, HIGHLY_PRIVATE = 1, 2, 3, 4
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: str
+    description: str
+    tier: int = PUBLIC
+    required: bool = False  # a record without it cannot be loaded
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    description: str
+    columns: tuple[Column, ...]
+    key: tuple[str, ...] = ()
+    origin: str = "internal"  # internal (own systems) or external (bought / public data)
+
+
+C = Column
+
+# The customer information model. These are the tables a source can be loaded into; the
+# raw layer holds them as loaded, with batch_id and source_line added.
+MODEL: dict[str, Table] = {
+    t.name: t
+    for t in [
+        Table(
+            "customers",
+            "Customer master: one row per customer record and version (history kept by valid_from/valid_to).",
+            (
+                C("customer_id", "VARCHAR", "Customer number in the source system", PUBLIC, True),
+                C("customer_type", "VARCHAR", "consumer or distributor", PUBLIC),
+                C("name", "VARCHAR", "Full name", PRIVATE),
+                C("gender", "VARCHAR", "M or F as recorded", DEEP_PUBLIC),
+                C("birth_date", "DATE", "Date of birth as recorded", PRIVATE),
+                C("id_number", "VARCHAR", "Resident identity card number (15 or 18 digits)", HIGHLY_PRIVATE),
+                C("phone", "VARCHAR", "Mobile or landline phone as recorded", PRIVATE),
+                C("email", "VARCHAR", "E-mail address as recorded", PRIVATE),
+                C("province", "VARCHAR", "Province as recorded", PUBLIC),
+                C("city", "VARCHAR", "City as recorded", PUBLIC),
+                C("address", "VARCHAR", "Street address", PRIVATE),
+                C("signup_date", "DATE", "Date the customer registered", PUBLIC),
+                C("signup_channel", "VARCHAR", "Where the customer registered (store, online, app, distributor, ...)", PUBLIC),
+                C("consent_mail", "BOOLEAN", "Agreed to receive direct mail", DEEP_PUBLIC),
+                C("consent_sms", "BOOLEAN", "Agreed to receive SMS", DEEP_PUBLIC),
+                C("consent_email", "BOOLEAN", "Agreed to receive e-mail", DEEP_PUBLIC),
+                C("consent_phone", "BOOLEAN", "Agreed to receive calls", DEEP_PUBLIC),
+                C("source_system", "VARCHAR", "System the record came from (crm, pos, distributor, ...)", PUBLIC),
+            ),
+            key=("customer_id",),
+        ),
+        Table(
+            "products",
+            "Product master.",
+            (
+                C("product_id", "VARCHAR", "Product code", PUBLIC, True),
+                C("product_name", "VARCHAR", "Product name", PUBLIC),
+                C("category", "VARCHAR", "Product category", PUBLIC),
+                C("price", "DOUBLE", "List price", PUBLIC),
+                C("unit_cost", "DOUBLE", "Unit cost of goods", DEEP_PUBLIC),
+            ),
+            key=("product_id",),
+        ),
+        Table(
+            "orders",
+            "Order headers: sales and returns; cancelled orders kept with status cancelled.",
+            (
+                C("order_id", "VARCHAR", "Order number", PUBLIC, True),
+                C("customer_id", "VARCHAR", "Customer number (empty for anonymous sales)", PUBLIC),
+                C("order_date", "DATE", "Order date", PUBLIC, True),
+                C("channel", "VARCHAR", "Sales channel (store, online, phone, distributor)", PUBLIC),
+                C("order_type", "VARCHAR", "sale or return", PUBLIC),
+                C("status", "VARCHAR", "completed or cancelled", PUBLIC),
+                C("original_order_id", "VARCHAR", "For a return: the sale it returns", PUBLIC),
+                C("city", "VARCHAR", "City of the store or delivery", PUBLIC),
+            ),
+            key=("order_id",),
+        ),
+        Table(
+            "order_lines",
+            "Order lines: product, quantity and price; returns carry negative quantities.",
+            (
+                C("order_id", "VARCHAR", "Order number", PUBLIC, True),
+                C("line_no", "INTEGER", "Line number within the order", PUBLIC, True),
+                C("product_id", "VARCHAR", "Product code", PUBLIC),
+                C("quantity", "INTEGER", "Units (negative on returns)", PUBLIC),
+                C("unit_price", "DOUBLE", "Price paid per unit", PUBLIC),
+                C("amount", "DOUBLE", "quantity x unit_price", PUBLIC),
+            ),
+            key=("order_id", "line_no"),
+        ),
+        Table(
+            "campaigns",
+            "Marketing campaigns.",
+            (
+                C("campaign_id", "VARCHAR", "Campaign code", PUBLIC, True),
+                C("campaign_name", "VARCHAR", "Campaign name", PUBLIC),
+                C("channel", "VARCHAR", "direct_mail, sms, email or outbound_call", PUBLIC),
+                C("start_date", "DATE", "First contact date", PUBLIC),
+                C("end_date", "DATE", "Last contact date", PUBLIC),
+                C("response_window_days", "INTEGER", "Days after contact in which a purchase counts as a response", PUBLIC),
+                C("cost_per_contact", "DOUBLE", "Cost of one contact", PUBLIC),
+                C("offer", "VARCHAR", "The offer made", PUBLIC),
+            ),
+            key=("campaign_id",),
+        ),
+        Table(
+            "contacts",
+            "Who was selected for which campaign, in the test (contacted) or control (held out) cell.",
+            (
+                C("campaign_id", "VARCHAR", "Campaign code", PUBLIC, True),
+                C("customer_id", "VARCHAR", "Customer number", PUBLIC, True),
+                C("cell", "VARCHAR", "test (contacted) or control (held out)", PUBLIC),
+                C("contact_date", "DATE", "Date of contact (planned date for control)", PUBLIC),
+            ),
+            key=("campaign_id", "customer_id"),
+        ),
+        Table(
+            "service_tickets",
+            "Customer service tickets: complaints, inquiries, returns.",
+            (
+                C("ticket_id", "VARCHAR", "Ticket number", PUBLIC, True),
+                C("customer_id", "VARCHAR", "Customer number", PUBLIC),
+                C("opened_date", "DATE", "Date opened", PUBLIC),
+                C("ticket_type", "VARCHAR", "complaint, inquiry or return", PUBLIC),
+                C("satisfaction", "INTEGER", "Satisfaction score 1-5 after closing", DEEP_PUBLIC),
+                C("resolved", "BOOLEAN", "Resolved to the customer's satisfaction", PUBLIC),
+            ),
+            key=("ticket_id",),
+        ),
+        Table(
+            "cities",
+            "External city reference data: tier, population and income index.",
+            (
+                C("city", "VARCHAR", "City name", PUBLIC, True),
+                C("province", "VARCHAR", "Province", PUBLIC),
+                C("city_tier", "INTEGER", "City tier 1-5", PUBLIC),
+                C("population_m", "DOUBLE", "Population, millions", PUBLIC),
+                C("income_index", "DOUBLE", "Disposable income index (national average = 100)", PUBLIC),
+            ),
+            key=("city",),
+            origin="external",
+        ),
+    ]
+}
+
+# Columns every raw table carries in addition to its model columns.
+RAW_EXTRA = (
+    C("batch_id", "INTEGER", "Load batch that brought the record (main.load_batches)", PUBLIC),
+    C("source_line", "BIGINT", "Line (or row) of the record in its source file", PUBLIC),
+)
+HISTORY_EXTRA = (
+    C("valid_from", "TIMESTAMP", "When this version of the record became current", PUBLIC),
+    C("valid_to", "TIMESTAMP", "When it was replaced (empty while current)", PUBLIC),
+)
+
+BOOKKEEPING: dict[str, Table] = {
+    t.name: t
+    for t in [
+        Table(
+            "load_batches",
+            "One row per load of a source file: what was read, loaded and rejected.",
+            (
+                C("batch_id", "INTEGER", "Batch number", PUBLIC),
+                C("source", "VARCHAR", "Source name from the sources file", PUBLIC),
+                C("path", "VARCHAR", "File path or database URL loaded", PUBLIC),
+                C("table_name", "VARCHAR", "Target table", PUBLIC),
+                C("sha256", "VARCHAR", "SHA-256 fingerprint of the file (or query result)", PUBLIC),
+                C("rows_read", "BIGINT", "Records read from the source", PUBLIC),
+                C("rows_loaded", "BIGINT", "Records accepted", PUBLIC),
+                C("rows_rejected", "BIGINT", "Records sent to main.rejects", PUBLIC),
+                C("rows_changed", "BIGINT", "Customer records whose attributes changed (new history version)", PUBLIC),
+                C("started_at", "TIMESTAMP", "Load start", PUBLIC),
+                C("finished_at", "TIMESTAMP", "Load end", PUBLIC),
+                C("status", "VARCHAR", "loaded", PUBLIC),
+            ),
+            key=("batch_id",),
+        ),
+        Table(
+            "rejects",
+            "Source records that could not be loaded, with the reason. One row per problem found.",
+            (
+                C("batch_id", "INTEGER", "Load batch", PUBLIC),
+                C("line_no", "BIGINT", "Line (or row) in the source", PUBLIC),
+                C("column_name", "VARCHAR", "Source column at fault", PUBLIC),
+                C("reason", "VARCHAR", "Why the record was rejected", PUBLIC),
+                C("raw_record", "VARCHAR", "The record as read (JSON)", HIGHLY_PRIVATE),
+            ),
+        ),
+    ]
+}
+
+_CATALOG_DDL = """
+CREATE TABLE IF NOT EXISTS main.catalog_tables (
+    table_schema VARCHAR, table_name VARCHAR, layer VARCHAR, origin VARCHAR, description VARCHAR,
+    PRIMARY KEY (table_schema, table_name));
+CREATE TABLE IF NOT EXISTS main.catalog (
+    table_schema VARCHAR, table_name VARCHAR, column_name VARCHAR, data_type VARCHAR,
+    description VARCHAR, privacy_tier INTEGER, PRIMARY KEY (table_schema, table_name, column_name));
+"""
+
+
+def connect(path: str | Path = DEFAULT_PATH, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """Open (creating if needed) the customer database and make sure its schema exists."""
+    path = Path(path)
+    if str(path) != ":memory:":
+        path.parent.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(str(path), read_only=read_only)
+    if not read_only:
+        create_schema(con)
+    return con
+
+
+def create_schema(con: duckdb.DuckDBPyConnection) -> None:
+    """Create the raw layer, the bookkeeping tables and the catalog (idempotent)."""
+    con.execute("CREATE SCHEMA IF NOT EXISTS raw")
+    con.execute(_CATALOG_DDL)
+    for t in BOOKKEEPING.values():
+        _create(con, "main", t.name, t.columns)
+        register_table(con, "main", t.name, t.columns, t.description, layer="bookkeeping")
+    for t in MODEL.values():
+        cols = t.columns + RAW_EXTRA + (HISTORY_EXTRA if t.name == "customers" else ())
+        _create(con, "raw", t.name, cols)
+        register_table(con, "raw", t.name, cols, t.description, layer="raw", origin=t.origin)
+
+
+def _create(con, schema: str, name: str, columns) -> None:
+    body = ", ".join(f'"{c.name}" {c.type}' for c in columns)
+    con.execute(f'CREATE TABLE IF NOT EXISTS {schema}."{name}" ({body})')
+
+
+def register_table(con, schema: str, table: str, columns, description: str,
+                   layer: str = "marts", origin: str = "internal") -> None:
+    """Describe a table and its columns (with privacy tiers) in the catalog."""
+    con.execute("DELETE FROM main.catalog_tables WHERE table_schema = ? AND table_name = ?", [schema, table])
+    con.execute("INSERT INTO main.catalog_tables VALUES (?, ?, ?, ?, ?)", [schema, table, layer, origin, description])
+    con.execute("DELETE FROM main.catalog WHERE table_schema = ? AND table_name = ?", [schema, table])
+    con.executemany(
+        "INSERT INTO main.catalog VALUES (?, ?, ?, ?, ?, ?)",
+        [[schema, table, c.name, c.type, c.description, c.tier] for c in columns],
+    )
+
+
+def privacy_tiers(con, table: str, schema: str = "main") -> dict[str, int]:
+    """Column -> privacy tier for one table, as the catalog records it."""
+    rows = con.execute(
+        "SELECT column_name, privacy_tier FROM main.catalog WHERE table_schema = ? AND table_name = ?",
+        [schema, table],
+    ).fetchall()
+    return dict(rows)
+
+
+def sha256_file(path: str | Path, chunk: int = 1 << 20) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while block := f.read(chunk):
+            h.update(block)
+    return h.hexdigest()
+
+
+def fingerprint(con) -> str:
+    """A short fingerprint of the database contents: row counts of every table plus the batches loaded."""
+    rows = con.execute(
+        "SELECT table_schema, table_name, estimated_size FROM duckdb_tables() "
+        "WHERE database_name = current_database() ORDER BY 1, 2"
+    ).fetchall()
+    batches = con.execute("SELECT string_agg(sha256, ',' ORDER BY batch_id) FROM main.load_batches").fetchone()[0]
+    h = hashlib.sha256(repr((rows, batches)).encode())
+    return h.hexdigest()[:16]
