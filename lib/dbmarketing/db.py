@@ -19,6 +19,7 @@ columns a reader's ``clearance`` may see.
 from __future__ import annotations
 
 import hashlib
+from datetime import date, datetime
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -289,11 +290,29 @@ def sha256_file(path: str | Path, chunk: int = 1 << 20) -> str:
 
 
 def fingerprint(con) -> str:
-    """A short fingerprint of the database contents: row counts of every table plus the batches loaded."""
-    rows = con.execute(
-        "SELECT table_schema, table_name, estimated_size FROM duckdb_tables() "
-        "WHERE database_name = current_database() ORDER BY 1, 2"
+    """A short fingerprint of the database contents: every table's row count and the batches loaded."""
+    tables = con.execute(
+        "SELECT schema_name, table_name FROM duckdb_tables() WHERE database_name = current_database() ORDER BY 1, 2"
     ).fetchall()
+    counts = [(s, t, con.execute(f'SELECT count(*) FROM {s}."{t}"').fetchone()[0]) for s, t in tables]
     batches = con.execute("SELECT string_agg(sha256, ',' ORDER BY batch_id) FROM main.load_batches").fetchone()[0]
-    h = hashlib.sha256(repr((rows, batches)).encode())
-    return h.hexdigest()[:16]
+    return hashlib.sha256(repr((counts, batches)).encode()).hexdigest()[:16]
+
+
+def resolve_as_of(con, as_of, schema: str = "raw") -> date:
+    """The analysis date: a date, an ISO string, or "latest" (the newest order date not after today)."""
+    if isinstance(as_of, str) and as_of.strip().lower() == "latest":
+        newest = con.execute(
+            f"SELECT max(order_date) FROM {schema}.orders WHERE order_date <= current_date"
+        ).fetchone()[0]
+        if newest is None:
+            raise ValueError(f"as_of='latest' but {schema}.orders holds no order dated up to today")
+        return newest
+    if isinstance(as_of, datetime):
+        return as_of.date()
+    if isinstance(as_of, date):
+        return as_of
+    try:
+        return date.fromisoformat(str(as_of).strip())
+    except ValueError:
+        raise ValueError(f"as_of must be a date like 2026-10-31 or 'latest', got {as_of!r}") from None

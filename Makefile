@@ -1,0 +1,49 @@
+# dbmarketing -- every target bootstraps .venv first, so a fresh clone needs only `make reports` / `make test`.
+PYTHON  ?= python3
+VENV    := .venv
+PY      := $(VENV)/bin/python
+DB      ?= data/crm.duckdb
+SOURCES ?= params/sources/sample.yaml
+PARAMS  ?= params/default.yaml
+RUN     ?= sample
+CUSTOMERS ?= 20000
+YEARS   ?= 3
+SEED    ?= 42
+
+.PHONY: setup data reports test lab bench clean
+
+setup: $(VENV)/.installed
+
+# (Re)install when the dependencies change. The venv must be Python >= 3.11.
+$(VENV)/.installed: pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python >= 3.11 is needed, found " + sys.version)'
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e .
+	touch $@
+
+# The sample database: raw files + truth schema, then the load. Built aside and moved into
+# place at the end, so an interrupted build never leaves a half-made database behind.
+data: $(DB)
+
+$(DB): | $(VENV)/.installed
+	rm -f $(DB).tmp $(DB).tmp.wal
+	$(PY) -m dbmarketing sample --out data/raw --db $(DB).tmp --customers $(CUSTOMERS) --years $(YEARS) --seed $(SEED)
+	$(PY) -m dbmarketing load --db $(DB).tmp --sources $(SOURCES)
+	mv $(DB).tmp $(DB)
+
+reports: $(VENV)/.installed $(DB)
+	$(PY) -m dbmarketing report --params $(PARAMS) --run $(RUN)
+
+test: $(VENV)/.installed
+	$(PY) -m pytest -q
+
+lab: $(VENV)/.installed $(DB)
+	$(VENV)/bin/jupyter lab --notebook-dir=notebooks
+
+bench: $(VENV)/.installed
+	$(PY) benchmarks/bench_spine.py
+
+clean:
+	rm -rf reports/* data/crm.duckdb data/crm.duckdb.* data/raw data/exports .pytest_cache
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +

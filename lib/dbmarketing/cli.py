@@ -1,0 +1,91 @@
+"""Command line: ``python -m dbmarketing {sample,load,report}``.
+
+    python -m dbmarketing sample --out data/raw --db data/crm.duckdb   # write the sample's raw files and truth
+    python -m dbmarketing load --db data/crm.duckdb --sources params/sources/sample.yaml
+    python -m dbmarketing report --params params/default.yaml --run monthly-2026-11
+
+Errors are printed on one line to stderr and the exit code is 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m dbmarketing", description=__doc__.splitlines()[0])
+    sub = p.add_subparsers(dest="command", required=True)
+
+    s = sub.add_parser("sample", help="generate the sample retailer's raw source files (and its truth schema)")
+    s.add_argument("--out", default="data/raw", help="folder for the raw files (default data/raw)")
+    s.add_argument("--db", default="data/crm.duckdb", help="database for the truth schema ('' to skip)")
+    s.add_argument("--customers", type=int, default=20_000, help="number of people (default 20,000)")
+    s.add_argument("--years", type=int, default=3, help="years of history (default 3)")
+    s.add_argument("--seed", type=int, default=42)
+    s.add_argument("--locale", default="zh_CN", choices=["zh_CN", "en_US"])
+
+    ld = sub.add_parser("load", help="load the sources of a sources file into the database")
+    ld.add_argument("--db", default="data/crm.duckdb")
+    ld.add_argument("--sources", default="params/sources/sample.yaml")
+    ld.add_argument("--only", nargs="*", help="names of the sources to load (default all)")
+
+    r = sub.add_parser("report", help="run every numbered notebook with papermill and write HTML reports")
+    r.add_argument("--params", default="params/default.yaml")
+    r.add_argument("--run", required=True, help="run name: the reports go to reports/RUN/")
+    r.add_argument("--notebooks", default="notebooks")
+    r.add_argument("--reports", default="reports")
+    r.add_argument("--quiet", action="store_true", help="no progress bars")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "sample":
+            return _sample(args)
+        if args.command == "load":
+            return _load(args)
+        if args.command == "report":
+            return _report(args)
+    except Exception as exc:  # one clear line for schedulers; the type names the kind of failure
+        print(f"error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
+    return 2
+
+
+def _sample(args) -> int:
+    from . import sample
+
+    t0 = time.perf_counter()
+    summary = sample.generate(
+        args.out, db_path=args.db or None, n_customers=args.customers, years=args.years, seed=args.seed, locale=args.locale
+    )
+    print(summary)
+    print(f"sample written to {args.out} in {time.perf_counter() - t0:.1f} s")
+    return 0
+
+
+def _load(args) -> int:
+    from . import collect, db
+
+    t0 = time.perf_counter()
+    con = db.connect(args.db)
+    try:
+        result = collect.load_sources(con, args.sources, only=args.only)
+    finally:
+        con.close()
+    print(result.to_string(index=False))
+    print(f"loaded into {args.db} in {time.perf_counter() - t0:.1f} s")
+    return 0
+
+
+def _report(args) -> int:
+    from . import report
+
+    t0 = time.perf_counter()
+    out = report.run_reports(args.params, args.run, notebooks_dir=args.notebooks, reports_dir=args.reports,
+                             progress=not args.quiet)
+    print(f"reports written to {out} in {time.perf_counter() - t0:.1f} s: open {out / 'index.html'}")
+    return 0

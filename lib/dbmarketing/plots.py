@@ -1,0 +1,87 @@
+"""Presentation helpers shared by the notebooks: one look for every chart and table.
+
+- :func:`setup_notebook` -- run once at the top of a notebook: project-root working
+  directory, table display limits, a chart style with a CJK font so Chinese labels render.
+- :func:`show_table` -- display a DataFrame masked by the reader's clearance and cut to a
+  readable number of rows, saying how many were left out.
+- :func:`finish` -- title and axis labels are required on every chart.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from pathlib import Path
+
+import pandas as pd
+
+MAX_ROWS = 15
+
+
+def project_root(start: Path | None = None) -> Path:
+    """The folder holding ``params/`` and ``notebooks/`` (the current one or a parent)."""
+    here = (start or Path.cwd()).resolve()
+    for folder in [here, *here.parents]:
+        if (folder / "params").is_dir() and (folder / "notebooks").is_dir():
+            return folder
+    return here
+
+
+def setup_notebook() -> Path:
+    """Prepare a notebook: working directory = project root, display options, chart style."""
+    root = project_root()
+    os.chdir(root)
+    pd.set_option("display.max_rows", MAX_ROWS + 5)
+    pd.set_option("display.max_columns", 30)
+    pd.set_option("display.width", 160)
+    pd.set_option("display.float_format", lambda v: f"{v:,.2f}")
+    _chart_style()
+    return root
+
+
+def _chart_style() -> None:
+    import matplotlib
+    import matplotlib.pyplot as plt
+    import seaborn as sns
+    from matplotlib import font_manager
+
+    sns.set_theme(style="whitegrid", context="notebook")
+    family = ["DejaVu Sans"]
+    try:
+        import mplfonts
+
+        font = Path(mplfonts.__file__).parent / "fonts" / "NotoSansCJKsc-Regular.otf"
+        if font.exists():
+            font_manager.fontManager.addfont(str(font))
+            family = ["Noto Sans CJK SC", "DejaVu Sans"]
+    except ImportError:
+        warnings.warn("mplfonts is not installed: Chinese labels in charts may not render")
+    matplotlib.rcParams["font.family"] = "sans-serif"
+    matplotlib.rcParams["font.sans-serif"] = family
+    matplotlib.rcParams["axes.unicode_minus"] = False
+    matplotlib.rcParams["figure.figsize"] = (9, 4.5)
+    matplotlib.rcParams["figure.dpi"] = 96
+    plt.rcParams["axes.titleweight"] = "bold"
+
+
+def show_table(df: pd.DataFrame, clearance: int, con=None, rows: int = MAX_ROWS, caption: str | None = None):
+    """Display ``df`` masked by ``clearance`` and cut to ``rows`` rows (with a note of what was cut)."""
+    from IPython.display import Markdown, display
+
+    from . import privacy
+
+    shown = privacy.mask_frame(df.head(rows), clearance, con=con) if con is not None else df.head(rows)
+    if caption:
+        display(Markdown(f"**{caption}**"))
+    display(shown)
+    if len(df) > rows:
+        display(Markdown(f"*Showing {rows:,} of {len(df):,} rows.*"))
+
+
+def finish(ax, title: str, xlabel: str, ylabel: str):
+    """Title and label a chart (every chart in a report has all three)."""
+    ax.set_title(title)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.figure.tight_layout()
+    return ax

@@ -1,0 +1,119 @@
+"""Privacy tiers: what a reader may see.
+
+Every column the workbook writes has a privacy tier in ``main.catalog``:
+1 public, 2 deep-public (internal use), 3 private (personal data), 4 highly private
+(identity numbers, raw records). A reader with ``clearance`` c sees columns of tier <= c
+in clear; columns above it are masked:
+
+- phone 13812345678 -> 138****5678
+- resident ID 110101199003071234 -> ******1990********  (only the birth year visible)
+- e-mail john@example.com -> j***@example.com
+- address -> city level (the city if known, otherwise "***")
+- name 张三丰 -> 张** ; John Smith -> J*** S****
+- birth date -> the year only
+- anything else -> "***"
+
+The catalog decides which columns are masked, not ad-hoc code: :func:`mask_frame` looks each
+column name up in the catalog and takes the highest tier recorded for that name.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+
+SCHEDULED_CLEARANCE = 2  # clearance of unattended (scheduled) reports
+
+
+def mask_phone(value: str) -> str:
+    digits = re.sub(r"\D", "", str(value))
+    if len(digits) >= 7:
+        return f"{digits[:3]}****{digits[-4:]}"
+    return "***"
+
+
+def mask_id_number(value: str) -> str:
+    s = re.sub(r"\s", "", str(value))
+    if len(s) == 18:
+        return "*" * 6 + s[6:10] + "*" * 8
+    if len(s) == 15:  # legacy: two-digit year at positions 6-7
+        return "*" * 6 + "19" + s[6:8] + "*" * 7
+    return "***"
+
+
+def mask_email(value: str) -> str:
+    s = str(value)
+    if "@" in s:
+        user, domain = s.split("@", 1)
+        return f"{user[:1]}***@{domain}"
+    return "***"
+
+
+def mask_name(value: str) -> str:
+    s = str(value).strip()
+    if not s:
+        return s
+    if s.isascii():
+        return " ".join(w[:1] + "*" * max(len(w) - 1, 1) for w in s.split())
+    return s[:1] + "*" * max(len(s) - 1, 1)
+
+
+def mask_birth_date(value) -> str:
+    ts = pd.to_datetime(value, errors="coerce")
+    return "***" if pd.isna(ts) else str(ts.year)
+
+
+def _mask_other(value) -> str:
+    return "***"
+
+
+# column name -> how a value of that column is masked
+MASKS = {
+    "phone": mask_phone,
+    "id_number": mask_id_number,
+    "email": mask_email,
+    "name": mask_name,
+    "birth_date": mask_birth_date,
+}
+
+
+def mask_series(column: str, values: pd.Series, city: pd.Series | None = None) -> pd.Series:
+    """Mask one column's values (missing values stay missing)."""
+    if column == "address":
+        masked = city.astype("object").where(city.notna(), "***") if city is not None else pd.Series("***", index=values.index)
+    else:
+        fn = MASKS.get(column, _mask_other)
+        masked = values.map(fn, na_action="ignore")
+    return masked.where(values.notna(), None).astype("object")
+
+
+def catalog_tiers(con) -> dict[str, int]:
+    """Column name -> highest privacy tier the catalog records for a column of that name."""
+    rows = con.execute("SELECT column_name, max(privacy_tier) FROM main.catalog GROUP BY 1").fetchall()
+    return dict(rows)
+
+
+def mask_frame(df: pd.DataFrame, clearance: int, con=None, tiers: dict[str, int] | None = None) -> pd.DataFrame:
+    """Return a copy of ``df`` with every column above ``clearance`` masked.
+
+    Tiers come from ``tiers`` if given, otherwise from the catalog of ``con``. Columns the
+    catalog does not know (computed figures such as counts or scores) are shown as they are.
+    """
+    if not 1 <= int(clearance) <= 4:
+        raise ValueError(f"clearance must be 1-4, got {clearance!r}")
+    if tiers is None:
+        if con is None:
+            raise ValueError("mask_frame needs a connection (for the catalog) or explicit tiers")
+        tiers = catalog_tiers(con)
+    out = df.copy()
+    for col in df.columns:
+        if tiers.get(col, 1) > clearance:
+            out[col] = mask_series(col, df[col], df["city"] if "city" in df.columns else None)
+    return out
+
+
+def visible_columns(columns, clearance: int, con=None, tiers: dict[str, int] | None = None) -> list[str]:
+    """The columns a reader with ``clearance`` may see in clear (for exports that drop rather than mask)."""
+    tiers = catalog_tiers(con) if tiers is None else tiers
+    return [c for c in columns if tiers.get(c, 1) <= clearance]

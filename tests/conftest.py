@@ -1,0 +1,34 @@
+"""Shared fixtures: one small sample database built once per test session."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+SMALL = dict(n_customers=1500, years=2, seed=7)
+
+
+@pytest.fixture(scope="session")
+def small_sample(tmp_path_factory):
+    """A small sample: raw files, the truth schema and the loaded raw layer.
+
+    Returns a dict with ``root`` (folder), ``raw_dir``, ``db_path`` and ``sources`` (a copy of
+    params/sources/sample.yaml pointing at this folder's raw files).
+    """
+    from dbmarketing import collect, db, sample
+
+    root = tmp_path_factory.mktemp("small_sample")
+    raw_dir = root / "raw"
+    db_path = root / "crm.duckdb"
+    sample.generate(raw_dir, db_path=db_path, **SMALL)
+    spec = yaml.safe_load((ROOT / "params/sources/sample.yaml").read_text(encoding="utf-8"))
+    spec["base_dir"] = str(raw_dir)
+    sources = root / "sources.yaml"
+    sources.write_text(yaml.safe_dump(spec, allow_unicode=True), encoding="utf-8")
+    con = db.connect(db_path)
+    collect.load_sources(con, sources)
+    con.close()
+    return {"root": root, "raw_dir": raw_dir, "db_path": db_path, "sources": sources}

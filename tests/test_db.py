@@ -1,0 +1,42 @@
+from datetime import date
+
+import pytest
+
+from dbmarketing import db
+
+
+def test_schema_and_catalog_cover_every_column(tmp_path):
+    con = db.connect(tmp_path / "x.duckdb")
+    for name, table in db.MODEL.items():
+        cols = [r[0] for r in con.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_schema='raw' AND table_name=? ORDER BY ordinal_position",
+            [name]).fetchall()]
+        assert cols[: len(table.columns)] == [c.name for c in table.columns]
+        catalogued = set(db.privacy_tiers(con, name, schema="raw"))
+        assert catalogued == set(cols), name
+    tiers = db.privacy_tiers(con, "customers", schema="raw")
+    assert tiers["id_number"] == 4 and tiers["phone"] == 3 and tiers["city"] == 1
+    assert con.execute("SELECT origin FROM main.catalog_tables WHERE table_name='cities'").fetchone()[0] == "external"
+    con.close()
+    # connecting again is idempotent
+    con = db.connect(tmp_path / "x.duckdb")
+    assert con.execute("SELECT count(*) FROM main.catalog WHERE table_name='customers'").fetchone()[0] == len(tiers)
+
+
+def test_fingerprint_changes_with_content():
+    con = db.connect(":memory:")
+    before = db.fingerprint(con)
+    assert db.fingerprint(con) == before
+    con.execute("INSERT INTO raw.cities (city) VALUES ('北京')")
+    assert db.fingerprint(con) != before
+
+
+def test_resolve_as_of():
+    con = db.connect(":memory:")
+    assert db.resolve_as_of(con, "2026-10-31") == date(2026, 10, 31)
+    with pytest.raises(ValueError, match="latest"):
+        db.resolve_as_of(con, "latest")
+    con.execute("INSERT INTO raw.orders (order_id, order_date) VALUES ('1', DATE '2025-01-02'), ('2', DATE '2099-01-01')")
+    assert db.resolve_as_of(con, "latest") == date(2025, 1, 2)  # a future-dated order does not count
+    with pytest.raises(ValueError, match="as_of"):
+        db.resolve_as_of(con, "31/10/2026")

@@ -1,0 +1,61 @@
+import pandas as pd
+import pytest
+
+from dbmarketing import db, privacy
+
+
+def test_masks_of_each_kind():
+    assert privacy.mask_phone("13812345678") == "138****5678"
+    assert privacy.mask_phone("+86 138-1234-5678") == "861****5678"  # digits only; cleaning normalises first
+    assert privacy.mask_id_number("110101199003071234") == "******1990********"
+    assert privacy.mask_id_number("110101900307123") == "******1990*******"
+    assert privacy.mask_email("john.smith@example.com") == "j***@example.com"
+    assert privacy.mask_name("张三丰") == "张**"
+    assert privacy.mask_name("John Smith") == "J*** S****"
+    assert privacy.mask_birth_date("1990-03-07") == "1990"
+
+
+@pytest.fixture
+def con():
+    c = db.connect(":memory:")
+    yield c
+    c.close()
+
+
+def frame():
+    return pd.DataFrame({
+        "customer_id": ["C1", "C2"],
+        "name": ["张三", None],
+        "phone": ["13812345678", "13900001111"],
+        "id_number": ["110101199003071234", None],
+        "email": ["a@b.cn", "bob@qq.com"],
+        "city": ["北京", "上海"],
+        "address": ["朝阳区建国路1号", "浦东新区世纪大道2号"],
+        "gender": ["M", "F"],
+        "orders": [3, 5],
+    })
+
+
+@pytest.mark.parametrize("clearance, clear_cols", [
+    (1, {"customer_id", "city", "orders"}),
+    (2, {"customer_id", "city", "orders", "gender"}),
+    (3, {"customer_id", "city", "orders", "gender", "name", "phone", "email", "address"}),
+    (4, {"customer_id", "city", "orders", "gender", "name", "phone", "email", "address", "id_number"}),
+])
+def test_mask_frame_follows_catalog_tiers(con, clearance, clear_cols):
+    df = frame()
+    out = privacy.mask_frame(df, clearance, con=con)
+    for col in df.columns:
+        same = out[col].astype(object).where(out[col].notna(), None).tolist() == df[col].astype(object).where(df[col].notna(), None).tolist()
+        assert same == (col in clear_cols), (clearance, col)
+    if clearance < 3:
+        assert out.address.tolist() == ["北京", "上海"]  # address to city level
+        assert out.phone.tolist() == ["138****5678", "139****1111"]
+        assert pd.isna(out.name.tolist()[1])  # missing stays missing
+    if clearance < 4:
+        assert out.id_number.tolist()[0] == "******1990********"
+
+
+def test_bad_clearance(con):
+    with pytest.raises(ValueError, match="clearance"):
+        privacy.mask_frame(frame(), 5, con=con)
