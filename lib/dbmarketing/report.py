@@ -1,0 +1,667 @@
+"""Run the numbered notebooks with papermill and publish them as HTML reports.
+
+One call, :func:`run_reports`, makes a report run:
+
+1. It reads the parameters file (YAML, a flat mapping ``name: value`` shared by all
+   notebooks) and checks it against the parameters cell of every notebook (the cell tagged
+   ``parameters``) *before anything runs*: a name no notebook declares, or a value of the
+   wrong type, raises :class:`ParameterError`.
+2. It executes ``notebooks/NN_*.ipynb`` in order into ``reports/.<run>.partial/``. Each
+   notebook receives only the parameters it declares; a notebook that declares
+   ``interactive`` gets ``interactive=False`` unless the parameters file sets it, so its
+   widgets show a static default view.
+3. It removes the noise a manager should not read (warnings on stderr, widget views that
+   would show "Loading widget...") and writes, per notebook, the executed ``NN_name.ipynb``,
+   ``NN_name.html`` (no code, for business readers) and ``NN_name.code.html`` (with code, for
+   analysts); then ``index.html`` and ``manifest.json``.
+4. Only when every notebook succeeded does the new run replace ``reports/<run>/``. When a
+   notebook fails, the run stops, ``reports/<run>/`` stays exactly as it was, the executed
+   notebooks so far are kept in ``reports/<run>.failed/`` and :class:`ReportError` says which
+   notebook and which cell failed.
+
+:func:`check_report_html` lists the noise found in an HTML file; tests use it.
+"""
+
+from __future__ import annotations
+
+import ast
+import datetime as dt
+import html
+import importlib.metadata
+import json
+import logging
+import os
+import platform
+import re
+import shutil
+import sys
+import time
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import NoReturn
+
+import nbformat
+import papermill
+import yaml
+from nbconvert import HTMLExporter
+
+NOTEBOOK_PATTERN = "[0-9][0-9]_*.ipynb"
+
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
+
+# Distributions whose versions go into the manifest (those installed).
+VERSIONED_PACKAGES = ("dbmarketing", "pandas", "duckdb", "papermill", "nbconvert",
+                      "scikit-learn", "splink", "statsmodels")
+
+# Text on stderr that means something went wrong, not just a warning.
+STDERR_ERROR = re.compile(
+    r"Traceback \(most recent call last\)"
+    r"|^\s*(?:[A-Za-z_][\w.]*\.)?[A-Za-z_]\w*(?:Error|Exception):"
+    r"|^ERROR\b|\bERROR:",
+    re.MULTILINE,
+)
+
+# Python's type names for the types a parameter can be declared with.
+SIMPLE_TYPES = {"int": int, "float": float, "str": str, "bool": bool, "list": list, "dict": dict}
+
+
+class ParameterError(ValueError):
+    """The parameters file does not fit the notebooks' parameters cells."""
+
+
+class ReportError(RuntimeError):
+    """A report run failed: a notebook raised, or the run could not be set up."""
+
+
+# ---------------------------------------------------------------------------------------
+# Parameters
+# ---------------------------------------------------------------------------------------
+
+def find_notebooks(notebooks_dir: str | Path = "notebooks") -> list[Path]:
+    """The numbered notebooks (``NN_name.ipynb``) of a folder, in order."""
+    return sorted(Path(notebooks_dir).glob(NOTEBOOK_PATTERN))
+
+
+def load_params(params_file: str | Path) -> dict:
+    """Read a parameters file: a YAML mapping ``name: value`` (an empty file is ``{}``)."""
+    path = Path(params_file)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ParameterError(f"{path}: cannot read the parameters file ({exc.strerror or exc})") from exc
+    try:
+        params = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ParameterError(f"{path}: not valid YAML: {exc}") from exc
+    if params is None:
+        return {}
+    if not isinstance(params, dict):
+        raise ParameterError(f"{path}: expected a mapping 'name: value', found a {type(params).__name__}")
+    for name in params:
+        if not isinstance(name, str) or not name.isidentifier():
+            raise ParameterError(f"{path}: parameter name {name!r} is not a valid Python name")
+    return params
+
+
+def declared_parameters(notebook: str | Path) -> dict[str, dict]:
+    """The parameters a notebook declares in its cell tagged ``parameters``.
+
+    Returns name -> ``{"default": value or None, "source": text of the default,
+    "type": expected Python type or None (anything goes)}``.
+    """
+    declared = {}
+    for name, info in papermill.inspect_notebook(str(notebook)).items():
+        source = info.get("default") or ""
+        try:
+            default = ast.literal_eval(source)
+            known = True
+        except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+            default, known = None, False
+        if known:
+            expected = None if default is None else type(default)
+        else:
+            # An expression (e.g. date(2024, 1, 1)): fall back on a simple annotation, if any.
+            expected = SIMPLE_TYPES.get((info.get("inferred_type_name") or "").strip())
+        if expected is tuple:
+            expected = list
+        declared[name] = {"default": default, "source": source, "type": expected}
+    return declared
+
+
+def _plain(value):
+    """A parameter value as papermill and JSON take it: dates become ISO strings."""
+    if isinstance(value, (dt.date, dt.datetime, dt.time)):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _type_matches(value, expected) -> bool:
+    if expected is None:
+        return True
+    if expected is bool:
+        return isinstance(value, bool)
+    if isinstance(value, bool):  # True is an int to Python, not to a marketer
+        return False
+    if expected is float:
+        return isinstance(value, (int, float))
+    if expected is str:
+        return isinstance(value, (str, dt.date, dt.datetime, dt.time))  # YAML reads 2024-01-01 as a date
+    if expected is list:
+        return isinstance(value, (list, tuple))
+    return isinstance(value, expected)
+
+
+def plan_parameters(params: dict, notebooks: list[Path], params_file: str | Path = "<params>") -> dict[str, dict]:
+    """Check the parameters against the notebooks and say what each notebook receives.
+
+    Returns notebook name (``NN_name``) -> the parameters given to it: the names it declares
+    that the file sets, plus ``interactive=False`` if it declares ``interactive`` and the file
+    does not set it. Raises :class:`ParameterError` naming the file and the parameter.
+    """
+    declared = {nb.stem: declared_parameters(nb) for nb in notebooks}
+    known = sorted({name for names in declared.values() for name in names})
+    for name in params:
+        if name not in known:
+            raise ParameterError(
+                f"{params_file}: unknown parameter {name!r}: no notebook declares it. "
+                f"Known parameters: {', '.join(known) or '(none)'}"
+            )
+    for stem, names in declared.items():
+        for name, info in names.items():
+            if name in params and not _type_matches(params[name], info["type"]):
+                value = params[name]
+                raise ParameterError(
+                    f"{params_file}: parameter {name!r} should be {info['type'].__name__} "
+                    f"(as declared in {stem}.ipynb: {name} = {info['source']}), "
+                    f"got {type(value).__name__} {value!r}"
+                )
+    plan = {}
+    for stem, names in declared.items():
+        given = {name: _plain(params[name]) for name in names if name in params}
+        if "interactive" in names and "interactive" not in params:
+            given["interactive"] = False
+        plan[stem] = given
+    return plan
+
+
+# ---------------------------------------------------------------------------------------
+# Cleaning executed notebooks
+# ---------------------------------------------------------------------------------------
+
+def _text(value) -> str:
+    return "".join(value) if isinstance(value, list) else str(value or "")
+
+
+def find_errors(nb) -> list[str]:
+    """Problems in an executed notebook that make the run a failure.
+
+    Error outputs, and stderr text showing a traceback or an error (a warning is not an
+    error). Each problem names the cell (``In [n]``).
+    """
+    problems = []
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        where = f"cell In [{cell.get('execution_count') or ' '}]"
+        for out in cell.get("outputs", []):
+            if out.get("output_type") == "error":
+                problems.append(f"{where}: {out.get('ename')}: {out.get('evalue')}")
+            elif out.get("output_type") == "stream" and out.get("name") == "stderr":
+                text = _text(out.get("text"))
+                match = STDERR_ERROR.search(text)
+                if match:
+                    line = text[match.start():].strip().splitlines()[0]
+                    problems.append(f"{where} wrote an error to stderr: {line[:200]}")
+    return problems
+
+
+def clean_outputs(nb) -> dict:
+    """Remove what a report reader should not see, in place.
+
+    - stderr streams (warnings);
+    - widget views: the widget part of an output is dropped, a static alternative (image,
+      HTML, markdown, ...) is kept, an output with nothing else left is dropped;
+    - the widget state in the notebook metadata (it would make the HTML load widget code).
+
+    Returns ``{"stderr": n, "widgets": n, "warnings": [first lines of the stderr removed]}``.
+    """
+    removed = {"stderr": 0, "widgets": 0, "warnings": []}
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        kept = []
+        for out in cell.get("outputs", []):
+            if out.get("output_type") == "stream" and out.get("name") == "stderr":
+                removed["stderr"] += 1
+                for line in _text(out.get("text")).splitlines():
+                    line = line.strip()
+                    if line and line not in removed["warnings"] and len(removed["warnings"]) < 20:
+                        removed["warnings"].append(line[:300])
+                        break
+                continue
+            data = out.get("data")
+            if data and WIDGET_VIEW in data:
+                removed["widgets"] += 1
+                static = {k: v for k, v in data.items() if k not in (WIDGET_VIEW, "text/plain")}
+                if not static:
+                    continue
+                out["data"] = nbformat.from_dict(static)
+            kept.append(out)
+        cell["outputs"] = kept
+    widgets = nb.metadata.get("widgets")
+    if widgets is not None:
+        widgets.pop(WIDGET_STATE, None)
+        if not widgets:
+            del nb.metadata["widgets"]
+    return removed
+
+
+# ---------------------------------------------------------------------------------------
+# HTML
+# ---------------------------------------------------------------------------------------
+
+def notebook_title(nb, stem: str) -> str:
+    """The first markdown heading of a notebook, else its name in words."""
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            for line in _text(cell.source).splitlines():
+                if line.startswith("#"):
+                    title = line.lstrip("#").strip()
+                    if title:
+                        return title
+    return stem.replace("_", " ")
+
+
+# nbconvert warns on every chart that has no alternative text; keep the console quiet.
+_NBCONVERT_LOG = logging.getLogger("dbmarketing.report.nbconvert")
+_NBCONVERT_LOG.setLevel(logging.ERROR)
+
+
+def export_html(nb, path: str | Path, with_code: bool, title: str | None = None) -> Path:
+    """Write a notebook as a standalone HTML page, with or without its code."""
+    if with_code:
+        exporter = HTMLExporter(log=_NBCONVERT_LOG)
+    else:
+        exporter = HTMLExporter(log=_NBCONVERT_LOG, exclude_input=True, exclude_input_prompt=True,
+                                exclude_output_prompt=True)
+    resources = {"metadata": {"name": title or Path(path).stem}}
+    body, _ = exporter.from_notebook_node(nb, resources=resources)
+    path = Path(path)
+    path.write_text(body, encoding="utf-8")
+    return path
+
+
+class _ReportHTMLScanner(HTMLParser):
+    """Collects the visible text of an nbconvert page, leaving out code and page furniture."""
+
+    SKIP_CLASSES = ("jp-InputArea-editor", "input_area")  # code input (lab, classic)
+    STDERR_CLASSES = ("output_stderr", "output_error")  # classic template
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.text: list[str] = []
+        self.widget_views = 0
+        self.stderr_areas = 0
+        self.skip_tag = None
+        self.skip_depth = 0
+        self.in_script_or_style = 0
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        classes = (attrs.get("class") or "").split()
+        if tag == "script" and attrs.get("type") == WIDGET_VIEW:
+            self.widget_views += 1
+        if tag in ("script", "style"):
+            self.in_script_or_style += 1
+            return
+        if attrs.get("data-mime-type") == "application/vnd.jupyter.stderr" or any(
+            c in self.STDERR_CLASSES for c in classes
+        ):
+            self.stderr_areas += 1
+        if self.skip_tag is not None:
+            if tag == self.skip_tag:
+                self.skip_depth += 1
+        elif any(c in self.SKIP_CLASSES for c in classes):
+            self.skip_tag, self.skip_depth = tag, 1
+
+    def handle_endtag(self, tag):
+        if tag in ("script", "style"):
+            self.in_script_or_style = max(0, self.in_script_or_style - 1)
+            return
+        if self.skip_tag is not None and tag == self.skip_tag:
+            self.skip_depth -= 1
+            if self.skip_depth == 0:
+                self.skip_tag = None
+
+    def handle_data(self, data):
+        if self.skip_tag is None and not self.in_script_or_style:
+            self.text.append(data)
+
+
+def check_report_html(path: str | Path) -> list[str]:
+    """Problems a reader would see in a report page; an empty list means a clean page.
+
+    Looks, outside the code cells, for a "Traceback", Python warnings ("UserWarning",
+    "FutureWarning", "DeprecationWarning", "RuntimeWarning", ...), "Loading widget" and widget
+    views (which show "Loading widget..." in a browser), and error or stderr output areas.
+    """
+    scanner = _ReportHTMLScanner()
+    scanner.feed(Path(path).read_text(encoding="utf-8"))
+    scanner.close()
+    text = "".join(scanner.text)
+    problems = []
+
+    def context(match):
+        start = text.rfind("\n", 0, match.start()) + 1
+        end = text.find("\n", match.end())
+        return text[start:end if end >= 0 else len(text)].strip()[:160]
+
+    for label, pattern in [
+        ("Traceback", r"Traceback"),
+        ("Warning", r"\b[A-Z]\w*Warning\b"),
+        ("Loading widget", r"Loading widget"),
+    ]:
+        match = re.search(pattern, text)
+        if match:
+            problems.append(f"{label}: {context(match)!r}")
+    if scanner.widget_views:
+        problems.append(f"Loading widget: {scanner.widget_views} widget view(s) that need live widget code")
+    if scanner.stderr_areas:
+        problems.append(f"Error: {scanner.stderr_areas} error or stderr output area(s)")
+    return problems
+
+
+def write_index(path: str | Path, manifest: dict) -> Path:
+    """Write ``index.html``: run name, date, parameters and one line per notebook."""
+    esc = html.escape
+    params = manifest.get("parameters") or {}
+    param_rows = "\n".join(
+        f"<tr><td><code>{esc(name)}</code></td>"
+        f"<td>{esc(value if isinstance(value, str) else json.dumps(value, default=str))}</td></tr>"
+        for name, value in params.items()
+    ) or '<tr><td colspan="2">(none: every notebook used its defaults)</td></tr>'
+    nb_rows = []
+    for i, entry in enumerate(manifest["notebooks"], 1):
+        if entry.get("status") == "ok":
+            links = (f'<a href="{esc(entry["html"])}">report</a> &middot; '
+                     f'<a href="{esc(entry["code_html"])}">with code</a>')
+        else:
+            links = ""
+        seconds = entry.get("seconds")
+        nb_rows.append(
+            f"<tr><td>{i}</td><td>{esc(entry.get('title') or entry['name'])}<br>"
+            f"<small>{esc(entry['name'])}</small></td><td>{links}</td>"
+            f"<td class=\"num\">{'' if seconds is None else f'{seconds:.1f}'}</td>"
+            f"<td>{esc(entry.get('status', ''))}</td></tr>"
+        )
+    database = manifest.get("database") or {}
+    db_line = ""
+    if database:
+        db_line = (f"<p>Database: <code>{esc(str(database.get('path')))}</code>"
+                   + (f" &middot; fingerprint <code>{esc(database['fingerprint'])}</code>"
+                      if database.get("fingerprint") else "") + "</p>")
+    body = f"""<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>Reports: {esc(manifest['run_name'])}</title>
+<style>
+body {{ font-family: -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; max-width: 56em;
+       margin: 2em auto; padding: 0 1em; color: #222; line-height: 1.45; }}
+h1 {{ font-size: 1.6em; margin-bottom: 0.2em; }}
+h2 {{ font-size: 1.15em; margin-top: 1.8em; border-bottom: 1px solid #ddd; padding-bottom: 0.2em; }}
+.meta {{ color: #666; margin-top: 0; }}
+table {{ border-collapse: collapse; width: 100%; }}
+th, td {{ text-align: left; padding: 0.35em 0.6em; border-bottom: 1px solid #eee; vertical-align: top; }}
+th {{ background: #f6f6f6; }}
+td.num {{ text-align: right; font-variant-numeric: tabular-nums; }}
+small {{ color: #888; }}
+a {{ color: #0b5cad; }}
+</style>
+</head>
+<body>
+<h1>Reports: {esc(manifest['run_name'])}</h1>
+<p class="meta">Started {esc(manifest['started'])} &middot; finished {esc(manifest.get('finished') or '')}
+&middot; parameters from <code>{esc(str(manifest['params_file']))}</code></p>
+<h2>Notebooks</h2>
+<table>
+<tr><th>#</th><th>Notebook</th><th>Read</th><th class="num">Seconds</th><th>Status</th></tr>
+{chr(10).join(nb_rows)}
+</table>
+<h2>Parameters</h2>
+<table>
+<tr><th>Name</th><th>Value</th></tr>
+{param_rows}
+</table>
+{db_line}
+<p><small>Details (parameters per notebook, versions): <a href="manifest.json">manifest.json</a></small></p>
+</body>
+</html>
+"""
+    path = Path(path)
+    path.write_text(body, encoding="utf-8")
+    return path
+
+
+# ---------------------------------------------------------------------------------------
+# The run
+# ---------------------------------------------------------------------------------------
+
+def package_versions() -> dict[str, str]:
+    """Versions of Python and of the packages that shape a report (those installed)."""
+    versions = {"python": platform.python_version()}
+    for name in VERSIONED_PACKAGES:
+        try:
+            versions[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            pass
+    return versions
+
+
+def _now() -> str:
+    return dt.datetime.now().astimezone().isoformat(timespec="seconds")
+
+
+def _database_info(params: dict, notebooks: list[Path]) -> dict | None:
+    """Path and fingerprint of the database the run used, if a ``db_path`` is known."""
+    db_path = params.get("db_path")
+    if db_path is None:
+        for nb in notebooks:
+            default = declared_parameters(nb).get("db_path", {}).get("default")
+            if isinstance(default, str):
+                db_path = default
+                break
+    if not isinstance(db_path, str):
+        return None
+    info = {"path": db_path, "exists": Path(db_path).exists(), "fingerprint": None}
+    if info["exists"]:
+        from dbmarketing import db  # imports duckdb; only needed here
+
+        try:
+            con = db.connect(db_path, read_only=True)
+            try:
+                info["fingerprint"] = db.fingerprint(con)
+            finally:
+                con.close()
+        except Exception as exc:  # a database without the bookkeeping tables, or locked
+            info["error"] = f"{type(exc).__name__}: {exc}"
+    return info
+
+
+def _describe_failure(exc: Exception, output: Path) -> str:
+    """Which cell failed, in words, from a papermill error and the executed notebook."""
+    if isinstance(exc, papermill.PapermillExecutionError):
+        cell_no = exc.cell_index + 1
+        try:
+            # Number the cell as in the source notebook: skip the cells papermill added.
+            executed = nbformat.read(output, as_version=4)
+            added = {"injected-parameters", "papermill-error-cell-tag"}
+            original = [c for c in executed.cells if not added & set(c.metadata.get("tags", []))]
+            for i, cell in enumerate(original):
+                if cell.cell_type == "code" and cell.get("execution_count") == exc.exec_count:
+                    cell_no = i + 1
+                    break
+        except Exception:
+            pass
+        first_line = next((ln.strip() for ln in (exc.source or "").splitlines() if ln.strip()), "")
+        return (f"cell {cell_no} (In [{exc.exec_count}] in the kept notebook): {exc.ename}: {exc.evalue}"
+                + (f"\n    the cell starts: {first_line[:120]}" if first_line else ""))
+    return f"{type(exc).__name__}: {exc}"
+
+
+def _check_run_name(run_name: str) -> None:
+    if (not run_name or run_name in (".", "..") or run_name.startswith(".")
+            or "/" in run_name or "\\" in run_name or run_name.endswith(".failed")):
+        raise ReportError(
+            f"run name {run_name!r} cannot be a folder name under reports/: use letters, digits, "
+            f"'-', '_' or '.', not starting with '.' nor ending in '.failed'"
+        )
+
+
+def run_reports(params_file: str | Path, run_name: str, notebooks_dir: str | Path = "notebooks",
+                reports_dir: str | Path = "reports", progress: bool = True,
+                kernel_name: str = "python3") -> Path:
+    """Execute every numbered notebook and publish the reports in ``reports/<run_name>/``.
+
+    Parameters
+    ----------
+    params_file : path of the YAML parameters file (a flat mapping ``name: value``).
+    run_name : name of the run; the folder ``reports/<run_name>/`` is replaced on success.
+    notebooks_dir : folder holding ``NN_name.ipynb`` notebooks, run in name order.
+    reports_dir : folder holding one folder per run.
+    progress : show papermill's progress bar and a line per notebook on stderr.
+    kernel_name : Jupyter kernel to run the notebooks with.
+
+    Returns
+    -------
+    The folder ``reports/<run_name>``.
+
+    Raises
+    ------
+    ParameterError : the parameters file does not fit the notebooks (nothing was run).
+    ReportError : a notebook failed (``reports/<run_name>`` untouched; the executed notebooks
+        are kept in ``reports/<run_name>.failed/``), or there is nothing to run.
+    """
+    _check_run_name(run_name)
+    notebooks = find_notebooks(notebooks_dir)
+    if not notebooks:
+        raise ReportError(f"no notebooks named {NOTEBOOK_PATTERN} in {notebooks_dir}")
+    params = load_params(params_file)
+    plan = plan_parameters(params, notebooks, params_file)
+
+    reports_dir = Path(reports_dir)
+    final = reports_dir / run_name
+    partial = reports_dir / f".{run_name}.partial"
+    previous = reports_dir / f".{run_name}.previous"
+    failed = reports_dir / f"{run_name}.failed"
+    reports_dir.mkdir(parents=True, exist_ok=True)
+    # A run interrupted in the middle of the swap left the last good report aside: restore it.
+    if previous.exists():
+        if final.exists():
+            shutil.rmtree(previous)
+        else:
+            previous.rename(final)
+    if partial.exists():
+        shutil.rmtree(partial)
+    partial.mkdir()
+
+    manifest = {
+        "run_name": run_name,
+        "status": "running",
+        "started": _now(),
+        "finished": None,
+        "params_file": str(params_file),
+        "parameters": _plain(params),
+        "notebooks_dir": str(notebooks_dir),
+        "database": None,
+        "versions": package_versions(),
+        "notebooks": [
+            {"name": nb.stem, "notebook": str(nb), "title": None, "parameters": plan[nb.stem],
+             "status": "not run", "seconds": None}
+            for nb in notebooks
+        ],
+    }
+    cwd = os.getcwd()
+    for i, (nb_path, entry) in enumerate(zip(notebooks, manifest["notebooks"]), 1):
+        if progress:
+            print(f"[{i}/{len(notebooks)}] {nb_path.name}", file=sys.stderr, flush=True)
+        output = partial / nb_path.name
+        started = time.monotonic()
+        try:
+            papermill.execute_notebook(
+                str(nb_path), str(output), parameters=entry["parameters"], cwd=cwd,
+                progress_bar=progress, kernel_name=kernel_name, log_output=False,
+                extra_arguments=["--IPKernelApp.log_level=ERROR"],  # no TCP-encryption notice per kernel
+            )
+        except Exception as exc:
+            entry["seconds"] = round(time.monotonic() - started, 2)
+            entry["status"] = "failed"
+            _fail(manifest, partial, failed, final, output,
+                  f"{nb_path} failed at {_describe_failure(exc, output)}", exc)
+        entry["seconds"] = round(time.monotonic() - started, 2)
+
+        executed = nbformat.read(output, as_version=4)
+        entry["title"] = notebook_title(executed, nb_path.stem)
+        errors = find_errors(executed)
+        if errors:
+            entry["status"] = "failed"
+            _fail(manifest, partial, failed, final, output, f"{nb_path} failed: {errors[0]}")
+        try:
+            entry["removed_outputs"] = clean_outputs(executed)
+            nbformat.write(executed, output)
+            entry["executed"] = output.name
+            entry["html"] = export_html(executed, partial / f"{nb_path.stem}.html", False, entry["title"]).name
+            entry["code_html"] = export_html(executed, partial / f"{nb_path.stem}.code.html", True,
+                                             entry["title"]).name
+        except Exception as exc:
+            entry["status"] = "failed"
+            _fail(manifest, partial, failed, final, None,
+                  f"{nb_path} ran, but its report could not be written: {type(exc).__name__}: {exc}", exc)
+        entry["status"] = "ok"
+
+    manifest["database"] = _database_info(params, notebooks)
+    manifest["status"] = "ok"
+    manifest["finished"] = _now()
+    _write_manifest(manifest, partial)
+    write_index(partial / "index.html", manifest)
+
+    # Swap: the new run replaces the old one only now that it is complete.
+    if final.exists():
+        final.rename(previous)
+    partial.rename(final)
+    if previous.exists():
+        shutil.rmtree(previous)
+    return final
+
+
+def _write_manifest(manifest: dict, folder: Path) -> None:
+    (folder / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str) + "\n", encoding="utf-8")
+
+
+def _fail(manifest: dict, partial: Path, failed: Path, final: Path, output: Path | None, message: str,
+          cause: Exception | None = None) -> NoReturn:
+    """Keep the partial run as ``<run>.failed`` for debugging and raise :class:`ReportError`."""
+    manifest["status"] = "failed"
+    manifest["finished"] = _now()
+    manifest["error"] = message
+    try:
+        _write_manifest(manifest, partial)
+        if output is not None and output.exists():
+            # The failed notebook as analysts read it, traceback included.
+            executed = nbformat.read(output, as_version=4)
+            export_html(executed, output.with_name(f"{output.stem}.code.html"), True)
+    except Exception:
+        pass  # the executed notebook itself is what matters
+    if failed.exists():
+        shutil.rmtree(failed)
+    partial.rename(failed)
+    kept = failed / output.name if output is not None and (failed / output.name).exists() else failed
+    raise ReportError(
+        f"Report run {manifest['run_name']!r} stopped: {message}\n"
+        f"The failed notebook is kept in {kept}; {final} was not changed."
+    ) from cause

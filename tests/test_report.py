@@ -1,0 +1,451 @@
+"""Tests for dbmarketing.report: running notebooks with papermill into HTML reports.
+
+Kernel starts are slow (~2 s each), so only four notebooks are executed in this file: two in
+the success run, one in the failure run, one in the stderr-traceback run. The rest works on
+notebooks built in memory.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
+
+from dbmarketing import db
+from dbmarketing.report import (
+    ParameterError,
+    ReportError,
+    check_report_html,
+    clean_outputs,
+    declared_parameters,
+    export_html,
+    find_errors,
+    find_notebooks,
+    plan_parameters,
+    run_reports,
+)
+
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+
+
+def write_notebook(path: Path, parameters: str | None, *cells) -> Path:
+    """Write a notebook: an optional cell tagged `parameters`, then the cells (str = code)."""
+    nb = new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    body = []
+    for cell in cells:
+        body.append(new_code_cell(cell) if isinstance(cell, str) else cell)
+    if parameters is not None:
+        param_cell = new_code_cell(parameters)
+        param_cell.metadata["tags"] = ["parameters"]
+        # A markdown title first, like the workbook's notebooks.
+        if body and body[0].cell_type == "markdown":
+            body.insert(1, param_cell)
+        else:
+            body.insert(0, param_cell)
+    nb.cells = body
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, path)
+    return path
+
+
+def stream_texts(nb, name="stdout") -> str:
+    return "".join(
+        "".join(out.get("text", ""))
+        for cell in nb.cells if cell.cell_type == "code"
+        for out in cell.outputs if out.output_type == "stream" and out.name == name
+    )
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+# --------------------------------------------------------------------------------------
+# The success path: two notebooks, one run
+# --------------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def good_run(tmp_path_factory):
+    """Run two small notebooks once; the tests below read what the run wrote."""
+    root = tmp_path_factory.mktemp("project")
+    notebooks = root / "notebooks"
+    write_notebook(
+        notebooks / "01_overview.ipynb",
+        'region = "north"\nbins = 5\nthreshold = 0.5\nas_of = "2024-01-01"\ndb_path = None',
+        new_markdown_cell("# Customer overview\n\nNarrative text for the reader."),
+        "# CODE-MARKER-7f3a\nimport os\n"
+        "print(f'region={region} bins={bins} threshold={threshold} as_of={as_of!r}')\n"
+        "print('cwd=' + os.getcwd())",
+        "import matplotlib.pyplot as plt\nfig, ax = plt.subplots(figsize=(3, 2))\n"
+        "ax.bar(['a', 'b'], [1, 2])\nplt.show()",
+        "import warnings\nwarnings.warn('noisy warning for the test', UserWarning)\n"
+        "warnings.warn('old api', FutureWarning)\nprint('after the warnings')",
+    )
+    write_notebook(
+        notebooks / "02_widgets.ipynb",
+        "interactive = True\nbins = 3",
+        new_markdown_cell("# Widgets"),
+        "import ipywidgets as widgets\nslider = widgets.IntSlider(value=bins, description='bins')\n"
+        "if interactive:\n    display(slider)\nelse:\n    print(f'static view with bins={bins}')",
+        "display({'" + WIDGET_VIEW + "': {'model_id': 'abc', 'version_major': 2, 'version_minor': 0},\n"
+        "         'text/html': '<b>static chart alternative</b>', 'text/plain': 'Box()'}, raw=True)",
+        "widgets.Button(description='always a widget')",
+    )
+    (notebooks / "README.md").write_text("not a notebook")
+    (notebooks / "scratch.ipynb").write_text("{}")  # not numbered: not run
+
+    db_path = root / "crm.duckdb"
+    con = db.connect(db_path)
+    expected_fingerprint = db.fingerprint(con)
+    con.close()
+
+    params = root / "params.yaml"
+    params.write_text(f"region: south\nbins: 7\nthreshold: 1\nas_of: 2024-03-31\ndb_path: {db_path}\n")
+
+    reports = root / "reports"
+    (reports / "monthly").mkdir(parents=True)
+    (reports / "monthly" / "stale.txt").write_text("from an older run")
+
+    mp = pytest.MonkeyPatch()
+    mp.chdir(root)
+    try:
+        out = run_reports(params, "monthly", notebooks_dir=notebooks, reports_dir=reports, progress=False)
+    finally:
+        mp.undo()
+    return {"root": root, "out": out, "reports": reports, "params": params,
+            "db_path": db_path, "fingerprint": expected_fingerprint}
+
+
+def test_success_writes_every_file_and_replaces_the_old_run(good_run):
+    out, reports = good_run["out"], good_run["reports"]
+    assert out == reports / "monthly"
+    names = sorted(p.name for p in out.iterdir())
+    assert names == sorted([
+        "01_overview.ipynb", "01_overview.html", "01_overview.code.html",
+        "02_widgets.ipynb", "02_widgets.html", "02_widgets.code.html",
+        "index.html", "manifest.json",
+    ])
+    # The old run was replaced, and nothing was left aside.
+    assert sorted(p.name for p in reports.iterdir()) == ["monthly"]
+
+
+def test_parameters_reach_the_notebooks(good_run):
+    out = good_run["out"]
+    first = nbformat.read(out / "01_overview.ipynb", as_version=4)
+    text = stream_texts(first)
+    assert "region=south bins=7 threshold=1 as_of='2024-03-31'" in text
+    assert f"cwd={good_run['root']}" in text  # run from the current directory
+    second = nbformat.read(out / "02_widgets.ipynb", as_version=4)
+    assert "static view with bins=7" in stream_texts(second)  # interactive=False by default
+
+
+def test_executed_notebooks_are_free_of_noise(good_run):
+    out = good_run["out"]
+    for name in ("01_overview.ipynb", "02_widgets.ipynb"):
+        nb = nbformat.read(out / name, as_version=4)
+        assert stream_texts(nb, "stderr") == ""
+        assert "widgets" not in nb.metadata
+        for cell in nb.cells:
+            for output in cell.get("outputs", []):
+                assert WIDGET_VIEW not in output.get("data", {})
+    second = nbformat.read(out / "02_widgets.ipynb", as_version=4)
+    html_outputs = [o.data["text/html"] for c in second.cells if c.cell_type == "code"
+                    for o in c.outputs if "text/html" in o.get("data", {})]
+    assert html_outputs == ["<b>static chart alternative</b>"]  # static alternative kept
+    first = nbformat.read(out / "01_overview.ipynb", as_version=4)
+    assert "after the warnings" in stream_texts(first)
+    assert any("image/png" in o.get("data", {}) for c in first.cells if c.cell_type == "code" for o in c.outputs)
+
+
+def test_business_html_hides_code_and_analyst_html_shows_it(good_run):
+    out = good_run["out"]
+    business = (out / "01_overview.html").read_text()
+    code = (out / "01_overview.code.html").read_text()
+    assert "CODE-MARKER-7f3a" not in business
+    assert "region=south" in business
+    assert "Customer overview" in business and "Narrative text for the reader" in business
+    assert "<img" in business  # the chart
+    assert "CODE-MARKER-7f3a" in code
+    assert "injected-parameters" in code  # papermill's cell stays in the code version
+    prompt = re.compile(r"In\W\[\d+\]:")  # In&nbsp;[1]:
+    assert prompt.search(code) and not prompt.search(business)  # prompts hidden too
+
+
+def test_report_pages_have_no_warning_or_widget_noise(good_run):
+    out = good_run["out"]
+    for page in sorted(out.glob("*.html")):
+        assert check_report_html(page) == [], page.name
+
+
+def test_index_links_every_report(good_run):
+    index = (good_run["out"] / "index.html").read_text()
+    for name in ("01_overview", "02_widgets"):
+        assert f'href="{name}.html"' in index
+        assert f'href="{name}.code.html"' in index
+    assert "monthly" in index
+    assert "Customer overview" in index  # the notebook's title
+    assert "region" in index and "south" in index
+    assert str(good_run["params"]) in index
+
+
+def test_manifest_records_the_run(good_run):
+    manifest = json.loads((good_run["out"] / "manifest.json").read_text())
+    assert manifest["run_name"] == "monthly"
+    assert manifest["status"] == "ok"
+    started = dt.datetime.fromisoformat(manifest["started"])
+    finished = dt.datetime.fromisoformat(manifest["finished"])
+    assert started <= finished
+    assert manifest["params_file"] == str(good_run["params"])
+    assert manifest["parameters"]["as_of"] == "2024-03-31"
+    by_name = {entry["name"]: entry for entry in manifest["notebooks"]}
+    assert list(by_name) == ["01_overview", "02_widgets"]
+    assert by_name["01_overview"]["parameters"] == {
+        "region": "south", "bins": 7, "threshold": 1, "as_of": "2024-03-31", "db_path": str(good_run["db_path"]),
+    }
+    assert by_name["02_widgets"]["parameters"] == {"bins": 7, "interactive": False}
+    for entry in by_name.values():
+        assert entry["status"] == "ok"
+        assert entry["seconds"] > 0
+    assert by_name["01_overview"]["removed_outputs"]["stderr"] >= 1
+    assert any("UserWarning" in w for w in by_name["01_overview"]["removed_outputs"]["warnings"])
+    assert by_name["02_widgets"]["removed_outputs"]["widgets"] == 2
+    assert manifest["database"]["path"] == str(good_run["db_path"])
+    assert manifest["database"]["fingerprint"] == good_run["fingerprint"]
+    for package in ("python", "dbmarketing", "pandas", "duckdb", "papermill", "nbconvert"):
+        assert manifest["versions"][package]
+
+
+# --------------------------------------------------------------------------------------
+# The failure path
+# --------------------------------------------------------------------------------------
+
+def test_failing_notebook_keeps_the_previous_report(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    notebooks = tmp_path / "notebooks"
+    write_notebook(
+        notebooks / "01_boom.ipynb", "n = 1",
+        new_markdown_cell("# Boom"),
+        "x = n + 1",
+        "raise ValueError('planted failure')",
+        "print('never reached')",
+    )
+    write_notebook(notebooks / "02_never.ipynb", None, "print('must not run')")
+    params = tmp_path / "params.yaml"
+    params.write_text("n: 2\n")
+
+    reports = tmp_path / "reports"
+    good = reports / "monthly"
+    (good / "sub").mkdir(parents=True)
+    (good / "index.html").write_text("<p>the last good report</p>")
+    (good / "sub" / "chart.bin").write_bytes(bytes(range(256)))
+    before = snapshot(good)
+    (reports / "monthly.failed").mkdir()
+    (reports / "monthly.failed" / "old.txt").write_text("an older failure")
+
+    with pytest.raises(ReportError) as info:
+        run_reports(params, "monthly", notebooks_dir=notebooks, reports_dir=reports, progress=False)
+    message = str(info.value)
+    failed = reports / "monthly.failed"
+    assert "01_boom" in message
+    assert "cell 4" in message  # markdown, parameters, x = n + 1, raise: the 4th cell
+    assert "ValueError" in message and "planted failure" in message
+    assert str(failed / "01_boom.ipynb") in message
+
+    assert snapshot(good) == before  # byte for byte
+    assert sorted(p.name for p in reports.iterdir()) == ["monthly", "monthly.failed"]
+    assert not (failed / "old.txt").exists()
+    assert not (failed / "02_never.ipynb").exists()  # the run stopped
+    kept = nbformat.read(failed / "01_boom.ipynb", as_version=4)
+    errors = [o for c in kept.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
+    assert [e.evalue for e in errors] == ["planted failure"]
+    manifest = json.loads((failed / "manifest.json").read_text())
+    assert manifest["status"] == "failed"
+    assert [e["status"] for e in manifest["notebooks"]] == ["failed", "not run"]
+
+
+def test_traceback_on_stderr_is_a_failure(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    notebooks = tmp_path / "notebooks"
+    write_notebook(
+        notebooks / "01_swallowed.ipynb", None,
+        "import traceback\ntry:\n    1 / 0\nexcept ZeroDivisionError:\n    traceback.print_exc()",
+    )
+    params = tmp_path / "params.yaml"
+    params.write_text("")
+    reports = tmp_path / "reports"
+    # An earlier run was interrupted mid-swap: its last good report sits aside.
+    (reports / ".daily.previous").mkdir(parents=True)
+    (reports / ".daily.previous" / "index.html").write_text("last good")
+    with pytest.raises(ReportError) as info:
+        run_reports(params, "daily", notebooks_dir=notebooks, reports_dir=reports, progress=False)
+    assert "01_swallowed" in str(info.value)
+    assert "stderr" in str(info.value)
+    assert snapshot(reports / "daily") == {"index.html": b"last good"}  # put back, untouched
+    assert not (reports / ".daily.previous").exists()
+    assert (reports / "daily.failed" / "01_swallowed.ipynb").exists()
+
+
+# --------------------------------------------------------------------------------------
+# Parameter validation (no kernel)
+# --------------------------------------------------------------------------------------
+
+@pytest.fixture
+def param_notebooks(tmp_path):
+    notebooks = tmp_path / "notebooks"
+    write_notebook(
+        notebooks / "01_a.ipynb",
+        'bins = 5\nthreshold = 0.5\nas_of = "2024-01-01"\nlabel = None\nshow_all = False\n'
+        "channels = ['sms', 'email']",
+        "print(bins)",
+    )
+    write_notebook(notebooks / "02_b.ipynb", "bins = 5\ninteractive = True", "print(bins)")
+    return notebooks
+
+
+def test_declared_parameters_infer_types(param_notebooks):
+    declared = declared_parameters(param_notebooks / "01_a.ipynb")
+    assert {name: info["type"] for name, info in declared.items()} == {
+        "bins": int, "threshold": float, "as_of": str, "label": None, "show_all": bool, "channels": list,
+    }
+    assert declared["bins"]["default"] == 5
+
+
+def test_unknown_parameter_is_an_error_before_anything_runs(tmp_path, param_notebooks):
+    params = tmp_path / "bad.yaml"
+    params.write_text("bins: 4\ncolour: red\n")
+    reports = tmp_path / "reports"
+    with pytest.raises(ParameterError) as info:
+        run_reports(params, "r", notebooks_dir=param_notebooks, reports_dir=reports, progress=False)
+    message = str(info.value)
+    assert str(params) in message and "'colour'" in message
+    for known in ("as_of", "bins", "channels", "interactive", "label", "show_all", "threshold"):
+        assert known in message
+    assert isinstance(info.value, ValueError)
+    assert not reports.exists()
+
+
+@pytest.mark.parametrize("text, name", [
+    ("bins: five\n", "bins"),
+    ("bins: true\n", "bins"),          # a bool is not an int
+    ("bins: 2.5\n", "bins"),           # a float is not an int
+    ("show_all: 1\n", "show_all"),     # an int is not a bool
+    ("threshold: '0.3'\n", "threshold"),
+    ("as_of: 20240101\n", "as_of"),
+    ("channels: sms\n", "channels"),
+])
+def test_wrong_type_is_an_error_before_anything_runs(tmp_path, param_notebooks, text, name):
+    params = tmp_path / "bad.yaml"
+    params.write_text(text)
+    reports = tmp_path / "reports"
+    with pytest.raises(ParameterError) as info:
+        run_reports(params, "r", notebooks_dir=param_notebooks, reports_dir=reports, progress=False)
+    assert str(params) in str(info.value)
+    assert repr(name) in str(info.value)
+    assert not reports.exists()
+
+
+def test_accepted_values_and_what_each_notebook_receives(tmp_path, param_notebooks):
+    notebooks = find_notebooks(param_notebooks)
+    assert [nb.name for nb in notebooks] == ["01_a.ipynb", "02_b.ipynb"]
+    plan = plan_parameters(
+        {"bins": 4, "threshold": 1, "as_of": dt.date(2024, 3, 31), "label": 7, "channels": ["mail"]},
+        notebooks, "p.yaml",
+    )
+    assert plan["01_a"] == {"bins": 4, "threshold": 1, "as_of": "2024-03-31", "label": 7, "channels": ["mail"]}
+    assert plan["02_b"] == {"bins": 4, "interactive": False}
+    assert plan_parameters({"interactive": True}, notebooks)["02_b"] == {"interactive": True}
+
+
+def test_unreadable_params_file(tmp_path, param_notebooks):
+    with pytest.raises(ParameterError, match="missing.yaml"):
+        run_reports(tmp_path / "missing.yaml", "r", notebooks_dir=param_notebooks,
+                    reports_dir=tmp_path / "reports", progress=False)
+    listing = tmp_path / "list.yaml"
+    listing.write_text("- bins\n- 4\n")
+    with pytest.raises(ParameterError, match="mapping"):
+        run_reports(listing, "r", notebooks_dir=param_notebooks, reports_dir=tmp_path / "reports", progress=False)
+    assert not (tmp_path / "reports").exists()
+
+
+def test_bad_run_name_and_no_notebooks(tmp_path, param_notebooks):
+    params = tmp_path / "p.yaml"
+    params.write_text("")
+    for name in ("", "../x", ".hidden", "x.failed"):
+        with pytest.raises(ReportError):
+            run_reports(params, name, notebooks_dir=param_notebooks, reports_dir=tmp_path / "reports")
+    with pytest.raises(ReportError, match="no notebooks"):
+        run_reports(params, "r", notebooks_dir=tmp_path / "empty", reports_dir=tmp_path / "reports")
+    assert not (tmp_path / "reports").exists()
+
+
+# --------------------------------------------------------------------------------------
+# Cleaning and checking, on notebooks built in memory
+# --------------------------------------------------------------------------------------
+
+def noisy_notebook():
+    nb = new_notebook()
+    # nbconvert renders a widget view only when the notebook holds the widget's state.
+    state = {m: {"model_name": "IntSliderModel", "model_module": "@jupyter-widgets/controls",
+                 "model_module_version": "2.0.0", "state": {}} for m in ("m1", "m2")}
+    nb.metadata["widgets"] = {"application/vnd.jupyter.widget-state+json": {
+        "state": state, "version_major": 2, "version_minor": 0}}
+    cell = new_code_cell("do_things()", execution_count=1)
+    cell.outputs = [
+        new_output("stream", name="stdout", text="result 42\n"),
+        new_output("stream", name="stderr", text="/x.py:1: FutureWarning: old api\n  do_things()\n"),
+        new_output("display_data", data={WIDGET_VIEW: {"model_id": "m1", "version_major": 2, "version_minor": 0},
+                                         "text/plain": "IntSlider(value=3)"}),
+        new_output("display_data", data={WIDGET_VIEW: {"model_id": "m2", "version_major": 2, "version_minor": 0},
+                                         "image/png": "iVBORw0KGgo=", "text/plain": "Figure()"}),
+    ]
+    nb.cells = [new_markdown_cell("# Noise"), cell]
+    return nb
+
+
+def test_check_report_html_finds_noise_and_clean_outputs_removes_it(tmp_path):
+    nb = noisy_notebook()
+    noisy = export_html(nb, tmp_path / "noisy.html", with_code=False)
+    problems = " | ".join(check_report_html(noisy))
+    assert "Warning" in problems and "Loading widget" in problems and "Error" in problems
+
+    removed = clean_outputs(nb)
+    assert removed["stderr"] == 1 and removed["widgets"] == 2
+    assert removed["warnings"] == ["/x.py:1: FutureWarning: old api"]
+    outputs = nb.cells[1].outputs
+    assert [o.output_type for o in outputs] == ["stream", "display_data"]
+    assert set(outputs[1].data) == {"image/png"}  # the static alternative of the widget
+    assert "widgets" not in nb.metadata
+    for with_code in (False, True):
+        clean = export_html(nb, tmp_path / f"clean{with_code}.html", with_code=with_code)
+        assert check_report_html(clean) == []
+        assert "result 42" in clean.read_text()
+
+
+def test_check_report_html_finds_tracebacks_but_ignores_code(tmp_path):
+    nb = new_notebook()
+    cell = new_code_cell("warnings.warn('x', UserWarning)  # code may name a UserWarning", execution_count=1)
+    cell.outputs = [new_output("error", ename="KeyError", evalue="'id'",
+                               traceback=["Traceback (most recent call last)", "KeyError: 'id'"])]
+    nb.cells = [cell]
+    page = export_html(nb, tmp_path / "error.html", with_code=True)
+    problems = check_report_html(page)
+    assert any(p.startswith("Traceback") for p in problems)
+    assert any(p.startswith("Error") for p in problems)
+    assert not any(p.startswith("Warning") for p in problems)  # the code cell is not output
+    assert find_errors(nb) == ["cell In [1]: KeyError: 'id'"]
+
+
+def test_find_errors_tells_warnings_from_errors():
+    nb = new_notebook()
+    cell = new_code_cell("x", execution_count=3)
+    cell.outputs = [new_output("stream", name="stderr", text="/a.py:2: UserWarning: an error-prone setting\n")]
+    nb.cells = [cell]
+    assert find_errors(nb) == []
+    cell.outputs.append(new_output("stream", name="stderr", text="ERROR:root:could not load batch 7\n"))
+    assert find_errors(nb) == ["cell In [3] wrote an error to stderr: ERROR:root:could not load batch 7"]
