@@ -1,0 +1,1056 @@
+"""Collect: load source files into the raw layer of the customer database.
+
+A *sources file* (YAML, see ``params/sources/*.yaml``) lists the sources and maps each
+source's columns onto a table of the customer information model (:data:`db.MODEL`)::
+
+    base_dir: data/raw
+    sources:
+      - name: crm_customers
+        path: crm_customers.csv
+        table: customers
+        columns: {customer_id: member_id, gender: sex}
+        values: {gender: {男: M, 女: F}}
+
+Loading a source (:func:`load_source`, :func:`load_sources`) follows these rules:
+
+1. Every field is read as text, trimmed, translated by ``values`` and parsed into the model
+   type (dates by their format, numbers, yes/no). An empty field is NULL. Nothing else is
+   cleaned: odd but parseable values (negative prices, future dates) load unchanged.
+2. A record with any problem (wrong number of fields, a value that does not parse, an empty
+   required column, a duplicate key) is not loaded; each problem becomes one row of
+   ``main.rejects`` with the line and source column at fault. Rows read = loaded + rejected.
+3. Each load is one batch (``main.load_batches``) and one transaction: it lands completely
+   or not at all.
+4. A file whose SHA-256 fingerprint was already loaded into the same table is skipped.
+5. Customers keep their history: a changed customer closes its current version
+   (``valid_to``) and gets a new one (``valid_from``).
+
+Physical line numbers are kept (``raw.<table>.source_line``, ``main.rejects.line_no``) so a
+reader can open the source file at the record in question: for CSV the line the record
+starts on (header = line 1), for Excel the row number, for Parquet and SQL the 1-based row.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import gzip
+import datetime as dt
+import hashlib
+import io
+import json
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from dbmarketing import db
+
+FORMATS = ("csv", "excel", "parquet", "sql", "cdnow")
+EXTENSIONS = {".csv": "csv", ".txt": "csv", ".xlsx": "excel", ".parquet": "parquet"}
+DEFAULT_DATE_FORMATS = {"DATE": "%Y-%m-%d", "TIMESTAMP": "%Y-%m-%d %H:%M:%S"}
+BOOLEAN_WORDS = {
+    "y": True, "yes": True, "true": True, "t": True, "1": True, "是": True,
+    "n": False, "no": False, "false": False, "f": False, "0": False, "否": False,
+}
+
+# The CDNOW event log: `customer_id yyyymmdd quantity dollar_value`, no header.
+CDNOW_FIELDS = ["customer_id", "date", "quantity", "dollar_value"]
+CDNOW_FILLED = {"order_id", "customer_id", "order_date", "order_type", "status"}
+
+
+def _plain_suffix(path) -> str:
+    """The file extension that says the format, looking through a .gz compression suffix."""
+    p = Path(path)
+    if p.suffix.lower() == ".gz":
+        p = p.with_suffix("")
+    return p.suffix.lower()
+
+
+class ConfigError(ValueError):
+    """The sources file (or a Source built in code) is wrong."""
+
+
+class SourceError(Exception):
+    """A source cannot be read: missing file, undecodable bytes, missing column, ..."""
+
+
+# --------------------------------------------------------------------------------------
+# The sources file
+# --------------------------------------------------------------------------------------
+
+
+@dataclass
+class Source:
+    """One source of the sources file, validated on construction.
+
+    ``columns`` maps model column -> source column header; ``date_formats`` model column ->
+    strptime format; ``values`` model column -> {source value: model value}; ``constants``
+    model column -> value for every row. Relative paths (and the file of a ``sqlite:///``
+    URL) are taken from ``base_dir``, which itself is relative to the current directory.
+    ``sheet`` is a sheet name or a 0-based sheet number. Invalid settings raise
+    :class:`ConfigError`.
+    """
+
+    name: str
+    table: str | None = None
+    format: str | None = None
+    path: str | None = None
+    url: str | None = None
+    query: str | None = None
+    sql_table: str | None = None
+    encoding: str = "auto"
+    delimiter: str = ","
+    sheet: str | int | None = None
+    effective_date: dt.datetime | None = None
+    columns: dict[str, str] = field(default_factory=dict)
+    date_formats: dict[str, str] = field(default_factory=dict)
+    values: dict[str, dict[str, str | None]] = field(default_factory=dict)
+    constants: dict[str, str | None] = field(default_factory=dict)
+    sources_file: str = "<python>"
+    base_dir: str = "."
+
+    def __post_init__(self):
+        if self.name is None or not str(self.name).strip():
+            raise ConfigError(f"{self.sources_file}: a source has no name")
+        self.name = str(self.name)
+        for key in ("table", "format", "path", "url", "query", "sql_table"):
+            setattr(self, key, self._text(getattr(self, key)))
+        self._check_format()
+        self._check_table()
+        self._check_options()
+        self.columns = {str(k): self._text(v) for k, v in self._mapping("columns").items()}
+        self.date_formats = {str(k): str(v) for k, v in self._mapping("date_formats").items()}
+        self.values = {str(k): self._value_map(k, v) for k, v in self._mapping("values").items()}
+        self.constants = {str(k): self._text(v) for k, v in self._mapping("constants").items()}
+        if self.format == "cdnow":
+            self._check_cdnow_mapping()
+        else:
+            self._check_mapping()
+
+    def fail(self, problem: str):
+        raise ConfigError(f"{self.sources_file}: source '{self.name}': {problem}")
+
+    def _check_format(self):
+        self.format = self.format.lower() if isinstance(self.format, str) else self.format
+        if self.format is None:
+            if self.url is not None:
+                self.format = "sql"
+            elif self.path is not None and _plain_suffix(self.path) in EXTENSIONS:
+                self.format = EXTENSIONS[_plain_suffix(self.path)]
+            else:
+                self.fail(f"cannot tell the format of {self.path!r}; set format: to one of {', '.join(FORMATS)}")
+        if self.format not in FORMATS:
+            self.fail(f"unknown format {self.format!r}; use one of {', '.join(FORMATS)}")
+        if self.format == "sql":
+            if not self.url:
+                self.fail("format sql needs url:")
+            if (self.query is None) == (self.sql_table is None):
+                self.fail("format sql needs exactly one of query: or sql_table:")
+            if self.path is not None:
+                self.fail("path: is for files; a sql source has url: instead")
+        else:
+            if not self.path:
+                self.fail("path: is missing")
+            for key in ("url", "query", "sql_table"):
+                if getattr(self, key) is not None:
+                    self.fail(f"{key}: is for sql sources only")
+
+    def _check_table(self):
+        if self.format == "cdnow":
+            self.table = self.table or "orders"
+            if self.table != "orders":
+                self.fail("a cdnow source loads orders and order_lines; table: must be orders")
+        if self.table is None:
+            self.fail("table: is missing")
+        if self.table not in db.MODEL:
+            self.fail(f"unknown table {self.table!r}; the model has {', '.join(db.MODEL)}")
+
+    def _check_options(self):
+        self.encoding = self.encoding or "auto"
+        self.delimiter = self.delimiter or ","
+        if self.format not in ("csv", "cdnow") and self.encoding != "auto":
+            self.fail("encoding: is for csv and cdnow sources only")
+        if self.encoding != "auto":
+            try:
+                codecs.lookup(self.encoding)
+            except LookupError:
+                self.fail(f"unknown encoding {self.encoding!r}")
+        if self.format != "csv" and self.delimiter != ",":
+            self.fail("delimiter: is for csv sources only")
+        if not isinstance(self.delimiter, str) or len(self.delimiter) != 1:
+            self.fail(f"delimiter must be one character, not {self.delimiter!r}")
+        if self.format != "excel" and self.sheet is not None:
+            self.fail("sheet: is for excel sources only")
+        if self.effective_date is not None:
+            if self.table != "customers":
+                self.fail("effective_date: is for customers sources only")
+            self.effective_date = self._as_datetime(self.effective_date)
+
+    def _as_datetime(self, value) -> dt.datetime:
+        if isinstance(value, dt.datetime):
+            return value
+        if isinstance(value, dt.date):
+            return dt.datetime(value.year, value.month, value.day)
+        try:
+            return dt.datetime.fromisoformat(str(value))
+        except ValueError:
+            self.fail(f"effective_date {value!r} is not a date (write it as YYYY-MM-DD)")
+
+    def _mapping(self, key: str) -> dict:
+        value = getattr(self, key)
+        if value is None:
+            return {}
+        if not isinstance(value, dict):
+            self.fail(f"{key}: must be a mapping of model column to value")
+        return value
+
+    def _value_map(self, column, mapping) -> dict[str, str | None]:
+        if not isinstance(mapping, dict):
+            self.fail(f"values: for {column} must be a mapping of source value to model value")
+        return {(self._text(k) or "").strip(): self._text(v) for k, v in mapping.items()}
+
+    def _text(self, value) -> str | None:
+        try:
+            return _yaml_text(value)
+        except ConfigError as error:
+            self.fail(str(error))
+
+    def _check_mapping(self):
+        model = {c.name: c for c in db.MODEL[self.table].columns}
+        for key in ("columns", "date_formats", "values", "constants"):
+            for column in getattr(self, key):
+                if column not in model:
+                    self.fail(f"{key}: names {column!r}, which is not a column of {self.table} "
+                              f"({', '.join(model)})")
+        for column, source_column in self.columns.items():
+            if not source_column:
+                self.fail(f"columns: maps {column} to an empty source column")
+        both = set(self.columns) & set(self.constants)
+        if both:
+            self.fail(f"{', '.join(sorted(both))} is both mapped (columns:) and constant (constants:)")
+        for column in self.date_formats:
+            if model[column].type not in DEFAULT_DATE_FORMATS:
+                self.fail(f"date_formats: {column} is a {model[column].type} column, not a date")
+        for key in ("date_formats", "values"):
+            for column in getattr(self, key):
+                if column not in self.columns:
+                    self.fail(f"{key}: names {column}, which is not mapped in columns:")
+        for column in model.values():
+            if column.required and column.name not in self.columns and column.name not in self.constants:
+                self.fail(f"required column {column.name} of {self.table} is not mapped")
+            if column.required and column.name in self.constants and self.constants[column.name] is None:
+                self.fail(f"required column {column.name} has an empty constant")
+        self._check_constants(model)
+
+    def _check_cdnow_mapping(self):
+        for key in ("columns", "date_formats", "values"):
+            if getattr(self, key):
+                self.fail(f"{key}: does not apply to a cdnow source (its layout is fixed)")
+        model = {c.name: c for c in db.MODEL["orders"].columns}
+        for column in self.constants:
+            if column not in model or column in CDNOW_FILLED:
+                free = [c for c in model if c not in CDNOW_FILLED]
+                self.fail(f"constants: a cdnow source can set only {', '.join(free)}, not {column!r}")
+        self._check_constants(model)
+
+    def _check_constants(self, model: dict[str, db.Column]):
+        for column, text in self.constants.items():
+            _, failed, what = _parse(pd.Series([text], dtype="str"), model[column].type, None)
+            if failed.any():
+                self.fail(f"constants: {column} = {text!r} is {what}")
+
+
+def _yaml_text(value) -> str | None:
+    """A YAML scalar as the text a source file would hold (None stays None)."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (dt.date, dt.datetime)):
+        return _cell_text(value)
+    if isinstance(value, (dict, list)):
+        raise ConfigError(f"expected a single value, found {value!r}")
+    return str(value)
+
+
+class _SourcesLoader(yaml.SafeLoader):
+    """YAML loader that keeps yes/no/on/off/true/false as text: they are source values here."""
+
+
+_SourcesLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:bool"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+SOURCE_KEYS = [f.name for f in fields(Source) if f.name not in ("sources_file", "base_dir")]
+
+
+def read_sources(path: str | Path) -> list[Source]:
+    """Read and validate a sources file; one :class:`Source` per entry, in file order.
+
+    Raises :class:`ConfigError` naming the file and the source for unknown keys, unknown
+    tables or model columns, a column both mapped and constant, or an unmapped required column.
+    """
+    path = Path(path)
+    try:
+        document = yaml.load(path.read_text(encoding="utf-8"), Loader=_SourcesLoader)
+    except OSError as error:
+        raise ConfigError(f"{path}: cannot read the sources file ({error.strerror})") from None
+    except yaml.YAMLError as error:
+        raise ConfigError(f"{path}: not valid YAML: {error}") from None
+    if not isinstance(document, dict) or not isinstance(document.get("sources"), list):
+        raise ConfigError(f"{path}: expected a mapping with a list under sources:")
+    unknown = set(document) - {"base_dir", "sources"}
+    if unknown:
+        raise ConfigError(f"{path}: unknown key(s) {', '.join(sorted(map(str, unknown)))}; "
+                          "expected base_dir and sources")
+    base_dir = str(document.get("base_dir") or ".")
+    sources = []
+    for number, entry in enumerate(document["sources"], start=1):
+        if not isinstance(entry, dict) or not entry.get("name"):
+            raise ConfigError(f"{path}: source #{number} is not a mapping with a name:")
+        unknown = set(entry) - set(SOURCE_KEYS)
+        if unknown:
+            raise ConfigError(f"{path}: source '{entry['name']}': unknown key(s) "
+                              f"{', '.join(sorted(map(str, unknown)))}; allowed: {', '.join(SOURCE_KEYS)}")
+        sources.append(Source(**entry, sources_file=str(path), base_dir=base_dir))
+    names = [s.name for s in sources]
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    if repeated:
+        raise ConfigError(f"{path}: source name(s) used twice: {', '.join(repeated)}")
+    return sources
+
+
+# --------------------------------------------------------------------------------------
+# Reading a source into text records
+# --------------------------------------------------------------------------------------
+
+
+@dataclass
+class Records:
+    """A source as text: one row per record, columns named by the source headers.
+
+    ``frame`` is indexed by the record's line (or row) number; ``bad_shape`` holds the records
+    that could not be split into the header's fields, already as reject rows.
+    """
+
+    frame: pd.DataFrame
+    bad_shape: pd.DataFrame
+    header_line: int | None = None
+
+
+def _problems(line_no=(), column_name=None, reason=()) -> pd.DataFrame:
+    """Reject rows (line_no, column_name, reason); a scalar is repeated for every line."""
+    line_no = np.asarray(line_no, dtype="int64")
+
+    def column(value):
+        value = value.to_numpy() if isinstance(value, pd.Series) else value
+        return pd.Series(value, index=range(len(line_no)), dtype="str")
+
+    return pd.DataFrame({"line_no": line_no, "column_name": column(column_name), "reason": column(reason)})
+
+
+def _bad_shape(header: list[str], bad: list[tuple[int, list]]) -> pd.DataFrame:
+    """Reject rows for records with the wrong number of fields, with their raw record."""
+    rejects = _problems([line for line, _ in bad], None,
+                        [f"expected {len(header)} fields, found {len(values)}" for _, values in bad])
+    rejects["raw_record"] = pd.Series([_record_json(header, values) for _, values in bad], dtype="str")
+    return rejects
+
+
+def _record_json(header: list[str], values: list) -> str:
+    record = dict(zip(header, values))
+    if len(values) > len(header):
+        record["_extra_fields"] = list(values[len(header):])
+    return json.dumps(record, ensure_ascii=False, separators=(",", ":"))
+
+
+def _make_records(header: list, rows: list[list[str]], lines: list[int], bad: list[tuple[int, list]],
+                  location: str, header_line: int | None) -> Records:
+    """Build :class:`Records` from text rows; wrong-width rows become reject rows."""
+    header = _clean_header(header, location, header_line)
+    index = pd.Index(lines, name="line", dtype="int64")
+    if rows:
+        frame = pd.DataFrame(rows, columns=header, dtype="str", index=index)
+    else:
+        frame = pd.DataFrame({h: pd.Series([], dtype="str") for h in header}, index=index)
+    return Records(frame, _bad_shape(header, bad), header_line)
+
+
+def _clean_header(header: list, location: str, header_line: int | None) -> list[str]:
+    """Trim header names, name empty ones `_column_<n>`, refuse duplicates."""
+    names = [str(h).strip() if h is not None else "" for h in header]
+    names = [name or f"_column_{n}" for n, name in enumerate(names, start=1)]
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    if repeated:
+        raise SourceError(f"{_at(location, header_line)}: column header(s) used twice: {', '.join(repeated)}")
+    return names
+
+
+def _at(location: str, line: int | None = None) -> str:
+    return f"{location}, line {line}" if line else location
+
+
+def detect_encoding(data: bytes) -> str:
+    """UTF-8 with BOM -> utf-8-sig; UTF-16 with BOM -> utf-16; valid UTF-8 -> utf-8; else gb18030."""
+    if data.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    try:
+        data.decode("utf-8")
+        return "utf-8"
+    except UnicodeDecodeError:
+        return "gb18030"
+
+
+def _decode(data: bytes, encoding: str, location: str) -> str:
+    """Bytes to text, naming the line of the first byte that does not decode."""
+    if encoding == "auto":
+        encoding = detect_encoding(data)
+    try:
+        text = data.decode(encoding)
+    except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1
+        raise SourceError(f"{_at(location, line)}: cannot decode the bytes as {encoding} "
+                          f"({error.reason}); set encoding: in the sources file") from None
+    return text.removeprefix("\ufeff")
+
+
+def _read_csv(data: bytes, source: Source, location: str) -> Records:
+    """CSV with the csv module, keeping the physical line each record starts on."""
+    text = _decode(data, source.encoding, location)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=source.delimiter)
+    header, header_line, rows, lines, bad = None, None, [], [], []
+    previous_line = 0
+    try:
+        for values in reader:
+            line, previous_line = previous_line + 1, reader.line_num
+            if not values:  # a blank line is no record
+                continue
+            if header is None:
+                header, header_line, width = values, line, len(values)
+            elif len(values) == width:
+                rows.append(values)
+                lines.append(line)
+            else:
+                bad.append((line, values))
+    except csv.Error as error:
+        raise SourceError(f"{_at(location, previous_line + 1)}: {error}") from None
+    if header is None:
+        raise SourceError(f"{location}: the file is empty (no header line)")
+    return _make_records(header, rows, lines, bad, location, header_line)
+
+
+def _read_cdnow(data: bytes, source: Source, location: str) -> Records:
+    """The CDNOW event log: four whitespace-separated fields per line, no header."""
+    text = _decode(data, source.encoding, location)
+    rows, lines, bad = [], [], []
+    for line, content in enumerate(io.StringIO(text, newline=None), start=1):
+        values = content.split()
+        if not values:
+            continue
+        if len(values) == len(CDNOW_FIELDS):
+            rows.append(values)
+            lines.append(line)
+        else:
+            bad.append((line, values))
+    return _make_records(CDNOW_FIELDS, rows, lines, bad, location, None)
+
+
+def _cell_text(value) -> str:
+    """A spreadsheet or database value as the text a CSV export would show."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, dt.datetime):
+        return value.strftime("%Y-%m-%d" if value.time() == dt.time(0) else "%Y-%m-%d %H:%M:%S")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)
+
+
+def _rows_to_records(rows, location: str, first_line: int = 1, header=None) -> Records:
+    """Records from rows of Python values (Excel, SQL): the first non-empty row is the
+    header unless `header` is given; trailing empty cells are ignored."""
+    data, lines, bad = [], [], []
+    header_line = None
+    width = len(header) if header is not None else 0
+    for line, row in enumerate(rows, start=first_line):
+        values = [_cell_text(v) for v in row]
+        while values and values[-1] == "":
+            values.pop()
+        if header is None:
+            if values:
+                header, header_line, width = values, line, len(values)
+            continue
+        if not values and header_line is not None:  # an empty spreadsheet row is no record
+            continue
+        if len(values) > width:
+            bad.append((line, values))
+            continue
+        data.append(values + [""] * (width - len(values)))
+        lines.append(line)
+    if header is None:
+        raise SourceError(f"{location}: the sheet is empty (no header row)")
+    return _make_records(header, data, lines, bad, location, header_line)
+
+
+def _read_excel(data: bytes, source: Source, location: str) -> Records:
+    """An .xlsx sheet; the line of a record is its spreadsheet row number."""
+    import openpyxl
+
+    try:
+        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception as error:  # openpyxl raises many kinds for a bad file
+        raise SourceError(f"{location}: cannot open as an Excel workbook ({error})") from None
+    try:
+        if source.sheet is None:
+            sheet = book.worksheets[0]
+        elif isinstance(source.sheet, int):
+            sheet = book.worksheets[source.sheet]
+        else:
+            sheet = book[source.sheet]
+    except (KeyError, IndexError):
+        raise SourceError(f"{location}: no sheet {source.sheet!r}; the workbook has "
+                          f"{', '.join(book.sheetnames)}") from None
+    try:
+        return _rows_to_records(sheet.iter_rows(min_row=1, values_only=True), location)
+    finally:
+        book.close()
+
+
+def _arrow_text(column) -> pd.Series:
+    """A pyarrow column as text, vectorized; dates as YYYY-MM-DD, nulls as empty."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if pa.types.is_timestamp(column.type):
+        values = column.to_pandas()
+        present = values.dropna()
+        midnight = bool((present == present.dt.normalize()).all())
+        text = values.dt.strftime("%Y-%m-%d" if midnight else "%Y-%m-%d %H:%M:%S")
+        return text.fillna("").astype("str")
+    try:
+        text = pc.cast(column, pa.string())
+    except (pa.ArrowNotImplementedError, pa.ArrowInvalid):
+        text = pa.array([_cell_text(v) for v in column.to_pylist()], type=pa.string())
+    return pd.Series(pc.fill_null(text, "").to_pandas(), dtype="str")
+
+
+def _read_parquet(data: bytes, source: Source, location: str) -> Records:
+    """A Parquet file; the line of a record is its 1-based row number."""
+    import pyarrow.parquet as pq
+
+    try:
+        table = pq.read_table(io.BytesIO(data))
+    except Exception as error:
+        raise SourceError(f"{location}: cannot read as Parquet ({error})") from None
+    header = _clean_header(table.column_names, location, None)
+    frame = pd.DataFrame({name: _arrow_text(table.column(i)) for i, name in enumerate(header)})
+    frame.index = pd.RangeIndex(1, table.num_rows + 1, name="line")
+    return Records(frame, _bad_shape(header, []))
+
+
+def _fetch_sql(source: Source, base_dir: Path) -> tuple[str, list[str], list]:
+    """Run the source's query; return (URL shown to readers, headers, rows)."""
+    import sqlalchemy as sa
+
+    try:
+        url = sa.engine.make_url(source.url)
+    except sa.exc.ArgumentError as error:
+        raise SourceError(f"source '{source.name}': {error}") from None
+    if url.drivername.startswith("sqlite") and url.database and url.database != ":memory:":
+        database = Path(url.database)
+        if not database.is_absolute():  # like file paths, relative to base_dir
+            url = url.set(database=str(base_dir / database))
+        if not Path(url.database).exists():  # SQLite would silently create an empty database
+            raise SourceError(f"{url.render_as_string(hide_password=True)}: database file not found")
+    shown = url.render_as_string(hide_password=True)
+    try:
+        engine = sa.create_engine(url)
+    except sa.exc.SQLAlchemyError as error:
+        raise SourceError(f"{shown}: {error}") from None
+    try:
+        with engine.connect() as connection:
+            if source.query is not None:
+                statement = sa.text(source.query)
+            else:
+                statement = sa.text(f"SELECT * FROM {engine.dialect.identifier_preparer.quote(source.sql_table)}")
+            result = connection.execute(statement)
+            return shown, list(result.keys()), result.fetchall()
+    except sa.exc.SQLAlchemyError as error:
+        raise SourceError(f"{shown}: the query failed: {getattr(error, 'orig', None) or error}") from None
+    finally:
+        engine.dispose()
+
+
+def _sql_fingerprint(header: list[str], rows: list) -> str:
+    """SHA-256 of the query result written as CSV."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(header)
+    writer.writerows([_cell_text(v) for v in row] for row in rows)
+    return hashlib.sha256(buffer.getvalue().encode("utf-8")).hexdigest()
+
+
+READERS = {"csv": _read_csv, "cdnow": _read_cdnow, "excel": _read_excel, "parquet": _read_parquet}
+
+
+# --------------------------------------------------------------------------------------
+# Parsing text into the model types
+# --------------------------------------------------------------------------------------
+
+
+def _parse(text: pd.Series, type_: str, date_format: str | None) -> tuple[pd.Series, pd.Series, str]:
+    """Parse trimmed text (NaN = empty) into a model type.
+
+    Returns (values, failed, what): `failed` marks non-empty text that did not parse and
+    `what` says what it should have been, e.g. "not a number".
+    """
+    if type_ in DEFAULT_DATE_FORMATS:
+        date_format = date_format or DEFAULT_DATE_FORMATS[type_]
+        values = pd.to_datetime(text, format=date_format, errors="coerce")
+        what = f"not a date in format {date_format}"
+    elif type_ == "DOUBLE":
+        values = pd.to_numeric(text, errors="coerce").astype("float64")
+        values = values.where(np.isfinite(values))
+        what = "not a number"
+    elif type_ in ("INTEGER", "BIGINT"):
+        numbers = pd.to_numeric(text, errors="coerce").astype("float64")
+        limit = 2**31 if type_ == "INTEGER" else 2**53
+        whole = np.isfinite(numbers) & (numbers == np.round(numbers)) & (numbers.abs() < limit)
+        values = numbers.where(whole).astype("Int64")
+        what = "not a whole number"
+    elif type_ == "BOOLEAN":
+        values = text.str.lower().map(BOOLEAN_WORDS).astype("boolean")
+        what = "not a yes/no value"
+    else:
+        values = text
+        what = "text"
+    failed = text.notna() & values.isna()
+    return values, failed, what
+
+
+def _apply_values(text: pd.Series, mapping: dict[str, str | None]) -> pd.Series:
+    """Translate source values by the `values` map; unmatched values stay as they are."""
+    matched = text.isin(list(mapping))
+    if not matched.any():
+        return text
+    return text.where(~matched, text.map(mapping)).astype("str")
+
+
+def _to_model(frame: pd.DataFrame, table: db.Table, columns: dict[str, str],
+              constants: dict[str, str | None], date_formats: dict[str, str] | None = None,
+              values: dict[str, dict] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Parse source records into the model columns of `table`.
+
+    Returns (rows, problems): `rows` has every model column (NULL where neither mapped nor
+    constant), indexed like `frame`; `problems` has one reject row per value that failed.
+    """
+    date_formats, values = date_formats or {}, values or {}
+    rows, problems = {}, []
+    for column in table.columns:
+        if column.name in columns:
+            source_column = columns[column.name]
+            original = frame[source_column].str.strip()
+            text = _apply_values(original, values[column.name]) if column.name in values else original
+            text = text.mask(text == "")
+            parsed, failed, what = _parse(text, column.type, date_formats.get(column.name))
+            if failed.any():
+                bad = original[failed]
+                problems.append(_problems(bad.index, source_column, what + ": '" + bad + "'"))
+            if column.required and text.isna().any():
+                problems.append(_problems(text.index[text.isna()], source_column, f"{column.name} is empty"))
+        else:
+            text = pd.Series(constants.get(column.name), index=frame.index, dtype="str")
+            parsed, _, _ = _parse(text, column.type, None)
+        rows[column.name] = parsed
+    return pd.DataFrame(rows, index=frame.index), pd.concat([_problems(), *problems], ignore_index=True)
+
+
+def _key_text(keys: pd.DataFrame) -> pd.Series:
+    """'order_id=X, line_no=1' for each row of a frame of key columns."""
+    parts = [name + "=" + keys[name].astype("str") for name in keys.columns]
+    text = parts[0]
+    for part in parts[1:]:
+        text = text + ", " + part
+    return text
+
+
+def _duplicate_keys(rows: pd.DataFrame, key: tuple[str, ...], column_name: str) -> pd.DataFrame:
+    """Reject rows for records whose key already appeared on an earlier line of the file."""
+    keys = rows.loc[rows[list(key)].notna().all(axis=1), list(key)]
+    keys = keys[keys.duplicated(keep=False)]
+    first_line = pd.Series(keys.index, index=keys.index).groupby([keys[k] for k in key], sort=False).transform("min")
+    later = keys.index != first_line.to_numpy()
+    if not later.any():
+        return _problems()
+    reasons = "duplicate key " + _key_text(keys[later]) + ", first at line " + first_line[later].astype("str")
+    return _problems(keys.index[later], column_name, reasons)
+
+
+def _keys_already_loaded(con, rows: pd.DataFrame, table: db.Table, column_name: str) -> pd.DataFrame:
+    """Reject rows for records whose key is already in raw.<table> from an earlier batch."""
+    key = list(table.key)
+    keys = rows.loc[rows[key].notna().all(axis=1), key].reset_index(names="source_line")
+    types = {c.name: c.type for c in table.columns}
+    join = " AND ".join(f'r."{k}" = CAST(k."{k}" AS {types[k]})' for k in key)
+    found = _query(con, f"""
+        SELECT k.source_line, min(r.batch_id) AS batch_id
+        FROM _collect_keys k JOIN raw."{table.name}" r ON {join}
+        GROUP BY k.source_line ORDER BY k.source_line""", _collect_keys=keys)
+    if found.empty:
+        return _problems()
+    found = found.set_index("source_line")
+    reasons = _key_text(rows.loc[found.index, key]) + " already loaded in batch " + found["batch_id"].astype("str")
+    return _problems(found.index, column_name, reasons)
+
+
+# --------------------------------------------------------------------------------------
+# Writing to the database
+# --------------------------------------------------------------------------------------
+
+
+def _query(con, sql: str, params=None, **frames: pd.DataFrame) -> pd.DataFrame:
+    """Run `sql` with DataFrames registered under the given names; return the result."""
+    for name, frame in frames.items():
+        con.register(name, frame)
+    try:
+        result = con.execute(sql, params or [])
+        return result.df()  # fetch everything: DuckDB wants a result finished before the next statement
+    finally:
+        for name in frames:
+            con.unregister(name)
+
+
+def _raw_columns(table: str) -> list[db.Column]:
+    extra = db.RAW_EXTRA + (db.HISTORY_EXTRA if table == "customers" else ())
+    return list(db.MODEL[table].columns + extra)
+
+
+def _insert_rows(con, table: str, rows: pd.DataFrame) -> None:
+    """INSERT the rows (model columns + batch_id, source_line, ...) into raw.<table> in one statement."""
+    columns = _raw_columns(table)
+    names = ", ".join(f'"{c.name}"' for c in columns)
+    select = ", ".join(f'CAST("{c.name}" AS {c.type})' for c in columns)
+    _query(con, f'INSERT INTO raw."{table}" ({names}) SELECT {select} FROM _collect_rows', _collect_rows=rows)
+
+
+def _customer_changes(con, rows: pd.DataFrame, valid_from: dt.datetime) -> pd.DataFrame:
+    """Compare incoming customers with their current versions: per line 'new', 'same',
+    'changed', or 'later' (the current version is valid from after `valid_from`)."""
+    columns = db.MODEL["customers"].columns
+    typed = ", ".join(f'CAST("{c.name}" AS {c.type}) AS "{c.name}"' for c in columns)
+    differs = " OR ".join(f'i."{c.name}" IS DISTINCT FROM c."{c.name}"' for c in columns if c.name != "customer_id")
+    changes = _query(con, f"""
+        WITH incoming AS (SELECT {typed}, source_line FROM _collect_rows)
+        SELECT i.source_line,
+               CASE WHEN c.customer_id IS NULL THEN 'new'
+                    WHEN NOT ({differs}) THEN 'same'
+                    WHEN c.valid_from > $valid_from THEN 'later'
+                    ELSE 'changed' END AS change,
+               c.valid_from AS current_from
+        FROM incoming i
+        LEFT JOIN raw.customers c ON c.customer_id = i.customer_id AND c.valid_to IS NULL""",
+                     {"valid_from": valid_from}, _collect_rows=rows.reset_index(names="source_line"))
+    return changes.set_index("source_line").reindex(rows.index)
+
+
+def _write_customers(con, rows: pd.DataFrame, valid_from: dt.datetime, key_column: str) -> tuple[pd.DataFrame, int]:
+    """Keep customer history: close the current version of each changed customer
+    (valid_to = valid_from) and insert new and changed customers as current versions.
+
+    Returns (problems, changed): reject rows for customers whose current version is
+    valid from after `valid_from` (an older file loaded late), and the number changed.
+    """
+    changes = _customer_changes(con, rows, valid_from)
+    later = changes[changes["change"] == "later"]
+    reasons = (_key_text(rows.loc[later.index, ["customer_id"]])
+               + ": a later version is already loaded (valid from " + later["current_from"].astype("str") + ")")
+    changed = rows.loc[changes["change"] == "changed", ["customer_id"]]
+    _query(con, """
+        UPDATE raw.customers SET valid_to = $valid_from
+        WHERE valid_to IS NULL AND customer_id IN (SELECT customer_id FROM _collect_changed)""",
+           {"valid_from": valid_from}, _collect_changed=changed)
+    new_versions = rows.loc[changes["change"].isin(["new", "changed"])]
+    _insert_rows(con, "customers", new_versions.assign(
+        source_line=new_versions.index, valid_from=pd.Timestamp(valid_from), valid_to=pd.NaT))
+    return _problems(later.index, key_column, reasons), len(changed)
+
+
+def _write_rejects(con, batch_id: int, problems: pd.DataFrame, records: Records) -> None:
+    """One row of main.rejects per problem, in line order, with the record as JSON (built in SQL)."""
+    problems = pd.concat([problems.assign(raw_record=pd.Series(dtype="str")), records.bad_shape], ignore_index=True)
+    if problems.empty:
+        return
+    problems["found"] = range(len(problems))
+    as_json = ", ".join(f"{_sql_text(name)}, r.{_sql_name(name)}" for name in records.frame.columns)
+    _query(con, f"""
+        INSERT INTO main.rejects (batch_id, line_no, column_name, reason, raw_record)
+        SELECT $batch_id, p.line_no, p.column_name, p.reason,
+               coalesce(p.raw_record, CAST(json_object({as_json}) AS VARCHAR))
+        FROM _collect_rejects p LEFT JOIN _collect_records r ON r.__line__ = p.line_no
+        ORDER BY p.line_no, p.found""",
+           {"batch_id": batch_id}, _collect_rejects=problems,
+           _collect_records=records.frame.reset_index(names="__line__"))
+
+
+def _sql_name(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _sql_text(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _record_batch(con, batch: dict) -> None:
+    """The row of main.load_batches for a finished load."""
+    names = list(batch)
+    con.execute(f"INSERT INTO main.load_batches ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})",
+                [batch[n] for n in names])
+
+
+# --------------------------------------------------------------------------------------
+# Loading
+# --------------------------------------------------------------------------------------
+
+
+@dataclass
+class LoadResult:
+    """What one load did. ``status`` is "loaded" or "skipped" (same content loaded before,
+    in batch ``batch_id``). Always rows_read = rows_loaded + rows_rejected."""
+
+    source: str
+    table: str
+    batch_id: int | None
+    status: str
+    rows_read: int = 0
+    rows_loaded: int = 0
+    rows_rejected: int = 0
+    rows_changed: int = 0
+    message: str = ""
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now().replace(microsecond=0)
+
+
+def _check_mapped_columns(records: Records, source: Source, location: str) -> None:
+    """SourceError naming the file and column when a mapped column is not in the header."""
+    for model_column, source_column in source.columns.items():
+        if source_column not in records.frame.columns:
+            raise SourceError(f"{_at(location, records.header_line)}: no column '{source_column}' "
+                              f"(mapped to {model_column} by source '{source.name}'); the header has: "
+                              f"{', '.join(records.frame.columns)}")
+
+
+def _parse_source(records: Records, source: Source) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
+    """Parse records into model rows: {table: rows} (the source's own table first) and problems."""
+    if source.format != "cdnow":
+        rows, problems = _to_model(records.frame, db.MODEL[source.table], source.columns,
+                                   source.constants, source.date_formats, source.values)
+        return {source.table: rows}, problems
+    # CDNOW: every line is one completed sale with one order line.
+    work = records.frame.assign(order_id=source.name + "-" + records.frame.index.astype("str"))
+    orders, order_problems = _to_model(
+        work, db.MODEL["orders"],
+        {"order_id": "order_id", "customer_id": "customer_id", "order_date": "date"},
+        {"order_type": "sale", "status": "completed", **source.constants}, {"order_date": "%Y%m%d"})
+    lines, line_problems = _to_model(
+        work, db.MODEL["order_lines"], {"order_id": "order_id", "quantity": "quantity", "amount": "dollar_value"},
+        {"line_no": "1"})
+    quantity = lines["quantity"].astype("float64")
+    lines["unit_price"] = (lines["amount"] / quantity).where(quantity != 0)
+    return {"orders": orders, "order_lines": lines}, pd.concat([order_problems, line_problems], ignore_index=True)
+
+
+def _source_name_of(source: Source, columns) -> str:
+    """The source column(s) behind model columns, comma-separated (for rejects.column_name)."""
+    mapping = {"order_id": "order_id"} if source.format == "cdnow" else source.columns
+    return ",".join(mapping.get(c, c) for c in columns)
+
+
+def load_source(con, source: Source, base_dir: str | Path | None = None) -> LoadResult:
+    """Load one source into the raw layer as one batch, in one transaction.
+
+    Parameters
+    ----------
+    con : DuckDB connection from :func:`dbmarketing.db.connect`.
+    source : a :class:`Source` (from :func:`read_sources`).
+    base_dir : folder relative paths are taken from; default the sources file's base_dir.
+
+    Returns
+    -------
+    LoadResult. Raises :class:`SourceError` when the source cannot be read; the database is
+    then unchanged.
+    """
+    started = _now()
+    base = Path(base_dir if base_dir is not None else source.base_dir)
+    if source.format == "sql":
+        location, header, sql_rows = _fetch_sql(source, base)
+        sha256 = _sql_fingerprint(header, sql_rows)
+    else:
+        location = str(base / source.path)
+        try:
+            data = Path(location).read_bytes()
+        except OSError as error:
+            raise SourceError(f"{location}: cannot read the file ({error.strerror})") from None
+        sha256 = hashlib.sha256(data).hexdigest()
+        if location.lower().endswith(".gz"):
+            try:
+                data = gzip.decompress(data)
+            except (OSError, EOFError) as error:
+                raise SourceError(f"{location}: not a readable gzip file ({error})") from None
+
+    earlier = con.execute(
+        "SELECT batch_id, path, finished_at FROM main.load_batches WHERE sha256 = ? AND table_name = ? "
+        "ORDER BY batch_id LIMIT 1", [sha256, source.table]).fetchall()
+    if earlier:
+        batch_id, path, finished_at = earlier[0]
+        return LoadResult(source.name, source.table, batch_id, "skipped",
+                          message=f"same content already loaded in batch {batch_id} ({path}, {finished_at})")
+
+    if source.format == "sql":
+        records = _rows_to_records(sql_rows, location, header=header)
+    else:
+        records = READERS[source.format](data, source, location)
+    _check_mapped_columns(records, source, location)
+    tables, problems = _parse_source(records, source)
+
+    con.execute("BEGIN TRANSACTION")
+    try:
+        result = _write_batch(con, source, records, tables, problems, location, sha256, started)
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    return result
+
+
+def _write_batch(con, source: Source, records: Records, tables: dict[str, pd.DataFrame],
+                 problems: pd.DataFrame, location: str, sha256: str, started: dt.datetime) -> LoadResult:
+    """The database part of a load; runs inside the load's transaction."""
+    batch_id = con.execute("SELECT coalesce(max(batch_id), 0) + 1 FROM main.load_batches").fetchall()[0][0]
+    table = db.MODEL[source.table]
+    rows = tables[source.table]
+    key_column = _source_name_of(source, table.key)
+    found = [problems, _duplicate_keys(rows, table.key, key_column)]
+    if source.table != "customers":
+        found.append(_keys_already_loaded(con, rows, table, key_column))
+    problems = pd.concat(found, ignore_index=True)
+
+    changed = 0
+    if source.table == "customers":
+        accepted = rows.loc[~rows.index.isin(problems["line_no"])].assign(batch_id=batch_id)
+        later, changed = _write_customers(con, accepted, source.effective_date or started, key_column)
+        problems = pd.concat([problems, later], ignore_index=True)
+    else:
+        for name, table_rows in tables.items():
+            accepted = table_rows.loc[~table_rows.index.isin(problems["line_no"])]
+            _insert_rows(con, name, accepted.assign(batch_id=batch_id, source_line=accepted.index))
+
+    _write_rejects(con, batch_id, problems, records)
+
+    rows_read = len(records.frame) + len(records.bad_shape)
+    rows_rejected = len(set(problems["line_no"]) | set(records.bad_shape["line_no"]))
+    finished = _now()
+    _record_batch(con, {
+        "batch_id": batch_id, "source": source.name, "path": location, "table_name": source.table,
+        "sha256": sha256, "rows_read": rows_read, "rows_loaded": rows_read - rows_rejected,
+        "rows_rejected": rows_rejected, "rows_changed": changed, "started_at": started,
+        "finished_at": finished, "status": "loaded"})
+    into = "orders and order_lines" if source.format == "cdnow" else source.table
+    message = f"{rows_read - rows_rejected} of {rows_read} records loaded into raw.{into}, {rows_rejected} rejected"
+    if source.table == "customers":
+        message += f", {changed} changed customers"
+    return LoadResult(source.name, source.table, batch_id, "loaded", rows_read,
+                      rows_read - rows_rejected, rows_rejected, changed, message)
+
+
+def load_sources(con, sources_file: str | Path, only: str | list[str] | None = None,
+                 base_dir: str | Path | None = None) -> pd.DataFrame:
+    """Load the sources of a sources file in file order; one row per source (LoadResult fields).
+
+    `only` restricts the load to the named source(s); `base_dir` overrides the file's
+    base_dir (e.g. for a notebook whose current directory is not the project root).
+    A source that cannot be read raises :class:`SourceError`; sources loaded before it
+    stay loaded.
+    """
+    sources = read_sources(sources_file)
+    if only is not None:
+        wanted = [only] if isinstance(only, str) else list(only)
+        unknown = sorted(set(wanted) - {s.name for s in sources})
+        if unknown:
+            raise ConfigError(f"{sources_file}: no source named {', '.join(unknown)}")
+        sources = [s for s in sources if s.name in wanted]
+    results = [asdict(load_source(con, source, base_dir)) for source in sources]
+    return pd.DataFrame(results, columns=[f.name for f in fields(LoadResult)])
+
+
+# --------------------------------------------------------------------------------------
+# Looking at what was loaded
+# --------------------------------------------------------------------------------------
+
+
+def load_history(con) -> pd.DataFrame:
+    """main.load_batches, newest last."""
+    return con.execute("SELECT * FROM main.load_batches ORDER BY batch_id").df()
+
+
+def reject_summary(con, batch_id: int | None = None) -> pd.DataFrame:
+    """Rejects counted by source, source column and kind of reason, with an example line.
+
+    The reason is shown without the offending value ("not a number"), so that equal
+    problems count together; ``example_reason`` is the full reason at ``example_line``.
+    """
+    return con.execute("""
+        WITH r AS (
+            SELECT b.source, r.column_name, r.line_no, r.reason,
+                   CASE WHEN r.reason LIKE 'duplicate key %' THEN 'duplicate key'
+                        WHEN r.reason LIKE '% already loaded in batch %' THEN 'key already loaded in an earlier batch'
+                        WHEN r.reason LIKE '%a later version is already loaded%' THEN 'a later version is already loaded'
+                        ELSE regexp_replace(r.reason, ': ''.*''$', '') END AS kind
+            FROM main.rejects r JOIN main.load_batches b USING (batch_id)
+            WHERE $batch_id IS NULL OR r.batch_id = $batch_id)
+        SELECT source, column_name AS "column", kind AS reason, count(*) AS "count",
+               min(line_no) AS example_line, arg_min(reason, line_no) AS example_reason
+        FROM r GROUP BY ALL ORDER BY source, "count" DESC, "column", reason""", {"batch_id": batch_id}).df()
+
+
+def profile(con, table: str, batch_id: int | None = None, clearance: int | None = None) -> pd.DataFrame:
+    """One row per column of raw.<table>: type, privacy tier, % missing, distinct count and an
+    example value (the first non-empty one by batch and line), computed in one SQL scan.
+
+    With `clearance`, examples of columns whose privacy tier is above it are masked.
+    """
+    if table not in db.MODEL:
+        raise ValueError(f"unknown table {table!r}; the model has {', '.join(db.MODEL)}")
+    columns = _raw_columns(table)
+    measures = []
+    for i, c in enumerate(columns):
+        name = f'"{c.name}"'
+        measures += [
+            f"100.0 * count_if({name} IS NULL) / nullif(count(*), 0) AS m{i}",
+            f"count(DISTINCT {name}) AS d{i}",
+            f"CAST(first({name} ORDER BY batch_id, source_line) FILTER (WHERE {name} IS NOT NULL) AS VARCHAR) AS e{i}",
+        ]
+    where = "WHERE batch_id = $batch_id" if batch_id is not None else ""
+    params = {"batch_id": batch_id} if batch_id is not None else {}
+    scan = con.execute(f'SELECT {", ".join(measures)} FROM raw."{table}" {where}', params).fetchall()[0]
+    tiers = db.privacy_tiers(con, table, schema="raw")
+    result = []
+    for i, c in enumerate(columns):
+        tier = tiers.get(c.name, c.tier)
+        example = scan[3 * i + 2]
+        if clearance is not None and tier > clearance and example is not None:
+            example = "***"
+        result.append({"column": c.name, "type": c.type, "tier": tier, "pct_missing": scan[3 * i],
+                       "distinct": scan[3 * i + 1], "example": example})
+    return pd.DataFrame(result)
