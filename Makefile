@@ -43,6 +43,7 @@ lab: $(VENV)/.installed $(DB)
 
 bench: $(VENV)/.installed
 	$(PY) benchmarks/bench_spine.py
+	$(PY) benchmarks/bench_clv.py
 
 clean:
 	rm -rf reports/* data/crm.duckdb data/crm.duckdb.* data/raw data/exports .pytest_cache

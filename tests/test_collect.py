@@ -412,6 +412,8 @@ def test_customer_history(con, tmp_path):
     assert (late["rows_loaded"], late["rows_rejected"]) == (0, 1)
     assert "a later version is already loaded" in rejects(con, late["batch_id"])["reason"][0]
     assert len(table(con, "customers")) == 4
+    # the summary of what changed: one customer's city, nothing else
+    assert collect.history_changes(con).values.tolist() == [["city", 1]]
 
 
 def test_customer_without_effective_date_gets_load_time(con, tmp_path):

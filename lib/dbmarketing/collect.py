@@ -1054,3 +1054,17 @@ def profile(con, table: str, batch_id: int | None = None, clearance: int | None 
         result.append({"column": c.name, "type": c.type, "tier": tier, "pct_missing": scan[3 * i],
                        "distinct": scan[3 * i + 1], "example": example})
     return pd.DataFrame(result)
+
+
+def history_changes(con) -> pd.DataFrame:
+    """How many customers had each attribute changed by a later load (one row per attribute
+    that changed at least once), from consecutive versions of ``raw.customers``."""
+    attributes = [c.name for c in db.MODEL["customers"].columns if c.name != "customer_id"]
+    counts = ", ".join(f'count(DISTINCT o.customer_id) FILTER (WHERE o."{a}" IS DISTINCT FROM n."{a}") AS "{a}"'
+                       for a in attributes)
+    row = con.execute(
+        f"SELECT {counts} FROM raw.customers o JOIN raw.customers n "
+        "ON o.customer_id = n.customer_id AND o.valid_to = n.valid_from").df()
+    out = row.T.reset_index()
+    out.columns = ["attribute", "customers_changed"]
+    return out[out.customers_changed > 0].sort_values("customers_changed", ascending=False, ignore_index=True)

@@ -31,7 +31,8 @@ def setup_notebook() -> Path:
     """Prepare a notebook: working directory = project root, display options, chart style."""
     root = project_root()
     os.chdir(root)
-    pd.set_option("display.max_rows", MAX_ROWS + 5)
+    pd.set_option("display.max_rows", 100)  # show_table does the cutting, and says so
+    pd.set_option("display.min_rows", 100)
     pd.set_option("display.max_columns", 30)
     pd.set_option("display.width", 160)
     pd.set_option("display.float_format", lambda v: f"{v:,.2f}")
