@@ -164,6 +164,7 @@ MODEL: dict[str, Table] = {
             "External city reference data: tier, population and income index.",
             (
                 C("city", "VARCHAR", "City name", PUBLIC, True),
+                C("city_en", "VARCHAR", "City name in Latin letters (pinyin or English)", PUBLIC),
                 C("province", "VARCHAR", "Province", PUBLIC),
                 C("city_tier", "INTEGER", "City tier 1-5", PUBLIC),
                 C("population_m", "DOUBLE", "Population, millions", PUBLIC),

@@ -425,10 +425,10 @@ CONTACT_COLUMNS = {"campaign_id": "campaign_code", "customer_id": "member_no", "
 TICKET_COLUMNS = {"ticket_id": "ticket_no", "customer_id": "member_no", "opened_date": "created_date",
                   "ticket_type": "category", "satisfaction": "csat", "resolved": "resolved"}
 CITY_COLUMNS = {
-    "zh_CN": {"city": "城市", "province": "省份", "city_tier": "城市等级", "population_m": "常住人口_百万",
-              "income_index": "收入指数"},
-    "en_US": {"city": "city", "province": "state", "city_tier": "tier", "population_m": "population_m",
-              "income_index": "income_index"},
+    "zh_CN": {"city": "城市", "city_en": "英文名", "province": "省份", "city_tier": "城市等级",
+              "population_m": "常住人口_百万", "income_index": "收入指数"},
+    "en_US": {"city": "city", "city_en": "city_en", "province": "state", "city_tier": "tier",
+              "population_m": "population_m", "income_index": "income_index"},
 }
 ORDER_CHANNEL_CODES = {"store": "POS", "online": "WEB", "phone": "TEL", "distributor": "B2B"}
 ORDER_TYPE_CODES = {"sale": "SALE", "return": "RETURN"}
@@ -1869,7 +1869,7 @@ class _Sample:
 
     def _write_cities(self, out: Path) -> None:
         c = self.cities
-        f = pd.DataFrame({"city": c.city, "province": c.province, "city_tier": c.tier,
+        f = pd.DataFrame({"city": c.city, "city_en": c.city_en, "province": c.province, "city_tier": c.tier,
                           "population_m": c.population_m, "income_index": c.income_index})
         f = f.rename(columns=CITY_COLUMNS[self.locale])
         f.to_csv(out / FILES["cities"], index=False, encoding="utf-8", lineterminator="\n")
