@@ -87,8 +87,19 @@ def test_emails():
     typo = st.parse_email("li@gmial.com")
     assert typo.value == "li@gmial.com" and "gmail.com" in typo.problem
     assert st.parse_email("li@qq.con").problem == "domain typo? qq.con -> qq.com"
+    for typo, meant in [("126.co", "126.com"), ("outlok.com", "outlook.com"), ("foxmai.com", "foxmail.com"),
+                        ("gmail.cmo", "gmail.com"), ("163.cm", "163.com")]:
+        assert st.parse_email(f"x@{typo}").problem == f"domain typo? {typo} -> {meant}"
+    for fine in ("x@qq.com", "x@company.com.cn", "x@pku.edu.cn", "x@vip.qq.com", "x@139.com"):
+        assert st.parse_email(fine).problem is None, fine
     for bad in ("li.qq.com", "li@", "@qq.com", "li@qq", "li wang@qq.com"):
         assert st.parse_email(bad).value is None, bad
+
+
+def test_edit_distance():
+    assert st.edit_distance("qq.com", "qq.con") == 1
+    assert st.edit_distance("gmail.com", "gmial.com") == 1  # a swap is one edit
+    assert st.edit_distance("abc", "abc") == 0 and st.edit_distance("kitten", "sitting") == 3
 
 
 def test_names():

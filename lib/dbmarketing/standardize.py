@@ -111,13 +111,37 @@ def parse_phone(raw) -> Phone:
 
 # ---------------------------------------------------------------- e-mail
 EMAIL = re.compile(r"[a-z0-9._%+\-]+@[a-z0-9\-]+(\.[a-z0-9\-]+)*\.[a-z]{2,}")
-DOMAIN_TYPOS = {
-    "gmial.com": "gmail.com", "gmai.com": "gmail.com", "gmail.con": "gmail.com", "gamil.com": "gmail.com",
-    "qq.con": "qq.com", "qq.cm": "qq.com", "qq.co": "qq.com", "qqq.com": "qq.com",
-    "163.cm": "163.com", "163.con": "163.com", "163.co": "163.com", "126.cm": "126.com", "126.con": "126.com",
-    "hotmial.com": "hotmail.com", "hotmail.con": "hotmail.com", "yahoo.con": "yahoo.com", "yaho.com": "yahoo.com",
-    "sina.con": "sina.com", "sian.com": "sina.com", "outlook.con": "outlook.com", "foxmial.com": "foxmail.com",
-}
+# Common mailbox domains in China and abroad. A domain that is not one of them but is one or
+# two edits away from one (qq.con, 126.co, outlok.com) is a likely typo.
+COMMON_DOMAINS = (
+    "qq.com", "163.com", "126.com", "sina.com", "sina.cn", "sohu.com", "foxmail.com", "139.com", "189.cn",
+    "aliyun.com", "yeah.net", "21cn.com", "tom.com", "gmail.com", "hotmail.com", "outlook.com", "live.com",
+    "yahoo.com", "icloud.com", "msn.com",
+)
+
+
+def edit_distance(a: str, b: str, limit: int = 3) -> int:
+    """Damerau-Levenshtein distance (adjacent swaps count 1), capped at ``limit``."""
+    if abs(len(a) - len(b)) >= limit:
+        return limit
+    prev2, prev = None, list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        cur = [i] + [0] * len(b)
+        for j, cb in enumerate(b, 1):
+            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb))
+            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                cur[j] = min(cur[j], prev2[j - 2] + 1)
+        prev2, prev = prev, cur
+    return min(prev[-1], limit)
+
+
+def likely_domain(domain: str) -> str | None:
+    """The common domain that ``domain`` is probably a typo of, or None."""
+    if domain in COMMON_DOMAINS:
+        return None
+    best = min(COMMON_DOMAINS, key=lambda d: edit_distance(domain, d))
+    allowed = 1 if len(best) <= 7 else 2
+    return best if edit_distance(domain, best) <= allowed else None
 
 
 @dataclass(frozen=True)
@@ -133,8 +157,9 @@ def parse_email(raw) -> Email:
     if not EMAIL.fullmatch(s):
         return Email(None, "invalid e-mail syntax")
     domain = s.rsplit("@", 1)[1]
-    if domain in DOMAIN_TYPOS:
-        return Email(s, f"domain typo? {domain} -> {DOMAIN_TYPOS[domain]}")
+    suggestion = likely_domain(domain)
+    if suggestion:
+        return Email(s, f"domain typo? {domain} -> {suggestion}")
     return Email(s, None)
 
 

@@ -1,0 +1,750 @@
+"""Cleaning: from the raw layer to clean core tables, with every change accounted for.
+
+:func:`run` does, in order:
+
+1. **Standardize** the current version of every customer record
+   (:func:`standardize_customers`): names, phones, e-mails, provinces, cities and resident
+   ID numbers (15 digits upgraded to 18; birth date and gender derived and cross-checked).
+   Values that cannot be made valid are flagged in ``main.quality_findings``, never guessed.
+2. **Resolve identities** (:func:`find_duplicates`): a probabilistic record-linkage model
+   (Fellegi-Sunter, estimated by splink on DuckDB) scores pairs of records; pairs above
+   ``match_threshold`` are joined into clusters, one cluster per person.
+3. **Golden records** (:func:`golden_records`) by stated survivorship rules:
+   a. the master id is the id of the cluster's most complete record (ties: most recently
+      updated, then the smallest id);
+   b. each attribute takes the most recent non-empty value (records ordered by last update,
+      then completeness);
+   c. the signup date is the earliest, the customer type "distributor" if any record is one,
+      and the source systems are all of them.
+   ``main.customer_map`` (source id -> master id) is applied to orders, contacts and
+   tickets, which keep the source id too, so every merge can be audited;
+   :func:`keep_apart` records a human decision to undo one, honoured by every later run.
+4. **Clean transactions** (:func:`clean_transactions`) by the rules in :data:`RULES`.
+5. **Score data quality** before and after (:func:`quality_scorecard`), kept per run.
+
+Every rule writes a row to ``main.cleaning_log`` (rule, table, rows affected); nothing is
+dropped without one. A run replaces the clean tables in one transaction.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from . import db
+from . import standardize as st
+
+PUBLIC, DEEP, PRIVATE, HIGH = db.PUBLIC, db.DEEP_PUBLIC, db.PRIVATE, db.HIGHLY_PRIVATE
+C = db.Column
+
+CONSENTS = ["consent_mail", "consent_sms", "consent_email", "consent_phone"]
+# attributes that survive into the golden record (most recent non-empty value wins)
+ATTRIBUTES = ["name", "gender", "birth_date", "id_number", "phone", "email", "province", "city",
+              "address", "signup_channel", *CONSENTS]
+
+RULES = {
+    "anonymous order": "orders without a customer number are kept as anonymous sales and left out of customer metrics",
+    "cancelled order": "cancelled orders are kept with their status and left out of sales",
+    "future date": "orders dated after the as-of (extraction) date cannot have happened: left out of sales",
+    "unknown customer": "orders of a customer number not in the customer master: left out of sales",
+    "non-positive price": "lines with a zero or negative unit price are data errors: left out of sales amounts",
+    "repeated line": "a line identical to the line before it in the same order (product, quantity, price) is a double scan: dropped",
+    "orphan line": "lines whose order is not in the orders table (rejected at load): left out",
+    "return netted": "return lines are netted against the sale they return",
+    "return without sale": "returns whose original sale is missing or excluded cannot be netted: left out",
+    "fully returned": "sales returned in full (net amount <= 0) are not purchases",
+    "wholesale size": "consumer orders above the wholesale rule are flagged (kept)",
+}
+
+
+@dataclass
+class CleanResult:
+    run_id: int
+    as_of: date
+    records: int
+    masters: int
+    merged_records: int
+    log: pd.DataFrame = field(repr=False)
+    seconds: float = 0.0
+
+
+# ------------------------------------------------------------------------------ catalog
+def _cols(*specs) -> tuple[db.Column, ...]:
+    return tuple(C(*s) for s in specs)
+
+
+RECORD_COLUMNS = _cols(
+    ("customer_id", "VARCHAR", "Customer number in the source system", PUBLIC),
+    ("source_system", "VARCHAR", "System the record came from", PUBLIC),
+    ("customer_type", "VARCHAR", "consumer or distributor", PUBLIC),
+    ("name", "VARCHAR", "Name, standardized (spaces, full-width, case)", PRIVATE),
+    ("gender", "VARCHAR", "Gender as recorded (M/F), else from the ID number", DEEP),
+    ("birth_date", "DATE", "Birth date as recorded, else from the ID number", PRIVATE),
+    ("id_number", "VARCHAR", "Resident ID number, 18 digits (15-digit numbers upgraded); empty if invalid", HIGH),
+    ("phone", "VARCHAR", "Phone, standardized (mobile 11 digits, landline area-number); empty if invalid", PRIVATE),
+    ("phone_kind", "VARCHAR", "mobile or landline", PUBLIC),
+    ("email", "VARCHAR", "E-mail, lower case, syntax-checked; empty if invalid", PRIVATE),
+    ("province", "VARCHAR", "Province, canonical short name", PUBLIC),
+    ("city", "VARCHAR", "City, as in the city reference table when it matches", PUBLIC),
+    ("address", "VARCHAR", "Street address, half-width, spaces collapsed", PRIVATE),
+    ("signup_date", "DATE", "Registration date", PUBLIC),
+    ("signup_channel", "VARCHAR", "Registration channel", PUBLIC),
+    *[(c, "BOOLEAN", f"Consent: {c.split('_')[1]}", DEEP) for c in CONSENTS],
+    ("updated_at", "TIMESTAMP", "When this version of the record became current", PUBLIC),
+    ("filled", "INTEGER", "Number of non-empty attributes (completeness)", PUBLIC),
+)
+FINDING_COLUMNS = _cols(
+    ("run_id", "INTEGER", "Cleaning run", PUBLIC),
+    ("customer_id", "VARCHAR", "Customer record", PUBLIC),
+    ("column_name", "VARCHAR", "Attribute", PUBLIC),
+    ("finding", "VARCHAR", "What is wrong (or was derived)", PUBLIC),
+    ("raw_value", "VARCHAR", "The value as loaded", HIGH),
+)
+MAP_COLUMNS = _cols(
+    ("customer_id", "VARCHAR", "Customer number in the source system", PUBLIC),
+    ("master_id", "VARCHAR", "Master customer it belongs to", PUBLIC),
+    ("cluster_size", "INTEGER", "Records merged into that master", PUBLIC),
+    ("match_probability", "DOUBLE", "Highest match probability linking the record into its cluster", PUBLIC),
+    ("run_id", "INTEGER", "Cleaning run that decided it", PUBLIC),
+)
+PAIR_COLUMNS = _cols(
+    ("customer_id_l", "VARCHAR", "One record", PUBLIC),
+    ("customer_id_r", "VARCHAR", "The other record", PUBLIC),
+    ("match_weight", "DOUBLE", "Log2 Bayes factor that the two are the same person", PUBLIC),
+    ("match_probability", "DOUBLE", "Probability that the two are the same person", PUBLIC),
+)
+CUSTOMER_COLUMNS = (
+    C("customer_id", "VARCHAR", "Master customer number", PUBLIC),
+    *[c for c in RECORD_COLUMNS if c.name not in ("customer_id", "source_system", "updated_at", "filled", "phone_kind")],
+    C("source_systems", "VARCHAR", "Source systems of the merged records", PUBLIC),
+    C("records", "INTEGER", "Source records merged into this customer", PUBLIC),
+    C("updated_at", "TIMESTAMP", "Most recent update of any of its records", PUBLIC),
+)
+LOG_COLUMNS = _cols(
+    ("run_id", "INTEGER", "Cleaning run", PUBLIC), ("step", "VARCHAR", "Step of the run", PUBLIC),
+    ("rule", "VARCHAR", "Rule applied", PUBLIC), ("table_name", "VARCHAR", "Table affected", PUBLIC),
+    ("rows_affected", "BIGINT", "Rows the rule touched", PUBLIC), ("action", "VARCHAR", "What was done", PUBLIC),
+    ("description", "VARCHAR", "The rule in words", PUBLIC),
+)
+RUN_COLUMNS = _cols(
+    ("run_id", "INTEGER", "Cleaning run", PUBLIC), ("started_at", "TIMESTAMP", "Start", PUBLIC),
+    ("finished_at", "TIMESTAMP", "End", PUBLIC), ("as_of", "DATE", "Extraction (as-of) date", PUBLIC),
+    ("parameters", "VARCHAR", "Parameters (JSON)", PUBLIC), ("model", "VARCHAR", "Match model (JSON)", PUBLIC),
+)
+SCORE_COLUMNS = _cols(
+    ("run_id", "INTEGER", "Cleaning run", PUBLIC), ("as_of", "DATE", "As-of date", PUBLIC),
+    ("stage", "VARCHAR", "before or after cleaning", PUBLIC), ("table_name", "VARCHAR", "Table", PUBLIC),
+    ("column_name", "VARCHAR", "Column ('*' for the table)", PUBLIC),
+    ("dimension", "VARCHAR", "completeness, validity, uniqueness or timeliness", PUBLIC),
+    ("score", "DOUBLE", "Share 0-1 (1 = perfect)", PUBLIC),
+)
+KEEP_APART_COLUMNS = _cols(
+    ("customer_id", "VARCHAR", "Record that must not be merged with others", PUBLIC),
+    ("reason", "VARCHAR", "Why (a reviewer's note)", PUBLIC),
+    ("decided_at", "TIMESTAMP", "When", PUBLIC),
+)
+
+
+# ------------------------------------------------------------------------------ 1. standardize
+def _by_value(values: pd.Series, fn) -> pd.Series:
+    """Apply ``fn`` once per distinct value (fast on columns with repeats)."""
+    uniq = values.dropna().unique()
+    table = {v: fn(v) for v in uniq}
+    return values.map(table)
+
+
+def standardize_customers(con, run_id: int = 0) -> tuple[pd.DataFrame, pd.DataFrame, list[tuple]]:
+    """Standardize the current customer records.
+
+    Returns (records, findings, log rows). ``records`` has the columns of
+    :data:`RECORD_COLUMNS`; ``findings`` one row per problem found.
+    """
+    raw = con.execute("SELECT * FROM raw.customers WHERE valid_to IS NULL ORDER BY customer_id").df()
+    cities = con.execute("SELECT city, city_en, province FROM raw.cities").df()
+    out = pd.DataFrame({"customer_id": raw.customer_id, "source_system": raw.source_system,
+                        "customer_type": raw.customer_type.fillna("consumer")})
+    findings: list[pd.DataFrame] = []
+    log: list[tuple] = []
+
+    def find(mask: pd.Series, column: str, finding, raw_values: pd.Series):
+        if mask.any():
+            what = finding if isinstance(finding, pd.Series) else pd.Series(finding, index=raw.index)
+            findings.append(pd.DataFrame({"run_id": run_id, "customer_id": raw.customer_id[mask], "column_name": column,
+                                          "finding": what[mask], "raw_value": raw_values[mask].astype(str)}))
+
+    def changed(a: pd.Series, b: pd.Series) -> int:
+        a, b = a.astype(object), b.astype(object)
+        return int(((a != b) & ~(a.isna() & b.isna())).sum())
+
+    # names
+    out["name"] = _by_value(raw["name"], st.standard_name)
+    log.append(("standardize", "name", "customer_records", changed(out["name"], raw["name"]), "standardized",
+                "trim, collapse spaces, full-width to half-width, Latin names in title case"))
+
+    # phones
+    parsed = _by_value(raw.phone, st.parse_phone)
+    out["phone"] = parsed.map(lambda p: p.value, na_action="ignore")
+    out["phone_kind"] = parsed.map(lambda p: p.kind, na_action="ignore")
+    bad = raw.phone.notna() & out.phone.isna()
+    find(bad, "phone", parsed.map(lambda p: p.problem, na_action="ignore"), raw.phone)
+    log.append(("standardize", "phone", "customer_records", changed(out.phone[~bad], raw.phone[~bad]), "standardized",
+                "+86/0086 and spacing removed, mobiles to 11 digits, landlines to area-number"))
+    log.append(("standardize", "phone invalid", "customer_records", int(bad.sum()), "flagged",
+                "not a valid mobile or landline number: left empty, listed in quality_findings"))
+
+    # e-mail
+    parsed = _by_value(raw.email, st.parse_email)
+    out["email"] = parsed.map(lambda e: e.value, na_action="ignore")
+    problem = parsed.map(lambda e: e.problem, na_action="ignore")
+    invalid = raw.email.notna() & out.email.isna()
+    typo = problem.fillna("").str.startswith("domain typo")
+    find(invalid | typo, "email", problem, raw.email)
+    log.append(("standardize", "email", "customer_records", changed(out.email[~invalid], raw.email[~invalid]),
+                "standardized", "lower case, full-width to half-width"))
+    log.append(("standardize", "email invalid", "customer_records", int(invalid.sum()), "flagged",
+                "invalid e-mail syntax: left empty, listed"))
+    log.append(("standardize", "email domain typo", "customer_records", int(typo.sum()), "flagged",
+                "common domain typo (qq.con, gmial.com): kept, listed for correction at the source"))
+
+    # provinces and cities
+    out["province"] = _by_value(raw.province, st.standard_province)
+    unknown = raw.province.notna() & out.province.isna()
+    find(unknown, "province", "unknown province", raw.province)
+    log.append(("standardize", "province", "customer_records", changed(out.province, raw.province), "standardized",
+                "province variants (北京 / 北京市 / Beijing) to the canonical short name"))
+    out["city"], city_note = _match_cities(raw.city, out.province, cities)
+    unmatched = raw.city.notna() & city_note.eq("not in the city reference table")
+    find(unmatched, "city", city_note, raw.city)
+    log.append(("standardize", "city", "customer_records", changed(out.city, raw.city), "standardized",
+                "city variants (郑州市, Zhengzhou) matched to the city reference table"))
+    log.append(("standardize", "city unmatched", "customer_records", int(unmatched.sum()), "flagged",
+                "city not in the reference table: kept as recorded (half-width), listed"))
+    out["address"] = raw.address.map(lambda a: " ".join(st.halfwidth(a).split()) or None, na_action="ignore")
+    log.append(("standardize", "address", "customer_records", changed(out.address, raw.address), "standardized",
+                "full-width to half-width, spaces collapsed"))
+
+    # resident ID numbers, birth date and gender
+    ids = _by_value(raw.id_number, st.parse_id_number)
+    out["id_number"] = ids.map(lambda i: i.value, na_action="ignore")
+    id_birth = pd.to_datetime(ids.map(lambda i: i.birth_date, na_action="ignore"))
+    id_gender = ids.map(lambda i: i.gender, na_action="ignore")
+    upgraded = ids.map(lambda i: i.upgraded, na_action="ignore").fillna(False).astype(bool)
+    invalid = raw.id_number.notna() & out.id_number.isna()
+    find(invalid, "id_number", ids.map(lambda i: i.problem, na_action="ignore"), raw.id_number)
+    log.append(("standardize", "id upgraded 15->18", "customer_records", int(upgraded.sum()), "standardized",
+                "15-digit legacy ID numbers upgraded to 18 digits (century 19 inserted, check digit computed)"))
+    log.append(("standardize", "id invalid", "customer_records", int(invalid.sum()), "flagged",
+                "ID number with a wrong check digit, impossible date or length: left empty, listed"))
+    recorded_birth = pd.to_datetime(raw.birth_date)
+    birth_mismatch = recorded_birth.notna() & id_birth.notna() & (recorded_birth != id_birth)
+    gender_mismatch = raw.gender.notna() & id_gender.notna() & (raw.gender != id_gender)
+    find(birth_mismatch, "birth_date", "recorded birth date differs from the ID number's " +
+         id_birth.dt.strftime("%Y-%m-%d").fillna(""), raw.birth_date)
+    find(gender_mismatch, "gender", "recorded gender differs from the ID number's " + id_gender.fillna(""), raw.gender)
+    log.append(("standardize", "birth date vs ID", "customer_records", int(birth_mismatch.sum()), "flagged",
+                "recorded birth date disagrees with the ID number: recorded value kept, listed"))
+    log.append(("standardize", "gender vs ID", "customer_records", int(gender_mismatch.sum()), "flagged",
+                "recorded gender disagrees with the ID number: recorded value kept, listed"))
+    fill_birth = recorded_birth.isna() & id_birth.notna()
+    fill_gender = raw.gender.isna() & id_gender.notna()
+    out["birth_date"] = recorded_birth.where(~fill_birth, id_birth).dt.date
+    out["gender"] = raw.gender.where(~fill_gender, id_gender)
+    log.append(("standardize", "birth date from ID", "customer_records", int(fill_birth.sum()), "filled",
+                "missing birth date taken from the valid ID number"))
+    log.append(("standardize", "gender from ID", "customer_records", int(fill_gender.sum()), "filled",
+                "missing gender taken from the valid ID number"))
+
+    for col in ["signup_date", "signup_channel", *CONSENTS]:
+        out[col] = raw[col]
+    out["updated_at"] = raw.valid_from
+    out["filled"] = out[ATTRIBUTES].notna().sum(axis=1).astype("int32")
+    findings_df = (pd.concat(findings, ignore_index=True) if findings
+                   else pd.DataFrame(columns=[c.name for c in FINDING_COLUMNS]))
+    return out[[c.name for c in RECORD_COLUMNS]], findings_df, [(run_id, *row) for row in log]
+
+
+def _match_cities(city: pd.Series, province: pd.Series, cities: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
+    """Match recorded city names to the reference table by key (without 市, case, width) or Latin name.
+
+    A Latin name shared by two reference cities (Suzhou: 苏州 and 宿州) is decided by the
+    record's province. Unmatched names are kept as recorded (half-width) and flagged.
+    """
+    candidates: dict[str, list[tuple[str, str]]] = {}
+    for ref, en, prov in cities[["city", "city_en", "province"]].itertuples(index=False):
+        for key in {st.city_key(ref), st.city_key(en)} - {None}:
+            candidates.setdefault(key, []).append((ref, st.standard_province(prov)))
+
+    def one(name, prov):
+        if name is None or pd.isna(name):
+            return None, None
+        options = candidates.get(st.city_key(name), [])
+        if len(options) > 1:
+            options = [o for o in options if o[1] == prov] or options[:0]
+        if len(options) == 1:
+            return options[0][0], None
+        return " ".join(st.halfwidth(str(name)).split()), "not in the city reference table"
+
+    pairs = [one(n, p) for n, p in zip(city.astype(object), province.astype(object))]
+    return (pd.Series([p[0] for p in pairs], index=city.index, dtype=object),
+            pd.Series([p[1] for p in pairs], index=city.index, dtype=object))
+
+
+# ------------------------------------------------------------------------------ 2. resolve identities
+def _splink_settings():
+    import splink.comparison_library as cl
+    from splink import SettingsCreator, block_on
+
+    return SettingsCreator(
+        link_type="dedupe_only",
+        unique_id_column_name="customer_id",
+        blocking_rules_to_generate_predictions=[
+            block_on("id_number"),
+            block_on("phone"),
+            block_on("email"),
+            block_on("name", "birth_date"),
+            block_on("name", "city"),
+        ],
+        comparisons=[
+            cl.LevenshteinAtThresholds("name", [1]).configure(term_frequency_adjustments=True),
+            cl.ExactMatch("id_number"),
+            cl.LevenshteinAtThresholds("phone", [1]),
+            cl.LevenshteinAtThresholds("email", [1]),
+            cl.LevenshteinAtThresholds("birth_date", [1]),
+            cl.LevenshteinAtThresholds("address", [2, 5]),
+            cl.ExactMatch("city"),
+        ],
+        retain_intermediate_calculation_columns=False,
+        retain_matching_columns=False,
+    )
+
+
+def find_duplicates(records: pd.DataFrame, keep_apart: set[str] | None = None, seed: int = 42,
+                    min_probability: float = 0.01) -> tuple[pd.DataFrame, dict]:
+    """Score candidate pairs of customer records with a Fellegi-Sunter model (splink, DuckDB).
+
+    Model, in plain sentences:
+
+    1. Candidate pairs are the records that agree on at least one of: ID number, phone,
+       e-mail, name and birth date, name and city (blocking: only these pairs are scored).
+    2. Each pair is compared on name, ID number, phone, e-mail, birth date, address and city,
+       each at a few levels (exact, one character off, different, missing).
+    3. For each level, m = P(level | same person) and u = P(level | different people); the
+       pair's match weight is the sum of log2(m/u) over the comparisons plus the prior.
+    4. u is estimated from random pairs; the prior from pairs that share an ID number or a
+       phone; m by expectation-maximisation, blocked on phone and on name + birth date in
+       turn, so each comparison is learned from pairs not selected by it. No labels used.
+
+    Returns (pairs with probability >= ``min_probability``, the model as a dict of m/u).
+    """
+    from splink import Linker, block_on
+    from splink.backends.duckdb import DuckDBAPI
+
+    frame = records[["customer_id", "name", "id_number", "phone", "email", "birth_date", "address", "city"]].copy()
+    frame["birth_date"] = frame.birth_date.astype(str).where(frame.birth_date.notna(), None)
+    for col in frame.columns:
+        frame[col] = frame[col].astype(object).where(frame[col].notna(), None)
+    scratch = duckdb.connect()
+    try:
+        api = DuckDBAPI(connection=scratch)
+        linker = Linker(api.register(frame, dataset_display_name="customer_records"), _splink_settings(), log_level=None)
+        logging.getLogger("splink").setLevel(logging.ERROR)
+        linker.training.estimate_probability_two_random_records_match(
+            [block_on("id_number"), block_on("phone")], recall=0.8)
+        linker.training.estimate_u_using_random_sampling(max_pairs=2_000_000, seed=seed)
+        linker.training.estimate_parameters_using_expectation_maximisation(block_on("phone"))
+        linker.training.estimate_parameters_using_expectation_maximisation(block_on("name", "birth_date"))
+        pairs = linker.inference.predict(threshold_match_probability=min_probability).as_pandas_dataframe()
+        model = linker.misc.save_model_to_json()
+    finally:
+        scratch.close()
+    pairs = pairs.rename(columns={"customer_id_l": "customer_id_l", "customer_id_r": "customer_id_r"})
+    pairs = pairs[["customer_id_l", "customer_id_r", "match_weight", "match_probability"]]
+    if keep_apart:
+        pairs = pairs[~pairs.customer_id_l.isin(keep_apart) & ~pairs.customer_id_r.isin(keep_apart)]
+    return pairs.sort_values("match_weight", ascending=False, ignore_index=True), model
+
+
+def clusters_at(records: pd.DataFrame, pairs: pd.DataFrame, threshold: float) -> pd.DataFrame:
+    """Connected components of the pairs at or above ``threshold``: customer_id -> cluster_id, match_probability."""
+    ids = records.customer_id.tolist()
+    index = {cid: i for i, cid in enumerate(ids)}
+    parent = list(range(len(ids)))
+
+    def root(i):
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    strong = pairs[pairs.match_probability >= threshold]
+    best = {}
+    for left, right, p in strong[["customer_id_l", "customer_id_r", "match_probability"]].itertuples(index=False):
+        a, b = root(index[left]), root(index[right])
+        if a != b:
+            parent[max(a, b)] = min(a, b)
+        best[left] = max(best.get(left, 0.0), p)
+        best[right] = max(best.get(right, 0.0), p)
+    return pd.DataFrame({"customer_id": ids, "cluster_id": [root(i) for i in range(len(ids))],
+                         "match_probability": [best.get(c, np.nan) for c in ids]})
+
+
+# ------------------------------------------------------------------------------ 3. golden records
+def golden_records(records: pd.DataFrame, clusters: pd.DataFrame, run_id: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """One master customer per cluster by the survivorship rules of this module's docstring.
+
+    Returns (customers, customer_map).
+    """
+    r = records.merge(clusters, on="customer_id")
+    # rule a: master id = most complete record, then most recently updated, then smallest id
+    r = r.sort_values(["cluster_id", "filled", "updated_at", "customer_id"], ascending=[True, False, False, True])
+    master = r.groupby("cluster_id", sort=False).customer_id.first().rename("master_id")
+    size = r.groupby("cluster_id").size().rename("cluster_size")
+    r = r.join(master, on="cluster_id").join(size, on="cluster_id")
+    cmap = r[["customer_id", "master_id", "cluster_size", "match_probability"]].copy()
+    cmap["match_probability"] = cmap.match_probability.where(cmap.cluster_size > 1)
+    cmap["run_id"] = run_id
+    # rule b: most recent non-empty value (then most complete)
+    r = r.sort_values(["master_id", "updated_at", "filled", "customer_id"], ascending=[True, False, False, True])
+    grouped = r.groupby("master_id", sort=True)
+    customers = grouped[ATTRIBUTES].first()  # first non-null per column
+    # rule c
+    customers["signup_date"] = grouped.signup_date.min()
+    customers["customer_type"] = grouped.customer_type.agg(lambda s: "distributor" if (s == "distributor").any() else "consumer")
+    customers["source_systems"] = grouped.source_system.agg(lambda s: ",".join(sorted(set(s.dropna()))))
+    customers["records"] = grouped.size().astype("int32")
+    customers["updated_at"] = grouped.updated_at.max()
+    customers = customers.reset_index().rename(columns={"master_id": "customer_id"})
+    return customers[[c.name for c in CUSTOMER_COLUMNS]], cmap.sort_values("customer_id", ignore_index=True)
+
+
+def keep_apart(con, customer_ids, reason: str) -> None:
+    """Record a reviewer's decision that these records are separate people (undoes a merge).
+
+    Every later :func:`run` leaves them out of matching, so each stays its own customer.
+    """
+    _create_table(con, "keep_apart", KEEP_APART_COLUMNS, "Records a reviewer decided must not be merged", replace=False)
+    con.executemany("INSERT INTO main.keep_apart VALUES (?, ?, now())", [[c, reason] for c in customer_ids])
+
+
+# ------------------------------------------------------------------------------ 4. transactions
+ORDER_COLUMNS = (
+    *[c for c in db.MODEL["orders"].columns],
+    C("source_customer_id", "VARCHAR", "Customer number as recorded (before merging)", PUBLIC),
+    C("is_wholesale", "BOOLEAN", "Consumer order of wholesale size (flag)", PUBLIC),
+    C("exclude_reason", "VARCHAR", "Why the order is left out of sales (empty = counted)", PUBLIC),
+)
+LINE_COLUMNS = (
+    *[c for c in db.MODEL["order_lines"].columns],
+    C("exclude_reason", "VARCHAR", "Why the line is left out (empty = counted)", PUBLIC),
+)
+SALES_COLUMNS = _cols(
+    ("order_id", "VARCHAR", "Sale order", PUBLIC),
+    ("customer_id", "VARCHAR", "Master customer", PUBLIC),
+    ("source_customer_id", "VARCHAR", "Customer number as recorded", PUBLIC),
+    ("order_date", "DATE", "Order date", PUBLIC),
+    ("channel", "VARCHAR", "Sales channel", PUBLIC),
+    ("city", "VARCHAR", "City of the store or delivery", PUBLIC),
+    ("lines", "INTEGER", "Counted lines", PUBLIC),
+    ("gross_amount", "DOUBLE", "Amount of the counted lines", PUBLIC),
+    ("returned_amount", "DOUBLE", "Amount returned later (positive)", PUBLIC),
+    ("net_amount", "DOUBLE", "gross_amount - returned_amount", PUBLIC),
+    ("cost", "DOUBLE", "Cost of goods kept (net of returns)", DEEP),
+    ("margin", "DOUBLE", "net_amount - cost", DEEP),
+    ("is_wholesale", "BOOLEAN", "Consumer order of wholesale size", PUBLIC),
+)
+MAPPED_COLUMNS = (C("source_customer_id", "VARCHAR", "Customer number as recorded (before merging)", PUBLIC),)
+
+
+def clean_transactions(con, as_of: date, run_id: int, wholesale_quantity: int = 20,
+                       wholesale_amount: float = 5_000.0) -> list[tuple]:
+    """Build main.orders, main.order_lines, main.sales, main.contacts, main.service_tickets
+    (and clean copies of products, campaigns, cities) from raw, using ``main.customer_map``.
+
+    Expects ``main.customer_map`` and ``main.customers`` of this run. Returns log rows.
+    """
+    q = con.execute
+    q(f"""CREATE OR REPLACE TABLE main.orders AS
+        SELECT o.* EXCLUDE (customer_id, batch_id, source_line),
+               m.master_id AS customer_id, o.customer_id AS source_customer_id, FALSE AS is_wholesale,
+               CASE WHEN o.customer_id IS NULL THEN 'anonymous order'
+                    WHEN o.status = 'cancelled' THEN 'cancelled order'
+                    WHEN o.order_date > DATE '{as_of}' THEN 'future date'
+                    WHEN m.master_id IS NULL THEN 'unknown customer' END AS exclude_reason
+        FROM raw.orders o LEFT JOIN main.customer_map m ON o.customer_id = m.customer_id""")
+    q("""CREATE OR REPLACE TABLE main.order_lines AS
+        SELECT l.* EXCLUDE (batch_id, source_line),
+               CASE WHEN o.order_id IS NULL THEN 'orphan line'
+                    WHEN l.unit_price IS NULL OR l.unit_price <= 0 THEN 'non-positive price'
+                    WHEN l.product_id IS NOT DISTINCT FROM lag(l.product_id) OVER w
+                     AND l.quantity IS NOT DISTINCT FROM lag(l.quantity) OVER w
+                     AND l.unit_price IS NOT DISTINCT FROM lag(l.unit_price) OVER w THEN 'repeated line' END AS exclude_reason
+        FROM raw.order_lines l LEFT JOIN raw.orders o USING (order_id)
+        WINDOW w AS (PARTITION BY l.order_id ORDER BY l.line_no)""")
+    # totals of counted lines per order, at cost from the product master
+    q("""CREATE OR REPLACE TEMP TABLE order_totals AS
+        SELECT l.order_id, count(*) AS lines, sum(l.amount) AS amount, sum(l.quantity * p.unit_cost) AS cost,
+               max(abs(l.quantity)) AS max_quantity
+        FROM main.order_lines l LEFT JOIN raw.products p USING (product_id)
+        WHERE l.exclude_reason IS NULL GROUP BY 1""")
+    # returns are netted against the sale they return; a return without a counted sale is left out
+    q("""UPDATE main.orders r SET exclude_reason = 'return without sale'
+        WHERE r.order_type = 'return' AND r.exclude_reason IS NULL AND NOT EXISTS (
+            SELECT 1 FROM main.orders s WHERE s.order_id = r.original_order_id
+               AND s.order_type = 'sale' AND s.exclude_reason IS NULL)""")
+    q(f"""UPDATE main.orders o SET is_wholesale = TRUE FROM order_totals t, main.customers c
+        WHERE o.order_id = t.order_id AND o.customer_id = c.customer_id AND c.customer_type = 'consumer'
+          AND o.order_type = 'sale' AND (t.amount > {float(wholesale_amount)} OR t.max_quantity >= {int(wholesale_quantity)})""")
+    q("""CREATE OR REPLACE TEMP TABLE sales_all AS
+        WITH ret AS (
+            SELECT r.original_order_id AS order_id, -sum(t.amount) AS returned_amount, -sum(t.cost) AS returned_cost
+            FROM main.orders r JOIN order_totals t USING (order_id)
+            WHERE r.order_type = 'return' AND r.exclude_reason IS NULL GROUP BY 1)
+        SELECT o.order_id, o.customer_id, o.source_customer_id, o.order_date, o.channel, o.city,
+               CAST(t.lines AS INTEGER) AS lines, t.amount AS gross_amount,
+               coalesce(ret.returned_amount, 0) AS returned_amount,
+               t.amount - coalesce(ret.returned_amount, 0) AS net_amount,
+               t.cost - coalesce(ret.returned_cost, 0) AS cost,
+               t.amount - coalesce(ret.returned_amount, 0) - (t.cost - coalesce(ret.returned_cost, 0)) AS margin,
+               o.is_wholesale
+        FROM main.orders o JOIN order_totals t USING (order_id) LEFT JOIN ret USING (order_id)
+        WHERE o.order_type = 'sale' AND o.exclude_reason IS NULL""")
+    q("CREATE OR REPLACE TABLE main.sales AS SELECT * FROM sales_all WHERE net_amount > 0 ORDER BY customer_id, order_date, order_id")
+    q("""UPDATE main.orders o SET exclude_reason = 'fully returned'
+        FROM sales_all s WHERE o.order_id = s.order_id AND s.net_amount <= 0""")
+    q("""CREATE OR REPLACE TABLE main.contacts AS
+        SELECT c.campaign_id, m.master_id AS customer_id, c.cell, c.contact_date, c.customer_id AS source_customer_id
+        FROM raw.contacts c LEFT JOIN main.customer_map m USING (customer_id)
+        QUALIFY row_number() OVER (PARTITION BY c.campaign_id, coalesce(m.master_id, c.customer_id) ORDER BY c.source_line) = 1""")
+    q("""CREATE OR REPLACE TABLE main.service_tickets AS
+        SELECT t.* EXCLUDE (customer_id, batch_id, source_line), m.master_id AS customer_id, t.customer_id AS source_customer_id
+        FROM raw.service_tickets t LEFT JOIN main.customer_map m USING (customer_id)""")
+    for table in ("products", "campaigns", "cities"):
+        q(f"CREATE OR REPLACE TABLE main.{table} AS SELECT * EXCLUDE (batch_id, source_line) FROM raw.{table}")
+
+    def count(sql):
+        return int(q(sql).fetchall()[0][0])
+
+    log = []
+    for reason in ("anonymous order", "cancelled order", "future date", "unknown customer", "return without sale",
+                   "fully returned"):
+        n = count(f"SELECT count(*) FROM main.orders WHERE exclude_reason = '{reason}'")
+        log.append(("transactions", reason, "orders", n, "kept, left out of sales", RULES[reason]))
+    for reason in ("orphan line", "non-positive price", "repeated line"):
+        n = count(f"SELECT count(*) FROM main.order_lines WHERE exclude_reason = '{reason}'")
+        action = "dropped from amounts" if reason != "orphan line" else "left out"
+        log.append(("transactions", reason, "order_lines", n, action, RULES[reason]))
+    n = count("SELECT count(*) FROM main.orders WHERE order_type = 'return' AND exclude_reason IS NULL")
+    log.append(("transactions", "return netted", "orders", n, "netted", RULES["return netted"]))
+    n = count("SELECT count(*) FROM main.orders WHERE is_wholesale")
+    log.append(("transactions", "wholesale size", "orders", n, "flagged",
+                f"{RULES['wholesale size']}: amount > {wholesale_amount:,.0f} or a line of >= {wholesale_quantity} units"))
+    merged = count("SELECT count(*) FROM raw.contacts") - count("SELECT count(*) FROM main.contacts")
+    log.append(("transactions", "contact of merged records", "contacts", merged, "dropped",
+                "two records of one person in the same campaign: the first contact kept"))
+    for table in ("orders", "contacts", "service_tickets"):
+        n = count(f"SELECT count(*) FROM main.{table} WHERE customer_id IS DISTINCT FROM source_customer_id "
+                  "AND source_customer_id IS NOT NULL")
+        log.append(("identities", "mapped to master", table, n, "re-keyed",
+                    "rows of a merged record now point to its master customer (source id kept)"))
+    return [(run_id, *row) for row in log]
+
+
+# ------------------------------------------------------------------------------ 5. quality scorecard
+def _valid_share(values: pd.Series, is_valid) -> float | None:
+    values = values.dropna()
+    if values.empty:
+        return None
+    ok = _by_value(values, is_valid)
+    return float(ok.mean())
+
+
+CUSTOMER_VALIDITY = {
+    "name": lambda v: st.standard_name(v) == v,
+    "phone": lambda v: st.parse_phone(v).value == v,
+    "email": lambda v: st.parse_email(v).value == v and st.parse_email(v).problem is None,
+    "id_number": lambda v: st.parse_id_number(v).value == v,
+    "gender": lambda v: v in ("M", "F"),
+    "province": lambda v: v in st.PROVINCES,
+}
+
+
+def quality_scorecard(con, stage: str, as_of: date, freshness_days: int = 365) -> pd.DataFrame:
+    """Completeness, validity, uniqueness and timeliness per table and column.
+
+    ``stage`` "before" scores the raw layer (current customer versions, all orders and
+    lines); "after" scores the clean tables (golden customers, counted orders and lines).
+    Validity means the value is in the standard form and passes its checks (an 15-digit ID
+    or a phone written with +86 is not yet valid); uniqueness is distinct / non-empty values.
+    """
+    if stage == "before":
+        customers = con.execute("SELECT * FROM raw.customers WHERE valid_to IS NULL").df()
+        customers["updated_at"] = customers.valid_from
+        orders, lines, known = "raw.orders", "raw.order_lines", "SELECT customer_id FROM raw.customers"
+    elif stage == "after":
+        customers = con.execute("SELECT * FROM main.customers").df()
+        orders = "(SELECT * FROM main.orders WHERE exclude_reason IS NULL)"
+        lines = "(SELECT * FROM main.order_lines WHERE exclude_reason IS NULL)"
+        known = "SELECT customer_id FROM main.customers"
+    else:
+        raise ValueError(f"stage must be 'before' or 'after', got {stage!r}")
+    cities = {r[0] for r in con.execute("SELECT city FROM raw.cities").fetchall()}
+    rows = []
+
+    def add(table, column, dimension, score):
+        if score is not None and not pd.isna(score):
+            rows.append((stage, table, column, dimension, round(float(score), 4)))
+
+    n = len(customers)
+    for col in ["customer_id", *ATTRIBUTES, "signup_date"]:
+        add("customers", col, "completeness", customers[col].notna().mean() if n else None)
+    for col, check in CUSTOMER_VALIDITY.items():
+        add("customers", col, "validity", _valid_share(customers[col], check))
+    add("customers", "city", "validity", _valid_share(customers.city, lambda v: v in cities))
+    born = pd.to_datetime(customers.birth_date).dropna()
+    add("customers", "birth_date", "validity",
+        ((born >= "1900-01-01") & (born <= pd.Timestamp(as_of))).mean() if len(born) else None)
+    for col in ["customer_id", "id_number", "phone", "email"]:
+        values = customers[col].dropna()
+        add("customers", col, "uniqueness", values.nunique() / len(values) if len(values) else None)
+    updated = pd.to_datetime(customers.updated_at)
+    add("customers", "*", "timeliness", (updated >= pd.Timestamp(as_of) - pd.Timedelta(days=freshness_days)).mean())
+
+    q = lambda sql: con.execute(sql).fetchall()[0]  # noqa: E731
+    total, *filled = q(f"SELECT count(*), count(customer_id), count(order_date), count(channel), count(city) FROM {orders}")
+    for col, k in zip(["customer_id", "order_date", "channel", "city"], filled):
+        add("orders", col, "completeness", k / total if total else None)
+    add("orders", "order_date", "validity", q(f"SELECT avg(CAST(order_date <= DATE '{as_of}' AS DOUBLE)) FROM {orders}")[0])
+    add("orders", "customer_id", "validity", q(
+        f"SELECT avg(CAST(customer_id IN ({known}) AS DOUBLE)) FROM {orders} WHERE customer_id IS NOT NULL")[0])
+    add("orders", "order_id", "uniqueness", q(f"SELECT count(DISTINCT order_id) / count(*) FROM {orders}")[0])
+    newest = q(f"SELECT max(order_date) FROM {orders} WHERE order_date <= DATE '{as_of}'")[0]
+    if newest is not None:
+        add("orders", "*", "timeliness", max(0.0, 1 - (as_of - newest).days / freshness_days))
+    total, *filled = q(f"SELECT count(*), count(product_id), count(quantity), count(unit_price) FROM {lines}")
+    for col, k in zip(["product_id", "quantity", "unit_price"], filled):
+        add("order_lines", col, "completeness", k / total if total else None)
+    add("order_lines", "unit_price", "validity", q(f"SELECT avg(CAST(unit_price > 0 AS DOUBLE)) FROM {lines}")[0])
+    add("order_lines", "amount", "validity",
+        q(f"SELECT avg(CAST(abs(amount - quantity * unit_price) < 0.01 AS DOUBLE)) FROM {lines}")[0])
+    add("order_lines", "*", "uniqueness", q(f"""
+        SELECT 1 - avg(CAST(repeated AS DOUBLE)) FROM (
+            SELECT product_id IS NOT DISTINCT FROM lag(product_id) OVER w AND quantity IS NOT DISTINCT FROM lag(quantity) OVER w
+                   AND unit_price IS NOT DISTINCT FROM lag(unit_price) OVER w AS repeated
+            FROM {lines} WINDOW w AS (PARTITION BY order_id ORDER BY line_no))""")[0])
+    return pd.DataFrame(rows, columns=["stage", "table_name", "column_name", "dimension", "score"])
+
+
+# ------------------------------------------------------------------------------ the run
+def _create_table(con, name: str, columns, description: str, replace: bool = True) -> None:
+    body = ", ".join(f'"{c.name}" {c.type}' for c in columns)
+    verb = "CREATE OR REPLACE TABLE" if replace else "CREATE TABLE IF NOT EXISTS"
+    con.execute(f"{verb} main.{name} ({body})")
+    db.register_table(con, "main", name, columns, description, layer="clean")
+
+
+def _write(con, name: str, columns, frame: pd.DataFrame, description: str, replace: bool = True) -> None:
+    """Write ``frame`` into main.<name> with the declared column types (and catalog entry)."""
+    _create_table(con, name, columns, description, replace=replace)
+    names = [c.name for c in columns]
+    con.register("_frame", frame[names])
+    try:
+        con.execute(f"INSERT INTO main.{name} SELECT {', '.join(chr(34) + n + chr(34) for n in names)} FROM _frame")
+    finally:
+        con.unregister("_frame")
+
+
+def run(con, as_of, match_threshold: float = 0.9, wholesale_quantity: int = 20, wholesale_amount: float = 5_000.0,
+        freshness_days: int = 365, seed: int = 42) -> CleanResult:
+    """Clean the raw layer into the core tables of ``main`` (see the module docstring).
+
+    Parameters
+    ----------
+    as_of : the extraction date of the data ("latest" = the newest order); orders dated
+        after it are future-dated errors.
+    match_threshold : match probability at or above which two records are one person.
+    wholesale_quantity, wholesale_amount : a consumer order with a line of at least this many
+        units, or above this amount, is flagged as wholesale size.
+    freshness_days : a customer record updated within this many days counts as timely.
+    seed : for the random pairs that estimate the match model.
+    """
+    started = datetime.now()
+    as_of = db.resolve_as_of(con, as_of)
+    for name, cols, desc in [("cleaning_runs", RUN_COLUMNS, "One row per cleaning run"),
+                             ("cleaning_log", LOG_COLUMNS, "What each cleaning rule did, per run"),
+                             ("quality_scores", SCORE_COLUMNS, "Data-quality scorecard per run, before and after cleaning"),
+                             ("keep_apart", KEEP_APART_COLUMNS, "Records a reviewer decided must not be merged")]:
+        _create_table(con, name, cols, desc, replace=False)
+    run_id = int(con.execute("SELECT coalesce(max(run_id), 0) + 1 FROM main.cleaning_runs").fetchall()[0][0])
+    before = quality_scorecard(con, "before", as_of, freshness_days)
+
+    records, findings, log = standardize_customers(con, run_id)
+    keep = {r[0] for r in con.execute("SELECT customer_id FROM main.keep_apart").fetchall()}
+    pairs, model = find_duplicates(records, keep_apart=keep, seed=seed)
+    clusters = clusters_at(records, pairs, match_threshold)
+    customers, cmap = golden_records(records, clusters, run_id)
+    merged = int((cmap.cluster_size > 1).sum())
+    log.append((run_id, "identities", "records merged", "customers", merged, "merged",
+                f"records with match probability >= {match_threshold} joined into {int((cmap.cluster_size > 1).sum() and cmap[cmap.cluster_size > 1].master_id.nunique())} master customers"))
+    log.append((run_id, "identities", "kept apart", "customers", len(keep & set(records.customer_id)), "not merged",
+                "records a reviewer decided are separate people (main.keep_apart)"))
+
+    con.execute("BEGIN TRANSACTION")
+    try:
+        _write(con, "customer_records", RECORD_COLUMNS, records, "Standardized customer records (current versions)")
+        _write(con, "quality_findings", FINDING_COLUMNS, findings, "Problems found while standardizing, per record")
+        _write(con, "match_pairs", PAIR_COLUMNS, pairs, "Candidate duplicate pairs scored by the match model")
+        _write(con, "customer_map", MAP_COLUMNS, cmap, "Source customer number -> master customer (auditable merge)")
+        _write(con, "customers", CUSTOMER_COLUMNS, customers, "Golden customer records, one per person")
+        log += clean_transactions(con, as_of, run_id, wholesale_quantity, wholesale_amount)
+        for name, cols, desc in [("orders", ORDER_COLUMNS, "Orders with master customer and exclusion reason"),
+                                 ("order_lines", LINE_COLUMNS, "Order lines with exclusion reason"),
+                                 ("sales", SALES_COLUMNS, "Customer purchases: one row per sale, net of returns"),
+                                 ("contacts", (*db.MODEL["contacts"].columns, *MAPPED_COLUMNS), "Campaign contacts by master customer"),
+                                 ("service_tickets", (*[c for c in db.MODEL["service_tickets"].columns if c.name != "customer_id"],
+                                                      C("customer_id", "VARCHAR", "Master customer", PUBLIC), *MAPPED_COLUMNS),
+                                  "Service tickets by master customer")]:
+            db.register_table(con, "main", name, cols, desc, layer="clean")
+        for name in ("products", "campaigns", "cities"):
+            t = db.MODEL[name]
+            db.register_table(con, "main", name, t.columns, t.description, layer="clean", origin=t.origin)
+        after = quality_scorecard(con, "after", as_of, freshness_days)
+        scores = pd.concat([before, after], ignore_index=True).assign(run_id=run_id, as_of=as_of)
+        _write(con, "quality_scores", SCORE_COLUMNS, scores, "Data-quality scorecard per run, before and after cleaning", replace=False)
+        log_df = pd.DataFrame(log, columns=[c.name for c in LOG_COLUMNS])
+        _write(con, "cleaning_log", LOG_COLUMNS, log_df, "What each cleaning rule did, per run", replace=False)
+        params = dict(as_of=str(as_of), match_threshold=match_threshold, wholesale_quantity=wholesale_quantity,
+                      wholesale_amount=wholesale_amount, freshness_days=freshness_days, seed=seed)
+        con.execute("INSERT INTO main.cleaning_runs VALUES (?, ?, now(), ?, ?, ?)",
+                    [run_id, started, as_of, json.dumps(params), json.dumps(model, default=str)])
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    return CleanResult(run_id, as_of, len(records), len(customers), merged, log_df,
+                       (datetime.now() - started).total_seconds())
+
+
+def evaluate_against_truth(con) -> dict | None:
+    """Pairwise precision and recall of the merge against the sample's planted duplicate
+    clusters (``truth.customer_records``); None when the database has no truth schema."""
+    has_truth = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_schema = 'truth' "
+                            "AND table_name = 'customer_records'").fetchall()[0][0]
+    if not has_truth:
+        return None
+    predicted, true, both = con.execute("""
+        WITH m AS (SELECT c.customer_id, c.master_id, t.person_id
+                   FROM main.customer_map c JOIN truth.customer_records t USING (customer_id)),
+        p AS (SELECT a.customer_id AS l, b.customer_id AS r, a.master_id = b.master_id AS same_master,
+                     a.person_id = b.person_id AS same_person
+              FROM m a JOIN m b ON a.customer_id < b.customer_id
+               AND (a.master_id = b.master_id OR a.person_id = b.person_id))
+        SELECT count(*) FILTER (WHERE same_master), count(*) FILTER (WHERE same_person),
+               count(*) FILTER (WHERE same_master AND same_person) FROM p""").fetchall()[0]
+    return {"predicted_pairs": predicted, "true_pairs": true, "correct_pairs": both,
+            "precision": both / predicted if predicted else 1.0, "recall": both / true if true else 1.0}
