@@ -59,3 +59,16 @@ def test_mask_frame_follows_catalog_tiers(con, clearance, clear_cols):
 def test_bad_clearance(con):
     with pytest.raises(ValueError, match="clearance"):
         privacy.mask_frame(frame(), 5, con=con)
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
+def test_export_is_masked_by_clearance(con, tmp_path, suffix):
+    path = privacy.export_frame(frame(), tmp_path / f"list{suffix}", 2, con=con)
+    back = pd.read_csv(path, dtype=str, encoding="utf-8-sig") if suffix == ".csv" else pd.read_excel(path, dtype=str)
+    assert back.phone.tolist() == ["138****5678", "139****1111"]
+    assert back.address.tolist() == ["北京", "上海"] and back.id_number[0] == "******1990********"
+    assert back.orders.tolist() == ["3", "5"]
+    clear = privacy.export_frame(frame(), tmp_path / f"clear{suffix}", 4, con=con)
+    back = pd.read_csv(clear, dtype=str, encoding="utf-8-sig") if suffix == ".csv" else pd.read_excel(clear, dtype=str)
+    assert back.phone.tolist() == ["13812345678", "13900001111"]
+    assert not list(tmp_path.glob(".*partial"))

@@ -548,8 +548,7 @@ def clean_transactions(con, as_of: date, run_id: int, wholesale_quantity: int = 
     log.append(("transactions", "contact of merged records", "contacts", merged, "dropped",
                 "two records of one person in the same campaign: the first contact kept"))
     for table in ("orders", "contacts", "service_tickets"):
-        n = count(f"SELECT count(*) FROM main.{table} WHERE customer_id IS DISTINCT FROM source_customer_id "
-                  "AND source_customer_id IS NOT NULL")
+        n = count(f"SELECT count(*) FROM main.{table} WHERE customer_id <> source_customer_id")
         log.append(("identities", "mapped to master", table, n, "re-keyed",
                     "rows of a merged record now point to its master customer (source id kept)"))
     return [(run_id, *row) for row in log]
@@ -748,3 +747,32 @@ def evaluate_against_truth(con) -> dict | None:
                count(*) FILTER (WHERE same_master AND same_person) FROM p""").fetchall()[0]
     return {"predicted_pairs": predicted, "true_pairs": true, "correct_pairs": both,
             "precision": both / predicted if predicted else 1.0, "recall": both / true if true else 1.0}
+
+
+# ------------------------------------------------------------------------------ for the reader
+def match_weights(con, run_id: int | None = None) -> pd.DataFrame:
+    """The match model of a run as a table: comparison, level, m, u and match weight log2(m/u)."""
+    sql = "SELECT model FROM main.cleaning_runs " + ("WHERE run_id = ?" if run_id else "ORDER BY run_id DESC LIMIT 1")
+    model = json.loads(con.execute(sql, [run_id] if run_id else []).fetchall()[0][0])
+    rows = [("prior", "two random records match", None, None,
+             float(np.log2(model["probability_two_random_records_match"] / (1 - model["probability_two_random_records_match"]))))]
+    for comp in model["comparisons"]:
+        for level in comp["comparison_levels"]:
+            if level.get("is_null_level"):
+                continue
+            m, u = level.get("m_probability"), level.get("u_probability")
+            weight = float(np.log2(m / u)) if m and u else None
+            rows.append((comp["output_column_name"], level["label_for_charts"], m, u, weight))
+    return pd.DataFrame(rows, columns=["comparison", "level", "m", "u", "match_weight"])
+
+
+def borderline_pairs(con, low: float = 0.2, high: float = 0.99, n: int = 8) -> pd.DataFrame:
+    """Pairs whose match probability lies between ``low`` and ``high``: one row per record,
+    the two records of a pair one above the other, for a human to judge."""
+    return con.execute(f"""
+        WITH p AS (SELECT *, row_number() OVER (ORDER BY abs(match_probability - 0.5), customer_id_l) AS pair
+                   FROM main.match_pairs WHERE match_probability BETWEEN {float(low)} AND {float(high)} LIMIT {int(n)})
+        SELECT p.pair, round(p.match_probability, 3) AS match_probability, r.customer_id, r.name, r.gender, r.birth_date,
+               r.id_number, r.phone, r.email, r.city, r.address
+        FROM p JOIN main.customer_records r ON r.customer_id IN (p.customer_id_l, p.customer_id_r)
+        ORDER BY p.pair, r.customer_id""").df()

@@ -13,6 +13,7 @@ import os
 import warnings
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 MAX_ROWS = 15
@@ -31,6 +32,7 @@ def setup_notebook() -> Path:
     """Prepare a notebook: working directory = project root, display options, chart style."""
     root = project_root()
     os.chdir(root)
+    os.environ["TQDM_DISABLE"] = "1"  # progress bars (splink, ...) would show as widgets in reports
     pd.set_option("display.max_rows", 100)  # show_table does the cutting, and says so
     pd.set_option("display.min_rows", 100)
     pd.set_option("display.max_columns", 30)
@@ -62,7 +64,6 @@ def _chart_style() -> None:
     matplotlib.rcParams["axes.unicode_minus"] = False
     matplotlib.rcParams["figure.figsize"] = (9, 4.5)
     matplotlib.rcParams["figure.dpi"] = 96
-    plt.rcParams["axes.titleweight"] = "bold"
 
 
 def show_table(df: pd.DataFrame, clearance: int, con=None, rows: int = MAX_ROWS, caption: str | None = None):
@@ -86,3 +87,25 @@ def finish(ax, title: str, xlabel: str, ylabel: str):
     ax.set_ylabel(ylabel)
     ax.figure.tight_layout()
     return ax
+
+
+def scorecard_heatmap(scores: pd.DataFrame, title: str):
+    """Heat-map of a quality scorecard: rows table.column, columns dimension, one panel per stage."""
+    import matplotlib.pyplot as plt
+    import seaborn as sns
+
+    scores = scores.assign(field=scores.table_name + "." + scores.column_name)
+    stages = [s for s in ("before", "after") if s in set(scores.stage)]
+    fields = sorted(scores.field.unique())
+    fig, axes = plt.subplots(1, len(stages), figsize=(4.6 * len(stages) + 1.5, 0.32 * len(fields) + 1.6), sharey=True)
+    axes = np.atleast_1d(axes)
+    for ax, stage in zip(axes, stages):
+        grid = (scores[scores.stage == stage].pivot_table(index="field", columns="dimension", values="score")
+                .reindex(index=fields, columns=["completeness", "validity", "uniqueness", "timeliness"]))
+        sns.heatmap(100 * grid, ax=ax, vmin=50, vmax=100, cmap="RdYlGn", annot=True, fmt=".0f", cbar=False,
+                    annot_kws={"size": 8}, linewidths=0.5, linecolor="white")
+        ax.grid(False)
+        finish(ax, f"{stage} cleaning", "quality dimension (score %)", "table.column" if ax is axes[0] else "")
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig

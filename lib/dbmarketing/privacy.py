@@ -117,3 +117,24 @@ def visible_columns(columns, clearance: int, con=None, tiers: dict[str, int] | N
     """The columns a reader with ``clearance`` may see in clear (for exports that drop rather than mask)."""
     tiers = catalog_tiers(con) if tiers is None else tiers
     return [c for c in columns if tiers.get(c, 1) <= clearance]
+
+
+def export_frame(df: pd.DataFrame, path, clearance: int, con=None, tiers: dict[str, int] | None = None):
+    """Write ``df`` to .csv (UTF-8 with BOM, so Excel opens Chinese text) or .xlsx, masked for ``clearance``.
+
+    The file is written aside and renamed into place, so a failed export leaves no half-written file.
+    """
+    from pathlib import Path
+
+    path = Path(path)
+    masked = mask_frame(df, clearance, con=con, tiers=tiers)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.partial")
+    if path.suffix.lower() == ".csv":
+        masked.to_csv(tmp, index=False, encoding="utf-8-sig")
+    elif path.suffix.lower() == ".xlsx":
+        masked.to_excel(tmp, index=False, engine="openpyxl")
+    else:
+        raise ValueError(f"{path}: export to .csv or .xlsx")
+    tmp.replace(path)
+    return path

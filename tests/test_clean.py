@@ -1,0 +1,198 @@
+"""Cleaning: hand-made cases for the rules, and the whole run on the small sample against its planted truth."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import date
+
+import pandas as pd
+import pytest
+
+from dbmarketing import clean, db
+
+
+# ----------------------------------------------------------------------------- golden records
+def test_golden_record_survivorship_rules():
+    t = pd.Timestamp
+    records = pd.DataFrame({
+        "customer_id": ["C1", "P9", "C5"],
+        "source_system": ["crm", "pos", "crm"],
+        "customer_type": ["consumer", "consumer", "consumer"],
+        "name": ["张三", "张三", "李四"],
+        "gender": ["M", None, "F"],
+        "birth_date": [None, date(1980, 1, 2), None],
+        "id_number": [None, "11010519800102001X", None],
+        "phone": ["13800000001", "13900000002", "13700000003"],
+        "phone_kind": ["mobile"] * 3,
+        "email": ["a@qq.com", None, None],
+        "province": ["北京", "北京", "上海"],
+        "city": ["北京", "北京", "上海"],
+        "address": ["old street 1", "new street 2", None],
+        "signup_date": [date(2020, 5, 1), date(2018, 3, 1), date(2021, 1, 1)],
+        "signup_channel": ["online", "store", "app"],
+        "consent_mail": [True, None, None], "consent_sms": [True, False, None],
+        "consent_email": [True, None, None], "consent_phone": [None, True, None],
+        "updated_at": [t("2026-08-31"), t("2026-10-31"), t("2026-08-31")],
+    })
+    records["filled"] = records[clean.ATTRIBUTES].notna().sum(axis=1)
+    clusters = pd.DataFrame({"customer_id": ["C1", "P9", "C5"], "cluster_id": [0, 0, 2],
+                             "match_probability": [0.99, 0.99, None]})
+    customers, cmap = clean.golden_records(records, clusters, run_id=7)
+    # rule a: the most complete record gives the master id (of 14 attributes C1 fills 11, P9 10)
+    assert records.set_index("customer_id").filled.to_dict() == {"C1": 11, "P9": 10, "C5": 6}
+    assert cmap.set_index("customer_id").master_id.to_dict() == {"C1": "C1", "P9": "C1", "C5": "C5"}
+    g = customers.set_index("customer_id").loc["C1"]
+    # rule b: the most recent non-empty value (P9 was updated later) ...
+    assert g.phone == "13900000002" and g.address == "new street 2" and not g.consent_sms and g.consent_phone
+    # ... and where the recent record is empty, the older value survives
+    assert g.email == "a@qq.com" and g.gender == "M" and g.consent_mail
+    # rule c: earliest signup, every source system, record count
+    assert g.signup_date == date(2018, 3, 1) and g.source_systems == "crm,pos" and g.records == 2
+    assert len(customers) == 2 and (cmap.run_id == 7).all()
+    assert pd.isna(cmap.set_index("customer_id").loc["C5", "match_probability"])
+
+
+def test_clusters_are_connected_components():
+    records = pd.DataFrame({"customer_id": list("ABCDE")})
+    pairs = pd.DataFrame({"customer_id_l": ["A", "B", "D"], "customer_id_r": ["B", "C", "E"],
+                          "match_weight": [9, 9, 1], "match_probability": [0.99, 0.95, 0.6]})
+    c = clean.clusters_at(records, pairs, 0.9).set_index("customer_id").cluster_id
+    assert c.A == c.B == c.C and c.D != c.E and c.D != c.A
+
+
+# ----------------------------------------------------------------------------- transactions
+@pytest.fixture
+def tiny():
+    con = db.connect(":memory:")
+    con.execute("""INSERT INTO raw.products (product_id, price, unit_cost) VALUES ('P1', 100, 40), ('P2', 10, 5)""")
+    con.execute("""INSERT INTO raw.orders (order_id, customer_id, order_date, order_type, status, original_order_id) VALUES
+        ('S1', 'A', DATE '2026-01-10', 'sale', 'completed', NULL),    -- 2 x P1 + repeated line + a zero-price line
+        ('S2', 'B', DATE '2026-02-01', 'sale', 'completed', NULL),    -- B is a duplicate record of A
+        ('R1', 'A', DATE '2026-01-20', 'return', 'completed', 'S1'),  -- returns 1 x P1 of S1
+        ('S3', 'A', DATE '2026-03-01', 'sale', 'cancelled', NULL),
+        ('S4', NULL, DATE '2026-03-02', 'sale', 'completed', NULL),
+        ('S5', 'A', DATE '2027-03-02', 'sale', 'completed', NULL),    -- future date
+        ('S6', 'A', DATE '2026-04-01', 'sale', 'completed', NULL),    -- fully returned by R2
+        ('R2', 'A', DATE '2026-04-03', 'return', 'completed', 'S6'),
+        ('R3', 'A', DATE '2026-04-03', 'return', 'completed', 'S3'),  -- returns a cancelled sale
+        ('S7', 'Z', DATE '2026-04-05', 'sale', 'completed', NULL)     -- unknown customer
+    """)
+    con.execute("""INSERT INTO raw.order_lines (order_id, line_no, product_id, quantity, unit_price, amount) VALUES
+        ('S1', 1, 'P1', 2, 100, 200), ('S1', 2, 'P1', 2, 100, 200), ('S1', 3, 'P2', 1, 0, 0),
+        ('S2', 1, 'P2', 3, 10, 30), ('S2', 2, 'P2', 30, 10, 300),
+        ('R1', 1, 'P1', -1, 100, -100),
+        ('S3', 1, 'P2', 1, 10, 10), ('S4', 1, 'P2', 1, 10, 10), ('S5', 1, 'P2', 1, 10, 10),
+        ('S6', 1, 'P2', 2, 10, 20), ('R2', 1, 'P2', -2, 10, -20), ('R3', 1, 'P2', -1, 10, -10),
+        ('S7', 1, 'P2', 1, 10, 10), ('XX', 1, 'P2', 1, 10, 10)""")
+    for table in ("customer_map", "customers"):
+        con.execute(f"CREATE TABLE main.{table} (customer_id VARCHAR, master_id VARCHAR, customer_type VARCHAR)")
+    con.execute("INSERT INTO main.customer_map VALUES ('A', 'A', NULL), ('B', 'A', NULL)")
+    con.execute("INSERT INTO main.customers VALUES ('A', NULL, 'consumer')")
+    yield con
+    con.close()
+
+
+def test_transaction_rules_by_hand(tiny):
+    log = clean.clean_transactions(tiny, date(2026, 10, 31), run_id=1, wholesale_quantity=20, wholesale_amount=5000)
+    counts = {(row[2], row[3]): row[4] for row in log}
+    assert counts[("anonymous order", "orders")] == 1
+    assert counts[("cancelled order", "orders")] == 1
+    assert counts[("future date", "orders")] == 1
+    assert counts[("unknown customer", "orders")] == 1
+    assert counts[("return without sale", "orders")] == 1    # R3 returns the cancelled S3
+    assert counts[("fully returned", "orders")] == 1         # S6
+    assert counts[("repeated line", "order_lines")] == 1
+    assert counts[("non-positive price", "order_lines")] == 1
+    assert counts[("orphan line", "order_lines")] == 1
+    assert counts[("return netted", "orders")] == 2          # R1 and R2
+    assert counts[("wholesale size", "orders")] == 1         # S2: a line of 30 units
+    assert counts[("mapped to master", "orders")] == 1       # S2 of record B now belongs to A
+    sales = tiny.execute("SELECT * FROM main.sales ORDER BY order_id").df().set_index("order_id")
+    assert sales.index.tolist() == ["S1", "S2"]
+    s1 = sales.loc["S1"]
+    # S1: 2 x 100 counted (repeat and zero-price lines dropped), 1 x 100 returned
+    assert (s1.gross_amount, s1.returned_amount, s1.net_amount, s1.cost, s1.margin, s1.lines) == (200, 100, 100, 40, 60, 1)
+    assert sales.loc["S2", "customer_id"] == "A" and sales.loc["S2", "source_customer_id"] == "B"
+    assert bool(sales.loc["S2", "is_wholesale"])
+    # nothing is lost: every raw order is in main.orders, with a reason when it is not counted
+    assert tiny.execute("SELECT count(*) FROM main.orders").fetchall()[0][0] == 10
+
+
+# ----------------------------------------------------------------------------- the whole run on the small sample
+@pytest.fixture(scope="module")
+def cleaned(small_sample, tmp_path_factory):
+    path = tmp_path_factory.mktemp("clean") / "crm.duckdb"
+    shutil.copy(small_sample["db_path"], path)
+    con = db.connect(path)
+    result = clean.run(con, "2026-10-31")
+    yield con, result
+    con.close()
+
+
+def planted(con, defect):
+    return con.execute("SELECT count(*) FROM truth.defects WHERE defect = ?", [defect]).fetchall()[0][0]
+
+
+def test_merge_recovers_planted_duplicates(cleaned):
+    con, result = cleaned
+    score = clean.evaluate_against_truth(con)
+    assert score["true_pairs"] > 20
+    assert score["precision"] >= 0.97 and score["recall"] >= 0.93, score
+    assert result.masters == con.execute("SELECT count(*) FROM main.customers").fetchall()[0][0]
+    # every source record maps to exactly one master, and the masters are records of their own clusters
+    bad = con.execute("""SELECT count(*) FROM main.customer_map m
+        WHERE NOT EXISTS (SELECT 1 FROM main.customer_map x WHERE x.customer_id = m.master_id AND x.master_id = m.master_id)""").fetchall()
+    assert bad[0][0] == 0
+
+
+def test_cleaning_log_counts_match_planted_defects(cleaned):
+    con, result = cleaned
+    log = result.log.set_index(["rule", "table_name"]).rows_affected
+    assert log["repeated line", "order_lines"] == planted(con, "repeated_line")
+    assert log["non-positive price", "order_lines"] == planted(con, "zero_price") + planted(con, "negative_price")
+    assert log["future date", "orders"] == planted(con, "future_order_date")
+    assert log["anonymous order", "orders"] == planted(con, "anonymous_order")
+    assert log["id upgraded 15->18", "customer_records"] == con.execute(
+        "SELECT count(*) FROM raw.customers WHERE valid_to IS NULL AND length(id_number) = 15").fetchall()[0][0]
+    assert log["id invalid", "customer_records"] == planted(con, "id_bad_check_digit")
+    assert log["birth date vs ID", "customer_records"] == planted(con, "id_birth_mismatch")
+    assert log["gender vs ID", "customer_records"] == planted(con, "id_gender_mismatch")
+
+
+def test_history_is_whole_after_merging(cleaned):
+    """Orders, contacts and tickets of every merged record now belong to its master."""
+    con, _ = cleaned
+    for table in ("orders", "contacts", "service_tickets"):
+        wrong = con.execute(f"""SELECT count(*) FROM main.{table} t JOIN main.customer_map m ON t.source_customer_id = m.customer_id
+                                WHERE t.customer_id <> m.master_id""").fetchall()[0][0]
+        assert wrong == 0, table
+    raw_orders = con.execute("SELECT count(*) FROM raw.orders").fetchall()[0][0]
+    assert con.execute("SELECT count(*) FROM main.orders").fetchall()[0][0] == raw_orders
+
+
+def test_scorecard_improves_and_is_kept_per_run(cleaned):
+    con, result = cleaned
+    s = con.execute("SELECT stage, table_name, column_name, dimension, score FROM main.quality_scores WHERE run_id = ?",
+                    [result.run_id]).df().pivot_table(index=["table_name", "column_name", "dimension"], columns="stage", values="score")
+    assert s.loc[("customers", "id_number", "validity"), "after"] == 1.0
+    assert s.loc[("customers", "id_number", "validity"), "before"] < 0.9  # the 15-digit numbers
+    assert s.loc[("customers", "phone", "uniqueness"), "after"] > s.loc[("customers", "phone", "uniqueness"), "before"]
+    assert s.loc[("order_lines", "*", "uniqueness"), "after"] == 1.0
+
+
+def test_keep_apart_undoes_a_merge(cleaned, tmp_path):
+    con, _ = cleaned
+    cluster = con.execute("""SELECT master_id, list(customer_id ORDER BY customer_id) FROM main.customer_map
+                             WHERE cluster_size = 2 GROUP BY 1 ORDER BY 1 LIMIT 1""").fetchall()[0]
+    master, members = cluster
+    other = [m for m in members if m != master][0]
+    path = tmp_path / "apart.duckdb"
+    con.execute(f"CHECKPOINT")
+    shutil.copy(con.execute("SELECT path FROM duckdb_databases() WHERE database_name = current_database()").fetchall()[0][0], path)
+    c2 = db.connect(path)
+    clean.keep_apart(c2, [other], "reviewer: different people")
+    clean.run(c2, "2026-10-31")
+    m = c2.execute("SELECT customer_id, master_id FROM main.customer_map WHERE customer_id IN (?, ?)", [master, other]).fetchall()
+    assert dict(m) == {master: master, other: other}
+    assert c2.execute("SELECT count(*) FROM main.cleaning_runs").fetchall()[0][0] == 2
+    c2.close()
