@@ -449,3 +449,20 @@ def test_find_errors_tells_warnings_from_errors():
     assert find_errors(nb) == []
     cell.outputs.append(new_output("stream", name="stderr", text="ERROR:root:could not load batch 7\n"))
     assert find_errors(nb) == ["cell In [3] wrote an error to stderr: ERROR:root:could not load batch 7"]
+
+
+def test_parameter_papermill_cannot_parse_is_an_error(tmp_path):
+    """papermill silently skips `x = 1  # a = b`; the runner refuses instead of ignoring the parameter."""
+    import nbformat as nbf
+
+    from dbmarketing import report
+
+    nb = nbf.v4.new_notebook()
+    cell = nbf.v4.new_code_cell('db_path = "x"\nas_of = "2026-01-01"   # analysis date ("latest" = newest)')
+    cell.metadata["tags"] = ["parameters"]
+    nb.cells = [cell]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    path = tmp_path / "01_x.ipynb"
+    nbf.write(nb, path)
+    with pytest.raises(report.ParameterError, match="as_of"):
+        report.declared_parameters(path)

@@ -111,7 +111,9 @@ def declared_parameters(notebook: str | Path) -> dict[str, dict]:
     "type": expected Python type or None (anything goes)}``.
     """
     declared = {}
-    for name, info in papermill.inspect_notebook(str(notebook)).items():
+    inspected = papermill.inspect_notebook(str(notebook))
+    _check_parameters_cell(notebook, inspected)
+    for name, info in inspected.items():
         source = info.get("default") or ""
         try:
             default = ast.literal_eval(source)
@@ -127,6 +129,21 @@ def declared_parameters(notebook: str | Path) -> dict[str, dict]:
             expected = list
         declared[name] = {"default": default, "source": source, "type": expected}
     return declared
+
+
+def _check_parameters_cell(notebook, inspected: dict) -> None:
+    """Every top-level assignment in the parameters cell must be understood by papermill
+    (its parser skips, with only a log line, an assignment whose comment contains '=')."""
+    nb = nbformat.read(str(notebook), as_version=4)
+    cells = [c for c in nb.cells if "parameters" in c.get("metadata", {}).get("tags", [])]
+    if not cells:
+        return
+    assigned = [t.id for node in ast.parse(cells[0].source).body if isinstance(node, (ast.Assign, ast.AnnAssign))
+                for t in (node.targets if isinstance(node, ast.Assign) else [node.target]) if isinstance(t, ast.Name)]
+    missed = [name for name in assigned if name not in inspected]
+    if missed:
+        raise ParameterError(f"{notebook}: papermill cannot read the parameter(s) {', '.join(missed)} in the "
+                             "parameters cell (one assignment per line; no '=' inside a comment)")
 
 
 def _plain(value):
