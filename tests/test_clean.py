@@ -196,3 +196,14 @@ def test_keep_apart_undoes_a_merge(cleaned, tmp_path):
     assert dict(m) == {master: master, other: other}
     assert c2.execute("SELECT count(*) FROM main.cleaning_runs").fetchall()[0][0] == 2
     c2.close()
+
+
+def test_city_matching_to_the_reference_table():
+    cities = pd.DataFrame({"city": ["北京", "苏州", "宿州", "郑州"], "city_en": ["Beijing", "Suzhou", "Suzhou", "Zhengzhou"],
+                           "province": ["北京", "江苏", "安徽", "河南"]})
+    raw = pd.Series(["北京市", "Beijing", " ＢＥＩＪＩＮＧ ", "Suzhou", "Suzhou", "郑州市", "Atlantis", None])
+    province = pd.Series(["北京", "北京", "北京", "江苏", "安徽", "河南", "河南", None])
+    city, note = clean._match_cities(raw, province, cities)
+    assert city.tolist()[:6] == ["北京", "北京", "北京", "苏州", "宿州", "郑州"]  # Suzhou decided by province
+    assert city[6] == "Atlantis" and note[6] == "not in the city reference table"
+    assert city[7] is None and note[:6].isna().all()
