@@ -207,3 +207,41 @@ def test_city_matching_to_the_reference_table():
     assert city.tolist()[:6] == ["北京", "北京", "北京", "苏州", "宿州", "郑州"]  # Suzhou decided by province
     assert city[6] == "Atlantis" and note[6] == "not in the city reference table"
     assert city[7] is None and note[:6].isna().all()
+
+
+# ----------------------------------------------------------------------------- training the match model
+def test_training_skips_a_session_whose_m_collapses_and_says_why():
+    """EM that drives a level's m to 0 (splink raises) skips that session; the next ones train."""
+
+    class Training:
+        def __init__(self):
+            self.calls = []
+
+        def estimate_parameters_using_expectation_maximisation(self, rule):
+            sql = rule.get_blocking_rule("duckdb").blocking_rule_sql
+            self.calls.append(sql)
+            if '"phone"' in sql:
+                raise ValueError("m_probability value 0.0 is below the minimum allowed value of 1e-300.")
+
+    class FakeLinker:
+        training = Training()
+
+    sessions, untrained = clean._train_m(FakeLinker)
+    assert [s["status"] for s in sessions] == ["skipped", "trained", "trained"]
+    assert "fell to 0" in sessions[0]["reason"]
+    # phone is trained by the ID-number session, ID number by the name + birth date session
+    assert "phone" in sessions[1]["trained"] and "id_number" in sessions[2]["trained"]
+    assert untrained == [] and len(FakeLinker.training.calls) == 3
+
+
+def test_training_without_phones_skips_the_phone_session(small_sample, tmp_path):
+    path = tmp_path / "crm.duckdb"
+    shutil.copy(small_sample["db_path"], path)
+    con = db.connect(path)
+    records, _, _ = clean.standardize_customers(con)
+    con.close()
+    pairs, model = clean.find_duplicates(records.assign(phone=None))
+    first = model["training_sessions"][0]
+    assert first["blocked_on"] == "phone" and first["status"] == "skipped" and "no pairs" in first["reason"]
+    assert model["untrained_comparisons"] == []
+    assert len(pairs) > 0
