@@ -1,0 +1,539 @@
+"""Tests for dbmarketing.rfm: the summary, the scores, segments, stored scores and exports.
+
+Small cases are computed by hand in the comments. The CDNOW checks use the event log bundled
+with the package (Fader & Hardie): the SQL repeat-purchase summary must equal the pandas
+reference :func:`dbmarketing.clv.summary_from_events` and the published figures.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import date
+from importlib.resources import files
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from dbmarketing import clean, clv, collect, db, rfm
+
+AS_OF = "2026-06-30"
+
+
+# --------------------------------------------------------------------------------------
+# a tiny customer database, by hand
+# --------------------------------------------------------------------------------------
+
+SALES = [  # order_id, customer_id, order_date, gross_amount, returned_amount
+    ("S1", "A", "2026-01-10", 100.0, 0.0),
+    ("S2", "A", "2026-03-01", 50.0, 20.0),  # a partial return: counts 30
+    ("S3", "A", "2026-03-01", 20.0, 0.0),  # a second order on the same day
+    ("S4", "B", "2026-06-30", 80.0, 0.0),  # single purchase, on the as-of date
+    ("S5", "C", "2026-07-15", 60.0, 0.0),  # first purchase after the as-of date
+    ("S6", "F", "2025-01-05", 40.0, 0.0),  # bought only long ago
+    ("S7", "F", "2025-02-05", 10.0, 0.0),
+]
+CUSTOMERS = [  # customer_id, customer_type, signup_date, name, phone, email, city
+    ("A", "consumer", "2025-12-01", "张三", "13812345678", "zhang@example.com", "北京"),
+    ("B", "consumer", "2026-06-01", "李四", "13900001111", "li@example.com", "上海"),
+    ("C", "consumer", "2026-05-01", "王五", "13700002222", "wang@example.com", "广州"),  # a prospect on 06-30
+    ("D", "consumer", "2026-07-01", "赵六", "13600003333", "zhao@example.com", "深圳"),  # signs up later: absent
+    ("E", "consumer", None, "John Smith", "13500004444", "john@example.com", "杭州"),  # no signup date, never bought
+    ("F", "distributor", "2024-12-01", "钱七", "13400005555", "qian@example.com", "南京"),
+]
+
+
+@pytest.fixture
+def con():
+    c = db.connect(":memory:")
+    c.execute("CREATE TABLE main.sales (order_id VARCHAR, customer_id VARCHAR, order_date DATE, "
+              "gross_amount DOUBLE, returned_amount DOUBLE, net_amount DOUBLE)")
+    c.executemany("INSERT INTO main.sales VALUES (?, ?, ?, ?, ?, ?)", [(*r, r[3] - r[4]) for r in SALES])
+    body = ", ".join(f'"{col.name}" {col.type}' for col in clean.CUSTOMER_COLUMNS)
+    c.execute(f"CREATE TABLE main.customers ({body})")
+    c.executemany("INSERT INTO main.customers (customer_id, customer_type, signup_date, name, phone, email, city, "
+                  "address) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", [(*r, r[6] + "某路1号") for r in CUSTOMERS])
+    db.register_table(c, "main", "customers", clean.CUSTOMER_COLUMNS, "Golden customer records", layer="clean")
+    yield c
+    c.close()
+
+
+def test_summary_by_hand(con):
+    s = rfm.summarize(con, AS_OF, sort=True).set_index("customer_id")
+    assert list(s.index) == ["A", "B", "C", "E", "F"]  # D signed up after the as-of date
+    assert s.attrs["as_of"] == AS_OF
+    a = s.loc["A"]
+    assert not a.is_prospect
+    assert a.recency == (date(2026, 6, 30) - date(2026, 3, 1)).days == 121
+    assert a.frequency == 3  # orders
+    assert a.monetary == pytest.approx(100 + 30 + 20)  # net of the return
+    assert a.avg_order_value == pytest.approx(150 / 3)
+    assert a.first_purchase == pd.Timestamp("2026-01-10") and a.last_purchase == pd.Timestamp("2026-03-01")
+    b = s.loc["B"]
+    assert (b.recency, b.frequency, b.monetary) == (0, 1, 80.0)  # bought on the as-of date
+    # C's first purchase is after the as-of date: at 06-30 C is a prospect, not a zero
+    for cid in ("C", "E"):
+        row = s.loc[cid]
+        assert row.is_prospect
+        assert pd.isna(row.recency) and pd.isna(row.frequency) and pd.isna(row.monetary)
+    assert s.loc["F", "customer_type"] == "distributor"
+    # purchase days: A bought on two days
+    days = rfm.summarize(con, AS_OF, frequency="days").set_index("customer_id")
+    assert days.loc["A", "frequency"] == 2 and days.loc["F", "frequency"] == 2
+    # C is a customer at a later date
+    later = rfm.summarize(con, "2026-07-31").set_index("customer_id")
+    assert not later.loc["C", "is_prospect"] and later.loc["C", "frequency"] == 1
+    assert later.loc["D", "is_prospect"]
+
+
+def test_window_counts_only_recent_purchases(con):
+    s = rfm.summarize(con, AS_OF, window=120, sort=True).set_index("customer_id")
+    # window of 120 days: 2026-03-03 .. 2026-06-30. A's purchases are older: F = 0, M = 0,
+    # but recency still looks at all history
+    assert (s.loc["A", "frequency"], s.loc["A", "monetary"], s.loc["A", "recency"]) == (0, 0.0, 121)
+    assert pd.isna(s.loc["A", "avg_order_value"])
+    assert (s.loc["B", "frequency"], s.loc["B", "monetary"]) == (1, 80.0)
+    # 2026-03-01 is 121 days before the as-of date: the first day of a 122-day window
+    s = rfm.summarize(con, AS_OF, window=122, frequency="days").set_index("customer_id")
+    assert (s.loc["A", "frequency"], s.loc["A", "monetary"]) == (1, 50.0)  # one day, two orders
+    s = rfm.summarize(con, AS_OF, window=121).set_index("customer_id")
+    assert s.loc["A", "frequency"] == 0
+    with pytest.raises(ValueError, match="window"):
+        rfm.summarize(con, AS_OF, window=0)
+
+
+def test_summary_options_and_errors(con):
+    consumers = rfm.summarize(con, AS_OF, customer_type="consumer")
+    assert set(consumers.customer_id) == {"A", "B", "C", "E"}
+    log_only = rfm.summarize(con, AS_OF, customers=None)
+    assert set(log_only.customer_id) == {"A", "B", "F"} and not log_only.is_prospect.any()
+    assert rfm.summarize(con, "latest", customers=None).attrs["as_of"] == "2026-07-15"
+    con.execute("CREATE VIEW main.bad AS SELECT customer_id, order_date FROM main.sales")
+    with pytest.raises(ValueError, match="net_amount"):
+        rfm.summarize(con, AS_OF, table="main.bad")
+    with pytest.raises(ValueError, match="table"):
+        rfm.summarize(con, AS_OF, table="main.sales; DROP TABLE x")
+    with pytest.raises(ValueError, match="frequency"):
+        rfm.summarize(con, AS_OF, frequency="visits")
+    with pytest.raises(ValueError, match="unit"):
+        rfm.summarize(con, AS_OF, unit="months")
+    with pytest.raises(ValueError, match="as_of"):
+        rfm.summarize(con, "yesterday")
+
+
+def test_repeat_summary_by_hand(con):
+    s = rfm.summarize(con, AS_OF, repeat=True, unit="weeks", customers=None).set_index("customer_id")
+    a = s.loc["A"]
+    assert a.clv_frequency == 1  # two purchase days: one repeat
+    assert a.clv_recency == pytest.approx(50 / 7) and a.clv_T == pytest.approx(171 / 7)
+    assert a.clv_monetary_value == pytest.approx(30 + 20)  # the repeat day, both orders summed
+    b = s.loc["B"]
+    assert (b.clv_frequency, b.clv_recency, b.clv_T, b.clv_monetary_value) == (0, 0.0, 0.0, 0.0)
+    r = rfm.repeat_summary(con, AS_OF, unit="days")
+    assert list(r.columns) == ["frequency", "recency", "T", "monetary_value"]
+    assert r.loc["F"].tolist() == [1, 31.0, (date(2026, 6, 30) - date(2025, 1, 5)).days, 10.0]
+
+
+# --------------------------------------------------------------------------------------
+# scores
+# --------------------------------------------------------------------------------------
+
+
+def reference_scores(values, bins, better="higher"):
+    """The documented rule, by brute force: 1 + floor(bins x share strictly worse)."""
+    values = list(values)
+    n = len(values)
+    worse = [sum((w < v) if better == "higher" else (w > v) for w in values) for v in values]
+    return [1 + (bins * k) // n for k in worse]
+
+
+def frame(recency, frequency, monetary):
+    n = len(recency)
+    return pd.DataFrame({"customer_id": [f"K{i:02d}" for i in range(n)], "is_prospect": False,
+                         "recency": recency, "frequency": frequency, "monetary": monetary})
+
+
+def test_quintile_scores_by_hand_with_ties():
+    f = [1, 1, 1, 1, 2, 2, 3, 4, 5, 9]
+    r = [0, 0, 10, 20, 30, 30, 30, 100, 200, 365]
+    m = [10.0, 20, 30, 40, 50, 60, 70, 80, 90, 100]
+    s = rfm.score(frame(r, f, m))
+    # F: four customers with 1 purchase have nobody below them -> 1; the two with 2 have
+    # 4 of 10 below -> 1 + floor(5 x 0.4) = 3; 3 -> 6 below -> 4; 4 -> 7 below -> 4; ...
+    assert s.f_score.tolist() == [1, 1, 1, 1, 3, 3, 4, 4, 5, 5]
+    # R reversed: 0 days has 8 longer recencies below it -> 5; 30 days: 3 longer -> 2
+    assert s.r_score.tolist() == [5, 5, 4, 4, 2, 2, 2, 2, 1, 1]
+    assert s.m_score.tolist() == [1, 1, 2, 2, 3, 3, 4, 4, 5, 5]  # no ties: equal quintiles
+    assert s.rfm_cell.astype(str).tolist()[0] == "511"
+    assert s.rfm_score.tolist()[0] == pytest.approx((5 + 1 + 1) / 3)
+    w = rfm.score(frame(r, f, m), weights={"r": 2, "f": 1, "m": 0})
+    assert w.rfm_score.tolist()[0] == pytest.approx((2 * 5 + 1) / 3)
+
+
+@pytest.mark.parametrize("bins", range(2, 11))
+def test_scores_follow_the_rule_and_ties_share_a_bin(bins):
+    rng = np.random.default_rng(bins)
+    n = 97
+    r = rng.integers(0, 30, n)
+    f = rng.geometric(0.5, n)
+    m = np.round(rng.gamma(2, 50, n), 2)
+    m[:20] = 25.0  # a big tie
+    s = rfm.score(frame(r, f, m), bins=bins)
+    assert s.r_score.tolist() == reference_scores(r, bins, better="lower")
+    assert s.f_score.tolist() == reference_scores(f, bins)
+    assert s.m_score.tolist() == reference_scores(m, bins)
+    for col, values in (("r_score", r), ("f_score", f), ("m_score", m)):
+        per_value = pd.Series(s[col].to_numpy()).groupby(values).nunique()
+        assert (per_value == 1).all()  # equal values, equal score
+        assert s[col].min() == 1 and s[col].max() <= bins
+
+
+def test_nested_binning_scores_f_within_each_r_bin():
+    # two R bins; within the recent half F values are all high, within the old half all low
+    r = [1, 2, 3, 4, 100, 101, 102, 103]
+    f = [10, 20, 30, 40, 1, 2, 3, 4]
+    m = [5.0] * 8
+    ind = rfm.score(frame(r, f, m), bins=2)
+    nest = rfm.score(frame(r, f, m), bins=2, method="nested")
+    assert ind.r_score.tolist() == nest.r_score.tolist() == [2, 2, 2, 2, 1, 1, 1, 1]
+    # independent: F over everybody -> the old customers all score 1, the recent ones 2
+    assert ind.f_score.tolist() == [2, 2, 2, 2, 1, 1, 1, 1]
+    # nested (SPSS): F within each R bin -> both halves split 1, 1, 2, 2
+    assert nest.f_score.tolist() == [1, 1, 2, 2, 1, 1, 2, 2]
+    # M within each R-F cell: all equal -> all 1
+    assert nest.m_score.tolist() == [1] * 8
+
+
+def test_nested_binning_matches_the_rule_within_groups():
+    rng = np.random.default_rng(3)
+    n = 300
+    df = frame(rng.integers(0, 60, n), rng.geometric(0.4, n), np.round(rng.gamma(2, 40, n), 1))
+    s = rfm.score(df, method="nested")
+    assert s.r_score.tolist() == reference_scores(df.recency, 5, better="lower")
+    for _, g in s.groupby("r_score"):
+        assert g.f_score.tolist() == reference_scores(g.frequency, 5)
+    for _, g in s.groupby(["r_score", "f_score"]):
+        assert g.m_score.tolist() == reference_scores(g.monetary, 5)
+
+
+def test_breakpoints():
+    r = [0, 30, 31, 90, 91, 180, 365, 366]
+    f = [1, 1, 2, 3, 4, 5, 8, 9]
+    m = [1.0, 2, 3, 4, 5, 6, 7, 8]
+    s = rfm.score(frame(r, f, m), breakpoints={"recency": [30, 90, 180, 365], "frequency": [1, 2, 4, 8]})
+    assert s.r_score.tolist() == [5, 5, 4, 4, 3, 3, 2, 1]  # recency <= 30 days: 5
+    assert s.f_score.tolist() == [1, 1, 2, 3, 3, 4, 4, 5]  # 1 purchase: 1; 3-4: 3; 5-8: 4; 9+: 5
+    assert s.m_score.tolist() == reference_scores(m, 5)  # M still by quantiles
+    with pytest.raises(ValueError, match="4 breakpoints"):
+        rfm.score(frame(r, f, m), breakpoints={"recency": [30, 90]})
+    with pytest.raises(ValueError, match="increasing"):
+        rfm.score(frame(r, f, m), breakpoints={"f": [1, 4, 2, 8]})
+
+
+def test_bad_score_options():
+    df = frame([1, 2], [1, 2], [1.0, 2.0])
+    for bins in (1, 11, 2.5, True):
+        with pytest.raises(ValueError, match="bins"):
+            rfm.score(df, bins=bins)
+    with pytest.raises(ValueError, match="method"):
+        rfm.score(df, method="random")
+    with pytest.raises(ValueError, match="weights"):
+        rfm.score(df, weights=(0, 0, 0))
+    with pytest.raises(ValueError, match="weights"):
+        rfm.score(df, weights=(1, 1))
+
+
+def test_prospects_are_not_scored(con):
+    s = rfm.compute(con, AS_OF, sort=True).set_index("customer_id")
+    assert s.loc[["C", "E"], "segment"].astype(str).tolist() == ["Prospects", "Prospects"]
+    assert s.loc[["C", "E"], ["r_score", "f_score", "m_score", "rfm_score"]].isna().all().all()
+    buyers = s[~s.is_prospect]
+    # three buyers: scores come from them alone. A: recency 121, 3 orders, 150; B: 0, 1, 80;
+    # F: 510 days, 2 orders, 50. A has 1 of 3 worse on R: 1 + floor(5 / 3) = 2; B 2 of 3: 4
+    assert buyers.r_score.tolist() == reference_scores(buyers.recency, 5, "lower") == [2, 4, 1]
+    assert buyers.f_score.tolist() == [4, 1, 2]
+    assert buyers.m_score.tolist() == [4, 2, 1]
+    # compute = summarize + score, in one query
+    two_steps = rfm.score(rfm.summarize(con, AS_OF, sort=True)).set_index("customer_id")
+    cols = ["is_prospect", "recency", "frequency", "monetary", "r_score", "f_score", "m_score", "rfm_score"]
+    pd.testing.assert_frame_equal(s[cols], two_steps[cols])
+    assert s.segment.astype(str).tolist() == two_steps.segment.astype(str).tolist()
+
+
+# --------------------------------------------------------------------------------------
+# segments
+# --------------------------------------------------------------------------------------
+
+GRID = {  # the default map, as drawn in segments.yaml: F from 5 down, R from 1 to 5
+    5: ["Can't lose them", "Can't lose them", "Loyal", "Loyal", "Champions"],
+    4: ["At risk", "At risk", "Loyal", "Loyal", "Champions"],
+    3: ["At risk", "At risk", "Need attention", "Potential loyalists", "Potential loyalists"],
+    2: ["Lost", "Hibernating", "About to sleep", "Potential loyalists", "Potential loyalists"],
+    1: ["Lost", "Hibernating", "About to sleep", "Promising", "New"],
+}
+
+
+def test_default_segment_map():
+    seg = rfm.load_segments()
+    assert seg.names == ["Champions", "Loyal", "Potential loyalists", "New", "Promising", "Need attention",
+                         "About to sleep", "At risk", "Can't lose them", "Hibernating", "Lost", "Prospects"]
+    for s in (*seg.segments, seg.prospects):
+        assert s.label_en and s.label_zh and s.action
+        assert any("\u4e00" <= ch <= "\u9fff" for ch in s.label_zh)
+    grid = rfm.segment_grid()
+    assert {f: grid.loc[f].tolist() for f in grid.index} == GRID
+    assert seg.get("重要价值客户").name == "Champions"
+    with pytest.raises(ValueError, match="unknown segment"):
+        seg.get("VIPs")
+
+
+def test_segments_scale_to_other_bins():
+    # scores are put on the 1-5 scale: round(1 + 4 (s - 1) / (bins - 1)), halves up
+    three = rfm.segment_grid(bins=3)  # 1, 2, 3 -> 1, 3, 5
+    assert three.loc[3].tolist() == [GRID[5][0], GRID[5][2], GRID[5][4]]
+    assert three.loc[1].tolist() == [GRID[1][0], GRID[1][2], GRID[1][4]]
+    ten = rfm.segment_grid(bins=10)  # 1..10 -> 1 1 2 2 3 3 4 4 5 5
+    scale = [1, 1, 2, 2, 3, 3, 4, 4, 5, 5]
+    for f in range(1, 11):
+        assert ten.loc[f].tolist() == [GRID[scale[f - 1]][scale[r - 1] - 1] for r in range(1, 11)]
+    for bins in range(2, 11):
+        assert not (rfm.segment_grid(bins=bins) == rfm.UNCLASSIFIED).any().any()
+
+
+def test_custom_segment_map(tmp_path):
+    spec = {
+        "segments": [
+            {"name": "Whales", "label_en": "Whales", "label_zh": "大客户", "action": "Call them.",
+             "rule": {"m": [5, 5]}},
+            {"name": "Recent", "label_en": "Recent", "label_zh": "近期客户", "action": "Thank them.",
+             "rule": {"r": [4, 5], "f": [1, 5]}},
+            {"name": "Recent twice", "label_en": "x", "label_zh": "重复", "action": "Never reached.",
+             "rule": {"r": [4, 5]}},
+        ],
+        "prospects": {"name": "Leads", "label_en": "Leads", "label_zh": "线索", "action": "Convert."},
+    }
+    path = tmp_path / "my_segments.yaml"
+    path.write_text(yaml.safe_dump(spec, allow_unicode=True), encoding="utf-8")
+    df = pd.concat([frame([1, 2, 50, 60], [1, 1, 1, 1], [500.0, 1.0, 2.0, 3.0]),
+                    pd.DataFrame({"customer_id": ["P"], "is_prospect": [True]})], ignore_index=True)
+    s = rfm.score(df, bins=2, segments=path)
+    # M: 500 is the top half with 3.0 -> Whales first (first matching rule wins)
+    assert s.segment.astype(str).tolist() == ["Whales", "Recent", rfm.UNCLASSIFIED, "Whales", "Leads"]
+    bad = dict(spec, segments=[dict(spec["segments"][0], rule={"r": [4, 7]})])
+    path.write_text(yaml.safe_dump(bad, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(ValueError, match=r"my_segments.yaml: segment 1 \(Whales\): rule r"):
+        rfm.load_segments(path)
+    path.write_text("segments: []\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="my_segments.yaml"):
+        rfm.load_segments(path)
+
+
+# --------------------------------------------------------------------------------------
+# CDNOW: the repeat-purchase summary conventions
+# --------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def cdnow(tmp_path_factory):
+    """The bundled CDNOW master and 1/10 sample, loaded by collect (format: cdnow) into one
+    database, each as a view in the shape of main.sales."""
+    folder = tmp_path_factory.mktemp("cdnow")
+    data_dir = files("dbmarketing") / "data"
+    spec = folder / "cdnow.yaml"
+    spec.write_text(f"base_dir: {data_dir}\nsources:\n"
+                    "  - {name: master, path: CDNOW_master.txt.gz, format: cdnow, table: orders}\n"
+                    "  - {name: sample, path: CDNOW_sample.txt.gz, format: cdnow, table: orders}\n", encoding="utf-8")
+    c = db.connect(folder / "cdnow.duckdb")
+    collect.load_sources(c, spec)
+    for name in ("master", "sample"):
+        c.execute(f"""CREATE VIEW main.cdnow_{name} AS
+            SELECT o.order_id, o.customer_id, o.order_date, l.amount AS net_amount
+            FROM raw.orders o JOIN raw.order_lines l USING (order_id) JOIN main.load_batches b ON o.batch_id = b.batch_id
+            WHERE b.source = '{name}'""")
+    yield c
+    c.close()
+
+
+def read_log(name):
+    log = pd.read_csv(files("dbmarketing") / "data" / name, sep=r"\s+", header=None,
+                      names=["customer_id", "date", "cds", "value"], dtype={"customer_id": str, "date": str})
+    log["date"] = pd.to_datetime(log["date"], format="%Y%m%d")
+    return log
+
+
+def assert_same_summary(sql: pd.DataFrame, reference: pd.DataFrame):
+    assert list(sql.columns) == list(reference.columns)
+    assert sql.index.equals(reference.index)
+    for col in reference.columns:
+        np.testing.assert_allclose(sql[col].to_numpy(np.float64), reference[col].to_numpy(np.float64),
+                                   rtol=0, atol=1e-9, err_msg=col)
+
+
+def test_cdnow_master_summary_equals_the_pandas_reference(cdnow):
+    log = read_log("CDNOW_master.txt.gz")
+    assert len(log) == 69_659
+    sql = rfm.repeat_summary(cdnow, "1998-06-30", "1997-09-30", table="main.cdnow_master", unit="weeks")
+    ref = clv.summary_from_events(log, "customer_id", "date", "value", observation_end="1998-06-30",
+                                  calibration_end="1997-09-30", freq="W")
+    assert len(sql) == 23_570
+    assert_same_summary(sql, ref)
+    sql = rfm.repeat_summary(cdnow, "1998-06-30", table="main.cdnow_master", unit="days")
+    ref = clv.summary_from_events(log, "customer_id", "date", "value", observation_end="1998-06-30", freq="D")
+    assert_same_summary(sql, ref)
+    # the same columns from summarize, in days
+    s = rfm.summarize(cdnow, "1998-06-30", table="main.cdnow_master", customers=None, repeat=True)
+    assert s.set_index("customer_id").sort_index()["clv_T"].equals(sql["T"].rename("clv_T"))
+
+
+def test_cdnow_sample_matches_the_published_summary(cdnow):
+    cal = rfm.repeat_summary(cdnow, "1998-06-30", "1997-09-30", table="main.cdnow_sample", unit="weeks")
+    # 2,357 customers; 946 of them repeat in the 39-week calibration period (Fader & Hardie)
+    assert len(cal) == 2357
+    assert int((cal["frequency"] > 0).sum()) == 946
+    assert int(cal["frequency"].sum()) == 2457
+    published = {  # the first customers of Fader & Hardie's summary: x, t_x, T
+        "00004": (2, 30.43, 38.86), "00021": (1, 1.71, 38.86), "00050": (0, 0.0, 38.86),
+        "00071": (0, 0.0, 38.86), "00086": (0, 0.0, 38.86), "00111": (7, 29.43, 38.86),
+    }
+    for cid, (x, tx, T) in published.items():
+        row = cal.loc[cid]
+        assert (row["frequency"], round(row["recency"], 2), round(row["T"], 2)) == (x, tx, T)
+    # whole days: a first purchase on 1997-01-01 has T = 272 / 7 weeks at 1997-09-30
+    assert cal.loc["00004", "T"] == 272 / 7 and cal.loc["00004", "recency"] == 213 / 7
+    assert cal.loc["00004", "monetary_value"] == pytest.approx((29.73 + 14.96) / 2)
+    assert (cal["duration_holdout"] == 39.0).all()
+    ref = clv.summary_from_events(read_log("CDNOW_sample.txt.gz"), "customer_id", "date", "value",
+                                  observation_end="1998-06-30", calibration_end="1997-09-30", freq="W")
+    assert_same_summary(cal, ref)
+    # and the CLV model fitted on it reproduces the published BG/NBD estimates
+    bg = clv.BetaGeo().fit(cal["frequency"], cal["recency"], cal["T"])
+    assert bg.params_["r"] == pytest.approx(0.2426, abs=1e-3) and bg.params_["a"] == pytest.approx(0.7929, abs=1e-3)
+
+
+# --------------------------------------------------------------------------------------
+# stored scores, migration, reading, export
+# --------------------------------------------------------------------------------------
+
+
+def scores_at(as_of, segments: dict[str, str]) -> pd.DataFrame:
+    """Hand-made stored scores: customer -> segment at one date."""
+    ids = list(segments)
+    out = pd.DataFrame({"customer_id": ids, "as_of": pd.Timestamp(as_of), "is_prospect": False,
+                        "r_score": 3, "f_score": 3, "m_score": 3, "segment": [segments[c] for c in ids]})
+    out.loc[out.segment == "Prospects", ["is_prospect"]] = True
+    return out
+
+
+def test_store_replaces_one_date_and_keeps_others(con):
+    first = rfm.compute(con, "2026-05-31")
+    second = rfm.compute(con, AS_OF)
+    assert rfm.store(con, first) == len(first)
+    rfm.store(con, second)
+    rfm.store(con, second)  # again: replaced, not doubled
+    assert rfm.stored_dates(con) == [date(2026, 5, 31), date(2026, 6, 30)]
+    counts = dict(con.execute("SELECT as_of, count(*) FROM main.rfm_scores GROUP BY 1").fetchall())
+    assert counts == {date(2026, 5, 31): len(first), date(2026, 6, 30): len(second)}
+    back = rfm.load(con)
+    assert back.attrs["as_of"] == AS_OF and back.attrs["bins"] == 5 and back.attrs["method"] == "independent"
+    mine = second.sort_values("customer_id", ignore_index=True)
+    assert back.customer_id.tolist() == mine.customer_id.tolist()
+    assert back.segment.tolist() == mine.segment.astype(str).tolist()
+    assert back.r_score.tolist() == mine.r_score.tolist()
+    tiers = db.privacy_tiers(con, "rfm_scores")
+    assert tiers["customer_id"] == 1 and set(tiers.values()) <= {1, 2} and tiers["monetary"] == 2
+    assert con.execute("SELECT layer FROM main.catalog_tables WHERE table_name = 'rfm_scores'").fetchall() == [("marts",)]
+    with pytest.raises(ValueError, match="no RFM scores stored"):
+        rfm.load(con, "2020-01-01")
+
+
+def test_migration_counts(con):
+    rfm.store(con, scores_at("2026-03-31", {"A": "Champions", "B": "Champions", "C": "Champions", "D": "Loyal",
+                                           "E": "Prospects"}))
+    rfm.store(con, scores_at(AS_OF, {"A": "At risk", "B": "At risk", "C": "Champions", "D": "Champions",
+                                     "E": "New", "F": "New"}))
+    m = rfm.migration(con, "2026-03-31", AS_OF)
+    assert m.loc["Champions", "At risk"] == 2 and m.loc["Champions", "Champions"] == 1
+    assert m.loc["Loyal", "Champions"] == 1 and m.loc["Prospects", "New"] == 1
+    assert m.loc[rfm.NOT_YET, "New"] == 1  # F was not in the database at the first date
+    assert int(m.to_numpy().sum()) == 6
+    assert list(m.index) == ["Champions", "Loyal", "Prospects", rfm.NOT_YET]  # the map's order
+    assert list(m.columns) == ["Champions", "New", "At risk"]
+    who = rfm.movers(con, "2026-03-31", AS_OF, "Champions", "At risk")
+    assert who.customer_id.tolist() == ["A", "B"]
+    who = rfm.movers(con, "2026-03-31", AS_OF, ["Champions", "Loyal"], ["Champions", "New"])
+    assert sorted(who.customer_id) == ["C", "D"]
+
+
+def test_segment_table_rf_matrix_and_pareto(con):
+    s = rfm.compute(con, AS_OF)
+    table = rfm.segment_table(s)
+    assert table.customers.sum() == len(s)
+    assert table.customer_share.sum() == pytest.approx(1.0)
+    assert table.revenue_share.sum() == pytest.approx(1.0)
+    assert table.index[-1] == "Prospects" and table.loc["Prospects", "revenue"] == 0
+    assert {"label_en", "label_zh", "action", "avg_recency", "avg_frequency", "avg_monetary"} <= set(table.columns)
+    heat = rfm.rf_matrix(s)
+    assert heat.shape == (5, 5) and list(heat.index) == [5, 4, 3, 2, 1]
+    assert heat.loc[1, 4] == pytest.approx(80.0)  # B: R 4, F 1, M 80
+
+    p = rfm.pareto(frame([1] * 5, [1] * 5, [50.0, 30, 10, 5, 5]))
+    assert p.top_share == pytest.approx(0.5) and p.customers == 5  # the top 20% is one customer
+    assert p.curve.revenue_share.iloc[0] == 0 and p.curve.revenue_share.iloc[-1] == pytest.approx(1.0)
+    assert (np.diff(p.curve.revenue_share) >= 0).all()
+    assert "top 20%" in str(p)
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
+def test_export_masks_by_clearance(con, tmp_path, suffix):
+    rfm.store(con, rfm.compute(con, AS_OF))
+    segment_of_a = rfm.load(con).set_index("customer_id").loc["A", "segment"]
+
+    def read(path):
+        return (pd.read_csv(path, dtype=str, encoding="utf-8-sig") if suffix == ".csv"
+                else pd.read_excel(path, dtype=str)).set_index("customer_id")
+
+    out = rfm.export_segment(con, segment_of_a, tmp_path / f"c2{suffix}", clearance=2)
+    back = read(tmp_path / f"c2{suffix}")
+    assert "A" in back.index and (back.segment == segment_of_a).all()
+    assert back.loc["A", "phone"] == "138****5678" and back.loc["A", "email"] == "z***@example.com"
+    assert back.loc["A", "name"] == "张*" and back.loc["A", "address"] == "北京"
+    assert out.attrs["clearance"] == 2
+    back = read(rfm.export_segment(con, segment_of_a, tmp_path / f"c3{suffix}", clearance=3).attrs["path"])
+    assert back.loc["A", "phone"] == "13812345678" and back.loc["A", "email"] == "zhang@example.com"
+    assert back.loc["A", "name"] == "张三"
+    with pytest.raises(ValueError, match=".csv or .xlsx"):
+        rfm.export_segment(con, segment_of_a, tmp_path / "x.json", clearance=2)
+    with pytest.raises(ValueError, match="unknown segment"):
+        rfm.export_segment(con, "VIPs", tmp_path / f"x{suffix}", clearance=2)
+
+
+def test_compute_equals_summarize_then_score_for_every_option(con):
+    summary = rfm.summarize(con, AS_OF, sort=True)
+    for options in [dict(method="nested", bins=3), dict(bins=2, weights=(3, 1, 1), monetary="average"),
+                    dict(breakpoints={"recency": [30, 180]}, bins=3)]:
+        one = rfm.compute(con, AS_OF, sort=True, **options)
+        two = rfm.score(summary, **options)
+        for col in ("r_score", "f_score", "m_score", "rfm_score"):
+            assert one[col].tolist() == two[col].tolist() or one[col].equals(two[col]), (options, col)
+        assert one.segment.astype(str).tolist() == two.segment.astype(str).tolist()
+
+
+def test_distinct_days_without_bitstrings_give_the_same_summary(con, monkeypatch):
+    fast = rfm.summarize(con, AS_OF, frequency="days", window=200, repeat=True, sort=True)
+    monkeypatch.setattr(rfm, "BITSTRING_MAX_DAYS", 0)  # long histories: count(DISTINCT day)
+    slow = rfm.summarize(con, AS_OF, frequency="days", window=200, repeat=True, sort=True)
+    pd.testing.assert_frame_equal(fast, slow)
+
+
+def test_equal_spend_summed_in_any_order_scores_alike():
+    """Floating-point sums depend on their order; money is rounded so equal spend ties."""
+    c = db.connect(":memory:")
+    parts = [0.1, 0.2, 0.3, 0.7, 1.1, 2.2]  # sums of these depend on the order in floating point
+    rows = [(f"O{k}", "X", "2026-01-01", v) for k, v in enumerate(parts)]
+    rows += [(f"P{k}", "Y", "2026-01-01", v) for k, v in enumerate(reversed(parts))]
+    c.execute("CREATE TABLE main.sales (order_id VARCHAR, customer_id VARCHAR, order_date DATE, net_amount DOUBLE)")
+    c.executemany("INSERT INTO main.sales VALUES (?, ?, ?, ?)", rows)
+    s = rfm.summarize(c, AS_OF, customers=None, sort=True)
+    assert s.monetary.iloc[0] == s.monetary.iloc[1] == pytest.approx(math.fsum(parts))
+    c.close()
