@@ -75,7 +75,10 @@ def tiny():
         ('S6', 'A', DATE '2026-04-01', 'sale', 'completed', NULL),    -- fully returned by R2
         ('R2', 'A', DATE '2026-04-03', 'return', 'completed', 'S6'),
         ('R3', 'A', DATE '2026-04-03', 'return', 'completed', 'S3'),  -- returns a cancelled sale
-        ('S7', 'Z', DATE '2026-04-05', 'sale', 'completed', NULL)     -- unknown customer
+        ('S7', 'Z', DATE '2026-04-05', 'sale', 'completed', NULL),    -- unknown customer
+        ('S8', 'A', DATE '2026-05-01', 'sale', 'completed', NULL),    -- its only line has a zero price
+        ('S9', 'A', DATE '2026-06-01', 'sale', 'completed', NULL),    -- 2 x P1 and a zero-price P2 ...
+        ('R4', 'A', DATE '2026-06-10', 'return', 'completed', 'S9')   -- ... returned at the real price, and 1 x P1
     """)
     con.execute("""INSERT INTO raw.order_lines (order_id, line_no, product_id, quantity, unit_price, amount) VALUES
         ('S1', 1, 'P1', 2, 100, 200), ('S1', 2, 'P1', 2, 100, 200), ('S1', 3, 'P2', 1, 0, 0),
@@ -83,7 +86,9 @@ def tiny():
         ('R1', 1, 'P1', -1, 100, -100),
         ('S3', 1, 'P2', 1, 10, 10), ('S4', 1, 'P2', 1, 10, 10), ('S5', 1, 'P2', 1, 10, 10),
         ('S6', 1, 'P2', 2, 10, 20), ('R2', 1, 'P2', -2, 10, -20), ('R3', 1, 'P2', -1, 10, -10),
-        ('S7', 1, 'P2', 1, 10, 10), ('XX', 1, 'P2', 1, 10, 10)""")
+        ('S7', 1, 'P2', 1, 10, 10), ('XX', 1, 'P2', 1, 10, 10),
+        ('S8', 1, 'P2', 1, 0, 0), ('S9', 1, 'P1', 2, 100, 200), ('S9', 2, 'P2', 1, 0, 0),
+        ('R4', 1, 'P2', -1, 10, -10), ('R4', 2, 'P1', -1, 100, -100)""")
     for table in ("customer_map", "customers"):
         con.execute(f"CREATE TABLE main.{table} (customer_id VARCHAR, master_id VARCHAR, customer_type VARCHAR)")
     con.execute("INSERT INTO main.customer_map VALUES ('A', 'A', NULL), ('B', 'A', NULL)")
@@ -102,20 +107,44 @@ def test_transaction_rules_by_hand(tiny):
     assert counts[("return without sale", "orders")] == 1    # R3 returns the cancelled S3
     assert counts[("fully returned", "orders")] == 1         # S6
     assert counts[("repeated line", "order_lines")] == 1
-    assert counts[("non-positive price", "order_lines")] == 1
+    assert counts[("non-positive price", "order_lines")] == 3    # S1, S8, S9
     assert counts[("orphan line", "order_lines")] == 1
-    assert counts[("return netted", "orders")] == 2          # R1 and R2
+    assert counts[("no counted lines", "orders")] == 1           # S8
+    assert counts[("return of uncounted line", "order_lines")] == 1  # R4's P2: its sale line had price 0
+    assert counts[("return netted", "orders")] == 3          # R1, R2 and R4
     assert counts[("wholesale size", "orders")] == 1         # S2: a line of 30 units
     assert counts[("mapped to master", "orders")] == 1       # S2 of record B now belongs to A
     sales = tiny.execute("SELECT * FROM main.sales ORDER BY order_id").df().set_index("order_id")
-    assert sales.index.tolist() == ["S1", "S2"]
+    assert sales.index.tolist() == ["S1", "S2", "S9"]
+    # S9: 2 x 100 counted, R4 nets only the P1 it returns (100), not the P2 whose sale line was not counted
+    assert (sales.loc["S9", "gross_amount"], sales.loc["S9", "net_amount"]) == (200, 100)
     s1 = sales.loc["S1"]
     # S1: 2 x 100 counted (repeat and zero-price lines dropped), 1 x 100 returned
     assert (s1.gross_amount, s1.returned_amount, s1.net_amount, s1.cost, s1.margin, s1.lines) == (200, 100, 100, 40, 60, 1)
     assert sales.loc["S2", "customer_id"] == "A" and sales.loc["S2", "source_customer_id"] == "B"
     assert bool(sales.loc["S2", "is_wholesale"])
     # nothing is lost: every raw order is in main.orders, with a reason when it is not counted
-    assert tiny.execute("SELECT count(*) FROM main.orders").fetchall()[0][0] == 10
+    assert tiny.execute("SELECT count(*) FROM main.orders").fetchall()[0][0] == 13
+    assert tiny.execute("SELECT list(order_id) FROM main.sales_returned").fetchall()[0][0] == ["S6"]
+    returns = tiny.execute("SELECT return_id, order_id, amount FROM main.returns ORDER BY 1").fetchall()
+    assert returns == [("R1", "S1", 100), ("R2", "S6", 20), ("R4", "S9", 100)]
+
+
+def test_sales_as_of_an_earlier_date_sees_only_the_returns_made_by_then(tiny):
+    clean.clean_transactions(tiny, date(2026, 10, 31), run_id=1)
+    clean._create_table(tiny, "cleaning_runs", clean.RUN_COLUMNS, "runs", replace=False)
+    tiny.execute("INSERT INTO main.cleaning_runs VALUES (1, now(), now(), DATE '2026-10-31', '{}', '{}')")
+
+    def known(as_of):
+        rel = clean.sales_as_of(tiny, as_of)
+        return rel, dict(tiny.execute(f"SELECT order_id, net_amount FROM {rel}").fetchall())
+
+    assert known("2026-10-31") == ("main.sales", {"S1": 100, "S2": 330, "S9": 100})
+    # on 15 January S1 had not been returned yet: 200; nothing else had been sold
+    assert known("2026-01-15")[1] == {"S1": 200}
+    # on 2 April S6 had been bought and not yet returned (R2 is of 3 April)
+    assert known("2026-04-02")[1] == {"S1": 100, "S2": 330, "S6": 20}
+    assert known("2026-04-03")[1] == {"S1": 100, "S2": 330}
 
 
 # ----------------------------------------------------------------------------- the whole run on the small sample

@@ -56,6 +56,8 @@ RULES = {
     "non-positive price": "lines with a zero or negative unit price are data errors: left out of sales amounts",
     "repeated line": "a line identical to the line before it in the same order (product, quantity, price) is a double scan: dropped",
     "orphan line": "lines whose order is not in the orders table (rejected at load): left out",
+    "no counted lines": "orders none of whose lines could be counted (all repeated, bad price, ...): left out",
+    "return of uncounted line": "return lines of a product whose sale line was not counted (e.g. bad price): left out",
     "return netted": "return lines are netted against the sale they return",
     "return without sale": "returns whose original sale is missing or excluded cannot be netted: left out",
     "fully returned": "sales returned in full (net amount <= 0) are not purchases",
@@ -518,6 +520,14 @@ SALES_COLUMNS = _cols(
     ("margin", "DOUBLE", "net_amount - cost", DEEP),
     ("is_wholesale", "BOOLEAN", "Consumer order of wholesale size", PUBLIC),
 )
+RETURN_COLUMNS = _cols(
+    ("return_id", "VARCHAR", "Return order", PUBLIC),
+    ("order_id", "VARCHAR", "Sale order it returns", PUBLIC),
+    ("customer_id", "VARCHAR", "Master customer", PUBLIC),
+    ("return_date", "DATE", "Date of the return", PUBLIC),
+    ("amount", "DOUBLE", "Amount returned (positive)", PUBLIC),
+    ("cost", "DOUBLE", "Cost of the goods returned (positive)", DEEP),
+)
 MAPPED_COLUMNS = (C("source_customer_id", "VARCHAR", "Customer number as recorded (before merging)", PUBLIC),)
 
 
@@ -546,12 +556,21 @@ def clean_transactions(con, as_of: date, run_id: int, wholesale_quantity: int = 
                      AND l.unit_price IS NOT DISTINCT FROM lag(l.unit_price) OVER w THEN 'repeated line' END AS exclude_reason
         FROM raw.order_lines l LEFT JOIN raw.orders o USING (order_id)
         WINDOW w AS (PARTITION BY l.order_id ORDER BY l.line_no)""")
+    # a return line of a product whose sale line was not counted cannot be netted against it
+    q("""UPDATE main.order_lines l SET exclude_reason = 'return of uncounted line'
+        FROM raw.orders r
+        WHERE l.order_id = r.order_id AND r.order_type = 'return' AND l.exclude_reason IS NULL
+          AND EXISTS (SELECT 1 FROM main.order_lines s WHERE s.order_id = r.original_order_id AND s.exclude_reason IS NULL)
+          AND NOT EXISTS (SELECT 1 FROM main.order_lines s WHERE s.order_id = r.original_order_id
+                          AND s.exclude_reason IS NULL AND s.product_id IS NOT DISTINCT FROM l.product_id)""")
     # totals of counted lines per order, at cost from the product master
     q("""CREATE OR REPLACE TEMP TABLE order_totals AS
         SELECT l.order_id, count(*) AS lines, sum(l.amount) AS amount, sum(l.quantity * p.unit_cost) AS cost,
                max(abs(l.quantity)) AS max_quantity
         FROM main.order_lines l LEFT JOIN raw.products p USING (product_id)
         WHERE l.exclude_reason IS NULL GROUP BY 1""")
+    q("""UPDATE main.orders o SET exclude_reason = 'no counted lines'
+        WHERE o.exclude_reason IS NULL AND o.order_id NOT IN (SELECT order_id FROM order_totals)""")
     # returns are netted against the sale they return; a return without a counted sale is left out
     q("""UPDATE main.orders r SET exclude_reason = 'return without sale'
         WHERE r.order_type = 'return' AND r.exclude_reason IS NULL AND NOT EXISTS (
@@ -560,11 +579,15 @@ def clean_transactions(con, as_of: date, run_id: int, wholesale_quantity: int = 
     q(f"""UPDATE main.orders o SET is_wholesale = TRUE FROM order_totals t, main.customers c
         WHERE o.order_id = t.order_id AND o.customer_id = c.customer_id AND c.customer_type = 'consumer'
           AND o.order_type = 'sale' AND (t.amount > {float(wholesale_amount)} OR t.max_quantity >= {int(wholesale_quantity)})""")
+    q("""CREATE OR REPLACE TABLE main.returns AS
+        SELECT r.order_id AS return_id, r.original_order_id AS order_id, r.customer_id, r.order_date AS return_date,
+               -t.amount AS amount, -t.cost AS cost
+        FROM main.orders r JOIN order_totals t USING (order_id)
+        WHERE r.order_type = 'return' AND r.exclude_reason IS NULL
+        ORDER BY order_id, return_date, return_id""")
     q("""CREATE OR REPLACE TEMP TABLE sales_all AS
-        WITH ret AS (
-            SELECT r.original_order_id AS order_id, -sum(t.amount) AS returned_amount, -sum(t.cost) AS returned_cost
-            FROM main.orders r JOIN order_totals t USING (order_id)
-            WHERE r.order_type = 'return' AND r.exclude_reason IS NULL GROUP BY 1)
+        WITH ret AS (SELECT order_id, sum(amount) AS returned_amount, sum(cost) AS returned_cost
+                     FROM main.returns GROUP BY 1)
         SELECT o.order_id, o.customer_id, o.source_customer_id, o.order_date, o.channel, o.city,
                CAST(t.lines AS INTEGER) AS lines, t.amount AS gross_amount,
                coalesce(ret.returned_amount, 0) AS returned_amount,
@@ -575,6 +598,7 @@ def clean_transactions(con, as_of: date, run_id: int, wholesale_quantity: int = 
         FROM main.orders o JOIN order_totals t USING (order_id) LEFT JOIN ret USING (order_id)
         WHERE o.order_type = 'sale' AND o.exclude_reason IS NULL""")
     q("CREATE OR REPLACE TABLE main.sales AS SELECT * FROM sales_all WHERE net_amount > 0 ORDER BY customer_id, order_date, order_id")
+    q("CREATE OR REPLACE TABLE main.sales_returned AS SELECT * FROM sales_all WHERE net_amount <= 0 ORDER BY customer_id, order_date, order_id")
     q("""UPDATE main.orders o SET exclude_reason = 'fully returned'
         FROM sales_all s WHERE o.order_id = s.order_id AND s.net_amount <= 0""")
     q("""CREATE OR REPLACE TABLE main.contacts AS
@@ -591,11 +615,11 @@ def clean_transactions(con, as_of: date, run_id: int, wholesale_quantity: int = 
         return int(q(sql).fetchall()[0][0])
 
     log = []
-    for reason in ("anonymous order", "cancelled order", "future date", "unknown customer", "return without sale",
-                   "fully returned"):
+    for reason in ("anonymous order", "cancelled order", "future date", "unknown customer", "no counted lines",
+                   "return without sale", "fully returned"):
         n = count(f"SELECT count(*) FROM main.orders WHERE exclude_reason = '{reason}'")
         log.append(("transactions", reason, "orders", n, "kept, left out of sales", RULES[reason]))
-    for reason in ("orphan line", "non-positive price", "repeated line"):
+    for reason in ("orphan line", "non-positive price", "repeated line", "return of uncounted line"):
         n = count(f"SELECT count(*) FROM main.order_lines WHERE exclude_reason = '{reason}'")
         action = "dropped from amounts" if reason != "orphan line" else "left out"
         log.append(("transactions", reason, "order_lines", n, action, RULES[reason]))
@@ -764,6 +788,8 @@ def run(con, as_of, match_threshold: float = 0.9, wholesale_quantity: int = 20, 
         for name, cols, desc in [("orders", ORDER_COLUMNS, "Orders with master customer and exclusion reason"),
                                  ("order_lines", LINE_COLUMNS, "Order lines with exclusion reason"),
                                  ("sales", SALES_COLUMNS, "Customer purchases: one row per sale, net of returns"),
+                                 ("sales_returned", SALES_COLUMNS, "Sales returned in full by the extraction date (not purchases then)"),
+                                 ("returns", RETURN_COLUMNS, "Counted returns, each with its date and the sale it returns"),
                                  ("contacts", (*db.MODEL["contacts"].columns, *MAPPED_COLUMNS), "Campaign contacts by master customer"),
                                  ("service_tickets", (*[c for c in db.MODEL["service_tickets"].columns if c.name != "customer_id"],
                                                       C("customer_id", "VARCHAR", "Master customer", PUBLIC), *MAPPED_COLUMNS),
@@ -787,6 +813,45 @@ def run(con, as_of, match_threshold: float = 0.9, wholesale_quantity: int = 20, 
         raise
     return CleanResult(run_id, as_of, len(records), len(customers), merged, log_df,
                        (datetime.now() - started).total_seconds())
+
+
+def extraction_date(con) -> date | None:
+    """The as-of (extraction) date of the newest cleaning run: ``main.sales`` is as known then.
+    None when the database has no cleaning run."""
+    exists = con.execute("""SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database()
+                            AND schema_name = 'main' AND table_name = 'cleaning_runs'""").fetchall()[0][0]
+    if not exists:
+        return None
+    row = con.execute("SELECT as_of FROM main.cleaning_runs ORDER BY run_id DESC LIMIT 1").fetchall()
+    return row[0][0] if row else None
+
+
+def sales_as_of(con, as_of) -> str:
+    """The purchases as they were known at ``as_of``, with ``main.sales``'s columns: sales dated
+    up to ``as_of``, net of the returns made up to ``as_of`` only; a sale returned in full
+    later still counts (from ``main.sales_returned``), one returned in full by then does not.
+
+    Returns a relation name: ``main.sales`` itself when ``as_of`` is on or after the extraction
+    date (``main.sales`` is exactly that) or when no cleaning run recorded one (a hand-made
+    ``main.sales``), otherwise a temporary view for that date.
+    """
+    as_of = db.resolve_as_of(con, as_of, schema="main")
+    extracted = extraction_date(con)
+    if extracted is None or as_of >= extracted:
+        return "main.sales"
+    name = f"_sales_as_of_{as_of:%Y%m%d}"
+    con.execute(f"""CREATE OR REPLACE TEMP VIEW {name} AS
+        WITH later AS (SELECT order_id, sum(amount) AS amount, sum(cost) AS cost
+                       FROM main.returns WHERE return_date > DATE '{as_of}' GROUP BY 1),
+        s AS (SELECT * FROM main.sales WHERE order_date <= DATE '{as_of}'
+              UNION ALL SELECT * FROM main.sales_returned WHERE order_date <= DATE '{as_of}')
+        SELECT s.order_id, s.customer_id, s.source_customer_id, s.order_date, s.channel, s.city, s.lines,
+               s.gross_amount, s.returned_amount - coalesce(l.amount, 0) AS returned_amount,
+               s.net_amount + coalesce(l.amount, 0) AS net_amount, s.cost + coalesce(l.cost, 0) AS cost,
+               s.net_amount + coalesce(l.amount, 0) - (s.cost + coalesce(l.cost, 0)) AS margin, s.is_wholesale
+        FROM s LEFT JOIN later l USING (order_id)
+        WHERE s.net_amount + coalesce(l.amount, 0) > 0""")
+    return name
 
 
 def evaluate_against_truth(con) -> dict | None:

@@ -37,6 +37,7 @@ def setup_notebook() -> Path:
     pd.set_option("display.min_rows", 100)
     pd.set_option("display.max_columns", 30)
     pd.set_option("display.width", 160)
+    pd.set_option("display.max_colwidth", 200)  # reasons and descriptions are read whole
     pd.set_option("display.float_format", lambda v: f"{v:,.2f}")
     _chart_style()
     return root
