@@ -224,6 +224,10 @@ def test_keep_apart_undoes_a_merge(cleaned, tmp_path):
     m = c2.execute("SELECT customer_id, master_id FROM main.customer_map WHERE customer_id IN (?, ?)", [master, other]).fetchall()
     assert dict(m) == {master: master, other: other}
     assert c2.execute("SELECT count(*) FROM main.cleaning_runs").fetchall()[0][0] == 2
+    # the first run's mapping is kept: the merge can be audited and restored
+    history = c2.execute("SELECT run_id, master_id FROM main.customer_map_history WHERE customer_id = ? ORDER BY 1",
+                         [other]).fetchall()
+    assert [h[1] for h in history[-2:]] == [master, other]
     c2.close()
 
 
@@ -274,3 +278,88 @@ def test_training_without_phones_skips_the_phone_session(small_sample, tmp_path)
     assert first["blocked_on"] == "phone" and first["status"] == "skipped" and "no pairs" in first["reason"]
     assert model["untrained_comparisons"] == []
     assert len(pairs) > 0
+
+
+# ----------------------------------------------------------------------------- rules around the model
+def test_same_id_number_links_records_whatever_the_model_says():
+    records = pd.DataFrame({"customer_id": ["A", "B", "C", "D", "E"],
+                            "id_number": ["11010519491231002X", "11010519491231002X", "440524188001010014", None,
+                                          "440524188001010014"]})
+    pairs = pd.DataFrame({"customer_id_l": ["A", "C"], "customer_id_r": ["B", "D"],
+                          "match_weight": [-2.0, 9.0], "match_probability": [0.2, 0.999]})
+    rule = clean.same_id_pairs(records)
+    assert sorted(map(tuple, rule.to_numpy())) == [("A", "B"), ("C", "E")]
+    c = clean.clusters_at(records, pairs, 0.9, rule).set_index("customer_id")
+    # A-B: the model says 0.2, the shared ID number links them; C-D by the model, C-E by the rule
+    assert c.cluster_id.A == c.cluster_id.B and c.cluster_id.C == c.cluster_id.D == c.cluster_id.E
+    assert c.linked_by.to_dict() == {"A": "same ID number", "B": "same ID number", "C": "model", "D": "model",
+                                     "E": "same ID number"}
+    # a reviewer's keep-apart decision beats the rule
+    apart = clean.clusters_at(records, pairs, 0.9, clean.same_id_pairs(records, {"B"})).set_index("customer_id")
+    assert apart.cluster_id.A != apart.cluster_id.B
+
+
+def test_reconciliation_accounts_for_every_order_and_line(tiny):
+    clean.clean_transactions(tiny, date(2026, 10, 31), run_id=1)
+    r = clean.reconciliation(tiny).set_index("step")
+    # 13 orders = 3 sales (S1 S2 S9) + 3 returns netted (R1 R2 R4) + 7 left out (S3 S4 S5 S6 S7 S8 R3)
+    assert tuple(r.loc["orders -> sales and returns", ["rows_in", "rows_out", "left_out"]]) == (13, 6, 7)
+    # 19 lines = 13 counted + 6 left out (repeat, 3 zero prices, the orphan, R4's uncounted P2)
+    assert tuple(r.loc["order lines", ["rows_in", "rows_out", "left_out"]]) == (19, 13, 6)
+    assert r.loc["orders -> sales and returns", "balanced"] and r.loc["order lines", "balanced"]
+    money = clean.money_flow(tiny).set_index("what")
+    assert money.loc["customer sales (main.sales)", "net_amount"] == 100 + 330 + 100
+    assert money.loc["anonymous sales (not in customer metrics)", "gross_amount"] == 10  # S4
+
+
+def test_findings_keep_personal_values_out_of_the_text(cleaned):
+    con, _ = cleaned
+    rows = con.execute("""SELECT finding, raw_value, derived_value FROM main.quality_findings
+                          WHERE column_name = 'birth_date'""").fetchall()
+    assert rows and all(not any(ch.isdigit() for ch in f) for f, _, _ in rows)
+    assert all(len(d) == 10 and d != r for _, r, d in rows)  # the ID number's birth date, e.g. 1990-03-07
+    tiers = db.privacy_tiers(con, "quality_findings")
+    assert tiers["finding"] == 1 and tiers["derived_value"] == 4 and tiers["raw_value"] == 4
+
+
+def test_scorecard_covers_every_table_and_measures_timeliness(cleaned):
+    con, result = cleaned
+    s = con.execute("SELECT * FROM main.quality_scores WHERE run_id = ?", [result.run_id]).df()
+    assert {"customers", "orders", "order_lines", "contacts", "service_tickets", "products"} <= set(s.table_name)
+    # customers: last update = start of the current version if a later export changed the record, else signup
+    expected = con.execute("""
+        WITH v AS (SELECT customer_id, count(*) AS n FROM raw.customers GROUP BY 1)
+        SELECT avg(CAST(CAST(CASE WHEN v.n > 1 OR c.signup_date IS NULL THEN c.valid_from ELSE c.signup_date END AS DATE)
+                        >= DATE '2026-10-31' - 365 AS DOUBLE))
+        FROM raw.customers c JOIN v USING (customer_id) WHERE c.valid_to IS NULL""").fetchall()[0][0]
+    before = s[(s.stage == "before") & (s.table_name == "customers") & (s.dimension == "timeliness")]
+    assert before.score.iloc[0] == pytest.approx(expected, abs=1e-4)
+    assert 0.1 < expected < 0.9  # a real measurement, not every record fresh
+    orders = s[(s.stage == "after") & (s.table_name == "orders") & (s.dimension == "timeliness")]
+    assert "days before 2026-10-31" in orders.detail.iloc[0]
+
+
+def test_id_upgrade_story_and_match_weight_flags(cleaned):
+    con, result = cleaned
+    story = clean.id_upgrade_story(con)
+    assert story["legacy_15_digit"] == con.execute(
+        "SELECT count(*) FROM raw.customers WHERE valid_to IS NULL AND length(id_number) = 15").fetchall()[0][0]
+    assert story["same_number_as_another_record"] > 0
+    assert story["merged_into_one_customer"] == story["same_number_as_another_record"]  # the ID rule
+    import json
+    model = json.loads(con.execute("SELECT model FROM main.cleaning_runs WHERE run_id = ?", [result.run_id]).fetchall()[0][0])
+    trained = {(c["output_column_name"], lv["label_for_charts"]) for c in model["comparisons"]
+               for lv in c["comparison_levels"] if "m_probability" in lv}
+    w = clean.match_weights(con, result.run_id)
+    w = w[w.comparison != "prior"]
+    assert {(c, lv) for c, lv, est in w[["comparison", "level", "m_estimated"]].itertuples(index=False) if est} == trained
+
+
+def test_borderline_pairs_straddle_the_threshold(cleaned):
+    con, _ = cleaned
+    b = clean.borderline_pairs(con, 0.9, n=6)
+    pairs = b.drop_duplicates("pair")
+    assert (pairs.match_probability < 0.9).sum() <= 3 and (pairs.match_probability >= 0.9).sum() <= 3
+    assert (b.groupby("pair").size() == 2).all()
+    merged = pairs[pairs.match_probability >= 0.9]
+    assert (merged.decision == "merged").all()

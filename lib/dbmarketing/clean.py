@@ -98,21 +98,23 @@ RECORD_COLUMNS = _cols(
     ("signup_date", "DATE", "Registration date", PUBLIC),
     ("signup_channel", "VARCHAR", "Registration channel", PUBLIC),
     *[(c, "BOOLEAN", f"Consent: {c.split('_')[1]}", DEEP) for c in CONSENTS],
-    ("updated_at", "TIMESTAMP", "When this version of the record became current", PUBLIC),
+    ("updated_at", "TIMESTAMP", "Last known update: when a later export changed the record, else its signup date", PUBLIC),
     ("filled", "INTEGER", "Number of non-empty attributes (completeness)", PUBLIC),
 )
 FINDING_COLUMNS = _cols(
     ("run_id", "INTEGER", "Cleaning run", PUBLIC),
     ("customer_id", "VARCHAR", "Customer record", PUBLIC),
     ("column_name", "VARCHAR", "Attribute", PUBLIC),
-    ("finding", "VARCHAR", "What is wrong (or was derived)", PUBLIC),
+    ("finding", "VARCHAR", "What is wrong (no personal values in the text)", PUBLIC),
     ("raw_value", "VARCHAR", "The value as loaded", HIGH),
+    ("derived_value", "VARCHAR", "The value the check compared it with (e.g. from the ID number)", HIGH),
 )
 MAP_COLUMNS = _cols(
     ("customer_id", "VARCHAR", "Customer number in the source system", PUBLIC),
     ("master_id", "VARCHAR", "Master customer it belongs to", PUBLIC),
     ("cluster_size", "INTEGER", "Records merged into that master", PUBLIC),
     ("match_probability", "DOUBLE", "Highest match probability linking the record into its cluster", PUBLIC),
+    ("linked_by", "VARCHAR", "model (match probability >= threshold) or same ID number (rule); empty when alone", PUBLIC),
     ("run_id", "INTEGER", "Cleaning run that decided it", PUBLIC),
 )
 PAIR_COLUMNS = _cols(
@@ -145,6 +147,7 @@ SCORE_COLUMNS = _cols(
     ("column_name", "VARCHAR", "Column ('*' for the table)", PUBLIC),
     ("dimension", "VARCHAR", "completeness, validity, uniqueness or timeliness", PUBLIC),
     ("score", "DOUBLE", "Share 0-1 (1 = perfect)", PUBLIC),
+    ("detail", "VARCHAR", "What was measured, e.g. the age in days of the newest record", PUBLIC),
 )
 KEEP_APART_COLUMNS = _cols(
     ("customer_id", "VARCHAR", "Record that must not be merged with others", PUBLIC),
@@ -174,11 +177,12 @@ def standardize_customers(con, run_id: int = 0) -> tuple[pd.DataFrame, pd.DataFr
     findings: list[pd.DataFrame] = []
     log: list[tuple] = []
 
-    def find(mask: pd.Series, column: str, finding, raw_values: pd.Series):
+    def find(mask: pd.Series, column: str, finding, raw_values: pd.Series, derived: pd.Series | None = None):
         if mask.any():
             what = finding if isinstance(finding, pd.Series) else pd.Series(finding, index=raw.index)
             findings.append(pd.DataFrame({"run_id": run_id, "customer_id": raw.customer_id[mask], "column_name": column,
-                                          "finding": what[mask], "raw_value": raw_values[mask].astype(str)}))
+                                          "finding": what[mask], "raw_value": raw_values[mask].astype(str),
+                                          "derived_value": None if derived is None else derived[mask].astype(str)}))
 
     def changed(a: pd.Series, b: pd.Series) -> int:
         a, b = a.astype(object), b.astype(object)
@@ -246,9 +250,9 @@ def standardize_customers(con, run_id: int = 0) -> tuple[pd.DataFrame, pd.DataFr
     recorded_birth = pd.to_datetime(raw.birth_date)
     birth_mismatch = recorded_birth.notna() & id_birth.notna() & (recorded_birth != id_birth)
     gender_mismatch = raw.gender.notna() & id_gender.notna() & (raw.gender != id_gender)
-    find(birth_mismatch, "birth_date", "recorded birth date differs from the ID number's " +
-         id_birth.dt.strftime("%Y-%m-%d").fillna(""), raw.birth_date)
-    find(gender_mismatch, "gender", "recorded gender differs from the ID number's " + id_gender.fillna(""), raw.gender)
+    find(birth_mismatch, "birth_date", "recorded birth date differs from the ID number's", raw.birth_date,
+         id_birth.dt.strftime("%Y-%m-%d"))
+    find(gender_mismatch, "gender", "recorded gender differs from the ID number's", raw.gender, id_gender)
     log.append(("standardize", "birth date vs ID", "customer_records", int(birth_mismatch.sum()), "flagged",
                 "recorded birth date disagrees with the ID number: recorded value kept, listed"))
     log.append(("standardize", "gender vs ID", "customer_records", int(gender_mismatch.sum()), "flagged",
@@ -264,11 +268,23 @@ def standardize_customers(con, run_id: int = 0) -> tuple[pd.DataFrame, pd.DataFr
 
     for col in ["signup_date", "signup_channel", *CONSENTS]:
         out[col] = raw[col]
-    out["updated_at"] = raw.valid_from
+    out["updated_at"] = last_update(con, raw)
     out["filled"] = out[ATTRIBUTES].notna().sum(axis=1).astype("int32")
     findings_df = (pd.concat(findings, ignore_index=True) if findings
                    else pd.DataFrame(columns=[c.name for c in FINDING_COLUMNS]))
     return out[[c.name for c in RECORD_COLUMNS]], findings_df, [(run_id, *row) for row in log]
+
+
+def last_update(con, records: pd.DataFrame) -> pd.Series:
+    """When each (current) customer record was last known to change: the start of its current
+    version if an export after the first one changed it (history in raw.customers), else its
+    signup date -- a record loaded once carries no evidence of any update since it was
+    entered -- or, without a signup date, the date it was first loaded."""
+    versions = dict(con.execute("SELECT customer_id, count(*) FROM raw.customers GROUP BY 1").fetchall())
+    changed = records.customer_id.map(versions).fillna(1).gt(1)
+    signup = pd.to_datetime(records.signup_date)
+    loaded = pd.to_datetime(records.valid_from)
+    return loaded.where(changed | signup.isna(), signup)
 
 
 def _match_cities(city: pd.Series, province: pd.Series, cities: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
@@ -378,6 +394,21 @@ def _train_m(linker) -> tuple[list[dict], list[str]]:
     return sessions, sorted(untrained)
 
 
+def _level_parameters(linker) -> list[dict]:
+    """m and u of every comparison level as the model uses them when it scores pairs, and
+    whether EM estimated m (a level never seen in any session's pairs keeps splink's starting
+    value, or 1e-6 when splink saw it nowhere). Read from splink's settings object (not in
+    splink's public API): the saved JSON leaves untrained m out, which would hide them."""
+    rows = []
+    for comp in linker._settings_obj.comparisons:
+        for level in comp.comparison_levels:
+            if level.is_null_level:
+                continue
+            rows.append({"comparison": comp.output_column_name, "level": level.label_for_charts,
+                         "m": level.m_probability, "u": level.u_probability, "m_estimated": bool(level._m_is_trained)})
+    return rows
+
+
 def find_duplicates(records: pd.DataFrame, keep_apart: set[str] | None = None, seed: int = 42,
                     min_probability: float = 0.01) -> tuple[pd.DataFrame, dict]:
     """Score candidate pairs of customer records with a Fellegi-Sunter model (splink, DuckDB).
@@ -417,6 +448,7 @@ def find_duplicates(records: pd.DataFrame, keep_apart: set[str] | None = None, s
         pairs = linker.inference.predict(threshold_match_probability=min_probability).as_pandas_dataframe()
         model = linker.misc.save_model_to_json()
         model["training_sessions"], model["untrained_comparisons"] = sessions, untrained
+        model["levels"] = _level_parameters(linker)
     finally:
         scratch.close()
     pairs = pairs.rename(columns={"customer_id_l": "customer_id_l", "customer_id_r": "customer_id_r"})
@@ -426,8 +458,25 @@ def find_duplicates(records: pd.DataFrame, keep_apart: set[str] | None = None, s
     return pairs.sort_values("match_weight", ascending=False, ignore_index=True), model
 
 
-def clusters_at(records: pd.DataFrame, pairs: pd.DataFrame, threshold: float) -> pd.DataFrame:
-    """Connected components of the pairs at or above ``threshold``: customer_id -> cluster_id, match_probability."""
+def same_id_pairs(records: pd.DataFrame, keep_apart: set[str] | None = None) -> pd.DataFrame:
+    """Records that carry the same valid resident ID number (after the 15 -> 18 digit upgrade):
+    one person by law, so they are linked whatever the match model says (the rule
+    "same ID number"). Records a reviewer kept apart are left out. Returns pairs
+    (customer_id_l, customer_id_r), each record paired with the first of its ID group."""
+    r = records.loc[records.id_number.notna(), ["customer_id", "id_number"]]
+    if keep_apart:
+        r = r[~r.customer_id.isin(keep_apart)]
+    first = r.groupby("id_number").customer_id.transform("min")
+    linked = r[r.customer_id != first]
+    return pd.DataFrame({"customer_id_l": first[linked.index].to_numpy(), "customer_id_r": linked.customer_id.to_numpy()})
+
+
+def clusters_at(records: pd.DataFrame, pairs: pd.DataFrame, threshold: float,
+                rule_pairs: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Connected components of the model's pairs at or above ``threshold`` together with the
+    ``rule_pairs`` (linked whatever their probability, see :func:`same_id_pairs`):
+    customer_id -> cluster_id, match_probability (the highest model probability linking the
+    record), linked_by ("model", "same ID number" or empty for a record on its own)."""
     ids = records.customer_id.tolist()
     index = {cid: i for i, cid in enumerate(ids)}
     parent = list(range(len(ids)))
@@ -438,16 +487,26 @@ def clusters_at(records: pd.DataFrame, pairs: pd.DataFrame, threshold: float) ->
             i = parent[i]
         return i
 
-    strong = pairs[pairs.match_probability >= threshold]
-    best = {}
-    for left, right, p in strong[["customer_id_l", "customer_id_r", "match_probability"]].itertuples(index=False):
+    def union(left, right):
         a, b = root(index[left]), root(index[right])
         if a != b:
             parent[max(a, b)] = min(a, b)
-        best[left] = max(best.get(left, 0.0), p)
-        best[right] = max(best.get(right, 0.0), p)
+
+    strong = pairs[pairs.match_probability >= threshold]
+    best, how = {}, {}
+    for left, right, p in strong[["customer_id_l", "customer_id_r", "match_probability"]].itertuples(index=False):
+        union(left, right)
+        for c in (left, right):
+            best[c] = max(best.get(c, 0.0), p)
+            how[c] = "model"
+    if rule_pairs is not None:
+        for left, right in rule_pairs[["customer_id_l", "customer_id_r"]].itertuples(index=False):
+            union(left, right)
+            for c in (left, right):
+                how.setdefault(c, "same ID number")
     return pd.DataFrame({"customer_id": ids, "cluster_id": [root(i) for i in range(len(ids))],
-                         "match_probability": [best.get(c, np.nan) for c in ids]})
+                         "match_probability": [best.get(c, np.nan) for c in ids],
+                         "linked_by": [how.get(c) for c in ids]})
 
 
 # ------------------------------------------------------------------------------ 3. golden records
@@ -462,8 +521,11 @@ def golden_records(records: pd.DataFrame, clusters: pd.DataFrame, run_id: int = 
     master = r.groupby("cluster_id", sort=False).customer_id.first().rename("master_id")
     size = r.groupby("cluster_id").size().rename("cluster_size")
     r = r.join(master, on="cluster_id").join(size, on="cluster_id")
-    cmap = r[["customer_id", "master_id", "cluster_size", "match_probability"]].copy()
+    if "linked_by" not in r.columns:
+        r["linked_by"] = None
+    cmap = r[["customer_id", "master_id", "cluster_size", "match_probability", "linked_by"]].copy()
     cmap["match_probability"] = cmap.match_probability.where(cmap.cluster_size > 1)
+    cmap["linked_by"] = cmap.linked_by.where(cmap.cluster_size > 1)
     cmap["run_id"] = run_id
     # rule b: most recent non-empty value (then most complete)
     r = r.sort_values(["master_id", "updated_at", "filled", "customer_id"], ascending=[True, False, False, True])
@@ -660,28 +722,49 @@ CUSTOMER_VALIDITY = {
 def quality_scorecard(con, stage: str, as_of: date, freshness_days: int = 365) -> pd.DataFrame:
     """Completeness, validity, uniqueness and timeliness per table and column.
 
-    ``stage`` "before" scores the raw layer (current customer versions, all orders and
-    lines); "after" scores the clean tables (golden customers, counted orders and lines).
-    Validity means the value is in the standard form and passes its checks (an 15-digit ID
-    or a phone written with +86 is not yet valid); uniqueness is distinct / non-empty values.
+    ``stage`` "before" scores the raw layer (current customer versions, all orders, lines,
+    contacts, tickets, products); "after" scores the clean tables (golden customers, counted
+    orders and lines, re-keyed contacts and tickets). Validity means the value is in the
+    standard form and passes its checks (a 15-digit ID or a phone written with +86 is not yet
+    valid); uniqueness is distinct / non-empty values of a key. Timeliness: for customers,
+    the share whose last update (:func:`last_update`) lies within ``freshness_days`` of
+    ``as_of``; for transaction tables, 1 - (age in days of the newest record) / freshness_days.
+    ``detail`` says what was measured (ages in days).
     """
     if stage == "before":
         customers = con.execute("SELECT * FROM raw.customers WHERE valid_to IS NULL").df()
-        customers["updated_at"] = customers.valid_from
+        customers["updated_at"] = last_update(con, customers)
         orders, lines, known = "raw.orders", "raw.order_lines", "SELECT customer_id FROM raw.customers"
+        contacts, tickets, products = "raw.contacts", "raw.service_tickets", "raw.products"
     elif stage == "after":
         customers = con.execute("SELECT * FROM main.customers").df()
         orders = "(SELECT * FROM main.orders WHERE exclude_reason IS NULL)"
         lines = "(SELECT * FROM main.order_lines WHERE exclude_reason IS NULL)"
         known = "SELECT customer_id FROM main.customers"
+        contacts, tickets, products = "main.contacts", "main.service_tickets", "main.products"
     else:
         raise ValueError(f"stage must be 'before' or 'after', got {stage!r}")
     cities = {r[0] for r in con.execute("SELECT city FROM raw.cities").fetchall()}
     rows = []
 
-    def add(table, column, dimension, score):
+    def add(table, column, dimension, score, detail=None):
         if score is not None and not pd.isna(score):
-            rows.append((stage, table, column, dimension, round(float(score), 4)))
+            rows.append((stage, table, column, dimension, round(float(score), 4), detail))
+
+    def q(sql):
+        return con.execute(sql).fetchall()[0]
+
+    def completeness(table, relation, columns):
+        total, *filled = q(f"SELECT count(*), {', '.join(f'count({c})' for c in columns)} FROM {relation}")
+        for col, k in zip(columns, filled):
+            add(table, col, "completeness", k / total if total else None)
+
+    def newest(table, relation, column):
+        day = q(f"SELECT max({column}) FROM {relation} WHERE {column} <= DATE '{as_of}'")[0]
+        if day is not None:
+            age = (as_of - day).days
+            add(table, "*", "timeliness", max(0.0, 1 - age / freshness_days),
+                f"newest {column} {day}: {age} days before {as_of}")
 
     n = len(customers)
     for col in ["customer_id", *ATTRIBUTES, "signup_date"]:
@@ -696,22 +779,20 @@ def quality_scorecard(con, stage: str, as_of: date, freshness_days: int = 365) -
         values = customers[col].dropna()
         add("customers", col, "uniqueness", values.nunique() / len(values) if len(values) else None)
     updated = pd.to_datetime(customers.updated_at)
-    add("customers", "*", "timeliness", (updated >= pd.Timestamp(as_of) - pd.Timedelta(days=freshness_days)).mean())
+    if n and updated.notna().any():
+        age = (pd.Timestamp(as_of) - updated).dt.days
+        add("customers", "*", "timeliness", float((age <= freshness_days).mean()),
+            f"records updated within {freshness_days} days; median age of the last update {int(age.median())} days, "
+            f"newest {int(max(age.min(), 0))} days")
 
-    q = lambda sql: con.execute(sql).fetchall()[0]  # noqa: E731
-    total, *filled = q(f"SELECT count(*), count(customer_id), count(order_date), count(channel), count(city) FROM {orders}")
-    for col, k in zip(["customer_id", "order_date", "channel", "city"], filled):
-        add("orders", col, "completeness", k / total if total else None)
+    completeness("orders", orders, ["customer_id", "order_date", "channel", "city"])
     add("orders", "order_date", "validity", q(f"SELECT avg(CAST(order_date <= DATE '{as_of}' AS DOUBLE)) FROM {orders}")[0])
     add("orders", "customer_id", "validity", q(
         f"SELECT avg(CAST(customer_id IN ({known}) AS DOUBLE)) FROM {orders} WHERE customer_id IS NOT NULL")[0])
     add("orders", "order_id", "uniqueness", q(f"SELECT count(DISTINCT order_id) / count(*) FROM {orders}")[0])
-    newest = q(f"SELECT max(order_date) FROM {orders} WHERE order_date <= DATE '{as_of}'")[0]
-    if newest is not None:
-        add("orders", "*", "timeliness", max(0.0, 1 - (as_of - newest).days / freshness_days))
-    total, *filled = q(f"SELECT count(*), count(product_id), count(quantity), count(unit_price) FROM {lines}")
-    for col, k in zip(["product_id", "quantity", "unit_price"], filled):
-        add("order_lines", col, "completeness", k / total if total else None)
+    newest("orders", orders, "order_date")
+
+    completeness("order_lines", lines, ["product_id", "quantity", "unit_price"])
     add("order_lines", "unit_price", "validity", q(f"SELECT avg(CAST(unit_price > 0 AS DOUBLE)) FROM {lines}")[0])
     add("order_lines", "amount", "validity",
         q(f"SELECT avg(CAST(abs(amount - quantity * unit_price) < 0.01 AS DOUBLE)) FROM {lines}")[0])
@@ -720,7 +801,35 @@ def quality_scorecard(con, stage: str, as_of: date, freshness_days: int = 365) -
             SELECT product_id IS NOT DISTINCT FROM lag(product_id) OVER w AND quantity IS NOT DISTINCT FROM lag(quantity) OVER w
                    AND unit_price IS NOT DISTINCT FROM lag(unit_price) OVER w AS repeated
             FROM {lines} WINDOW w AS (PARTITION BY order_id ORDER BY line_no))""")[0])
-    return pd.DataFrame(rows, columns=["stage", "table_name", "column_name", "dimension", "score"])
+
+    completeness("contacts", contacts, ["campaign_id", "customer_id", "cell", "contact_date"])
+    add("contacts", "cell", "validity", q(f"SELECT avg(CAST(cell IN ('test', 'control') AS DOUBLE)) FROM {contacts}")[0])
+    add("contacts", "customer_id", "validity", q(
+        f"SELECT avg(CAST(customer_id IN ({known}) AS DOUBLE)) FROM {contacts} WHERE customer_id IS NOT NULL")[0])
+    add("contacts", "campaign_id", "validity", q(
+        f"SELECT avg(CAST(campaign_id IN (SELECT campaign_id FROM raw.campaigns) AS DOUBLE)) FROM {contacts}")[0])
+    add("contacts", "*", "uniqueness", q(
+        f"SELECT count(DISTINCT (campaign_id, customer_id)) / count(*) FROM {contacts} WHERE customer_id IS NOT NULL")[0],
+        "one contact per customer and campaign")
+    newest("contacts", contacts, "contact_date")
+
+    completeness("service_tickets", tickets, ["customer_id", "opened_date", "ticket_type", "satisfaction"])
+    add("service_tickets", "ticket_type", "validity", q(
+        f"SELECT avg(CAST(ticket_type IN ('complaint', 'inquiry', 'return') AS DOUBLE)) FROM {tickets}")[0])
+    add("service_tickets", "satisfaction", "validity", q(
+        f"SELECT avg(CAST(satisfaction BETWEEN 1 AND 5 AS DOUBLE)) FROM {tickets} WHERE satisfaction IS NOT NULL")[0])
+    add("service_tickets", "customer_id", "validity", q(
+        f"SELECT avg(CAST(customer_id IN ({known}) AS DOUBLE)) FROM {tickets} WHERE customer_id IS NOT NULL")[0])
+    add("service_tickets", "ticket_id", "uniqueness", q(f"SELECT count(DISTINCT ticket_id) / count(*) FROM {tickets}")[0])
+    newest("service_tickets", tickets, "opened_date")
+
+    completeness("products", products, ["product_name", "category", "price", "unit_cost"])
+    add("products", "price", "validity", q(f"SELECT avg(CAST(price > 0 AS DOUBLE)) FROM {products} WHERE price IS NOT NULL")[0])
+    add("products", "unit_cost", "validity", q(
+        f"SELECT avg(CAST(unit_cost >= 0 AND unit_cost <= price AS DOUBLE)) FROM {products} WHERE unit_cost IS NOT NULL")[0],
+        "0 <= unit cost <= price")
+    add("products", "product_id", "uniqueness", q(f"SELECT count(DISTINCT product_id) / count(*) FROM {products}")[0])
+    return pd.DataFrame(rows, columns=["stage", "table_name", "column_name", "dimension", "score", "detail"])
 
 
 # ------------------------------------------------------------------------------ the run
@@ -728,6 +837,9 @@ def _create_table(con, name: str, columns, description: str, replace: bool = Tru
     body = ", ".join(f'"{c.name}" {c.type}' for c in columns)
     verb = "CREATE OR REPLACE TABLE" if replace else "CREATE TABLE IF NOT EXISTS"
     con.execute(f"{verb} main.{name} ({body})")
+    if not replace:  # a table kept across runs gains the columns a newer version added
+        for c in columns:
+            con.execute(f'ALTER TABLE main.{name} ADD COLUMN IF NOT EXISTS "{c.name}" {c.type}')
     db.register_table(con, "main", name, columns, description, layer="clean")
 
 
@@ -769,11 +881,17 @@ def run(con, as_of, match_threshold: float = 0.9, wholesale_quantity: int = 20, 
     records, findings, log = standardize_customers(con, run_id)
     keep = {r[0] for r in con.execute("SELECT customer_id FROM main.keep_apart").fetchall()}
     pairs, model = find_duplicates(records, keep_apart=keep, seed=seed)
-    clusters = clusters_at(records, pairs, match_threshold)
+    rule_pairs = same_id_pairs(records, keep)
+    clusters = clusters_at(records, pairs, match_threshold, rule_pairs)
     customers, cmap = golden_records(records, clusters, run_id)
-    merged = int((cmap.cluster_size > 1).sum())
-    log.append((run_id, "identities", "records merged", "customers", merged, "merged",
-                f"records with match probability >= {match_threshold} joined into {int((cmap.cluster_size > 1).sum() and cmap[cmap.cluster_size > 1].master_id.nunique())} master customers"))
+    in_clusters = cmap[cmap.cluster_size > 1]
+    log.append((run_id, "identities", "records merged", "customers", len(records) - len(customers), "merged",
+                f"records absorbed into another record's master: {len(in_clusters):,} records in "
+                f"{in_clusters.master_id.nunique():,} clusters became {in_clusters.master_id.nunique():,} master customers "
+                f"(records {len(records):,} -> customers {len(customers):,})"))
+    log.append((run_id, "identities", "same ID number", "customers", int((clusters.linked_by == "same ID number").sum()),
+                "merged", "records sharing a valid ID number (15-digit forms upgraded) linked by rule, "
+                f"where the match model alone stayed below {match_threshold}"))
     log.append((run_id, "identities", "kept apart", "customers", len(keep & set(records.customer_id)), "not merged",
                 "records a reviewer decided are separate people (main.keep_apart)"))
 
@@ -783,6 +901,8 @@ def run(con, as_of, match_threshold: float = 0.9, wholesale_quantity: int = 20, 
         _write(con, "quality_findings", FINDING_COLUMNS, findings, "Problems found while standardizing, per record")
         _write(con, "match_pairs", PAIR_COLUMNS, pairs, "Candidate duplicate pairs scored by the match model")
         _write(con, "customer_map", MAP_COLUMNS, cmap, "Source customer number -> master customer (auditable merge)")
+        _write(con, "customer_map_history", MAP_COLUMNS, cmap,
+               "customer_map of every cleaning run (run_id), so an earlier merge can be audited and restored", replace=False)
         _write(con, "customers", CUSTOMER_COLUMNS, customers, "Golden customer records, one per person")
         log += clean_transactions(con, as_of, run_id, wholesale_quantity, wholesale_amount)
         for name, cols, desc in [("orders", ORDER_COLUMNS, "Orders with master customer and exclusion reason"),
@@ -811,7 +931,7 @@ def run(con, as_of, match_threshold: float = 0.9, wholesale_quantity: int = 20, 
     except BaseException:
         con.execute("ROLLBACK")
         raise
-    return CleanResult(run_id, as_of, len(records), len(customers), merged, log_df,
+    return CleanResult(run_id, as_of, len(records), len(customers), len(records) - len(customers), log_df,
                        (datetime.now() - started).total_seconds())
 
 
@@ -878,30 +998,104 @@ def evaluate_against_truth(con) -> dict | None:
             "precision": both / predicted if predicted else 1.0, "recall": both / true if true else 1.0}
 
 
+def id_upgrade_story(con) -> dict:
+    """The 15- vs 18-digit ID story in four counts: current records holding a 15-digit number,
+    how many were upgraded to a valid 18-digit one, how many of those equal another record's
+    number (one person seen in both forms), and how many of those ended in the same customer."""
+    return dict(zip(["legacy_15_digit", "upgraded_to_18", "same_number_as_another_record", "merged_into_one_customer"],
+                    con.execute("""
+        WITH r AS (SELECT c.customer_id, c.id_number, length(raw.id_number) = 15 AS was_15, m.master_id
+                   FROM raw.customers raw JOIN main.customer_records c USING (customer_id)
+                   JOIN main.customer_map m USING (customer_id) WHERE raw.valid_to IS NULL),
+        shared AS (SELECT a.customer_id, bool_and(a.master_id = b.master_id) AS together
+                   FROM r a JOIN r b ON a.id_number = b.id_number AND a.customer_id <> b.customer_id
+                   WHERE a.was_15 GROUP BY 1)
+        SELECT (SELECT count(*) FROM r WHERE was_15), (SELECT count(*) FROM r WHERE was_15 AND id_number IS NOT NULL),
+               (SELECT count(*) FROM shared), (SELECT count(*) FROM shared WHERE together)""").fetchall()[0]))
+
+
+def reconciliation(con) -> pd.DataFrame:
+    """Counts before and after cleaning, table by table, so every row is accounted for:
+    ``rows_in`` (raw) against ``rows_out`` (in the clean tables) and ``left_out`` (merged or
+    excluded, each with its reason in the cleaning log), counted independently of each other;
+    ``balanced`` says rows_in = rows_out + left_out."""
+    def one(sql):
+        return con.execute(sql).fetchall()[0]
+
+    rows = [
+        ("customer records -> customers", *one("""SELECT (SELECT count(*) FROM raw.customers WHERE valid_to IS NULL),
+            (SELECT count(*) FROM main.customers), (SELECT count(*) FROM main.customer_map WHERE customer_id <> master_id)"""),
+         "records of one person merged into another record's golden record"),
+        ("orders -> sales and returns", *one("""SELECT (SELECT count(*) FROM raw.orders),
+            (SELECT count(*) FROM main.sales) + (SELECT count(*) FROM main.returns),
+            (SELECT count(*) FROM main.orders WHERE exclude_reason IS NOT NULL)"""),
+         "sales counted and returns netted against them; the rest left out by reason"),
+        ("order lines", *one("""SELECT (SELECT count(*) FROM raw.order_lines),
+            (SELECT count(*) FROM main.order_lines WHERE exclude_reason IS NULL),
+            (SELECT count(*) FROM main.order_lines WHERE exclude_reason IS NOT NULL)"""),
+         "repeated lines, bad prices, orphans, returns of uncounted lines left out"),
+        ("campaign contacts", *one("""SELECT (SELECT count(*) FROM raw.contacts), (SELECT count(*) FROM main.contacts),
+            (SELECT count(*) - count(DISTINCT (c.campaign_id, coalesce(m.master_id, c.customer_id)))
+             FROM raw.contacts c LEFT JOIN main.customer_map m USING (customer_id))"""),
+         "two records of one person in the same campaign: one contact kept"),
+        ("service tickets", *one("SELECT (SELECT count(*) FROM raw.service_tickets), (SELECT count(*) FROM main.service_tickets), 0"),
+         "re-keyed to master customers, none left out"),
+    ]
+    out = pd.DataFrame(rows, columns=["step", "rows_in", "rows_out", "left_out", "note"])
+    out["balanced"] = out.rows_in == out.rows_out + out.left_out
+    return out
+
+
+def money_flow(con) -> pd.DataFrame:
+    """The money of the cleaned transactions: counted sales gross, returned, net, cost, margin;
+    and the anonymous sales (orders without a customer), kept but left out of customer metrics."""
+    sales = con.execute("""SELECT count(*), sum(gross_amount), sum(returned_amount), sum(net_amount), sum(cost), sum(margin)
+                           FROM main.sales""").fetchall()[0]
+    anon = con.execute("""SELECT count(DISTINCT o.order_id), coalesce(sum(l.amount), 0) FROM main.orders o
+        JOIN main.order_lines l USING (order_id)
+        WHERE o.exclude_reason = 'anonymous order' AND o.order_type = 'sale' AND l.exclude_reason IS NULL""").fetchall()[0]
+    return pd.DataFrame([
+        ("customer sales (main.sales)", sales[0], sales[1], sales[2], sales[3], sales[4], sales[5]),
+        ("anonymous sales (not in customer metrics)", anon[0], anon[1], None, None, None, None),
+    ], columns=["what", "orders", "gross_amount", "returned_amount", "net_amount", "cost", "margin"])
+
+
 # ------------------------------------------------------------------------------ for the reader
 def match_weights(con, run_id: int | None = None) -> pd.DataFrame:
-    """The match model of a run as a table: comparison, level, m, u and match weight log2(m/u)."""
+    """The match model of a run as a table: comparison, level, m, u, match weight log2(m/u)
+    and whether m was estimated from the data (``m_estimated``; False: splink's starting value)."""
     sql = "SELECT model FROM main.cleaning_runs " + ("WHERE run_id = ?" if run_id else "ORDER BY run_id DESC LIMIT 1")
     model = json.loads(con.execute(sql, [run_id] if run_id else []).fetchall()[0][0])
-    rows = [("prior", "two random records match", None, None,
-             float(np.log2(model["probability_two_random_records_match"] / (1 - model["probability_two_random_records_match"]))))]
-    for comp in model["comparisons"]:
-        for level in comp["comparison_levels"]:
-            if level.get("is_null_level"):
-                continue
-            m, u = level.get("m_probability"), level.get("u_probability")
-            weight = float(np.log2(m / u)) if m and u else None
-            rows.append((comp["output_column_name"], level["label_for_charts"], m, u, weight))
-    return pd.DataFrame(rows, columns=["comparison", "level", "m", "u", "match_weight"])
+    prior = model["probability_two_random_records_match"]
+    rows = [("prior", "two random records match", None, None, float(np.log2(prior / (1 - prior))), True)]
+    levels = model.get("levels") or [  # runs saved before levels were recorded: trained values only
+        {"comparison": c["output_column_name"], "level": lv["label_for_charts"], "m": lv.get("m_probability"),
+         "u": lv.get("u_probability"), "m_estimated": "m_probability" in lv}
+        for c in model["comparisons"] for lv in c["comparison_levels"] if not lv.get("is_null_level")]
+    for level in levels:
+        m, u = level["m"], level["u"]
+        weight = float(np.log2(m / u)) if m and u else None
+        rows.append((level["comparison"], level["level"], m, u, weight, level["m_estimated"]))
+    return pd.DataFrame(rows, columns=["comparison", "level", "m", "u", "match_weight", "m_estimated"])
 
 
-def borderline_pairs(con, low: float = 0.2, high: float = 0.99, n: int = 8) -> pd.DataFrame:
-    """Pairs whose match probability lies between ``low`` and ``high``: one row per record,
-    the two records of a pair one above the other, for a human to judge."""
+def borderline_pairs(con, threshold: float = 0.9, n: int = 8) -> pd.DataFrame:
+    """The scored pairs closest to the match threshold, for a human to judge: up to ``n // 2``
+    just below it and the rest just at or above it, one row per record (the two records of a
+    pair one above the other), with the decision the run took (merged, by the model or by
+    the ID rule, or kept apart)."""
+    below, above = int(n) // 2, int(n) - int(n) // 2
+    t = float(threshold)
     return con.execute(f"""
-        WITH p AS (SELECT *, row_number() OVER (ORDER BY abs(match_probability - 0.5), customer_id_l) AS pair
-                   FROM main.match_pairs WHERE match_probability BETWEEN {float(low)} AND {float(high)} LIMIT {int(n)})
-        SELECT p.pair, round(p.match_probability, 3) AS match_probability, r.customer_id, r.name, r.gender, r.birth_date,
-               r.id_number, r.phone, r.email, r.city, r.address
+        WITH near AS (
+            (SELECT * FROM main.match_pairs WHERE match_probability < {t} ORDER BY match_weight DESC LIMIT {below})
+            UNION ALL
+            (SELECT * FROM main.match_pairs WHERE match_probability >= {t} ORDER BY match_weight LIMIT {above})),
+        p AS (SELECT near.*, row_number() OVER (ORDER BY match_weight, customer_id_l) AS pair,
+                     CASE WHEN ml.master_id = mr.master_id THEN 'merged' ELSE 'kept apart' END AS decision
+              FROM near JOIN main.customer_map ml ON ml.customer_id = near.customer_id_l
+                        JOIN main.customer_map mr ON mr.customer_id = near.customer_id_r)
+        SELECT p.pair, round(p.match_probability, 3) AS match_probability, p.decision, r.customer_id, r.name, r.gender,
+               r.birth_date, r.id_number, r.phone, r.email, r.city, r.address
         FROM p JOIN main.customer_records r ON r.customer_id IN (p.customer_id_l, p.customer_id_r)
         ORDER BY p.pair, r.customer_id""").df()

@@ -76,9 +76,26 @@ def show_table(df: pd.DataFrame, clearance: int, con=None, rows: int = MAX_ROWS,
     shown = privacy.mask_frame(df.head(rows), clearance, con=con) if con is not None else df.head(rows)
     if caption:
         display(Markdown(f"**{caption}**"))
-    display(shown)
+    display(_Table(shown))
     if len(df) > rows:
         display(Markdown(f"*Showing {rows:,} of {len(df):,} rows.*"))
+
+
+class _Table:
+    """A DataFrame shown with empty cells for missing values (not NaN, None or <NA>)."""
+
+    def __init__(self, df: pd.DataFrame):
+        df = df.copy()
+        for col in df.columns:
+            if not pd.api.types.is_float_dtype(df[col]) and not pd.api.types.is_datetime64_any_dtype(df[col]):
+                df[col] = df[col].astype(object).where(df[col].notna(), "")
+        self.df = df
+
+    def _repr_html_(self) -> str:
+        return self.df.to_html(na_rep="")
+
+    def __repr__(self) -> str:
+        return self.df.to_string(na_rep="")
 
 
 def finish(ax, title: str, xlabel: str, ylabel: str):
