@@ -50,6 +50,30 @@ def test_invalid_ids_are_flagged(raw, problem):
     assert r.value is None and problem in r.problem
 
 
+def test_region_code_must_be_a_province():
+    # 000000 and 990105 are no GB/T 2260 region; check characters computed with check_char above
+    for first17 in ("00000019900307123", "99010519491231002"):
+        r = st.parse_id_number(first17 + check_char(first17))
+        assert r.value is None and "region code" in r.problem
+    # 83 (residence permit of Taiwan residents) and 81 (Hong Kong) are valid province codes
+    for first17 in ("83000019900307123", "81000019850101001"):
+        assert st.parse_id_number(first17 + check_char(first17)).problem is None
+    # a 15-digit number is checked too: 000000 + 900307 + 123
+    assert "region code" in st.parse_id_number("000000900307123").problem
+
+
+def test_birth_date_must_be_between_1900_and_the_reference_date():
+    assert check_char("11010520991231002") == "9"
+    future = st.parse_id_number("110105209912310029")  # born 2099-12-31, correct check digit
+    assert future.value is None and "2099-12-31" in future.problem
+    old = "11010518991231002"  # born 1899
+    assert st.parse_id_number(old + check_char(old)).value is None
+    born_2020 = "11010520200101001"
+    number = born_2020 + check_char(born_2020)
+    assert st.parse_id_number(number, as_of=date(2020, 1, 1)).birth_date == date(2020, 1, 1)
+    assert "after 2019-12-31" in st.parse_id_number(number, as_of=date(2019, 12, 31)).problem
+
+
 def test_full_width_id():
     assert st.parse_id_number("１１０１０５１９４９１２３１００２Ｘ").value == "11010519491231002X"
 
@@ -61,9 +85,20 @@ def test_full_width_id():
     ("8613812345678", "13812345678", "mobile"),
     ("138-1234-5678", "13812345678", "mobile"),
     ("１３８１２３４５６７８", "13812345678", "mobile"),
-    ("010-12345678", "010-12345678", "landline"),
+    # newer segments: 5G (190, 192, 196, 197), virtual operators (162, 165, 167, 170, 171),
+    # satellite (174), data cards (145-149)
+    ("19212345678", "19212345678", "mobile"),
+    ("19712345678", "19712345678", "mobile"),
+    ("16212345678", "16212345678", "mobile"),
+    ("17012345678", "17012345678", "mobile"),
+    ("17412345678", "17412345678", "mobile"),
+    ("14512345678", "14512345678", "mobile"),
+    ("010-65123456", "010-65123456", "landline"),
     ("(0755) 8765 4321", "0755-87654321", "landline"),
-    ("+86 10 1234 5678", "010-12345678", "landline"),
+    ("0571-8888888", "0571-8888888", "landline"),           # 4-digit area codes: 7 digits still exist
+    ("+86 10 6512 3456", "010-65123456", "landline"),       # trunk 0 dropped abroad, put back
+    ("+86-(0)10-65123456", "010-65123456", "landline"),     # trunk 0 written in brackets: not doubled
+    ("0086 21 6321 5678", "021-63215678", "landline"),
 ])
 def test_phones(raw, expected, kind):
     p = st.parse_phone(raw)
@@ -73,12 +108,23 @@ def test_phones(raw, expected, kind):
 @pytest.mark.parametrize("raw, problem", [
     ("1381234567", "not a mobile or landline"),     # 10 digits
     ("12012345678", "prefix 120"),                   # no such mobile prefix
+    ("14012345678", "prefix 140"),                   # 140: 13-digit IoT numbers only
+    ("15412345678", "prefix 154"),                   # never assigned
+    ("19412345678", "prefix 194"),                   # never assigned
+    ("+1 415 555 1234", "foreign number"),           # a US number is not a Chinese mobile
+    ("001 415 555 1234", "foreign number"),
+    ("+852 2123 4567", "foreign number"),            # Hong Kong numbers are outside the mainland plan
+    ("010-6512345", "8 digits, not 7"),              # Beijing local numbers have 8 digits
+    ("021-636123456", "8 digits, not 9"),
+    ("0755-876543", "7 or 8 digits, not 6"),
+    ("026-12345678", "area code 026"),               # 026 is not an area code
+    ("010-12345678", "cannot start with 1"),         # local numbers start with 2-9
     ("62345678", "without area code"),
     ("138abc45678", "other than digits"),
 ])
 def test_invalid_phones_are_flagged_not_guessed(raw, problem):
     p = st.parse_phone(raw)
-    assert p.value is None and problem in p.problem
+    assert p.value is None and p.kind is None and problem in p.problem
 
 
 def test_emails():
@@ -96,27 +142,84 @@ def test_emails():
         assert st.parse_email(bad).value is None, bad
 
 
+@pytest.mark.parametrize("real", ["mail.com", "email.com", "ymail.com", "live.cn", "outlook.cn", "sohu.cn",
+                                  "139.cn", "yahoo.cn"])
+def test_real_domains_near_common_ones_are_not_typos(real):
+    # each is one or two edits from a common domain (gmail.com, live.com, outlook.com, sohu.com, 189.cn, yahoo.com)
+    assert st.parse_email(f"x@{real}") == st.Email(f"x@{real}", None)
+
+
+@pytest.mark.parametrize("bad", ["a..b@qq.com", ".a@qq.com", "a.@qq.com", "a@-qq.com", "a@qq-.com",
+                                 "a@qq..com", "a@.qq.com", "a@qq.c0m", "a@qq.123", "a" * 65 + "@qq.com"])
+def test_email_syntax(bad):
+    assert st.parse_email(bad) == st.Email(None, "invalid e-mail syntax")
+
+
+def test_email_syntax_accepts_ordinary_forms():
+    for fine in ("a.b@qq.com", "a_b-c+tag@my-site.com.cn", "a@mail.sub.example.org", "1234567@qq.com"):
+        assert st.parse_email(fine) == st.Email(fine, None), fine
+
+
 def test_edit_distance():
     assert st.edit_distance("qq.com", "qq.con") == 1
     assert st.edit_distance("gmail.com", "gmial.com") == 1  # a swap is one edit
     assert st.edit_distance("abc", "abc") == 0 and st.edit_distance("kitten", "sitting") == 3
 
 
-def test_names():
-    assert st.standard_name("  张  三 ") == "张三"
-    assert st.standard_name("ＪＯＨＮ   smith") == "John Smith"
-    assert st.standard_name("   ") is None
+@pytest.mark.parametrize("raw, expected", [
+    ("  张  三 ", "张三"),
+    ("ＪＯＨＮ   ＳＭＩＴＨ", "John Smith"),             # full-width, all upper case
+    ("john smith", "John Smith"),                     # all lower case
+    ("ZHANG SAN", "Zhang San"),
+    ("LI DA", "Li Da"),                               # a pinyin syllable is no particle
+    ("LUDWIG VAN BEETHOVEN", "Ludwig van Beethoven"),  # particles stay lower case ...
+    ("van der berg", "Van der Berg"),                 # ... except as the first word
+    ("McDonald", "McDonald"),                         # mixed case is kept as written
+    ("van der Berg", "van der Berg"),
+    ("JOHN smith", "JOHN smith"),
+    ("Smith LLC", "Smith LLC"),
+    ("o'brien", "O'Brien"),
+    ("张三 John", "张三 John"),                        # a space between Chinese and Latin words stays
+    ("张三 JOHN", "张三 John"),
+    ("阿沛 · 阿旺晋美", "阿沛·阿旺晋美"),
+])
+def test_names(raw, expected):
+    assert st.standard_name(raw) == expected
 
 
-@pytest.mark.parametrize("raw", ["北京", "北京市", "Beijing", "BEIJING", "ｂｅｉｊｉｎｇ", " 北京市 "])
+def test_empty_name():
+    assert st.standard_name("   ") is None and st.standard_name(None) is None
+
+
+@pytest.mark.parametrize("raw", ["北京", "北京市", "Beijing", "BEIJING", "ｂｅｉｊｉｎｇ", " 北京市 ", "北京 市",
+                                 "Beijing City", "Beijing Municipality", "Beijing Shi"])
 def test_province_variants(raw):
     assert st.standard_province(raw) == "北京"
 
 
-def test_provinces_other():
-    assert st.standard_province("广西壮族自治区") == "广西"
-    assert st.standard_province("Inner Mongolia") == "内蒙古"
-    assert st.standard_province("Atlantis") is None
+@pytest.mark.parametrize("raw, expected", [
+    ("广西壮族自治区", "广西"),
+    ("Guangxi Zhuang Autonomous Region", "广西"),
+    ("广西自治区", "广西"),
+    ("Inner Mongolia", "内蒙古"),
+    ("Inner Mongolia Autonomous Region", "内蒙古"),
+    ("內蒙古", "内蒙古"),                       # traditional characters
+    ("內蒙古自治區", "内蒙古"),
+    ("黑龍江省", "黑龙江"),
+    ("廣東省", "广东"),
+    ("臺灣", "台湾"),
+    ("香港特別行政區", "香港"),
+    ("Hong Kong SAR", "香港"),
+    ("Macao Special Administrative Region", "澳门"),
+    ("Xinjiang Uyghur Autonomous Region", "新疆"),
+    ("Ningxia Hui Autonomous Region", "宁夏"),
+    ("Shaanxi Province", "陕西"),
+    ("Shanxi", "山西"),
+    ("Atlantis", None),
+    ("苏州市", None),                            # a city is not a province
+])
+def test_provinces_other(raw, expected):
+    assert st.standard_province(raw) == expected
 
 
 def test_city_key():

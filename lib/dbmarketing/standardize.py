@@ -12,6 +12,10 @@ Resident identity numbers (GB 11643-1999):
    7 9 10 5 8 4 2 1 6 3 7 9 10 5 8 4 2, and "10X98765432"[sum mod 11].
 3. A 15-digit legacy number (issued before 1999) is the same without the century "19" and
    without the check character; upgrading inserts "19" and computes the check character.
+4. The region code starts with a province-level code of GB/T 2260 (11 Beijing ... 65
+   Xinjiang, 71 Taiwan, 81 Hong Kong, 82 Macao, 83 residence permits of Taiwan residents),
+   and the birth date lies between 1900 and the reference date: a number failing either is
+   invalid even with a right check character.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 
 ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 ID_CHECK = "10X98765432"
@@ -37,6 +42,22 @@ def id_check_char(first17: str) -> str:
     return ID_CHECK[total % 11]
 
 
+# Province-level codes, the first two digits of a resident ID number's region code
+# (GB/T 2260 administrative division codes). 83 is not in GB/T 2260: it is the code of the
+# residence permits for residents of Taiwan (81 Hong Kong, 82 Macao), which have the format
+# and check digit of GB 11643.
+ID_PROVINCE_CODES = {
+    "11": "北京", "12": "天津", "13": "河北", "14": "山西", "15": "内蒙古",
+    "21": "辽宁", "22": "吉林", "23": "黑龙江",
+    "31": "上海", "32": "江苏", "33": "浙江", "34": "安徽", "35": "福建", "36": "江西", "37": "山东",
+    "41": "河南", "42": "湖北", "43": "湖南", "44": "广东", "45": "广西", "46": "海南",
+    "50": "重庆", "51": "四川", "52": "贵州", "53": "云南", "54": "西藏",
+    "61": "陕西", "62": "甘肃", "63": "青海", "64": "宁夏", "65": "新疆",
+    "71": "台湾", "81": "香港", "82": "澳门", "83": "台湾",
+}
+EARLIEST_BIRTH = date(1900, 1, 1)
+
+
 @dataclass(frozen=True)
 class IdNumber:
     value: str | None        # the 18-digit standard form, or None when invalid
@@ -46,8 +67,13 @@ class IdNumber:
     problem: str | None      # why it is invalid
 
 
-def parse_id_number(raw) -> IdNumber:
-    """Validate (and upgrade from 15 digits) a resident ID number."""
+def parse_id_number(raw, as_of: date | None = None) -> IdNumber:
+    """Validate (and upgrade from 15 digits) a resident ID number.
+
+    Invalid: not 15 or 18 characters, a region code outside the province codes, an
+    impossible birth date or one before 1900 or after ``as_of`` (default today), a wrong
+    check character.
+    """
     if raw is None or str(raw).strip() == "":
         return IdNumber(None, None, None, False, "missing")
     s = halfwidth(str(raw)).strip().upper().replace(" ", "")
@@ -58,10 +84,16 @@ def parse_id_number(raw) -> IdNumber:
         upgraded = True
     elif not re.fullmatch(r"\d{17}[\dX]", s):
         return IdNumber(None, None, None, False, f"not 15 or 18 digits ({len(s)} characters)")
+    if s[:2] not in ID_PROVINCE_CODES:
+        return IdNumber(None, None, None, upgraded, f"region code {s[:6]} is not in a province (GB/T 2260)")
     try:
         born = date(int(s[6:10]), int(s[10:12]), int(s[12:14]))
     except ValueError:
         return IdNumber(None, None, None, upgraded, f"impossible birth date {s[6:14]}")
+    latest = as_of or date.today()
+    if not EARLIEST_BIRTH <= born <= latest:
+        return IdNumber(None, None, None, upgraded,
+                        f"birth date {born} is before 1900 or after {latest}")
     if not upgraded and s[17] != id_check_char(s[:17]):
         return IdNumber(None, None, None, False, f"check digit {s[17]} should be {id_check_char(s[:17])}")
     gender = "M" if int(s[16]) % 2 == 1 else "F"
@@ -69,8 +101,24 @@ def parse_id_number(raw) -> IdNumber:
 
 
 # ---------------------------------------------------------------- phones
-MOBILE = re.compile(r"1[3-9]\d{9}")
-LANDLINE = re.compile(r"0(10|2\d|[3-9]\d{2})(\d{7,8})")
+# Mobile number prefixes (the first three of 11 digits) assigned by MIIT, per the
+# Telecommunication Network Numbering Plan (电信网编号计划, 2017 edition) and the later
+# allocations (190, 192, 196, 197 in December 2019):
+#   130-139 (1349 satellite included), 145-149 (data-card and IoT numbers of 11 digits),
+#   150-153, 155-159, 162, 165-167 (162/165/167 virtual operators), 170-178 (170/171 virtual
+#   operators, 174 satellite), 180-189, 190-193, 195-199.
+# Not assigned to 11-digit numbers: 140, 141, 144 (13-digit IoT numbers), 142, 143, 154,
+# 160, 161, 163, 164, 168, 169, 179, 194, and 10-12 (service numbers).
+MOBILE_PREFIXES = frozenset(
+    [str(p) for p in range(130, 140)] + ["145", "146", "147", "148", "149"]
+    + ["150", "151", "152", "153", "155", "156", "157", "158", "159"] + ["162", "165", "166", "167"]
+    + [str(p) for p in range(170, 179)] + [str(p) for p in range(180, 190)]
+    + ["190", "191", "192", "193", "195", "196", "197", "198", "199"])
+# Landlines: area code and local number. The two-digit area codes 10 (Beijing) and 20-25,
+# 27-29 (Guangzhou, Shanghai, Tianjin, Chongqing, Shenyang, Nanjing, Wuhan, Chengdu, Xi'an;
+# 26 is unassigned) take 8-digit local numbers; the three-digit ones (3xx-9xx) 7 or 8
+# digits. A local number starts with 2-9 (0 is the trunk prefix, 1 the service numbers).
+LANDLINE = re.compile(r"0(10|2[0-57-9])([2-9]\d{7})|0([3-9]\d{2})([2-9]\d{6,7})")
 
 
 @dataclass(frozen=True)
@@ -80,44 +128,78 @@ class Phone:
     problem: str | None
 
 
+def _landline_problem(digits: str) -> str:
+    """Why a number starting with the trunk 0 is not a landline number."""
+    if digits[1] in "12":
+        area, local, lengths = digits[:3], digits[3:], "8"
+        if area not in ("010", "020", "021", "022", "023", "024", "025", "027", "028", "029"):
+            return f"area code {area} does not exist"
+    else:
+        area, local, lengths = digits[:4], digits[4:], "7 or 8"
+    if local[:1] in ("0", "1"):
+        return f"local number after area code {area} cannot start with {local[:1]}"
+    return f"area code {area} takes local numbers of {lengths} digits, not {len(local)}"
+
+
 def parse_phone(raw) -> Phone:
-    """Chinese mobiles to 11 digits (dropping +86 / 0086 and spacing), landlines to area-number."""
+    """Chinese mobiles to 11 digits (dropping +86 / 0086 and spacing), landlines to area-number.
+
+    Numbers with another country code (+1 ..., 00852 ...) are flagged as foreign, not checked.
+    """
     if raw is None or str(raw).strip() == "":
         return Phone(None, None, "missing")
-    s = halfwidth(str(raw)).strip()
-    digits = re.sub(r"[\s\-().]", "", s)
-    if digits.startswith("+"):
+    digits = re.sub(r"[\s\-().]", "", halfwidth(str(raw)))
+    international = digits.startswith("+")
+    if international:
         digits = digits[1:]
-    if not digits.isdigit():
+    if not (digits.isascii() and digits.isdigit()):
         return Phone(None, None, "contains characters other than digits")
-    country_code = False
-    if digits.startswith("0086"):
-        digits, country_code = digits[4:], True
+    if digits.startswith("00"):  # the international prefix dialled from China
+        digits, international = digits[2:], True
+    country_code = international
+    if international:
+        if not digits.startswith("86"):
+            return Phone(None, None, "foreign number (country code other than +86): not checked")
+        digits = digits[2:]
     elif digits.startswith("86") and len(digits) >= 12:  # domestic numbers start with 0 or 1
         digits, country_code = digits[2:], True
-    if country_code and not (len(digits) == 11 and digits.startswith("1")):
+    if country_code and not digits.startswith("0") and not (len(digits) == 11 and digits.startswith("1")):
         digits = "0" + digits  # +86 10 12345678: the trunk 0 of the area code is dropped abroad
     if len(digits) == 11 and digits.startswith("1"):
-        if MOBILE.fullmatch(digits):
+        if digits[:3] in MOBILE_PREFIXES:
             return Phone(digits, "mobile", None)
         return Phone(None, None, f"mobile prefix {digits[:3]} does not exist")
     m = LANDLINE.fullmatch(digits)
     if m:
-        return Phone(f"0{m.group(1)}-{m.group(2)}", "landline", None)
+        area, local = (m.group(1), m.group(2)) if m.group(1) else (m.group(3), m.group(4))
+        return Phone(f"0{area}-{local}", "landline", None)
+    if digits.startswith("0") and len(digits) >= 4:
+        return Phone(None, None, _landline_problem(digits))
     if not digits.startswith("0") and not digits.startswith("1") and len(digits) in (7, 8):
         return Phone(None, None, "landline without area code")
     return Phone(None, None, f"{len(digits)} digits is not a mobile or landline number")
 
 
 # ---------------------------------------------------------------- e-mail
-EMAIL = re.compile(r"[a-z0-9._%+\-]+@[a-z0-9\-]+(\.[a-z0-9\-]+)*\.[a-z]{2,}")
+# Local part: letters, digits and . _ % + - , no leading, trailing or doubled dot. Domain:
+# labels of letters, digits and inner hyphens, separated by dots, ending in a letters-only
+# top-level domain.
+EMAIL = re.compile(r"[a-z0-9_%+\-]+(\.[a-z0-9_%+\-]+)*@([a-z0-9]([a-z0-9\-]*[a-z0-9])?\.)+[a-z]{2,}")
 # Common mailbox domains in China and abroad. A domain that is not one of them but is one or
 # two edits away from one (qq.con, 126.co, outlok.com) is a likely typo.
 COMMON_DOMAINS = (
     "qq.com", "163.com", "126.com", "sina.com", "sina.cn", "sohu.com", "foxmail.com", "139.com", "189.cn",
     "aliyun.com", "yeah.net", "21cn.com", "tom.com", "gmail.com", "hotmail.com", "outlook.com", "live.com",
-    "yahoo.com", "icloud.com", "msn.com",
+    "yahoo.com", "icloud.com", "msn.com", "aol.com",
 )
+# Real mailbox domains close to a common one, so never taken for its typo: mail.com and
+# email.com (mail.com), ymail.com and yahoo.cn (Yahoo), live.cn and outlook.cn (Microsoft,
+# outlook.cn its China-hosted service), sohu.cn, 139.cn (offered in Chinese sign-up forms).
+KNOWN_DOMAINS = frozenset(COMMON_DOMAINS) | {
+    "mail.com", "email.com", "ymail.com", "rocketmail.com", "yahoo.cn", "yahoo.com.cn", "live.cn", "msn.cn",
+    "outlook.cn", "sohu.cn", "139.cn", "188.com", "wo.cn", "vip.qq.com", "vip.163.com", "vip.126.com",
+    "vip.sina.com", "sina.com.cn", "163.net", "263.net", "googlemail.com", "me.com", "mac.com",
+}
 
 
 def edit_distance(a: str, b: str, limit: int = 3) -> int:
@@ -135,9 +217,10 @@ def edit_distance(a: str, b: str, limit: int = 3) -> int:
     return min(prev[-1], limit)
 
 
+@lru_cache(maxsize=100_000)  # a million addresses share a few thousand domains
 def likely_domain(domain: str) -> str | None:
-    """The common domain that ``domain`` is probably a typo of, or None."""
-    if domain in COMMON_DOMAINS:
+    """The common domain that ``domain`` is probably a typo of, or None (also for any known domain)."""
+    if domain in KNOWN_DOMAINS:
         return None
     best = min(COMMON_DOMAINS, key=lambda d: edit_distance(domain, d))
     allowed = 1 if len(best) <= 7 else 2
@@ -154,7 +237,7 @@ def parse_email(raw) -> Email:
     if raw is None or str(raw).strip() == "":
         return Email(None, "missing")
     s = halfwidth(str(raw)).strip().lower()
-    if not EMAIL.fullmatch(s):
+    if len(s) > 254 or s.find("@") > 64 or not EMAIL.fullmatch(s):  # RFC 5321 length limits
         return Email(None, "invalid e-mail syntax")
     domain = s.rsplit("@", 1)[1]
     suggestion = likely_domain(domain)
@@ -165,18 +248,36 @@ def parse_email(raw) -> Email:
 
 # ---------------------------------------------------------------- names
 CJK = re.compile(r"[\u3400-\u9fff]")
+SPACE_IN_CJK = re.compile(r"(?<=[\u3400-\u9fff·]) (?=[\u3400-\u9fff·])")
+# Lower-case particles of Western surnames (van der Berg). Pinyin syllables (de, da, di, le,
+# la, du) are left out: in a Chinese CRM "LI DA" is Li Da, not Li da.
+NAME_PARTICLES = frozenset({"van", "von", "der", "den", "ter", "ten", "del", "della", "dos", "das"})
+
+
+def _title_case(name: str) -> str:
+    words = name.split(" ")
+    return " ".join(w if i and w in NAME_PARTICLES else w.title() for i, w in enumerate(words))
 
 
 def standard_name(raw) -> str | None:
-    """Trim, collapse spaces, full-width to half-width; Latin names in title case; no spaces inside Chinese names."""
+    """Trim, collapse spaces, full-width to half-width; no spaces between Chinese characters.
+
+    A name written all in upper or all in lower case gets capitalized words (JOHN SMITH ->
+    John Smith, ludwig van beethoven -> Ludwig van Beethoven); a name in mixed case is kept
+    as written (McDonald, van der Berg), for the case carries information we cannot guess.
+    """
     if raw is None:
         return None
     s = " ".join(halfwidth(str(raw)).split())
     if not s:
         return None
     if CJK.search(s):
-        return s.replace(" ", "")
-    return s.title()
+        s = SPACE_IN_CJK.sub("", s)
+    if s == s.lower():
+        return _title_case(s)
+    if s == s.upper():
+        return _title_case(s.lower())
+    return s
 
 
 # ---------------------------------------------------------------- provinces
@@ -198,24 +299,35 @@ PROVINCES = {
 }
 
 
-def _variants(short: str, full: str, pinyin: str) -> dict[str, str]:
-    keys = {short, full, pinyin.lower(), pinyin.lower().replace(" ", ""), pinyin.lower() + " province",
-            pinyin.lower() + " shi", pinyin.lower() + " sheng"}
-    return {k: short for k in keys}
-
+# traditional characters of the province names that differ from the simplified ones
+TRADITIONAL = str.maketrans("內龍蘇廣東貴陝寧雲灣臺門慶遼肅壯維爾區別", "内龙苏广东贵陕宁云湾台门庆辽肃壮维尔区别")
+CJK_SUFFIX = re.compile(r"((壮族|回族|维吾尔)?自治区|特别行政区|特区|省|市)$")
+LATIN_SUFFIX = re.compile(r" (province|city|municipality|shi|sheng|autonomous region|zizhiqu"
+                          r"|special administrative region|sar|zhuang|hui|uyghur|uygur|uighur)$")
 
 PROVINCE_VARIANTS: dict[str, str] = {}
 for _short, (_full, _pinyin) in PROVINCES.items():
-    PROVINCE_VARIANTS.update(_variants(_short, _full, _pinyin))
-PROVINCE_VARIANTS.update({"shaanxi province": "陕西", "nei mongol": "内蒙古", "xizang": "西藏", "macao": "澳门"})
+    PROVINCE_VARIANTS.update({_short: _short, _full: _short, _pinyin.lower().replace(" ", ""): _short})
+PROVINCE_VARIANTS.update({"neimongol": "内蒙古", "xizang": "西藏", "macao": "澳门"})
 
 
 def standard_province(raw) -> str | None:
-    """北京 / 北京市 / Beijing / BEIJING -> 北京. Unknown names: None (flagged by the caller)."""
+    """北京 / 北京市 / 北京 市 / Beijing / Beijing Municipality -> 北京. Unknown names: None (flagged by the caller).
+
+    Chinese names: spaces removed, traditional characters simplified (內蒙古), the suffix
+    (省, 市, 自治区, 特别行政区) optional. Latin names: any case, the suffix (Province, City,
+    Municipality, Autonomous Region, SAR, Shi, Sheng) and ethnic name (Zhuang, Hui, Uyghur) optional.
+    """
     if raw is None:
         return None
-    s = " ".join(halfwidth(str(raw)).split())
-    return PROVINCE_VARIANTS.get(s) or PROVINCE_VARIANTS.get(s.lower())
+    s = " ".join(halfwidth(str(raw)).split()).lower()
+    if CJK.search(s):
+        s = s.replace(" ", "").translate(TRADITIONAL)
+        return PROVINCE_VARIANTS.get(s) or PROVINCE_VARIANTS.get(CJK_SUFFIX.sub("", s))
+    s = " ".join(s.replace("-", " ").replace(".", " ").replace("'", " ").split())
+    while (stripped := LATIN_SUFFIX.sub("", s)) != s:
+        s = stripped
+    return PROVINCE_VARIANTS.get(s.replace(" ", ""))
 
 
 def city_key(raw) -> str | None:
