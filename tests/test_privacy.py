@@ -6,7 +6,11 @@ from dbmarketing import db, privacy
 
 def test_masks_of_each_kind():
     assert privacy.mask_phone("13812345678") == "138****5678"
-    assert privacy.mask_phone("+86 138-1234-5678") == "861****5678"  # digits only; cleaning normalises first
+    assert privacy.mask_phone("+86 138-1234-5678") == "138****5678"  # the national number, not 861...
+    assert privacy.mask_phone("0086 13812345678") == "138****5678"
+    assert privacy.mask_phone("0755-87654321") == "0755-****4321"  # landline: area code visible
+    assert privacy.mask_phone("+86 10 6512 3456") == "010-****3456"
+    assert privacy.mask_phone("+1 415 555 1234") == "***"          # not a Chinese number: nothing shown
     assert privacy.mask_id_number("110101199003071234") == "******1990********"
     assert privacy.mask_id_number("110101900307123") == "******1990*******"
     assert privacy.mask_email("john.smith@example.com") == "j***@example.com"

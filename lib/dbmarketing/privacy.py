@@ -5,7 +5,9 @@ Every column the workbook writes has a privacy tier in ``main.catalog``:
 (identity numbers, raw records). A reader with ``clearance`` c sees columns of tier <= c
 in clear; columns above it are masked:
 
-- phone 13812345678 -> 138****5678
+- phone 13812345678 (also written +86 138-1234-5678) -> 138****5678; landline
+  0755-87654321 -> 0755-****4321 (the area code visible); a number that is not a valid
+  Chinese number -> "***"
 - resident ID 110101199003071234 -> ******1990********  (only the birth year visible)
 - e-mail john@example.com -> j***@example.com
 - address -> city level (the city if known, otherwise "***")
@@ -23,13 +25,19 @@ import re
 
 import pandas as pd
 
+from . import standardize as st
+
 SCHEDULED_CLEARANCE = 2  # clearance of unattended (scheduled) reports
 
 
 def mask_phone(value: str) -> str:
-    digits = re.sub(r"\D", "", str(value))
-    if len(digits) >= 7:
-        return f"{digits[:3]}****{digits[-4:]}"
+    """The national number (without +86) with the middle hidden: 138****5678, 010-****5678."""
+    phone = st.parse_phone(value)
+    if phone.kind == "mobile":
+        return f"{phone.value[:3]}****{phone.value[-4:]}"
+    if phone.kind == "landline":
+        area, local = phone.value.split("-")
+        return f"{area}-{'*' * (len(local) - 4)}{local[-4:]}"
     return "***"
 
 
