@@ -1,8 +1,10 @@
 """Tests for dbmarketing.rfm: the summary, the scores, segments, stored scores and exports.
 
 Small cases are computed by hand in the comments. The CDNOW checks use the event log bundled
-with the package (Fader & Hardie): the SQL repeat-purchase summary must equal the pandas
-reference :func:`dbmarketing.clv.summary_from_events` and the published figures.
+with the package (Fader & Hardie): the SQL repeat-purchase summary must equal a pandas
+computation written here from the published conventions, the project's
+:func:`dbmarketing.clv.summary_from_events`, and the published figures. The last test runs
+notebook 04 through the report runner with a segment map of its own.
 """
 
 from __future__ import annotations
@@ -136,16 +138,112 @@ def test_repeat_summary_by_hand(con):
 
 
 # --------------------------------------------------------------------------------------
+# purchases as known at the as-of date: returns keep their own date
+# --------------------------------------------------------------------------------------
+
+EXTRACTED = "2026-07-31"
+KNOWN_SALES = [  # order_id, customer_id, order_date, gross, returned by the extraction date
+    ("S10", "G", "2026-05-01", 100.0, 40.0),  # 40 returned on 07-10, after the as-of date
+    ("S11", "G", "2026-06-10", 50.0, 10.0),  # 10 returned on 06-20, before it
+    ("S14", "G", "2026-07-20", 80.0, 30.0),  # after the as-of date; 30 returned on 07-25
+    ("S12", "H", "2026-06-01", 70.0, 70.0),  # returned in full on 07-05, after the as-of date
+    ("S13", "K", "2026-03-01", 30.0, 30.0),  # returned in full on 04-01, before it
+]
+KNOWN_RETURNS = [("R1", "S10", "G", "2026-07-10", 40.0), ("R2", "S11", "G", "2026-06-20", 10.0),
+                 ("R4", "S14", "G", "2026-07-25", 30.0), ("R3", "S12", "H", "2026-07-05", 70.0),
+                 ("R5", "S13", "K", "2026-04-01", 30.0)]
+
+
+@pytest.fixture
+def known():
+    """A database shaped as clean.run leaves it, extracted on 2026-07-31: main.sales net of
+    every return, main.sales_returned, main.returns with their dates, main.cleaning_runs."""
+    c = db.connect(":memory:")
+    body = ", ".join(f'"{col.name}" {col.type}' for col in clean.SALES_COLUMNS)
+    for table in ("sales", "sales_returned"):
+        c.execute(f"CREATE TABLE main.{table} ({body})")
+    for oid, cid, day, gross, returned in KNOWN_SALES:
+        table = "sales" if gross > returned else "sales_returned"
+        c.execute(f"INSERT INTO main.{table} (order_id, customer_id, order_date, gross_amount, returned_amount, "
+                  f"net_amount, cost, margin) VALUES (?, ?, ?, ?, ?, ?, 0, ?)",
+                  [oid, cid, day, gross, returned, gross - returned, gross - returned])
+    body = ", ".join(f'"{col.name}" {col.type}' for col in clean.RETURN_COLUMNS)
+    c.execute(f"CREATE TABLE main.returns ({body})")
+    c.executemany("INSERT INTO main.returns VALUES (?, ?, ?, ?, ?, 0)", KNOWN_RETURNS)
+    c.execute("CREATE TABLE main.cleaning_runs (run_id INTEGER, as_of DATE)")
+    c.execute(f"INSERT INTO main.cleaning_runs VALUES (1, DATE '{EXTRACTED}')")
+    c.execute("CREATE TABLE main.customers (customer_id VARCHAR, customer_type VARCHAR, signup_date DATE)")
+    c.executemany("INSERT INTO main.customers VALUES (?, 'consumer', DATE '2026-01-01')", [("G",), ("H",), ("K",)])
+    yield c
+    c.close()
+
+
+def test_a_past_as_of_date_sees_only_the_returns_made_by_then(known):
+    before = rfm.summarize(known, AS_OF, sort=True).set_index("customer_id")
+    # G on 06-30: S10 100 (its return comes on 07-10) + S11 50 - 10 = 140, two orders
+    assert (before.loc["G", "frequency"], before.loc["G", "monetary"]) == (2, 140.0)
+    assert before.loc["G", "recency"] == 20  # 06-10 to 06-30
+    # H's sale is returned in full only on 07-05: on 06-30 H is a buyer of 70, 29 days ago
+    assert not before.loc["H", "is_prospect"]
+    assert (before.loc["H", "frequency"], before.loc["H", "monetary"], before.loc["H", "recency"]) == (1, 70.0, 29)
+    assert before.loc["K", "is_prospect"]  # returned in full on 04-01: no purchase left
+    now = rfm.summarize(known, EXTRACTED, sort=True).set_index("customer_id")
+    # on the extraction date: main.sales as it is, S10 60 + S11 40 + S14 50 = 150, three orders
+    assert (now.loc["G", "frequency"], now.loc["G", "monetary"]) == (3, 150.0)
+    assert now.loc["H", "is_prospect"] and now.loc["K", "is_prospect"]
+    # compute uses the same purchases, and an explicit table is used as it is
+    scored = rfm.compute(known, AS_OF, sort=True).set_index("customer_id")
+    assert scored.loc["G", "monetary"] == 140.0 and not scored.loc["H", "is_prospect"]
+    netted = rfm.summarize(known, AS_OF, table="main.sales", sort=True).set_index("customer_id")
+    assert netted.loc["G", "monetary"] == 100.0 and netted.loc["H", "is_prospect"]
+
+
+def test_repeat_summary_periods_each_see_the_returns_known_at_their_end(known):
+    r = rfm.repeat_summary(known, EXTRACTED, calibration_end=AS_OF, unit="days")
+    # calibration (to 06-30, returns known then): G bought on 05-01 (100) and 06-10 (40):
+    # one repeat day worth 40, 40 days apart, first purchase 60 days before 06-30
+    g = r.loc["G"]
+    assert (g.frequency, g.recency, g["T"], g.monetary_value) == (1, 40.0, 60.0, 40.0)
+    # holdout (07-01 .. 07-31, returns known on 07-31): S14 80 - 30 = 50 on one day
+    assert (g.frequency_holdout, g.monetary_value_holdout, g.duration_holdout) == (1, 50.0, 31.0)
+    # H had bought by 06-30 (returned later): in the calibration summary, with no repeat
+    assert r.loc["H"].tolist()[:4] == [0, 0.0, 29.0, 0.0] and r.loc["H", "frequency_holdout"] == 0
+    assert "K" not in r.index  # no purchase left by 06-30
+    whole = rfm.repeat_summary(known, EXTRACTED, unit="days")
+    assert whole.loc["G"].tolist() == [2, 80.0, 91.0, (40.0 + 50.0) / 2] and "H" not in whole.index
+
+
+def test_frequency_counts_distinct_orders(con):
+    # every order twice, as a view of order lines would hold it
+    con.execute("CREATE VIEW main.doubled AS SELECT * FROM main.sales UNION ALL SELECT * FROM main.sales")
+    s = rfm.summarize(con, AS_OF, table="main.doubled", customers=None).set_index("customer_id")
+    # A: orders S1, S2, S3 -> 3 (not 6 rows); the spend of both copies of the lines adds up
+    assert (s.loc["A", "frequency"], s.loc["A", "monetary"]) == (3, 300.0)
+    assert s.loc["A", "avg_order_value"] == pytest.approx(100.0)
+    w = rfm.summarize(con, AS_OF, table="main.doubled", customers=None, window=122).set_index("customer_id")
+    assert w.loc["A", "frequency"] == 2  # S2 and S3 on 03-01
+    # without order_id every row is an order
+    con.execute("CREATE VIEW main.no_ids AS SELECT customer_id, order_date, net_amount FROM main.doubled")
+    assert rfm.summarize(con, AS_OF, table="main.no_ids", customers=None).set_index("customer_id").loc["A", "frequency"] == 6
+
+
+# --------------------------------------------------------------------------------------
 # scores
 # --------------------------------------------------------------------------------------
 
 
 def reference_scores(values, bins, better="higher"):
-    """The documented rule, by brute force: 1 + floor(bins x share strictly worse)."""
+    """The documented rule, by brute force: over the distinct values from worst to best, the
+    quantile score 1 + floor(bins x share strictly worse), but at most one more than the score
+    of the value before."""
     values = list(values)
     n = len(values)
-    worse = [sum((w < v) if better == "higher" else (w > v) for w in values) for v in values]
-    return [1 + (bins * k) // n for k in worse]
+    key = (lambda v: v) if better == "higher" else (lambda v: -v)
+    by_value, previous = {}, 0
+    for v in sorted({key(x) for x in values}):
+        quantile = 1 + (bins * sum(key(w) < v for w in values)) // n
+        previous = by_value[v] = min(quantile, previous + 1)
+    return [by_value[key(x)] for x in values]
 
 
 def frame(recency, frequency, monetary):
@@ -159,16 +257,34 @@ def test_quintile_scores_by_hand_with_ties():
     r = [0, 0, 10, 20, 30, 30, 30, 100, 200, 365]
     m = [10.0, 20, 30, 40, 50, 60, 70, 80, 90, 100]
     s = rfm.score(frame(r, f, m))
-    # F: four customers with 1 purchase have nobody below them -> 1; the two with 2 have
-    # 4 of 10 below -> 1 + floor(5 x 0.4) = 3; 3 -> 6 below -> 4; 4 -> 7 below -> 4; ...
-    assert s.f_score.tolist() == [1, 1, 1, 1, 3, 3, 4, 4, 5, 5]
-    # R reversed: 0 days has 8 longer recencies below it -> 5; 30 days: 3 longer -> 2
-    assert s.r_score.tolist() == [5, 5, 4, 4, 2, 2, 2, 2, 1, 1]
+    # F: the four with 1 purchase have nobody below them -> 1. The two with 2 have 4 of 10
+    # below: quantile score 1 + floor(5 x 0.4) = 3, but one above the previous value: 2.
+    # 3 purchases: 6 below -> 4, capped at 3; 4: 7 below -> 4; 5: 8 below -> 5; 9: 9 below -> 5
+    assert s.f_score.tolist() == [1, 1, 1, 1, 2, 2, 3, 4, 5, 5]
+    # R reversed, worst first: 365 days -> 1; 200 (1 worse) -> 1 + floor(0.5) = 1; 100 (2 worse)
+    # -> 2; 30 (3 worse) -> 1 + floor(1.5) = 2; 20 (6 worse) -> 4, capped at 3; 10 (7) -> 4; 0 (8) -> 5
+    assert s.r_score.tolist() == [5, 5, 4, 3, 2, 2, 2, 2, 1, 1]
     assert s.m_score.tolist() == [1, 1, 2, 2, 3, 3, 4, 4, 5, 5]  # no ties: equal quintiles
     assert s.rfm_cell.astype(str).tolist()[0] == "511"
     assert s.rfm_score.tolist()[0] == pytest.approx((5 + 1 + 1) / 3)
     w = rfm.score(frame(r, f, m), weights={"r": 2, "f": 1, "m": 0})
     assert w.rfm_score.tolist()[0] == pytest.approx((2 * 5 + 1) / 3)
+
+
+def test_frequency_ties_like_the_sample_fill_every_level():
+    """38% bought once and 25% twice (as in the sample): the quantile rule alone would jump
+    from F 2 to F 4 for three purchases and leave F 3 (Need attention) empty."""
+    counts = {1: 38, 2: 25, 3: 15, 4: 9, 5: 5, 6: 4, 8: 4}
+    f = [v for v, n in counts.items() for _ in range(n)]
+    s = rfm.score(frame([1] * len(f), f, [1.0] * len(f)))
+    by_f = dict(zip(f, s.f_score))
+    # 3 purchases: 63 of 100 below -> quantile score 4, one above F 2 -> 3; 4: 78 below -> 4;
+    # 5: 87 below -> 5; 6 and 8 -> 5
+    assert by_f == {1: 1, 2: 2, 3: 3, 4: 4, 5: 5, 6: 5, 8: 5}
+    # a tie at the top cannot score 5 when half the customers share the best value:
+    # 1 -> 1; 2 (1 below) -> 1; 3 (2) -> 2; 4 (3) -> 2; 5 (4) -> 3; 9 (5 below) -> 1 + floor(2.5) = 3
+    s = rfm.score(frame([1] * 10, [1, 2, 3, 4, 5, 9, 9, 9, 9, 9], [1.0] * 10))
+    assert s.f_score.tolist() == [1, 1, 2, 2, 3, 3, 3, 3, 3, 3]
 
 
 @pytest.mark.parametrize("bins", range(2, 11))
@@ -183,10 +299,11 @@ def test_scores_follow_the_rule_and_ties_share_a_bin(bins):
     assert s.r_score.tolist() == reference_scores(r, bins, better="lower")
     assert s.f_score.tolist() == reference_scores(f, bins)
     assert s.m_score.tolist() == reference_scores(m, bins)
-    for col, values in (("r_score", r), ("f_score", f), ("m_score", m)):
-        per_value = pd.Series(s[col].to_numpy()).groupby(values).nunique()
-        assert (per_value == 1).all()  # equal values, equal score
+    for col, values, sign in (("r_score", r, -1), ("f_score", f, 1), ("m_score", m, 1)):
+        per_value = pd.Series(s[col].to_numpy()).groupby(sign * values).first().sort_index()
+        assert (pd.Series(s[col].to_numpy()).groupby(values).nunique() == 1).all()  # equal values, equal score
         assert s[col].min() == 1 and s[col].max() <= bins
+        assert (np.diff(per_value.to_numpy()) >= 0).all() and (np.diff(per_value.to_numpy()) <= 1).all()  # no level skipped
 
 
 def test_nested_binning_scores_f_within_each_r_bin():
@@ -250,10 +367,11 @@ def test_prospects_are_not_scored(con):
     assert s.loc[["C", "E"], ["r_score", "f_score", "m_score", "rfm_score"]].isna().all().all()
     buyers = s[~s.is_prospect]
     # three buyers: scores come from them alone. A: recency 121, 3 orders, 150; B: 0, 1, 80;
-    # F: 510 days, 2 orders, 50. A has 1 of 3 worse on R: 1 + floor(5 / 3) = 2; B 2 of 3: 4
-    assert buyers.r_score.tolist() == reference_scores(buyers.recency, 5, "lower") == [2, 4, 1]
-    assert buyers.f_score.tolist() == [4, 1, 2]
-    assert buyers.m_score.tolist() == [4, 2, 1]
+    # F: 510 days, 2 orders, 50. On R, F (worst) scores 1; A has 1 of 3 worse: 1 + floor(5 / 3)
+    # = 2; B has 2 of 3 worse: 1 + floor(10 / 3) = 4, but one above A's 2: 3. F and M alike.
+    assert buyers.r_score.tolist() == reference_scores(buyers.recency, 5, "lower") == [2, 3, 1]
+    assert buyers.f_score.tolist() == [3, 1, 2]
+    assert buyers.m_score.tolist() == [3, 2, 1]
     # compute = summarize + score, in one query
     two_steps = rfm.score(rfm.summarize(con, AS_OF, sort=True)).set_index("customer_id")
     cols = ["is_prospect", "recency", "frequency", "monetary", "r_score", "f_score", "m_score", "rfm_score"]
@@ -288,6 +406,29 @@ def test_default_segment_map():
         seg.get("VIPs")
 
 
+def test_segment_roles():
+    seg = rfm.load_segments()
+    assert {r: seg.role(r).name for r in rfm.ROLES} == {"best": "Champions", "loyal": "Loyal", "at_risk": "At risk",
+                                                         "win_back": "Can't lose them"}
+    assert rfm.load_segments("") == seg  # an empty path (the notebook parameter) is the default map
+    with pytest.raises(ValueError, match="unknown role"):
+        seg.role("vip")
+
+
+def test_empty_segments_say_why():
+    # F breakpoints 1/2/4/8 and purchases 1, 2, 5, 9: no customer has F 3
+    df = frame([1, 2, 3, 4, 5, 6, 7, 8], [1, 2, 5, 9, 1, 2, 5, 9], [1.0, 2, 3, 4, 5, 6, 7, 8])
+    s = rfm.score(df, breakpoints={"frequency": [1, 2, 4, 8]})
+    empty = rfm.empty_segments(s).set_index("segment")
+    assert "Need attention" in empty.index  # R 3, F 3
+    assert empty.loc["Need attention", "reason"].startswith("no customer has F score 3")
+    assert empty.loc["Prospects", "reason"] == "every customer in scope has bought"
+    assert not set(s.segment.astype(str)) & set(empty.index)  # only segments without customers
+    # at 3 levels the scores are 1, 3, 5 on the rules' scale: R 2 (Hibernating) cannot occur
+    three = rfm.empty_segments(rfm.score(df, bins=3)).set_index("segment")
+    assert three.loc["Hibernating", "reason"] == "at 3 score levels no score fits its rule (R 2, F 1-2)"
+
+
 def test_segments_scale_to_other_bins():
     # scores are put on the 1-5 scale: round(1 + 4 (s - 1) / (bins - 1)), halves up
     three = rfm.segment_grid(bins=3)  # 1, 2, 3 -> 1, 3, 5
@@ -305,7 +446,7 @@ def test_custom_segment_map(tmp_path):
     spec = {
         "segments": [
             {"name": "Whales", "label_en": "Whales", "label_zh": "大客户", "action": "Call them.",
-             "rule": {"m": [5, 5]}},
+             "rule": {"m": [5, 5]}, "role": "best"},
             {"name": "Recent", "label_en": "Recent", "label_zh": "近期客户", "action": "Thank them.",
              "rule": {"r": [4, 5], "f": [1, 5]}},
             {"name": "Recent twice", "label_en": "x", "label_zh": "重复", "action": "Never reached.",
@@ -320,6 +461,16 @@ def test_custom_segment_map(tmp_path):
     s = rfm.score(df, bins=2, segments=path)
     # M: 500 is the top half with 3.0 -> Whales first (first matching rule wins)
     assert s.segment.astype(str).tolist() == ["Whales", "Recent", rfm.UNCLASSIFIED, "Whales", "Leads"]
+    seg = rfm.load_segments(path)
+    assert seg.role("best").name == "Whales" and seg.role("at_risk") is None
+    # "Recent twice" is shadowed by "Recent": the reason says so
+    empty = rfm.empty_segments(s, segments=path).set_index("segment")
+    assert empty.loc["Recent twice", "reason"].startswith("segments earlier in the map take every score combination")
+    for role, message in (("vip", "role 'vip' is not one of"), ("best", "each role is given to one segment")):
+        bad = dict(spec, segments=[spec["segments"][0], dict(spec["segments"][1], role=role)])
+        path.write_text(yaml.safe_dump(bad, allow_unicode=True), encoding="utf-8")
+        with pytest.raises(ValueError, match=message):
+            rfm.load_segments(path)
     bad = dict(spec, segments=[dict(spec["segments"][0], rule={"r": [4, 7]})])
     path.write_text(yaml.safe_dump(bad, allow_unicode=True), encoding="utf-8")
     with pytest.raises(ValueError, match=r"my_segments.yaml: segment 1 \(Whales\): rule r"):
@@ -368,6 +519,24 @@ def assert_same_summary(sql: pd.DataFrame, reference: pd.DataFrame):
     for col in reference.columns:
         np.testing.assert_allclose(sql[col].to_numpy(np.float64), reference[col].to_numpy(np.float64),
                                    rtol=0, atol=1e-9, err_msg=col)
+
+
+def test_cdnow_master_summary_equals_the_published_conventions(cdnow):
+    """Fader & Hardie's conventions computed here with plain pandas, in days: purchases on one
+    day are one purchase; frequency = purchase days - 1; recency = last - first purchase day;
+    T = observation end - first purchase day; monetary value = mean of the repeat days' totals
+    (0 without repeat)."""
+    log = read_log("CDNOW_master.txt.gz")
+    days = log.groupby(["customer_id", "date"], as_index=False)["value"].sum().sort_values(["customer_id", "date"])
+    g = days.groupby("customer_id")
+    end = pd.Timestamp("1998-06-30")
+    repeat = days[days.groupby("customer_id").cumcount() > 0].groupby("customer_id")["value"].mean()
+    ref = pd.DataFrame({"frequency": g.size() - 1, "recency": (g["date"].max() - g["date"].min()).dt.days,
+                        "T": (end - g["date"].min()).dt.days})
+    ref["monetary_value"] = repeat.reindex(ref.index).fillna(0.0)
+    sql = rfm.repeat_summary(cdnow, "1998-06-30", table="main.cdnow_master", unit="days")
+    assert len(sql) == len(ref) == 23_570
+    assert_same_summary(sql, ref.astype("float64"))
 
 
 def test_cdnow_master_summary_equals_the_pandas_reference(cdnow):
@@ -465,6 +634,44 @@ def test_migration_counts(con):
     assert sorted(who.customer_id) == ["C", "D"]
 
 
+def test_store_keeps_other_populations_and_refuses_other_settings(con):
+    consumers = rfm.compute(con, AS_OF, customer_type="consumer")
+    distributors = rfm.compute(con, AS_OF, customer_type="distributor", bins=3)
+    rfm.store(con, consumers)
+    rfm.store(con, distributors)  # another population on the same date: the consumers stay
+    assert rfm.load(con, AS_OF, customer_type="consumer").customer_id.tolist() == ["A", "B", "C", "E"]
+    assert rfm.load(con, AS_OF, customer_type="distributor").customer_id.tolist() == ["F"]
+    assert rfm.load(con, AS_OF, customer_type="distributor").attrs["bins"] == 3
+    rfm.store(con, consumers)  # the same settings again: replaced, not doubled
+    assert len(rfm.load(con, AS_OF)) == 5
+    # consumers with other bins on the same date: refused, the stored rows untouched
+    three = rfm.compute(con, AS_OF, customer_type="consumer", bins=3)
+    with pytest.raises(ValueError, match=r"4 rows of 2026-06-30 computed with: 5 bins.*consumer.*replace=True"):
+        rfm.store(con, three)
+    assert set(rfm.load(con, AS_OF, customer_type="consumer").bins) == {5}
+    rfm.store(con, three, replace=True)
+    assert set(rfm.load(con, AS_OF, customer_type="consumer").bins) == {3}
+    assert len(rfm.load(con, AS_OF)) == 5
+    # all customers scored together overlap both populations: refused too
+    with pytest.raises(ValueError, match="replace=True"):
+        rfm.store(con, rfm.compute(con, AS_OF, bins=3))
+    # the settings are kept in words
+    stored = rfm.load(con, AS_OF, customer_type="consumer")
+    assert stored.settings.iloc[0].startswith("3 bins, independent, F orders, M total, window all history, weights 1:1:1, "
+                                              "consumer, map segments.yaml #")
+
+
+def test_migration_refuses_dates_scored_with_different_settings(con):
+    rfm.store(con, rfm.compute(con, "2026-05-31", customer_type="consumer"))
+    rfm.store(con, rfm.compute(con, AS_OF, customer_type="consumer", method="nested"))
+    with pytest.raises(ValueError, match="different settings.*5 bins, independent.*5 bins, nested"):
+        rfm.migration(con, "2026-05-31", AS_OF)
+    m = rfm.migration(con, "2026-05-31", AS_OF, allow_different_settings=True)
+    assert int(m.to_numpy().sum()) == 4
+    rfm.store(con, rfm.compute(con, AS_OF, customer_type="consumer"), replace=True)
+    assert int(rfm.migration(con, "2026-05-31", AS_OF, customer_type="consumer").to_numpy().sum()) == 4
+
+
 def test_segment_table_rf_matrix_and_pareto(con):
     s = rfm.compute(con, AS_OF)
     table = rfm.segment_table(s)
@@ -475,7 +682,7 @@ def test_segment_table_rf_matrix_and_pareto(con):
     assert {"label_en", "label_zh", "action", "avg_recency", "avg_frequency", "avg_monetary"} <= set(table.columns)
     heat = rfm.rf_matrix(s)
     assert heat.shape == (5, 5) and list(heat.index) == [5, 4, 3, 2, 1]
-    assert heat.loc[1, 4] == pytest.approx(80.0)  # B: R 4, F 1, M 80
+    assert heat.loc[1, 3] == pytest.approx(80.0)  # B: R 3, F 1, M 80
 
     p = rfm.pareto(frame([1] * 5, [1] * 5, [50.0, 30, 10, 5, 5]))
     assert p.top_share == pytest.approx(0.5) and p.customers == 5  # the top 20% is one customer
@@ -502,6 +709,7 @@ def test_export_masks_by_clearance(con, tmp_path, suffix):
     back = read(rfm.export_segment(con, segment_of_a, tmp_path / f"c3{suffix}", clearance=3).attrs["path"])
     assert back.loc["A", "phone"] == "13812345678" and back.loc["A", "email"] == "zhang@example.com"
     assert back.loc["A", "name"] == "张三"
+    assert sorted(p.name for p in tmp_path.iterdir()) == [f"c2{suffix}", f"c3{suffix}"]  # nothing left aside
     with pytest.raises(ValueError, match=".csv or .xlsx"):
         rfm.export_segment(con, segment_of_a, tmp_path / "x.json", clearance=2)
     with pytest.raises(ValueError, match="unknown segment"):

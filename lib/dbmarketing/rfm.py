@@ -9,13 +9,17 @@ The three figures database marketing reads first, for every customer at an as-of
 Everything over transactions runs as SQL inside DuckDB (:func:`summarize`, :func:`compute`);
 pandas receives one row per customer. Steps and verbs:
 
-1. :func:`summarize` -- the customer summary at ``as_of`` from a purchase table (``main.sales``
-   by default; any table or view with ``customer_id``, ``order_date`` and ``net_amount``,
-   one row per order). Only purchases dated on or before ``as_of`` count; with ``window``
-   only the last ``window`` days count for frequency and monetary value (recency always
-   looks at the whole history). Customers of the ``customers`` table who had signed up by
-   ``as_of`` (or have no signup date) but never bought are **prospects**: a row with
-   ``is_prospect`` true and empty values and scores, never zeros mixed into the scores.
+1. :func:`summarize` -- the customer summary at ``as_of``. By default it reads the purchases
+   **as they were known at** ``as_of`` (:func:`dbmarketing.clean.sales_as_of`): sales dated up
+   to ``as_of``, net of the returns made up to ``as_of`` only, so a summary of last quarter
+   does not see this month's returns. ``table=`` names any other purchase table or view
+   (``customer_id``, ``order_date``, ``net_amount``, optionally ``order_id``). Frequency counts
+   distinct orders (``order_id``; the workbook's own ``main.sales`` is one row per order, so
+   its rows are counted directly) or distinct purchase days. With ``window`` only the last
+   ``window`` days count for frequency and monetary value (recency always looks at the
+   whole history). Customers of the ``customers`` table who had signed up by ``as_of`` (or
+   have no signup date) but never bought are **prospects**: a row with ``is_prospect`` true
+   and empty values and scores, never zeros mixed into the scores.
    With ``repeat=True`` it adds the **repeat-purchase summary** the CLV models use
    (``clv_frequency``, ``clv_recency``, ``clv_T``, ``clv_monetary_value``), following the
    conventions of :func:`dbmarketing.clv.summary_from_events` exactly (purchases on one day
@@ -23,33 +27,53 @@ pandas receives one row per customer. Steps and verbs:
    in days or weeks). :func:`repeat_summary` returns that summary with the lifetimes
    column names, optionally split into calibration and holdout periods.
 2. :func:`score` -- scores 1..``bins`` (5 by default, any of 2-10) for R, F and M, computed
-   in SQL by this rule: **a customer's score is 1 + floor(bins x the share of scored
-   customers with a strictly worse value)**. "Worse" is a longer recency, a lower frequency,
-   a lower monetary value, so 5 is the most recent, most frequent, highest spending fifth.
-   Customers with equal values always get the same score (the rule only counts strictly
-   worse values), without ties the bins are equal quintiles, and the worst value always
-   scores 1. Heavy ties can leave a bin empty (if 40% of customers bought once, they all
-   score 1 on F and the next customers start at 3): that is honest, where NTILE would split
-   identical customers at random. In SQL the rule is evaluated with cut points: the
-   ``j``-th cut is the value at position ceil(j n / bins) in ascending order
-   (``quantile_disc``) and the score is 1 + the number of cuts the value exceeds.
+   in SQL. "Better" is a shorter recency, a higher frequency, a higher monetary value, so
+   5 is the most recent, most frequent, highest spending fifth. The rule, for the distinct
+   values v1 < v2 < ... of a measure from worst to best:
+
+   - the quantile score of a value is 1 + floor(bins x the share of scored customers with a
+     strictly worse value): without ties these are equal quintiles;
+   - the score of v1 is 1, and the score of each next value is its quantile score, but at
+     most one more than the score of the value before it:
+     score(v_i) = min(quantile score(v_i), score(v_{i-1}) + 1).
+
+   So **customers with equal values always share a score** (SPSS's "ties: assign to the
+   same bin"; never split at random as NTILE does), a score never claims more than the
+   quantile rule (a 5 has at least 80% of the customers strictly below it), and **no level
+   is skipped** while there are values left: when 38% of the customers bought once and 25%
+   twice, the quantile rule alone would score them 1 and 2 and jump to 4 for three
+   purchases, leaving F = 3 (and every segment that needs it) empty; here three purchases
+   score 3, four score 4. Fewer distinct values than ``bins``, or a tie at the top (half
+   the customers bought on the last day) still leave the top levels empty: that is honest.
+   In SQL the rule is evaluated with cut points: the ``j``-th cut is first the value at
+   position ceil(j n / bins) in ascending order (``quantile_disc``), then raised to the next
+   distinct value above the previous cut whenever it is not above it; the score is 1 + the
+   number of cuts the value exceeds.
    ``method="nested"`` bins as IBM SPSS Direct Marketing does: R over all customers, F
-   within each R score, M within each R-F cell. ``breakpoints`` replace the quantile cuts
-   by fixed ones. ``weights`` combine the three scores into ``rfm_score`` (the weighted mean,
-   1..bins); ``rfm_cell`` writes them side by side ("543").
+   within each R score, M within each R-F cell (ties then share a score within the group).
+   ``breakpoints`` replace the quantile cuts by fixed ones. ``weights`` combine the three
+   scores into ``rfm_score`` (the weighted mean, 1..bins); ``rfm_cell`` writes them side by
+   side ("543").
 3. Segments -- named groups from a YAML map (``segments.yaml`` in this package, or a path of
-   your own; see :func:`load_segments`) with an English and a Chinese label and a suggested
-   action. Rules are written for 5-point R and F (optionally M) scores; with other ``bins``
-   scores are first rescaled to 1-5 (see the YAML file). :func:`compute` does summary,
-   scores and segments in one query.
+   your own; see :func:`load_segments`) with an English and a Chinese label, a suggested
+   action and optionally a ``role`` (best, loyal, at_risk, win_back) that reports use to
+   find "the best customers" in any map. Rules are written for 5-point R and F (optionally
+   M) scores; with other ``bins`` scores are first rescaled to 1-5 (see the YAML file).
+   :func:`compute` does summary, scores and segments; :func:`empty_segments` says why a
+   segment has no customers.
 4. :func:`store` keeps the scores in ``main.rfm_scores`` (one row per customer and as-of
-   date, registered in the catalog) so that :func:`migration` can compare two dates.
+   date, registered in the catalog, with the settings they were computed with) so that
+   :func:`migration` can compare two dates. Storing replaces the rows of the same date for
+   the same customers or the same population (e.g. consumers); it refuses to replace rows
+   computed with other settings unless ``replace=True``, and :func:`migration` refuses to
+   compare dates scored with different settings.
 5. Reading the result: :func:`segment_table`, :func:`rf_matrix`, :func:`pareto`,
    :func:`movers`, and :func:`export_segment` (CSV or Excel, masked by ``clearance``).
 """
 
 from __future__ import annotations
 
+import hashlib
 import math
 import re
 from dataclasses import dataclass, field
@@ -64,12 +88,12 @@ import pandas as pd
 import pyarrow as pa
 import yaml
 
-from . import db, privacy
+from . import clean, db, privacy
 
 __all__ = [
     "Segment", "Segments", "Pareto", "load_segments", "summarize", "repeat_summary", "score", "compute",
-    "segment_grid", "store", "load", "stored_dates", "migration", "movers", "segment_table", "rf_matrix",
-    "pareto", "export_segment", "UNCLASSIFIED",
+    "segment_grid", "empty_segments", "store", "load", "stored_dates", "migration", "movers", "segment_table",
+    "rf_matrix", "pareto", "export_segment", "UNCLASSIFIED", "ROLES",
 ]
 
 UNCLASSIFIED = "Unclassified"
@@ -106,6 +130,8 @@ SCORE_COLUMNS = (
     C("method", "VARCHAR", "independent or nested binning (or breakpoints)", db.PUBLIC),
     C("window_days", "INTEGER", "Days counted for frequency and monetary value (empty = all history)", db.PUBLIC),
     C("weights", "VARCHAR", "Weights of R, F and M in rfm_score", db.PUBLIC),
+    C("population", "VARCHAR", "Customers scored together: a customer type, all customers, or all buyers", db.PUBLIC),
+    C("settings", "VARCHAR", "Every scoring setting in words: rows with equal settings are comparable", db.PUBLIC),
     C("scored_at", "TIMESTAMP", "When the scores were stored", db.PUBLIC),
 )
 SCORES_TABLE = "rfm_scores"
@@ -116,15 +142,25 @@ SCORES_TABLE = "rfm_scores"
 # --------------------------------------------------------------------------------------
 
 
+# What a segment stands for, so a report can find "the best customers" in any map.
+ROLES = {
+    "best": "the best customers now (the default map's Champions)",
+    "loyal": "good, regular customers (Loyal)",
+    "at_risk": "good customers who are slipping away (At risk)",
+    "win_back": "once among the best, gone quiet (Can't lose them)",
+}
+
+
 @dataclass(frozen=True)
 class Segment:
-    """A named segment: labels, suggested action and the rule on 5-point scores."""
+    """A named segment: labels, suggested action, the rule on 5-point scores, an optional role."""
 
     name: str
     label_en: str
     label_zh: str
     action: str
     rule: dict[str, tuple[int, int]] = field(default_factory=dict)
+    role: str | None = None
 
 
 @dataclass(frozen=True)
@@ -140,14 +176,19 @@ class Segments:
         """Segment names in map order, prospects last."""
         return [s.name for s in self.segments] + [self.prospects.name]
 
+    @property
+    def fingerprint(self) -> str:
+        """A short digest of the names and rules: equal for maps that segment alike."""
+        spec = [(s.name, sorted(s.rule.items())) for s in self.segments] + [self.prospects.name]
+        return hashlib.sha1(repr(spec).encode("utf-8")).hexdigest()[:8]
+
     def frame(self) -> pd.DataFrame:
-        """The map as a table: name, labels, rule and action."""
+        """The map as a table: name, labels, rule, role and action."""
         rows = []
         for s in (*self.segments, self.prospects):
-            rule = ", ".join(f"{k.upper()} {lo}-{hi}" if lo != hi else f"{k.upper()} {lo}" for k, (lo, hi) in s.rule.items())
             rows.append({"segment": s.name, "label_en": s.label_en, "label_zh": s.label_zh,
-                         "rule (5-point scores)": rule or ("never bought" if s is self.prospects else "any"),
-                         "action": s.action})
+                         "rule (5-point scores)": _rule_text(s.rule) or ("never bought" if s is self.prospects else "any"),
+                         "role": s.role or "", "action": s.action})
         return pd.DataFrame(rows)
 
     def get(self, name: str) -> Segment:
@@ -157,17 +198,29 @@ class Segments:
                 return s
         raise ValueError(f"unknown segment {name!r}; the map ({self.source}) has: {', '.join(self.names)}")
 
+    def role(self, role: str) -> Segment | None:
+        """The segment with this role (see :data:`ROLES`), or None when the map has none."""
+        if role not in ROLES:
+            raise ValueError(f"unknown role {role!r}; roles are {', '.join(ROLES)}")
+        return next((s for s in self.segments if s.role == role), None)
+
+
+def _rule_text(rule: dict[str, tuple[int, int]]) -> str:
+    return ", ".join(f"{k.upper()} {lo}-{hi}" if lo != hi else f"{k.upper()} {lo}" for k, (lo, hi) in rule.items())
+
 
 def load_segments(path: str | Path | Segments | None = None) -> Segments:
-    """Read a segment map (YAML). ``None`` reads the default map bundled with the package.
+    """Read a segment map (YAML). ``None`` or ``""`` reads the default map bundled with the package.
 
-    The file holds ``segments:`` (a list of name, label_en, label_zh, action, rule) and
-    ``prospects:`` (name, labels, action). A rule maps ``r``, ``f`` and optionally ``m`` to an
-    inclusive range ``[low, high]`` of 5-point scores. Errors name the file and the segment.
+    The file holds ``segments:`` (a list of name, label_en, label_zh, action, rule, and
+    optionally role) and ``prospects:`` (name, labels, action). A rule maps ``r``, ``f`` and
+    optionally ``m`` to an inclusive range ``[low, high]`` of 5-point scores. A role (one of
+    :data:`ROLES`, each used at most once) tells reports which segment holds the best
+    customers, which the ones at risk. Errors name the file and the segment.
     """
     if isinstance(path, Segments):
         return path
-    if path is None:
+    if path is None or (isinstance(path, str) and not path.strip()):
         text = (files("dbmarketing") / "segments.yaml").read_text(encoding="utf-8")
         where = "segments.yaml (default)"
     else:
@@ -203,8 +256,12 @@ def load_segments(path: str | Path | Segments | None = None) -> Segments:
                         or not all(isinstance(v, int) and 1 <= v <= 5 for v in value) or value[0] > value[1]):
                     raise ValueError(f"{label} ({item['name']}): rule {key}: needs [low, high] within 1..5, got {value!r}")
                 rule[key] = (int(value[0]), int(value[1]))
+        role = item.get("role")
+        if role is not None and (not with_rule or role not in ROLES):
+            raise ValueError(f"{label} ({item['name']}): role {role!r} is not one of {', '.join(ROLES)}"
+                             + ("" if with_rule else " (prospects take no role)"))
         return Segment(str(item["name"]), str(item["label_en"]), str(item["label_zh"]),
-                       " ".join(str(item["action"]).split()), rule)
+                       " ".join(str(item["action"]).split()), rule, role)
 
     segments = tuple(entry(item, i, True) for i, item in enumerate(spec["segments"]))
     prospects = entry(spec.get("prospects") or {"name": "Prospects", "label_en": "Prospects (never bought)",
@@ -214,6 +271,10 @@ def load_segments(path: str | Path | Segments | None = None) -> Segments:
     doubles = sorted({n for n in names if names.count(n) > 1})
     if doubles:
         raise ValueError(f"{where}: segment names must be unique, repeated: {', '.join(doubles)}")
+    roles = [s.role for s in segments if s.role]
+    doubles = sorted({r for r in roles if roles.count(r) > 1})
+    if doubles:
+        raise ValueError(f"{where}: each role is given to one segment at most, repeated: {', '.join(doubles)}")
     return Segments(segments, prospects, where)
 
 
@@ -276,8 +337,9 @@ def _as_date(value, what: str) -> date:
         raise ValueError(f"{what} must be a date like 2026-10-31, got {value!r}") from None
 
 
-def _resolve_as_of(con, as_of, table: str) -> date:
+def _resolve_as_of(con, as_of, table: str | None) -> date:
     if isinstance(as_of, str) and as_of.strip().lower() == "latest":
+        table = _check_name(table or "main.sales", "table")
         newest = con.execute(
             f"SELECT max(CAST(order_date AS DATE)) FROM {table} WHERE CAST(order_date AS DATE) <= current_date"
         ).fetchall()[0][0]
@@ -285,6 +347,25 @@ def _resolve_as_of(con, as_of, table: str) -> date:
             raise ValueError(f"as_of='latest' but {table} holds no purchase dated up to today")
         return newest
     return _as_date(as_of, "as_of")
+
+
+def _purchases(con, as_of: date, table: str | None) -> str:
+    """The purchase relation to summarize: ``table`` as given, or (None) the purchases as they
+    were known at ``as_of`` (:func:`dbmarketing.clean.sales_as_of`)."""
+    if table is not None:
+        return _check_name(table, "table")
+    try:
+        return clean.sales_as_of(con, as_of)
+    except duckdb.CatalogException as error:
+        raise ValueError(f"the purchases as known at {as_of} need main.returns and main.sales_returned "
+                         f"({str(error).splitlines()[0]}): this database was cleaned by an older version; "
+                         f"run notebook 02 (data cleaning) again") from None
+
+
+def _one_row_per_order(relation: str) -> bool:
+    """Relations the workbook writes one row per order (order_id is their key): their rows
+    are counted as orders directly, which saves a count(DISTINCT) over every transaction."""
+    return relation in ("main.sales", "main.sales_returned") or relation.startswith("_sales_as_of_")
 
 
 def _unit_days(unit: str) -> int:
@@ -314,24 +395,42 @@ def _fetch(con, sql: str) -> pd.DataFrame:
 
 def _summary_sql(con, as_of: date, window: int | None, table: str, customers: str | None, unit: int,
                  frequency: str, repeat: bool, holdout_end: date | None = None,
-                 customer_type: str | None = None) -> str:
+                 customer_type: str | None = None, holdout_table: str | None = None) -> str:
     """The SQL of the customer summary (see :func:`summarize`). One implementation for the
-    RFM values, the repeat-purchase summary and its holdout columns."""
-    _check_name(table, "table")
-    cols = _columns(con, table)
-    missing = [c for c in ("customer_id", "order_date", "net_amount") if c not in cols]
-    if missing:
-        raise ValueError(f"{table}: no column {', '.join(missing)} (a purchase table needs customer_id, "
-                         f"order_date and net_amount, one row per order)")
+    RFM values, the repeat-purchase summary and its holdout columns. ``table`` holds the
+    purchases up to ``as_of``; ``holdout_table`` (default: the same) those after it, up to
+    ``holdout_end``."""
+    holdout_table = holdout_table or table
+    relations = dict.fromkeys([table, holdout_table] if holdout_end is not None else [table])
+    cols = {}
+    for relation in relations:
+        _check_name(relation, "table")
+        cols[relation] = _columns(con, relation)
+        missing = [c for c in ("customer_id", "order_date", "net_amount") if c not in cols[relation]]
+        if missing:
+            raise ValueError(f"{relation}: no column {', '.join(missing)} (a purchase table needs customer_id, "
+                             f"order_date and net_amount, one row per order or an order_id)")
     if frequency not in ("orders", "days"):
         raise ValueError(f"frequency must be 'orders' or 'days', got {frequency!r}")
     if window is not None and (int(window) != window or window < 1):
         raise ValueError(f"window must be a whole number of days >= 1 (or None for all history), got {window!r}")
     if holdout_end is not None and holdout_end < as_of:
         raise ValueError(f"the holdout ends ({holdout_end}) before the calibration period ({as_of})")
-    day = "order_date" if cols["order_date"] == "DATE" else "CAST(order_date AS DATE)"
+    # orders are distinct order_ids, unless the relation is known to hold one row per order
+    by_id = all("order_id" in cols[r] and not _one_row_per_order(r) for r in relations)
     end = holdout_end or as_of
     E = _date_lit(as_of)
+
+    def rows(relation: str, upto: date, after: date | None = None) -> str:
+        day = "order_date" if cols[relation]["order_date"] == "DATE" else "CAST(order_date AS DATE)"
+        later = f" AND {day} > {_date_lit(after)}" if after else ""
+        return (f"SELECT customer_id, {day} AS d, CAST(net_amount AS DOUBLE) AS v{', order_id' if by_id else ''} "
+                f"FROM {relation} WHERE customer_id IS NOT NULL AND {day} <= {_date_lit(upto)}{later}")
+
+    if holdout_table == table:
+        tx = rows(table, end)
+    else:  # the calibration period as known at its end, the holdout as known at the holdout's end
+        tx = f"{rows(table, as_of)}\n    UNION ALL {rows(holdout_table, end, after=as_of)}"
     period = f"d <= {E}" if holdout_end is not None else None
     in_window = f"d > {_date_lit(as_of - timedelta(days=int(window)))}" if window else None
 
@@ -339,10 +438,14 @@ def _summary_sql(con, as_of: date, window: int | None, table: str, customers: st
         conds = [c for c in conds if c]
         return f" FILTER (WHERE {' AND '.join(conds)})" if conds else ""
 
+    def orders(*conds):
+        if not by_id:
+            return f"count(*){filt(*conds)}"
+        return f"(count(DISTINCT order_id){filt(*conds)} + count(*){filt('order_id IS NULL', *conds)})"
+
     need_days = repeat or frequency == "days"
     if need_days:
-        lo, hi = con.execute(f"SELECT min({day}), max({day}) FROM {table} "
-                             f"WHERE customer_id IS NOT NULL AND {day} <= {_date_lit(end)}").fetchall()[0]
+        lo, hi = con.execute(f"SELECT min(d), max(d) FROM ({tx})").fetchall()[0]
         span = (hi - lo).days if lo is not None else 0
         if span <= BITSTRING_MAX_DAYS and lo is not None:
             def distinct_days(*conds):
@@ -353,7 +456,7 @@ def _summary_sql(con, as_of: date, window: int | None, table: str, customers: st
                 return f"count(DISTINCT d){filt(*conds)}"
 
     aggs = [f"min(d){filt(period)} AS first_purchase", f"max(d){filt(period)} AS last_purchase",
-            f"count(*){filt(period, in_window)} AS orders",
+            f"{orders(period, in_window)} AS orders",
             f"coalesce(round(sum(v){filt(period, in_window)}, {MONEY_DIGITS}), 0) AS monetary"]
     if frequency == "days":
         aggs.append(f"{distinct_days(period, in_window)} AS days_w")
@@ -366,8 +469,7 @@ def _summary_sql(con, as_of: date, window: int | None, table: str, customers: st
     u = float(unit)
     ctes = [
         f"""tx AS NOT MATERIALIZED (
-    SELECT customer_id, {day} AS d, CAST(net_amount AS DOUBLE) AS v
-    FROM {table} WHERE customer_id IS NOT NULL AND {day} <= {_date_lit(end)})""",
+    {tx})""",
         f"""agg AS MATERIALIZED (
     SELECT customer_id, {', '.join(aggs)}
     FROM tx GROUP BY customer_id {having})""",
@@ -427,7 +529,12 @@ def _summary_sql(con, as_of: date, window: int | None, table: str, customers: st
     return "WITH " + ",\n".join(ctes) + "\n" + select
 
 
-def summarize(con, as_of, window: int | None = None, table: str = "main.sales",
+def _population(customers: str | None, customer_type: str | None) -> str:
+    """Who is scored together, in words (stored with the scores)."""
+    return customer_type if customer_type else ("all customers" if customers else "all buyers")
+
+
+def summarize(con, as_of, window: int | None = None, table: str | None = None,
               customers: str | None = "main.customers", unit: str = "days", frequency: str = "orders",
               customer_type: str | None = None, repeat: bool = False, sort: bool = False) -> pd.DataFrame:
     """Recency, frequency and monetary value of every customer at ``as_of``, computed in DuckDB.
@@ -440,13 +547,16 @@ def summarize(con, as_of, window: int | None = None, table: str = "main.sales",
     window : only the last ``window`` days (``as_of - window + 1 .. as_of``) count for
         frequency and monetary value; None counts all history. Recency is always days since
         the last purchase ever.
-    table : a table or view with ``customer_id``, ``order_date`` and ``net_amount``, one row
-        per order (``main.sales``: purchases net of returns).
+    table : None (default): the purchases as they were known at ``as_of``
+        (:func:`dbmarketing.clean.sales_as_of`: ``main.sales`` with only the returns made by
+        then netted). Or a table or view with ``customer_id``, ``order_date`` and
+        ``net_amount`` (and ``order_id`` if it may hold several rows per order), used as it is.
     customers : the customer master, one row per customer (``customer_id``, optionally
         ``customer_type`` and ``signup_date``), for prospects and customer types; None for a
         purchase log alone.
     unit : "days" or "weeks", the unit of the repeat-purchase columns.
-    frequency : "orders" (rows of ``table``) or "days" (distinct purchase days).
+    frequency : "orders" (distinct ``order_id``; rows where the table has none, or is
+        ``main.sales``, one row per order) or "days" (distinct purchase days).
     customer_type : keep only customers of this type (e.g. "consumer").
     repeat : add the repeat-purchase summary for CLV models: ``clv_frequency`` (repeat
         purchase days), ``clv_recency`` (first to last purchase), ``clv_T`` (first purchase
@@ -462,16 +572,17 @@ def summarize(con, as_of, window: int | None = None, table: str = "main.sales",
     ``monetary`` (net spend in the window), ``avg_order_value`` (per order in the window),
     and the ``clv_*`` columns with ``repeat``. Prospects have empty values.
     """
-    _check_name(table, "table")
     as_of = _resolve_as_of(con, as_of, table)
-    sql = _summary_sql(con, as_of, window, table, customers, _unit_days(unit), frequency, repeat,
+    relation = _purchases(con, as_of, table)
+    sql = _summary_sql(con, as_of, window, relation, customers, _unit_days(unit), frequency, repeat,
                        customer_type=customer_type)
     out = _fetch(con, sql + ("\nORDER BY customer_id" if sort else ""))
-    out.attrs.update(as_of=as_of.isoformat(), window=window, frequency=frequency)
+    out.attrs.update(as_of=as_of.isoformat(), window=window, frequency=frequency,
+                     population=_population(customers, customer_type))
     return out
 
 
-def repeat_summary(con, observation_end, calibration_end=None, table: str = "main.sales",
+def repeat_summary(con, observation_end, calibration_end=None, table: str | None = None,
                    unit: str = "weeks") -> pd.DataFrame:
     """The repeat-purchase summary of every customer, for the CLV models (BG/NBD, Gamma-Gamma).
 
@@ -483,12 +594,21 @@ def repeat_summary(con, observation_end, calibration_end=None, table: str = "mai
     customers who bought by then are kept, and ``frequency_holdout``,
     ``monetary_value_holdout`` and ``duration_holdout`` describe the days after it up to
     ``observation_end``. Indexed by ``customer_id``.
+
+    With ``table=None`` (default) each period reads the purchases as they were known at its
+    end (:func:`dbmarketing.clean.sales_as_of`): the calibration figures see only the returns
+    made by ``calibration_end`` -- what a model fitted on that day would have seen -- and the
+    holdout purchases are net of the returns made by ``observation_end``. An explicit
+    ``table`` is used as it is for both periods.
     """
-    _check_name(table, "table")
     obs = _as_date(observation_end, "observation_end")
     cal = obs if calibration_end is None else _as_date(calibration_end, "calibration_end")
-    sql = _summary_sql(con, cal, None, table, None, _unit_days(unit), "orders", True,
-                       holdout_end=obs if calibration_end is not None else None)
+    if cal > obs:
+        raise ValueError(f"the calibration period ends ({cal}) after the observation end ({obs})")
+    relation = _purchases(con, cal, table)
+    holdout = _purchases(con, obs, table) if calibration_end is not None else None
+    sql = _summary_sql(con, cal, None, relation, None, _unit_days(unit), "orders", True,
+                       holdout_end=obs if calibration_end is not None else None, holdout_table=holdout)
     out = _fetch(con, sql + "\nORDER BY customer_id")
     cols = {c: c[4:] for c in out.columns if c.startswith("clv_")}
     out = out.set_index("customer_id")[list(cols)].rename(columns=cols)
@@ -554,69 +674,155 @@ def _quantiles(bins: int) -> str:
     return "[" + ", ".join(f"{q}::DECIMAL(19, 18)" for q in qs) + "]"
 
 
+def _num(value) -> str:
+    """A cut point as an exact SQL literal (floats through their shortest round-trip text)."""
+    if value is None:
+        return "CAST(NULL AS DOUBLE)"
+    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+        return str(int(value))
+    return f"CAST('{float(value)!r}' AS DOUBLE)"
+
+
 def _count_above(value: str, cuts: list[str]) -> str:
     return " + ".join(f"CAST({value} > {c} AS INTEGER)" for c in cuts)
 
 
-def _lookup_lists(bins: int, segments: Segments) -> tuple[str, str, bool]:
-    """SQL list literals of every RFM cell's label ("543") and every score combination's segment.
+def _fill_levels(cuts: dict, successors) -> dict:
+    """Cut points under which scores climb one level at a time (the rule of the module docstring).
 
-    The segment of each combination comes from the segment map's CASE expression
-    (:func:`_segment_case`), evaluated once on the grid of possible scores; scoring then
-    looks it up by position, which is much faster than a CASE per customer. Returns
-    (cells, segments, per_cell): segments are listed per R-F pair, or per R-F-M cell when a
-    rule uses M."""
+    ``cuts`` maps a group (a tuple, ``()`` without groups) to its quantile cuts, ascending;
+    ``successors({group: value})`` returns {group: the smallest value above it in that group}
+    (groups with none left out). Each cut is raised to the next distinct value above the
+    previous cut when it is not above it: c'_1 = c_1, c'_j = max(c_j, next(c'_{j-1})). A group
+    whose cut reached its highest value keeps it (nobody exceeds it: the levels above stay
+    empty)."""
+    out = {g: list(c[:1]) for g, c in cuts.items()}
+    top = set()  # groups whose last cut is their highest value
+    n = max((len(c) for c in cuts.values()), default=0)
+    for j in range(1, n):
+        need = {}
+        for g, c in cuts.items():
+            prev = out[g][-1]
+            if prev is None or c[j] > prev:
+                out[g].append(c[j])
+            elif g in top:
+                out[g].append(prev)
+            else:
+                need[g] = prev
+        found = successors(need) if need else {}
+        for g, prev in need.items():
+            nxt = found.get(g)
+            if nxt is None:
+                top.add(g)
+            out[g].append(prev if nxt is None else nxt)
+    return out
+
+
+def _grid_rows(bins: int, segments: Segments) -> tuple[list[tuple[int, int, int, str]], bool]:
+    """The segment of every score combination, by the map's CASE expression (:func:`_segment_case`)
+    evaluated once on the grid of possible scores: (r, f, m, segment) sorted, M only 1 unless a
+    rule uses M; and whether one does."""
     per_cell = any("m" in s.rule for s in segments.segments)
     con = duckdb.connect()
     try:
         grid = f"""SELECT r.r AS r_score, f.f AS f_score, m.m AS m_score, FALSE AS is_prospect
                    FROM range(1, {bins + 1}) r(r), range(1, {bins + 1}) f(f), range(1, {bins + 1 if per_cell else 2}) m(m)"""
-        rows = con.execute(f"SELECT {_segment_case(segments, bins)} FROM ({grid}) ORDER BY r_score, f_score, m_score").fetchall()
+        rows = con.execute(f"SELECT r_score, f_score, m_score, {_segment_case(segments, bins)} FROM ({grid}) "
+                           f"ORDER BY r_score, f_score, m_score").fetchall()
     finally:
         con.close()
+    return rows, per_cell
+
+
+def _lookup_lists(bins: int, segments: Segments) -> tuple[str, str, bool]:
+    """SQL list literals of every RFM cell's label ("543") and every score combination's segment
+    (:func:`_grid_rows`); scoring looks the segment up by position, which is much faster than a
+    CASE per customer. Returns (cells, segments, per_cell): segments are listed per R-F pair,
+    or per R-F-M cell when a rule uses M."""
+    rows, per_cell = _grid_rows(bins, segments)
     sep = "" if bins < 10 else "-"
     labels = [f"{r}{sep}{f}{sep}{m}" for r in range(1, bins + 1) for f in range(1, bins + 1) for m in range(1, bins + 1)]
-    return ("[" + ", ".join(map(_lit, labels)) + "]", "[" + ", ".join(_lit(r[0]) for r in rows) + "]", per_cell)
+    return ("[" + ", ".join(map(_lit, labels)) + "]", "[" + ", ".join(_lit(r[3]) for r in rows) + "]", per_cell)
 
 
-def _score_sql(source: str, bins: int, method: str, weights, breakpoints: dict, monetary: str,
+def _score_sql(con, relation: str, bins: int, method: str, weights, breakpoints: dict, monetary: str,
                segments: Segments) -> str:
-    """SQL scoring every row of ``source`` (a relation with is_prospect, recency, frequency,
-    monetary, avg_order_value): adds r_score, f_score, m_score, rfm_cell, rfm_score, segment."""
+    """SQL scoring every row of ``relation`` (a table or view of ``con`` with is_prospect,
+    recency, frequency, monetary, avg_order_value): adds r_score, f_score, m_score, rfm_cell,
+    rfm_score, segment. The cut points are found first, with a few small queries on
+    ``relation`` (quantiles, then the next distinct values where ties make cuts coincide),
+    and written into the returned SQL as numbers."""
     Q = _quantiles(bins)
     keys = {"recency": "(-recency)", "frequency": "frequency",
             "monetary": "coalesce(avg_order_value, 0)" if monetary == "average" else "monetary"}
-    js = range(1, bins)
+    cut_cols = [f"c{j}" for j in range(1, bins)]
+    ctes: list[str] = []
 
-    def fixed(measure: str) -> str:
-        cuts = breakpoints[measure]
-        if measure == "recency":  # recency <= first breakpoint: the best score
-            return f"{bins} - ({_count_above('recency', [repr(c) for c in cuts])})"
-        return f"1 + {_count_above(keys[measure], [repr(c) for c in cuts])}"
+    def query(select: str) -> list[tuple]:
+        return con.execute(("WITH " + ",\n".join(ctes) + "\n" if ctes else "") + select).fetchall()
 
-    def quantile(measure: str, cut: str) -> str:
-        return f"1 + {_count_above(keys[measure], [f'{cut}[{j}]' for j in js])}"
+    def quantile_cuts(measures: list[str], stage: str, groups: list[str]) -> dict[str, dict]:
+        g = ", ".join(groups)
+        rows = query(f"SELECT {g + ', ' if g else ''}{', '.join(f'quantile_disc({keys[m]}, {Q})' for m in measures)} "
+                     f"FROM {stage} WHERE NOT is_prospect{' GROUP BY ' + g if g else ''}")
+        k = len(groups)
+        out = {}
+        for i, m in enumerate(measures):
+            raw = {tuple(r[:k]): r[k + i] for r in rows if r[k + i] is not None}
 
-    def expr(measure: str, cut: str) -> str:
-        body = fixed(measure) if measure in breakpoints else quantile(measure, cut)
+            def successors(need, key=keys[m]):  # the smallest value above x, per group
+                values = ", ".join("(" + ", ".join([*map(str, grp), _num(x)]) + ")" for grp, x in need.items())
+                on = " AND ".join([*(f"s.{c} = p.{c}" for c in groups), f"{key} > p._x"])
+                pg = ", ".join(f"p.{c}" for c in groups)
+                found = query(f"SELECT {pg + ', ' if pg else ''}min({key}) "
+                              f"FROM {stage} s JOIN (VALUES {values}) p({', '.join([*groups, '_x'])}) ON {on} "
+                              f"WHERE NOT s.is_prospect{' GROUP BY ' + pg if pg else ''}")
+                return {tuple(r[:k]): r[k] for r in found if r[k] is not None}
+
+            out[m] = _fill_levels(raw, successors)
+        return out
+
+    def cut_table(name: str, groups: list[str], cuts: dict) -> str:
+        rows = [", ".join([*map(str, grp), *map(_num, c)]) for grp, c in sorted(cuts.items())]
+        if not rows:  # nobody to score: a row that matches nothing
+            rows = [", ".join(["CAST(NULL AS INTEGER)"] * len(groups) + [_num(None)] * len(cut_cols))]
+        values = ", ".join(f"({r})" for r in rows)
+        return f"{name} AS (SELECT * FROM (VALUES {values}) t({', '.join([*groups, *cut_cols])}))"
+
+    def expr(measure: str, cut_table_name: str) -> str:
+        if measure in breakpoints:
+            cuts = [_num(float(c)) for c in breakpoints[measure]]
+            body = (f"{bins} - ({_count_above('recency', cuts)})" if measure == "recency"  # recency <= first: best
+                    else f"1 + {_count_above(keys[measure], cuts)}")
+        else:
+            body = f"1 + {_count_above(keys[measure], [f'{cut_table_name}.{c}' for c in cut_cols])}"
         return f"CASE WHEN NOT is_prospect THEN CAST({body} AS INTEGER) END"
 
-    ctes = [f"s AS MATERIALIZED (SELECT * FROM {source})"]
     if method == "independent":
         need = [m for m in MEASURES if m not in breakpoints]
-        cut_cols = ", ".join(f"quantile_disc({keys[m]}, {Q}) AS {m[0]}c" for m in need) or "count(*) AS n"
-        ctes.append(f"cuts AS (SELECT {cut_cols} FROM s WHERE NOT is_prospect)")
-        ctes.append(f"""scored AS (SELECT s.*, {expr('recency', 'cuts.rc')} AS r_score, {expr('frequency', 'cuts.fc')} AS f_score,
-            {expr('monetary', 'cuts.mc')} AS m_score FROM s, cuts)""")
+        cuts = quantile_cuts(need, relation, []) if need else {}
+        joins = ""
+        for m in need:
+            ctes.append(cut_table(f"{m[0]}c", [], cuts[m]))
+            joins += f" CROSS JOIN {m[0]}c"
+        ctes.append(f"""scored AS (SELECT s.*, {expr('recency', 'rc')} AS r_score, {expr('frequency', 'fc')} AS f_score,
+            {expr('monetary', 'mc')} AS m_score FROM {relation} s{joins})""")
     else:
-        ctes.append(f"""r AS (SELECT s.*, {expr('recency', 'c.rc')} AS r_score
-            FROM s, (SELECT quantile_disc({keys['recency']}, {Q}) AS rc FROM s WHERE NOT is_prospect) c)""")
-        ctes.append(f"""f AS (SELECT r.*, {expr('frequency', 'c.fc')} AS f_score FROM r LEFT JOIN (
-            SELECT r_score, quantile_disc({keys['frequency']}, {Q}) AS fc FROM r WHERE NOT is_prospect GROUP BY r_score) c
-            USING (r_score))""")
-        ctes.append(f"""scored AS (SELECT f.*, {expr('monetary', 'c.mc')} AS m_score FROM f LEFT JOIN (
-            SELECT r_score, f_score, quantile_disc({keys['monetary']}, {Q}) AS mc FROM f WHERE NOT is_prospect
-            GROUP BY r_score, f_score) c USING (r_score, f_score))""")
+        stage, groups, previous = relation, [], None
+        for m, name in zip(MEASURES, ("r", "f", "scored")):
+            table = f"{m[0]}c"
+            source = f"{stage} s" if previous is None else stage
+            if m in breakpoints:
+                ctes.append(f"{name} AS (SELECT {'s' if previous is None else stage}.*, {expr(m, table)} AS {m[0]}_score "
+                            f"FROM {source})")
+            else:
+                ctes.append(cut_table(table, groups, quantile_cuts([m], stage, groups)[m]))
+                on = f" USING ({', '.join(groups)})" if groups else ""
+                join = f" LEFT JOIN {table}{on}" if groups else f" CROSS JOIN {table}"
+                ctes.append(f"{name} AS (SELECT {'s' if previous is None else stage}.*, {expr(m, table)} AS {m[0]}_score "
+                            f"FROM {source}{join})")
+            previous, stage = stage, name
+            groups = [*groups, f"{m[0]}_score"]
     wr, wf, wm = weights
     cells, names, per_cell = _lookup_lists(bins, segments)
     cell_index = f"((r_score - 1) * {bins} + f_score - 1) * {bins} + m_score"
@@ -642,10 +848,19 @@ def _score_options(bins, method, weights, breakpoints, monetary, segments):
     return bins, method, _weights(weights), _breakpoints(breakpoints, bins), monetary, load_segments(segments)
 
 
-def _describe(frame: pd.DataFrame, bins, method, weights, breakpoints, monetary, window=None) -> pd.DataFrame:
-    label = method if not breakpoints else f"{method} + breakpoints ({', '.join(breakpoints)})"
-    frame.attrs.update(bins=bins, method=label, weights=":".join(f"{w:g}" for w in weights), monetary_basis=monetary,
-                       window=window)
+def _describe(frame: pd.DataFrame, bins, method, weights, breakpoints, monetary, segments: Segments,
+              window=None, frequency=None, population=None) -> pd.DataFrame:
+    """Record how the scores were computed in ``frame.attrs`` (and, in words, in ``settings``)."""
+    label = method
+    if breakpoints:
+        label += " + breakpoints " + "; ".join(f"{m} {'/'.join(f'{c:g}' for c in cuts)}" for m, cuts in breakpoints.items())
+    weights_text = ":".join(f"{w:g}" for w in weights)
+    settings = (f"{bins} bins, {label}, F {frequency or 'orders'}, M {monetary}, "
+                f"window {f'{window} days' if window else 'all history'}, weights {weights_text}, "
+                f"{population or 'population not recorded'}, map {Path(segments.source.split(' (')[0]).name} "
+                f"#{segments.fingerprint}")
+    frame.attrs.update(bins=bins, method=label, weights=weights_text, monetary_basis=monetary, window=window,
+                       frequency=frequency, population=population, segment_map=segments.source, settings=settings)
     return frame
 
 
@@ -654,8 +869,9 @@ def score(summary: pd.DataFrame, bins: int = 5, method: str = "independent", wei
     """Score a customer summary: R, F and M scores 1..``bins``, the combined score and the segment.
 
     Computed in SQL (an in-memory DuckDB over the frame) by the rule in the module docstring:
-    score = 1 + floor(bins x share of scored customers with a strictly worse value); equal
-    values always share a score; recency is reversed (``bins`` = most recent).
+    equal values always share a score; a score is at most 1 + floor(bins x the share of
+    scored customers with a strictly worse value) and climbs at most one level from one value
+    to the next, so no level is skipped; recency is reversed (``bins`` = most recent).
 
     Parameters
     ----------
@@ -676,7 +892,8 @@ def score(summary: pd.DataFrame, bins: int = 5, method: str = "independent", wei
     Returns
     -------
     The summary with ``r_score``, ``f_score``, ``m_score`` (empty for prospects),
-    ``rfm_cell``, ``rfm_score`` and ``segment`` added, in the same row order.
+    ``rfm_cell``, ``rfm_score`` and ``segment`` added, in the same row order; ``attrs`` record
+    the settings (see :func:`store`).
     """
     opts = _score_options(bins, method, weights, breakpoints, monetary, segments)
     frame = summary.copy()
@@ -693,33 +910,39 @@ def score(summary: pd.DataFrame, bins: int = 5, method: str = "independent", wei
     con = duckdb.connect()
     try:
         con.register("_summary", frame)
-        out = _fetch(con, _score_sql("_summary", *opts) + " ORDER BY _row")
+        out = _fetch(con, _score_sql(con, "_summary", *opts) + " ORDER BY _row")
     finally:
         con.close()
     out = out.drop(columns="_row")
     out.index = summary.index
     attrs = dict(summary.attrs)
     out.attrs.update(attrs)
-    return _describe(out, *opts[:5], window=attrs.get("window"))
+    return _describe(out, *opts, window=attrs.get("window"), frequency=attrs.get("frequency"),
+                     population=attrs.get("population"))
 
 
 def compute(con, as_of, bins: int = 5, method: str = "independent", weights=(1, 1, 1),
             breakpoints: dict | None = None, monetary: str = "total", segments=None, window: int | None = None,
-            table: str = "main.sales", customers: str | None = "main.customers", frequency: str = "orders",
+            table: str | None = None, customers: str | None = "main.customers", frequency: str = "orders",
             customer_type: str | None = None, repeat: bool = False, unit: str = "days",
             sort: bool = False) -> pd.DataFrame:
-    """Summary, scores and segments at ``as_of`` in one DuckDB query: :func:`summarize` then
-    :func:`score` (see both for the parameters). One row per customer (sorted by customer
-    with ``sort``); ready for :func:`store`."""
-    _check_name(table, "table")
+    """Summary, scores and segments at ``as_of`` inside DuckDB: :func:`summarize` then
+    :func:`score` (see both for the parameters; ``table=None`` reads the purchases as known
+    at ``as_of``). The summary is kept in a temporary table while the cut points are found;
+    one row per customer comes back (sorted by customer with ``sort``), ready for :func:`store`."""
     as_of = _resolve_as_of(con, as_of, table)
+    relation = _purchases(con, as_of, table)
     opts = _score_options(bins, method, weights, breakpoints, monetary, segments)
-    summary = _summary_sql(con, as_of, window, table, customers, _unit_days(unit), frequency, repeat,
+    summary = _summary_sql(con, as_of, window, relation, customers, _unit_days(unit), frequency, repeat,
                            customer_type=customer_type)
-    sql = _score_sql(f"({summary})", *opts) + ("\nORDER BY customer_id" if sort else "")
-    out = _fetch(con, sql)
-    out.attrs.update(as_of=as_of.isoformat(), frequency=frequency)
-    return _describe(out, *opts[:5], window=window)
+    temp = "_rfm_summary"
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {temp} AS {summary}")
+    try:
+        out = _fetch(con, _score_sql(con, temp, *opts) + ("\nORDER BY customer_id" if sort else ""))
+    finally:
+        con.execute(f"DROP TABLE IF EXISTS {temp}")
+    out.attrs.update(as_of=as_of.isoformat())
+    return _describe(out, *opts, window=window, frequency=frequency, population=_population(customers, customer_type))
 
 
 def segment_grid(bins: int = 5, segments=None, m_score: int | None = None) -> pd.DataFrame:
@@ -740,6 +963,57 @@ def segment_grid(bins: int = 5, segments=None, m_score: int | None = None) -> pd
     return grid.sort_index(ascending=False)
 
 
+def _on_5(score: int, bins: int) -> int:
+    """A 1..bins score on the 1-5 scale of the segment rules (as :func:`_scaled` in SQL)."""
+    d = bins - 1
+    return score if bins == 5 else (3 * d + 8 * (score - 1)) // (2 * d)
+
+
+def empty_segments(scores: pd.DataFrame, segments=None) -> pd.DataFrame:
+    """The segments of the map that hold no customer in ``scores``, each with the reason.
+
+    Reasons, checked in this order: at this number of score levels no score combination fits
+    the rule; segments earlier in the map take every combination it covers; no customer has
+    a score the rule needs (e.g. F 3: too few distinct values, or a large tie at the top);
+    or no customer has one of its combinations. Columns: segment, label_en, reason."""
+    seg = load_segments(segments)
+    buyers = scores[~scores["is_prospect"].astype(bool)] if "is_prospect" in scores else scores
+    bins = scores.attrs.get("bins") or (int(buyers[["r_score", "f_score", "m_score"]].max().max()) if len(buyers) else 5)
+    bins = _check_bins(int(bins))
+    counts = scores["segment"].astype(str).value_counts()
+    rows, per_cell = _grid_rows(bins, seg)
+    have = set(map(tuple, buyers[["r_score", "f_score", "m_score"]].dropna().astype("int64").to_numpy().tolist()))
+    if not per_cell:
+        have = {(r, f, 1) for r, f, _ in have}
+    out = []
+    for s in seg.segments:
+        if counts.get(s.name, 0):
+            continue
+        cells = [(r, f, m) for r, f, m, name in rows if name == s.name]
+        levels = {k: [v for v in range(1, bins + 1) if lo <= _on_5(v, bins) <= hi] for k, (lo, hi) in s.rule.items()}
+        if not cells:
+            if any(not v for v in levels.values()):
+                reason = f"at {bins} score levels no score fits its rule ({_rule_text(s.rule)})"
+            else:
+                reason = f"segments earlier in the map take every score combination of its rule ({_rule_text(s.rule)})"
+        else:
+            scored = {k: set(buyers[f"{k}_score"].dropna().astype("int64")) for k in levels}
+            missing = [k for k, v in levels.items() if not scored[k] & set(v)]
+            if missing:
+                reason = "; ".join(
+                    f"no customer has {k.upper()} score {', '.join(map(str, levels[k]))} "
+                    f"(too few distinct {dict(zip('rfm', MEASURES))[k]} values, or a large tie at the top)"
+                    for k in missing)
+            else:
+                shown = ", ".join(f"R{r} F{f}" + (f" M{m}" if per_cell else "") for r, f, m in cells[:6])
+                reason = f"no customer has one of its score combinations ({shown}{', ...' if len(cells) > 6 else ''})"
+        out.append({"segment": s.name, "label_en": s.label_en, "reason": reason})
+    if not counts.get(seg.prospects.name, 0):
+        out.append({"segment": seg.prospects.name, "label_en": seg.prospects.label_en,
+                    "reason": "every customer in scope has bought"})
+    return pd.DataFrame(out, columns=["segment", "label_en", "reason"])
+
+
 # --------------------------------------------------------------------------------------
 # stored scores
 # --------------------------------------------------------------------------------------
@@ -750,9 +1024,17 @@ def _table_exists(con, schema: str, name: str) -> bool:
                             [schema, name]).fetchall()[0][0])
 
 
-def store(con, scores: pd.DataFrame) -> int:
-    """Write scores into ``main.rfm_scores``: the rows of their as-of date(s) are replaced, other
-    dates kept. Registers the table in the catalog (privacy tiers 1 and 2). Returns rows written."""
+def store(con, scores: pd.DataFrame, replace: bool = False) -> int:
+    """Write scores into ``main.rfm_scores``, one row per customer and as-of date.
+
+    The rows of the same as-of date for the same customers, or for the same population (a
+    customer type, all customers), are replaced; other dates and other populations are kept
+    (consumers and distributors scored apart live side by side). Rows that would be replaced
+    but were computed with other settings (bins, binning, bases, window, weights, population,
+    segment map: the ``settings`` column) are only replaced with ``replace=True``; without it
+    a ValueError says which. Registers the table in the catalog (privacy tiers 1 and 2).
+    Returns rows written.
+    """
     if "as_of" not in scores or "customer_id" not in scores:
         raise ValueError("store: the scores need customer_id and as_of columns (the output of rfm.compute or rfm.score)")
     needed = [c for c in ("r_score", "f_score", "m_score", "segment") if c not in scores]
@@ -761,7 +1043,8 @@ def store(con, scores: pd.DataFrame) -> int:
     frame = scores.copy()
     attrs = scores.attrs
     constants = {"bins": attrs.get("bins"), "method": attrs.get("method"), "window_days": attrs.get("window"),
-                 "weights": attrs.get("weights")}
+                 "weights": attrs.get("weights"), "population": attrs.get("population"),
+                 "settings": attrs.get("settings")}
     for name, value in constants.items():
         if name not in frame:
             frame[name] = value
@@ -775,8 +1058,28 @@ def store(con, scores: pd.DataFrame) -> int:
     con.execute("BEGIN TRANSACTION")
     try:
         con.execute(f"CREATE TABLE IF NOT EXISTS main.{SCORES_TABLE} ({body})")
+        have = _columns(con, f"main.{SCORES_TABLE}")
+        for c in SCORE_COLUMNS:  # a table stored by an earlier version lacks the newer columns
+            if c.name not in have:
+                con.execute(f'ALTER TABLE main.{SCORES_TABLE} ADD COLUMN "{c.name}" {c.type}')
         con.register("_rfm_store", frame[names])
-        con.execute(f"DELETE FROM main.{SCORES_TABLE} WHERE as_of IN (SELECT DISTINCT CAST(as_of AS DATE) FROM _rfm_store)")
+        con.execute(f"""CREATE OR REPLACE TEMP TABLE _rfm_new AS
+            SELECT DISTINCT CAST(as_of AS DATE) AS as_of, population, settings FROM _rfm_store""")
+        replaced = f"""FROM main.{SCORES_TABLE} s WHERE EXISTS (SELECT 1 FROM _rfm_new n WHERE n.as_of = s.as_of
+                AND (n.population IS NOT DISTINCT FROM s.population
+                     OR s.customer_id IN (SELECT customer_id FROM _rfm_store)))"""
+        if not replace:
+            clash = con.execute(f"""SELECT s.as_of, coalesce(s.settings, '(settings not recorded)'), count(*)
+                {replaced} AND NOT EXISTS (SELECT 1 FROM _rfm_new n WHERE n.as_of = s.as_of
+                                           AND n.settings IS NOT DISTINCT FROM s.settings)
+                GROUP BY ALL ORDER BY 1, 2""").fetchall()
+            if clash:
+                new = sorted({str(x) for x in frame["settings"].dropna().unique()}) or ["(settings not recorded)"]
+                old = "; ".join(f"{n:,} rows of {d} computed with: {t}" for d, t, n in clash)
+                raise ValueError(f"main.{SCORES_TABLE} already holds {old}. These scores were computed with: "
+                                 f"{'; '.join(new)}. Pass replace=True to replace them, or store other settings "
+                                 f"under another as-of date")
+        con.execute(f"DELETE {replaced}")
         con.execute(f"INSERT INTO main.{SCORES_TABLE} SELECT {select} FROM _rfm_store")
         db.register_table(con, "main", SCORES_TABLE, SCORE_COLUMNS,
                           "RFM values, scores and segment per customer and as-of date", layer="marts")
@@ -786,6 +1089,7 @@ def store(con, scores: pd.DataFrame) -> int:
         raise
     finally:
         con.unregister("_rfm_store")
+        con.execute("DROP TABLE IF EXISTS _rfm_new")
     return len(frame)
 
 
@@ -808,16 +1112,35 @@ def _stored_as_of(con, as_of) -> date:
     return d
 
 
-def load(con, as_of=None) -> pd.DataFrame:
-    """The stored scores of one as-of date (None: the latest), sorted by customer."""
+def _type_filter(customer_type: str | None, alias: str = "") -> str:
+    return f"AND {alias}customer_type = {_lit(customer_type)}" if customer_type else ""
+
+
+def load(con, as_of=None, customer_type: str | None = None) -> pd.DataFrame:
+    """The stored scores of one as-of date (None: the latest), sorted by customer; only
+    customers of ``customer_type`` if given."""
     d = _stored_as_of(con, as_of)
-    out = _fetch(con, f"SELECT * FROM main.{SCORES_TABLE} WHERE as_of = {_date_lit(d)} ORDER BY customer_id")
+    out = _fetch(con, f"SELECT * FROM main.{SCORES_TABLE} WHERE as_of = {_date_lit(d)} {_type_filter(customer_type)} "
+                      f"ORDER BY customer_id")
     first = out.iloc[0] if len(out) else None
     if first is not None:
         out.attrs.update(as_of=d.isoformat(), bins=int(first["bins"]) if pd.notna(first["bins"]) else None,
                          method=first["method"], weights=first["weights"],
-                         window=int(first["window_days"]) if pd.notna(first["window_days"]) else None)
+                         window=int(first["window_days"]) if pd.notna(first["window_days"]) else None,
+                         population=first["population"], settings=first["settings"])
     return out
+
+
+def _check_same_settings(con, a: date, b: date, customer_type: str | None) -> None:
+    """Refuse to compare two dates whose scores were computed with different settings."""
+    rows = con.execute(f"""SELECT as_of, coalesce(settings, '(settings not recorded)'), count(*)
+        FROM main.{SCORES_TABLE} WHERE as_of IN ({_date_lit(a)}, {_date_lit(b)}) {_type_filter(customer_type)}
+        GROUP BY ALL ORDER BY 1, 2""").fetchall()
+    if len({r[1] for r in rows}) > 1:
+        found = "; ".join(f"{d}: {n:,} customers scored with {t}" for d, t, n in rows)
+        raise ValueError(f"the scores of {a} and {b} were computed with different settings ({found}): their segments "
+                         f"are not comparable. Score both dates with the same settings (rfm.compute + rfm.store), "
+                         f"narrow the comparison with customer_type=, or pass allow_different_settings=True")
 
 
 def _ordered(names, segments: Segments) -> list[str]:
@@ -825,14 +1148,18 @@ def _ordered(names, segments: Segments) -> list[str]:
     return sorted(set(names), key=lambda n: (order.get(n, len(order)), str(n)))
 
 
-def migration(con, from_as_of, to_as_of, segments=None, customer_type: str | None = None) -> pd.DataFrame:
+def migration(con, from_as_of, to_as_of, segments=None, customer_type: str | None = None,
+              allow_different_settings: bool = False) -> pd.DataFrame:
     """How many customers moved from each segment at ``from_as_of`` (rows) to each segment at
     ``to_as_of`` (columns), from ``main.rfm_scores``. Customers who were not yet in the database
     at the first date are the row "(not yet in the database)". Rows and columns follow the
-    segment map's order; ``attrs`` hold both dates."""
+    segment map's order; ``attrs`` hold both dates. Both dates must have been scored with the
+    same settings (see :func:`store`) unless ``allow_different_settings``."""
     seg = load_segments(segments)
     a, b = _stored_as_of(con, from_as_of), _stored_as_of(con, to_as_of)
-    type_filter = f"AND customer_type = {_lit(customer_type)}" if customer_type else ""
+    if not allow_different_settings:
+        _check_same_settings(con, a, b, customer_type)
+    type_filter = _type_filter(customer_type)
     rows = con.execute(f"""
         WITH a AS (SELECT customer_id, segment FROM main.{SCORES_TABLE} WHERE as_of = ? {type_filter}),
              b AS (SELECT customer_id, segment FROM main.{SCORES_TABLE} WHERE as_of = ? {type_filter})
@@ -847,7 +1174,8 @@ def migration(con, from_as_of, to_as_of, segments=None, customer_type: str | Non
     return table
 
 
-def movers(con, from_as_of, to_as_of, from_segment, to_segment, segments=None) -> pd.DataFrame:
+def movers(con, from_as_of, to_as_of, from_segment, to_segment, segments=None,
+           customer_type: str | None = None) -> pd.DataFrame:
     """The customers who were in ``from_segment`` at ``from_as_of`` and are in ``to_segment`` at
     ``to_as_of`` (each a segment name or a list of names), with their segments, cells and
     recency at both dates and their values now (largest spend first)."""
@@ -863,7 +1191,7 @@ def movers(con, from_as_of, to_as_of, from_segment, to_segment, segments=None) -
                a.rfm_cell AS cell_before, b.rfm_cell AS cell_now, a.recency AS recency_before, b.recency AS recency_now,
                b.frequency, b.monetary, b.last_purchase
         FROM main.{SCORES_TABLE} a JOIN main.{SCORES_TABLE} b USING (customer_id)
-        WHERE a.as_of = {_date_lit(a)} AND b.as_of = {_date_lit(b)}
+        WHERE a.as_of = {_date_lit(a)} AND b.as_of = {_date_lit(b)} {_type_filter(customer_type, 'b.')}
           AND a.segment IN ({names(from_segment)}) AND b.segment IN ({names(to_segment)})
         ORDER BY b.monetary DESC, b.customer_id""")
 
@@ -962,20 +1290,21 @@ CONTACT_COLUMNS = ("name", "phone", "email", "province", "city", "address",
 
 
 def export_segment(con, segment: str, path: str | Path, clearance: int, as_of=None, segments=None,
-                   customers: str = "main.customers") -> pd.DataFrame:
-    """Write one segment's customers (stored scores of ``as_of``, None = latest) with their
-    contact details to ``path`` (.csv, UTF-8 with BOM so Excel reads Chinese; or .xlsx).
+                   customers: str = "main.customers", customer_type: str | None = None) -> pd.DataFrame:
+    """Write one segment's customers (stored scores of ``as_of``, None = latest; only
+    ``customer_type`` if given) with their contact details to ``path`` (.csv, UTF-8 with BOM so
+    Excel reads Chinese; or .xlsx).
 
     Contact columns come from the customer master; every column is masked according to the
-    reader's ``clearance`` through the catalog (:func:`dbmarketing.privacy.mask_frame`): at
-    clearance 2 phone, e-mail, name and address are masked, at 3 they are in clear.
+    reader's ``clearance`` through the catalog (:func:`dbmarketing.privacy.export_frame`): at
+    clearance 2 phone, e-mail, name and address are masked, at 3 they are in clear. The file
+    is written aside and renamed into place, so a failed export leaves no half-written file.
     Returns the frame as written.
     """
     if not 1 <= int(clearance) <= 4:
         raise ValueError(f"clearance must be 1-4, got {clearance!r}")
     path = Path(path)
-    suffix = path.suffix.lower()
-    if suffix not in (".csv", ".xlsx"):
+    if path.suffix.lower() not in (".csv", ".xlsx"):
         raise ValueError(f"export_segment: {path.name}: write .csv or .xlsx")
     seg = load_segments(segments)
     name = seg.get(segment).name
@@ -988,17 +1317,13 @@ def export_segment(con, segment: str, path: str | Path, clearance: int, as_of=No
         SELECT s.customer_id, s.segment, s.as_of, s.r_score, s.f_score, s.m_score, s.rfm_cell, s.recency, s.frequency,
                s.monetary, s.last_purchase{', ' + contact_sql if contact else ''}
         FROM main.{SCORES_TABLE} s LEFT JOIN {customers} c USING (customer_id)
-        WHERE s.as_of = {_date_lit(d)} AND s.segment = {_lit(name)}
+        WHERE s.as_of = {_date_lit(d)} AND s.segment = {_lit(name)} {_type_filter(customer_type, 's.')}
         ORDER BY s.monetary DESC NULLS LAST, s.customer_id""")
-    masked = privacy.mask_frame(frame, int(clearance), con=con)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if suffix == ".csv":
-        masked.to_csv(path, index=False, encoding="utf-8-sig")
-    else:
-        out = masked.copy()
-        for col in out.columns:  # Excel has no time zones and no pandas NA
-            if pd.api.types.is_datetime64_any_dtype(out[col]):
-                out[col] = out[col].dt.date
-        out.to_excel(path, index=False, sheet_name=name[:31].replace("'", ""))
+    for col in frame.columns:  # dates as dates (Excel shows no midnight)
+        if pd.api.types.is_datetime64_any_dtype(frame[col]):
+            frame[col] = frame[col].dt.date
+    tiers = privacy.catalog_tiers(con)
+    privacy.export_frame(frame, path, int(clearance), tiers=tiers)
+    masked = privacy.mask_frame(frame, int(clearance), tiers=tiers)
     masked.attrs.update(as_of=d.isoformat(), segment=name, clearance=int(clearance), path=str(path))
     return masked
