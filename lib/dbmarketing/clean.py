@@ -959,6 +959,11 @@ def sales_as_of(con, as_of) -> str:
     extracted = extraction_date(con)
     if extracted is None or as_of >= extracted:
         return "main.sales"
+    missing = {"returns", "sales_returned"} - {r[0] for r in con.execute(
+        "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database() AND schema_name = 'main'").fetchall()}
+    if missing:
+        raise ValueError(f"main.{' and main.'.join(sorted(missing))} missing: this database was cleaned by an older "
+                         "version of dbmarketing; run the cleaning (notebook 02) again")
     name = f"_sales_as_of_{as_of:%Y%m%d}"
     con.execute(f"""CREATE OR REPLACE TEMP VIEW {name} AS
         WITH later AS (SELECT order_id, sum(amount) AS amount, sum(cost) AS cost

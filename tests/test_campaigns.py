@@ -1,0 +1,286 @@
+"""Campaign response analysis: hand-computed rates, intervals and tests, gains and Qini
+arithmetic, uplift on synthetic data with a known answer, the test design, and the next
+campaign's selection, exclusions, exports and saving on the small sample."""
+
+from __future__ import annotations
+
+import math
+import shutil
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy.stats import chi2_contingency, norm
+
+from dbmarketing import campaigns, clean, db
+
+
+# ----------------------------------------------------------------------------- test vs control by hand
+def wilson(k, n, z=1.959963984540054):
+    p = k / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return centre - half, centre + half
+
+
+def test_compare_cells_by_hand():
+    r = campaigns.compare_cells(60, 500, 30, 500)
+    assert (r["test_rate"], r["control_rate"], r["lift"]) == pytest.approx((0.12, 0.06, 0.06))
+    assert r["relative_lift"] == pytest.approx(1.0)
+    assert r["incremental_responders"] == pytest.approx(30.0)
+    # pooled z: p = 90/1000, se = sqrt(p (1-p) (1/500 + 1/500))
+    z = 0.06 / math.sqrt(0.09 * 0.91 * (2 / 500))
+    assert r["z"] == pytest.approx(z)
+    assert r["p_value"] == pytest.approx(2 * norm.sf(z))
+    # the same test as a 2 x 2 chi-square without continuity correction: chi2 = z^2
+    chi2, p, _, _ = chi2_contingency([[60, 440], [30, 470]], correction=False)
+    assert r["z"] ** 2 == pytest.approx(chi2) and r["p_value"] == pytest.approx(p)
+    lo1, hi1 = wilson(60, 500)
+    lo2, hi2 = wilson(30, 500)
+    assert (r["test_rate_low"], r["test_rate_high"]) == pytest.approx((lo1, hi1))
+    # Newcombe (1998) method 10: the difference's interval from the two Wilson intervals
+    assert r["lift_low"] == pytest.approx(0.06 - math.sqrt((0.12 - lo1) ** 2 + (hi2 - 0.06) ** 2))
+    assert r["lift_high"] == pytest.approx(0.06 + math.sqrt((hi1 - 0.12) ** 2 + (0.06 - lo2) ** 2))
+    assert r["significant"]
+
+
+@pytest.fixture
+def tiny():
+    """One SMS campaign, window 14 days, contacts on 2026-03-01: 4 test customers, 2 control."""
+    con = db.connect(":memory:")
+    con.execute("""CREATE TABLE main.campaigns AS SELECT * FROM (VALUES
+        ('K1', 'spring sms', 'sms', DATE '2026-03-01', DATE '2026-03-01', 14, 0.5, 'coupon'))
+        t(campaign_id, campaign_name, channel, start_date, end_date, response_window_days, cost_per_contact, offer)""")
+    con.execute("""CREATE TABLE main.contacts AS SELECT * FROM (VALUES
+        ('K1', 'A', 'test', DATE '2026-03-01', 'A'), ('K1', 'B', 'test', DATE '2026-03-01', 'B2'),
+        ('K1', 'C', 'test', DATE '2026-03-01', 'C'), ('K1', 'D', 'test', DATE '2026-03-01', 'D'),
+        ('K1', 'E', 'control', DATE '2026-03-01', 'E'), ('K1', 'F', 'control', DATE '2026-03-01', 'F'))
+        t(campaign_id, customer_id, cell, contact_date, source_customer_id)""")
+    con.execute("""CREATE TABLE main.sales AS SELECT * FROM (VALUES
+        ('o1', 'A', DATE '2026-03-01', 100.0, 40.0),  -- on the contact day: a response
+        ('o2', 'A', DATE '2026-03-14', 50.0, 20.0),   -- day 13: still in the window
+        ('o3', 'B', DATE '2026-03-15', 80.0, 30.0),   -- day 14: after the window
+        ('o4', 'C', DATE '2026-02-28', 70.0, 25.0),   -- before the contact
+        ('o5', 'D', DATE '2026-03-05', 30.0, 12.0),
+        ('o6', 'E', DATE '2026-03-10', 60.0, 24.0))
+        t(order_id, customer_id, order_date, net_amount, margin)""")
+    yield con
+    con.close()
+
+
+def test_responses_count_purchases_in_the_window(tiny):
+    r = campaigns.responses(tiny).set_index("customer_id")
+    assert r.responded.to_dict() == {"A": True, "B": False, "C": False, "D": True, "E": True, "F": False}
+    assert (r.loc["A", "response_orders"], r.loc["A", "response_revenue"], r.loc["A", "response_margin"]) == (2, 150, 60)
+
+
+def test_campaign_results_by_hand(tiny):
+    r = campaigns.results(tiny, "K1", min_contacts=1, min_responders=1).iloc[0]
+    # test: 2 of 4 responded (A, D); control: 1 of 2 (E)
+    assert (r.test_rate, r.control_rate, r.lift) == pytest.approx((0.5, 0.5, 0.0))
+    # revenue per test customer (150 + 30) / 4 = 45; per control customer 60 / 2 = 30
+    assert r.revenue_per_contact == pytest.approx(45) and r.control_revenue_per_customer == pytest.approx(30)
+    assert r.incremental_revenue == pytest.approx((45 - 30) * 4)
+    # margin per test customer (60 + 12) / 4 = 18, per control 24 / 2 = 12: incremental (18 - 12) x 4 = 24
+    assert r.incremental_margin == pytest.approx(24) and r.cost == pytest.approx(2.0)
+    assert r.roi == pytest.approx((24 - 2) / 2)
+    # a responder's margin: (60 + 12) / 2 = 36; break-even rate = 0.5 / 36
+    assert r.margin_per_responder == pytest.approx(36) and r.break_even_rate == pytest.approx(0.5 / 36)
+    small = campaigns.results(tiny, "K1").iloc[0]
+    assert small.warning.startswith("too small to trust")
+    with pytest.raises(ValueError, match="unknown campaign 'K9'"):
+        campaigns.results(tiny, "K9")
+
+
+# ----------------------------------------------------------------------------- gains and Qini arithmetic
+def test_gains_table_by_hand():
+    y = [1, 1, 0, 1, 0, 0, 0, 1, 0, 0]
+    score = [0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2, 0.1, 0.0]
+    g = campaigns.gains_table(y, score, groups=5).set_index("group")
+    assert g.customers.tolist() == [2, 2, 2, 2, 2]
+    assert g.responders.tolist() == [2, 1, 0, 1, 0]
+    assert g.gain.tolist() == pytest.approx([0.5, 0.75, 0.75, 1.0, 1.0])
+    assert g.lift.tolist() == pytest.approx([2.5, 1.25, 0.0, 1.25, 0.0])  # rate 1.0 / 0.4, ...
+    assert g.cum_lift.iloc[1] == pytest.approx(0.75 / 0.4)
+    # tied scores never split: four equal top scores all go to group 1
+    t = campaigns.gains_table([1, 0, 0, 1, 0, 1], [5, 5, 5, 5, 1, 0], groups=3).set_index("group")
+    # (positions 0-1 make group 1, 2-3 group 2, 4-5 group 3; a tie takes its first member's group)
+    assert t.customers.tolist() == [4, 0, 2] and t.responders.tolist() == [2, 0, 1]
+
+
+def test_qini_curve_and_coefficient_by_hand():
+    # 4 treated (t) and 4 control (c) customers, best score first
+    treated = [1, 1, 0, 1, 0, 0, 1, 0]
+    responded = [1, 1, 0, 0, 0, 1, 0, 1]
+    score = [8, 7, 6, 5, 4, 3, 2, 1]
+    c = campaigns.qini_curve(responded, treated, score)
+    # after k customers: R_t - R_c * N_t / N_c (0 while no control customer is targeted)
+    expected = [0,            # nobody targeted
+                0, 0,         # two treated responders, no control customer yet
+                2 - 0 * 2 / 1, 2 - 0 * 3 / 1, 2 - 0 * 3 / 2,
+                2 - 1 * 3 / 3,  # a control responder
+                2 - 1 * 4 / 3, 2 - 2 * 4 / 4]
+    assert c.incremental.tolist() == pytest.approx(expected)
+    assert c.share.tolist() == pytest.approx([k / 8 for k in range(9)])
+    q = campaigns.qini_coefficient(responded, treated, score)
+    area = np.trapezoid(expected, [k / 8 for k in range(9)]) - expected[-1] / 2
+    assert q["area"] == pytest.approx(area)
+    # the perfect ranking's coefficient is 1; reversing a good ranking makes it negative
+    perfect = [3 if t and y else 2 if not t and not y else 1 if t else 0 for t, y in zip(treated, responded)]
+    assert campaigns.qini_coefficient(responded, treated, perfect)["qini"] == pytest.approx(1.0)
+    assert campaigns.qini_coefficient(responded, treated, [-s for s in perfect])["qini"] < 0
+
+
+# ----------------------------------------------------------------------------- uplift with a known answer
+def synthetic_campaign(n=6000, seed=1):
+    """Half the customers (orders_12m = 3) gain +12 points from the contact, the other half
+    (orders_12m = 0) nothing; both respond 5% of the time without contact. 30% control."""
+    rng = np.random.default_rng(seed)
+    frame = pd.DataFrame({f: 0.0 for f in campaigns.MODEL_FEATURES}, index=range(n))
+    persuadable = rng.random(n) < 0.5
+    frame["orders_12m"] = np.where(persuadable, 3.0, 0.0)
+    frame["age"] = 40.0
+    frame["channel"] = "sms"
+    treated = rng.random(n) < 0.7
+    p = 0.05 + 0.12 * (persuadable & treated)
+    responded = rng.random(n) < p
+    return frame, treated, responded, persuadable
+
+
+@pytest.mark.parametrize("make", [lambda: campaigns.InteractionUplift(seed=0),
+                                  lambda: campaigns.TwoModelUplift("logistic", seed=0)])
+def test_uplift_models_recover_a_planted_uplift(make):
+    frame, treated, responded, persuadable = synthetic_campaign()
+    model = make().fit(frame, treated, responded)
+    u = model.predict(frame)
+    assert u[persuadable].mean() == pytest.approx(0.12, abs=0.03)
+    assert u[~persuadable].mean() == pytest.approx(0.0, abs=0.03)
+    assert model.predict_response(frame)[persuadable].mean() == pytest.approx(0.17, abs=0.03)
+    q = campaigns.qini_coefficient(responded, treated, u)["qini"]
+    assert q > campaigns.qini_coefficient(responded, treated, -u)["qini"]
+
+
+def test_uplift_model_needs_both_cells():
+    frame, treated, responded, _ = synthetic_campaign(n=400)
+    with pytest.raises(ValueError, match="not contacted cell"):
+        campaigns.InteractionUplift().fit(frame, np.ones(len(frame), bool), responded)
+
+
+# ----------------------------------------------------------------------------- test design
+def test_sample_size_matches_the_published_figure():
+    # Fleiss (1981) without continuity correction; Evan Miller's calculator gives 8,158 per
+    # cell for a 5% base rate, +1 point, 80% power, 5% two-sided
+    n = campaigns.sample_size(0.05, 0.01)
+    assert (n["test"], n["control"]) == (8158, 8158)
+    assert campaigns.sample_size(0.05, 0.2, relative=True)["test"] == 8158
+    # unequal cells: the smallest test cell reaching the power (same normal approximation)
+    m = campaigns.sample_size(0.05, 0.01, control_share=0.2)
+    assert m["control"] == math.ceil(m["test"] * 0.25 - 1e-9)
+    assert campaigns.power_of_test(0.05, 0.01, m["test"], 0.25 * m["test"]) >= 0.8
+    assert campaigns.power_of_test(0.05, 0.01, m["test"] - 1, 0.25 * (m["test"] - 1)) < 0.8
+    # and the inverse: with 8,158 per cell the detectable lift is one point
+    assert campaigns.minimum_detectable_lift(0.05, 8158, 8158) == pytest.approx(0.01, abs=2e-5)
+    with pytest.raises(ValueError):
+        campaigns.sample_size(0.05, 0.0)
+
+
+def test_assign_cells_is_stratified_and_seeded():
+    frame = pd.DataFrame({"segment": ["A"] * 50 + ["B"] * 30 + ["C"] * 3})
+    cells = campaigns.assign_cells(frame, 0.2, strata="segment", seed=7)
+    counts = pd.crosstab(frame.segment, cells)
+    assert counts.control.to_dict() == {"A": 10, "B": 6, "C": 1}
+    assert cells.equals(campaigns.assign_cells(frame, 0.2, strata="segment", seed=7))
+    assert not cells.equals(campaigns.assign_cells(frame, 0.2, strata="segment", seed=8))
+
+
+# ----------------------------------------------------------------------------- on the small sample
+@pytest.fixture(scope="module")
+def cleaned(small_sample, tmp_path_factory):
+    path = tmp_path_factory.mktemp("campaigns") / "crm.duckdb"
+    shutil.copy(small_sample["db_path"], path)
+    con = db.connect(path)
+    clean.run(con, "2026-10-31")
+    features = campaigns.contact_features(con)
+    yield con, features
+    con.close()
+
+
+def test_features_are_taken_before_each_campaign(cleaned):
+    con, f = cleaned
+    starts = dict(con.execute("SELECT campaign_id, start_date FROM main.campaigns").fetchall())
+    for cid, day in f.groupby("campaign_id").snapshot_date.first().items():
+        assert day < starts[cid]
+    # the customer's campaign history stops before the campaign: its own contact is not counted
+    first = min(starts, key=starts.get)
+    assert (f[f.campaign_id == first].campaigns_contacted == 0).all()
+    assert len(f) == con.execute("SELECT count(*) FROM main.contacts WHERE customer_id IS NOT NULL").fetchall()[0][0]
+
+
+def test_uplift_on_the_sample_correlates_with_the_planted_truth(cleaned):
+    con, f = cleaned
+    um = campaigns.uplift_model(f, seed=3)
+    truth = campaigns.uplift_against_truth(con, um.holdout)
+    assert truth["customers"] > 100
+    assert truth["spearman"] > 0.1  # planted: uplift rises with recency, frequency, city tier
+
+
+@pytest.fixture(scope="module")
+def plan(cleaned):
+    con, f = cleaned
+    um = campaigns.uplift_model(f, seed=3)
+    # a customer who would be chosen goes onto the do-not-contact list
+    first = campaigns.select_targets(con, "2026-10-31", "email", um.model, 150.0, 0.5)
+    blocked = first.targets.customer_id.iloc[0]
+    con.execute("CREATE OR REPLACE TABLE main.suppressions (customer_id VARCHAR, reason VARCHAR)")
+    con.execute("INSERT INTO main.suppressions VALUES (?, 'asked not to be contacted')", [blocked])
+    p = campaigns.select_targets(con, "2026-10-31", "email", um.model, 150.0, 0.5, capacity=20, control_share=0.25)
+    con.execute("DROP TABLE main.suppressions")
+    return p, blocked
+
+
+def test_selection_excludes_and_counts_consent_contact_point_and_suppression(cleaned, plan):
+    con, _ = cleaned
+    p, blocked = plan
+    excluded = p.excluded.set_index("reason").customers
+    people = con.execute("SELECT customer_id, consent_email, email FROM main.customers WHERE customer_type = 'consumer'").df()
+    no_consent = int((~people.consent_email.fillna(False).astype(bool)).sum())
+    assert excluded["no email consent"] == no_consent
+    assert excluded["no email to reach"] == int((people.consent_email.fillna(False).astype(bool) & people.email.isna()).sum())
+    assert excluded["on the do-not-contact list"] == 1 and blocked not in set(p.targets.customer_id)
+    chosen = people.set_index("customer_id").loc[p.targets.customer_id]
+    assert chosen.consent_email.all() and chosen.email.notna().all()
+    # capacity 20 contacts with a quarter held out: the best 26 (20 / 0.75) are drawn into cells,
+    # at most 20 of them contacted, about a quarter held out (rounded within each segment)
+    assert p.summary["contacts"] <= 20 and p.summary["selected"] == p.summary["contacts"] + p.summary["control"]
+    assert 4 <= p.summary["control"] <= 9
+    # every customer scored is either selected or left out for one counted reason
+    assert excluded["customers scored"] == excluded.drop("customers scored").sum() + p.summary["selected"]
+    assert (p.targets.expected_profit > 0).all()
+    assert p.targets.expected_profit.is_monotonic_decreasing
+
+
+def test_export_holds_only_the_test_cell_and_the_columns_the_clearance_allows(cleaned, plan, tmp_path):
+    con, _ = cleaned
+    p, _ = plan
+    path, dropped = campaigns.export_list(con, p, tmp_path / "list.csv", clearance=2)
+    low = pd.read_csv(path, encoding="utf-8-sig")
+    assert set(dropped) == {"name", "email"} and "email" not in low.columns and "name" not in low.columns
+    assert set(low.customer_id) == set(p.targets[p.targets.cell == "test"].customer_id)
+    path3, dropped3 = campaigns.export_list(con, p, tmp_path / "list.xlsx", clearance=3)
+    high = pd.read_excel(path3)
+    assert dropped3 == [] and high.email.str.contains("@").all() and len(high) == len(low)
+
+
+def test_saved_campaign_is_loaded_and_refused_twice(cleaned, plan, tmp_path):
+    con, _ = cleaned
+    p, _ = plan
+    saved = campaigns.save_campaign(con, p, "NEXT01", "next e-mail", "2026-11-15", tmp_path, response_window_days=14,
+                                    cost_per_contact=0.5, offer="10% off")
+    assert saved["loads"]["contacts"].rows_loaded == len(p.targets)
+    cells = dict(con.execute("SELECT cell, count(*) FROM main.contacts WHERE campaign_id = 'NEXT01' GROUP BY 1").fetchall())
+    assert cells == p.targets.cell.value_counts().to_dict()
+    assert con.execute("SELECT count(*) FROM raw.contacts WHERE campaign_id = 'NEXT01'").fetchall()[0][0] == len(p.targets)
+    with pytest.raises(ValueError, match="already in the database"):
+        campaigns.save_campaign(con, p, "NEXT01", "again", "2026-11-15", tmp_path)
+    r = campaigns.results(con, "NEXT01")
+    assert "response window open" in r.warning.iloc[0]
