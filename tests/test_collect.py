@@ -36,7 +36,7 @@ def load(con, tmp_path, **entry):
 
 
 def rejects(con, batch_id=None):
-    sql = "SELECT line_no, column_name, reason, raw_record FROM main.rejects"
+    sql = "SELECT line_no, column_name, model_column, reason, raw_value, raw_record FROM main.rejects"
     if batch_id is not None:
         sql += f" WHERE batch_id = {batch_id}"
     return con.execute(sql + " ORDER BY line_no, reason").df()
@@ -131,8 +131,8 @@ def test_excel_rows_are_spreadsheet_rows(con, tmp_path):
     assert rows["source_line"].tolist() == [2, 3]                      # header is row 1
     assert rows["signup_date"].dt.date.tolist() == [dt.date(2020, 5, 1), dt.date(2021, 6, 2)]
     assert rows["customer_type"].tolist() == ["distributor"] * 2
-    assert rejects(con)[["line_no", "column_name", "reason"]].values.tolist() == [
-        [4, "sms", "not a yes/no value: '也许'"]]
+    assert rejects(con)[["line_no", "column_name", "reason", "raw_value"]].values.tolist() == [
+        [4, "sms", "not a yes/no value", "也许"]]
 
 
 def test_excel_unknown_sheet_is_a_source_error(con, tmp_path):
@@ -153,7 +153,8 @@ def test_parquet_lines_are_row_numbers(con, tmp_path):
     assert rows["source_line"].tolist() == [1, 3]
     assert rows["price"].tolist() == [12.5, 7.0]
     assert rows["product_name"].isna().tolist() == [False, True]
-    assert rejects(con)[["line_no", "column_name", "reason"]].values.tolist() == [[2, "cost", "not a number: 'x'"]]
+    assert rejects(con)[["line_no", "column_name", "reason", "raw_value"]].values.tolist() == [
+        [2, "cost", "not a number", "x"]]
 
 
 def test_sqlite_through_sqlalchemy(con, tmp_path):
@@ -268,12 +269,12 @@ def test_bad_values_empty_key_and_duplicate_key_are_rejected(con, tmp_path):
     assert (result["rows_read"], result["rows_loaded"], result["rows_rejected"]) == (7, 2, 5)
     assert_counts_add_up(result)
     bad = rejects(con)
-    assert bad[["line_no", "column_name", "reason"]].values.tolist() == [
-        [3, "qty", "not a whole number: '1.5'"],
-        [4, "line", "not a whole number: 'x'"],
-        [5, "order", "order_id is empty"],
-        [6, "price", "not a number: 'abc'"],
-        [7, "order,line", "duplicate key order_id=A, line_no=1, first at line 2"],
+    assert bad[["line_no", "column_name", "model_column", "reason", "raw_value"]].fillna("-").values.tolist() == [
+        [3, "qty", "quantity", "not a whole number", "1.5"],
+        [4, "line", "line_no", "not a whole number", "x"],
+        [5, "order", "order_id", "order_id is empty", "-"],
+        [6, "price", "unit_price", "not a number", "abc"],
+        [7, "order,line", "order_id,line_no", "duplicate key, first at line 2", "order_id=A, line_no=1"],
     ]
     assert json.loads(bad["raw_record"][0]) == {"order": "A", "line": "2", "qty": "1.5", "price": "1", "amount": "1"}
     rows = table(con, "order_lines")
@@ -285,9 +286,9 @@ def test_bad_date_names_format_and_value(con, tmp_path):
     (tmp_path / "o.csv").write_text("order_no,date,member\nA,2024-02-30,c1\nB,2024/01/01,c2\nC,2024-03-01,c3\n")
     result = load(con, tmp_path, path="o.csv", table="orders", columns=ORDER_COLUMNS)
     assert (result["rows_loaded"], result["rows_rejected"]) == (1, 2)
-    assert rejects(con)[["line_no", "column_name", "reason"]].values.tolist() == [
-        [2, "date", "not a date in format %Y-%m-%d: '2024-02-30'"],
-        [3, "date", "not a date in format %Y-%m-%d: '2024/01/01'"],
+    assert rejects(con)[["line_no", "column_name", "reason", "raw_value"]].values.tolist() == [
+        [2, "date", "not a date in format %Y-%m-%d", "2024-02-30"],
+        [3, "date", "not a date in format %Y-%m-%d", "2024/01/01"],
     ]
 
 
@@ -297,7 +298,8 @@ def test_key_loaded_in_an_earlier_batch_is_rejected(con, tmp_path):
     first = load(con, tmp_path, path="o1.csv", table="orders", columns=ORDER_COLUMNS)
     second = load(con, tmp_path, path="o2.csv", table="orders", columns=ORDER_COLUMNS)
     assert (second["rows_loaded"], second["rows_rejected"]) == (1, 1)
-    assert rejects(con, second["batch_id"])["reason"].tolist() == [f"order_id=B already loaded in batch {first['batch_id']}"]
+    assert rejects(con, second["batch_id"])[["reason", "raw_value"]].values.tolist() == [
+        [f"key already loaded in batch {first['batch_id']}", "order_id=B"]]
     assert sorted(table(con, "orders")["order_id"]) == ["A", "B", "C"]
 
 
@@ -385,11 +387,13 @@ def test_repeated_file_is_skipped(con, tmp_path):
     before = snapshot(con)
     again = load(con, tmp_path, path="o.csv", table="orders", columns=ORDER_COLUMNS)
     assert again["status"] == "skipped" and again["batch_id"] == first["batch_id"]
-    assert (again["rows_read"], again["rows_loaded"], again["rows_rejected"]) == (0, 0, 0)
-    assert f"batch {first['batch_id']}" in again["message"]
+    # a skipped source shows the batch that loaded it: 2 read, 1 loaded, 1 rejected (the repeat)
+    assert (again["rows_read"], again["rows_loaded"], again["rows_rejected"]) == (2, 1, 1)
+    assert f"batch {first['batch_id']}" in again["message"] and "not loaded again" in again["message"]
     assert snapshot(con) == before
     history = collect.load_history(con)
     assert len(history) == 1 and history["sha256"][0] == db.sha256_file(tmp_path / "o.csv")
+    assert again["loaded_at"] == first["loaded_at"] == history["finished_at"][0]
 
 
 def test_customer_history(con, tmp_path):
@@ -462,7 +466,7 @@ def test_load_sources_order_only_and_history(con, tmp_path):
     assert only["source"].tolist() == ["orders"]
     result = collect.load_sources(con, sources)
     assert result.columns.tolist() == ["source", "table", "batch_id", "status", "rows_read", "rows_loaded",
-                                       "rows_rejected", "rows_changed", "message"]
+                                       "rows_rejected", "rows_changed", "loaded_at", "message"]
     assert result[["source", "status"]].values.tolist() == [["products", "loaded"], ["orders", "skipped"]]
     history = collect.load_history(con)
     assert history["batch_id"].tolist() == [1, 2] and history["source"].tolist() == ["orders", "products"]
@@ -481,16 +485,34 @@ def test_base_dir_can_be_overridden(con, tmp_path):
 
 
 def test_reject_summary_groups_reasons_without_values(con, tmp_path):
-    (tmp_path / "p.csv").write_text("sku,price\nP1,x\nP2,y\nP3,1\nP3,2\n")
+    (tmp_path / "p.csv").write_text("sku,price\nP1,x\nP2,y\nP3,1\nP3,2\n,3\n")
     result = load(con, tmp_path, path="p.csv", table="products", columns={"product_id": "sku", "price": "price"})
     summary = collect.reject_summary(con, batch_id=result["batch_id"])
-    assert summary[["source", "column", "reason", "count", "example_line"]].values.tolist() == [
-        ["src", "price", "not a number", 2, 2],
-        ["src", "sku", "duplicate key", 1, 5],
+    assert summary[["source", "column", "into", "reason", "count", "first_line", "example_value"]].values.tolist() == [
+        ["src", "price", "price", "not a number", 2, 2, "x"],
+        ["src", "sku", "product_id", "duplicate key", 1, 5, "product_id=P3"],
+        ["src", "sku", "product_id", "product_id is empty", 1, 6, ""],  # no value: blank, not None
     ]
-    assert summary["example_reason"][0] == "not a number: 'x'"
-    assert len(collect.reject_summary(con)) == 2
+    assert len(collect.reject_summary(con)) == 3
     assert collect.reject_summary(con, batch_id=99).empty
+
+
+def test_reject_reasons_show_no_private_values(con, tmp_path):
+    """A bad birth date (tier 3) must not be readable at clearance 2: not in the reason, masked as example."""
+    (tmp_path / "c.csv").write_text("id,dob,sms,since\n1,1986-13-45,Y,2020-01-01\n2,1990-01-01,maybe,2020-01-01\n"
+                                    "3,1991-01-01,N,someday\n")
+    load(con, tmp_path, path="c.csv", table="customers",
+         columns={"customer_id": "id", "birth_date": "dob", "consent_sms": "sms", "signup_date": "since"})
+    stored = rejects(con)
+    assert "1986-13-45" not in " ".join(stored["reason"]) and "maybe" not in " ".join(stored["reason"])
+    assert stored["raw_value"].tolist() == ["1986-13-45", "maybe", "someday"]
+    assert db.privacy_tiers(con, "rejects")["raw_value"] == db.HIGHLY_PRIVATE
+    example = lambda clearance: collect.reject_summary(con, clearance=clearance).set_index("into")["example_value"]
+    # birth_date is tier 3, consent_sms tier 2, signup_date tier 1 (db.MODEL)
+    assert example(2).to_dict() == {"birth_date": "***", "consent_sms": "maybe", "signup_date": "someday"}
+    assert example(1).to_dict() == {"birth_date": "***", "consent_sms": "***", "signup_date": "someday"}
+    assert example(3)["birth_date"] == "1986-13-45"
+    assert collect.reject_summary(con)["example_value"].tolist().count("1986-13-45") == 1  # no clearance: as stored
 
 
 def test_profile(con, tmp_path):
@@ -500,7 +522,7 @@ def test_profile(con, tmp_path):
     report = collect.profile(con, "customers", batch_id=result["batch_id"]).set_index("column")
     assert report.index.tolist()[:3] == ["customer_id", "customer_type", "name"]
     assert report.loc["city", ["type", "pct_missing", "distinct", "example"]].tolist() == ["VARCHAR", 25.0, 2, "Shanghai"]
-    assert report.loc["email", "pct_missing"] == 100.0
+    assert report.loc["email", "pct_missing"] == 100.0 and report.loc["email", "example"] == ""
     assert report.loc["name", "example"] == "Ann"
     masked = collect.profile(con, "customers", clearance=db.PUBLIC).set_index("column")
     assert masked.loc["name", "example"] == "***" and masked.loc["city", "example"] == "Shanghai"
@@ -527,3 +549,119 @@ def test_bundled_cdnow_master_loads_from_gzip(tmp_path):
     assert n_customers == 23_570
     assert str(first) == "1997-01-01" and str(last) == "1998-06-30"
     assert total > 0
+
+
+# ---------------------------------------------------------------------------------------
+# Two systems, typed dates, multi-source loads
+# ---------------------------------------------------------------------------------------
+
+
+def test_same_number_from_another_system_is_rejected_not_merged(con, tmp_path):
+    """Customer 1 of the CRM and customer 1 of the POS are two people: the POS record must
+    not become a new version of the CRM customer."""
+    columns = {"customer_id": "id", "name": "name"}
+    (tmp_path / "crm.csv").write_text("id,name\n1,Ann\n2,Bob\n")
+    (tmp_path / "pos.csv").write_text("id,name\n1,Zhang\n7,Li\n")
+    load(con, tmp_path, path="crm.csv", table="customers", columns=columns,
+         constants={"source_system": "crm"}, effective_date="2026-01-01")
+    pos = load(con, tmp_path, path="pos.csv", table="customers", columns=columns,
+               constants={"source_system": "pos"}, effective_date="2026-02-01")
+    assert (pos["rows_read"], pos["rows_loaded"], pos["rows_rejected"], pos["rows_changed"]) == (2, 1, 1, 0)
+    rows = table(con, "customers", order="customer_id")
+    assert rows[["customer_id", "name", "source_system"]].values.tolist() == [
+        ["1", "Ann", "crm"], ["2", "Bob", "crm"], ["7", "Li", "pos"]]
+    assert rows["valid_to"].isna().all()  # Ann's record was not closed
+    [bad] = rejects(con, pos["batch_id"]).to_dict("records")
+    assert (bad["line_no"], bad["column_name"], bad["raw_value"]) == (2, "id", "customer_id=1")
+    assert "already used by source system 'crm'" in bad["reason"] and "prefix" in bad["reason"]
+
+    # the way out: a prefix on the POS numbers (and on the POS orders' customer numbers)
+    (tmp_path / "pos2.csv").write_text("id,name\n1,Zhang\n7,Li\n8,\n")
+    again = load(con, tmp_path, path="pos2.csv", table="customers", columns=columns,
+                 constants={"source_system": "pos"}, prefix={"customer_id": "P"}, effective_date="2026-03-01")
+    assert (again["rows_loaded"], again["rows_rejected"]) == (3, 0)
+    assert sorted(table(con, "customers")["customer_id"]) == ["1", "2", "7", "P1", "P7", "P8"]
+    (tmp_path / "o.csv").write_text("order_no,date,member\nA,2026-03-02,1\nB,2026-03-02,\n")
+    load(con, tmp_path, path="o.csv", table="orders", columns=ORDER_COLUMNS, prefix={"customer_id": "P"})
+    assert table(con, "orders")["customer_id"].tolist()[0] == "P1"
+    assert pd.isna(table(con, "orders")["customer_id"][1])  # an empty number stays empty
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"prefix": {"order_date": "X"}}, "order_date is a DATE column"),
+    ({"prefix": {"city": "X"}}, "prefix: names city, which is not mapped"),
+    ({"prefix": {"customer_id": ""}}, "empty prefix"),
+])
+def test_prefix_config_errors(tmp_path, change, message):
+    with pytest.raises(ConfigError, match=message):
+        collect.read_sources(write_sources(tmp_path, {**GOOD, **change}))
+
+
+def test_real_date_cells_are_dates_whatever_the_text_format(con, tmp_path):
+    """date_formats describes date *text*; a typed date cell (Excel, Parquet) is a date as it is."""
+    frame = pd.DataFrame({"code": ["D1", "D2", "D3"],
+                          "since": [dt.datetime(2024, 1, 5), "2024/01/07", "2024-01-08"]})
+    frame.to_excel(tmp_path / "d.xlsx", index=False)
+    result = load(con, tmp_path, path="d.xlsx", table="customers",
+                  columns={"customer_id": "code", "signup_date": "since"}, date_formats={"signup_date": "%Y/%m/%d"})
+    assert (result["rows_loaded"], result["rows_rejected"]) == (2, 1)
+    assert table(con, "customers")["signup_date"].dt.date.tolist() == [dt.date(2024, 1, 5), dt.date(2024, 1, 7)]
+    # the text cell that does not follow the format is still a reject
+    assert rejects(con)[["line_no", "reason", "raw_value"]].values.tolist() == [
+        [4, "not a date in format %Y/%m/%d", "2024-01-08"]]
+
+    pd.DataFrame({"no": ["T1", "T2"], "opened": [dt.date(2024, 2, 1), None]}).to_parquet(tmp_path / "t.parquet")
+    result = load(con, tmp_path, name="tickets", path="t.parquet", table="service_tickets",
+                  columns={"ticket_id": "no", "opened_date": "opened"}, date_formats={"opened_date": "%d.%m.%Y"})
+    assert (result["rows_loaded"], result["rows_rejected"]) == (2, 0)
+    opened = table(con, "service_tickets")["opened_date"]
+    assert opened[0].date() == dt.date(2024, 2, 1) and pd.isna(opened[1])
+
+
+def test_every_source_is_checked_before_any_is_loaded(con, tmp_path):
+    (tmp_path / "o.csv").write_text("order_no,date,member\nA,2024-01-01,c1\n")
+    (tmp_path / "gbk.csv").write_bytes(CUSTOMERS_CN.encode("gbk"))
+    (tmp_path / "p.csv").write_text("sku,cost\nP1,1\n")
+    pd.DataFrame({"code": [1]}).to_excel(tmp_path / "d.xlsx", index=False)
+    orders = {"name": "orders", "path": "o.csv", "table": "orders", "columns": ORDER_COLUMNS}
+    before = snapshot(con)
+    for second, message in [
+        ({"name": "gone", "path": "gone.csv", "table": "cities", "columns": {"city": "c"}}, r"gone\.csv"),
+        ({"name": "undecodable", "path": "gbk.csv", "table": "customers", "columns": CN_MAP, "encoding": "utf-8"},
+         r"gbk\.csv, line 1: cannot decode"),
+        ({"name": "products", "path": "p.csv", "table": "products", "columns": {"product_id": "sku", "price": "price"}},
+         r"p\.csv, line 1: no column 'price'"),
+        ({"name": "dealers", "path": "d.xlsx", "table": "customers", "columns": {"customer_id": "number"}},
+         r"d\.xlsx, line 1: no column 'number'"),
+        ({"name": "erp", "url": "sqlite:///none.db", "sql_table": "x", "table": "cities", "columns": {"city": "c"}},
+         "database file not found"),
+    ]:
+        with pytest.raises(SourceError, match=message):
+            collect.load_sources(con, write_sources(tmp_path, orders, second))
+        assert snapshot(con) == before, second["name"]  # the good first source was not loaded either
+
+
+def test_a_later_failure_names_the_sources_already_loaded(con, tmp_path, monkeypatch):
+    (tmp_path / "o.csv").write_text("order_no,date,member\nA,2024-01-01,c1\n")
+    (tmp_path / "p.csv").write_text("sku,price\nP1,1\n")
+    sources = write_sources(
+        tmp_path, {"name": "orders", "path": "o.csv", "table": "orders", "columns": ORDER_COLUMNS},
+        {"name": "products", "path": "p.csv", "table": "products", "columns": {"product_id": "sku", "price": "price"}})
+    real = collect._write_batch
+
+    def fail_on_products(con, source, *args):
+        if source.name == "products":
+            raise RuntimeError("disk full")
+        return real(con, source, *args)
+
+    monkeypatch.setattr(collect, "_write_batch", fail_on_products)
+    with pytest.raises(collect.PartialLoadError) as error:
+        collect.load_sources(con, sources)
+    message = str(error.value)
+    assert "source 'products' failed" in message and "disk full" in message
+    assert "kept: orders (batch 1)" in message
+    assert collect.load_history(con)["source"].tolist() == ["orders"]
+    assert table(con, "products").empty
+    monkeypatch.undo()
+    again = collect.load_sources(con, sources)
+    assert again[["source", "status", "batch_id"]].values.tolist() == [["orders", "skipped", 1], ["products", "loaded", 2]]

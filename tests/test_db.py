@@ -40,3 +40,34 @@ def test_resolve_as_of():
     assert db.resolve_as_of(con, "latest") == date(2025, 1, 2)  # a future-dated order does not count
     with pytest.raises(ValueError, match="as_of"):
         db.resolve_as_of(con, "31/10/2026")
+
+
+def test_every_column_of_a_new_database_is_catalogued(tmp_path):
+    """The bookkeeping tables and the catalog itself are described too, each column with a tier 1-4."""
+    con = db.connect(tmp_path / "x.duckdb")
+    columns = set(con.execute("SELECT schema_name, table_name, column_name FROM duckdb_columns() "
+                              "WHERE database_name = current_database() AND schema_name IN ('main', 'raw')").fetchall())
+    catalog = {(s, t, c): (d, tier) for s, t, c, d, tier in con.execute(
+        "SELECT table_schema, table_name, column_name, description, privacy_tier FROM main.catalog").fetchall()}
+    assert {("main", "catalog", "privacy_tier"), ("main", "catalog_tables", "origin"),
+            ("main", "rejects", "raw_value")} <= columns
+    assert columns == set(catalog)
+    assert all(d.strip() and tier in (1, 2, 3, 4) for d, tier in catalog.values())
+    assert catalog[("main", "rejects", "raw_value")][1] == db.HIGHLY_PRIVATE
+    assert con.execute("SELECT layer FROM main.catalog_tables WHERE table_name = 'catalog'").fetchone()[0] == "bookkeeping"
+
+
+def test_database_of_an_older_version_gets_the_new_bookkeeping_columns(tmp_path):
+    import duckdb
+
+    path = tmp_path / "old.duckdb"
+    old = duckdb.connect(str(path))
+    old.execute("CREATE TABLE main.rejects (batch_id INTEGER, line_no BIGINT, column_name VARCHAR, "
+                "reason VARCHAR, raw_record VARCHAR)")
+    old.execute("INSERT INTO main.rejects VALUES (1, 2, 'price', 'not a number', '{}')")
+    old.close()
+    con = db.connect(path)
+    columns = [r[0] for r in con.execute("SELECT column_name FROM information_schema.columns "
+                                         "WHERE table_schema = 'main' AND table_name = 'rejects'").fetchall()]
+    assert set(columns) == {c.name for c in db.BOOKKEEPING["rejects"].columns}
+    assert con.execute("SELECT line_no, reason, raw_value FROM main.rejects").fetchall() == [(2, "not a number", None)]

@@ -87,10 +87,13 @@ class Source:
     """One source of the sources file, validated on construction.
 
     ``columns`` maps model column -> source column header; ``date_formats`` model column ->
-    strptime format; ``values`` model column -> {source value: model value}; ``constants``
-    model column -> value for every row. Relative paths (and the file of a ``sqlite:///``
-    URL) are taken from ``base_dir``, which itself is relative to the current directory.
-    ``sheet`` is a sheet name or a 0-based sheet number. Invalid settings raise
+    strptime format for text cells (a real date cell of Excel, Parquet or SQL is a date
+    whatever the format); ``values`` model column -> {source value: model value};
+    ``constants`` model column -> value for every row; ``prefix`` model column -> text put
+    before every non-empty value (to keep customer numbers of two systems apart).
+    Relative paths (and the file of a ``sqlite:///`` URL) are taken from ``base_dir``, which
+    itself is relative to the current directory. ``sheet`` is a sheet name or a 0-based
+    sheet number; ``delimiter`` the field separator of a CSV file. Invalid settings raise
     :class:`ConfigError`.
     """
 
@@ -109,6 +112,7 @@ class Source:
     date_formats: dict[str, str] = field(default_factory=dict)
     values: dict[str, dict[str, str | None]] = field(default_factory=dict)
     constants: dict[str, str | None] = field(default_factory=dict)
+    prefix: dict[str, str] = field(default_factory=dict)
     sources_file: str = "<python>"
     base_dir: str = "."
 
@@ -125,6 +129,7 @@ class Source:
         self.date_formats = {str(k): str(v) for k, v in self._mapping("date_formats").items()}
         self.values = {str(k): self._value_map(k, v) for k, v in self._mapping("values").items()}
         self.constants = {str(k): self._text(v) for k, v in self._mapping("constants").items()}
+        self.prefix = {str(k): self._text(v) or "" for k, v in self._mapping("prefix").items()}
         if self.format == "cdnow":
             self._check_cdnow_mapping()
         else:
@@ -220,7 +225,7 @@ class Source:
 
     def _check_mapping(self):
         model = {c.name: c for c in db.MODEL[self.table].columns}
-        for key in ("columns", "date_formats", "values", "constants"):
+        for key in ("columns", "date_formats", "values", "constants", "prefix"):
             for column in getattr(self, key):
                 if column not in model:
                     self.fail(f"{key}: names {column!r}, which is not a column of {self.table} "
@@ -234,10 +239,15 @@ class Source:
         for column in self.date_formats:
             if model[column].type not in DEFAULT_DATE_FORMATS:
                 self.fail(f"date_formats: {column} is a {model[column].type} column, not a date")
-        for key in ("date_formats", "values"):
+        for key in ("date_formats", "values", "prefix"):
             for column in getattr(self, key):
                 if column not in self.columns:
                     self.fail(f"{key}: names {column}, which is not mapped in columns:")
+        for column, text in self.prefix.items():
+            if model[column].type != "VARCHAR":
+                self.fail(f"prefix: {column} is a {model[column].type} column; a prefix is for text columns")
+            if not text:
+                self.fail(f"prefix: {column} has an empty prefix")
         for column in model.values():
             if column.required and column.name not in self.columns and column.name not in self.constants:
                 self.fail(f"required column {column.name} of {self.table} is not mapped")
@@ -246,7 +256,7 @@ class Source:
         self._check_constants(model)
 
     def _check_cdnow_mapping(self):
-        for key in ("columns", "date_formats", "values"):
+        for key in ("columns", "date_formats", "values", "prefix"):
             if getattr(self, key):
                 self.fail(f"{key}: does not apply to a cdnow source (its layout is fixed)")
         model = {c.name: c for c in db.MODEL["orders"].columns}
@@ -334,23 +344,30 @@ class Records:
     """A source as text: one row per record, columns named by the source headers.
 
     ``frame`` is indexed by the record's line (or row) number; ``bad_shape`` holds the records
-    that could not be split into the header's fields, already as reject rows.
+    that could not be split into the header's fields, already as reject rows. ``dates``
+    marks, per source column, the cells that held a real date (Excel, Parquet, SQL) and
+    are written as ISO text: they are dates whatever ``date_formats`` says.
     """
 
     frame: pd.DataFrame
     bad_shape: pd.DataFrame
     header_line: int | None = None
+    dates: dict[str, pd.Series] = field(default_factory=dict)
 
 
-def _problems(line_no=(), column_name=None, reason=()) -> pd.DataFrame:
-    """Reject rows (line_no, column_name, reason); a scalar is repeated for every line."""
+def _problems(line_no=(), column_name=None, reason=(), model_column=None, raw_value=None) -> pd.DataFrame:
+    """Reject rows (line_no, column_name, model_column, reason, raw_value); a scalar is
+    repeated for every line. The reason never holds a value of the record (it is shown to
+    every reader); the value at fault goes to raw_value, which the catalog keeps private."""
     line_no = np.asarray(line_no, dtype="int64")
 
     def column(value):
         value = value.to_numpy() if isinstance(value, pd.Series) else value
         return pd.Series(value, index=range(len(line_no)), dtype="str")
 
-    return pd.DataFrame({"line_no": line_no, "column_name": column(column_name), "reason": column(reason)})
+    return pd.DataFrame({"line_no": line_no, "column_name": column(column_name),
+                         "model_column": column(model_column), "reason": column(reason),
+                         "raw_value": column(raw_value)})
 
 
 def _bad_shape(header: list[str], bad: list[tuple[int, list]]) -> pd.DataFrame:
@@ -369,15 +386,20 @@ def _record_json(header: list[str], values: list) -> str:
 
 
 def _make_records(header: list, rows: list[list[str]], lines: list[int], bad: list[tuple[int, list]],
-                  location: str, header_line: int | None) -> Records:
-    """Build :class:`Records` from text rows; wrong-width rows become reject rows."""
+                  location: str, header_line: int | None, date_cells: list[list[bool]] | None = None) -> Records:
+    """Build :class:`Records` from text rows; wrong-width rows become reject rows.
+    `date_cells` (parallel to `rows`) marks the cells that held a real date."""
     header = _clean_header(header, location, header_line)
     index = pd.Index(lines, name="line", dtype="int64")
     if rows:
         frame = pd.DataFrame(rows, columns=header, dtype="str", index=index)
     else:
         frame = pd.DataFrame({h: pd.Series([], dtype="str") for h in header}, index=index)
-    return Records(frame, _bad_shape(header, bad), header_line)
+    dates = {}
+    if date_cells:
+        flags = pd.DataFrame(date_cells, columns=header, index=index, dtype="bool")
+        dates = {name: flags[name] for name in header if flags[name].any()}
+    return Records(frame, _bad_shape(header, bad), header_line, dates)
 
 
 def _clean_header(header: list, location: str, header_line: int | None) -> list[str]:
@@ -445,6 +467,21 @@ def _read_csv(data: bytes, source: Source, location: str) -> Records:
     return _make_records(header, rows, lines, bad, location, header_line)
 
 
+def _csv_header(data: bytes, source: Source, location: str) -> tuple[list[str], int]:
+    """The header of a CSV file and its line, after checking that the whole file decodes."""
+    text = _decode(data, source.encoding, location)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=source.delimiter)
+    previous_line = 0
+    try:
+        for values in reader:
+            if values:
+                return _clean_header(values, location, previous_line + 1), previous_line + 1
+            previous_line = reader.line_num
+    except csv.Error as error:
+        raise SourceError(f"{_at(location, previous_line + 1)}: {error}") from None
+    raise SourceError(f"{location}: the file is empty (no header line)")
+
+
 def _read_cdnow(data: bytes, source: Source, location: str) -> Records:
     """The CDNOW event log: four whitespace-separated fields per line, no header."""
     text = _decode(data, source.encoding, location)
@@ -479,7 +516,7 @@ def _cell_text(value) -> str:
 def _rows_to_records(rows, location: str, first_line: int = 1, header=None) -> Records:
     """Records from rows of Python values (Excel, SQL): the first non-empty row is the
     header unless `header` is given; trailing empty cells are ignored."""
-    data, lines, bad = [], [], []
+    data, lines, bad, date_cells = [], [], [], []
     header_line = None
     width = len(header) if header is not None else 0
     for line, row in enumerate(rows, start=first_line):
@@ -496,14 +533,15 @@ def _rows_to_records(rows, location: str, first_line: int = 1, header=None) -> R
             bad.append((line, values))
             continue
         data.append(values + [""] * (width - len(values)))
+        date_cells.append([isinstance(v, dt.date) for v in row[:width]] + [False] * (width - len(row)))
         lines.append(line)
     if header is None:
         raise SourceError(f"{location}: the sheet is empty (no header row)")
-    return _make_records(header, data, lines, bad, location, header_line)
+    return _make_records(header, data, lines, bad, location, header_line, date_cells)
 
 
-def _read_excel(data: bytes, source: Source, location: str) -> Records:
-    """An .xlsx sheet; the line of a record is its spreadsheet row number."""
+def _open_sheet(data: bytes, source: Source, location: str):
+    """(workbook, sheet) of an .xlsx source; close the workbook when done."""
     import openpyxl
 
     try:
@@ -518,12 +556,34 @@ def _read_excel(data: bytes, source: Source, location: str) -> Records:
         else:
             sheet = book[source.sheet]
     except (KeyError, IndexError):
+        book.close()
         raise SourceError(f"{location}: no sheet {source.sheet!r}; the workbook has "
                           f"{', '.join(book.sheetnames)}") from None
+    return book, sheet
+
+
+def _read_excel(data: bytes, source: Source, location: str) -> Records:
+    """An .xlsx sheet; the line of a record is its spreadsheet row number."""
+    book, sheet = _open_sheet(data, source, location)
     try:
         return _rows_to_records(sheet.iter_rows(min_row=1, values_only=True), location)
     finally:
         book.close()
+
+
+def _excel_header(data: bytes, source: Source, location: str) -> tuple[list[str], int]:
+    """The header row of an .xlsx source (its first non-empty row) and its row number."""
+    book, sheet = _open_sheet(data, source, location)
+    try:
+        for line, row in enumerate(sheet.iter_rows(min_row=1, values_only=True), start=1):
+            values = [_cell_text(v) for v in row]
+            while values and values[-1] == "":
+                values.pop()
+            if values:
+                return _clean_header(values, location, line), line
+    finally:
+        book.close()
+    raise SourceError(f"{location}: the sheet is empty (no header row)")
 
 
 def _arrow_text(column) -> pd.Series:
@@ -552,14 +612,20 @@ def _read_parquet(data: bytes, source: Source, location: str) -> Records:
         table = pq.read_table(io.BytesIO(data))
     except Exception as error:
         raise SourceError(f"{location}: cannot read as Parquet ({error})") from None
+    import pyarrow as pa
+
     header = _clean_header(table.column_names, location, None)
     frame = pd.DataFrame({name: _arrow_text(table.column(i)) for i, name in enumerate(header)})
     frame.index = pd.RangeIndex(1, table.num_rows + 1, name="line")
-    return Records(frame, _bad_shape(header, []))
+    dates = {name: table.column(i).is_valid().to_pandas().set_axis(frame.index)
+             for i, name in enumerate(header)
+             if pa.types.is_timestamp(table.column(i).type) or pa.types.is_date(table.column(i).type)}
+    return Records(frame, _bad_shape(header, []), dates=dates)
 
 
-def _fetch_sql(source: Source, base_dir: Path) -> tuple[str, list[str], list]:
-    """Run the source's query; return (URL shown to readers, headers, rows)."""
+def _fetch_sql(source: Source, base_dir: Path, fetch: bool = True) -> tuple[str, list[str], list]:
+    """Run the source's query; return (URL shown to readers, headers, rows); with
+    ``fetch=False`` the rows are not fetched (an empty list), only the headers."""
     import sqlalchemy as sa
 
     try:
@@ -584,7 +650,10 @@ def _fetch_sql(source: Source, base_dir: Path) -> tuple[str, list[str], list]:
             else:
                 statement = sa.text(f"SELECT * FROM {engine.dialect.identifier_preparer.quote(source.sql_table)}")
             result = connection.execute(statement)
-            return shown, list(result.keys()), result.fetchall()
+            header = list(result.keys())
+            rows = result.fetchall() if fetch else []
+            result.close()
+            return shown, header, rows
     except sa.exc.SQLAlchemyError as error:
         raise SourceError(f"{shown}: the query failed: {getattr(error, 'orig', None) or error}") from None
     finally:
@@ -608,15 +677,21 @@ READERS = {"csv": _read_csv, "cdnow": _read_cdnow, "excel": _read_excel, "parque
 # --------------------------------------------------------------------------------------
 
 
-def _parse(text: pd.Series, type_: str, date_format: str | None) -> tuple[pd.Series, pd.Series, str]:
+def _parse(text: pd.Series, type_: str, date_format: str | None,
+           typed_dates: pd.Series | None = None) -> tuple[pd.Series, pd.Series, str]:
     """Parse trimmed text (NaN = empty) into a model type.
 
+    `typed_dates` marks cells that held a real date (written as ISO text): for a date
+    column they are read as ISO dates, and `date_format` applies to the other cells only.
     Returns (values, failed, what): `failed` marks non-empty text that did not parse and
     `what` says what it should have been, e.g. "not a number".
     """
     if type_ in DEFAULT_DATE_FORMATS:
         date_format = date_format or DEFAULT_DATE_FORMATS[type_]
         values = pd.to_datetime(text, format=date_format, errors="coerce")
+        if typed_dates is not None and typed_dates.any():
+            iso = pd.to_datetime(text.where(typed_dates), format="ISO8601", errors="coerce")
+            values = iso.where(typed_dates, values)
         what = f"not a date in format {date_format}"
     elif type_ == "DOUBLE":
         values = pd.to_numeric(text, errors="coerce").astype("float64")
@@ -648,13 +723,14 @@ def _apply_values(text: pd.Series, mapping: dict[str, str | None]) -> pd.Series:
 
 def _to_model(frame: pd.DataFrame, table: db.Table, columns: dict[str, str],
               constants: dict[str, str | None], date_formats: dict[str, str] | None = None,
-              values: dict[str, dict] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+              values: dict[str, dict] | None = None, prefix: dict[str, str] | None = None,
+              dates: dict[str, pd.Series] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Parse source records into the model columns of `table`.
 
     Returns (rows, problems): `rows` has every model column (NULL where neither mapped nor
     constant), indexed like `frame`; `problems` has one reject row per value that failed.
     """
-    date_formats, values = date_formats or {}, values or {}
+    date_formats, values, prefix, dates = date_formats or {}, values or {}, prefix or {}, dates or {}
     rows, problems = {}, []
     for column in table.columns:
         if column.name in columns:
@@ -662,12 +738,15 @@ def _to_model(frame: pd.DataFrame, table: db.Table, columns: dict[str, str],
             original = frame[source_column].str.strip()
             text = _apply_values(original, values[column.name]) if column.name in values else original
             text = text.mask(text == "")
-            parsed, failed, what = _parse(text, column.type, date_formats.get(column.name))
+            if column.name in prefix:
+                text = prefix[column.name] + text
+            parsed, failed, what = _parse(text, column.type, date_formats.get(column.name), dates.get(source_column))
             if failed.any():
                 bad = original[failed]
-                problems.append(_problems(bad.index, source_column, what + ": '" + bad + "'"))
+                problems.append(_problems(bad.index, source_column, what, column.name, bad))
             if column.required and text.isna().any():
-                problems.append(_problems(text.index[text.isna()], source_column, f"{column.name} is empty"))
+                problems.append(_problems(text.index[text.isna()], source_column, f"{column.name} is empty",
+                                          column.name))
         else:
             text = pd.Series(constants.get(column.name), index=frame.index, dtype="str")
             parsed, _, _ = _parse(text, column.type, None)
@@ -692,8 +771,8 @@ def _duplicate_keys(rows: pd.DataFrame, key: tuple[str, ...], column_name: str) 
     later = keys.index != first_line.to_numpy()
     if not later.any():
         return _problems()
-    reasons = "duplicate key " + _key_text(keys[later]) + ", first at line " + first_line[later].astype("str")
-    return _problems(keys.index[later], column_name, reasons)
+    reasons = "duplicate key, first at line " + first_line[later].astype("str")
+    return _problems(keys.index[later], column_name, reasons, ",".join(key), _key_text(keys[later]))
 
 
 def _keys_already_loaded(con, rows: pd.DataFrame, table: db.Table, column_name: str) -> pd.DataFrame:
@@ -709,8 +788,8 @@ def _keys_already_loaded(con, rows: pd.DataFrame, table: db.Table, column_name: 
     if found.empty:
         return _problems()
     found = found.set_index("source_line")
-    reasons = _key_text(rows.loc[found.index, key]) + " already loaded in batch " + found["batch_id"].astype("str")
-    return _problems(found.index, column_name, reasons)
+    reasons = "key already loaded in batch " + found["batch_id"].astype("str")
+    return _problems(found.index, column_name, reasons, ",".join(key), _key_text(rows.loc[found.index, key]))
 
 
 # --------------------------------------------------------------------------------------
@@ -745,7 +824,8 @@ def _insert_rows(con, table: str, rows: pd.DataFrame) -> None:
 
 def _customer_changes(con, rows: pd.DataFrame, valid_from: dt.datetime) -> pd.DataFrame:
     """Compare incoming customers with their current versions: per line 'new', 'same',
-    'changed', or 'later' (the current version is valid from after `valid_from`)."""
+    'changed', 'later' (the current version is valid from after `valid_from`) or
+    'other_system' (the number belongs to a customer of another source system)."""
     columns = db.MODEL["customers"].columns
     typed = ", ".join(f'CAST("{c.name}" AS {c.type}) AS "{c.name}"' for c in columns)
     differs = " OR ".join(f'i."{c.name}" IS DISTINCT FROM c."{c.name}"' for c in columns if c.name != "customer_id")
@@ -753,10 +833,11 @@ def _customer_changes(con, rows: pd.DataFrame, valid_from: dt.datetime) -> pd.Da
         WITH incoming AS (SELECT {typed}, source_line FROM _collect_rows)
         SELECT i.source_line,
                CASE WHEN c.customer_id IS NULL THEN 'new'
+                    WHEN c.source_system IS DISTINCT FROM i.source_system THEN 'other_system'
                     WHEN NOT ({differs}) THEN 'same'
                     WHEN c.valid_from > $valid_from THEN 'later'
                     ELSE 'changed' END AS change,
-               c.valid_from AS current_from
+               c.valid_from AS current_from, coalesce(c.source_system, '(none)') AS current_system
         FROM incoming i
         LEFT JOIN raw.customers c ON c.customer_id = i.customer_id AND c.valid_to IS NULL""",
                      {"valid_from": valid_from}, _collect_rows=rows.reset_index(names="source_line"))
@@ -767,13 +848,26 @@ def _write_customers(con, rows: pd.DataFrame, valid_from: dt.datetime, key_colum
     """Keep customer history: close the current version of each changed customer
     (valid_to = valid_from) and insert new and changed customers as current versions.
 
+    A customer number names one customer across all source systems (orders, contacts and
+    tickets refer to it alone), so a record whose number is already held by a customer of
+    another ``source_system`` is rejected, not merged into that customer's history.
+
     Returns (problems, changed): reject rows for customers whose current version is
-    valid from after `valid_from` (an older file loaded late), and the number changed.
+    valid from after `valid_from` (an older file loaded late) or belongs to another
+    source system, and the number changed.
     """
     changes = _customer_changes(con, rows, valid_from)
     later = changes[changes["change"] == "later"]
-    reasons = (_key_text(rows.loc[later.index, ["customer_id"]])
-               + ": a later version is already loaded (valid from " + later["current_from"].astype("str") + ")")
+    other = changes[changes["change"] == "other_system"]
+    problems = pd.concat([
+        _problems(later.index, key_column,
+                  "a later version is already loaded (valid from " + later["current_from"].astype("str") + ")",
+                  "customer_id", _key_text(rows.loc[later.index, ["customer_id"]])),
+        _problems(other.index, key_column,
+                  "customer number already used by source system '" + other["current_system"]
+                  + "'; numbers must be unique across systems: give one system's numbers a prefix",
+                  "customer_id", _key_text(rows.loc[other.index, ["customer_id"]])),
+    ], ignore_index=True)
     changed = rows.loc[changes["change"] == "changed", ["customer_id"]]
     _query(con, """
         UPDATE raw.customers SET valid_to = $valid_from
@@ -782,7 +876,7 @@ def _write_customers(con, rows: pd.DataFrame, valid_from: dt.datetime, key_colum
     new_versions = rows.loc[changes["change"].isin(["new", "changed"])]
     _insert_rows(con, "customers", new_versions.assign(
         source_line=new_versions.index, valid_from=pd.Timestamp(valid_from), valid_to=pd.NaT))
-    return _problems(later.index, key_column, reasons), len(changed)
+    return problems, len(changed)
 
 
 def _write_rejects(con, batch_id: int, problems: pd.DataFrame, records: Records) -> None:
@@ -793,8 +887,8 @@ def _write_rejects(con, batch_id: int, problems: pd.DataFrame, records: Records)
     problems["found"] = range(len(problems))
     as_json = ", ".join(f"{_sql_text(name)}, r.{_sql_name(name)}" for name in records.frame.columns)
     _query(con, f"""
-        INSERT INTO main.rejects (batch_id, line_no, column_name, reason, raw_record)
-        SELECT $batch_id, p.line_no, p.column_name, p.reason,
+        INSERT INTO main.rejects (batch_id, line_no, column_name, model_column, reason, raw_value, raw_record)
+        SELECT $batch_id, p.line_no, p.column_name, p.model_column, p.reason, p.raw_value,
                coalesce(p.raw_record, CAST(json_object({as_json}) AS VARCHAR))
         FROM _collect_rejects p LEFT JOIN _collect_records r ON r.__line__ = p.line_no
         ORDER BY p.line_no, p.found""",
@@ -824,8 +918,9 @@ def _record_batch(con, batch: dict) -> None:
 
 @dataclass
 class LoadResult:
-    """What one load did. ``status`` is "loaded" or "skipped" (same content loaded before,
-    in batch ``batch_id``). Always rows_read = rows_loaded + rows_rejected."""
+    """What one load did. ``status`` is "loaded", or "skipped" when the same content was
+    loaded before: then ``batch_id``, the row counts and ``loaded_at`` are those of the
+    batch that loaded it. Always rows_read = rows_loaded + rows_rejected."""
 
     source: str
     table: str
@@ -835,27 +930,76 @@ class LoadResult:
     rows_loaded: int = 0
     rows_rejected: int = 0
     rows_changed: int = 0
+    loaded_at: dt.datetime | None = None
     message: str = ""
+
+
+class PartialLoadError(SourceError):
+    """A source of a multi-source load failed after earlier sources were loaded (and kept)."""
 
 
 def _now() -> dt.datetime:
     return dt.datetime.now().replace(microsecond=0)
 
 
-def _check_mapped_columns(records: Records, source: Source, location: str) -> None:
+def _check_mapped_columns(header: list[str], source: Source, location: str, header_line: int | None) -> None:
     """SourceError naming the file and column when a mapped column is not in the header."""
     for model_column, source_column in source.columns.items():
-        if source_column not in records.frame.columns:
-            raise SourceError(f"{_at(location, records.header_line)}: no column '{source_column}' "
+        if source_column not in header:
+            raise SourceError(f"{_at(location, header_line)}: no column '{source_column}' "
                               f"(mapped to {model_column} by source '{source.name}'); the header has: "
-                              f"{', '.join(records.frame.columns)}")
+                              f"{', '.join(header)}")
+
+
+def _read_file(source: Source, base: Path) -> tuple[str, bytes, str]:
+    """(location, content, SHA-256 of the file) of a file source; .gz content uncompressed."""
+    location = str(base / source.path)
+    try:
+        data = Path(location).read_bytes()
+    except OSError as error:
+        raise SourceError(f"{location}: cannot read the file ({error.strerror})") from None
+    sha256 = hashlib.sha256(data).hexdigest()
+    if location.lower().endswith(".gz"):
+        try:
+            data = gzip.decompress(data)
+        except (OSError, EOFError) as error:
+            raise SourceError(f"{location}: not a readable gzip file ({error})") from None
+    return location, data, sha256
+
+
+def check_source(source: Source, base_dir: str | Path | None = None) -> None:
+    """Check, writing nothing, that a source can be loaded: the file exists and opens (or
+    the query runs), its bytes decode, and every mapped column is in its header.
+    Raises :class:`SourceError` naming the file (and line) and column."""
+    base = Path(base_dir if base_dir is not None else source.base_dir)
+    if source.format == "sql":
+        location, header, _ = _fetch_sql(source, base, fetch=False)
+        header, header_line = _clean_header(header, location, None), None
+    else:
+        location, data, _ = _read_file(source, base)
+        if source.format == "csv":
+            header, header_line = _csv_header(data, source, location)
+        elif source.format == "cdnow":
+            _decode(data, source.encoding, location)
+            header, header_line = CDNOW_FIELDS, None
+        elif source.format == "excel":
+            header, header_line = _excel_header(data, source, location)
+        else:
+            import pyarrow.parquet as pq
+
+            try:
+                header = pq.read_schema(io.BytesIO(data)).names
+            except Exception as error:
+                raise SourceError(f"{location}: cannot read as Parquet ({error})") from None
+            header, header_line = _clean_header(header, location, None), None
+    _check_mapped_columns(header, source, location, header_line)
 
 
 def _parse_source(records: Records, source: Source) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
     """Parse records into model rows: {table: rows} (the source's own table first) and problems."""
     if source.format != "cdnow":
-        rows, problems = _to_model(records.frame, db.MODEL[source.table], source.columns,
-                                   source.constants, source.date_formats, source.values)
+        rows, problems = _to_model(records.frame, db.MODEL[source.table], source.columns, source.constants,
+                                   source.date_formats, source.values, source.prefix, records.dates)
         return {source.table: rows}, problems
     # CDNOW: every line is one completed sale with one order line.
     work = records.frame.assign(order_id=source.name + "-" + records.frame.index.astype("str"))
@@ -897,31 +1041,23 @@ def load_source(con, source: Source, base_dir: str | Path | None = None) -> Load
         location, header, sql_rows = _fetch_sql(source, base)
         sha256 = _sql_fingerprint(header, sql_rows)
     else:
-        location = str(base / source.path)
-        try:
-            data = Path(location).read_bytes()
-        except OSError as error:
-            raise SourceError(f"{location}: cannot read the file ({error.strerror})") from None
-        sha256 = hashlib.sha256(data).hexdigest()
-        if location.lower().endswith(".gz"):
-            try:
-                data = gzip.decompress(data)
-            except (OSError, EOFError) as error:
-                raise SourceError(f"{location}: not a readable gzip file ({error})") from None
+        location, data, sha256 = _read_file(source, base)
 
     earlier = con.execute(
-        "SELECT batch_id, path, finished_at FROM main.load_batches WHERE sha256 = ? AND table_name = ? "
-        "ORDER BY batch_id LIMIT 1", [sha256, source.table]).fetchall()
+        "SELECT batch_id, path, finished_at, rows_read, rows_loaded, rows_rejected, rows_changed "
+        "FROM main.load_batches WHERE sha256 = ? AND table_name = ? ORDER BY batch_id LIMIT 1",
+        [sha256, source.table]).fetchall()
     if earlier:
-        batch_id, path, finished_at = earlier[0]
-        return LoadResult(source.name, source.table, batch_id, "skipped",
-                          message=f"same content already loaded in batch {batch_id} ({path}, {finished_at})")
+        batch_id, path, finished_at, read, loaded, rejected, changed = earlier[0]
+        return LoadResult(source.name, source.table, batch_id, "skipped", read, loaded, rejected, changed,
+                          finished_at, f"same content already loaded in batch {batch_id} ({path}) "
+                                       f"on {finished_at:%Y-%m-%d %H:%M}; not loaded again")
 
     if source.format == "sql":
         records = _rows_to_records(sql_rows, location, header=header)
     else:
         records = READERS[source.format](data, source, location)
-    _check_mapped_columns(records, source, location)
+    _check_mapped_columns(list(records.frame.columns), source, location, records.header_line)
     tables, problems = _parse_source(records, source)
 
     con.execute("BEGIN TRANSACTION")
@@ -971,7 +1107,7 @@ def _write_batch(con, source: Source, records: Records, tables: dict[str, pd.Dat
     if source.table == "customers":
         message += f", {changed} changed customers"
     return LoadResult(source.name, source.table, batch_id, "loaded", rows_read,
-                      rows_read - rows_rejected, rows_rejected, changed, message)
+                      rows_read - rows_rejected, rows_rejected, changed, finished, message)
 
 
 def load_sources(con, sources_file: str | Path, only: str | list[str] | None = None,
@@ -980,8 +1116,12 @@ def load_sources(con, sources_file: str | Path, only: str | list[str] | None = N
 
     `only` restricts the load to the named source(s); `base_dir` overrides the file's
     base_dir (e.g. for a notebook whose current directory is not the project root).
-    A source that cannot be read raises :class:`SourceError`; sources loaded before it
-    stay loaded.
+
+    Every source is checked first (:func:`check_source`): a missing file, undecodable
+    bytes or a missing mapped column raise :class:`SourceError` before anything is
+    written. Each source then loads in its own transaction; if one still fails, the
+    sources loaded before it stay loaded and :class:`PartialLoadError` names them (load
+    again once fixed: what was loaded is recognised and skipped).
     """
     sources = read_sources(sources_file)
     if only is not None:
@@ -990,8 +1130,22 @@ def load_sources(con, sources_file: str | Path, only: str | list[str] | None = N
         if unknown:
             raise ConfigError(f"{sources_file}: no source named {', '.join(unknown)}")
         sources = [s for s in sources if s.name in wanted]
-    results = [asdict(load_source(con, source, base_dir)) for source in sources]
-    return pd.DataFrame(results, columns=[f.name for f in fields(LoadResult)])
+    for source in sources:
+        check_source(source, base_dir)
+    results = []
+    for source in sources:
+        try:
+            results.append(load_source(con, source, base_dir))
+        except Exception as error:
+            loaded = [r for r in results if r.status == "loaded"]
+            if not loaded:
+                raise
+            done = ", ".join(f"{r.source} (batch {r.batch_id})" for r in loaded)
+            raise PartialLoadError(
+                f"source '{source.name}' failed and was not loaded: {type(error).__name__}: {error}\n"
+                f"Loaded before the failure, and kept: {done}. Fix the problem and load again: "
+                "the sources already loaded are recognised and skipped.") from error
+    return pd.DataFrame([asdict(r) for r in results], columns=[f.name for f in fields(LoadResult)])
 
 
 # --------------------------------------------------------------------------------------
@@ -1004,29 +1158,49 @@ def load_history(con) -> pd.DataFrame:
     return con.execute("SELECT * FROM main.load_batches ORDER BY batch_id").df()
 
 
-def reject_summary(con, batch_id: int | None = None) -> pd.DataFrame:
-    """Rejects counted by source, source column and kind of reason, with an example line.
+def reject_summary(con, batch_id: int | None = None, clearance: int | None = None) -> pd.DataFrame:
+    """Rejects counted by source, source column and reason, with the first line at fault
+    and the value found there.
 
-    The reason is shown without the offending value ("not a number"), so that equal
-    problems count together; ``example_reason`` is the full reason at ``example_line``.
+    Reasons hold no values of the records, so equal problems count together (a duplicate
+    or already-loaded key counts as one kind whatever line or batch it points to).
+    ``example_value`` is the value at fault on ``first_line`` (the key, for key problems;
+    empty when the field was empty or the record could not be split into fields); with
+    `clearance`, it shows as "***" when the privacy tier of the model column it was meant
+    for (``into``) is above the clearance. The values themselves stay in
+    ``main.rejects.raw_value`` (highly private).
     """
-    return con.execute("""
+    summary = con.execute("""
         WITH r AS (
-            SELECT b.source, r.column_name, r.line_no, r.reason,
-                   CASE WHEN r.reason LIKE 'duplicate key %' THEN 'duplicate key'
-                        WHEN r.reason LIKE '% already loaded in batch %' THEN 'key already loaded in an earlier batch'
-                        WHEN r.reason LIKE '%a later version is already loaded%' THEN 'a later version is already loaded'
-                        ELSE regexp_replace(r.reason, ': ''.*''$', '') END AS kind
+            SELECT b.source, r.column_name, r.model_column, r.line_no, r.raw_value,
+                   CASE WHEN r.reason LIKE 'duplicate key, first at line %' THEN 'duplicate key'
+                        WHEN r.reason LIKE 'key already loaded in batch %' THEN 'key already loaded in an earlier batch'
+                        WHEN r.reason LIKE 'a later version is already loaded%' THEN 'a later version is already loaded'
+                        ELSE r.reason END AS kind
             FROM main.rejects r JOIN main.load_batches b USING (batch_id)
             WHERE $batch_id IS NULL OR r.batch_id = $batch_id)
-        SELECT source, column_name AS "column", kind AS reason, count(*) AS "count",
-               min(line_no) AS example_line, arg_min(reason, line_no) AS example_reason
+        SELECT source, column_name AS "column", model_column AS "into", kind AS reason, count(*) AS "count",
+               min(line_no) AS first_line, arg_min(raw_value, line_no) AS example_value
         FROM r GROUP BY ALL ORDER BY source, "count" DESC, "column", reason""", {"batch_id": batch_id}).df()
+    example = summary["example_value"].astype("object")
+    if clearance is not None:
+        tiers = dict(con.execute("SELECT column_name, max(privacy_tier) FROM main.catalog "
+                                 "WHERE table_schema = 'raw' GROUP BY 1").fetchall())
+
+        def tier(into) -> int:
+            names = into.split(",") if isinstance(into, str) else []
+            return max((tiers.get(n, db.HIGHLY_PRIVATE) for n in names), default=db.HIGHLY_PRIVATE)
+
+        hidden = summary["into"].map(tier) > clearance
+        example = example.where(~hidden | example.isna(), "***")
+    summary["example_value"] = example.where(example.notna(), "")
+    return summary
 
 
 def profile(con, table: str, batch_id: int | None = None, clearance: int | None = None) -> pd.DataFrame:
     """One row per column of raw.<table>: type, privacy tier, % missing, distinct count and an
-    example value (the first non-empty one by batch and line), computed in one SQL scan.
+    example value (the first non-empty one by batch and line; empty if the column is
+    empty), computed in one SQL scan. `batch_id` profiles what one load brought.
 
     With `clearance`, examples of columns whose privacy tier is above it are masked.
     """
@@ -1049,7 +1223,9 @@ def profile(con, table: str, batch_id: int | None = None, clearance: int | None 
     for i, c in enumerate(columns):
         tier = tiers.get(c.name, c.tier)
         example = scan[3 * i + 2]
-        if clearance is not None and tier > clearance and example is not None:
+        if example is None:
+            example = ""
+        elif clearance is not None and tier > clearance:
             example = "***"
         result.append({"column": c.name, "type": c.type, "tier": tier, "pct_missing": scan[3 * i],
                        "distinct": scan[3 * i + 1], "example": example})

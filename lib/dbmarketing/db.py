@@ -215,9 +215,36 @@ BOOKKEEPING: dict[str, Table] = {
                 C("batch_id", "INTEGER", "Load batch", PUBLIC),
                 C("line_no", "BIGINT", "Line (or row) in the source", PUBLIC),
                 C("column_name", "VARCHAR", "Source column at fault", PUBLIC),
-                C("reason", "VARCHAR", "Why the record was rejected", PUBLIC),
+                C("model_column", "VARCHAR", "Model column(s) the source column feeds", PUBLIC),
+                C("reason", "VARCHAR", "Why the record was rejected (never holds a value of the record)", PUBLIC),
+                C("raw_value", "VARCHAR", "The value at fault as read (the key, for key problems)", HIGHLY_PRIVATE),
                 C("raw_record", "VARCHAR", "The record as read (JSON)", HIGHLY_PRIVATE),
             ),
+        ),
+        Table(
+            "catalog_tables",
+            "The column catalog's table list: every table the workbook writes, its layer and origin.",
+            (
+                C("table_schema", "VARCHAR", "Schema (raw, main or truth)", PUBLIC),
+                C("table_name", "VARCHAR", "Table name", PUBLIC),
+                C("layer", "VARCHAR", "Data layer: raw, bookkeeping, core, marts or truth", PUBLIC),
+                C("origin", "VARCHAR", "internal (own systems) or external (bought or public data)", PUBLIC),
+                C("description", "VARCHAR", "What the table holds", PUBLIC),
+            ),
+            key=("table_schema", "table_name"),
+        ),
+        Table(
+            "catalog",
+            "The column catalog: every column of every table the workbook writes, with its privacy tier.",
+            (
+                C("table_schema", "VARCHAR", "Schema of the table", PUBLIC),
+                C("table_name", "VARCHAR", "Table name", PUBLIC),
+                C("column_name", "VARCHAR", "Column name", PUBLIC),
+                C("data_type", "VARCHAR", "DuckDB data type", PUBLIC),
+                C("description", "VARCHAR", "What the column holds", PUBLIC),
+                C("privacy_tier", "INTEGER", "1 public, 2 deep-public, 3 private, 4 highly private", PUBLIC),
+            ),
+            key=("table_schema", "table_name", "column_name"),
         ),
     ]
 }
@@ -244,11 +271,18 @@ def connect(path: str | Path = DEFAULT_PATH, read_only: bool = False) -> duckdb.
 
 
 def create_schema(con: duckdb.DuckDBPyConnection) -> None:
-    """Create the raw layer, the bookkeeping tables and the catalog (idempotent)."""
+    """Create the raw layer, the bookkeeping tables and the catalog (idempotent; a
+    database made by an older version gets the bookkeeping columns added since)."""
     con.execute("CREATE SCHEMA IF NOT EXISTS raw")
     con.execute(_CATALOG_DDL)
     for t in BOOKKEEPING.values():
         _create(con, "main", t.name, t.columns)
+        present = {r[0] for r in con.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_schema = 'main' AND table_name = ?",
+            [t.name]).fetchall()}
+        for c in t.columns:
+            if c.name not in present:
+                con.execute(f'ALTER TABLE main."{t.name}" ADD COLUMN "{c.name}" {c.type}')
         register_table(con, "main", t.name, t.columns, t.description, layer="bookkeeping")
     for t in MODEL.values():
         cols = t.columns + RAW_EXTRA + (HISTORY_EXTRA if t.name == "customers" else ())
