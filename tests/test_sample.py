@@ -83,6 +83,24 @@ def defects_of(truth, kind: str) -> set[str]:
     return {cid for cid, ds in zip(r.customer_id, r.defects) if kind in list(ds)}
 
 
+def test_truth_is_catalogued_with_the_model_tiers(zh):
+    """Every truth column is described; personal columns carry the model's privacy tiers."""
+    _, _, path = zh
+    con = duckdb.connect(str(path), read_only=True)
+    columns = con.sql("SELECT table_name, column_name FROM duckdb_columns() WHERE schema_name = 'truth'").fetchall()
+    catalog = {(t, c): (d, tier) for t, c, d, tier in con.sql(
+        "SELECT table_name, column_name, description, privacy_tier FROM main.catalog WHERE table_schema = 'truth'"
+    ).fetchall()}
+    con.close()
+    assert columns and set(columns) == set(catalog)
+    assert all(d.strip() for d, _ in catalog.values())
+    tiers = {c: tier for (t, c), (_, tier) in catalog.items() if t == "persons"}
+    # as db.MODEL grades them: consents and gender deep-public, birth date and phone private, ID highly private
+    assert {c: tiers[c] for c in ("consent_mail", "consent_sms", "consent_email", "consent_phone", "gender")} == {
+        "consent_mail": 2, "consent_sms": 2, "consent_email": 2, "consent_phone": 2, "gender": 2}
+    assert (tiers["birth_date"], tiers["phone"], tiers["id_number"], tiers["city"]) == (3, 3, 4, 1)
+
+
 # ------------------------------------------------------------------ files and formats
 
 def test_all_files_written_and_counted(zh):

@@ -2106,7 +2106,11 @@ class _Sample:
                     "SELECT column_name, data_type FROM information_schema.columns "
                     "WHERE table_schema = 'truth' AND table_name = ? ORDER BY ordinal_position", [name]).fetchall()
                 desc, col_desc = TRUTH_TABLES.get(name, ("", {}))
-                cols = [db.Column(c, t, *col_desc.get(c, ("", db.PUBLIC))) for c, t in types]
+                missing = [c for c, _ in types if c not in col_desc]
+                if not desc or missing:
+                    raise ValueError(f"truth.{name}: describe the table and its column(s) "
+                                     f"{', '.join(missing) or '(none)'} in sample.TRUTH_TABLES (the catalog needs them)")
+                cols = [db.Column(c, t, *col_desc[c]) for c, t in types]
                 db.register_table(con, "truth", name, cols, desc, layer="truth", origin="internal")
             con.execute("COMMIT")
         except Exception:
@@ -2130,31 +2134,70 @@ class _Sample:
 
 
 _HI, _PR, _HP = 2, 3, 4  # deep-public, private, highly private tiers (see dbmarketing.db)
+# Every column of every truth table: (description, privacy tier). Columns that also exist in
+# the customer information model take the model's tier (gender and consents 2, birth date 3).
 TRUTH_TABLES = {
     "persons": ("Planted people: true attributes and purchase-process parameters.", {
-        "person_id": ("Person number (the duplicate cluster)", 1), "true_name": ("True name", _PR),
-        "contact_name": ("Contact person of a distributor", _PR), "birth_date": ("True birth date", _PR),
-        "id_number": ("True 18-digit resident ID number", _HP), "phone": ("True phone (digits)", _PR),
-        "email": ("True e-mail", _PR), "address": ("True street address", _PR),
+        "person_id": ("Person number (the duplicate cluster)", 1),
+        "customer_type": ("consumer or distributor", 1),
+        "true_name": ("True name", _PR),
+        "contact_name": ("Contact person of a distributor", _PR),
+        "gender": ("True gender, M or F", _HI),
+        "birth_date": ("True birth date", _PR),
+        "id_number": ("True 18-digit resident ID number", _HP),
+        "phone": ("True phone (digits)", _PR), "email": ("True e-mail", _PR),
+        "city": ("True city", 1), "province": ("True province", 1),
+        "address": ("True street address", _PR),
+        "signup_date": ("Date the person first registered", 1),
+        "first_record_source": ("Source system of the person's first customer record (crm, pos, distributor)", 1),
+        "is_prospect": ("Registered but never buys (a potential customer)", 1),
+        "first_purchase_date": ("Date of the first completed purchase; empty if none", 1),
+        "last_purchase_date": ("Date of the last completed purchase; empty if none", 1),
         "lambda_per_week": ("BG/NBD purchase rate while alive, per week", 1),
         "p_dropout": ("BG/NBD dropout probability after each repeat purchase", 1),
         "nu_spend": ("Gamma-gamma scale: mean order value = p / nu", 1),
+        "mean_order_value": ("True mean order value p / nu of the gamma-gamma spend process", 1),
+        "alive_at_end": ("Still active (not dropped out) at the end of the history", 1),
         "dropout_date": ("Date of the purchase after which the person dropped out; empty if alive", 1),
         "complained": ("Complained at least once (raises the dropout probability)", 1),
+        "first_complaint_date": ("Date of the first complaint; empty if none", 1),
+        "n_purchases": ("Completed purchases, all origins", 1),
+        "n_process_purchases": ("Completed purchases from the BG/NBD process (not caused by a campaign)", 1),
+        "net_revenue": ("Revenue of the completed purchases net of returns, at true prices", 1),
+        "consent_mail": ("True consent to direct mail", _HI), "consent_sms": ("True consent to SMS", _HI),
+        "consent_email": ("True consent to e-mail", _HI), "consent_phone": ("True consent to calls", _HI),
     }),
     "customer_records": ("Every customer record in the sources and the person behind it.", {
         "customer_id": ("Customer number as in the source", 1),
+        "source_system": ("System the record is in (crm, pos, distributor)", 1),
+        "source_file": ("File the record first appears in", 1),
         "source_line": ("Line in the first file the record appears in (header = line 1)", 1),
         "update_line": ("Line in crm_customers_update.csv if the record is there", 1),
+        "person_id": ("Person behind the record (records of one person = one duplicate cluster)", 1),
+        "is_duplicate": ("A further record of a person who has an earlier one", 1),
+        "signup_date": ("Signup date of this record", 1),
         "defects": ("Planted defects of this record", 1),
     }),
     "purchases": ("Completed sales of identified customers with their true dates and amounts.", {
+        "order_id": ("Order number", 1), "person_id": ("Person who bought", 1),
+        "customer_id": ("Customer number the order was booked under", 1),
+        "order_date": ("True order date (before any planted date defect)", 1),
         "origin": ("process (BG/NBD) or campaign (caused by a contact)", 1),
+        "campaign_id": ("Campaign that caused the purchase; empty for process purchases", 1),
         "spend_drawn": ("The gamma-gamma order value z the basket was filled for", 1),
         "gross_amount": ("Realised order total at the true prices", 1),
         "returned_amount": ("Value of the returns against this order", 1),
+        "net_amount": ("gross_amount - returned_amount", 1),
     }),
     "campaign_response": ("Per contact: true response probabilities without and with contact.", {
+        "campaign_id": ("Campaign code", 1), "customer_id": ("Customer number selected", 1),
+        "person_id": ("Person behind the customer number", 1),
+        "cell": ("test (contacted) or control (held out)", 1),
+        "contact_date": ("Date of contact (planned date for control)", 1),
+        "response_window_days": ("Days after contact in which a purchase counts as a response", 1),
+        "had_consent": ("The selected customer record showed consent to the campaign's channel", 1),
+        "alive_at_contact": ("The person had not dropped out by the contact date", 1),
+        "sleeping_dog": ("A contact puts this person off buying (negative uplift)", 1),
         "p_background": ("P(purchase in window) from the purchase process alone", 1),
         "q_campaign": ("P(extra purchase caused by the contact)", 1),
         "p_without_contact": ("P(response) if not contacted = p_background", 1),
@@ -2164,13 +2207,22 @@ TRUTH_TABLES = {
         "responded_same_id": ("A completed purchase under the contacted customer number in the window", 1),
     }),
     "defects": ("Every planted data defect, including the rows the loader must reject.", {
+        "table_name": ("Model table of the defective record", 1),
+        "source_file": ("File holding the record", 1),
+        "record_key": ("Customer or order number of the record (empty if the defect is a missing number)", 1),
         "source_line": ("Line in the file (header = line 1; Excel: sheet row)", 1),
+        "defect": ("Kind of defect planted", 1),
+        "detail": ("What exactly was planted", 1),
         "should_reject": ("The loader must reject this row", 1),
     }),
-    "parameters": ("Planted parameters, target rates and the rates measured in the data.", {}),
+    "parameters": ("Planted parameters, target rates and the rates measured in the data.", {
+        "name": ("Parameter or rate", 1), "value": ("Its value", 1), "description": ("What it means", 1)}),
     "record_changes": ("Changes in crm_customers_update.csv against crm_customers.csv.", {
-        "old_value": ("Value before", _PR), "new_value": ("Value after", _PR)}),
-    "seasonality": ("Daily seasonal factor of the purchase rate (mean 1).", {}),
+        "customer_id": ("Customer number", 1), "column_name": ("Attribute that changed", 1),
+        "old_value": ("Value before", _PR), "new_value": ("Value after", _PR),
+        "effective_date": ("Date the change is effective (the update export's date)", 1)}),
+    "seasonality": ("Daily seasonal factor of the purchase rate (mean 1).", {
+        "date": ("Day", 1), "factor": ("Multiplier of the purchase rate on that day", 1)}),
 }
 
 
