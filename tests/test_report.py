@@ -466,3 +466,43 @@ def test_parameter_papermill_cannot_parse_is_an_error(tmp_path):
     nbf.write(nb, path)
     with pytest.raises(report.ParameterError, match="as_of"):
         report.declared_parameters(path)
+
+
+@pytest.fixture
+def workbook_notebook(tmp_path):
+    """A notebook declaring the workbook's own parameters (as notebook 01 does)."""
+    (tmp_path / "sources.yaml").write_text("sources: []\n")
+    return write_notebook(
+        tmp_path / "notebooks" / "01_w.ipynb",
+        'db_path = "crm.duckdb"\nsources = "sources.yaml"\nas_of = "2026-10-31"\nclearance = 4', "print(clearance)")
+
+
+@pytest.mark.parametrize("text, name, words", [
+    ("clearance: 7\n", "clearance", "1-4"),
+    ("clearance: 0\n", "clearance", "1-4"),
+    ("as_of: 31/10/2026\n", "as_of", "YYYY-MM-DD"),
+    ("as_of: newest\n", "as_of", "latest"),
+    ("sources: nowhere/sources.yaml\n", "sources", "existing sources file"),
+    ("db_path: no_such_folder/crm.duckdb\n", "db_path", "existing folder"),
+])
+def test_bad_value_is_an_error_before_anything_runs(tmp_path, monkeypatch, workbook_notebook, text, name, words):
+    monkeypatch.chdir(tmp_path)
+    params = tmp_path / "bad.yaml"
+    params.write_text(text)
+    with pytest.raises(ParameterError) as info:
+        run_reports(params, "r", notebooks_dir=workbook_notebook.parent, reports_dir=tmp_path / "reports")
+    message = str(info.value)
+    assert str(params) in message and repr(name) in message and words in message
+    assert not (tmp_path / "reports").exists()
+
+
+def test_good_values_and_the_scheduled_clearance(tmp_path, monkeypatch, workbook_notebook):
+    monkeypatch.chdir(tmp_path)
+    notebooks = [workbook_notebook]
+    for params in ({"as_of": "latest"}, {"as_of": " Latest "}, {"as_of": dt.date(2026, 1, 31)},
+                   {"clearance": 1}, {"sources": "sources.yaml", "db_path": "crm.duckdb"}):
+        plan_parameters(params, notebooks, "p.yaml")
+    # a report run unattended shows clearance 2 (no personal data in clear) unless the file says otherwise,
+    # whatever the notebook's interactive default (4 here)
+    assert plan_parameters({}, notebooks)["01_w"] == {"clearance": 2}
+    assert plan_parameters({"clearance": 3}, notebooks)["01_w"] == {"clearance": 3}

@@ -4,12 +4,16 @@ One call, :func:`run_reports`, makes a report run:
 
 1. It reads the parameters file (YAML, a flat mapping ``name: value`` shared by all
    notebooks) and checks it against the parameters cell of every notebook (the cell tagged
-   ``parameters``) *before anything runs*: a name no notebook declares, or a value of the
-   wrong type, raises :class:`ParameterError`.
+   ``parameters``) *before anything runs*: a name no notebook declares, a value of the
+   wrong type, or a bad value of a parameter the workbook knows (``clearance`` 1-4,
+   ``as_of`` an ISO date or "latest", ``sources`` an existing file, ``db_path`` in an
+   existing folder) raises :class:`ParameterError`.
 2. It executes ``notebooks/NN_*.ipynb`` in order into ``reports/.<run>.partial/``. Each
    notebook receives only the parameters it declares; a notebook that declares
    ``interactive`` gets ``interactive=False`` unless the parameters file sets it, so its
-   widgets show a static default view.
+   widgets show a static default view, and one that declares ``clearance`` gets the
+   clearance of unattended reports (:data:`dbmarketing.privacy.SCHEDULED_CLEARANCE`)
+   unless the file sets it.
 3. It removes the noise a manager should not read (warnings on stderr, widget views that
    would show "Loading widget...") and writes, per notebook, the executed ``NN_name.ipynb``,
    ``NN_name.html`` (no code, for business readers) and ``NN_name.code.html`` (with code, for
@@ -44,6 +48,8 @@ import nbformat
 import papermill
 import yaml
 from nbconvert import HTMLExporter
+
+from dbmarketing.privacy import SCHEDULED_CLEARANCE
 
 NOTEBOOK_PATTERN = "[0-9][0-9]_*.ipynb"
 
@@ -173,12 +179,42 @@ def _type_matches(value, expected) -> bool:
     return isinstance(value, expected)
 
 
+def check_values(params: dict, params_file: str | Path = "<params>") -> None:
+    """Check the values of the parameters the workbook knows, as set in a parameters file.
+
+    ``clearance`` 1-4; ``as_of`` an ISO date (2026-10-31) or "latest"; ``sources`` an
+    existing file; ``db_path`` a file in an existing folder (the database itself may be
+    created by notebook 01). Relative paths are taken from the current directory, where
+    the notebooks run. Raises :class:`ParameterError` naming the file and the parameter.
+    """
+    def fail(name, problem):
+        raise ParameterError(f"{params_file}: parameter {name!r} {problem}, got {params[name]!r}")
+
+    if "clearance" in params:
+        value = params["clearance"]
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 4:
+            fail("clearance", "must be 1-4 (1 public, 2 deep-public, 3 private, 4 highly private)")
+    if "as_of" in params and not isinstance(params["as_of"], dt.date):
+        text = str(params["as_of"]).strip()
+        if text.lower() != "latest":
+            try:
+                dt.date.fromisoformat(text)
+            except ValueError:
+                fail("as_of", "must be a date written YYYY-MM-DD (e.g. 2026-10-31) or 'latest'")
+    if "sources" in params and not Path(str(params["sources"])).is_file():
+        fail("sources", f"must name an existing sources file (relative to {Path.cwd()})")
+    if "db_path" in params and not Path(str(params["db_path"])).resolve().parent.is_dir():
+        fail("db_path", f"must be in an existing folder (relative to {Path.cwd()})")
+
+
 def plan_parameters(params: dict, notebooks: list[Path], params_file: str | Path = "<params>") -> dict[str, dict]:
     """Check the parameters against the notebooks and say what each notebook receives.
 
     Returns notebook name (``NN_name``) -> the parameters given to it: the names it declares
-    that the file sets, plus ``interactive=False`` if it declares ``interactive`` and the file
-    does not set it. Raises :class:`ParameterError` naming the file and the parameter.
+    that the file sets, plus ``interactive=False`` if it declares ``interactive`` and
+    ``clearance=privacy.SCHEDULED_CLEARANCE`` if it declares ``clearance``, when the file
+    does not set them. Raises :class:`ParameterError` naming the file and the parameter:
+    unknown names, wrong types, bad values (:func:`check_values`).
     """
     declared = {nb.stem: declared_parameters(nb) for nb in notebooks}
     known = sorted({name for names in declared.values() for name in names})
@@ -197,11 +233,14 @@ def plan_parameters(params: dict, notebooks: list[Path], params_file: str | Path
                     f"(as declared in {stem}.ipynb: {name} = {info['source']}), "
                     f"got {type(value).__name__} {value!r}"
                 )
+    check_values(params, params_file)
+    unattended = {"interactive": False, "clearance": SCHEDULED_CLEARANCE}
     plan = {}
     for stem, names in declared.items():
         given = {name: _plain(params[name]) for name in names if name in params}
-        if "interactive" in names and "interactive" not in params:
-            given["interactive"] = False
+        for name, value in unattended.items():
+            if name in names and name not in params:
+                given[name] = value
         plan[stem] = given
     return plan
 
@@ -514,7 +553,7 @@ def _describe_failure(exc: Exception, output: Path) -> str:
     """Which cell failed, in words, from a papermill error and the executed notebook."""
     if isinstance(exc, papermill.PapermillExecutionError):
         cell_no = exc.cell_index + 1
-        try:
+        if output.exists():
             # Number the cell as in the source notebook: skip the cells papermill added.
             executed = nbformat.read(output, as_version=4)
             added = {"injected-parameters", "papermill-error-cell-tag"}
@@ -523,8 +562,6 @@ def _describe_failure(exc: Exception, output: Path) -> str:
                 if cell.cell_type == "code" and cell.get("execution_count") == exc.exec_count:
                     cell_no = i + 1
                     break
-        except Exception:
-            pass
         first_line = next((ln.strip() for ln in (exc.source or "").splitlines() if ln.strip()), "")
         return (f"cell {cell_no} (In [{exc.exec_count}] in the kept notebook): {exc.ename}: {exc.evalue}"
                 + (f"\n    the cell starts: {first_line[:120]}" if first_line else ""))
@@ -613,7 +650,9 @@ def run_reports(params_file: str | Path, run_name: str, notebooks_dir: str | Pat
             papermill.execute_notebook(
                 str(nb_path), str(output), parameters=entry["parameters"], cwd=cwd,
                 progress_bar=progress, kernel_name=kernel_name, log_output=False,
-                extra_arguments=["--IPKernelApp.log_level=ERROR"],  # no TCP-encryption notice per kernel
+                # The kernel's own log (a TCP-encryption notice per kernel; "KeyboardInterrupt
+                # caught in kernel" when it is shut down after a failed cell) is not for readers.
+                extra_arguments=["--IPKernelApp.log_level=CRITICAL"],
             )
         except Exception as exc:
             entry["seconds"] = round(time.monotonic() - started, 2)
@@ -666,14 +705,12 @@ def _fail(manifest: dict, partial: Path, failed: Path, final: Path, output: Path
     manifest["status"] = "failed"
     manifest["finished"] = _now()
     manifest["error"] = message
-    try:
-        _write_manifest(manifest, partial)
-        if output is not None and output.exists():
-            # The failed notebook as analysts read it, traceback included.
-            executed = nbformat.read(output, as_version=4)
-            export_html(executed, output.with_name(f"{output.stem}.code.html"), True)
-    except Exception:
-        pass  # the executed notebook itself is what matters
+    if output is not None and output.exists():
+        try:  # the failed notebook as analysts read it, traceback included
+            export_html(nbformat.read(output, as_version=4), output.with_name(f"{output.stem}.code.html"), True)
+        except Exception as exc:  # the executed notebook itself is what matters; say why there is no HTML
+            manifest["error_html"] = f"no HTML of the failed notebook: {type(exc).__name__}: {exc}"
+    _write_manifest(manifest, partial)
     if failed.exists():
         shutil.rmtree(failed)
     partial.rename(failed)
