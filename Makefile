@@ -45,6 +45,9 @@ bench: $(VENV)/.installed
 	$(PY) benchmarks/bench_spine.py
 	$(PY) benchmarks/bench_clv.py
 
+# Generated data and every report run (hidden .RUN.partial folders included); the
+# committed reports/README.md and data/README.md stay.
 clean:
-	rm -rf reports/* data/crm.duckdb data/crm.duckdb.* data/raw data/exports .pytest_cache
+	if [ -d reports ]; then find reports -mindepth 1 -maxdepth 1 ! -name README.md -exec rm -rf {} +; fi
+	rm -rf data/crm.duckdb data/crm.duckdb.* data/raw data/exports .pytest_cache
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
