@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import re
+from html import unescape
 from pathlib import Path
 
+import duckdb
 import nbformat
 import pytest
 import yaml
@@ -15,14 +18,38 @@ ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 
 
+def default_outputs() -> list[Path]:
+    """What the notebooks write into the project tree when run with their defaults: the
+    database (``db_path``) and every output folder (a parameter named ``*_dir``)."""
+    paths = set()
+    for nb in NOTEBOOKS:
+        for name, info in report.declared_parameters(nb).items():
+            if (name == "db_path" or name.endswith("_dir")) and isinstance(info["default"], str):
+                paths.add(ROOT / info["default"])
+    return sorted(paths)
+
+
+def tree_state(paths) -> dict[str, float]:
+    """Every file at or under `paths`, with its modification time."""
+    files = [p for path in paths for p in ([path] if path.is_file() else path.rglob("*")) if p.is_file()]
+    return {str(p): p.stat().st_mtime for p in files}
+
+
 @pytest.fixture(scope="module")
 def run(small_sample, tmp_path_factory):
+    """Run every notebook on the small sample. The database and sources are the sample's;
+    every output folder a notebook declares (a parameter named ``*_dir``, e.g. ``export_dir``)
+    goes to the test's folder, so the run writes nothing into the project tree."""
     out = tmp_path_factory.mktemp("reports")
     params = yaml.safe_load((ROOT / "params/default.yaml").read_text(encoding="utf-8"))
     params.update(db_path=str(small_sample["db_path"]), sources=str(small_sample["sources"]))
+    declared = {name for nb in NOTEBOOKS for name in report.declared_parameters(nb)}
+    params.update({name: str(out / name) for name in sorted(declared) if name.endswith("_dir")})
     pfile = out / "params.yaml"
     pfile.write_text(yaml.safe_dump(params, allow_unicode=True), encoding="utf-8")
-    return report.run_reports(pfile, "nbtest", notebooks_dir=ROOT / "notebooks", reports_dir=out, progress=False)
+    before = tree_state(default_outputs())
+    folder = report.run_reports(pfile, "nbtest", notebooks_dir=ROOT / "notebooks", reports_dir=out, progress=False)
+    return {"folder": folder, "params": params, "tree_before": before, "tree_after": tree_state(default_outputs())}
 
 
 def test_notebooks_are_committed_clean():
@@ -35,35 +62,145 @@ def test_notebooks_are_committed_clean():
 
 
 def test_every_notebook_runs_and_reports_are_clean(run):
-    manifest = json.loads((run / "manifest.json").read_text(encoding="utf-8"))
+    folder = run["folder"]
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
     names = [Path(p).stem for p in NOTEBOOKS]
-    index = (run / "index.html").read_text(encoding="utf-8")
+    index = (folder / "index.html").read_text(encoding="utf-8")
     for name in names:
-        for html in (run / f"{name}.html", run / f"{name}.code.html"):
+        for html in (folder / f"{name}.html", folder / f"{name}.code.html"):
             assert html.exists(), html
             assert report.check_report_html(html) == [], html.name
             assert html.name in index
-        executed = nbformat.read(run / f"{name}.ipynb", as_version=4)
+        executed = nbformat.read(folder / f"{name}.ipynb", as_version=4)
         for cell in executed.cells:
             for out in cell.get("outputs", []):
                 assert out.output_type != "error", (name, cell.source[:80])
                 assert not (out.output_type == "stream" and out.name == "stderr"), (name, out.text[:200])
         # the business version hides code: no line of a code cell appears in it
-        business = (run / f"{name}.html").read_text(encoding="utf-8")
+        business = (folder / f"{name}.html").read_text(encoding="utf-8")
         assert "setup_notebook" not in business
-        assert "setup_notebook" in (run / f"{name}.code.html").read_text(encoding="utf-8")
+        assert "setup_notebook" in (folder / f"{name}.code.html").read_text(encoding="utf-8")
     assert manifest["database"]["fingerprint"]
+
+
+def test_the_run_writes_nothing_into_the_project_tree(run):
+    assert ROOT / "data" / "exports" in default_outputs()  # notebook 04 exports there by default
+    assert run["tree_after"] == run["tree_before"]
+    for name, value in run["params"].items():
+        if name.endswith("_dir"):
+            assert not Path(value).is_relative_to(ROOT), name
+
+
+def test_every_table_is_catalogued(run, small_sample):
+    """After every notebook ran: each column of each table in main, raw and truth has a
+    catalog row with a description and a privacy tier 1-4."""
+    con = duckdb.connect(str(small_sample["db_path"]), read_only=True)
+    columns = set(con.execute("""
+        SELECT c.schema_name, c.table_name, c.column_name
+        FROM duckdb_columns() c JOIN duckdb_tables() t USING (database_name, schema_name, table_name)
+        WHERE c.database_name = current_database() AND NOT t.temporary AND NOT t.internal
+          AND c.schema_name IN ('main', 'raw', 'truth')""").fetchall())
+    catalog = {(s, t, c): (d, tier) for s, t, c, d, tier in con.execute(
+        "SELECT table_schema, table_name, column_name, description, privacy_tier FROM main.catalog").fetchall()}
+    tables = {(s, t) for s, t, _ in catalog}
+    described = {(s, t) for s, t, d in con.execute(
+        "SELECT table_schema, table_name, description FROM main.catalog_tables").fetchall() if d and d.strip()}
+    con.close()
+    missing = sorted(columns - set(catalog))
+    assert not missing, f"{len(missing)} columns not in main.catalog, e.g. {missing[:10]}"
+    bad = sorted(k for k in columns if not (catalog[k][0] or "").strip() or catalog[k][1] not in (1, 2, 3, 4))
+    assert not bad, f"{len(bad)} catalogued columns without a description or a tier 1-4, e.g. {bad[:10]}"
+    undescribed = sorted({(s, t) for s, t, _ in columns} - described)
+    assert not undescribed, f"tables without a description in main.catalog_tables: {undescribed}"
+    assert tables >= {(s, t) for s, t, _ in columns}
+
+
+def html_tables(html: str) -> list[list[list[str]]]:
+    """The tables of a pandas HTML output as rows of cell texts (header row included)."""
+    tables = []
+    for table in re.findall(r"<table.*?</table>", html, flags=re.S):
+        rows = []
+        for tr in re.findall(r"<tr.*?</tr>", table, flags=re.S):
+            cells = re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", tr, flags=re.S)
+            rows.append([unescape(re.sub(r"<[^>]+>", "", c)).strip() for c in cells])
+        tables.append(rows)
+    return tables
+
+
+def cell_outputs(run, notebook: str, cell_id: str) -> list:
+    executed = nbformat.read(run["folder"] / f"{notebook}.ipynb", as_version=4)
+    [cell] = [c for c in executed.cells if c.get("id") == cell_id]
+    return cell.outputs
+
+
+def output_html(outputs) -> str:
+    return "".join(o.get("data", {}).get("text/html", "") for o in outputs)
+
+
+def output_markdown(outputs) -> str:
+    return "".join(o.get("data", {}).get("text/markdown", "") for o in outputs)
 
 
 def test_collection_notebook_accounts_for_every_record(run, small_sample):
     """Notebook 01's own figures: every load balances and the reject reasons are shown."""
-    import duckdb
-
     con = duckdb.connect(str(small_sample["db_path"]), read_only=True)
     batches = con.execute("SELECT sum(rows_read), sum(rows_loaded), sum(rows_rejected) FROM main.load_batches").fetchone()
     con.close()
     assert batches[0] == batches[1] + batches[2] and batches[2] > 0
-    text = (run / "01_data_collection.html").read_text(encoding="utf-8")
+    text = (run["folder"] / "01_data_collection.html").read_text(encoding="utf-8")
     assert f"{int(batches[0]):,}</strong> records read" in text
     for phrase in ("Reading the chart", "potential", "lapsed", "distributor", "not matched"):
         assert phrase in text
+
+
+def test_collection_notebook_shows_every_source_even_when_already_loaded(run, small_sample):
+    """The sample was loaded before the notebook ran (as `make reports` and the monthly cron do):
+    the notebook loads nothing, yet its load table shows, per source, the batch that loaded it."""
+    sources = yaml.safe_load(small_sample["sources"].read_text(encoding="utf-8"))["sources"]
+    con = duckdb.connect(str(small_sample["db_path"]), read_only=True)
+    first = {s: (b, t, r, ld, rj) for s, b, t, r, ld, rj in con.execute(
+        "SELECT source, min(batch_id), any_value(table_name), arg_min(rows_read, batch_id), "
+        "arg_min(rows_loaded, batch_id), arg_min(rows_rejected, batch_id) FROM main.load_batches GROUP BY 1").fetchall()}
+    pos_batch = first["pos_members"][0]
+    pos_missing = con.execute(
+        "SELECT 100.0 * count_if(consent_mail IS NULL) / count(*) FROM raw.customers WHERE batch_id = ?",
+        [pos_batch]).fetchone()[0]
+    con.close()
+
+    outputs = cell_outputs(run, "01_data_collection", "c06")
+    assert f"**0** of {len(sources)} sources loaded now" in output_markdown(outputs)
+    [table] = html_tables(output_html(outputs))
+    header, rows = table[0], table[1:]
+    column = {name: i for i, name in enumerate(header)}
+    shown = {r[column["source"]]: r for r in rows}
+    assert list(shown) == [s["name"] for s in sources]
+    for name, (batch_id, table_name, read, loaded, rejected) in first.items():
+        row = shown[name]
+        assert row[column["status"]] == "skipped"
+        assert [int(row[column[c]]) for c in ("batch_id", "rows_read", "rows_loaded", "rows_rejected")] == [
+            batch_id, read, loaded, rejected], name
+        assert row[column["loaded_at"]]  # when it was loaded
+
+    # one profile per source, from its own batch: the POS never collects mail consent
+    profiles = cell_outputs(run, "01_data_collection", "c12")
+    captions = output_markdown(profiles)
+    for name, (batch_id, table_name, *_rest) in first.items():
+        assert f"**{name}: raw.{table_name}, batch {batch_id}," in captions
+    assert pos_missing == 100.0
+    tables, caption = {}, None
+    for out in profiles:
+        caption = out.get("data", {}).get("text/markdown", caption)
+        if "text/html" in out.get("data", {}):
+            [tables[caption]] = html_tables(out.data["text/html"])
+    [pos_table] = [t for c, t in tables.items() if c.startswith("**pos_members:")]
+    consent_mail = next(r for r in pos_table if r[1] == "consent_mail")
+    assert consent_mail[pos_table[0].index("pct_missing")] == "100.00"
+
+
+def test_collection_report_has_no_missing_value_markers(run):
+    """Managers read words or blanks, not NaN / <NA> / None, in the tables of notebook 01."""
+    text = (run["folder"] / "01_data_collection.html").read_text(encoding="utf-8")
+    for table in html_tables(text):
+        for row in table:
+            for marker in ("NaN", "<NA>", "None", "NaT"):
+                assert marker not in row, (marker, row)
