@@ -665,3 +665,17 @@ def test_a_later_failure_names_the_sources_already_loaded(con, tmp_path, monkeyp
     monkeypatch.undo()
     again = collect.load_sources(con, sources)
     assert again[["source", "status", "batch_id"]].values.tolist() == [["orders", "skipped", 1], ["products", "loaded", 2]]
+
+
+def test_sql_date_values_are_dates_whatever_the_text_format():
+    """A database driver hands over date objects: they are dates, not text in the mapped format."""
+    records = collect._rows_to_records([("T1", dt.date(2024, 2, 1)), ("T2", "01.02.2024"), ("T3", "2024-02-01")],
+                                       "db", header=["no", "opened"])
+    source = collect.Source(name="tickets", url="sqlite:///x.db", sql_table="t", table="service_tickets",
+                            columns={"ticket_id": "no", "opened_date": "opened"},
+                            date_formats={"opened_date": "%d.%m.%Y"})
+    tables, problems = collect._parse_source(records, source)
+    opened = tables["service_tickets"]["opened_date"]
+    assert opened[1].date() == opened[2].date() == dt.date(2024, 2, 1)
+    assert problems[["line_no", "reason", "raw_value"]].values.tolist() == [
+        [3, "not a date in format %d.%m.%Y", "2024-02-01"]]
