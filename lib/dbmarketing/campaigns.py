@@ -587,8 +587,10 @@ def uplift_model(features: pd.DataFrame, campaign_id=None, method: str = "intera
 
 def uplift_against_truth(con, holdout: pd.DataFrame) -> dict | None:
     """On the sample database: the Spearman rank correlation between the predicted uplift of
-    the holdout contacts and their planted true uplift (``truth.campaign_response``), overall
-    and for the contacted cell. None for a database without planted truth. Never used to fit."""
+    the holdout contacts and their planted true uplift (``truth.campaign_response``), the same
+    for the response score (a response model ranks persuadable customers too, when they are
+    the likely buyers), and the mean true uplift of the top 30% by predicted uplift against
+    all. None for a database without planted truth. Never used to fit."""
     from scipy.stats import spearmanr
 
     has = con.execute("""SELECT count(*) FROM information_schema.tables
@@ -600,6 +602,7 @@ def uplift_against_truth(con, holdout: pd.DataFrame) -> dict | None:
     m = holdout.merge(truth, on=["campaign_id", "source_customer_id"], how="inner")
     rho, p = spearmanr(m.uplift, m.true_uplift)
     return {"customers": len(m), "spearman": float(rho), "p_value": float(p),
+            "spearman_response_score": float(spearmanr(m.response_score, m.true_uplift)[0]),
             "mean_true_uplift_top_30%": float(m.nlargest(max(int(0.3 * len(m)), 1), "uplift").true_uplift.mean()),
             "mean_true_uplift_all": float(m.true_uplift.mean())}
 
@@ -759,16 +762,18 @@ class TargetPlan:
 
 def select_targets(con, as_of, channel: str, model, margin_per_response: float, cost_per_contact: float,
                    budget: float | None = None, capacity: int | None = None, control_share: float = 0.2,
-                   customer_type: str | None = "consumer", strata: str = "segment", seed: int = 42,
-                   alpha: float = 0.05, power: float = 0.8) -> TargetPlan:
+                   customer_type: str | None = "consumer", include_prospects: bool = False, strata: str = "segment",
+                   seed: int = 42, alpha: float = 0.05, power: float = 0.8) -> TargetPlan:
     """Choose whom to contact in the next ``channel`` campaign, by expected profit.
 
     Every customer known at ``as_of`` (of ``customer_type``; None = all) is scored with the
     uplift ``model`` (an :class:`InteractionUplift` or :class:`TwoModelUplift` fitted on past
     campaigns) for this channel: expected profit = uplift x ``margin_per_response`` -
     ``cost_per_contact``. Left out, and counted, in this order: customers without consent
-    for the channel, without the contact point it needs (address, phone or e-mail), and those
-    on the do-not-contact list (:func:`suppressed`). Of the rest, those with positive
+    for the channel, without the contact point it needs (address, phone or e-mail), those
+    on the do-not-contact list (:func:`suppressed`), and, unless ``include_prospects``, those
+    who never bought (the model learned from past campaigns, which contacted buyers: it has
+    nothing to say about prospects, who need an acquisition offer of their own). Of the rest, those with positive
     expected profit are ranked best first and taken while the contacts stay within
     ``capacity`` (e.g. call-center calls) and ``budget`` / ``cost_per_contact``. A share
     ``control_share`` of the selection is held out as a random control cell, stratified by
@@ -797,6 +802,7 @@ def select_targets(con, as_of, channel: str, model, margin_per_response: float, 
         (f"no {consent.split('_')[1]} consent", ~snap[consent].fillna(False).astype(bool)),
         (f"no {point} to reach", snap[point].isna()),
         ("on the do-not-contact list", snap.customer_id.isin(dnc.customer_id)),
+        ("never bought (prospect)", snap.is_prospect.astype(bool) & (not include_prospects)),
     ]
     left = pd.Series(False, index=snap.index)
     excluded = [("customers scored", len(snap))]

@@ -164,8 +164,9 @@ def _by_value(values: pd.Series, fn) -> pd.Series:
     return values.map(table)
 
 
-def standardize_customers(con, run_id: int = 0) -> tuple[pd.DataFrame, pd.DataFrame, list[tuple]]:
-    """Standardize the current customer records.
+def standardize_customers(con, run_id: int = 0, as_of: date | None = None) -> tuple[pd.DataFrame, pd.DataFrame, list[tuple]]:
+    """Standardize the current customer records. ``as_of`` (the extraction date, default
+    today): an ID number's birth date after it is impossible.
 
     Returns (records, findings, log rows). ``records`` has the columns of
     :data:`RECORD_COLUMNS`; ``findings`` one row per problem found.
@@ -191,7 +192,8 @@ def standardize_customers(con, run_id: int = 0) -> tuple[pd.DataFrame, pd.DataFr
     # names
     out["name"] = _by_value(raw["name"], st.standard_name)
     log.append(("standardize", "name", "customer_records", changed(out["name"], raw["name"]), "standardized",
-                "trim, collapse spaces, full-width to half-width, Latin names in title case"))
+                "trim, collapse spaces, full-width to half-width; Latin names written all upper or all lower case "
+                "get title case, mixed-case names (McDonald) are kept as written"))
 
     # phones
     parsed = _by_value(raw.phone, st.parse_phone)
@@ -236,7 +238,7 @@ def standardize_customers(con, run_id: int = 0) -> tuple[pd.DataFrame, pd.DataFr
                 "full-width to half-width, spaces collapsed"))
 
     # resident ID numbers, birth date and gender
-    ids = _by_value(raw.id_number, st.parse_id_number)
+    ids = _by_value(raw.id_number, lambda v: st.parse_id_number(v, as_of=as_of))
     out["id_number"] = ids.map(lambda i: i.value, na_action="ignore")
     id_birth = pd.to_datetime(ids.map(lambda i: i.birth_date, na_action="ignore"))
     id_gender = ids.map(lambda i: i.gender, na_action="ignore")
@@ -246,7 +248,8 @@ def standardize_customers(con, run_id: int = 0) -> tuple[pd.DataFrame, pd.DataFr
     log.append(("standardize", "id upgraded 15->18", "customer_records", int(upgraded.sum()), "standardized",
                 "15-digit legacy ID numbers upgraded to 18 digits (century 19 inserted, check digit computed)"))
     log.append(("standardize", "id invalid", "customer_records", int(invalid.sum()), "flagged",
-                "ID number with a wrong check digit, impossible date or length: left empty, listed"))
+                "ID number with a wrong check digit or length, a region code that is no province (GB/T 2260), or a "
+                "birth date that is impossible, before 1900 or after the as-of date: left empty, listed"))
     recorded_birth = pd.to_datetime(raw.birth_date)
     birth_mismatch = recorded_birth.notna() & id_birth.notna() & (recorded_birth != id_birth)
     gender_mismatch = raw.gender.notna() & id_gender.notna() & (raw.gender != id_gender)
@@ -878,7 +881,7 @@ def run(con, as_of, match_threshold: float = 0.9, wholesale_quantity: int = 20, 
     run_id = int(con.execute("SELECT coalesce(max(run_id), 0) + 1 FROM main.cleaning_runs").fetchall()[0][0])
     before = quality_scorecard(con, "before", as_of, freshness_days)
 
-    records, findings, log = standardize_customers(con, run_id)
+    records, findings, log = standardize_customers(con, run_id, as_of)
     keep = {r[0] for r in con.execute("SELECT customer_id FROM main.keep_apart").fetchall()}
     pairs, model = find_duplicates(records, keep_apart=keep, seed=seed)
     rule_pairs = same_id_pairs(records, keep)
