@@ -10,15 +10,19 @@ notebook 04 through the report runner with a segment map of its own.
 from __future__ import annotations
 
 import math
+import shutil
 from datetime import date
 from importlib.resources import files
+from pathlib import Path
 
+import duckdb
+import nbformat
 import numpy as np
 import pandas as pd
 import pytest
 import yaml
 
-from dbmarketing import clean, clv, collect, db, rfm
+from dbmarketing import clean, clv, collect, db, report, rfm
 
 AS_OF = "2026-06-30"
 
@@ -745,3 +749,92 @@ def test_equal_spend_summed_in_any_order_scores_alike():
     s = rfm.summarize(c, AS_OF, customers=None, sort=True)
     assert s.monetary.iloc[0] == s.monetary.iloc[1] == pytest.approx(math.fsum(parts))
     c.close()
+
+
+# --------------------------------------------------------------------------------------
+# notebook 04 as a scheduled report, with a segment map of the user's own
+# --------------------------------------------------------------------------------------
+
+NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "04_rfm_scoring.ipynb"
+MY_MAP = {
+    "segments": [
+        {"name": "Best", "label_en": "Best", "label_zh": "最佳客户", "action": "Thank them.", "role": "best",
+         "rule": {"r": [4, 5], "f": [4, 5]}},
+        {"name": "Slipping", "label_en": "Slipping", "label_zh": "流失中", "action": "Call them.", "role": "at_risk",
+         "rule": {"r": [1, 3], "f": [3, 5]}},
+        {"name": "Rest", "label_en": "The rest", "label_zh": "其他", "action": "E-mail.", "rule": {"r": [1, 5]}},
+        {"name": "Never", "label_en": "Never reached", "label_zh": "无", "action": "None.", "rule": {"f": [1, 5]}},
+    ],
+    "prospects": {"name": "Leads", "label_en": "Leads", "label_zh": "线索", "action": "Convert them."},
+}
+
+
+@pytest.fixture(scope="module")
+def cleaned(small_sample, tmp_path_factory):
+    """The small sample, cleaned (extraction date 2026-10-31), in a database of this module."""
+    path = tmp_path_factory.mktemp("rfm_notebook") / "crm.duckdb"
+    shutil.copy(small_sample["db_path"], path)
+    c = db.connect(path)
+    clean.run(c, "2026-10-31")
+    c.close()
+    return path
+
+
+def markdown_outputs(path) -> str:
+    executed = nbformat.read(path, as_version=4)
+    texts = []
+    for cell in executed.cells:
+        for out in cell.get("outputs", []):
+            assert out.output_type != "error", cell.source[:80]
+            assert not (out.output_type == "stream" and out.name == "stderr"), out.text[:200]
+            texts.append(out.get("data", {}).get("text/markdown", ""))
+    return "\n".join(texts)
+
+
+def test_notebook_04_runs_a_segment_map_of_its_own(cleaned, tmp_path):
+    notebooks = tmp_path / "notebooks"
+    notebooks.mkdir()
+    shutil.copy(NOTEBOOK, notebooks / NOTEBOOK.name)
+    my_map = tmp_path / "my_segments.yaml"
+    my_map.write_text(yaml.safe_dump(MY_MAP, allow_unicode=True), encoding="utf-8")
+    params = tmp_path / "params.yaml"
+    params.write_text(yaml.safe_dump({"db_path": str(cleaned), "as_of": "2026-10-31", "clearance": 2,
+                                      "export_dir": str(tmp_path / "exports"), "segments": str(my_map)}), encoding="utf-8")
+    run = report.run_reports(params, "rfm", notebooks_dir=notebooks, reports_dir=tmp_path / "reports", progress=False)
+    assert report.check_report_html(run / "04_rfm_scoring.html") == []
+    text = markdown_outputs(run / "04_rfm_scoring.ipynb")
+
+    c = duckdb.connect(str(cleaned), read_only=True)
+    try:
+        # both dates stored: the as-of date and compare_days (91) before it, consumers only
+        assert rfm.stored_dates(c) == [date(2026, 8, 1), date(2026, 10, 31)]
+        per_segment = dict(c.execute("SELECT segment, count(*) FROM main.rfm_scores WHERE as_of = DATE '2026-10-31' "
+                                     "GROUP BY 1").fetchall())
+        types = c.execute("SELECT DISTINCT customer_type FROM main.rfm_scores").fetchall()
+        slipped = c.execute("""SELECT count(*) FROM main.rfm_scores a JOIN main.rfm_scores b USING (customer_id)
+            WHERE a.as_of = DATE '2026-08-01' AND b.as_of = DATE '2026-10-31'
+              AND a.segment = 'Best' AND b.segment = 'Slipping'""").fetchall()[0][0]
+        phones = c.execute("SELECT count(*) FROM main.customers WHERE phone IS NOT NULL").fetchall()[0][0]
+    finally:
+        c.close()
+    assert types == [("consumer",)]
+    assert set(per_segment) <= {"Best", "Slipping", "Rest", "Leads"} and per_segment["Best"] and per_segment["Leads"]
+    # the figures the report states are those in the database
+    assert f"**{sum(per_segment.values()):,}** consumers signed up by 2026-10-31" in text
+    assert f"**{per_segment['Leads']:,}** are prospects" in text
+    assert slipped and f"**{slipped:,}** customers who were Best on 2026-08-01 are now Slipping" in text
+    # the empty segment is listed with its reason, not silently missing
+    assert "**1 segment(s) of the map have no customers on 2026-10-31**" in text
+    executed = (run / "04_rfm_scoring.html").read_text(encoding="utf-8")
+    assert "Never" in executed and "segments earlier in the map take every score combination" in executed
+    # the lists of the map's roles (best, at_risk), masked at clearance 2
+    for name in ("best", "slipping"):
+        for suffix in (".csv", ".xlsx"):
+            path = tmp_path / "exports" / f"rfm_{name}_2026-10-31{suffix}"
+            back = (pd.read_csv(path, dtype=str, encoding="utf-8-sig") if suffix == ".csv"
+                    else pd.read_excel(path, dtype=str))
+            assert len(back) == per_segment[name.capitalize()]
+            shown = back["phone"].dropna()
+            assert phones and len(shown) and shown.str.fullmatch(r"\d{3}\*{4}\d{4}|\*+").all()
+            assert back["email"].dropna().str.contains(r"\*\*\*@").all()
+    assert not [p.name for p in (tmp_path / "exports").iterdir() if p.name.startswith(".")]  # nothing left aside

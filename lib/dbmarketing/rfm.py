@@ -229,7 +229,7 @@ def load_segments(path: str | Path | Segments | None = None) -> Segments:
             raise FileNotFoundError(f"segment map {path} does not exist")
         text, where = path.read_text(encoding="utf-8"), str(path)
     try:
-        spec = yaml.safe_load(text)
+        spec = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # safe_load, in C when available
     except yaml.YAMLError as error:
         raise ValueError(f"{where}: not valid YAML: {error}") from None
     if not isinstance(spec, dict) or not isinstance(spec.get("segments"), list) or not spec["segments"]:
@@ -718,10 +718,20 @@ def _fill_levels(cuts: dict, successors) -> dict:
     return out
 
 
+_GRIDS: dict[tuple[int, str], tuple[list, bool]] = {}  # (bins, map fingerprint) -> _grid_rows
+
+
 def _grid_rows(bins: int, segments: Segments) -> tuple[list[tuple[int, int, int, str]], bool]:
     """The segment of every score combination, by the map's CASE expression (:func:`_segment_case`)
     evaluated once on the grid of possible scores: (r, f, m, segment) sorted, M only 1 unless a
     rule uses M; and whether one does."""
+    key = (bins, segments.fingerprint)
+    if key not in _GRIDS:
+        _GRIDS[key] = _grid(bins, segments)
+    return _GRIDS[key]
+
+
+def _grid(bins: int, segments: Segments) -> tuple[list[tuple[int, int, int, str]], bool]:
     per_cell = any("m" in s.rule for s in segments.segments)
     con = duckdb.connect()
     try:
