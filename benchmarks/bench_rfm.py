@@ -19,10 +19,12 @@ Prints the median seconds of ``--repeat`` runs, the process's peak resident memo
 after imports is printed too) and the speed-up against the lifetimes path. Goal: path 1 in
 at most 1.5 s, at least 8x faster than lifetimes, under 1.5 GB.
 
-lifetimes (unmaintained) is not a dependency. The script uses, in this order: an importable
-``lifetimes``; ``--lifetimes-dir DIR`` holding ``lifetimes/utils.py`` (e.g. after
-``pip install --no-deps --target DIR lifetimes``; only that file is loaded); otherwise a
-faithful re-implementation of its algorithm below (and says so).
+lifetimes (unmaintained, it pins old dependencies) is not a dependency. The script uses, in this
+order: an importable ``lifetimes``; the folder ``--lifetimes-dir`` (default
+``data/.cache/lifetimes``, git-ignored) holding ``lifetimes/utils.py``, where it installs
+lifetimes 0.11.3 on first use with ``pip install --no-deps --target`` (only that file is
+loaded); if that fails (no network), a faithful re-implementation of its algorithm below,
+and it says which it used.
 
     .venv/bin/python benchmarks/bench_rfm.py [--transactions 10000000] [--customers 1000000]
         [--repeat 3] [--db PATH (kept; reused if it exists)] [--lifetimes-dir DIR]
@@ -83,14 +85,18 @@ def generate(path: Path, transactions: int, customers: int, seed: int) -> float:
 
 
 def scores_by_rank(frame, bins: int = 5):
-    """The tie rule of dbmarketing.rfm in pandas: 1 + floor(bins x share strictly worse)."""
+    """The tie rule of dbmarketing.rfm in pandas: over the distinct values from worst to best,
+    score = min(1 + floor(bins x share strictly worse), score of the value before + 1)."""
     import numpy as np
 
     n = len(frame)
     out = {}
     for col, key in (("r_score", -frame["recency"]), ("f_score", frame["frequency"]), ("m_score", frame["monetary"])):
-        below = key.rank(method="min").to_numpy(np.int64) - 1
-        out[col] = 1 + (bins * below) // n
+        values, codes, counts = np.unique(key.to_numpy(), return_inverse=True, return_counts=True)
+        below = np.cumsum(counts) - counts
+        step = np.arange(len(values))
+        by_value = step + np.minimum.accumulate(1 + (bins * below) // n - step)
+        out[col] = by_value[codes]
     return frame.assign(**out)
 
 
@@ -108,13 +114,13 @@ def transactions_frame(con):
 def path_dbmarketing(con, customers):
     from dbmarketing import rfm
 
-    return rfm.compute(con, AS_OF, customers=customers)
+    return rfm.compute(con, AS_OF, table="main.sales", customers=customers)
 
 
 def path_dbmarketing_repeat(con):
     from dbmarketing import rfm
 
-    return rfm.compute(con, AS_OF, customers=None, repeat=True)
+    return rfm.compute(con, AS_OF, table="main.sales", customers=None, repeat=True)
 
 
 def path_pandas(con):
@@ -126,6 +132,22 @@ def path_pandas(con):
     summary["recency"] = (pd.Timestamp(AS_OF) - summary["last_purchase"]).dt.days
     summary["monetary"] = summary["monetary"].round(6)  # as dbmarketing: equal spend stays equal
     return scores_by_rank(summary)
+
+
+LIFETIMES = "lifetimes==0.11.3"
+DEFAULT_LIFETIMES_DIR = Path(__file__).resolve().parents[1] / "data" / ".cache" / "lifetimes"
+
+
+def install_lifetimes(directory: Path) -> str:
+    """Install lifetimes into ``directory`` unless it is there; returns what happened."""
+    if (directory / "lifetimes" / "utils.py").exists():
+        return f"found in {directory}"
+    done = subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+                           "--no-deps", "--target", str(directory), LIFETIMES], capture_output=True, text=True)
+    if done.returncode or not (directory / "lifetimes" / "utils.py").exists():
+        last = (done.stderr.strip().splitlines() or ["no message"])[-1]
+        return f"could not install {LIFETIMES} into {directory} ({last})"
+    return f"installed {LIFETIMES} into {directory} (pip --no-deps --target)"
 
 
 def load_lifetimes(directory: str | None):
@@ -266,7 +288,7 @@ def check(db_path: Path, folder: Path) -> list[str]:
         (ours[c].to_numpy(np.int64) == theirs[c].to_numpy(np.int64)).all() for c in ("r_score", "f_score", "m_score"))
     lines.append(f"pandas scores identical to dbmarketing's: {'yes' if same else 'NO'}")
     con = duckdb.connect(str(db_path), read_only=True)
-    mine = rfm.repeat_summary(con, AS_OF, unit="days")
+    mine = rfm.repeat_summary(con, AS_OF, table="main.sales", unit="days")
     con.close()
     life = pd.read_parquet(folder / "lifetimes.parquet").set_index("customer_id").sort_index()
     mine = mine.reindex(life.index)
@@ -283,7 +305,8 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=3, help="runs of each path; the median is printed")
     ap.add_argument("--seed", type=int, default=42)
     ap.add_argument("--db", help="DuckDB file to use (generated if missing, kept)")
-    ap.add_argument("--lifetimes-dir", help="folder holding lifetimes/utils.py")
+    ap.add_argument("--lifetimes-dir", default=str(DEFAULT_LIFETIMES_DIR),
+                    help="folder holding lifetimes/utils.py (lifetimes is installed there if missing)")
     ap.add_argument("--worker", help=argparse.SUPPRESS)
     ap.add_argument("--save", help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -291,6 +314,7 @@ def main() -> None:
         worker(args)
         return
 
+    print(f"lifetimes: {install_lifetimes(Path(args.lifetimes_dir))}")
     with tempfile.TemporaryDirectory(prefix="bench_rfm_") as tmp:
         folder = Path(tmp)
         args.db = Path(args.db) if args.db else folder / "bench.duckdb"
