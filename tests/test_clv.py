@@ -257,6 +257,37 @@ def test_conditional_expectation_matches_the_paper_formula():
     assert np.isfinite(bg.expected_purchases(39, 500, 38.0, 38.86))
 
 
+def test_expectations_when_the_fit_runs_a_and_b_off():
+    """A fit at the edge (300 distributors gave a = 5.5e5, b = 1.3e7): the beta is a point mass
+    at p = a / (a + b) and 2F1 overflows; the expectations must stay finite and right."""
+    import warnings
+
+    r, alpha, p = 2.86, 15.18, 0.04
+    edge = clv.BetaGeo.from_params(r=r, alpha=alpha, a=p * 1e7, b=(1 - p) * 1e7)
+    x, tx, T, t = np.array([0, 10, 60]), np.array([0.0, 120.0, 150.0]), np.array([20.0, 150.0, 156.0]), 52.0
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        got = edge.expected_purchases(t, x, tx, T)
+        new = edge.expected_purchases_new(np.array([10.0, 52.0]))
+        value = clv.customer_lifetime_value(edge, clv.GammaGamma.from_params(p=6.0, q=4.0, gamma=15.0), x, tx, T,
+                                            np.where(x > 0, 30.0, 0.0), periods=12, margin=0.3, discount_rate=0.01,
+                                            period_length=4.35)
+    assert np.isfinite(got).all() and np.isfinite(new).all() and np.isfinite(value).all()
+    # by simulation: rate lambda ~ Gamma(r + x, alpha + T) a posteriori, Poisson purchases in t,
+    # each followed by dropout with probability p; the purchases made before dropping out
+    rng = np.random.default_rng(3)
+    alive = edge.probability_alive(x, tx, T)
+    for i in range(3):
+        lam = rng.gamma(r + x[i], 1 / (alpha + T[i]), 400_000)
+        n = rng.poisson(lam * t)
+        made = np.minimum(n, rng.geometric(p, n.size))
+        assert got[i] == pytest.approx(alive[i] * made.mean(), rel=0.01)
+    # and it is the limit of the ordinary formula: a and b 1,000 times smaller differ little
+    near = clv.BetaGeo.from_params(r=r, alpha=alpha, a=p * 1e4, b=(1 - p) * 1e4)
+    np.testing.assert_allclose(got, near.expected_purchases(t, x, tx, T), rtol=0.005)
+    np.testing.assert_allclose(new, near.expected_purchases_new(np.array([10.0, 52.0])), rtol=0.005)
+
+
 def test_expectations_agree_with_simulation():
     rng = np.random.default_rng(7)
     truth = dict(r=0.4, alpha=5.0, a=0.9, b=2.0)

@@ -197,7 +197,9 @@ class BetaGeo:
 
     Consequences a caller must know: a customer who has made no repeat purchase is
     considered alive (``probability_alive`` is 1); purchases on the same day are one
-    purchase; the model is fitted to repeat purchases only.
+    purchase; the model is fitted to repeat purchases only. When the fit runs ``a`` and
+    ``b`` off to very large values (few customers, little difference in dropout between
+    them), the expectations take their limit: one dropout probability a / (a + b) for all.
 
     Reference: Fader, P. S., Hardie, B. G. S. and Lee, K. L. (2005), "'Counting Your
     Customers' the Easy Way: An Alternative to the Pareto/NBD Model", *Marketing Science*
@@ -415,8 +417,12 @@ class BetaGeo:
         z = t / (alpha + uT + t)
         one_minus_z = (alpha + uT) / (alpha + uT + t)
         c = a + b + ux - 1
-        tail = one_minus_z ** (a - 1) * hyp2f1(a + b - 1 - r, a - 1, c, z)
-        expected_if_alive = c / (a - 1) * (1 - tail)
+        with np.errstate(over="ignore", invalid="ignore"):
+            tail = one_minus_z ** (a - 1) * hyp2f1(a + b - 1 - r, a - 1, c, z)
+            expected_if_alive = c / (a - 1) * (1 - tail)
+        lost = ~np.isfinite(expected_if_alive)
+        if lost.any():
+            expected_if_alive[lost] = _one_dropout_rate(r, alpha, a, b, t, ux[lost], uT[lost])
         if codes is not None:
             expected_if_alive = expected_if_alive[codes]
         return expected_if_alive * self._p_alive(x, tx, T_)
@@ -447,8 +453,23 @@ class BetaGeo:
             raise ValueError(f"t: time since the first purchase must be >= 0 at {_first_bad(bad, index)}")
         a = _away_from_one(a)
         z = tt / (alpha + tt)
-        tail = (alpha / (alpha + tt)) ** (a - 1) * hyp2f1(a + b - 1 - r, a - 1, a + b - 1, z)
-        return _output((a + b - 1) / (a - 1) * (1 - tail), index, "expected_purchases_new", scalar)
+        with np.errstate(over="ignore", invalid="ignore"):
+            tail = (alpha / (alpha + tt)) ** (a - 1) * hyp2f1(a + b - 1 - r, a - 1, a + b - 1, z)
+            values = np.asarray((a + b - 1) / (a - 1) * (1 - tail), dtype=float)
+        lost = ~np.isfinite(values)
+        if lost.any():
+            values = np.where(lost, _one_dropout_rate(r, alpha, a, b, tt, 0, 0.0), values)
+        return _output(values, index, "expected_purchases_new", scalar)
+
+
+def _one_dropout_rate(r, alpha, a, b, t, x, T_):
+    """E[Y(t) | alive, x, T] when a and b are so large that 2F1 overflows (a fit at the edge:
+    every customer has the same dropout probability p = a / (a + b), the beta a point mass).
+    With the purchase rate Gamma(r + x, alpha + T) a posteriori and dropout p after each
+    purchase, E[Y(t)] = E[(1 - exp(-lambda p t)) / p] = (1 - ((alpha+T)/(alpha+T+p t))^(r+x)) / p,
+    the limit of eq. (10) as a, b grow with a / (a + b) fixed."""
+    p = a / (a + b)
+    return (1 - ((alpha + T_) / (alpha + T_ + p * t)) ** (r + x)) / p
 
 
 def _away_from_one(a: float) -> float:
