@@ -665,6 +665,17 @@ def test_store_keeps_other_populations_and_refuses_other_settings(con):
                                               "consumer, map segments.yaml #")
 
 
+def test_store_into_a_table_of_an_earlier_version(con):
+    """rfm_scores written before population and settings existed: the columns are added."""
+    old = [c for c in rfm.SCORE_COLUMNS if c.name not in ("population", "settings")]
+    con.execute(f"CREATE TABLE main.rfm_scores ({', '.join(f'{c.name} {c.type}' for c in old)})")
+    con.execute("INSERT INTO main.rfm_scores (customer_id, as_of, segment) VALUES ('A', DATE '2026-05-31', 'Lost')")
+    rfm.store(con, rfm.compute(con, AS_OF, customer_type="consumer"))
+    back = rfm.load(con, AS_OF)
+    assert len(back) == 4 and (back.population == "consumer").all() and back.settings.str.startswith("5 bins").all()
+    assert rfm.load(con, "2026-05-31").segment.tolist() == ["Lost"]
+
+
 def test_migration_refuses_dates_scored_with_different_settings(con):
     rfm.store(con, rfm.compute(con, "2026-05-31", customer_type="consumer"))
     rfm.store(con, rfm.compute(con, AS_OF, customer_type="consumer", method="nested"))

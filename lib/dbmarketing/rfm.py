@@ -1090,7 +1090,8 @@ def store(con, scores: pd.DataFrame, replace: bool = False) -> int:
                                  f"{'; '.join(new)}. Pass replace=True to replace them, or store other settings "
                                  f"under another as-of date")
         con.execute(f"DELETE {replaced}")
-        con.execute(f"INSERT INTO main.{SCORES_TABLE} SELECT {select} FROM _rfm_store")
+        columns = ", ".join(f'"{c}"' for c in names)  # by name: an older table has the newer columns last
+        con.execute(f"INSERT INTO main.{SCORES_TABLE} ({columns}) SELECT {select} FROM _rfm_store")
         db.register_table(con, "main", SCORES_TABLE, SCORE_COLUMNS,
                           "RFM values, scores and segment per customer and as-of date", layer="marts")
         con.execute("COMMIT")
