@@ -703,7 +703,7 @@ def _fill_levels(cuts: dict, successors) -> dict:
         need = {}
         for g, c in cuts.items():
             prev = out[g][-1]
-            if prev is None or c[j] > prev:
+            if c[j] > prev:
                 out[g].append(c[j])
             elif g in top:
                 out[g].append(prev)
@@ -817,22 +817,15 @@ def _score_sql(con, relation: str, bins: int, method: str, weights, breakpoints:
             joins += f" CROSS JOIN {m[0]}c"
         ctes.append(f"""scored AS (SELECT s.*, {expr('recency', 'rc')} AS r_score, {expr('frequency', 'fc')} AS f_score,
             {expr('monetary', 'mc')} AS m_score FROM {relation} s{joins})""")
-    else:
-        stage, groups, previous = relation, [], None
+    else:  # nested: R over everybody, F within each R score, M within each R-F cell
+        stage, groups = relation, []
         for m, name in zip(MEASURES, ("r", "f", "scored")):
-            table = f"{m[0]}c"
-            source = f"{stage} s" if previous is None else stage
-            if m in breakpoints:
-                ctes.append(f"{name} AS (SELECT {'s' if previous is None else stage}.*, {expr(m, table)} AS {m[0]}_score "
-                            f"FROM {source})")
-            else:
+            table, join = f"{m[0]}c", ""
+            if m not in breakpoints:
                 ctes.append(cut_table(table, groups, quantile_cuts([m], stage, groups)[m]))
-                on = f" USING ({', '.join(groups)})" if groups else ""
-                join = f" LEFT JOIN {table}{on}" if groups else f" CROSS JOIN {table}"
-                ctes.append(f"{name} AS (SELECT {'s' if previous is None else stage}.*, {expr(m, table)} AS {m[0]}_score "
-                            f"FROM {source}{join})")
-            previous, stage = stage, name
-            groups = [*groups, f"{m[0]}_score"]
+                join = f" LEFT JOIN {table} USING ({', '.join(groups)})" if groups else f" CROSS JOIN {table}"
+            ctes.append(f"{name} AS (SELECT s.*, {expr(m, table)} AS {m[0]}_score FROM {stage} s{join})")
+            stage, groups = name, [*groups, f"{m[0]}_score"]
     wr, wf, wm = weights
     cells, names, per_cell = _lookup_lists(bins, segments)
     cell_index = f"((r_score - 1) * {bins} + f_score - 1) * {bins} + m_score"
