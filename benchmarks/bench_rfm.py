@@ -212,8 +212,23 @@ def path_lifetimes(con, summary_fn):
     return summary, scores_by_rank(rfm_frame)
 
 
+def prepare(args) -> None:
+    """Generate the database unless it exists; print JSON with its counts."""
+    import duckdb
+
+    path = Path(args.db)
+    seconds = None if path.exists() else generate(path, args.transactions, args.customers, args.seed)
+    con = duckdb.connect(str(path), read_only=True)
+    n_tx, n_cust = con.execute("SELECT count(*), count(DISTINCT customer_id) FROM main.sales").fetchall()[0]
+    con.close()
+    print(json.dumps({"generated_seconds": seconds, "transactions": n_tx, "customers": n_cust}))
+
+
 def worker(args) -> None:
     """Run one path ``--repeat`` times; print JSON with the times and the peak memory."""
+    if args.worker == "prepare":
+        prepare(args)
+        return
     import duckdb
     import pandas  # noqa: F401
 
@@ -262,9 +277,11 @@ PATHS = [
 ]
 
 
-def run_worker(name: str, args, save: Path) -> dict:
+def run_worker(name: str, args, save: Path | None = None) -> dict:
     cmd = [sys.executable, __file__, "--worker", name, "--db", str(args.db), "--repeat", str(args.repeat),
-           "--save", str(save)]
+           "--transactions", str(args.transactions), "--customers", str(args.customers), "--seed", str(args.seed)]
+    if save:
+        cmd += ["--save", str(save)]
     if args.lifetimes_dir:
         cmd += ["--lifetimes-dir", args.lifetimes_dir]
     done = subprocess.run(cmd, capture_output=True, text=True)
@@ -318,17 +335,15 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench_rfm_") as tmp:
         folder = Path(tmp)
         args.db = Path(args.db) if args.db else folder / "bench.duckdb"
-        if not args.db.exists():
-            seconds = generate(args.db, args.transactions, args.customers, args.seed)
+        # Generating and counting run in a worker too: a process started from this one inherits
+        # its resident memory into ru_maxrss (Linux), so this process must stay small.
+        info = run_worker("prepare", args)
+        if info["generated_seconds"] is not None:
             print(f"generated {args.transactions:,} transactions of {args.customers:,} customers "
-                  f"in {seconds:.1f} s ({args.db.stat().st_size / 2**20:.0f} MB)")
+                  f"in {info['generated_seconds']:.1f} s ({args.db.stat().st_size / 2**20:.0f} MB)")
         else:
             print(f"using {args.db}")
-        import duckdb
-
-        con = duckdb.connect(str(args.db), read_only=True)
-        n_tx, n_cust = con.execute("SELECT count(*), count(DISTINCT customer_id) FROM main.sales").fetchall()[0]
-        con.close()
+        n_tx, n_cust = info["transactions"], info["customers"]
         load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
         print(f"main.sales: {n_tx:,} transactions, {n_cust:,} customers; as of {AS_OF}; "
               f"{os.cpu_count()} CPUs (load average {load}: other work on the machine slows every path); "
