@@ -108,6 +108,8 @@ def test_wrong_field_count_is_a_reject_not_a_crash(con, tmp_path):
     assert bad["line_no"].tolist() == [3, 4]
     assert bad["column_name"].isna().all()
     assert json.loads(bad["raw_record"][0]) == {"order_no": "B", "date": "2024-01-02"}
+    summary = collect.reject_summary(con, clearance=2)  # no column and no value: blanks, not None
+    assert summary[["into", "example_value"]].values.tolist() == [["", ""], ["", ""]]
 
 
 # ---------------------------------------------------------------------------------------

@@ -64,10 +64,33 @@ def test_database_of_an_older_version_gets_the_new_bookkeeping_columns(tmp_path)
     old = duckdb.connect(str(path))
     old.execute("CREATE TABLE main.rejects (batch_id INTEGER, line_no BIGINT, column_name VARCHAR, "
                 "reason VARCHAR, raw_record VARCHAR)")
-    old.execute("INSERT INTO main.rejects VALUES (1, 2, 'price', 'not a number', '{}')")
+    # reasons as the loader wrote them then, with the value inside
+    old.executemany("INSERT INTO main.rejects VALUES (1, ?, 'c', ?, '{}')", [
+        [2, "not a number: 'x'"], [3, "order_id is empty"],
+        [4, "not a date in format %Y%m%d: '1986-13-45'"],
+        [5, "not a date in format %Y-%m-%d %H:%M:%S: '2024-01-01 25:00'"],
+        [6, "duplicate key order_id=A, line_no=1, first at line 2"],
+        [7, "order_id=B already loaded in batch 3"],
+        [8, "customer_id=7: a later version is already loaded (valid from 2026-08-31 00:00:00)"],
+        [9, "expected 3 fields, found 2"]])
     old.close()
     con = db.connect(path)
     columns = [r[0] for r in con.execute("SELECT column_name FROM information_schema.columns "
                                          "WHERE table_schema = 'main' AND table_name = 'rejects'").fetchall()]
     assert set(columns) == {c.name for c in db.BOOKKEEPING["rejects"].columns}
-    assert con.execute("SELECT line_no, reason, raw_value FROM main.rejects").fetchall() == [(2, "not a number", None)]
+    # the values moved out of the (public) reasons into the (highly private) raw_value
+    assert con.execute("SELECT line_no, reason, raw_value FROM main.rejects ORDER BY line_no").fetchall() == [
+        (2, "not a number", "x"), (3, "order_id is empty", None),
+        (4, "not a date in format %Y%m%d", "1986-13-45"),
+        (5, "not a date in format %Y-%m-%d %H:%M:%S", "2024-01-01 25:00"),
+        (6, "duplicate key, first at line 2", "order_id=A, line_no=1"),
+        (7, "key already loaded in batch 3", "order_id=B"),
+        (8, "a later version is already loaded (valid from 2026-08-31 00:00:00)", "customer_id=7"),
+        (9, "expected 3 fields, found 2", None)]
+    # connecting again changes nothing, but still upgrades an old reason that slipped in
+    con.execute("INSERT INTO main.rejects (batch_id, line_no, reason) VALUES (1, 10, 'not a yes/no value: ''maybe''')")
+    con.close()
+    con = db.connect(path)
+    assert con.execute("SELECT count(*) FROM main.rejects WHERE raw_value IS NOT NULL").fetchone()[0] == 7
+    assert con.execute("SELECT reason, raw_value FROM main.rejects WHERE line_no = 10").fetchall() == [
+        ("not a yes/no value", "maybe")]

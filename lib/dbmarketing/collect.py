@@ -1194,6 +1194,7 @@ def reject_summary(con, batch_id: int | None = None, clearance: int | None = Non
         hidden = summary["into"].map(tier) > clearance
         example = example.where(~hidden | example.isna(), "***")
     summary["example_value"] = example.where(example.notna(), "")
+    summary["into"] = summary["into"].fillna("")  # a record that could not be split feeds no column
     return summary
 
 

@@ -284,10 +284,31 @@ def create_schema(con: duckdb.DuckDBPyConnection) -> None:
             if c.name not in present:
                 con.execute(f'ALTER TABLE main."{t.name}" ADD COLUMN "{c.name}" {c.type}')
         register_table(con, "main", t.name, t.columns, t.description, layer="bookkeeping")
+    _move_values_out_of_reasons(con)
     for t in MODEL.values():
         cols = t.columns + RAW_EXTRA + (HISTORY_EXTRA if t.name == "customers" else ())
         _create(con, "raw", t.name, cols)
         register_table(con, "raw", t.name, cols, t.description, layer="raw", origin=t.origin)
+
+
+# Reasons written before rejects had a raw_value column held the value at fault. The
+# upgrade moves it out, so reasons are public again: (pattern, group holding the value,
+# the reason without it). Only rows without a raw_value can be old ones: every reason
+# written since that matches a pattern (a key problem) has its raw_value set.
+_OLD_REASONS = [
+    (r"^duplicate key (.*)(, first at line \d+)$", 1, "'duplicate key' || regexp_extract(reason, {p}, 2)"),
+    (r"^(.*) (already loaded in batch \d+)$", 1, "'key ' || regexp_extract(reason, {p}, 2)"),
+    (r"^(.*?): (a later version is already loaded.*)$", 1, "regexp_extract(reason, {p}, 2)"),
+    (r"^(not a .*?): '(.*)'$", 2, "regexp_extract(reason, {p}, 1)"),
+]
+
+
+def _move_values_out_of_reasons(con) -> None:
+    for pattern, group, new_reason in _OLD_REASONS:
+        quoted = "'" + pattern.replace("'", "''") + "'"
+        con.execute(f"""UPDATE main.rejects SET raw_value = regexp_extract(reason, {quoted}, {group}),
+                            reason = {new_reason.format(p=quoted)}
+                        WHERE raw_value IS NULL AND regexp_matches(reason, {quoted})""")
 
 
 def _create(con, schema: str, name: str, columns) -> None:
