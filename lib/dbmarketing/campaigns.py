@@ -243,7 +243,7 @@ def snapshot(con, as_of) -> pd.DataFrame:
     from . import customers, rfm
 
     c = customers.customer_360(con, as_of)
-    scores = rfm.compute(con, as_of, table="main.sales")
+    scores = rfm.compute(con, as_of)  # the purchases as known at as_of (clean.sales_as_of)
     c = c.merge(scores[["customer_id", "r_score", "f_score", "m_score", "segment"]], on="customer_id", how="left")
     c["value_tier"] = customers.value_tiers(c, future_value="(none)")
     c["age_band"] = _age_band(c["age"])

@@ -1031,7 +1031,8 @@ def store(con, scores: pd.DataFrame, replace: bool = False) -> int:
     """Write scores into ``main.rfm_scores``, one row per customer and as-of date.
 
     The rows of the same as-of date for the same customers, or for the same population (a
-    customer type, all customers), are replaced; other dates and other populations are kept
+    customer type, all customers), are replaced, and so are rows of that date stored before
+    settings were recorded (an older version of this module); other dates and other populations are kept
     (consumers and distributors scored apart live side by side). Rows that would be replaced
     but were computed with other settings (bins, binning, bases, window, weights, population,
     segment map: the ``settings`` column) are only replaced with ``replace=True``; without it
@@ -1069,7 +1070,7 @@ def store(con, scores: pd.DataFrame, replace: bool = False) -> int:
         con.execute(f"""CREATE OR REPLACE TEMP TABLE _rfm_new AS
             SELECT DISTINCT CAST(as_of AS DATE) AS as_of, population, settings FROM _rfm_store""")
         replaced = f"""FROM main.{SCORES_TABLE} s WHERE EXISTS (SELECT 1 FROM _rfm_new n WHERE n.as_of = s.as_of
-                AND (n.population IS NOT DISTINCT FROM s.population
+                AND (n.population IS NOT DISTINCT FROM s.population OR s.settings IS NULL
                      OR s.customer_id IN (SELECT customer_id FROM _rfm_store)))"""
         if not replace:
             clash = con.execute(f"""SELECT s.as_of, coalesce(s.settings, '(settings not recorded)'), count(*)
