@@ -15,8 +15,9 @@ SMALL = dict(n_customers=1500, years=2, seed=7)
 def small_sample(tmp_path_factory):
     """A small sample: raw files, the truth schema and the loaded raw layer.
 
-    Returns a dict with ``root`` (folder), ``raw_dir``, ``db_path`` and ``sources`` (a copy of
-    params/sources/sample.yaml pointing at this folder's raw files).
+    Returns a dict with ``root`` (folder), ``raw_dir``, ``db_path``, ``sources`` (a copy of
+    params/sources/sample.yaml pointing at this folder's raw files) and ``campaign_file`` (a
+    copy of params/campaigns/email_test.yaml pointing at this folder's e-mail test export).
     """
     from dbmarketing import collect, db, sample
 
@@ -28,7 +29,11 @@ def small_sample(tmp_path_factory):
     spec["base_dir"] = str(raw_dir)
     sources = root / "sources.yaml"
     sources.write_text(yaml.safe_dump(spec, allow_unicode=True), encoding="utf-8")
+    campaign = yaml.safe_load((ROOT / "params/campaigns/email_test.yaml").read_text(encoding="utf-8"))
+    campaign["path"] = str(raw_dir / Path(campaign["path"]).name)
+    campaign_file = root / "email_test.yaml"
+    campaign_file.write_text(yaml.safe_dump(campaign, allow_unicode=True), encoding="utf-8")
     con = db.connect(db_path)
     collect.load_sources(con, sources)
     con.close()
-    return {"root": root, "raw_dir": raw_dir, "db_path": db_path, "sources": sources}
+    return {"root": root, "raw_dir": raw_dir, "db_path": db_path, "sources": sources, "campaign_file": campaign_file}

@@ -230,23 +230,33 @@ def plan(cleaned):
     um = campaigns.uplift_model(f, seed=3)
     # a customer who would be chosen goes onto the do-not-contact list
     first = campaigns.select_targets(con, "2026-10-31", "email", um.model, 150.0, 0.5)
-    blocked = first.targets.customer_id.iloc[0]
-    con.execute("CREATE OR REPLACE TABLE main.suppressions (customer_id VARCHAR, reason VARCHAR)")
-    con.execute("INSERT INTO main.suppressions VALUES (?, 'asked not to be contacted')", [blocked])
+    blocked, other = first.targets.customer_id.iloc[0], first.targets.customer_id.iloc[1]
+    listed = set(campaigns.suppressed(con, "email").customer_id)
+    assert blocked not in listed and other not in listed
+    # one entry for every channel, one for calls only (it must not keep the customer from e-mail)
+    con.execute("""INSERT INTO main.suppressions (entry, customer_id, matched_by, channel, reason) VALUES
+                   (-1, ?, 'customer number', NULL, 'asked not to be contacted'),
+                   (-2, ?, 'phone', 'outbound_call', 'do-not-call registry')""", [blocked, other])
     p = campaigns.select_targets(con, "2026-10-31", "email", um.model, 150.0, 0.5, capacity=20, control_share=0.25)
-    con.execute("DROP TABLE main.suppressions")
-    return p, blocked
+    con.execute("DELETE FROM main.suppressions WHERE entry < 0")
+    assert other in set(p.targets.customer_id)  # a calls-only entry does not stop an e-mail
+    return p, blocked, listed
 
 
 def test_selection_excludes_and_counts_consent_contact_point_and_suppression(cleaned, plan):
     con, _ = cleaned
-    p, blocked = plan
+    p, blocked, listed = plan
     excluded = p.excluded.set_index("reason").customers
     people = con.execute("SELECT customer_id, consent_email, email FROM main.customers WHERE customer_type = 'consumer'").df()
     no_consent = int((~people.consent_email.fillna(False).astype(bool)).sum())
     assert excluded["no email consent"] == no_consent
     assert excluded["no email to reach"] == int((people.consent_email.fillna(False).astype(bool) & people.email.isna()).sum())
-    assert excluded["on the do-not-contact list"] == 1 and blocked not in set(p.targets.customer_id)
+    # the loaded list (complaints, unsubscribes) among the consenting and reachable, plus the entry added
+    reachable = set(people[people.consent_email.fillna(False).astype(bool) & people.email.notna()].customer_id)
+    assert excluded["on the do-not-contact list"] == len(listed & reachable) + 1
+    assert blocked not in set(p.targets.customer_id) and not (listed & set(p.targets.customer_id))
+    other = con.execute("SELECT customer_id FROM main.suppressions WHERE entry = -2").fetchall()
+    assert other == []  # the fixture removed its two entries again
     chosen = people.set_index("customer_id").loc[p.targets.customer_id]
     assert chosen.consent_email.all() and chosen.email.notna().all()
     # capacity 20 contacts with a quarter held out: the best 26 (20 / 0.75) are drawn into cells,
@@ -261,7 +271,7 @@ def test_selection_excludes_and_counts_consent_contact_point_and_suppression(cle
 
 def test_export_holds_only_the_test_cell_and_the_columns_the_clearance_allows(cleaned, plan, tmp_path):
     con, _ = cleaned
-    p, _ = plan
+    p = plan[0]
     path, dropped = campaigns.export_list(con, p, tmp_path / "list.csv", clearance=2)
     low = pd.read_csv(path, encoding="utf-8-sig")
     assert set(dropped) == {"name", "email"} and "email" not in low.columns and "name" not in low.columns
@@ -273,7 +283,7 @@ def test_export_holds_only_the_test_cell_and_the_columns_the_clearance_allows(cl
 
 def test_saved_campaign_is_loaded_and_refused_twice(cleaned, plan, tmp_path):
     con, _ = cleaned
-    p, _ = plan
+    p = plan[0]
     saved = campaigns.save_campaign(con, p, "NEXT01", "next e-mail", "2026-11-15", tmp_path, response_window_days=14,
                                     cost_per_contact=0.5, offer="10% off")
     assert saved["loads"]["contacts"].rows_loaded == len(p.targets)
@@ -284,3 +294,68 @@ def test_saved_campaign_is_loaded_and_refused_twice(cleaned, plan, tmp_path):
         campaigns.save_campaign(con, p, "NEXT01", "again", "2026-11-15", tmp_path)
     r = campaigns.results(con, "NEXT01")
     assert "response window open" in r.warning.iloc[0]
+
+
+# ----------------------------------------------------------------------------- a campaign export with several arms
+def write_export(path, rows, encoding="utf-8"):
+    header = "group,bought,spend,region\n"
+    path.write_bytes((header + "".join(",".join(map(str, r)) + "\n" for r in rows)).encode(encoding))
+
+
+def test_several_arms_against_one_control_by_hand(tmp_path):
+    rows = ([("A", 1, 10.0, "north")] * 30 + [("A", 0, 0, "south")] * 70 +      # arm A: 30 of 100 bought
+            [("B", 1, 20.0, "north")] * 12 + [("B", 0, 0, "south")] * 88 +      # arm B: 12 of 100
+            [("none", 1, 10.0, "north")] * 10 + [("none", 0, 0, "south")] * 90)  # control: 10 of 100
+    write_export(tmp_path / "test.csv", rows, encoding="gbk")
+    (tmp_path / "map.yaml").write_text(f"path: {tmp_path / 'test.csv'}\ngroup: group\ncontrol: none\nresponded: bought\n"
+                                       "spend: spend\ncost_per_contact: 0.5\nattributes: [region]\n", encoding="utf-8")
+    cf = campaigns.read_campaign_file(tmp_path / "map.yaml")
+    r = campaigns.arm_results(cf, min_contacts=1, min_responders=1).set_index("arm")
+    assert r.loc["A", "lift"] == pytest.approx(0.20) and r.loc["B", "lift"] == pytest.approx(0.02)
+    # the same z-test as for one campaign, then Holm: the smaller p-value x 2, the larger x 1 (kept monotone)
+    pa = campaigns.compare_cells(30, 100, 10, 100)["p_value"]
+    pb = campaigns.compare_cells(12, 100, 10, 100)["p_value"]
+    assert r.loc["A", "p_holm"] == pytest.approx(min(1, 2 * pa)) and r.loc["B", "p_holm"] == pytest.approx(max(pb, 2 * pa))
+    assert bool(r.loc["A", "significant"]) and not bool(r.loc["B", "significant"])
+    # spend: A 300 / 100 = 3 a customer, control 100 / 100 = 1: incremental (3 - 1) x 100 = 200, cost 50
+    assert r.loc["A", "incremental_spend"] == pytest.approx(200) and r.loc["A", "return_on_cost"] == pytest.approx(3.0)
+    by = campaigns.arm_results(cf, by="region", min_contacts=1, min_responders=0)
+    north = by[(by.region == "north") & (by.arm == "A")].iloc[0]
+    assert north.arm_rate == 1.0 and north.control_rate == 1.0  # within a level everybody bought
+
+
+def test_campaign_file_errors_name_file_line_and_column(tmp_path):
+    write_export(tmp_path / "bad.csv", [("A", 1, 5, "x"), ("none", "maybe", 0, "y"), ("A", 0, "12.5O", "x")])
+    (tmp_path / "map.yaml").write_text(f"path: {tmp_path / 'bad.csv'}\ngroup: group\ncontrol: none\nresponded: bought\n"
+                                       "spend: spend\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=r"bad.csv, column 'bought': not a yes/no value at line 3 \('maybe'\)"):
+        campaigns.read_campaign_file(tmp_path / "map.yaml")
+    write_export(tmp_path / "bad2.csv", [("A", 1, 5, "x"), ("none", 0, 0, "y"), ("A", 0, "12.5O", "x")])
+    (tmp_path / "map1.yaml").write_text(f"path: {tmp_path / 'bad2.csv'}\ngroup: group\ncontrol: none\nresponded: bought\n"
+                                        "spend: spend\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=r"bad2.csv, line 4, column 'spend': not a number: '12.5O'"):
+        campaigns.read_campaign_file(tmp_path / "map1.yaml")
+    (tmp_path / "map2.yaml").write_text(f"path: {tmp_path / 'bad.csv'}\ngroup: group\ncontrol: nobody\nresponded: bought\n",
+                                        encoding="utf-8")
+    with pytest.raises(ValueError, match="no customer in the control arm 'nobody'"):
+        campaigns.read_campaign_file(tmp_path / "map2.yaml")
+    (tmp_path / "map3.yaml").write_text(f"path: {tmp_path / 'bad.csv'}\ngroup: arm\ncontrol: none\nresponded: bought\n",
+                                        encoding="utf-8")
+    with pytest.raises(ValueError, match="column\\(s\\) 'arm' not in the file"):
+        campaigns.read_campaign_file(tmp_path / "map3.yaml")
+
+
+def test_sample_email_test_recovers_the_planted_lifts(small_sample):
+    cf = campaigns.read_campaign_file(small_sample["campaign_file"])
+    con = db.connect(small_sample["db_path"], read_only=True)
+    truth = con.execute("SELECT * FROM truth.email_test ORDER BY line").df()
+    con.close()
+    assert len(truth) == len(cf.frame) and (truth.arm.to_numpy() == cf.frame.arm.to_numpy()).all()
+    r = campaigns.arm_results(cf, "visit").set_index("arm")
+    for arm, col in (("Mens E-Mail", "p_visit_mens"), ("Womens E-Mail", "p_visit_womens")):
+        true_lift = (truth[col] - truth.p_visit_none).mean()
+        se = (r.loc[arm, "lift_high"] - r.loc[arm, "lift_low"]) / (2 * 1.96)
+        assert abs(r.loc[arm, "lift"] - true_lift) < 3 * se, (arm, r.loc[arm, "lift"], true_lift)
+    # planted: the men's e-mail works mainly for customers who bought men's merchandise
+    by = campaigns.arm_results(cf, "visit", by="mens").set_index(["mens", "arm"])
+    assert by.loc[("1", "Mens E-Mail"), "lift"] > by.loc[("0", "Mens E-Mail"), "lift"]

@@ -363,3 +363,28 @@ def test_borderline_pairs_straddle_the_threshold(cleaned):
     assert (b.groupby("pair").size() == 2).all()
     merged = pairs[pairs.match_probability >= 0.9]
     assert (merged.decision == "merged").all()
+
+
+def test_do_not_contact_entries_resolve_to_the_right_person(cleaned):
+    """Every entry of the planted list that names a person reaches that person's master (or
+    nobody, when the person's records do not hold the listed phone or e-mail); registry numbers
+    of people who are not customers match nobody; customer-number entries always match."""
+    con, result = cleaned
+    rows = con.execute("""
+        WITH e AS (SELECT row_number() OVER (ORDER BY batch_id, source_line) AS entry, source_line FROM raw.suppressions),
+        persons AS (SELECT cm.master_id, tr.person_id FROM main.customer_map cm JOIN truth.customer_records tr USING (customer_id))
+        SELECT t.kind, t.person_id, s.customer_id, s.matched_by,
+               s.customer_id IN (SELECT master_id FROM persons p WHERE p.person_id = t.person_id) AS right_person
+        FROM truth.suppressions t JOIN e ON e.source_line = t.line JOIN main.suppressions s USING (entry)""").df()
+    assert len(rows) >= con.execute("SELECT count(*) FROM raw.suppressions").fetchall()[0][0]
+    matched = rows[rows.customer_id.notna()]
+    assert matched.right_person.all()
+    assert rows[rows.person_id.isna()].customer_id.isna().all()
+    complaint = rows[rows.kind == "complaint"]
+    assert len(complaint) and complaint.customer_id.notna().all() and (complaint.matched_by == "customer number").all()
+    phone = rows[rows.kind == "registry"].dropna(subset=["person_id"])
+    assert phone.customer_id.notna().mean() > 0.8  # "+86 138 ..." found the customers' standardized phones
+    log = result.log.set_index("rule").rows_affected
+    assert log["do-not-contact entries"] == con.execute("SELECT count(*) FROM raw.suppressions").fetchall()[0][0]
+    # an entry matching nobody is one row with an empty customer
+    assert log["do-not-contact unmatched"] == int(rows.customer_id.isna().sum())

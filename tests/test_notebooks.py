@@ -42,7 +42,8 @@ def run(small_sample, tmp_path_factory):
     goes to the test's folder, so the run writes nothing into the project tree."""
     out = tmp_path_factory.mktemp("reports")
     params = yaml.safe_load((ROOT / "params/default.yaml").read_text(encoding="utf-8"))
-    params.update(db_path=str(small_sample["db_path"]), sources=str(small_sample["sources"]))
+    params.update(db_path=str(small_sample["db_path"]), sources=str(small_sample["sources"]),
+                  campaign_file=str(small_sample["campaign_file"]))
     declared = {name for nb in NOTEBOOKS for name in report.declared_parameters(nb)}
     params.update({name: str(out / name) for name in sorted(declared) if name.endswith("_dir")})
     pfile = out / "params.yaml"

@@ -594,6 +594,16 @@ RETURN_COLUMNS = _cols(
     ("cost", "DOUBLE", "Cost of the goods returned (positive)", DEEP),
 )
 MAPPED_COLUMNS = (C("source_customer_id", "VARCHAR", "Customer number as recorded (before merging)", PUBLIC),)
+SUPPRESSION_COLUMNS = _cols(
+    ("entry", "BIGINT", "Entry of the do-not-contact list (in load order)", PUBLIC),
+    ("customer_id", "VARCHAR", "Master customer the entry applies to; empty when it matches no customer (yet)", PUBLIC),
+    ("matched_by", "VARCHAR", "customer number, phone or e-mail", PUBLIC),
+    ("channel", "VARCHAR", "Channel the entry applies to; empty = every channel", PUBLIC),
+    ("reason", "VARCHAR", "Why", PUBLIC),
+    ("added_date", "DATE", "When the entry was made", PUBLIC),
+    ("phone", "VARCHAR", "Phone number listed, standardized", PRIVATE),
+    ("email", "VARCHAR", "E-mail address listed, standardized", PRIVATE),
+)
 
 
 def clean_transactions(con, as_of: date, run_id: int, wholesale_quantity: int = 20,
@@ -701,6 +711,42 @@ def clean_transactions(con, as_of: date, run_id: int, wholesale_quantity: int = 
         log.append(("identities", "mapped to master", table, n, "re-keyed",
                     "rows of a merged record now point to its master customer (source id kept)"))
     return [(run_id, *row) for row in log]
+
+
+def resolve_suppressions(con, run_id: int) -> list[tuple]:
+    """Resolve the do-not-contact list (``raw.suppressions``) to master customers in
+    ``main.suppressions``: an entry applies to the master of its customer number, and to the
+    master of every customer record with the same phone or e-mail once both are
+    standardized (so a registry number written "+86 138 ..." finds the customer who gave
+    "138-..."). An entry that matches nobody is kept with an empty customer: it applies as
+    soon as such a customer appears. Run after the customer map is written. Returns log rows."""
+    raw = con.execute("""SELECT row_number() OVER (ORDER BY batch_id, source_line) AS entry, customer_id, phone, email,
+                                channel, reason, added_date FROM raw.suppressions""").df()
+    raw["phone"] = _by_value(raw.phone, st.parse_phone).map(lambda p: p.value, na_action="ignore")
+    raw["email"] = _by_value(raw.email, st.parse_email).map(lambda e: e.value, na_action="ignore")
+    con.register("_dnc", raw)
+    try:
+        _create_table(con, "suppressions", SUPPRESSION_COLUMNS, "Do-not-contact list resolved to master customers")
+        con.execute("""INSERT INTO main.suppressions
+            WITH hits AS (
+                SELECT d.entry, m.master_id AS customer_id, 'customer number' AS matched_by
+                FROM _dnc d JOIN main.customer_map m ON m.customer_id = d.customer_id
+                UNION SELECT d.entry, m.master_id, 'phone' FROM _dnc d
+                    JOIN main.customer_records r ON r.phone = d.phone JOIN main.customer_map m ON m.customer_id = r.customer_id
+                UNION SELECT d.entry, m.master_id, 'e-mail' FROM _dnc d
+                    JOIN main.customer_records r ON r.email = d.email JOIN main.customer_map m ON m.customer_id = r.customer_id)
+            SELECT d.entry, h.customer_id, h.matched_by, d.channel, d.reason, d.added_date, d.phone, d.email
+            FROM _dnc d LEFT JOIN hits h USING (entry) ORDER BY d.entry, h.customer_id""")
+    finally:
+        con.unregister("_dnc")
+    entries, matched, customers = con.execute("""SELECT count(DISTINCT entry), count(DISTINCT entry) FILTER (WHERE customer_id IS NOT NULL),
+                                                 count(DISTINCT customer_id) FROM main.suppressions""").fetchall()[0]
+    return [(run_id, "transactions", "do-not-contact entries", "suppressions", entries, "resolved",
+             "entries of the do-not-contact list, matched by customer number, phone or e-mail to master customers"),
+            (run_id, "transactions", "do-not-contact customers", "suppressions", customers, "suppressed",
+             f"master customers not to contact ({matched:,} entries matched one)"),
+            (run_id, "transactions", "do-not-contact unmatched", "suppressions", entries - matched, "kept",
+             "entries matching no customer (e.g. registry numbers of non-customers): kept, applied when one appears")]
 
 
 # ------------------------------------------------------------------------------ 5. quality scorecard
@@ -908,6 +954,7 @@ def run(con, as_of, match_threshold: float = 0.9, wholesale_quantity: int = 20, 
                "customer_map of every cleaning run (run_id), so an earlier merge can be audited and restored", replace=False)
         _write(con, "customers", CUSTOMER_COLUMNS, customers, "Golden customer records, one per person")
         log += clean_transactions(con, as_of, run_id, wholesale_quantity, wholesale_amount)
+        log += resolve_suppressions(con, run_id)
         for name, cols, desc in [("orders", ORDER_COLUMNS, "Orders with master customer and exclusion reason"),
                                  ("order_lines", LINE_COLUMNS, "Order lines with exclusion reason"),
                                  ("sales", SALES_COLUMNS, "Customer purchases: one row per sale, net of returns"),

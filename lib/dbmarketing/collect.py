@@ -765,6 +765,8 @@ def _key_text(keys: pd.DataFrame) -> pd.Series:
 
 def _duplicate_keys(rows: pd.DataFrame, key: tuple[str, ...], column_name: str) -> pd.DataFrame:
     """Reject rows for records whose key already appeared on an earlier line of the file."""
+    if not key:  # a table without a key (a do-not-contact list) may repeat a row
+        return _problems()
     keys = rows.loc[rows[list(key)].notna().all(axis=1), list(key)]
     keys = keys[keys.duplicated(keep=False)]
     first_line = pd.Series(keys.index, index=keys.index).groupby([keys[k] for k in key], sort=False).transform("min")
@@ -778,6 +780,8 @@ def _duplicate_keys(rows: pd.DataFrame, key: tuple[str, ...], column_name: str) 
 def _keys_already_loaded(con, rows: pd.DataFrame, table: db.Table, column_name: str) -> pd.DataFrame:
     """Reject rows for records whose key is already in raw.<table> from an earlier batch."""
     key = list(table.key)
+    if not key:
+        return _problems()
     keys = rows.loc[rows[key].notna().all(axis=1), key].reset_index(names="source_line")
     types = {c.name: c.type for c in table.columns}
     join = " AND ".join(f'r."{k}" = CAST(k."{k}" AS {types[k]})' for k in key)
@@ -909,6 +913,22 @@ def _record_batch(con, batch: dict) -> None:
     names = list(batch)
     con.execute(f"INSERT INTO main.load_batches ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})",
                 [batch[n] for n in names])
+
+
+def read_file(path: str | Path, encoding: str = "auto", delimiter: str = ",", sheet: str | int | None = None) -> Records:
+    """Read a CSV (any of the encodings :func:`detect_encoding` knows), Excel or Parquet
+    file that is not a table of the model (e.g. a campaign export to analyse) into text
+    :class:`Records`, exactly as a source would be read: one row per record indexed by its
+    line (or row) number, badly shaped records in ``bad_shape``. Raises :class:`SourceError`
+    naming the file (and line) when it cannot be read."""
+    from types import SimpleNamespace
+
+    fmt = EXTENSIONS.get(_plain_suffix(path))
+    if fmt not in ("csv", "excel", "parquet"):
+        raise SourceError(f"{path}: read .csv, .txt, .xlsx or .parquet files (optionally .gz)")
+    options = SimpleNamespace(encoding=encoding or "auto", delimiter=delimiter or ",", sheet=sheet, format=fmt, path=str(path))
+    location, data, _ = _read_file(options, Path("."))
+    return READERS[fmt](data, options, location)
 
 
 # --------------------------------------------------------------------------------------

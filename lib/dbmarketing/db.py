@@ -160,6 +160,19 @@ MODEL: dict[str, Table] = {
             key=("ticket_id",),
         ),
         Table(
+            "suppressions",
+            "Do-not-contact list: customers, phone numbers or e-mail addresses that must not be contacted "
+            "(opt-outs, complaints, a national do-not-call registry).",
+            (
+                C("customer_id", "VARCHAR", "Customer number (empty when the entry is a phone number or e-mail only)", PUBLIC),
+                C("phone", "VARCHAR", "Phone number not to call or text", PRIVATE),
+                C("email", "VARCHAR", "E-mail address not to write to", PRIVATE),
+                C("channel", "VARCHAR", "Channel the entry applies to (direct_mail, sms, email, outbound_call); empty = all", PUBLIC),
+                C("reason", "VARCHAR", "Why (opt-out, complaint, registry, ...)", PUBLIC),
+                C("added_date", "DATE", "When the entry was made", PUBLIC),
+            ),
+        ),
+        Table(
             "cities",
             "External city reference data: tier, population and income index.",
             (

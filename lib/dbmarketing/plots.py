@@ -38,9 +38,15 @@ def setup_notebook() -> Path:
     pd.set_option("display.max_columns", 30)
     pd.set_option("display.width", 160)
     pd.set_option("display.max_colwidth", 200)  # reasons and descriptions are read whole
-    pd.set_option("display.float_format", lambda v: f"{v:,.2f}")
+    pd.set_option("display.float_format", _number)
     _chart_style()
     return root
+
+
+def _number(v: float) -> str:
+    """Two decimals with thousands separators; small values (p-values, rates below 1%) with
+    two significant digits instead of 0.00."""
+    return f"{v:,.2f}" if v == 0 or abs(v) >= 0.01 or v != v else f"{v:.2g}"
 
 
 def _chart_style() -> None:
@@ -127,3 +133,13 @@ def scorecard_heatmap(scores: pd.DataFrame, title: str):
     fig.suptitle(title)
     fig.tight_layout()
     return fig
+
+
+def percent(df: pd.DataFrame, columns) -> pd.DataFrame:
+    """A copy of ``df`` with the share columns (0-1) shown as percentages: times 100, the
+    name followed by " %" (rates of 0.6% would read 0.01 with two decimals)."""
+    out = df.copy()
+    for col in columns:
+        if col in out:
+            out[col] = 100 * out[col]
+    return out.rename(columns={c: f"{c} %" for c in columns if c in out})

@@ -416,6 +416,19 @@ ORDER_COLUMNS = {"order_id": "order_no", "customer_id": "member_no", "order_date
                  "original_order_id": "ref_order_no", "city": "store_city"}
 LINE_COLUMNS = {"order_id": "order_no", "line_no": "line_no", "product_id": "sku", "quantity": "qty",
                 "unit_price": "unit_price", "amount": "line_amount"}
+SUPPRESSION_COLUMNS = {"customer_id": "member_no", "phone": "mobile", "email": "email", "channel": "channel",
+                       "reason": "reason", "added_date": "added_on"}
+SUPPRESSION_REASONS = {
+    "complaint": {"zh_CN": "投诉后要求不再联系", "en_US": "asked not to be contacted after a complaint"},
+    "unsubscribe": {"zh_CN": "退订邮件", "en_US": "unsubscribed from e-mail"},
+    "registry": {"zh_CN": "拒接营销电话登记", "en_US": "national do-not-call registry"},
+}
+# The e-mail test export (the layout of Kevin Hillstrom's MineThatData e-mail test, 2008):
+# one row per customer, the arm in "segment", outcomes visit / conversion / spend.
+EMAIL_ARMS = ("Mens E-Mail", "Womens E-Mail", "No E-Mail")
+EMAIL_HISTORY_SEGMENTS = ((0, 100, "1) $0 - $100"), (100, 200, "2) $100 - $200"), (200, 350, "3) $200 - $350"),
+                          (350, 500, "4) $350 - $500"), (500, 750, "5) $500 - $750"),
+                          (750, 1000, "6) $750 - $1,000"), (1000, float("inf"), "7) $1,000 +"))
 CAMPAIGN_COLUMNS = {"campaign_id": "campaign_code", "campaign_name": "campaign_name", "channel": "channel",
                     "start_date": "start_date", "end_date": "end_date",
                     "response_window_days": "response_days", "cost_per_contact": "cost_per_contact",
@@ -443,6 +456,7 @@ FILES = {
     "products": "products.csv", "orders": "orders.csv", "order_lines": "order_lines.csv",
     "campaigns": "campaigns.csv", "contacts": "contacts.csv",
     "service_tickets": "service_tickets.parquet", "cities": "cities.csv",
+    "do_not_contact": "do_not_contact.csv", "email_test": "email_test.csv",
 }
 
 
@@ -503,6 +517,8 @@ def sources_config(locale: str = "zh_CN", end_date: str | date = "2026-10-31",
         source("service_tickets", "service_tickets", "parquet", dict(TICKET_COLUMNS), encoding=None,
                values={"ticket_type": {v: k for k, v in TICKET_TYPES[locale].items()}}),
         source("cities", "cities", "csv", dict(CITY_COLUMNS[locale])),
+        source("do_not_contact", "suppressions", "csv", dict(SUPPRESSION_COLUMNS),
+               values={"channel": {CHANNEL_LABELS[locale][c]: c for c in CHANNELS}}),
     ]
     return {"base_dir": str(base_dir), "sources": sources}
 
@@ -666,6 +682,8 @@ class _Sample:
         self._tickets()
         self._order_defects()
         self._crm_update()
+        self._suppressions()
+        self._email_test()
 
     # ---------------------------------------------------------------- reference data
     def _reference(self) -> None:
@@ -1672,6 +1690,80 @@ class _Sample:
         self.crm_updated = updated
         self.crm_changed_rows = ch
 
+    # ---------------------------------------------------------------- do-not-contact list
+    def _suppressions(self) -> None:
+        """The do-not-contact list: a third of the people who complained asked not to be
+        contacted (by customer number, all channels), 3% of the people with an e-mail
+        unsubscribed (by address, e-mail only, written in upper case as some tools do), and
+        an extract of a national do-not-call registry: 2% of the consumers' phones, written
+        "+86 138 1234 5678" (calls only), and as many numbers of people who are not customers."""
+        rng, P, D = self.rng, self.P, self.D
+        n = self.n
+        rows = []
+        complainers = np.flatnonzero(self.complained)
+        asked = np.sort(rng.choice(complainers, int(round(len(complainers) / 3)), replace=False)) if len(complainers) else complainers
+        rows += [("complaint", int(p), self.R.customer_id.to_numpy()[self.rec_primary[p]], None, None, None,
+                  int(self.first_complaint[p]) if np.isfinite(self.first_complaint[p]) else D - 1) for p in asked]
+        has_mail = np.flatnonzero(P.email.notna().to_numpy())
+        unsub = np.sort(rng.choice(has_mail, int(round(0.03 * len(has_mail))), replace=False)) if len(has_mail) else has_mail
+        rows += [("unsubscribe", int(p), None, None, str(P.email.iloc[p]).upper(), "email", int(rng.integers(0, D)))
+                 for p in unsub]
+        consumers = np.flatnonzero((P.customer_type == "consumer").to_numpy() & P.phone.notna().to_numpy())
+        reg = np.sort(rng.choice(consumers, int(round(0.02 * len(consumers))), replace=False))
+        used = set(P.phone)
+        strangers = [ph for ph in self._phones(P.city_idx.to_numpy()[rng.integers(0, n, len(reg))]) if ph not in used]
+
+        def registry_format(ph):
+            return f"+86 {ph[:3]} {ph[3:7]} {ph[7:]}" if self.zh and len(ph) == 11 else ph
+
+        rows += [("registry", int(p), None, registry_format(P.phone.iloc[p]), None, "outbound_call",
+                  int(rng.integers(0, D))) for p in reg]
+        rows += [("registry", -1, None, registry_format(ph), None, "outbound_call", int(rng.integers(0, D)))
+                 for ph in strangers]
+        S = pd.DataFrame(rows, columns=["kind", "person_idx", "customer_id", "phone", "email", "channel", "day"])
+        self.S = S.iloc[np.lexsort((rng.random(len(S)), S.day.to_numpy()))].reset_index(drop=True)
+
+    # ---------------------------------------------------------------- e-mail test export
+    def _email_test(self) -> None:
+        """A customer-level e-mail test in the layout of the MineThatData e-mail test: a third
+        each got the men's e-mail, the women's e-mail or no e-mail, at random. A visit in the
+        two weeks after has a logistic probability that falls with months since the last
+        purchase and rises with last year's spend and for new customers; the men's e-mail adds
+        to it mainly for customers who bought men's merchandise, the women's e-mail for those
+        who bought women's. A visit converts with a probability that the e-mails raise a
+        little; spend given conversion is log-normal. The true probabilities of every row under
+        each arm are in ``truth.email_test``."""
+        rng = self.rng
+        n = max(2000, int(round(3.2 * self.n)))
+        recency = np.minimum(12, 1 + rng.geometric(0.17, n))
+        history = np.round(np.maximum(29.99, rng.lognormal(5.1, 0.85, n)), 2)
+        buys = rng.choice(3, n, p=[0.45, 0.45, 0.10])  # 0 mens only, 1 womens only, 2 both
+        mens, womens = (buys != 1).astype(int), (buys != 0).astype(int)
+        zip_code = rng.choice(["Urban", "Suburban", "Rural"], n, p=[0.40, 0.45, 0.15])
+        newbie = (rng.random(n) < 0.5).astype(int)
+        channel = rng.choice(["Phone", "Web", "Multichannel"], n, p=[0.44, 0.44, 0.12])
+        arm = rng.choice(len(EMAIL_ARMS), n)
+        base = -1.62 - 0.09 * recency + 0.25 * np.log(history / 250) + 0.25 * newbie + 0.15 * (zip_code == "Rural")
+        lift = {0: 0.75 * mens + 0.15 * (1 - mens), 1: 0.55 * womens + 0.10 * (1 - womens), 2: 0.0}
+        conv = {0: -2.5, 1: -2.67, 2: -2.74}  # logit of P(conversion | visit) per arm
+        p_visit = {a: 1 / (1 + np.exp(-(base + lift[a]))) for a in lift}
+        p_conv = {a: p_visit[a] / (1 + np.exp(-(conv[a] + 0.3 * np.log(history / 250)))) for a in lift}
+        visit = rng.random(n) < np.choose(arm, [p_visit[0], p_visit[1], p_visit[2]])
+        p_buy = np.choose(arm, [p_conv[a] / p_visit[a] for a in (0, 1, 2)])
+        conversion = visit & (rng.random(n) < p_buy)
+        spend = np.where(conversion, np.round(rng.lognormal(4.55, 0.55, n), 2), 0.0)
+        labels = np.array([label for _, _, label in EMAIL_HISTORY_SEGMENTS])
+        cuts = np.array([lo for lo, _, _ in EMAIL_HISTORY_SEGMENTS[1:]])
+        self.email_test = pd.DataFrame({
+            "recency": recency, "history_segment": labels[np.searchsorted(cuts, history, side="right")],
+            "history": history, "mens": mens, "womens": womens, "zip_code": zip_code, "newbie": newbie,
+            "channel": channel, "segment": np.array(EMAIL_ARMS)[arm], "visit": visit.astype(int),
+            "conversion": conversion.astype(int), "spend": spend})
+        self.email_truth = pd.DataFrame({
+            "line": np.arange(2, n + 2), "arm": np.array(EMAIL_ARMS)[arm],
+            **{f"p_visit_{k}": p_visit[a].round(6) for a, k in enumerate(("mens", "womens", "none"))},
+            **{f"p_conversion_{k}": p_conv[a].round(6) for a, k in enumerate(("mens", "womens", "none"))}})
+
     # ---------------------------------------------------------------- writing the files
     def write_files(self, out: Path) -> None:
         self.files: dict[str, int] = {}
@@ -1684,6 +1776,9 @@ class _Sample:
         self._write_campaigns(out)
         self._write_tickets(out)
         self._write_cities(out)
+        self._write_suppressions(out)
+        self.email_test.to_csv(out / FILES["email_test"], index=False, encoding="utf-8", lineterminator="\n")
+        self.files[FILES["email_test"]] = len(self.email_test)
         _write_yaml(out / "sources.yaml", sources_config(self.locale, self.end_date, base_dir=str(out)))
 
     def _customer_frame(self, rows: np.ndarray, layout: str) -> pd.DataFrame:
@@ -1867,6 +1962,17 @@ class _Sample:
         pq.write_table(table, out / FILES["service_tickets"])
         self.files[FILES["service_tickets"]] = table.num_rows
 
+    def _write_suppressions(self, out: Path) -> None:
+        S = self.S
+        labels = CHANNEL_LABELS[self.locale]
+        f = pd.DataFrame({
+            "customer_id": S.customer_id, "phone": S.phone, "email": S.email,
+            "channel": S.channel.map(labels, na_action="ignore"),
+            "reason": [SUPPRESSION_REASONS[k][self.locale] for k in S.kind],
+            "added_date": self.fmt_dates(S.day.to_numpy())}).rename(columns=SUPPRESSION_COLUMNS)
+        f.to_csv(out / FILES["do_not_contact"], index=False, encoding="utf-8", lineterminator="\n")
+        self.files[FILES["do_not_contact"]] = len(f)
+
     def _write_cities(self, out: Path) -> None:
         c = self.cities
         f = pd.DataFrame({"city": c.city, "city_en": c.city_en, "province": c.province, "city_tier": c.tier,
@@ -1964,6 +2070,11 @@ class _Sample:
         })
         truth = {"persons": persons, "customer_records": records, "purchases": purchases,
                  "campaign_response": campaign_response, "defects": self._defect_table(),
+                 "suppressions": pd.DataFrame({
+                     "line": np.arange(2, len(self.S) + 2), "kind": self.S.kind,
+                     "person_id": pd.Series(self.S.person_idx + 1, dtype="Int64").where(self.S.person_idx >= 0),
+                     "channel": self.S.channel}),
+                 "email_test": self.email_truth,
                  "record_changes": self.crm_changes.assign(effective_date=self.end_date),
                  "seasonality": pd.DataFrame({"date": self.dates(np.arange(D)), "factor": self.season.round(6)})}
         truth["parameters"] = self._parameters(truth)
@@ -2205,6 +2316,21 @@ TRUTH_TABLES = {
         "uplift": ("p_with_contact - p_without_contact", 1),
         "responded": ("Any completed purchase by the person in the window", 1),
         "responded_same_id": ("A completed purchase under the contacted customer number in the window", 1),
+    }),
+    "suppressions": ("Every entry of do_not_contact.csv and the person it refers to.", {
+        "line": ("Line in do_not_contact.csv (header = line 1)", 1),
+        "kind": ("complaint (by customer number), unsubscribe (by e-mail) or registry (by phone)", 1),
+        "person_id": ("Person the entry refers to; empty for registry numbers of people who are not customers", 1),
+        "channel": ("Channel the entry applies to; empty = every channel", 1),
+    }),
+    "email_test": ("Per row of email_test.csv: the arm drawn and the true probabilities under each arm.", {
+        "line": ("Line in email_test.csv (header = line 1)", 1),
+        "arm": ("Arm the customer was assigned to", 1),
+        "p_visit_mens": ("P(visit) with the men's e-mail", 1), "p_visit_womens": ("P(visit) with the women's e-mail", 1),
+        "p_visit_none": ("P(visit) without e-mail", 1),
+        "p_conversion_mens": ("P(conversion) with the men's e-mail", 1),
+        "p_conversion_womens": ("P(conversion) with the women's e-mail", 1),
+        "p_conversion_none": ("P(conversion) without e-mail", 1),
     }),
     "defects": ("Every planted data defect, including the rows the loader must reject.", {
         "table_name": ("Model table of the defective record", 1),
