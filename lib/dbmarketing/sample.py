@@ -827,19 +827,20 @@ class _Sample:
         else:
             words = ["Supply", "Trading", "Distribution", "Wholesale", "Retail Partners", "Goods", "Merchants"]
             suffix = ["LLC", "Inc.", "Co.", "Ltd.", "Group"]
-        seen = set()
+        seen: dict[str, int] = {}
+        city_names = self.cities.city.to_numpy()
         for i in idx:
-            while True:
+            for _ in range(20):  # a new name; in a very large sample the combinations run out
                 w, s = words[rng.integers(len(words))], suffix[rng.integers(len(suffix))]
                 if self.zh:
-                    cn = f"{self.cities.city[city[i]]}{w}{s}"
+                    cn = f"{city_names[city[i]]}{w}{s}"
                 else:
-                    cn = f"{ln[i] if rng.random() < 0.5 else self.cities.city[city[i]]} {w} {s}"
+                    cn = f"{ln[i] if rng.random() < 0.5 else city_names[city[i]]} {w} {s}"
                 if cn not in seen:
-                    seen.add(cn)
                     break
                 ln[i] = ln[rng.integers(n)]
-            names[i] = cn
+            k = seen[cn] = seen.get(cn, 0) + 1
+            names[i] = cn if k == 1 else (f"{cn}第{k}分公司" if self.zh else f"{cn} #{k}")
         return names, contact
 
     def _id_numbers(self, is_dist, city, birth, gender) -> np.ndarray:
@@ -1702,11 +1703,13 @@ class _Sample:
         rows = []
         complainers = np.flatnonzero(self.complained)
         asked = np.sort(rng.choice(complainers, int(round(len(complainers) / 3)), replace=False)) if len(complainers) else complainers
-        rows += [("complaint", int(p), self.R.customer_id.to_numpy()[self.rec_primary[p]], None, None, None,
+        record_ids = self.R.customer_id.to_numpy()
+        emails, phones = P.email.to_numpy(), P.phone.to_numpy()
+        rows += [("complaint", int(p), record_ids[self.rec_primary[p]], None, None, None,
                   int(self.first_complaint[p]) if np.isfinite(self.first_complaint[p]) else D - 1) for p in asked]
         has_mail = np.flatnonzero(P.email.notna().to_numpy())
         unsub = np.sort(rng.choice(has_mail, int(round(0.03 * len(has_mail))), replace=False)) if len(has_mail) else has_mail
-        rows += [("unsubscribe", int(p), None, None, str(P.email.iloc[p]).upper(), "email", int(rng.integers(0, D)))
+        rows += [("unsubscribe", int(p), None, None, str(emails[p]).upper(), "email", int(rng.integers(0, D)))
                  for p in unsub]
         consumers = np.flatnonzero((P.customer_type == "consumer").to_numpy() & P.phone.notna().to_numpy())
         reg = np.sort(rng.choice(consumers, int(round(0.02 * len(consumers))), replace=False))
@@ -1716,7 +1719,7 @@ class _Sample:
         def registry_format(ph):
             return f"+86 {ph[:3]} {ph[3:7]} {ph[7:]}" if self.zh and len(ph) == 11 else ph
 
-        rows += [("registry", int(p), None, registry_format(P.phone.iloc[p]), None, "outbound_call",
+        rows += [("registry", int(p), None, registry_format(phones[p]), None, "outbound_call",
                   int(rng.integers(0, D))) for p in reg]
         rows += [("registry", -1, None, registry_format(ph), None, "outbound_call", int(rng.integers(0, D)))
                  for ph in strangers]
