@@ -114,21 +114,27 @@ def test_qini_curve_and_coefficient_by_hand():
     responded = [1, 1, 0, 0, 0, 1, 0, 1]
     score = [8, 7, 6, 5, 4, 3, 2, 1]
     c = campaigns.qini_curve(responded, treated, score)
-    # after k customers: R_t - R_c * N_t / N_c (0 while no control customer is targeted)
-    expected = [0,            # nobody targeted
-                0, 0,         # two treated responders, no control customer yet
-                2 - 0 * 2 / 1, 2 - 0 * 3 / 1, 2 - 0 * 3 / 2,
-                2 - 1 * 3 / 3,  # a control responder
+    # after k customers: R_t - R_c * N_t / N_c, the second term 0 while no control customer is
+    # targeted (scikit-uplift's qini_curve); worked through customer by customer:
+    expected = [0,
+                1, 2,                      # two treated responders, no control customer yet
+                2 - 0 * 2 / 1,             # a control non-responder
+                2 - 0 * 3 / 1, 2 - 0 * 3 / 2,
+                2 - 1 * 3 / 3,             # a control responder
                 2 - 1 * 4 / 3, 2 - 2 * 4 / 4]
     assert c.incremental.tolist() == pytest.approx(expected)
     assert c.share.tolist() == pytest.approx([k / 8 for k in range(9)])
     q = campaigns.qini_coefficient(responded, treated, score)
-    area = np.trapezoid(expected, [k / 8 for k in range(9)]) - expected[-1] / 2
-    assert q["area"] == pytest.approx(area)
-    # the perfect ranking's coefficient is 1; reversing a good ranking makes it negative
-    perfect = [3 if t and y else 2 if not t and not y else 1 if t else 0 for t, y in zip(treated, responded)]
+    # area under the curve (trapezoids over shares of 1/8) minus the diagonal to the end point (0)
+    area = sum((a + b) / 2 for a, b in zip(expected, expected[1:])) / 8
+    assert q["area"] == pytest.approx(area) == pytest.approx(10.6667 / 8, abs=1e-4)
+    # perfect ranking (treated responders 1, control responders -1, others 0): three tie groups,
+    # after 2 customers 2, after 6 customers 2 - 0 = 2, after 8 customers 0: area (2 + 8 + 2) / 8
+    assert q["perfect_area"] == pytest.approx(12 / 8)
+    assert q["qini"] == pytest.approx(10.6667 / 12, abs=1e-4)
+    perfect = [t * y - (1 - t) * y for t, y in zip(treated, responded)]
     assert campaigns.qini_coefficient(responded, treated, perfect)["qini"] == pytest.approx(1.0)
-    assert campaigns.qini_coefficient(responded, treated, [-s for s in perfect])["qini"] < 0
+    assert campaigns.qini_coefficient(responded, treated, [-s for s in score])["qini"] < 0
 
 
 # ----------------------------------------------------------------------------- uplift with a known answer
@@ -216,6 +222,48 @@ def test_features_are_taken_before_each_campaign(cleaned):
     assert len(f) == con.execute("SELECT count(*) FROM main.contacts WHERE customer_id IS NOT NULL").fetchall()[0][0]
 
 
+def test_features_see_nothing_on_or_after_the_campaign(cleaned):
+    con, f = cleaned
+    assert (f.last_purchase.dropna().dt.date <= f.loc[f.last_purchase.notna(), "snapshot_date"]).all()
+    # orders and revenue at the snapshot: at most what was bought (gross) up to that day
+    bought = con.execute("""
+        SELECT f.campaign_id, f.customer_id, count(s.order_id) AS n, coalesce(sum(s.gross_amount), 0) AS gross
+        FROM f LEFT JOIN (SELECT * FROM main.sales UNION ALL SELECT * FROM main.sales_returned) s
+          ON s.customer_id = f.customer_id AND s.order_date <= f.snapshot_date
+        GROUP BY ALL""").df().set_index(["campaign_id", "customer_id"])
+    g = f.set_index(["campaign_id", "customer_id"]).join(bought)
+    assert (g.orders <= g.n).all() and (g.revenue <= g.gross + 1e-6).all()
+    # a customer's earlier campaigns: contacts (test cell) dated before the snapshot, never the campaign itself
+    earlier = con.execute("""
+        SELECT f.campaign_id, f.customer_id, count(c.campaign_id) AS n FROM f
+        LEFT JOIN main.contacts c ON c.customer_id = f.customer_id AND c.cell = 'test' AND c.contact_date <= f.snapshot_date
+        GROUP BY ALL""").df().set_index(["campaign_id", "customer_id"])
+    assert (g.campaigns_contacted == earlier.n.reindex(g.index)).all()
+
+
+def test_results_as_of_a_day_inside_a_window(cleaned):
+    con, _ = cleaned
+    last = campaigns.campaign_list(con).iloc[-1]
+    day = last.start_date + pd.Timedelta(days=3)
+    early = campaigns.results(con, last.campaign_id, as_of=day, min_contacts=1, min_responders=1).iloc[0]
+    final = campaigns.results(con, last.campaign_id, min_contacts=1, min_responders=1).iloc[0]
+    assert "response window open" in early.warning and "open" not in final.warning
+    assert early.test_responders <= final.test_responders
+    # what is counted on that day: purchases in the window up to that day only
+    counted = con.execute("""
+        SELECT count(DISTINCT c.customer_id) FROM main.contacts c JOIN main.sales s ON s.customer_id = c.customer_id
+        WHERE c.campaign_id = ? AND c.cell = 'test' AND s.order_date >= c.contact_date AND s.order_date <= ?
+          AND s.order_date < c.contact_date + (SELECT response_window_days FROM main.campaigns WHERE campaign_id = ?)
+          AND c.contact_date <= ?""", [last.campaign_id, day.date(), last.campaign_id, day.date()]).fetchall()[0][0]
+    assert early.test_responders == counted
+
+
+def test_a_cell_without_responders():
+    r = campaigns.compare_cells(0, 500, 0, 400)
+    assert (r["test_rate"], r["lift"], r["p_value"]) == (0.0, 0.0, 1.0) and not r["significant"]
+    assert -1e-12 < r["test_rate_low"] <= 1e-12 and r["test_rate_high"] == pytest.approx(wilson(0, 500)[1])
+
+
 def test_uplift_on_the_sample_correlates_with_the_planted_truth(cleaned):
     con, f = cleaned
     um = campaigns.uplift_model(f, seed=3)
@@ -292,8 +340,12 @@ def test_saved_campaign_is_loaded_and_refused_twice(cleaned, plan, tmp_path):
     assert con.execute("SELECT count(*) FROM raw.contacts WHERE campaign_id = 'NEXT01'").fetchall()[0][0] == len(p.targets)
     with pytest.raises(ValueError, match="already in the database"):
         campaigns.save_campaign(con, p, "NEXT01", "again", "2026-11-15", tmp_path)
-    r = campaigns.results(con, "NEXT01")
-    assert "response window open" in r.warning.iloc[0]
+    # on the data's end (31 October) nobody has been contacted yet; on 20 November the window is open
+    assert "no contact" in campaigns.results(con, "NEXT01").warning.iloc[0]
+    assert "response window open" in campaigns.results(con, "NEXT01", as_of="2026-11-20").warning.iloc[0]
+    # models and past figures learn only from campaigns whose windows have closed
+    assert "NEXT01" not in campaigns.closed_campaigns(con, "2026-11-20")
+    assert "NEXT01" not in set(campaigns.contact_features(con, as_of="2026-11-20").campaign_id)
 
 
 # ----------------------------------------------------------------------------- a campaign export with several arms
@@ -359,3 +411,14 @@ def test_sample_email_test_recovers_the_planted_lifts(small_sample):
     # planted: the men's e-mail works mainly for customers who bought men's merchandise
     by = campaigns.arm_results(cf, "visit", by="mens").set_index(["mens", "arm"])
     assert by.loc[("1", "Mens E-Mail"), "lift"] > by.loc[("0", "Mens E-Mail"), "lift"]
+
+
+def test_holdouts_never_split_a_customer_and_can_be_out_of_time(cleaned):
+    _, f = cleaned
+    y = f.responded.astype(int).to_numpy()
+    train, hold = campaigns._split(f, y, "customers", 0.3, seed=1)
+    assert not set(f.customer_id.iloc[train]) & set(f.customer_id.iloc[hold])
+    assert 0.2 < len(hold) / len(f) < 0.45
+    train, hold = campaigns._split(f, y, "latest", 0.3, seed=1)
+    newest = f.groupby("campaign_id").contact_date.min().idxmax()
+    assert set(f.campaign_id.iloc[hold]) == {newest} and newest not in set(f.campaign_id.iloc[train])

@@ -14,10 +14,12 @@ The definitions, in plain sentences:
 3. **Lift** is the test response rate minus the control rate (absolute) and its ratio to the
    control rate (relative). **Incremental responders** = lift x contacted; incremental revenue
    and margin likewise from the revenue and margin per selected customer in each cell.
-   **ROI** = (incremental margin - contact cost) / contact cost. The **break-even response
-   rate** is the cost of a contact divided by the margin of a responder: below it, even a
-   campaign that got every response credited loses money; the **break-even lift** compares
-   the same cost with the margin the contact added, and is the figure a control group checks.
+   **ROI** = (incremental margin - contact cost) / contact cost (1.5 = each unit spent on
+   contacts came back with 1.5 more). The **break-even response rate** is the cost of a
+   contact divided by the margin of a responder: below it, even a campaign that got every
+   response credited loses money. The **break-even lift** is the cost of a contact divided by
+   the margin per *incremental* responder (incremental margin / incremental responders): the
+   lift over control the campaign needed to pay for itself, the figure a control group checks.
 4. Rates have Wilson 95% intervals; test and control are compared with a two-sided
    two-proportion z-test (pooled variance) and a Newcombe interval for the difference
    (statsmodels). A cell with fewer than ``min_contacts`` customers or ``min_responders``
@@ -96,29 +98,68 @@ def _campaign_ids(con, campaign_id) -> list[str]:
     return wanted
 
 
-def responses(con, campaign_id=None) -> pd.DataFrame:
+def in_response_window(sale: str = "s", contact: str = "k") -> str:
+    """The SQL condition of definition 2: sale ``sale`` (a relation with ``order_date``) falls
+    in the response window of contact ``contact`` (with ``contact_date`` and ``window_end``,
+    the first day after the window). The one definition of a response: the customer model's
+    campaign history uses it too."""
+    return f"{sale}.order_date >= {contact}.contact_date AND {sale}.order_date < {contact}.window_end"
+
+
+def _as_of(con, as_of) -> date:
+    """The analysis date: given (a date, ISO text or "latest"), or the newest counted purchase
+    (``main.sales``), which is where the data ends."""
+    if as_of is None or (isinstance(as_of, str) and as_of.strip().lower() == "latest"):
+        newest = con.execute("SELECT max(order_date) FROM main.sales WHERE order_date <= current_date").fetchall()[0][0]
+        if newest is None:
+            raise ValueError("main.sales holds no purchase: run the cleaning (notebook 02) first")
+        return newest
+    return db.resolve_as_of(con, as_of, schema="main")
+
+
+def responses(con, campaign_id=None, as_of=None) -> pd.DataFrame:
     """One row per selected customer of the campaign(s): campaign_id, channel, customer_id,
     source_customer_id, cell, contact_date, window_end (first day after the window),
-    responded, and the response_orders, response_revenue and response_margin in the window
-    (definition 2 above)."""
+    ``window_closed`` (the window ended by ``as_of``), responded, and the response_orders,
+    response_revenue and response_margin in the window (definition 2 above). Only what was
+    known at ``as_of`` (default: the newest purchase) counts: contacts made after it are left
+    out, purchases after it are not seen."""
     ids = _campaign_ids(con, campaign_id)
     if not ids:
         raise ValueError("the database holds no campaigns (main.campaigns is empty)")
+    A = _as_of(con, as_of)
     con.execute("CREATE OR REPLACE TEMP TABLE _campaign_ids (campaign_id VARCHAR)")
     con.executemany("INSERT INTO _campaign_ids VALUES (?)", [[i] for i in ids])
-    out = con.execute("""
+    out = con.execute(f"""
         WITH k AS (
             SELECT c.campaign_id, g.channel, c.customer_id, c.source_customer_id, c.cell, c.contact_date,
                    c.contact_date + CAST(coalesce(g.response_window_days, 30) AS INTEGER) AS window_end
             FROM main.contacts c JOIN main.campaigns g USING (campaign_id)
-            WHERE c.campaign_id IN (SELECT campaign_id FROM _campaign_ids) AND c.customer_id IS NOT NULL)
-        SELECT k.*, count(s.order_id) > 0 AS responded, count(s.order_id) AS response_orders,
+            WHERE c.campaign_id IN (SELECT campaign_id FROM _campaign_ids) AND c.customer_id IS NOT NULL
+              AND c.contact_date <= {_d(A)})
+        SELECT k.*, k.window_end <= {_d(A)} + 1 AS window_closed,
+               count(s.order_id) > 0 AS responded, count(s.order_id) AS response_orders,
                coalesce(sum(s.net_amount), 0) AS response_revenue, coalesce(sum(s.margin), 0) AS response_margin
-        FROM k LEFT JOIN main.sales s ON s.customer_id = k.customer_id
-             AND s.order_date >= k.contact_date AND s.order_date < k.window_end
+        FROM k LEFT JOIN main.sales s ON s.customer_id = k.customer_id AND {in_response_window("s", "k")}
+             AND s.order_date <= {_d(A)}
         GROUP BY ALL ORDER BY k.campaign_id, k.customer_id""").df()
     con.execute("DROP TABLE _campaign_ids")
+    out.attrs["as_of"] = A
     return out
+
+
+def closed_campaigns(con, as_of=None) -> list[str]:
+    """The campaigns whose every response window had ended by ``as_of``: the ones whose
+    results are final, and the only ones models may learn from (a campaign still running
+    would teach that its contacts did not respond)."""
+    A = _as_of(con, as_of)
+    rows = con.execute(f"""
+        WITH w AS (SELECT c.campaign_id, g.start_date,
+                          max(c.contact_date + CAST(coalesce(g.response_window_days, 30) AS INTEGER)) AS window_end
+                   FROM main.contacts c JOIN main.campaigns g USING (campaign_id)
+                   WHERE c.customer_id IS NOT NULL GROUP BY 1, 2)
+        SELECT campaign_id FROM w WHERE window_end <= {_d(A)} + 1 ORDER BY start_date, campaign_id""").fetchall()
+    return [r[0] for r in rows]
 
 
 # --------------------------------------------------------------------------------------
@@ -173,8 +214,11 @@ def _cell_results(group: pd.DataFrame, cost_per_contact: float, alpha: float, mi
         "cost": cost,
         "margin_per_responder": margin_per_responder,
         "break_even_rate": cost_per_contact / margin_per_responder if margin_per_responder else math.nan,
-        "break_even_lift": cost_per_contact / margin_per_responder if margin_per_responder else math.nan,
     })
+    # the lift at which the margin the contact added pays for it: cost / margin per incremental responder
+    inc = out["incremental_responders"]
+    per_incremental = out["incremental_margin"] / inc if inc and inc > 0 else math.nan
+    out["break_even_lift"] = cost_per_contact / per_incremental if per_incremental and per_incremental > 0 else math.nan
     out["roi"] = (out["incremental_margin"] - cost) / cost if cost else math.nan
     problems = []
     if len(t) < min_contacts or len(c) < min_contacts:
@@ -186,28 +230,39 @@ def _cell_results(group: pd.DataFrame, cost_per_contact: float, alpha: float, mi
 
 
 def results(con, campaign_id=None, by: str | None = None, features: pd.DataFrame | None = None,
-            alpha: float = 0.05, min_contacts: int = 100, min_responders: int = 10) -> pd.DataFrame:
-    """Results of past campaigns: one row per campaign (``by=None``), or per campaign and
-    level of a customer attribute at contact time (``by`` one of :data:`BREAKDOWNS`: RFM
-    ``segment``, ``value_tier``, the customer's ``main_channel``, ``city_tier``, ``city``,
-    ``lifecycle_stage``, ``age_band``). ``campaign_id``: one id, a list, or None / "all".
-    ``features`` reuses a :func:`contact_features` result (needed for ``by``; computed when
-    not given). Columns: see :func:`compare_cells`, plus revenue, margin, cost, ROI,
-    break-even rate and lift, and ``warning`` for cells too small to trust."""
+            as_of=None, alpha: float = 0.05, min_contacts: int = 100, min_responders: int = 10,
+            top_levels: int = 12) -> pd.DataFrame:
+    """Results of past campaigns as known at ``as_of`` (default: the newest purchase): one row
+    per campaign (``by=None``), or per campaign and level of a customer attribute at contact
+    time (``by`` one of :data:`BREAKDOWNS`: RFM ``segment``, ``value_tier``, the customer's
+    ``main_channel``, ``city_tier``, ``city``, ``lifecycle_stage``, ``age_band``), biggest
+    level first; beyond the ``top_levels`` biggest, levels are folded into "(other)".
+    ``campaign_id``: one id, a list, or None / "all". ``features`` reuses a
+    :func:`contact_features` result (needed for ``by``; computed when not given). Columns:
+    see :func:`compare_cells`, plus revenue, margin, cost, ROI, break-even rate and lift, and
+    ``warning`` for cells too small to trust, windows not closed yet, or campaigns without
+    any contact by ``as_of``."""
     ids = _campaign_ids(con, campaign_id)
-    resp = responses(con, ids)
+    resp = responses(con, ids, as_of)
+    A = resp.attrs["as_of"]
     camp = con.execute("SELECT campaign_id, campaign_name, channel, cost_per_contact FROM main.campaigns").df()
     camp = camp.set_index("campaign_id")
     keys = ["campaign_id"]
     if by is not None:
         if by not in BREAKDOWNS:
             raise ValueError(f"by must be one of {', '.join(BREAKDOWNS)}, got {by!r}")
-        features = contact_features(con, ids) if features is None else features
-        resp = resp.merge(features[["campaign_id", "customer_id", by]], on=["campaign_id", "customer_id"], how="left")
-        resp[by] = resp[by].astype(object).where(resp[by].notna(), "(unknown)")
+        if features is None:
+            features = contact_features(con, sorted(set(resp.campaign_id)), as_of=A) if len(resp) else None
+        if features is not None:
+            resp = resp.merge(features[["campaign_id", "customer_id", by]], on=["campaign_id", "customer_id"], how="left")
+        else:
+            resp[by] = None
+        level = resp[by].astype(object).where(resp[by].notna(), "(unknown)").astype(str)
+        biggest = level.value_counts()
+        if len(biggest) > top_levels:
+            level = level.where(level.isin(biggest.index[:top_levels]), "(other)")
+        resp[by] = level
         keys.append(by)
-    newest = con.execute("SELECT max(order_date) FROM main.sales").fetchall()[0][0]
-    open_until = resp.groupby("campaign_id").window_end.max()
     rows = []
     for key, group in resp.groupby(keys, sort=True):
         key = key if isinstance(key, tuple) else (key,)
@@ -216,13 +271,25 @@ def results(con, campaign_id=None, by: str | None = None, features: pd.DataFrame
         row = dict(zip(keys, key))
         row.update(campaign_name=info.campaign_name, channel=info.channel)
         row.update(_cell_results(group, float(info.cost_per_contact or 0), alpha, min_contacts, min_responders))
-        if newest is None or open_until[cid].date() > newest + timedelta(days=1):
-            note = f"response window open until {open_until[cid].date() - timedelta(days=1)}: not final"
+        if not group.window_closed.all():
+            note = f"response window open until {group.window_end.max().date() - timedelta(days=1)}: not final"
             row["warning"] = f"{note}; {row['warning']}" if row["warning"] else note
         rows.append(row)
+    for cid in ids:  # campaigns nobody of which was contacted by as_of
+        if cid not in set(resp.campaign_id):
+            info = camp.loc[cid]
+            rows.append({"campaign_id": cid, "campaign_name": info.campaign_name, "channel": info.channel,
+                         "contacted": 0, "control": 0,
+                         "warning": f"no contact resolved to a customer by {A}: nothing to measure"})
     out = pd.DataFrame(rows)
     order = {c: i for i, c in enumerate(ids)}
-    return out.sort_values(keys, key=lambda s: s.map(order) if s.name == "campaign_id" else s, ignore_index=True)
+    out["_order"] = out.campaign_id.map(order)
+    sort = ["_order"] + ([] if by is None else ["_size"])
+    if by is not None:
+        out["_size"] = -(out.contacted.fillna(0) + out.control.fillna(0))
+    out = out.sort_values(sort, kind="stable", ignore_index=True).drop(columns=[c for c in ("_order", "_size") if c in out])
+    out.attrs["as_of"] = A
+    return out
 
 
 # --------------------------------------------------------------------------------------
@@ -251,21 +318,46 @@ def snapshot(con, as_of) -> pd.DataFrame:
     return c
 
 
-def contact_features(con, campaign_id=None) -> pd.DataFrame:
+def contact_features(con, campaign_id=None, as_of=None) -> pd.DataFrame:
     """One row per selected customer (both cells) of the campaign(s) with the response
-    (:func:`responses`) and the customer as known the day before the campaign started
-    (:func:`snapshot`; definition 5). The column ``snapshot_date`` says which day that was."""
-    ids = _campaign_ids(con, campaign_id)
-    resp = responses(con, ids)
+    (:func:`responses`, as known at ``as_of``) and the customer as known the day before the
+    campaign started (:func:`snapshot`; definition 5). The column ``snapshot_date`` says which
+    day that was. ``campaign_id`` None or "all": the campaigns whose response windows had
+    closed by ``as_of`` (:func:`closed_campaigns`), the ones models may learn from."""
+    if campaign_id is None or (isinstance(campaign_id, str) and campaign_id.strip().lower() in ("", "all")):
+        ids = closed_campaigns(con, as_of)
+        if not ids:
+            raise ValueError(f"no campaign's response window had closed by {_as_of(con, as_of)}: nothing to learn from")
+    else:
+        ids = _campaign_ids(con, campaign_id)
+    resp = responses(con, ids, as_of)
     starts = dict(con.execute("SELECT campaign_id, start_date FROM main.campaigns").fetchall())
     parts = []
     for cid in ids:
-        day = min(starts[cid], resp.loc[resp.campaign_id == cid, "contact_date"].min().date()) - timedelta(days=1)
+        mine = resp[resp.campaign_id == cid]
+        if mine.empty:
+            raise ValueError(f"campaign {cid!r} has no contact resolved to a customer by {resp.attrs['as_of']}")
+        first = mine.contact_date.min().date()
+        day = (min(starts[cid], first) if starts[cid] is not None else first) - timedelta(days=1)
         snap = snapshot(con, day).drop(columns=["as_of"])
-        part = resp[resp.campaign_id == cid].merge(snap, on="customer_id", how="left")
+        part = mine.merge(snap, on="customer_id", how="left")
         part["snapshot_date"] = day
         parts.append(part)
-    return pd.concat(parts, ignore_index=True)
+    out = pd.concat(parts, ignore_index=True)
+    out.attrs["as_of"] = resp.attrs["as_of"]
+    return out
+
+
+def _subset(features: pd.DataFrame, campaign_id) -> pd.DataFrame:
+    """The rows of ``features`` of the given campaign(s) (None or "all": every row)."""
+    if campaign_id is None or (isinstance(campaign_id, str) and campaign_id.strip().lower() in ("", "all")):
+        return features
+    wanted = [campaign_id] if isinstance(campaign_id, str) else list(campaign_id)
+    unknown = sorted(set(wanted) - set(features.campaign_id))
+    if unknown:
+        raise ValueError(f"campaign(s) {', '.join(map(repr, unknown))} not in these features "
+                         f"(they hold {', '.join(sorted(set(features.campaign_id)))})")
+    return features[features.campaign_id.isin(wanted)]
 
 
 class _Features:
@@ -302,6 +394,30 @@ def _classifier(learner: str, seed: int):
     raise ValueError(f"learner must be 'logistic' or 'gbm', got {learner!r}")
 
 
+HOLDOUTS = ("customers", "latest")
+
+
+def _split(data: pd.DataFrame, strata: np.ndarray, holdout: str, test_size: float, seed: int):
+    """Train and holdout row positions. ``holdout="customers"``: about ``test_size`` of the
+    customers, stratified by ``strata`` and never split (a customer contacted by several
+    campaigns is on one side only); ``"latest"``: out of time, the newest campaign is the
+    holdout and the earlier ones train the model."""
+    from sklearn.model_selection import StratifiedGroupKFold
+
+    if holdout == "latest":
+        starts = data.groupby("campaign_id").contact_date.min().sort_values()
+        if len(starts) < 2:
+            raise ValueError("holdout='latest' needs two campaigns or more (the newest is the holdout)")
+        newest = data.campaign_id.to_numpy() == starts.index[-1]
+        return np.flatnonzero(~newest), np.flatnonzero(newest)
+    if holdout != "customers":
+        raise ValueError(f"holdout must be one of {', '.join(HOLDOUTS)}, got {holdout!r}")
+    folds = max(2, int(round(1 / test_size)))
+    splitter = StratifiedGroupKFold(n_splits=folds, shuffle=True, random_state=seed)
+    train, hold = next(splitter.split(np.zeros(len(data)), strata, groups=data.customer_id.to_numpy()))
+    return train, hold
+
+
 # --------------------------------------------------------------------------------------
 # response model: gains and lift
 # --------------------------------------------------------------------------------------
@@ -326,7 +442,7 @@ def gains_table(y, score, groups: int = 10) -> pd.DataFrame:
     group = np.minimum(first * groups // n, groups - 1) + 1
     frame = pd.DataFrame({"group": group, "y": yy})
     t = frame.groupby("group").agg(customers=("y", "size"), responders=("y", "sum"))
-    t = t.reindex(range(1, groups + 1), fill_value=0)
+    t = t.reindex(range(1, groups + 1), fill_value=0).astype({"customers": int, "responders": int})
     total = max(y.sum(), 1e-12)
     rate = y.mean()
     t["response_rate"] = (t.responders / t.customers.replace(0, np.nan)).fillna(0.0)
@@ -358,37 +474,38 @@ class ResponseModel:
 
 
 def response_model(features: pd.DataFrame, campaign_id=None, learners=("logistic", "gbm"), test_size: float = 0.3,
-                   seed: int = 42) -> ResponseModel:
+                   seed: int = 42, holdout: str = "customers") -> ResponseModel:
     """"Name scoring": P(respond | contacted) learned on the test cell of past campaign(s)
-    from the customer as known the day before each campaign (:func:`contact_features`), with
-    a stratified random holdout of ``test_size``. Reports AUC and the gains table per learner."""
+    from the customer as known the day before each campaign (:func:`contact_features`), and
+    measured on a holdout (:func:`_split`: a random third of the customers, or the newest
+    campaign out of time). Reports AUC and the gains table per learner."""
     from sklearn.metrics import roc_auc_score
-    from sklearn.model_selection import train_test_split
 
-    data = features[features.cell == "test"]
-    if campaign_id is not None and not (isinstance(campaign_id, str) and campaign_id.lower() == "all"):
-        wanted = [campaign_id] if isinstance(campaign_id, str) else list(campaign_id)
-        data = data[data.campaign_id.isin(wanted)]
+    data = _subset(features, campaign_id)
+    data = data[data.cell == "test"]
     y = data.responded.astype(int).to_numpy()
     if len(data) < 100 or y.sum() < 10 or y.sum() > len(y) - 10:
         raise ValueError(f"response_model: {len(data)} contacted customers with {int(y.sum())} responders are too "
                          "few to learn from (need 100 customers and 10 responders and non-responders)")
-    train, hold = train_test_split(np.arange(len(data)), test_size=test_size, random_state=seed, stratify=y)
-    holdout = pd.DataFrame({"campaign_id": data.campaign_id.to_numpy()[hold],
-                            "customer_id": data.customer_id.to_numpy()[hold], "responded": y[hold]})
+    train, hold = _split(data, y, holdout, test_size, seed)
+    if y[hold].sum() == 0 or y[train].sum() == 0:
+        raise ValueError("response_model: the training part or the holdout has no responder")
+    holdout_rows = pd.DataFrame({"campaign_id": data.campaign_id.to_numpy()[hold],
+                                 "customer_id": data.customer_id.to_numpy()[hold], "responded": y[hold]})
     metrics, gains, models = [], {}, {}
     for learner in learners:
         feats = _Features().fit(data.iloc[train])
         model = _classifier(learner, seed).fit(feats.transform(data.iloc[train]), y[train])
         p = model.predict_proba(feats.transform(data.iloc[hold]))[:, 1]
-        holdout[f"score_{learner}"] = p
+        holdout_rows[f"score_{learner}"] = p
         g = gains_table(y[hold], p)
         gains[learner] = g
         metrics.append({"learner": learner, "auc": float(roc_auc_score(y[hold], p)),
                         "top_decile_lift": float(g.lift.iloc[0]), "gain_top_30": float(g.gain.iloc[2]),
                         "holdout_customers": len(hold), "holdout_responders": int(y[hold].sum())})
         models[learner] = (feats, model)
-    return ResponseModel(sorted(set(data.campaign_id)), pd.DataFrame(metrics), gains, holdout, models)
+    metrics = pd.DataFrame(metrics).assign(holdout=holdout)
+    return ResponseModel(sorted(set(data.campaign_id)), metrics, gains, holdout_rows, models)
 
 
 # --------------------------------------------------------------------------------------
@@ -490,10 +607,11 @@ UPLIFT_METHODS = {
 
 
 def qini_curve(responded, treated, score) -> pd.DataFrame:
-    """The Qini curve of an uplift score: customers sorted by score, best first; at each
-    distinct score, ``share`` of customers targeted and ``incremental`` responders
-    R_t - R_c x N_t / N_c (responders and customers counted among those targeted, t = treated,
-    c = control; 0 while no control customer is targeted). Ties move together. Starts at (0, 0)."""
+    """The Qini curve of an uplift score (Radcliffe 2007, in the form scikit-uplift computes
+    it): customers sorted by score, best first; at each distinct score, ``share`` of customers
+    targeted and ``incremental`` responders R_t - R_c x N_t / N_c (responders and customers
+    counted among those targeted; t = treated, c = control; while no control customer is
+    targeted the second term is 0). Ties move together. Starts at (0, 0)."""
     y = np.asarray(responded, dtype=float)
     t = np.asarray(treated, dtype=bool)
     s = np.asarray(score, dtype=float)
@@ -502,17 +620,18 @@ def qini_curve(responded, treated, score) -> pd.DataFrame:
     n_t, n_c = np.cumsum(t), np.cumsum(~t)
     r_t, r_c = np.cumsum(y * t), np.cumsum(y * ~t)
     last = np.r_[np.flatnonzero(np.diff(s) != 0), len(s) - 1]  # end of each tie group
-    with np.errstate(divide="ignore", invalid="ignore"):
-        inc = np.where(n_c[last] > 0, r_t[last] - r_c[last] * n_t[last] / n_c[last], 0.0)
+    ratio = np.divide(n_t[last], n_c[last], out=np.zeros(len(last)), where=n_c[last] > 0)
+    inc = r_t[last] - r_c[last] * ratio
     return pd.DataFrame({"share": np.r_[0.0, (last + 1) / len(s)], "targeted": np.r_[0, last + 1],
                          "incremental": np.r_[0.0, inc]})
 
 
 def qini_coefficient(responded, treated, score) -> dict:
     """The area between a score's Qini curve and the random-targeting diagonal (``area``, in
-    incremental responders x share targeted), and that area as a share of the area of the
-    perfect ranking (``qini``: 1 = perfect, 0 = no better than random). The perfect ranking
-    puts treated responders first and control responders last (Radcliffe 2007)."""
+    incremental responders x share targeted), and that area as a share of the same area for
+    the perfect ranking (``qini``: 1 = perfect, 0 = no better than random), as scikit-uplift's
+    ``qini_auc_score``: the perfect ranking scores treated responders 1, control responders
+    -1 and everybody else 0."""
     y = np.asarray(responded, dtype=float)
     t = np.asarray(treated, dtype=bool)
 
@@ -520,7 +639,7 @@ def qini_coefficient(responded, treated, score) -> dict:
         c = qini_curve(y, t, sc)
         return float(np.trapezoid(c.incremental, c.share) - c.incremental.iloc[-1] / 2)
 
-    perfect = np.where(t & (y == 1), 3.0, np.where(~t & (y == 0), 2.0, np.where(t, 1.0, 0.0)))
+    perfect = y * t - y * ~t
     a, best = area(score), area(perfect)
     return {"area": a, "perfect_area": best, "qini": a / best if best else math.nan}
 
@@ -531,7 +650,8 @@ class UpliftResult:
     part), ``holdout`` (customer_id, campaign_id, cell, responded, uplift, response score),
     ``qini`` (one row per ranking: by uplift, by response score, random: area and Qini
     coefficient), ``curves`` (ranking -> :func:`qini_curve`), ``top`` (incremental
-    responders per 100 targeted when the top 10/20/30/50% are targeted by each ranking)."""
+    responders per 100 customers contacted when the top 10/20/30/50% are targeted by each
+    ranking: the lift over control in points among the contacted of that top part)."""
 
     campaign_ids: list
     method: str
@@ -543,32 +663,31 @@ class UpliftResult:
 
 
 def uplift_model(features: pd.DataFrame, campaign_id=None, method: str = "interaction", test_size: float = 0.3,
-                 seed: int = 42) -> UpliftResult:
+                 seed: int = 42, holdout: str = "customers") -> UpliftResult:
     """Fit an uplift model (``method``: "interaction" = :class:`InteractionUplift`,
     "two-model" = :class:`TwoModelUplift` with logistic regressions, "two-model gbm" with
-    gradient boosting) on both cells of past campaign(s) and compare, on a stratified random
-    holdout of ``test_size``, targeting by uplift with targeting by the response score of the
-    same model and with random targeting."""
+    gradient boosting) on both cells of past campaign(s) and compare, on a holdout, targeting
+    by uplift with targeting by the response score of the same model and with random
+    targeting. The holdout is about ``test_size`` of the customers, stratified by cell and
+    response and never split between the sides, or, with ``holdout="latest"``, the newest
+    campaign (out of time)."""
     if method not in UPLIFT_METHODS:
         raise ValueError(f"method must be one of {', '.join(UPLIFT_METHODS)}, got {method!r}")
-    from sklearn.model_selection import train_test_split
-
-    data = features
-    if campaign_id is not None and not (isinstance(campaign_id, str) and campaign_id.lower() == "all"):
-        wanted = [campaign_id] if isinstance(campaign_id, str) else list(campaign_id)
-        data = data[data.campaign_id.isin(wanted)]
+    data = _subset(features, campaign_id)
     treated = (data.cell == "test").to_numpy()
     y = data.responded.astype(int).to_numpy()
     strata = treated.astype(int) * 2 + y
-    train, hold = train_test_split(np.arange(len(data)), test_size=test_size, random_state=seed, stratify=strata)
+    if len(data) == 0:
+        raise ValueError("uplift_model: no contacts to learn from")
+    train, hold = _split(data, strata, holdout, test_size, seed)
     model = UPLIFT_METHODS[method](seed).fit(data.iloc[train], treated[train], y[train])
     h = data.iloc[hold]
-    holdout = pd.DataFrame({"campaign_id": h.campaign_id.to_numpy(), "customer_id": h.customer_id.to_numpy(),
-                            "source_customer_id": h.source_customer_id.to_numpy(), "cell": h.cell.to_numpy(),
-                            "responded": y[hold], "uplift": model.predict(h), "response_score": model.predict_response(h)})
+    held = pd.DataFrame({"campaign_id": h.campaign_id.to_numpy(), "customer_id": h.customer_id.to_numpy(),
+                         "source_customer_id": h.source_customer_id.to_numpy(), "cell": h.cell.to_numpy(),
+                         "responded": y[hold], "uplift": model.predict(h), "response_score": model.predict_response(h)})
     rng = np.random.default_rng(seed)
-    rankings = {"by uplift": holdout.uplift.to_numpy(), "by response score": holdout.response_score.to_numpy(),
-                "random": rng.random(len(holdout))}
+    rankings = {"by uplift": held.uplift.to_numpy(), "by response score": held.response_score.to_numpy(),
+                "random": rng.random(len(held))}
     t_h, y_h = treated[hold], y[hold]
     qini, curves, top = [], {}, []
     for name, sc in rankings.items():
@@ -577,11 +696,14 @@ def uplift_model(features: pd.DataFrame, campaign_id=None, method: str = "intera
         c = qini_curve(y_h, t_h, sc)
         curves[name] = c
         row = {"ranking": name}
+        order = np.argsort(-sc, kind="stable")
         for share in (0.1, 0.2, 0.3, 0.5):
-            inc = float(np.interp(share, c.share, c.incremental))
-            row[f"top_{int(share * 100)}%"] = 100 * inc / max(share * len(holdout), 1)
+            k = int(round(share * len(sc)))
+            top_t = t_h[order[:k]]
+            inc = float(np.interp(share, c.share, c.incremental))  # incremental responders, scaled to the treated
+            row[f"top_{int(share * 100)}%"] = 100 * inc / max(int(top_t.sum()), 1)
         top.append(row)
-    return UpliftResult(sorted(set(data.campaign_id)), method, model, holdout, pd.DataFrame(qini), curves,
+    return UpliftResult(sorted(set(data.campaign_id)), method, model, held, pd.DataFrame(qini), curves,
                         pd.DataFrame(top))
 
 
@@ -604,6 +726,8 @@ def uplift_against_truth(con, holdout: pd.DataFrame) -> dict | None:
     return {"customers": len(m), "spearman": float(rho), "p_value": float(p),
             "spearman_response_score": float(spearmanr(m.response_score, m.true_uplift)[0]),
             "mean_true_uplift_top_30%": float(m.nlargest(max(int(0.3 * len(m)), 1), "uplift").true_uplift.mean()),
+            "mean_true_uplift_top_30%_by_response": float(
+                m.nlargest(max(int(0.3 * len(m)), 1), "response_score").true_uplift.mean()),
             "mean_true_uplift_all": float(m.true_uplift.mean())}
 
 
@@ -624,10 +748,8 @@ def response_profile(features: pd.DataFrame, campaign_id=None, attributes=PROFIL
     its p-value and the smallest expected cell count (below 5 the test is unreliable)."""
     from scipy.stats import chi2_contingency
 
-    data = features[features.cell == "test"]
-    if campaign_id is not None and not (isinstance(campaign_id, str) and campaign_id.lower() == "all"):
-        wanted = [campaign_id] if isinstance(campaign_id, str) else list(campaign_id)
-        data = data[data.campaign_id.isin(wanted)]
+    data = _subset(features, campaign_id)
+    data = data[data.cell == "test"]
     total, total_resp = len(data), int(data.responded.sum())
     rows, tests = [], []
     for attr in attributes:
@@ -713,18 +835,26 @@ def minimum_detectable_lift(base_rate: float, n_test: int, n_control: int, power
 
 
 def assign_cells(frame: pd.DataFrame, control_share: float, strata: str | None = "segment", seed: int = 42) -> pd.Series:
-    """Random test / control assignment, stratified: within each level of ``strata`` (e.g. the
-    RFM segment) round(control_share x n) customers, drawn at random with ``seed``, go to the
-    control cell, so every segment is represented in both cells in the same proportion. The
-    same frame and seed give the same cells. Returns a Series of "test" / "control"."""
+    """Random test / control assignment, stratified: round(control_share x n) customers go to
+    the control cell, shared out over the levels of ``strata`` (e.g. the RFM segment) in
+    proportion to their size (each level floor(control_share x its size), the rest to the
+    levels with the largest remainders), and drawn at random with ``seed`` within each level,
+    so every segment is in both cells in the same proportion and the control cell has its
+    full size even when the segments are small. The same frame and seed give the same cells.
+    Returns a Series of "test" / "control"."""
     if not 0 < control_share < 1:
         raise ValueError(f"control_share must be between 0 and 1, got {control_share}")
     rng = np.random.default_rng(seed)
     cell = pd.Series("test", index=frame.index, dtype=object)
     keys = frame[strata].astype(object).where(frame[strata].notna(), "(none)") if strata else pd.Series(0, index=frame.index)
-    for _, idx in sorted(keys.groupby(keys).groups.items(), key=lambda kv: str(kv[0])):
+    groups = sorted(keys.groupby(keys).groups.items(), key=lambda kv: str(kv[0]))
+    exact = np.array([control_share * len(idx) for _, idx in groups])
+    take = np.floor(exact).astype(int)
+    rest = int(round(control_share * len(frame))) - int(take.sum())
+    if rest > 0:
+        take[np.argsort(-(exact - take), kind="stable")[:rest]] += 1
+    for (_, idx), k in zip(groups, take):
         idx = np.asarray(idx)
-        k = int(round(control_share * len(idx)))
         cell.loc[idx[rng.permutation(len(idx))[:k]]] = "control"
     return cell.rename("cell")
 
@@ -765,7 +895,7 @@ class TargetPlan:
 def select_targets(con, as_of, channel: str, model, margin_per_response: float, cost_per_contact: float,
                    budget: float | None = None, capacity: int | None = None, control_share: float = 0.2,
                    customer_type: str | None = "consumer", include_prospects: bool = False, strata: str = "segment",
-                   seed: int = 42, alpha: float = 0.05, power: float = 0.8) -> TargetPlan:
+                   seed: int = 42, alpha: float = 0.05, power: float = 0.8, min_control: int = 100) -> TargetPlan:
     """Choose whom to contact in the next ``channel`` campaign, by expected profit.
 
     Every customer known at ``as_of`` (of ``customer_type``; None = all) is scored with the
@@ -780,7 +910,9 @@ def select_targets(con, as_of, channel: str, model, margin_per_response: float, 
     ``capacity`` (e.g. call-center calls) and ``budget`` / ``cost_per_contact``. A share
     ``control_share`` of the selection is held out as a random control cell, stratified by
     ``strata`` (:func:`assign_cells`, seeded), so the campaign can be measured. The summary
-    states the smallest lift the cells can detect (:func:`minimum_detectable_lift`).
+    states the smallest lift the cells can detect (:func:`minimum_detectable_lift`), and
+    ``warning`` says when the control cell is below ``min_control`` or too small to detect
+    the expected lift.
     """
     if channel not in CHANNEL_CONSENT:
         raise ValueError(f"channel must be one of {', '.join(CHANNEL_CONSENT)}, got {channel!r}")
@@ -838,6 +970,14 @@ def select_targets(con, as_of, channel: str, model, margin_per_response: float, 
                                     if len(test) and len(ctrl) and 0 < base < 1 else math.nan),
         "expected_lift": float(test.uplift.mean()) if len(test) else math.nan,
     }
+    problems = []
+    if len(ctrl) < min_control:
+        problems.append(f"the control cell holds {len(ctrl)} customers, fewer than {min_control}: the campaign "
+                        "cannot be measured reliably; hold out a larger share or select more customers")
+    mde = summary["minimum_detectable_lift"]
+    if not np.isfinite(mde) or mde > summary["expected_lift"]:
+        problems.append("these cells cannot detect the expected lift with the chosen power: hold out more customers")
+    summary["warning"] = "; ".join(problems)
     keep = ["customer_id", "cell", "customer_type", "segment", "value_tier", "lifecycle_stage", "city", "city_tier",
             "uplift", "response_score", "expected_profit", consent]
     targets = chosen[keep].reset_index(drop=True)

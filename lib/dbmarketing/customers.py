@@ -43,7 +43,7 @@ from datetime import date, timedelta
 import numpy as np
 import pandas as pd
 
-from . import clean, db
+from . import campaigns, clean, db
 
 CUSTOMER_TYPES = ("current", "potential", "lapsed", "distributor")
 
@@ -163,7 +163,7 @@ def _as_date(con, as_of) -> date:
 # the newest date of any row it used. ``{A}`` is the as-of date literal; ``{S}`` the purchases
 # as known at as_of (:func:`dbmarketing.clean.sales_as_of`: sales up to as_of, net of the
 # returns made up to as_of only); ``{R}`` the LifecycleRules; ``{C}`` the ServiceCosts (ticket
-# costs as a SQL CASE). Every date filter is explicit: a source that forgets one is caught by
+# costs as a SQL CASE); ``{RESPONSE}`` the response-window rule of :mod:`dbmarketing.campaigns`. Every date filter is explicit: a source that forgets one is caught by
 # the leakage guard.
 SOURCES: dict[str, str] = {
     "purchases": """
@@ -247,10 +247,10 @@ WITH c AS (
            k.contact_date + coalesce(g.response_window_days, 30) AS window_end
     FROM main.contacts k LEFT JOIN main.campaigns g USING (campaign_id)
     WHERE k.customer_id IS NOT NULL AND k.contact_date <= {A}),
-r AS (  -- a response: a purchase (as known at as_of) within the campaign's window, up to as_of
+r AS (  -- a response (campaigns.in_response_window): a purchase as known at as_of, in the window, up to as_of
     SELECT c.customer_id, c.campaign_id, max(s.order_date) AS responded_on
     FROM c JOIN {S} s ON s.customer_id = c.customer_id
-     AND s.order_date > c.contact_date AND s.order_date <= least(c.window_end, {A})
+     AND {RESPONSE} AND s.order_date <= {A}
     WHERE c.cell = 'test'
     GROUP BY 1, 2)
 SELECT c.customer_id,
@@ -304,6 +304,7 @@ def customer_360(con, as_of, rules: LifecycleRules | None = None, costs: Service
     known = clean.sales_as_of(con, A)
     for name, template in SOURCES.items():
         sql = template.replace("{A}", lit).replace("{S}", known).replace("{R.lapsed_days}", str(int(rules.lapsed_days)))
+        sql = sql.replace("{RESPONSE}", campaigns.in_response_window("s", "c"))
         sql = sql.replace("{C}", _ticket_cost_sql(costs))
         con.execute(f"CREATE OR REPLACE TEMP TABLE _c360_{name} AS {sql}")
         newest = con.execute(f"SELECT max(_last_date) FROM _c360_{name}").fetchall()[0][0]

@@ -69,6 +69,7 @@ def _chart_style() -> None:
     matplotlib.rcParams["font.family"] = "sans-serif"
     matplotlib.rcParams["font.sans-serif"] = family
     matplotlib.rcParams["axes.unicode_minus"] = False
+    matplotlib.rcParams["text.parse_math"] = False  # "$0 - $100" in a label is text, not maths
     matplotlib.rcParams["figure.figsize"] = (9, 4.5)
     matplotlib.rcParams["figure.dpi"] = 96
 
@@ -93,7 +94,9 @@ class _Table:
     def __init__(self, df: pd.DataFrame):
         df = df.copy()
         for col in df.columns:
-            if not pd.api.types.is_float_dtype(df[col]) and not pd.api.types.is_datetime64_any_dtype(df[col]):
+            if pd.api.types.is_float_dtype(df[col]) and isinstance(df[col].dtype, pd.api.extensions.ExtensionDtype):
+                df[col] = df[col].astype("float64")  # nullable Float64: <NA> -> NaN, shown blank
+            elif not pd.api.types.is_float_dtype(df[col]) and not pd.api.types.is_datetime64_any_dtype(df[col]):
                 df[col] = df[col].astype(object).where(df[col].notna(), "")
         self.df = df
 
