@@ -312,6 +312,10 @@ def test_reconciliation_accounts_for_every_order_and_line(tiny):
     assert money.loc["anonymous sales (not in customer metrics)", "gross_amount"] == 10  # S4
 
 
+# a finding names a kind of problem: no run of 3+ digits (a number, a prefix, a date), no '@', no domain
+VALUE_LIKE = r"\d{3,}|@|[a-z0-9-]+\.[a-z]{2,}"
+
+
 def test_findings_keep_personal_values_out_of_the_text(cleaned):
     con, _ = cleaned
     rows = con.execute("""SELECT finding, raw_value, derived_value FROM main.quality_findings
@@ -320,6 +324,45 @@ def test_findings_keep_personal_values_out_of_the_text(cleaned):
     assert all(len(d) == 10 and d != r for _, r, d in rows)  # the ID number's birth date, e.g. 1990-03-07
     tiers = db.privacy_tiers(con, "quality_findings")
     assert tiers["finding"] == 1 and tiers["derived_value"] == 4 and tiers["raw_value"] == 4
+    findings = con.execute("SELECT column_name, finding, raw_value, derived_value FROM main.quality_findings").df()
+    leaking = findings[findings.finding.str.contains(VALUE_LIKE, case=False, regex=True)]
+    assert leaking.empty, leaking.finding.unique()[:5]
+
+
+def planted_current(con, defect):
+    """Planted customer defects still in the record's current version (a later export may have
+    corrected the value: the CRM update file replaces a member's row)."""
+    return con.execute("""
+        SELECT count(*) FROM truth.defects d
+        JOIN raw.customers c ON c.customer_id = d.record_key AND c.source_line = d.source_line AND c.valid_to IS NULL
+        JOIN main.load_batches b ON b.batch_id = c.batch_id AND b.path LIKE '%/' || d.source_file
+        WHERE d.defect = ?""", [defect]).fetchall()[0][0]
+
+
+def test_findings_count_by_kind_with_the_specifics_kept_apart(cleaned):
+    """Findings group into a few kinds, one count per planted defect; the part at fault (the
+    check digit, the mistyped domain) is in derived_value, checked here against the raw value."""
+    con, _ = cleaned
+    f = con.execute("SELECT column_name, finding, raw_value, derived_value FROM main.quality_findings").df()
+    kinds = f.groupby(["column_name", "finding"]).size()
+    assert len(kinds) <= 12, kinds  # kinds, not one line per value
+    # every planted bad check digit is one "wrong check digit" finding, its detail the digit and the right one
+    ids = f[f.column_name == "id_number"]
+    assert (ids.finding == "wrong check digit").sum() == planted_current(con, "id_bad_check_digit") > 0
+    weights = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
+    for raw, detail in ids[ids.finding == "wrong check digit"][["raw_value", "derived_value"]].itertuples(index=False):
+        right = "10X98765432"[sum(int(d) * w for d, w in zip(raw[:17], weights)) % 11]
+        assert detail == f"check digit {raw[17].upper()} should be {right}"
+    emails = f[f.column_name == "email"]
+    typos = emails[emails.finding == "domain looks like a typo of a common domain"]
+    assert len(typos) == planted_current(con, "email_domain_typo") > 0
+    for raw, detail in typos[["raw_value", "derived_value"]].itertuples(index=False):
+        assert detail.startswith(raw.strip().lower().rsplit("@", 1)[1] + " -> ")
+    phones = f[f.column_name == "phone"]
+    assert len(phones) == planted_current(con, "invalid_phone") > 0
+    assert set(phones.finding) <= {"mobile prefix does not exist", "not a mobile or landline number (wrong number of digits)"}
+    prefix = phones[phones.finding == "mobile prefix does not exist"]
+    assert len(prefix) and all(d == f"mobile prefix {r[:3]}" for r, d in prefix[["raw_value", "derived_value"]].itertuples(index=False))
 
 
 def test_scorecard_covers_every_table_and_measures_timeliness(cleaned):
@@ -388,3 +431,45 @@ def test_do_not_contact_entries_resolve_to_the_right_person(cleaned):
     assert log["do-not-contact entries"] == con.execute("SELECT count(*) FROM raw.suppressions").fetchall()[0][0]
     # an entry matching nobody is one row with an empty customer
     assert log["do-not-contact unmatched"] == int(rows.customer_id.isna().sum())
+
+
+def test_borderline_summary_counts_pairs_on_each_side_of_the_threshold():
+    con = db.connect(":memory:")
+    con.execute("CREATE TABLE main.match_pairs (customer_id_l VARCHAR, customer_id_r VARCHAR, match_weight DOUBLE, "
+                "match_probability DOUBLE)")
+    probabilities = [0.02, 0.5, 0.89, 0.9, 0.95, 0.995, 1.0]
+    con.executemany("INSERT INTO main.match_pairs VALUES (?, ?, 0, ?)", [[f"L{i}", f"R{i}", p] for i, p in enumerate(probabilities)])
+    s = clean.borderline_summary(con, 0.9, sure=0.99)
+    # below 0.9: 0.02 0.5 0.89; from 0.9 to below 0.99: 0.9 0.95; 0.99 or more: 0.995 1.0
+    assert (s["pairs"], s["below"], s["just_above"], s["sure_pairs"]) == (7, 3, 2, 2)
+    assert (s["highest_below"], s["lowest_above"]) == (0.89, 0.9)
+    assert s["min_probability"] == 0.01  # what find_duplicates keeps by default
+    none_below = clean.borderline_summary(con, 0.01)
+    assert none_below["below"] == 0 and none_below["highest_below"] is None and none_below["lowest_above"] == 0.02
+    con.close()
+
+
+def test_scorecard_summary_lists_what_cleaning_raised_and_what_stays_low():
+    rows = [  # table, column, dimension, before, after, detail (after)
+        ("customers", "province", "validity", 0.40, 1.00, None),
+        ("customers", "phone", "validity", 0.90, 1.00, None),
+        ("customers", "email", "completeness", 0.50, 0.55, None),
+        ("customers", "*", "timeliness", 0.40, 0.40, "records updated within 365 days"),
+        ("contacts", "*", "timeliness", 0.90, 0.90, "newest contact_date 2026-09-17: 44 days before 2026-10-31"),
+        ("orders", "order_id", "uniqueness", 1.00, 1.00, None),
+    ]
+    scores = pd.DataFrame([(stage, t, c, d, score, detail if stage == "after" else None)
+                           for t, c, d, before, after, detail in rows
+                           for stage, score in (("before", before), ("after", after))],
+                          columns=["stage", "table_name", "column_name", "dimension", "score", "detail"])
+    s = clean.scorecard_summary(scores, n=2)
+    assert s.improved.field.tolist() == ["customers.province", "customers.phone"]
+    assert s.improved.change.round(2).tolist() == [0.60, 0.10]
+    low = clean.scorecard_summary(scores, n=3).lowest
+    assert list(zip(low.field, low.dimension, low["after"])) == [
+        ("customers.*", "timeliness", 0.40), ("customers.email", "completeness", 0.55), ("contacts.*", "timeliness", 0.90)]
+    assert low.detail.tolist() == ["records updated within 365 days", "",
+                                   "newest contact_date 2026-09-17: 44 days before 2026-10-31"]
+    # customer records age; a table's newest row is late: two different meanings of timeliness
+    assert "confirming their details" in low.meaning[0] and "check the feed" in low.meaning[2]
+    assert "collect it" in low.meaning[1]

@@ -1,5 +1,6 @@
 """Standardization of single values, on hand-checked cases."""
 
+import re
 from datetime import date
 
 import pytest
@@ -38,40 +39,54 @@ def test_upgrade_15_to_18():
     assert st.parse_id_number("110105491231002").value == st.parse_id_number("11010519491231002X").value
 
 
-@pytest.mark.parametrize("raw, problem", [
-    ("110105194912310021", "check digit"),
-    ("11010519491331002X", "impossible birth date"),
-    ("1101051949123100", "not 15 or 18 digits"),
-    ("", "missing"),
-    (None, "missing"),
+# A problem text names a kind of problem: no run of three or more digits (a number, a prefix, a
+# date), no '@', no domain name. The specifics go to `detail`.
+VALUE_LIKE = re.compile(r"\d{3,}|@|[a-z0-9-]+\.[a-z]{2,}", re.IGNORECASE)
+
+
+@pytest.mark.parametrize("raw, problem, detail", [
+    # the check character of 11010519491231002 is X (the GB 11643 example)
+    ("110105194912310021", "wrong check digit", "check digit 1 should be X"),
+    ("11010519491331002X", "impossible birth date in the number", "birth date digits 19491331"),  # month 13
+    ("11010519490230002X", "impossible birth date in the number", "birth date digits 19490230"),  # 30 February
+    ("1101051949123100", "not 15 or 18 digits", "16 characters"),
+    ("", "missing", None),
+    (None, "missing", None),
 ])
-def test_invalid_ids_are_flagged(raw, problem):
+def test_invalid_ids_are_flagged(raw, problem, detail):
     r = st.parse_id_number(raw)
-    assert r.value is None and problem in r.problem
+    assert (r.value, r.problem, r.detail) == (None, problem, detail)
+    assert not VALUE_LIKE.search(r.problem)
 
 
 def test_region_code_must_be_a_province():
     # 000000 and 990105 are no GB/T 2260 region; check characters computed with check_char above
     for first17 in ("00000019900307123", "99010519491231002"):
         r = st.parse_id_number(first17 + check_char(first17))
-        assert r.value is None and "region code" in r.problem
+        assert (r.value, r.problem) == (None, "region code is not a province code")
+        assert r.detail == f"region code {first17[:6]} (GB/T 2260)"
     # 83 (residence permit of Taiwan residents) and 81 (Hong Kong) are valid province codes
     for first17 in ("83000019900307123", "81000019850101001"):
         assert st.parse_id_number(first17 + check_char(first17)).problem is None
     # a 15-digit number is checked too: 000000 + 900307 + 123
-    assert "region code" in st.parse_id_number("000000900307123").problem
+    r = st.parse_id_number("000000900307123")
+    assert r.problem == "region code is not a province code" and "000000" in r.detail
 
 
 def test_birth_date_must_be_between_1900_and_the_reference_date():
+    too_early_or_late = "birth date in the number is too early or after the as-of date"
     assert check_char("11010520991231002") == "9"
     future = st.parse_id_number("110105209912310029")  # born 2099-12-31, correct check digit
-    assert future.value is None and "2099-12-31" in future.problem
+    assert future.value is None and future.problem == too_early_or_late and "2099-12-31" in future.detail
     old = "11010518991231002"  # born 1899
-    assert st.parse_id_number(old + check_char(old)).value is None
+    r = st.parse_id_number(old + check_char(old))
+    assert r.value is None and r.problem == too_early_or_late and r.detail.startswith("birth date 1899-12-31")
     born_2020 = "11010520200101001"
     number = born_2020 + check_char(born_2020)
     assert st.parse_id_number(number, as_of=date(2020, 1, 1)).birth_date == date(2020, 1, 1)
-    assert "after 2019-12-31" in st.parse_id_number(number, as_of=date(2019, 12, 31)).problem
+    late = st.parse_id_number(number, as_of=date(2019, 12, 31))
+    assert late.problem == too_early_or_late
+    assert late.detail == "birth date 2020-01-01, allowed 1900-01-01 to 2019-12-31"
 
 
 def test_full_width_id():
@@ -105,37 +120,45 @@ def test_phones(raw, expected, kind):
     assert (p.value, p.kind, p.problem) == (expected, kind, None)
 
 
-@pytest.mark.parametrize("raw, problem", [
-    ("1381234567", "not a mobile or landline"),     # 10 digits
-    ("12012345678", "prefix 120"),                   # no such mobile prefix
-    ("14012345678", "prefix 140"),                   # 140: 13-digit IoT numbers only
-    ("15412345678", "prefix 154"),                   # never assigned
-    ("19412345678", "prefix 194"),                   # never assigned
-    ("+1 415 555 1234", "foreign number"),           # a US number is not a Chinese mobile
-    ("001 415 555 1234", "foreign number"),
-    ("+852 2123 4567", "foreign number"),            # Hong Kong numbers are outside the mainland plan
-    ("010-6512345", "8 digits, not 7"),              # Beijing local numbers have 8 digits
-    ("021-636123456", "8 digits, not 9"),
-    ("0755-876543", "7 or 8 digits, not 6"),
-    ("026-12345678", "area code 026"),               # 026 is not an area code
-    ("010-12345678", "cannot start with 1"),         # local numbers start with 2-9
-    ("62345678", "without area code"),
-    ("138abc45678", "other than digits"),
+FOREIGN = "foreign number (country code other than +86): not checked"
+LOCAL_LENGTH = "local number too long or too short for its area code"
+
+
+@pytest.mark.parametrize("raw, problem, detail", [
+    ("1381234567", "not a mobile or landline number (wrong number of digits)", "10 digits"),
+    ("12012345678", "mobile prefix does not exist", "mobile prefix 120"),   # no such mobile prefix
+    ("14012345678", "mobile prefix does not exist", "mobile prefix 140"),   # 140: 13-digit IoT numbers only
+    ("15412345678", "mobile prefix does not exist", "mobile prefix 154"),   # never assigned
+    ("19412345678", "mobile prefix does not exist", "mobile prefix 194"),   # never assigned
+    ("+1 415 555 1234", FOREIGN, None),           # a US number is not a Chinese mobile
+    ("001 415 555 1234", FOREIGN, None),
+    ("+852 2123 4567", FOREIGN, None),            # Hong Kong numbers are outside the mainland plan
+    ("010-6512345", LOCAL_LENGTH, "8 digits, not 7"),   # Beijing local numbers have 8 digits
+    ("021-636123456", LOCAL_LENGTH, "8 digits, not 9"),
+    ("0755-876543", LOCAL_LENGTH, "7 or 8 digits, not 6"),
+    ("026-12345678", "area code does not exist", "area code 026"),  # 026 is not an area code
+    ("010-12345678", "local number starts with 0 or 1", "cannot start with 1"),  # local numbers start with 2-9
+    ("62345678", "landline without area code", "8 digits"),
+    ("138abc45678", "contains characters other than digits", None),
 ])
-def test_invalid_phones_are_flagged_not_guessed(raw, problem):
+def test_invalid_phones_are_flagged_not_guessed(raw, problem, detail):
     p = st.parse_phone(raw)
-    assert p.value is None and p.kind is None and problem in p.problem
+    assert (p.value, p.kind, p.problem) == (None, None, problem)
+    assert p.detail == detail if detail is None else detail in p.detail
+    assert not VALUE_LIKE.search(p.problem)
 
 
 def test_emails():
     assert st.parse_email(" John.Smith@Example.COM ") == st.Email("john.smith@example.com", None)
     assert st.parse_email("ａｂｃ＠qq.com").value == "abc@qq.com"
     typo = st.parse_email("li@gmial.com")
-    assert typo.value == "li@gmial.com" and "gmail.com" in typo.problem
-    assert st.parse_email("li@qq.con").problem == "domain typo? qq.con -> qq.com"
+    assert typo == st.Email("li@gmial.com", "domain looks like a typo of a common domain", "gmial.com -> gmail.com")
+    assert st.parse_email("li@qq.con").detail == "qq.con -> qq.com"
     for typo, meant in [("126.co", "126.com"), ("outlok.com", "outlook.com"), ("foxmai.com", "foxmail.com"),
                         ("gmail.cmo", "gmail.com"), ("163.cm", "163.com")]:
-        assert st.parse_email(f"x@{typo}").problem == f"domain typo? {typo} -> {meant}"
+        found = st.parse_email(f"x@{typo}")
+        assert (found.problem, found.detail) == ("domain looks like a typo of a common domain", f"{typo} -> {meant}")
+        assert not VALUE_LIKE.search(found.problem)
     for fine in ("x@qq.com", "x@company.com.cn", "x@pku.edu.cn", "x@vip.qq.com", "x@139.com"):
         assert st.parse_email(fine).problem is None, fine
     for bad in ("li.qq.com", "li@", "@qq.com", "li@qq", "li wang@qq.com"):

@@ -105,9 +105,10 @@ FINDING_COLUMNS = _cols(
     ("run_id", "INTEGER", "Cleaning run", PUBLIC),
     ("customer_id", "VARCHAR", "Customer record", PUBLIC),
     ("column_name", "VARCHAR", "Attribute", PUBLIC),
-    ("finding", "VARCHAR", "What is wrong (no personal values in the text)", PUBLIC),
+    ("finding", "VARCHAR", "The kind of problem, in words without any part of the value (e.g. wrong check digit)", PUBLIC),
     ("raw_value", "VARCHAR", "The value as loaded", HIGH),
-    ("derived_value", "VARCHAR", "The value the check compared it with (e.g. from the ID number)", HIGH),
+    ("derived_value", "VARCHAR", "The specifics: the value the check compared it with (the birth date in the ID "
+     "number), or the part at fault (check digit, mobile prefix, the domain and its likely correction)", HIGH),
 )
 MAP_COLUMNS = _cols(
     ("customer_id", "VARCHAR", "Customer number in the source system", PUBLIC),
@@ -169,7 +170,10 @@ def standardize_customers(con, run_id: int = 0, as_of: date | None = None) -> tu
     today): an ID number's birth date after it is impossible.
 
     Returns (records, findings, log rows). ``records`` has the columns of
-    :data:`RECORD_COLUMNS`; ``findings`` one row per problem found.
+    :data:`RECORD_COLUMNS`; ``findings`` one row per problem found: ``finding`` is the kind of
+    problem (the parsers' ``problem``, no part of the value, so findings count by kind and
+    show at any clearance), ``derived_value`` the specifics (the parsers' ``detail``, or the
+    ID number's birth date or gender a recorded one disagrees with), private like the value.
     """
     raw = con.execute("SELECT * FROM raw.customers WHERE valid_to IS NULL ORDER BY customer_id").df()
     cities = con.execute("SELECT city, city_en, province FROM raw.cities").df()
@@ -200,25 +204,28 @@ def standardize_customers(con, run_id: int = 0, as_of: date | None = None) -> tu
     out["phone"] = parsed.map(lambda p: p.value, na_action="ignore")
     out["phone_kind"] = parsed.map(lambda p: p.kind, na_action="ignore")
     bad = raw.phone.notna() & out.phone.isna()
-    find(bad, "phone", parsed.map(lambda p: p.problem, na_action="ignore"), raw.phone)
+    find(bad, "phone", parsed.map(lambda p: p.problem, na_action="ignore"), raw.phone,
+         parsed.map(lambda p: p.detail, na_action="ignore"))
     log.append(("standardize", "phone", "customer_records", changed(out.phone[~bad], raw.phone[~bad]), "standardized",
                 "+86/0086 and spacing removed, mobiles to 11 digits, landlines to area-number"))
     log.append(("standardize", "phone invalid", "customer_records", int(bad.sum()), "flagged",
-                "not a valid mobile or landline number: left empty, listed in quality_findings"))
+                "not a valid mobile or landline number: left empty, listed in quality_findings "
+                "(the kind of problem; the prefix or area code at fault in derived_value)"))
 
     # e-mail
     parsed = _by_value(raw.email, st.parse_email)
     out["email"] = parsed.map(lambda e: e.value, na_action="ignore")
     problem = parsed.map(lambda e: e.problem, na_action="ignore")
     invalid = raw.email.notna() & out.email.isna()
-    typo = problem.fillna("").str.startswith("domain typo")
-    find(invalid | typo, "email", problem, raw.email)
+    typo = problem.eq(st.EMAIL_TYPO).fillna(False).astype(bool)
+    find(invalid | typo, "email", problem, raw.email, parsed.map(lambda e: e.detail, na_action="ignore"))
     log.append(("standardize", "email", "customer_records", changed(out.email[~invalid], raw.email[~invalid]),
                 "standardized", "lower case, full-width to half-width"))
     log.append(("standardize", "email invalid", "customer_records", int(invalid.sum()), "flagged",
                 "invalid e-mail syntax: left empty, listed"))
     log.append(("standardize", "email domain typo", "customer_records", int(typo.sum()), "flagged",
-                "common domain typo (qq.con, gmial.com): kept, listed for correction at the source"))
+                "domain looks like a typo of a common domain (qq.con, gmial.com): kept, listed for correction at "
+                "the source (the domain and its likely correction in derived_value)"))
 
     # provinces and cities
     out["province"] = _by_value(raw.province, st.standard_province)
@@ -244,12 +251,14 @@ def standardize_customers(con, run_id: int = 0, as_of: date | None = None) -> tu
     id_gender = ids.map(lambda i: i.gender, na_action="ignore")
     upgraded = ids.map(lambda i: i.upgraded, na_action="ignore").fillna(False).astype(bool)
     invalid = raw.id_number.notna() & out.id_number.isna()
-    find(invalid, "id_number", ids.map(lambda i: i.problem, na_action="ignore"), raw.id_number)
+    find(invalid, "id_number", ids.map(lambda i: i.problem, na_action="ignore"), raw.id_number,
+         ids.map(lambda i: i.detail, na_action="ignore"))
     log.append(("standardize", "id upgraded 15->18", "customer_records", int(upgraded.sum()), "standardized",
                 "15-digit legacy ID numbers upgraded to 18 digits (century 19 inserted, check digit computed)"))
     log.append(("standardize", "id invalid", "customer_records", int(invalid.sum()), "flagged",
                 "ID number with a wrong check digit or length, a region code that is no province (GB/T 2260), or a "
-                "birth date that is impossible, before 1900 or after the as-of date: left empty, listed"))
+                "birth date that is impossible, before 1900 or after the as-of date: left empty, listed "
+                "(the kind of problem; the digits at fault in derived_value)"))
     recorded_birth = pd.to_datetime(raw.birth_date)
     birth_mismatch = recorded_birth.notna() & id_birth.notna() & (recorded_birth != id_birth)
     gender_mismatch = raw.gender.notna() & id_gender.notna() & (raw.gender != id_gender)
@@ -1154,3 +1163,67 @@ def borderline_pairs(con, threshold: float = 0.9, n: int = 8) -> pd.DataFrame:
                r.birth_date, r.id_number, r.phone, r.email, r.city, r.address
         FROM p JOIN main.customer_records r ON r.customer_id IN (p.customer_id_l, p.customer_id_r)
         ORDER BY p.pair, r.customer_id""").df()
+
+
+def borderline_summary(con, threshold: float = 0.9, sure: float = 0.99) -> dict:
+    """How sure the match model was about the pairs it kept (``main.match_pairs``: those with a
+    match probability of at least ``min_probability``, the lower bound of
+    :func:`find_duplicates`), for the reader of the borderline pairs: how many scored below
+    ``threshold`` (not merged by the model), how many just above it (``threshold`` up to
+    ``sure``) and how many at ``sure`` or more, with the highest probability below the
+    threshold and the lowest at or above it (None when there is no such pair)."""
+    import inspect
+
+    t, s = float(threshold), float(sure)
+    pairs, below, just_above, sure_pairs, highest_below, lowest_above = con.execute(f"""
+        SELECT count(*), count(*) FILTER (WHERE match_probability < {t}),
+               count(*) FILTER (WHERE match_probability >= {t} AND match_probability < {s}),
+               count(*) FILTER (WHERE match_probability >= {t} AND match_probability >= {s}),
+               max(match_probability) FILTER (WHERE match_probability < {t}),
+               min(match_probability) FILTER (WHERE match_probability >= {t})
+        FROM main.match_pairs""").fetchall()[0]
+    return {"min_probability": inspect.signature(find_duplicates).parameters["min_probability"].default,
+            "threshold": t, "sure": s, "pairs": pairs, "below": below, "just_above": just_above, "sure_pairs": sure_pairs,
+            "highest_below": highest_below, "lowest_above": lowest_above}
+
+
+# What a low score means, per dimension (timeliness: customer records, or the newest row of a table)
+SCORE_MEANING = {
+    "completeness": "left empty in the source: no cleaning rule can invent it; collect it (sign-up forms, "
+                    "service calls, the next campaign)",
+    "validity": "values failing their checks that no rule could repair: left empty and listed in "
+                "main.quality_findings for the source owners",
+    "uniqueness": "the same value on several rows: duplicates not merged, or a value people share",
+    "timeliness customers": "records not updated within the freshness period: cleaning cannot make data newer; "
+                            "only customers confirming their details (or a newer export) can",
+    "timeliness": "the newest row is older than the as-of date: an export that stopped, or no activity since "
+                  "(no campaign, no ticket); check the feed",
+}
+
+
+@dataclass
+class ScorecardSummary:
+    """The scorecard of a run in two short tables (scores are shares 0-1)."""
+
+    improved: pd.DataFrame  # field, dimension, before, after, change: the cells cleaning raised most
+    lowest: pd.DataFrame    # field, dimension, after, meaning, detail: the lowest cells after cleaning
+
+
+def scorecard_summary(scores: pd.DataFrame, n: int = 5) -> ScorecardSummary:
+    """The ``n`` cells of a run's scorecard (``main.quality_scores`` rows of one run, both
+    stages) that cleaning raised most, and the ``n`` lowest cells after cleaning (below 1)
+    with what a low score there means (:data:`SCORE_MEANING`) and what was measured (``detail``).
+    Fields are ``table.column`` as in the heat-map; ties are listed by field name."""
+    s = scores.assign(field=scores.table_name + "." + scores.column_name)
+    wide = (s.pivot_table(index=["field", "table_name", "dimension"], columns="stage", values="score")
+            .reindex(columns=["before", "after"]).reset_index())
+    wide.columns.name = None
+    wide["change"] = wide["after"] - wide["before"]
+    improved = (wide[wide.change > 0].sort_values(["change", "field"], ascending=[False, True])
+                .head(n)[["field", "dimension", "before", "after", "change"]].reset_index(drop=True))
+    detail = s[s.stage == "after"].set_index(["field", "dimension"]).detail
+    low = wide[wide["after"] < 1].sort_values(["after", "field"]).head(n)
+    meaning = [SCORE_MEANING.get(f"{d} {t}", SCORE_MEANING[d]) for t, d in zip(low.table_name, low.dimension)]
+    lowest = low.assign(meaning=meaning, detail=[detail.get((f, d)) for f, d in zip(low.field, low.dimension)])
+    lowest["detail"] = lowest.detail.astype(object).where(lowest.detail.notna(), "")
+    return ScorecardSummary(improved, lowest[["field", "dimension", "after", "meaning", "detail"]].reset_index(drop=True))

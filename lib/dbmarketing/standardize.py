@@ -4,6 +4,12 @@ Pure functions, no database: :mod:`dbmarketing.clean` applies them to whole colu
 per distinct value) and records what changed. A value that cannot be made valid is
 *flagged*, never guessed: the standard form is then empty and the finding says why.
 
+Every parse result says what is wrong in two parts: ``problem``, the *kind* of problem in
+words that carry no part of the value ("wrong check digit", "mobile prefix does not
+exist"), so findings can be counted by kind and shown to any reader; and ``detail``, the
+specifics, which do quote the value ("check digit 1 should be X", "prefix 126"), so they
+are personal data and are stored where the privacy tiers protect them.
+
 Resident identity numbers (GB 11643-1999):
 
 1. An 18-digit number is a 6-digit region code, the birth date YYYYMMDD, a 3-digit
@@ -64,7 +70,17 @@ class IdNumber:
     birth_date: date | None
     gender: str | None       # "M" or "F"
     upgraded: bool           # True when it came as a 15-digit legacy number
-    problem: str | None      # why it is invalid
+    problem: str | None      # why it is invalid: the kind of problem, no part of the value
+    detail: str | None = None  # the specifics, quoting parts of the value (personal data)
+
+
+# The kinds of problem of an ID number (``IdNumber.problem``).
+ID_MISSING = "missing"
+ID_LENGTH = "not 15 or 18 digits"
+ID_REGION = "region code is not a province code"
+ID_IMPOSSIBLE_BIRTH = "impossible birth date in the number"
+ID_BIRTH_RANGE = "birth date in the number is too early or after the as-of date"  # earliest: EARLIEST_BIRTH
+ID_CHECK_DIGIT = "wrong check digit"
 
 
 def parse_id_number(raw, as_of: date | None = None) -> IdNumber:
@@ -75,7 +91,7 @@ def parse_id_number(raw, as_of: date | None = None) -> IdNumber:
     check character.
     """
     if raw is None or str(raw).strip() == "":
-        return IdNumber(None, None, None, False, "missing")
+        return IdNumber(None, None, None, False, ID_MISSING)
     s = halfwidth(str(raw)).strip().upper().replace(" ", "")
     upgraded = False
     if re.fullmatch(r"\d{15}", s):
@@ -83,19 +99,20 @@ def parse_id_number(raw, as_of: date | None = None) -> IdNumber:
         s = s17 + id_check_char(s17)
         upgraded = True
     elif not re.fullmatch(r"\d{17}[\dX]", s):
-        return IdNumber(None, None, None, False, f"not 15 or 18 digits ({len(s)} characters)")
+        return IdNumber(None, None, None, False, ID_LENGTH, f"{len(s)} characters")
     if s[:2] not in ID_PROVINCE_CODES:
-        return IdNumber(None, None, None, upgraded, f"region code {s[:6]} is not in a province (GB/T 2260)")
+        return IdNumber(None, None, None, upgraded, ID_REGION, f"region code {s[:6]} (GB/T 2260)")
     try:
         born = date(int(s[6:10]), int(s[10:12]), int(s[12:14]))
     except ValueError:
-        return IdNumber(None, None, None, upgraded, f"impossible birth date {s[6:14]}")
+        return IdNumber(None, None, None, upgraded, ID_IMPOSSIBLE_BIRTH, f"birth date digits {s[6:14]}")
     latest = as_of or date.today()
     if not EARLIEST_BIRTH <= born <= latest:
-        return IdNumber(None, None, None, upgraded,
-                        f"birth date {born} is before 1900 or after {latest}")
+        return IdNumber(None, None, None, upgraded, ID_BIRTH_RANGE,
+                        f"birth date {born}, allowed {EARLIEST_BIRTH} to {latest}")
     if not upgraded and s[17] != id_check_char(s[:17]):
-        return IdNumber(None, None, None, False, f"check digit {s[17]} should be {id_check_char(s[:17])}")
+        return IdNumber(None, None, None, False, ID_CHECK_DIGIT,
+                        f"check digit {s[17]} should be {id_check_char(s[:17])}")
     gender = "M" if int(s[16]) % 2 == 1 else "F"
     return IdNumber(s, born, gender, upgraded, None)
 
@@ -125,20 +142,33 @@ LANDLINE = re.compile(r"0(10|2[0-57-9])([2-9]\d{7})|0([3-9]\d{2})([2-9]\d{6,7})"
 class Phone:
     value: str | None   # 13812345678 for mobiles, 010-12345678 for landlines; None if invalid
     kind: str | None    # mobile, landline
-    problem: str | None
+    problem: str | None  # the kind of problem, no part of the number
+    detail: str | None = None  # the specifics, quoting parts of the number (personal data)
 
 
-def _landline_problem(digits: str) -> str:
-    """Why a number starting with the trunk 0 is not a landline number."""
+# The kinds of problem of a phone number (``Phone.problem``).
+PHONE_MISSING = "missing"
+PHONE_CHARACTERS = "contains characters other than digits"
+PHONE_FOREIGN = "foreign number (country code other than +86): not checked"
+PHONE_PREFIX = "mobile prefix does not exist"
+PHONE_AREA_CODE = "area code does not exist"
+PHONE_LOCAL_START = "local number starts with 0 or 1"
+PHONE_LOCAL_LENGTH = "local number too long or too short for its area code"
+PHONE_NO_AREA_CODE = "landline without area code"
+PHONE_LENGTH = "not a mobile or landline number (wrong number of digits)"
+
+
+def _landline_problem(digits: str) -> tuple[str, str]:
+    """Why a number starting with the trunk 0 is not a landline number: (kind, detail)."""
     if digits[1] in "12":
         area, local, lengths = digits[:3], digits[3:], "8"
         if area not in ("010", "020", "021", "022", "023", "024", "025", "027", "028", "029"):
-            return f"area code {area} does not exist"
+            return PHONE_AREA_CODE, f"area code {area} does not exist"
     else:
         area, local, lengths = digits[:4], digits[4:], "7 or 8"
     if local[:1] in ("0", "1"):
-        return f"local number after area code {area} cannot start with {local[:1]}"
-    return f"area code {area} takes local numbers of {lengths} digits, not {len(local)}"
+        return PHONE_LOCAL_START, f"local number after area code {area} cannot start with {local[:1]}"
+    return PHONE_LOCAL_LENGTH, f"area code {area} takes local numbers of {lengths} digits, not {len(local)}"
 
 
 def parse_phone(raw) -> Phone:
@@ -147,19 +177,19 @@ def parse_phone(raw) -> Phone:
     Numbers with another country code (+1 ..., 00852 ...) are flagged as foreign, not checked.
     """
     if raw is None or str(raw).strip() == "":
-        return Phone(None, None, "missing")
+        return Phone(None, None, PHONE_MISSING)
     digits = re.sub(r"[\s\-().]", "", halfwidth(str(raw)))
     international = digits.startswith("+")
     if international:
         digits = digits[1:]
     if not (digits.isascii() and digits.isdigit()):
-        return Phone(None, None, "contains characters other than digits")
+        return Phone(None, None, PHONE_CHARACTERS)
     if digits.startswith("00"):  # the international prefix dialled from China
         digits, international = digits[2:], True
     country_code = international
     if international:
         if not digits.startswith("86"):
-            return Phone(None, None, "foreign number (country code other than +86): not checked")
+            return Phone(None, None, PHONE_FOREIGN)
         digits = digits[2:]
     elif digits.startswith("86") and len(digits) >= 12:  # domestic numbers start with 0 or 1
         digits, country_code = digits[2:], True
@@ -168,16 +198,16 @@ def parse_phone(raw) -> Phone:
     if len(digits) == 11 and digits.startswith("1"):
         if digits[:3] in MOBILE_PREFIXES:
             return Phone(digits, "mobile", None)
-        return Phone(None, None, f"mobile prefix {digits[:3]} does not exist")
+        return Phone(None, None, PHONE_PREFIX, f"mobile prefix {digits[:3]}")
     m = LANDLINE.fullmatch(digits)
     if m:
         area, local = (m.group(1), m.group(2)) if m.group(1) else (m.group(3), m.group(4))
         return Phone(f"0{area}-{local}", "landline", None)
     if digits.startswith("0") and len(digits) >= 4:
-        return Phone(None, None, _landline_problem(digits))
+        return Phone(None, None, *_landline_problem(digits))
     if not digits.startswith("0") and not digits.startswith("1") and len(digits) in (7, 8):
-        return Phone(None, None, "landline without area code")
-    return Phone(None, None, f"{len(digits)} digits is not a mobile or landline number")
+        return Phone(None, None, PHONE_NO_AREA_CODE, f"{len(digits)} digits")
+    return Phone(None, None, PHONE_LENGTH, f"{len(digits)} digits is not a mobile or landline number")
 
 
 # ---------------------------------------------------------------- e-mail
@@ -231,18 +261,27 @@ def likely_domain(domain: str) -> str | None:
 class Email:
     value: str | None      # lower-case, syntax-checked; None when invalid
     problem: str | None    # invalid syntax, or a likely domain typo (the value is then kept, flagged)
+    detail: str | None = None  # for a typo: the domain and the common domain it is likely a typo of
+
+
+# The kinds of problem of an e-mail address (``Email.problem``).
+EMAIL_MISSING = "missing"
+EMAIL_SYNTAX = "invalid e-mail syntax"
+EMAIL_TYPO = "domain looks like a typo of a common domain"
 
 
 def parse_email(raw) -> Email:
+    """Lower case, half-width, syntax-checked. A domain one or two edits from a common one
+    (qq.con) is kept and flagged: ``problem`` :data:`EMAIL_TYPO`, ``detail`` "qq.con -> qq.com"."""
     if raw is None or str(raw).strip() == "":
-        return Email(None, "missing")
+        return Email(None, EMAIL_MISSING)
     s = halfwidth(str(raw)).strip().lower()
     if len(s) > 254 or s.find("@") > 64 or not EMAIL.fullmatch(s):  # RFC 5321 length limits
-        return Email(None, "invalid e-mail syntax")
+        return Email(None, EMAIL_SYNTAX)
     domain = s.rsplit("@", 1)[1]
     suggestion = likely_domain(domain)
     if suggestion:
-        return Email(s, f"domain typo? {domain} -> {suggestion}")
+        return Email(s, EMAIL_TYPO, f"{domain} -> {suggestion}")
     return Email(s, None)
 
 
