@@ -470,11 +470,14 @@ def test_parameter_papermill_cannot_parse_is_an_error(tmp_path):
 
 @pytest.fixture
 def workbook_notebook(tmp_path):
-    """A notebook declaring the workbook's own parameters (as notebook 01 does)."""
+    """A notebook declaring the workbook's own parameters (as notebooks 01, 04 and 05 do)."""
     (tmp_path / "sources.yaml").write_text("sources: []\n")
+    (tmp_path / "my_segments.yaml").write_text("segments: []\n")
+    (tmp_path / "email_test.yaml").write_text("path: email_test.csv\n")
     return write_notebook(
         tmp_path / "notebooks" / "01_w.ipynb",
-        'db_path = "crm.duckdb"\nsources = "sources.yaml"\nas_of = "2026-10-31"\nclearance = 4', "print(clearance)")
+        'db_path = "crm.duckdb"\nsources = "sources.yaml"\nas_of = "2026-10-31"\nclearance = 4\n'
+        'campaign_file = ""\nsegments = ""', "print(clearance)")
 
 
 @pytest.mark.parametrize("text, name, words", [
@@ -484,6 +487,10 @@ def workbook_notebook(tmp_path):
     ("as_of: newest\n", "as_of", "latest"),
     ("sources: nowhere/sources.yaml\n", "sources", "existing sources file"),
     ("db_path: no_such_folder/crm.duckdb\n", "db_path", "existing folder"),
+    # notebooks 04 and 05 would fail only after 01-03 had loaded and cleaned
+    ("campaign_file: params/campaigns/missing.yaml\n", "campaign_file", "existing campaign export column map file"),
+    ("campaign_file: notebooks\n", "campaign_file", "existing campaign export column map file"),  # a folder
+    ("segments: my_segmnets.yaml\n", "segments", "existing segment map file"),
 ])
 def test_bad_value_is_an_error_before_anything_runs(tmp_path, monkeypatch, workbook_notebook, text, name, words):
     monkeypatch.chdir(tmp_path)
@@ -500,7 +507,8 @@ def test_good_values_and_the_scheduled_clearance(tmp_path, monkeypatch, workbook
     monkeypatch.chdir(tmp_path)
     notebooks = [workbook_notebook]
     for params in ({"as_of": "latest"}, {"as_of": " Latest "}, {"as_of": dt.date(2026, 1, 31)},
-                   {"clearance": 1}, {"sources": "sources.yaml", "db_path": "crm.duckdb"}):
+                   {"clearance": 1}, {"sources": "sources.yaml", "db_path": "crm.duckdb"},
+                   {"campaign_file": "", "segments": " "}, {"campaign_file": "email_test.yaml", "segments": "my_segments.yaml"}):
         plan_parameters(params, notebooks, "p.yaml")
     # a report run unattended shows clearance 2 (no personal data in clear) unless the file says otherwise,
     # whatever the notebook's interactive default (4 here)

@@ -7,7 +7,8 @@ One call, :func:`run_reports`, makes a report run:
    ``parameters``) *before anything runs*: a name no notebook declares, a value of the
    wrong type, or a bad value of a parameter the workbook knows (``clearance`` 1-4,
    ``as_of`` an ISO date or "latest", ``sources`` an existing file, ``db_path`` in an
-   existing folder) raises :class:`ParameterError`.
+   existing folder, ``campaign_file`` and ``segments`` empty or an existing file) raises
+   :class:`ParameterError`.
 2. It executes ``notebooks/NN_*.ipynb`` in order into ``reports/.<run>.partial/``. Each
    notebook receives only the parameters it declares; a notebook that declares
    ``interactive`` gets ``interactive=False`` unless the parameters file sets it, so its
@@ -184,8 +185,10 @@ def check_values(params: dict, params_file: str | Path = "<params>") -> None:
 
     ``clearance`` 1-4; ``as_of`` an ISO date (2026-10-31) or "latest"; ``sources`` an
     existing file; ``db_path`` a file in an existing folder (the database itself may be
-    created by notebook 01). Relative paths are taken from the current directory, where
-    the notebooks run. Raises :class:`ParameterError` naming the file and the parameter.
+    created by notebook 01); ``campaign_file`` (notebook 05) and ``segments`` (notebook 04)
+    empty or an existing file, so a missing one stops the run before notebooks 01-03 load
+    and clean. Relative paths are taken from the current directory, where the notebooks
+    run. Raises :class:`ParameterError` naming the file and the parameter.
     """
     def fail(name, problem):
         raise ParameterError(f"{params_file}: parameter {name!r} {problem}, got {params[name]!r}")
@@ -205,6 +208,10 @@ def check_values(params: dict, params_file: str | Path = "<params>") -> None:
         fail("sources", f"must name an existing sources file (relative to {Path.cwd()})")
     if "db_path" in params and not Path(str(params["db_path"])).resolve().parent.is_dir():
         fail("db_path", f"must be in an existing folder (relative to {Path.cwd()})")
+    for name, what in (("campaign_file", "campaign export column map"), ("segments", "segment map")):
+        value = params.get(name)
+        if value is not None and str(value).strip() and not Path(str(value)).is_file():
+            fail(name, f"must be empty or name an existing {what} file (relative to {Path.cwd()})")
 
 
 def plan_parameters(params: dict, notebooks: list[Path], params_file: str | Path = "<params>") -> dict[str, dict]:
