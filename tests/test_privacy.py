@@ -76,3 +76,19 @@ def test_export_is_masked_by_clearance(con, tmp_path, suffix):
     back = pd.read_csv(clear, dtype=str, encoding="utf-8-sig") if suffix == ".csv" else pd.read_excel(clear, dtype=str)
     assert back.phone.tolist() == ["13812345678", "13900001111"]
     assert not list(tmp_path.glob(".*partial"))
+
+
+def test_masking_twice_changes_nothing(con):
+    """A frame masked once (e.g. an export as written) shows the same when masked again:
+    a masked phone is not parsed again into '***'."""
+    assert privacy.mask_phone("156****9302") == "156****9302"
+    assert privacy.mask_phone("0755-****4321") == "0755-****4321"
+    assert privacy.mask_phone("0571-***8888") == "0571-***8888"
+    assert privacy.mask_phone(privacy.mask_phone("0571-8888888")) == "0571-***8888"  # 7-digit local number
+    assert privacy.mask_phone("138****567") == "***"  # not the form mask_phone writes, not a number either
+    df = frame().assign(birth_date=["1990-03-07", None], phone=["13812345678", "010-65123456"])
+    for clearance in (1, 2, 3):
+        once = privacy.mask_frame(df, clearance, con=con)
+        twice = privacy.mask_frame(once, clearance, con=con)
+        pd.testing.assert_frame_equal(twice, once)
+    assert privacy.mask_frame(df, 2, con=con).phone.tolist() == ["138****5678", "010-****3456"]

@@ -7,7 +7,7 @@ in clear; columns above it are masked:
 
 - phone 13812345678 (also written +86 138-1234-5678) -> 138****5678; landline
   0755-87654321 -> 0755-****4321 (the area code visible); a number that is not a valid
-  Chinese number -> "***"
+  Chinese number -> "***"; a number masked already stays as it is
 - resident ID 110101199003071234 -> ******1990********  (only the birth year visible)
 - e-mail john@example.com -> j***@example.com
 - address -> city level (the city if known, otherwise "***")
@@ -30,8 +30,16 @@ from . import standardize as st
 SCHEDULED_CLEARANCE = 2  # clearance of unattended (scheduled) reports
 
 
+# a phone number masked by mask_phone: 138****5678, 010-****5678, 0755-***4321
+MASKED_PHONE = re.compile(r"1\d{2}\*{4}\d{4}|0\d{2,3}-\*{3,4}\d{4}")
+
+
 def mask_phone(value: str) -> str:
-    """The national number (without +86) with the middle hidden: 138****5678, 010-****5678."""
+    """The national number (without +86) with the middle hidden: 138****5678, 010-****5678.
+
+    A number already masked this way is returned as it is (masking twice changes nothing)."""
+    if MASKED_PHONE.fullmatch(str(value).strip()):
+        return str(value).strip()
     phone = st.parse_phone(value)
     if phone.kind == "mobile":
         return f"{phone.value[:3]}****{phone.value[-4:]}"
