@@ -198,10 +198,88 @@ def test_collection_notebook_shows_every_source_even_when_already_loaded(run, sm
     assert consent_mail[pos_table[0].index("pct_missing")] == "100.00"
 
 
-def test_collection_report_has_no_missing_value_markers(run):
-    """Managers read words or blanks, not NaN / <NA> / None, in the tables of notebook 01."""
-    text = (run["folder"] / "01_data_collection.html").read_text(encoding="utf-8")
-    for table in html_tables(text):
-        for row in table:
-            for marker in ("NaN", "<NA>", "None", "NaT"):
-                assert marker not in row, (marker, row)
+MISSING_MARKERS = ("NaN", "nan", "<NA>", "None", "NaT")
+
+
+def test_html_tables_finds_missing_value_markers_as_cells_only():
+    page = ("<p>None of the customers ...</p><table><tr><th>a</th><th>b</th></tr>"
+            "<tr><td>NaN</td><td>None of them</td></tr><tr><td>&lt;NA&gt;</td><td>1.5</td></tr></table>")
+    cells = [c for t in html_tables(page) for row in t for c in row]
+    assert [c for c in cells if c in MISSING_MARKERS] == ["NaN", "<NA>"]  # narrative words are not cells
+
+
+def test_reports_have_no_missing_value_markers(run):
+    """Managers read words or blanks, not NaN / <NA> / None, in the tables of every report
+    (business and analyst versions): a marker is a table cell holding nothing else."""
+    found = []
+    for nb in NOTEBOOKS:
+        for page in (f"{nb.stem}.html", f"{nb.stem}.code.html"):
+            text = (run["folder"] / page).read_text(encoding="utf-8")
+            tables = html_tables(text)
+            assert tables, f"{page}: no tables found"
+            found += [(page, marker, row[:6]) for table in tables for row in table
+                      for marker in MISSING_MARKERS if marker in row]
+    assert not found, found[:10]
+
+
+def notebook_default(notebook: str, name: str):
+    return report.declared_parameters(ROOT / "notebooks" / f"{notebook}.ipynb")[name]["default"]
+
+
+def test_cleaning_notebook_reads_its_narrative_from_the_data(run, small_sample):
+    """Notebook 02: findings by kind without values; the borderline-pairs and heat-map
+    sentences carry this run's figures, counted here straight from the database."""
+    threshold = notebook_default("02_data_cleaning", "match_threshold")
+    con = duckdb.connect(str(small_sample["db_path"]), read_only=True)
+    below, just_above, sure = con.execute(f"""SELECT count(*) FILTER (WHERE match_probability < {threshold}),
+        count(*) FILTER (WHERE match_probability >= {threshold} AND match_probability < 0.99),
+        count(*) FILTER (WHERE match_probability >= 0.99) FROM main.match_pairs""").fetchone()
+    after = con.execute("""SELECT table_name || '.' || column_name, score FROM main.quality_scores
+        WHERE run_id = (SELECT max(run_id) FROM main.quality_scores) AND stage = 'after' AND score < 1
+        ORDER BY score, 1 LIMIT 1""").fetchone()
+    con.close()
+    [by_kind, _examples] = html_tables(output_html(cell_outputs(run, "02_data_cleaning", "c08")))
+    column = by_kind[0].index("finding")
+    kinds = [row[column] for row in by_kind[1:]]
+    assert kinds and not [k for k in kinds if re.search(r"\d{3,}|@|[a-z0-9-]+\.[a-z]{2,}", k, re.I)]
+    pairs = output_markdown(cell_outputs(run, "02_data_cleaning", "c17"))
+    assert f"**{below:,}** scored between 1% and the threshold {threshold}" in pairs
+    assert f"**{just_above:,}** just above it" in pairs and f"**{sure:,}** at 0.99 or more" in pairs
+    heat = output_markdown(cell_outputs(run, "02_data_cleaning", "c25b"))
+    assert after is not None and f"{after[0]} {after[1]:.0%}" in heat  # the lowest cell after cleaning
+    assert "red cells" not in heat
+
+
+def test_rfm_notebook_shares_agree_and_the_export_preview_is_masked_once(run, small_sample):
+    """Notebook 04: the segment table's shares and the sentence under the chart are of the same
+    base (the buyers); the export preview shows phones masked once (138****5678), not '***'."""
+    as_of = run["params"]["as_of"]
+    con = duckdb.connect(str(small_sample["db_path"]), read_only=True)
+    buyers = con.execute("""SELECT count(*) FROM main.rfm_scores WHERE as_of = ? AND customer_type = 'consumer'
+                            AND NOT is_prospect""", [as_of]).fetchone()[0]
+    con.close()
+    outputs = cell_outputs(run, "04_rfm_scoring", "c13")
+    assert f"shares of the {buyers:,} buyers" in output_markdown(outputs)
+    table = html_tables(output_html(outputs))[0]
+    column = {name: i for i, name in enumerate(table[0])}
+    rows = {r[column["segment"]]: r for r in table[1:]}
+    counted = {name: int(r[column["customers"]].replace(",", "")) for name, r in rows.items() if r[column["% of buyers"]]}
+    assert sum(counted.values()) == buyers
+    share = float(rows["Champions"][column["% of buyers"]])
+    assert share == round(100 * counted["Champions"] / buyers, 1)
+    assert f"**Champions** are {share:.1f}% of buyers" in output_markdown(cell_outputs(run, "04_rfm_scoring", "c14"))
+    preview = html_tables(output_html(cell_outputs(run, "04_rfm_scoring", "c25")))[-1]
+    phones = [r[preview[0].index("phone")] for r in preview[1:]]
+    assert any(phones) and all(re.fullmatch(r"1\d{2}\*{4}\d{4}|0\d{2,3}-\*{3,4}\d{4}|", p) for p in phones), phones
+
+
+def test_customer_model_notebook_shows_shares_as_percentages(run, small_sample):
+    con = duckdb.connect(str(small_sample["db_path"]), read_only=True)
+    customers, high_value = con.execute("""SELECT count(*), count(*) FILTER (WHERE value_tier = 'MVC')
+        FROM main.customer_model WHERE as_of = ?""", [run["params"]["as_of"]]).fetchone()
+    con.close()
+    [groups] = html_tables(output_html(cell_outputs(run, "03_customer_model", "2bc9b235")))
+    column = {name: i for i, name in enumerate(groups[0])}
+    row = next(r for r in groups[1:] if r[column["group"]] == "high value")
+    assert int(row[column["customers"]].replace(",", "")) == high_value
+    assert float(row[column["share %"]]) == pytest.approx(100 * high_value / customers, abs=0.006)
