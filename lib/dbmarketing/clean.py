@@ -421,8 +421,11 @@ def _level_parameters(linker) -> list[dict]:
     return rows
 
 
+MIN_PAIR_PROBABILITY = 0.01  # pairs scored below it are clearly different people and not kept
+
+
 def find_duplicates(records: pd.DataFrame, keep_apart: set[str] | None = None, seed: int = 42,
-                    min_probability: float = 0.01) -> tuple[pd.DataFrame, dict]:
+                    min_probability: float = MIN_PAIR_PROBABILITY) -> tuple[pd.DataFrame, dict]:
     """Score candidate pairs of customer records with a Fellegi-Sunter model (splink, DuckDB).
 
     Model, in plain sentences:
@@ -1167,13 +1170,11 @@ def borderline_pairs(con, threshold: float = 0.9, n: int = 8) -> pd.DataFrame:
 
 def borderline_summary(con, threshold: float = 0.9, sure: float = 0.99) -> dict:
     """How sure the match model was about the pairs it kept (``main.match_pairs``: those with a
-    match probability of at least ``min_probability``, the lower bound of
+    match probability of at least :data:`MIN_PAIR_PROBABILITY`, the lower bound of
     :func:`find_duplicates`), for the reader of the borderline pairs: how many scored below
     ``threshold`` (not merged by the model), how many just above it (``threshold`` up to
     ``sure``) and how many at ``sure`` or more, with the highest probability below the
     threshold and the lowest at or above it (None when there is no such pair)."""
-    import inspect
-
     t, s = float(threshold), float(sure)
     pairs, below, just_above, sure_pairs, highest_below, lowest_above = con.execute(f"""
         SELECT count(*), count(*) FILTER (WHERE match_probability < {t}),
@@ -1182,7 +1183,7 @@ def borderline_summary(con, threshold: float = 0.9, sure: float = 0.99) -> dict:
                max(match_probability) FILTER (WHERE match_probability < {t}),
                min(match_probability) FILTER (WHERE match_probability >= {t})
         FROM main.match_pairs""").fetchall()[0]
-    return {"min_probability": inspect.signature(find_duplicates).parameters["min_probability"].default,
+    return {"min_probability": MIN_PAIR_PROBABILITY,
             "threshold": t, "sure": s, "pairs": pairs, "below": below, "just_above": just_above, "sure_pairs": sure_pairs,
             "highest_below": highest_below, "lowest_above": lowest_above}
 
