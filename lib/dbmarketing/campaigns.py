@@ -220,13 +220,20 @@ def _cell_results(group: pd.DataFrame, cost_per_contact: float, alpha: float, mi
     per_incremental = out["incremental_margin"] / inc if inc and inc > 0 else math.nan
     out["break_even_lift"] = cost_per_contact / per_incremental if per_incremental and per_incremental > 0 else math.nan
     out["roi"] = (out["incremental_margin"] - cost) / cost if cost else math.nan
-    problems = []
-    if len(t) < min_contacts or len(c) < min_contacts:
-        problems.append(f"fewer than {min_contacts} customers in a cell (test {len(t)}, control {len(c)})")
-    if out["test_responders"] + out["control_responders"] < min_responders:
-        problems.append(f"fewer than {min_responders} responders")
-    out["warning"] = "too small to trust: " + "; ".join(problems) if problems else ""
+    out["warning"] = _small_cells(out, min_contacts, min_responders, "test")
     return out
+
+
+def _small_cells(cells: dict, min_contacts: int, min_responders: int, name: str) -> str:
+    """The warning for a comparison (a :func:`compare_cells` result) whose cells are too small
+    to trust: fewer than ``min_contacts`` customers in a cell or ``min_responders`` responders."""
+    problems = []
+    if cells["contacted"] < min_contacts or cells["control"] < min_contacts:
+        problems.append(f"fewer than {min_contacts} customers in a cell ({name} {cells['contacted']}, "
+                        f"control {cells['control']})")
+    if cells["test_responders"] + cells["control_responders"] < min_responders:
+        problems.append(f"fewer than {min_responders} responders")
+    return "too small to trust: " + "; ".join(problems) if problems else ""
 
 
 def results(con, campaign_id=None, by: str | None = None, features: pd.DataFrame | None = None,
@@ -1195,12 +1202,7 @@ def arm_results(cf: CampaignFile, outcome: str | None = None, by: str | None = N
             row["incremental_spend"] = (row["spend_per_customer"] - row["control_spend_per_customer"]) * len(cell)
             row["cost"] = cf.cost_per_contact * len(cell)
             row["return_on_cost"] = ((row["incremental_spend"] - row["cost"]) / row["cost"]) if row["cost"] else math.nan
-            problems = []
-            if len(cell) < min_contacts or len(ctrl) < min_contacts:
-                problems.append(f"fewer than {min_contacts} customers in a cell (arm {len(cell)}, control {len(ctrl)})")
-            if row["test_responders"] + row["control_responders"] < min_responders:
-                problems.append(f"fewer than {min_responders} responders")
-            row["warning"] = "too small to trust: " + "; ".join(problems) if problems else ""
+            row["warning"] = _small_cells(row, min_contacts, min_responders, "arm")
             rows.append(row)
     out = pd.DataFrame(rows)
     keys = [by] if by else []

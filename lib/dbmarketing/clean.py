@@ -899,8 +899,7 @@ def _create_table(con, name: str, columns, description: str, replace: bool = Tru
     verb = "CREATE OR REPLACE TABLE" if replace else "CREATE TABLE IF NOT EXISTS"
     con.execute(f"{verb} main.{name} ({body})")
     if not replace:  # a table kept across runs gains the columns a newer version added
-        for c in columns:
-            con.execute(f'ALTER TABLE main.{name} ADD COLUMN IF NOT EXISTS "{c.name}" {c.type}')
+        db.add_missing_columns(con, "main", name, columns)
     db.register_table(con, "main", name, columns, description, layer="clean")
 
 

@@ -1095,14 +1095,10 @@ def store_customer_model(con, table: pd.DataFrame) -> int:
     cols = list(MODEL_COLUMNS)
     body = ", ".join(f'"{c}" {t}' for c, (t, _, _) in MODEL_COLUMNS.items())
     con.execute(f"CREATE TABLE IF NOT EXISTS main.customer_model ({body})")
-    have = {r[0] for r in con.execute("SELECT column_name FROM information_schema.columns WHERE table_schema = 'main' "
-                                      "AND table_name = 'customer_model'").fetchall()}
     con.register("_cm_new", table[cols])
     try:
         con.execute("BEGIN TRANSACTION")
-        for c, (t, _, _) in MODEL_COLUMNS.items():
-            if c not in have:
-                con.execute(f'ALTER TABLE main.customer_model ADD COLUMN "{c}" {t}')
+        db.add_missing_columns(con, "main", "customer_model", [db.Column(c, t, "") for c, (t, _, _) in MODEL_COLUMNS.items()])
         con.execute("DELETE FROM main.customer_model WHERE as_of IN (SELECT DISTINCT CAST(as_of AS DATE) FROM _cm_new)")
         casts = ", ".join(f'CAST("{c}" AS {t})' for c, (t, _, _) in MODEL_COLUMNS.items())
         names = ", ".join(f'"{c}"' for c in cols)

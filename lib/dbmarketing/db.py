@@ -290,12 +290,7 @@ def create_schema(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(_CATALOG_DDL)
     for t in BOOKKEEPING.values():
         _create(con, "main", t.name, t.columns)
-        present = {r[0] for r in con.execute(
-            "SELECT column_name FROM information_schema.columns WHERE table_schema = 'main' AND table_name = ?",
-            [t.name]).fetchall()}
-        for c in t.columns:
-            if c.name not in present:
-                con.execute(f'ALTER TABLE main."{t.name}" ADD COLUMN "{c.name}" {c.type}')
+        add_missing_columns(con, "main", t.name, t.columns)
         register_table(con, "main", t.name, t.columns, t.description, layer="bookkeeping")
     _move_values_out_of_reasons(con)
     for t in MODEL.values():
@@ -322,6 +317,13 @@ def _move_values_out_of_reasons(con) -> None:
         con.execute(f"""UPDATE main.rejects SET raw_value = regexp_extract(reason, {quoted}, {group}),
                             reason = {new_reason.format(p=quoted)}
                         WHERE raw_value IS NULL AND regexp_matches(reason, {quoted})""")
+
+
+def add_missing_columns(con, schema: str, table: str, columns) -> None:
+    """Give a table made by an older version of the workbook the columns added since
+    (empty for its existing rows), so a database keeps working across upgrades."""
+    for c in columns:
+        con.execute(f'ALTER TABLE {schema}."{table}" ADD COLUMN IF NOT EXISTS "{c.name}" {c.type}')
 
 
 def _create(con, schema: str, name: str, columns) -> None:

@@ -1062,10 +1062,7 @@ def store(con, scores: pd.DataFrame, replace: bool = False) -> int:
     con.execute("BEGIN TRANSACTION")
     try:
         con.execute(f"CREATE TABLE IF NOT EXISTS main.{SCORES_TABLE} ({body})")
-        have = _columns(con, f"main.{SCORES_TABLE}")
-        for c in SCORE_COLUMNS:  # a table stored by an earlier version lacks the newer columns
-            if c.name not in have:
-                con.execute(f'ALTER TABLE main.{SCORES_TABLE} ADD COLUMN "{c.name}" {c.type}')
+        db.add_missing_columns(con, "main", SCORES_TABLE, SCORE_COLUMNS)  # a table stored by an earlier version
         con.register("_rfm_store", frame[names])
         con.execute(f"""CREATE OR REPLACE TEMP TABLE _rfm_new AS
             SELECT DISTINCT CAST(as_of AS DATE) AS as_of, population, settings FROM _rfm_store""")
