@@ -283,3 +283,21 @@ def test_customer_model_notebook_shows_shares_as_percentages(run, small_sample):
     row = next(r for r in groups[1:] if r[column["group"]] == "high value")
     assert int(row[column["customers"]].replace(",", "")) == high_value
     assert float(row[column["share %"]]) == pytest.approx(100 * high_value / customers, abs=0.006)
+
+
+def test_reports_show_no_personal_data_at_clearance_2(run, small_sample):
+    """At the scheduled clearance (2) no customer's phone, e-mail, ID number or street address
+    appears in clear anywhere in the reports, in the forms loaded or standardized."""
+    assert run["params"]["clearance"] == 2
+    con = duckdb.connect(str(small_sample["db_path"]), read_only=True)
+    values = set()
+    for table in ("raw.customers", "main.customer_records"):
+        for column in ("phone", "email", "id_number", "address"):
+            values |= {v for (v,) in con.execute(f"SELECT DISTINCT {column} FROM {table} WHERE {column} IS NOT NULL").fetchall()
+                       if len(v) >= 8}
+    con.close()
+    assert len(values) > 1000
+    for page in sorted(run["folder"].glob("*.html")):
+        text = unescape(page.read_text(encoding="utf-8"))
+        found = [v for v in values if v in text]
+        assert not found, (page.name, found[:5])
