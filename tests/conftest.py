@@ -37,3 +37,19 @@ def small_sample(tmp_path_factory):
     collect.load_sources(con, sources)
     con.close()
     return {"root": root, "raw_dir": raw_dir, "db_path": db_path, "sources": sources, "campaign_file": campaign_file}
+
+
+@pytest.fixture(scope="session")
+def cleaned_sample(small_sample, tmp_path_factory):
+    """The small sample cleaned once (``clean.run``, extraction date 2026-10-31): the path of
+    its database. A test module that writes to it works on its own copy."""
+    import shutil
+
+    from dbmarketing import clean, db
+
+    path = tmp_path_factory.mktemp("cleaned_sample") / "crm.duckdb"
+    shutil.copy(small_sample["db_path"], path)
+    con = db.connect(path)
+    clean.run(con, "2026-10-31")
+    con.close()
+    return path

@@ -201,11 +201,10 @@ def test_assign_cells_is_stratified_and_seeded():
 
 # ----------------------------------------------------------------------------- on the small sample
 @pytest.fixture(scope="module")
-def cleaned(small_sample, tmp_path_factory):
+def cleaned(cleaned_sample, tmp_path_factory):
     path = tmp_path_factory.mktemp("campaigns") / "crm.duckdb"
-    shutil.copy(small_sample["db_path"], path)
+    shutil.copy(cleaned_sample, path)
     con = db.connect(path)
-    clean.run(con, "2026-10-31")
     features = campaigns.contact_features(con)
     yield con, features
     con.close()

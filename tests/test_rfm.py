@@ -781,13 +781,10 @@ MY_MAP = {
 
 
 @pytest.fixture(scope="module")
-def cleaned(small_sample, tmp_path_factory):
-    """The small sample, cleaned (extraction date 2026-10-31), in a database of this module."""
+def cleaned(cleaned_sample, tmp_path_factory):
+    """The cleaned small sample, in a database of this module."""
     path = tmp_path_factory.mktemp("rfm_notebook") / "crm.duckdb"
-    shutil.copy(small_sample["db_path"], path)
-    c = db.connect(path)
-    clean.run(c, "2026-10-31")
-    c.close()
+    shutil.copy(cleaned_sample, path)
     return path
 
 
