@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 from scipy.stats import chi2_contingency, norm
 
-from dbmarketing import campaigns, clean, db
+from dbmarketing import campaigns, db
 
 
 # ----------------------------------------------------------------------------- test vs control by hand
