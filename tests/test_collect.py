@@ -212,7 +212,7 @@ def test_cdnow_loads_orders_and_order_lines(con, tmp_path):
     assert lines["product_id"].isna().all()
     assert lines["batch_id"].eq(orders["batch_id"][0]).all()
     assert con.execute("SELECT line_no, column_name FROM main.rejects ORDER BY line_no").fetchall() == [
-        (5, "date"), (6, "quantity"), (7, None)]
+        (5, "field 2"), (6, "field 3"), (7, None)]
 
 
 # ---------------------------------------------------------------------------------------
@@ -294,15 +294,19 @@ def test_bad_date_names_format_and_value(con, tmp_path):
     ]
 
 
-def test_key_loaded_in_an_earlier_batch_is_rejected(con, tmp_path):
+def test_a_redelivered_record_is_unchanged_and_a_changed_one_an_update(con, tmp_path):
+    """A monthly file that repeats last month's rows: the identical ones are unchanged (not
+    rejects), a changed one replaces its earlier row; read = loaded + unchanged + rejected."""
     (tmp_path / "o1.csv").write_text("order_no,date,member\nA,2024-01-01,c1\nB,2024-01-02,c2\n")
-    (tmp_path / "o2.csv").write_text("order_no,date,member\nB,2024-01-02,c2\nC,2024-01-03,c3\n")
-    first = load(con, tmp_path, path="o1.csv", table="orders", columns=ORDER_COLUMNS)
+    (tmp_path / "o2.csv").write_text("order_no,date,member\nA,2024-01-01,c1\nB,2024-01-05,c2\nC,2024-01-03,c3\n")
+    load(con, tmp_path, path="o1.csv", table="orders", columns=ORDER_COLUMNS)
     second = load(con, tmp_path, path="o2.csv", table="orders", columns=ORDER_COLUMNS)
-    assert (second["rows_loaded"], second["rows_rejected"]) == (1, 1)
-    assert rejects(con, second["batch_id"])[["reason", "raw_value"]].values.tolist() == [
-        [f"key already loaded in batch {first['batch_id']}", "order_id=B"]]
-    assert sorted(table(con, "orders")["order_id"]) == ["A", "B", "C"]
+    assert (second["rows_read"], second["rows_loaded"], second["rows_unchanged"], second["rows_rejected"],
+            second["rows_changed"]) == (3, 2, 1, 0, 1)
+    assert rejects(con).empty
+    rows = table(con, "orders", order="order_id")
+    assert rows[["order_id", "batch_id"]].values.tolist() == [["A", 1], ["B", 2], ["C", 2]]
+    assert str(rows.order_date[1])[:10] == "2024-01-05"
 
 
 # ---------------------------------------------------------------------------------------
@@ -405,7 +409,8 @@ def test_customer_history(con, tmp_path):
     first = load(con, tmp_path, path="c1.csv", table="customers", columns=columns, effective_date="2026-07-31")
     assert (first["rows_loaded"], first["rows_changed"]) == (2, 0)
     second = load(con, tmp_path, path="c2.csv", table="customers", columns=columns, effective_date="2026-08-31")
-    assert (second["rows_read"], second["rows_loaded"], second["rows_changed"]) == (3, 3, 1)
+    # customer 1 unchanged, 2 changed (a new version), 3 new
+    assert (second["rows_read"], second["rows_loaded"], second["rows_unchanged"], second["rows_changed"]) == (3, 2, 1, 1)
     rows = table(con, "customers", order="customer_id, valid_from")
     july, august = pd.Timestamp("2026-07-31"), pd.Timestamp("2026-08-31")
     assert rows[["customer_id", "city", "batch_id"]].values.tolist() == [
@@ -468,11 +473,11 @@ def test_load_sources_order_only_and_history(con, tmp_path):
     assert only["source"].tolist() == ["orders"]
     result = collect.load_sources(con, sources)
     assert result.columns.tolist() == ["source", "table", "batch_id", "status", "rows_read", "rows_loaded",
-                                       "rows_rejected", "rows_changed", "loaded_at", "message"]
+                                       "rows_rejected", "rows_changed", "loaded_at", "message", "rows_unchanged"]
     assert result[["source", "status"]].values.tolist() == [["products", "loaded"], ["orders", "skipped"]]
     history = collect.load_history(con)
     assert history["batch_id"].tolist() == [1, 2] and history["source"].tolist() == ["orders", "products"]
-    assert (history["rows_read"] == history["rows_loaded"] + history["rows_rejected"]).all()
+    assert (history["rows_read"] == history["rows_loaded"] + history["rows_unchanged"] + history["rows_rejected"]).all()
     with pytest.raises(ConfigError, match="no source named nope"):
         collect.load_sources(con, sources, only=["nope"])
 
@@ -502,7 +507,7 @@ def test_reject_summary_groups_reasons_without_values(con, tmp_path):
 def test_reject_reasons_show_no_private_values(con, tmp_path):
     """A bad birth date (tier 3) must not be readable at clearance 2: not in the reason, masked as example."""
     (tmp_path / "c.csv").write_text("id,dob,sms,since\n1,1986-13-45,Y,2020-01-01\n2,1990-01-01,maybe,2020-01-01\n"
-                                    "3,1991-01-01,N,someday\n")
+                                    "3,1991-01-01,N,someday\n4,1992-01-01,N,2020-01-01\n")
     load(con, tmp_path, path="c.csv", table="customers",
          columns={"customer_id": "id", "birth_date": "dob", "consent_sms": "sms", "signup_date": "since"})
     stored = rejects(con)
@@ -546,8 +551,8 @@ def test_bundled_cdnow_master_loads_from_gzip(tmp_path):
     out = collect.load_sources(con, spec)
     assert out.rows_read.iloc[0] == 69_659 and out.rows_rejected.iloc[0] == 0
     n_customers, first, last, total = con.execute(
-        "SELECT count(DISTINCT customer_id), min(order_date), max(order_date), round(sum(amount), 2) "
-        "FROM raw.orders JOIN raw.order_lines USING (order_id)").fetchall()[0]
+        "SELECT count(DISTINCT customer_id), min(order_date), max(order_date), round(sum(l.amount), 2) "
+        "FROM raw.orders JOIN raw.order_lines l USING (order_id)").fetchall()[0]
     assert n_customers == 23_570
     assert str(first) == "1997-01-01" and str(last) == "1998-06-30"
     assert total > 0
@@ -681,3 +686,62 @@ def test_sql_date_values_are_dates_whatever_the_text_format():
     assert opened[1].date() == opened[2].date() == dt.date(2024, 2, 1)
     assert problems[["line_no", "reason", "raw_value"]].values.tolist() == [
         [3, "not a date in format %d.%m.%Y", "2024-02-01"]]
+
+
+def test_same_file_with_a_fixed_map_supersedes_its_first_load(con, tmp_path):
+    """The README's prefix fix applied to the very file that was rejected: the new load replaces
+    what the first one loaded (no POS member left under a bare number) and closes its rejects."""
+    columns = {"customer_id": "id", "name": "name"}
+    (tmp_path / "crm.csv").write_text("id,name\n1,Ann\n2,Bob\n")
+    (tmp_path / "pos.csv").write_text("id,name\n1,Zhang\n7,Li\n")
+    load(con, tmp_path, name="crm", path="crm.csv", table="customers", columns=columns,
+         constants={"source_system": "crm"}, effective_date="2026-01-01")
+    first = load(con, tmp_path, name="pos", path="pos.csv", table="customers", columns=columns,
+                 constants={"source_system": "pos"}, effective_date="2026-02-01")
+    assert (first["rows_loaded"], first["rows_rejected"]) == (1, 1)
+    again = load(con, tmp_path, name="pos", path="pos.csv", table="customers", columns=columns,
+                 constants={"source_system": "pos"}, prefix={"customer_id": "POS-"}, effective_date="2026-02-01")
+    assert (again["status"], again["rows_loaded"], again["rows_rejected"]) == ("loaded", 2, 0)
+    assert "supersedes batch" in again["message"]
+    rows = table(con, "customers", order="customer_id")
+    assert rows[["customer_id", "source_system"]].values.tolist() == [
+        ["1", "crm"], ["2", "crm"], ["POS-1", "pos"], ["POS-7", "pos"]]
+    assert rows["valid_to"].isna().all()
+    status = dict(con.execute("SELECT batch_id, status FROM main.load_batches").fetchall())
+    assert status[first["batch_id"]] == f"superseded by batch {again['batch_id']}"
+    assert con.execute("SELECT DISTINCT status FROM main.rejects").fetchall() == [(status[first["batch_id"]],)]
+    assert collect.reject_summary(con).empty  # nothing left to fix
+    # loading the fixed map once more changes nothing
+    assert load(con, tmp_path, name="pos", path="pos.csv", table="customers", columns=columns,
+                constants={"source_system": "pos"}, prefix={"customer_id": "POS-"},
+                effective_date="2026-02-01")["status"] == "skipped"
+
+
+def test_a_bad_record_delivered_again_counts_once(con, tmp_path):
+    """A cumulative monthly file repeats last month's bad row: the earlier reject is closed as
+    repeated, so the open rejects count it once."""
+    (tmp_path / "o.csv").write_text("order_no,date,member\nA,2024-01-01,c1\nB,2024-13-01,c2\n")
+    load(con, tmp_path, path="o.csv", table="orders", columns=ORDER_COLUMNS)
+    (tmp_path / "o.csv").write_text("order_no,date,member\nA,2024-01-01,c1\nB,2024-13-01,c2\nC,2024-02-01,c3\n")
+    second = load(con, tmp_path, path="o.csv", table="orders", columns=ORDER_COLUMNS)
+    assert (second["rows_read"], second["rows_loaded"], second["rows_unchanged"], second["rows_rejected"]) == (3, 1, 1, 1)
+    summary = collect.reject_summary(con)
+    assert summary["count"].tolist() == [1]
+    assert con.execute("SELECT status FROM main.rejects ORDER BY batch_id").fetchall() == [
+        (f"repeated in batch {second['batch_id']}",), (None,)]
+
+
+def test_cdnow_of_unknown_width_needs_a_map(con, tmp_path):
+    (tmp_path / "c.txt").write_text("1 x 19970101 2 29.33 7\n")
+    with pytest.raises(SourceError, match=r"c\.txt, line 1: 6 fields per record.*columns:"):
+        load(con, tmp_path, path="c.txt", format="cdnow")
+
+
+def test_numbers_as_exports_write_them(con, tmp_path):
+    (tmp_path / "o.csv").write_text("no,day,who,total\nA,2024-01-01,c1,\"1,104.92\"\nB,2024-01-01,c1,¥88\n"
+                                    "C,2024-01-01,c1,１２３\nD,2024-01-01,c1,\"12,5\"\n", encoding="utf-8")
+    out = load(con, tmp_path, path="o.csv", table="orders",
+               columns={"order_id": "no", "order_date": "day", "customer_id": "who", "amount": "total"})
+    assert (out["rows_loaded"], out["rows_rejected"]) == (3, 1)
+    assert table(con, "orders", order="order_id")["amount"].tolist() == [1104.92, 88.0, 123.0]
+    assert rejects(con)["reason"].tolist() == ["not a number"]  # 12,5 is ambiguous: no thousands group

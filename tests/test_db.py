@@ -32,12 +32,27 @@ def test_fingerprint_changes_with_content():
 
 
 def test_resolve_as_of():
+    """'latest' is the newest purchase cleaning counts: a completed sale with a customer number,
+    not dated after its delivery's extraction date; nothing depends on today's clock."""
     con = db.connect(":memory:")
     assert db.resolve_as_of(con, "2026-10-31") == date(2026, 10, 31)
     with pytest.raises(ValueError, match="latest"):
         db.resolve_as_of(con, "latest")
-    con.execute("INSERT INTO raw.orders (order_id, order_date) VALUES ('1', DATE '2025-01-02'), ('2', DATE '2099-01-01')")
-    assert db.resolve_as_of(con, "latest") == date(2025, 1, 2)  # a future-dated order does not count
+    con.execute("INSERT INTO main.load_batches (batch_id, source, status, extracted, finished_at) "
+                "VALUES (1, 'orders', 'loaded', DATE '2025-01-31', TIMESTAMP '2025-02-03 10:00')")
+    con.execute("""INSERT INTO raw.orders (order_id, customer_id, order_date, status, batch_id) VALUES
+        ('1', 'c1', DATE '2025-01-02', NULL, 1),          -- counts
+        ('2', 'c1', DATE '2025-03-01', NULL, 1),          -- after the extraction date: future-dated
+        ('3', NULL, DATE '2025-01-20', NULL, 1),          -- anonymous
+        ('4', 'c2', DATE '2025-01-25', 'cancelled', 1),   -- cancelled
+        ('5', 'c3', DATE '2024-12-30', 'completed', 1)""")
+    assert db.resolve_as_of(con, "latest") == date(2025, 1, 2)
+    assert db.data_range(con) == (date(2024, 12, 30), date(2025, 1, 31))
+    assert db.check_as_of(con, "2025-01-31") == date(2025, 1, 31)
+    with pytest.raises(ValueError, match="outside the data: the database covers 2024-12-30 .* to 2025-01-31"):
+        db.check_as_of(con, "2030-01-01")
+    with pytest.raises(ValueError, match="outside the data"):
+        db.check_as_of(con, "2020-01-01")
     with pytest.raises(ValueError, match="as_of"):
         db.resolve_as_of(con, "31/10/2026")
 

@@ -209,7 +209,8 @@ def test_sources_yaml_matches_module_and_files(zh):
         assert mapped <= model, s["name"]
         if s["name"] in ("crm_customers", "products", "orders", "order_lines", "campaigns", "contacts",
                          "service_tickets", "cities"):
-            assert mapped == model, s["name"]
+            # the sample's orders come with lines: no order total (orders.amount) to map
+            assert mapped == model - ({"amount"} if s["table"] == "orders" else set()), s["name"]
         path = raw / s["path"]
         if s["format"] == "excel":
             header = next(openpyxl.load_workbook(path)[s["sheet"]].iter_rows(values_only=True))

@@ -53,6 +53,7 @@ import numpy as np
 import pandas as pd
 
 from . import db, privacy
+from .needs import NotEnoughData
 
 __all__ = [
     "responses", "results", "compare_cells", "contact_features", "gains_table", "response_model",
@@ -107,14 +108,8 @@ def in_response_window(sale: str = "s", contact: str = "k") -> str:
 
 
 def _as_of(con, as_of) -> date:
-    """The analysis date: given (a date, ISO text or "latest"), or the newest counted purchase
-    (``main.sales``), which is where the data ends."""
-    if as_of is None or (isinstance(as_of, str) and as_of.strip().lower() == "latest"):
-        newest = con.execute("SELECT max(order_date) FROM main.sales WHERE order_date <= current_date").fetchall()[0][0]
-        if newest is None:
-            raise ValueError("main.sales holds no purchase: run the cleaning (notebook 02) first")
-        return newest
-    return db.resolve_as_of(con, as_of, schema="main")
+    """The analysis date (:func:`dbmarketing.db.resolve_as_of`); None means "latest"."""
+    return db.resolve_as_of(con, "latest" if as_of is None else as_of)
 
 
 def responses(con, campaign_id=None, as_of=None) -> pd.DataFrame:
@@ -334,7 +329,7 @@ def contact_features(con, campaign_id=None, as_of=None) -> pd.DataFrame:
     if campaign_id is None or (isinstance(campaign_id, str) and campaign_id.strip().lower() in ("", "all")):
         ids = closed_campaigns(con, as_of)
         if not ids:
-            raise ValueError(f"no campaign's response window had closed by {_as_of(con, as_of)}: nothing to learn from")
+            raise NotEnoughData(f"no campaign's response window had closed by {_as_of(con, as_of)}: nothing to learn from")
     else:
         ids = _campaign_ids(con, campaign_id)
     resp = responses(con, ids, as_of)
@@ -492,11 +487,11 @@ def response_model(features: pd.DataFrame, campaign_id=None, learners=("logistic
     data = data[data.cell == "test"]
     y = data.responded.astype(int).to_numpy()
     if len(data) < 100 or y.sum() < 10 or y.sum() > len(y) - 10:
-        raise ValueError(f"response_model: {len(data)} contacted customers with {int(y.sum())} responders are too "
+        raise NotEnoughData(f"response_model: {len(data)} contacted customers with {int(y.sum())} responders are too "
                          "few to learn from (need 100 customers and 10 responders and non-responders)")
     train, hold = _split(data, y, holdout, test_size, seed)
     if y[hold].sum() == 0 or y[train].sum() == 0:
-        raise ValueError("response_model: the training part or the holdout has no responder")
+        raise NotEnoughData("response_model: the training part or the holdout has no responder")
     holdout_rows = pd.DataFrame({"campaign_id": data.campaign_id.to_numpy()[hold],
                                  "customer_id": data.customer_id.to_numpy()[hold], "responded": y[hold]})
     metrics, gains, models = [], {}, {}
@@ -601,7 +596,7 @@ def _check_cells(treated, responded) -> tuple[np.ndarray, np.ndarray]:
     y = np.asarray(responded, dtype=int)
     for cell, mask in (("contacted", treated), ("not contacted", ~treated)):
         if mask.sum() < 30 or y[mask].sum() < 3:
-            raise ValueError(f"uplift model: the {cell} cell has {int(mask.sum())} customers and "
+            raise NotEnoughData(f"uplift model: the {cell} cell has {int(mask.sum())} customers and "
                              f"{int(y[mask].sum())} responders: too few to learn from")
     return treated, y
 
@@ -685,7 +680,7 @@ def uplift_model(features: pd.DataFrame, campaign_id=None, method: str = "intera
     y = data.responded.astype(int).to_numpy()
     strata = treated.astype(int) * 2 + y
     if len(data) == 0:
-        raise ValueError("uplift_model: no contacts to learn from")
+        raise NotEnoughData("uplift_model: no contacts to learn from")
     train, hold = _split(data, strata, holdout, test_size, seed)
     model = UPLIFT_METHODS[method](seed).fit(data.iloc[train], treated[train], y[train])
     h = data.iloc[hold]
@@ -926,7 +921,7 @@ def select_targets(con, as_of, channel: str, model, margin_per_response: float, 
     for name, value in (("margin_per_response", margin_per_response), ("cost_per_contact", cost_per_contact)):
         if value is None or not np.isfinite(value) or value < 0:
             raise ValueError(f"{name} must be a number >= 0, got {value!r}")
-    A = db.resolve_as_of(con, as_of, schema="main")
+    A = _as_of(con, as_of)
     snap = snapshot(con, A)
     contact = con.execute("SELECT customer_id, name, phone, email, address FROM main.customers").df()
     snap = snap.merge(contact, on="customer_id", how="left")

@@ -51,7 +51,7 @@ ATTRIBUTES = ["name", "gender", "birth_date", "id_number", "phone", "email", "pr
 RULES = {
     "anonymous order": "orders without a customer number are kept as anonymous sales and left out of customer metrics",
     "cancelled order": "cancelled orders are kept with their status and left out of sales",
-    "future date": "orders dated after the as-of (extraction) date cannot have happened: left out of sales",
+    "future date": "orders dated after the extraction date of their delivery cannot have happened: left out of sales",
     "unknown customer": "orders of a customer number not in the customer master: left out of sales",
     "non-positive price": "lines with a zero or negative unit price are data errors: left out of sales amounts",
     "repeated line": "a line identical to the line before it in the same order (product, quantity, price) is a double scan: dropped",
@@ -175,8 +175,10 @@ def standardize_customers(con, run_id: int = 0, as_of: date | None = None) -> tu
     show at any clearance), ``derived_value`` the specifics (the parsers' ``detail``, or the
     ID number's birth date or gender a recorded one disagrees with), private like the value.
     """
-    raw = con.execute("SELECT * FROM raw.customers WHERE valid_to IS NULL ORDER BY customer_id").df()
-    cities = con.execute("SELECT city, city_en, province FROM raw.cities").df()
+    raw = con.execute(f"""SELECT * FROM (
+        SELECT * EXCLUDE (batch_id, source_line, valid_to) FROM raw.customers WHERE valid_to IS NULL
+        UNION ALL BY NAME {db.ORDER_ONLY_CUSTOMERS_SQL}) ORDER BY customer_id""").df()
+    cities = city_reference(con)
     out = pd.DataFrame({"customer_id": raw.customer_id, "source_system": raw.source_system,
                         "customer_type": raw.customer_type.fillna("consumer")})
     findings: list[pd.DataFrame] = []
@@ -287,6 +289,17 @@ def standardize_customers(con, run_id: int = 0, as_of: date | None = None) -> tu
     return out[[c.name for c in RECORD_COLUMNS]], findings_df, [(run_id, *row) for row in log]
 
 
+def city_reference(con) -> pd.DataFrame:
+    """The city reference table: the user's own (raw.cities) if one was loaded, else the one
+    shipped with the package for all of mainland China (:func:`dbmarketing.reference.china_cities`)."""
+    own = con.execute("SELECT * EXCLUDE (batch_id, source_line) FROM raw.cities").df()
+    if len(own):
+        return own
+    from . import reference
+
+    return reference.china_cities()
+
+
 def last_update(con, records: pd.DataFrame) -> pd.Series:
     """When each (current) customer record was last known to change: the start of its current
     version if an export after the first one changed it (history in raw.customers), else its
@@ -340,19 +353,14 @@ def _splink_settings():
     return SettingsCreator(
         link_type="dedupe_only",
         unique_id_column_name="customer_id",
-        blocking_rules_to_generate_predictions=[
-            block_on("id_number"),
-            block_on("phone"),
-            block_on("email"),
-            block_on("name", "birth_date"),
-            block_on("name", "city"),
-        ],
+        blocking_rules_to_generate_predictions=[block_on(*block) for block in BLOCKS],
         comparisons=[
             cl.LevenshteinAtThresholds("name", [1]).configure(term_frequency_adjustments=True),
             cl.ExactMatch("id_number"),
             cl.LevenshteinAtThresholds("phone", [1]),
             cl.LevenshteinAtThresholds("email", [1]),
             cl.LevenshteinAtThresholds("birth_date", [1]),
+            cl.ExactMatch("gender"),
             cl.LevenshteinAtThresholds("address", [2, 5]),
             cl.ExactMatch("city"),
         ],
@@ -382,7 +390,7 @@ def _train_m(linker) -> tuple[list[dict], list[str]]:
     from splink import block_on
     from splink.internals.exceptions import EMTrainingException
 
-    fields = ["name", "id_number", "phone", "email", "birth_date", "address", "city"]
+    fields = list(MATCH_FIELDS)
     untrained = set(fields)
     sessions = []
     for block in TRAINING_BLOCKS:
@@ -422,6 +430,34 @@ def _level_parameters(linker) -> list[dict]:
 
 
 MIN_PAIR_PROBABILITY = 0.01  # pairs scored below it are clearly different people and not kept
+MATCH_FIELDS = ("name", "id_number", "phone", "email", "birth_date", "gender", "address", "city")
+IDENTIFIERS = ("name", "id_number", "phone", "email")  # a record without any of them cannot be matched
+BLOCKS = (("id_number",), ("phone",), ("email",), ("name", "birth_date"), ("name", "city"))  # candidate pairs
+
+
+def why_no_matching(records: pd.DataFrame) -> str | None:
+    """Why the match model cannot run on these records (None when it can): fewer than two
+    records with a name, ID number, phone or e-mail; no candidate pairs (no two records share
+    an ID number, phone, e-mail, or a name with a birth date or city); or no two records
+    sharing an ID number or phone, the pairs from which the model learns how often two
+    records are one person. Counted with pandas, before splink is asked."""
+    usable = records[records[list(IDENTIFIERS)].notna().any(axis=1)]
+    if len(usable) < 2:
+        return (f"{len(usable)} customer record(s) with a name, ID number, phone or e-mail: nothing to compare, "
+                "so no records are merged")
+
+    def shared(block) -> int:
+        keys = usable[list(block)].dropna()
+        return int(keys.duplicated(keep=False).sum())
+
+    if not any(shared(block) for block in BLOCKS):
+        return ("no two records share an ID number, a phone, an e-mail, or a name with a birth date or a city: there "
+                "are no candidate pairs, so no records are merged")
+    if not (shared(("id_number",)) or shared(("phone",))):
+        return ("no two records share an ID number or a phone: the match model learns from such pairs how often two "
+                "records are one person, and without them it cannot tell a duplicate from two people of the same "
+                "name, so no records are merged")
+    return None
 
 
 def find_duplicates(records: pd.DataFrame, keep_apart: set[str] | None = None, seed: int = 42,
@@ -442,15 +478,23 @@ def find_duplicates(records: pd.DataFrame, keep_apart: set[str] | None = None, s
        it. No labels used. See :func:`_train_m` for what happens when a session cannot train.
 
     Returns (pairs with probability >= ``min_probability``, the model as a dict of m/u, with
-    ``training_sessions``: what each session trained or why it was skipped).
+    ``training_sessions``: what each session trained or why it was skipped). When the model
+    cannot run (:func:`why_no_matching`), no pairs, and the model dict says why under ``skipped``.
     """
     from splink import Linker, block_on
     from splink.backends.duckdb import DuckDBAPI
 
-    frame = records[["customer_id", "name", "id_number", "phone", "email", "birth_date", "address", "city"]].copy()
+    frame = records[["customer_id", *MATCH_FIELDS]].copy()
     frame["birth_date"] = frame.birth_date.astype(str).where(frame.birth_date.notna(), None)
     for col in frame.columns:
         frame[col] = frame[col].astype(object).where(frame[col].notna(), None)
+    frame = frame[frame[list(IDENTIFIERS)].notna().any(axis=1)]
+    reason = why_no_matching(frame)
+    if reason is not None:
+        empty = pd.DataFrame({"customer_id_l": pd.Series(dtype="str"), "customer_id_r": pd.Series(dtype="str"),
+                              "match_weight": pd.Series(dtype="float64"), "match_probability": pd.Series(dtype="float64")})
+        return empty, {"skipped": reason, "probability_two_random_records_match": None, "comparisons": [],
+                       "training_sessions": [], "untrained_comparisons": [], "levels": []}
     scratch = duckdb.connect()
     try:
         api = DuckDBAPI(connection=scratch)
@@ -626,22 +670,41 @@ def clean_transactions(con, as_of: date, run_id: int, wholesale_quantity: int = 
     Expects ``main.customer_map`` and ``main.customers`` of this run. Returns log rows.
     """
     q = con.execute
+    rule = db.ORDER_EXCLUSION_SQL.format(reference=f"DATE '{as_of}'")
     q(f"""CREATE OR REPLACE TABLE main.orders AS
-        SELECT o.* EXCLUDE (customer_id, batch_id, source_line),
+        SELECT o.* EXCLUDE (customer_id, batch_id, source_line, order_type, status),
+               coalesce(o.order_type, 'sale') AS order_type, coalesce(o.status, 'completed') AS status,
                m.master_id AS customer_id, o.customer_id AS source_customer_id, FALSE AS is_wholesale,
-               CASE WHEN o.customer_id IS NULL THEN 'anonymous order'
-                    WHEN o.status = 'cancelled' THEN 'cancelled order'
-                    WHEN o.order_date > DATE '{as_of}' THEN 'future date'
-                    WHEN m.master_id IS NULL THEN 'unknown customer' END AS exclude_reason
-        FROM raw.orders o LEFT JOIN main.customer_map m ON o.customer_id = m.customer_id""")
+               coalesce({rule}, CASE WHEN m.master_id IS NULL THEN 'unknown customer' END) AS exclude_reason
+        FROM raw.orders o LEFT JOIN main.customer_map m ON o.customer_id = m.customer_id
+        LEFT JOIN main.load_batches b USING (batch_id)""")
+    # The lines as exported, completed: an empty quantity is 1 (or amount / unit price), an
+    # empty unit price amount / quantity, an empty amount quantity x unit price; and an order
+    # that came with a total and no lines gets one line of quantity 1 (-1 on a return).
+    q("""CREATE OR REPLACE TEMP TABLE lines_in AS
+        WITH l AS (
+            SELECT l.*, coalesce(l.quantity, CASE WHEN l.unit_price > 0 AND l.amount IS NOT NULL
+                                                  THEN CAST(round(l.amount / l.unit_price) AS INTEGER) END, 1) AS q
+            FROM raw.order_lines l)
+        SELECT order_id, line_no, product_id, q AS quantity,
+               coalesce(unit_price, amount / nullif(q, 0)) AS unit_price, coalesce(amount, q * unit_price) AS amount,
+               quantity IS NULL AS quantity_assumed, unit_price IS NULL AS price_from_amount, FALSE AS from_order_total
+        FROM l
+        UNION ALL
+        SELECT o.order_id, 1, NULL, CASE WHEN o.order_type = 'return' THEN -1 ELSE 1 END,
+               CASE WHEN o.order_type = 'return' THEN abs(o.amount) ELSE o.amount END,
+               CASE WHEN o.order_type = 'return' THEN -abs(o.amount) ELSE o.amount END, FALSE, FALSE, TRUE
+        FROM raw.orders o
+        WHERE o.amount IS NOT NULL AND NOT EXISTS (SELECT 1 FROM raw.order_lines l WHERE l.order_id = o.order_id)""")
     q("""CREATE OR REPLACE TABLE main.order_lines AS
-        SELECT l.* EXCLUDE (batch_id, source_line),
+        SELECT l.* EXCLUDE (quantity_assumed, price_from_amount, from_order_total),
                CASE WHEN o.order_id IS NULL THEN 'orphan line'
                     WHEN l.unit_price IS NULL OR l.unit_price <= 0 THEN 'non-positive price'
                     WHEN l.product_id IS NOT DISTINCT FROM lag(l.product_id) OVER w
                      AND l.quantity IS NOT DISTINCT FROM lag(l.quantity) OVER w
-                     AND l.unit_price IS NOT DISTINCT FROM lag(l.unit_price) OVER w THEN 'repeated line' END AS exclude_reason
-        FROM raw.order_lines l LEFT JOIN raw.orders o USING (order_id)
+                     AND l.unit_price IS NOT DISTINCT FROM lag(l.unit_price) OVER w
+                     AND NOT l.from_order_total THEN 'repeated line' END AS exclude_reason
+        FROM lines_in l LEFT JOIN raw.orders o USING (order_id)
         WINDOW w AS (PARTITION BY l.order_id ORDER BY l.line_no)""")
     # a return line of a product whose sale line was not counted cannot be netted against it
     q("""UPDATE main.order_lines l SET exclude_reason = 'return of uncounted line'
@@ -695,13 +758,34 @@ def clean_transactions(con, as_of: date, run_id: int, wholesale_quantity: int = 
     q("""CREATE OR REPLACE TABLE main.service_tickets AS
         SELECT t.* EXCLUDE (customer_id, batch_id, source_line), m.master_id AS customer_id, t.customer_id AS source_customer_id
         FROM raw.service_tickets t LEFT JOIN main.customer_map m USING (customer_id)""")
-    for table in ("products", "campaigns", "cities"):
+    for table in ("products", "campaigns"):
         q(f"CREATE OR REPLACE TABLE main.{table} AS SELECT * EXCLUDE (batch_id, source_line) FROM raw.{table}")
+    cities = city_reference(con)[[c.name for c in db.MODEL["cities"].columns]]
+    con.register("_cities", cities)
+    try:
+        q("CREATE OR REPLACE TABLE main.cities AS SELECT " + ", ".join(
+            f'CAST("{c.name}" AS {c.type}) AS "{c.name}"' for c in db.MODEL["cities"].columns) + " FROM _cities")
+    finally:
+        con.unregister("_cities")
 
     def count(sql):
         return int(q(sql).fetchall()[0][0])
 
     log = []
+    derived = q("""SELECT count(*) FILTER (WHERE from_order_total), count(*) FILTER (WHERE quantity_assumed),
+                          count(*) FILTER (WHERE price_from_amount) FROM lines_in""").fetchall()[0]
+    for (rule_name, description), n in zip(
+            [("order total as one line", "orders exported with a total and no lines: one line of quantity 1 "
+              "(-1 on a return) at that amount"),
+             ("quantity 1 assumed", "lines without a quantity: quantity 1, or amount / unit price when both are given"),
+             ("unit price from amount", "lines without a unit price: amount / quantity")], derived):
+        log.append(("transactions", rule_name, "order_lines", int(n), "completed", description))
+    defaults = q("""SELECT count(*) FILTER (WHERE order_type IS NULL), count(*) FILTER (WHERE status IS NULL)
+                    FROM raw.orders""").fetchall()[0]
+    log.append(("transactions", "sale assumed", "orders", int(defaults[0]), "completed",
+                "orders without an order type are sales"))
+    log.append(("transactions", "completed assumed", "orders", int(defaults[1]), "completed",
+                "orders without a status are completed"))
     for reason in ("anonymous order", "cancelled order", "future date", "unknown customer", "no counted lines",
                    "return without sale", "fully returned"):
         n = count(f"SELECT count(*) FROM main.orders WHERE exclude_reason = '{reason}'")
@@ -805,7 +889,7 @@ def quality_scorecard(con, stage: str, as_of: date, freshness_days: int = 365) -
         contacts, tickets, products = "main.contacts", "main.service_tickets", "main.products"
     else:
         raise ValueError(f"stage must be 'before' or 'after', got {stage!r}")
-    cities = {r[0] for r in con.execute("SELECT city FROM raw.cities").fetchall()}
+    cities = set(city_reference(con).city)
     rows = []
 
     def add(table, column, dimension, score, detail=None):
@@ -914,14 +998,16 @@ def _write(con, name: str, columns, frame: pd.DataFrame, description: str, repla
         con.unregister("_frame")
 
 
-def run(con, as_of, match_threshold: float = 0.9, wholesale_quantity: int = 20, wholesale_amount: float = 5_000.0,
+def run(con, as_of=None, match_threshold: float = 0.9, wholesale_quantity: int = 20, wholesale_amount: float = 5_000.0,
         freshness_days: int = 365, seed: int = 42) -> CleanResult:
     """Clean the raw layer into the core tables of ``main`` (see the module docstring).
 
     Parameters
     ----------
-    as_of : the extraction date of the data ("latest" = the newest order); orders dated
-        after it are future-dated errors.
+    as_of : the reference date of the cleaning: data quality (timeliness, birth dates) is
+        judged at it, and orders that came without a delivery are future-dated after it.
+        Default: the extraction date of the newest delivery. An order loaded from a delivery
+        is future-dated after that delivery's own extraction date, whatever this says.
     match_threshold : match probability at or above which two records are one person.
     wholesale_quantity, wholesale_amount : a consumer order with a line of at least this many
         units, or above this amount, is flagged as wholesale size.
@@ -929,7 +1015,9 @@ def run(con, as_of, match_threshold: float = 0.9, wholesale_quantity: int = 20, 
     seed : for the random pairs that estimate the match model.
     """
     started = datetime.now()
-    as_of = db.resolve_as_of(con, as_of)
+    as_of = db.resolve_as_of(con, as_of) if as_of is not None else db.newest_extraction(con)
+    if as_of is None:
+        raise ValueError("nothing is loaded yet: load the sources (notebook 01 or `dbmarketing load`) before cleaning")
     for name, cols, desc in [("cleaning_runs", RUN_COLUMNS, "One row per cleaning run"),
                              ("cleaning_log", LOG_COLUMNS, "What each cleaning rule did, per run"),
                              ("quality_scores", SCORE_COLUMNS, "Data-quality scorecard per run, before and after cleaning"),
@@ -952,6 +1040,10 @@ def run(con, as_of, match_threshold: float = 0.9, wholesale_quantity: int = 20, 
     log.append((run_id, "identities", "same ID number", "customers", int((clusters.linked_by == "same ID number").sum()),
                 "merged", "records sharing a valid ID number (15-digit forms upgraded) linked by rule, "
                 f"where the match model alone stayed below {match_threshold}"))
+    only = int((records.source_system == "orders only").sum())
+    log.append((run_id, "identities", "known only by orders", "customers", only, "added",
+                "customer numbers on orders that no customer record holds: customers without personal data, "
+                "a distributor if they bought through the distributor channel, signed up with their first order"))
     log.append((run_id, "identities", "kept apart", "customers", len(keep & set(records.customer_id)), "not merged",
                 "records a reviewer decided are separate people (main.keep_apart)"))
 
@@ -1016,7 +1108,7 @@ def sales_as_of(con, as_of) -> str:
     date (``main.sales`` is exactly that) or when no cleaning run recorded one (a hand-made
     ``main.sales``), otherwise a temporary view for that date.
     """
-    as_of = db.resolve_as_of(con, as_of, schema="main")
+    as_of = db.resolve_as_of(con, as_of)
     extracted = extraction_date(con)
     if extracted is None or as_of >= extracted:
         return "main.sales"
@@ -1089,17 +1181,21 @@ def reconciliation(con) -> pd.DataFrame:
         return con.execute(sql).fetchall()[0]
 
     rows = [
-        ("customer records -> customers", *one("""SELECT (SELECT count(*) FROM raw.customers WHERE valid_to IS NULL),
+        ("customer records -> customers", *one(f"""SELECT (SELECT count(*) FROM raw.customers WHERE valid_to IS NULL)
+                + (SELECT count(*) FROM ({db.ORDER_ONLY_CUSTOMERS_SQL})),
             (SELECT count(*) FROM main.customers), (SELECT count(*) FROM main.customer_map WHERE customer_id <> master_id)"""),
-         "records of one person merged into another record's golden record"),
+         "records of one person merged into another record's golden record (customers known only by their orders "
+         "count as records)"),
         ("orders -> sales and returns", *one("""SELECT (SELECT count(*) FROM raw.orders),
             (SELECT count(*) FROM main.sales) + (SELECT count(*) FROM main.returns),
             (SELECT count(*) FROM main.orders WHERE exclude_reason IS NOT NULL)"""),
          "sales counted and returns netted against them; the rest left out by reason"),
-        ("order lines", *one("""SELECT (SELECT count(*) FROM raw.order_lines),
+        ("order lines", *one("""SELECT (SELECT count(*) FROM raw.order_lines) + (SELECT count(*) FROM raw.orders o
+                WHERE o.amount IS NOT NULL AND NOT EXISTS (SELECT 1 FROM raw.order_lines l WHERE l.order_id = o.order_id)),
             (SELECT count(*) FROM main.order_lines WHERE exclude_reason IS NULL),
             (SELECT count(*) FROM main.order_lines WHERE exclude_reason IS NOT NULL)"""),
-         "repeated lines, bad prices, orphans, returns of uncounted lines left out"),
+         "repeated lines, bad prices, orphans, returns of uncounted lines left out (an order total without lines "
+         "counts as one line)"),
         ("campaign contacts", *one("""SELECT (SELECT count(*) FROM raw.contacts), (SELECT count(*) FROM main.contacts),
             (SELECT count(*) - count(DISTINCT (c.campaign_id, coalesce(m.master_id, c.customer_id)))
              FROM raw.contacts c LEFT JOIN main.customer_map m USING (customer_id))"""),
@@ -1127,12 +1223,20 @@ def money_flow(con) -> pd.DataFrame:
 
 
 # ------------------------------------------------------------------------------ for the reader
+def matching_skipped(con, run_id: int | None = None) -> str | None:
+    """Why the match model of a run did not run (:func:`why_no_matching`), or None if it ran."""
+    sql = "SELECT model FROM main.cleaning_runs " + ("WHERE run_id = ?" if run_id else "ORDER BY run_id DESC LIMIT 1")
+    return json.loads(con.execute(sql, [run_id] if run_id else []).fetchall()[0][0]).get("skipped")
+
+
 def match_weights(con, run_id: int | None = None) -> pd.DataFrame:
     """The match model of a run as a table: comparison, level, m, u, match weight log2(m/u)
     and whether m was estimated from the data (``m_estimated``; False: splink's starting value)."""
     sql = "SELECT model FROM main.cleaning_runs " + ("WHERE run_id = ?" if run_id else "ORDER BY run_id DESC LIMIT 1")
     model = json.loads(con.execute(sql, [run_id] if run_id else []).fetchall()[0][0])
     prior = model["probability_two_random_records_match"]
+    if prior is None:  # the model did not run (model["skipped"] says why)
+        return pd.DataFrame(columns=["comparison", "level", "m", "u", "match_weight", "m_estimated"])
     rows = [("prior", "two random records match", None, None, float(np.log2(prior / (1 - prior))), True)]
     levels = model.get("levels") or [  # runs saved before levels were recorded: trained values only
         {"comparison": c["output_column_name"], "level": lv["label_for_charts"], "m": lv.get("m_probability"),

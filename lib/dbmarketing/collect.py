@@ -56,9 +56,14 @@ BOOLEAN_WORDS = {
     "n": False, "no": False, "false": False, "f": False, "0": False, "否": False,
 }
 
-# The CDNOW event log: `customer_id yyyymmdd quantity dollar_value`, no header.
-CDNOW_FIELDS = ["customer_id", "date", "quantity", "dollar_value"]
-CDNOW_FILLED = {"order_id", "customer_id", "order_date", "order_type", "status"}
+# The CDNOW event log: whitespace-separated fields, no header; the fields are numbered 1, 2, ...
+# A cdnow source maps these model columns to field numbers (`columns:`); without a map the
+# layout is told by the number of fields: the master file's 4, or the 5 of Bruce Hardie's
+# 1/10 sample (master id, sample id, date, CDs, dollars).
+CDNOW_COLUMNS = ("customer_id", "order_date", "quantity", "amount")
+CDNOW_LAYOUTS = {4: {"customer_id": "1", "order_date": "2", "quantity": "3", "amount": "4"},
+                 5: {"customer_id": "1", "order_date": "3", "quantity": "4", "amount": "5"}}
+CDNOW_FILLED = {"order_id", "customer_id", "order_date", "order_type", "status", "amount"}
 
 
 def _plain_suffix(path) -> str:
@@ -108,6 +113,8 @@ class Source:
     delimiter: str = ","
     sheet: str | int | None = None
     effective_date: dt.datetime | None = None
+    extracted: dt.date | None = None
+    watermark: str | None = None
     columns: dict[str, str] = field(default_factory=dict)
     date_formats: dict[str, str] = field(default_factory=dict)
     values: dict[str, dict[str, str | None]] = field(default_factory=dict)
@@ -192,17 +199,23 @@ class Source:
         if self.effective_date is not None:
             if self.table != "customers":
                 self.fail("effective_date: is for customers sources only")
-            self.effective_date = self._as_datetime(self.effective_date)
+            self.effective_date = self._as_datetime(self.effective_date, "effective_date")
+        if self.extracted is not None:
+            self.extracted = self._as_datetime(self.extracted, "extracted").date()
+        if self.watermark is not None:
+            if self.format != "sql":
+                self.fail("watermark: is for sql sources only")
+            self.watermark = self._text(self.watermark)
 
-    def _as_datetime(self, value) -> dt.datetime:
+    def _as_datetime(self, value, key: str) -> dt.datetime:
         if isinstance(value, dt.datetime):
             return value
         if isinstance(value, dt.date):
             return dt.datetime(value.year, value.month, value.day)
         try:
             return dt.datetime.fromisoformat(str(value))
-        except ValueError:
-            self.fail(f"effective_date {value!r} is not a date (write it as YYYY-MM-DD)")
+        except ValueError as error:
+            self.fail(f"{key}: {value!r} is not a date ({error}); write it as YYYY-MM-DD")
 
     def _mapping(self, key: str) -> dict:
         value = getattr(self, key)
@@ -256,9 +269,22 @@ class Source:
         self._check_constants(model)
 
     def _check_cdnow_mapping(self):
-        for key in ("columns", "date_formats", "values", "prefix"):
-            if getattr(self, key):
-                self.fail(f"{key}: does not apply to a cdnow source (its layout is fixed)")
+        if self.values:
+            self.fail("values: does not apply to a cdnow source (its fields are numbers and dates)")
+        for column, number in self.columns.items():
+            if column not in CDNOW_COLUMNS:
+                self.fail(f"columns: a cdnow source maps {', '.join(CDNOW_COLUMNS)} to field numbers, not {column!r}")
+            if not (number or "").isdigit() or int(number) < 1:
+                self.fail(f"columns: {column} must be a field number (1 for the first field), not {number!r}")
+        if self.columns:
+            missing = [c for c in ("customer_id", "order_date", "amount") if c not in self.columns]
+            if missing:
+                self.fail(f"columns: a cdnow map needs {', '.join(missing)}")
+        for key in ("date_formats", "prefix"):
+            allowed = {"date_formats": "order_date", "prefix": "customer_id"}[key]
+            for column in getattr(self, key):
+                if column != allowed:
+                    self.fail(f"{key}: a cdnow source takes {allowed} only, not {column!r}")
         model = {c.name: c for c in db.MODEL["orders"].columns}
         for column in self.constants:
             if column not in model or column in CDNOW_FILLED:
@@ -296,6 +322,15 @@ _SourcesLoader.yaml_implicit_resolvers = {
 }
 
 SOURCE_KEYS = [f.name for f in fields(Source) if f.name not in ("sources_file", "base_dir")]
+# the settings that say how a file becomes records: the same file loaded with other ones is a new delivery
+MAP_KEYS = ("table", "format", "encoding", "delimiter", "sheet", "effective_date",
+            "columns", "date_formats", "values", "constants", "prefix")
+
+
+def map_fingerprint(source: Source) -> str:
+    """SHA-256 of the settings that turn the source's file into records (:data:`MAP_KEYS`)."""
+    settings = {key: getattr(source, key) for key in MAP_KEYS}
+    return hashlib.sha256(json.dumps(settings, sort_keys=True, default=str, ensure_ascii=False).encode()).hexdigest()
 
 
 def read_sources(path: str | Path) -> list[Source]:
@@ -483,19 +518,38 @@ def _csv_header(data: bytes, source: Source, location: str) -> tuple[list[str], 
 
 
 def _read_cdnow(data: bytes, source: Source, location: str) -> Records:
-    """The CDNOW event log: four whitespace-separated fields per line, no header."""
+    """The CDNOW event log: whitespace-separated fields, no header. The fields are named
+    "field 1", "field 2", ...; the first record says how many a record has."""
     text = _decode(data, source.encoding, location)
-    rows, lines, bad = [], [], []
+    rows, lines, bad, width = [], [], [], None
     for line, content in enumerate(io.StringIO(text, newline=None), start=1):
         values = content.split()
         if not values:
             continue
-        if len(values) == len(CDNOW_FIELDS):
+        width = width or len(values)
+        if len(values) == width:
             rows.append(values)
             lines.append(line)
         else:
             bad.append((line, values))
-    return _make_records(CDNOW_FIELDS, rows, lines, bad, location, None)
+    if width is None:
+        raise SourceError(f"{location}: the file is empty (no records)")
+    return _make_records(_cdnow_header(width), rows, lines, bad, location, None)
+
+
+def _cdnow_header(width: int) -> list[str]:
+    return [f"field {i}" for i in range(1, width + 1)]
+
+
+def _cdnow_map(source: Source, width: int, location: str) -> dict[str, str]:
+    """Model column -> field name of a cdnow source: its columns: map, or the layout its
+    number of fields says (:data:`CDNOW_LAYOUTS`)."""
+    numbers = source.columns or CDNOW_LAYOUTS.get(width)
+    if numbers is None:
+        raise SourceError(f"{location}, line 1: {width} fields per record, not the 4 of the CDNOW master file nor "
+                          f"the 5 of its 1/10 sample; say which field is which with columns: (e.g. "
+                          f"{{customer_id: 1, order_date: 2, quantity: 3, amount: 4}}) in source '{source.name}'")
+    return {column: f"field {int(number)}" for column, number in numbers.items()}
 
 
 def _cell_text(value) -> str:
@@ -623,9 +677,10 @@ def _read_parquet(data: bytes, source: Source, location: str) -> Records:
     return Records(frame, _bad_shape(header, []), dates=dates)
 
 
-def _fetch_sql(source: Source, base_dir: Path, fetch: bool = True) -> tuple[str, list[str], list]:
+def _fetch_sql(source: Source, base_dir: Path, fetch: bool = True, watermark: str | None = None) -> tuple[str, list[str], list]:
     """Run the source's query; return (URL shown to readers, headers, rows); with
-    ``fetch=False`` the rows are not fetched (an empty list), only the headers."""
+    ``fetch=False`` the rows are not fetched (an empty list), only the headers. A query that
+    names ``:watermark`` gets the highest watermark value loaded so far (None the first time)."""
     import sqlalchemy as sa
 
     try:
@@ -642,22 +697,31 @@ def _fetch_sql(source: Source, base_dir: Path, fetch: bool = True) -> tuple[str,
     try:
         engine = sa.create_engine(url)
     except sa.exc.SQLAlchemyError as error:
-        raise SourceError(f"{shown}: {error}") from None
+        raise SourceError(f"{shown}: {_one_line(error)}") from None
+    except ImportError as error:  # the URL names a driver that is not installed
+        raise SourceError(f"{shown}: the database driver is not installed ({error}); install it in the venv, "
+                          f"e.g. .venv/bin/pip install psycopg2-binary for postgresql+psycopg2://") from None
     try:
         with engine.connect() as connection:
             if source.query is not None:
                 statement = sa.text(source.query)
             else:
                 statement = sa.text(f"SELECT * FROM {engine.dialect.identifier_preparer.quote(source.sql_table)}")
-            result = connection.execute(statement)
+            bound = {"watermark": watermark} if ":watermark" in (source.query or "") else {}
+            result = connection.execute(statement, bound)
             header = list(result.keys())
             rows = result.fetchall() if fetch else []
             result.close()
             return shown, header, rows
     except sa.exc.SQLAlchemyError as error:
-        raise SourceError(f"{shown}: the query failed: {getattr(error, 'orig', None) or error}") from None
+        raise SourceError(f"{shown}: the query failed: {_one_line(getattr(error, 'orig', None) or error)}") from None
     finally:
         engine.dispose()
+
+
+def _one_line(error) -> str:
+    """A driver's error message on one line (PostgreSQL adds LINE 1: ... and a caret)."""
+    return " ".join(str(error).split("\n")[0].split())
 
 
 def _sql_fingerprint(header: list[str], rows: list) -> str:
@@ -694,11 +758,11 @@ def _parse(text: pd.Series, type_: str, date_format: str | None,
             values = iso.where(typed_dates, values)
         what = f"not a date in format {date_format}"
     elif type_ == "DOUBLE":
-        values = pd.to_numeric(text, errors="coerce").astype("float64")
+        values = pd.to_numeric(_number_text(text), errors="coerce").astype("float64")
         values = values.where(np.isfinite(values))
         what = "not a number"
     elif type_ in ("INTEGER", "BIGINT"):
-        numbers = pd.to_numeric(text, errors="coerce").astype("float64")
+        numbers = pd.to_numeric(_number_text(text), errors="coerce").astype("float64")
         limit = 2**31 if type_ == "INTEGER" else 2**53
         whole = np.isfinite(numbers) & (numbers == np.round(numbers)) & (numbers.abs() < limit)
         values = numbers.where(whole).astype("Int64")
@@ -711,6 +775,23 @@ def _parse(text: pd.Series, type_: str, date_format: str | None,
         what = "text"
     failed = text.notna() & values.isna()
     return values, failed, what
+
+
+_FULLWIDTH_NUMBER = str.maketrans("０１２３４５６７８９．，－＋", "0123456789.,-+")
+_CURRENCY = r"(?:[¥￥$€£]|RMB|CNY|USD|EUR)"
+_THOUSANDS = r"^[+-]?\d{1,3}(?:,\d{3})+(?:\.\d+)?$"
+
+
+def _number_text(text: pd.Series) -> pd.Series:
+    """Number text as exports write it, made plain: full-width digits (１２３), a currency sign
+    or code before or after the number (¥1,104.92, ￥88, $12.50, 88 元), spaces, and commas that
+    separate thousands (1,104.92; 12,5 is no number: a comma is a thousands separator only
+    before groups of three digits)."""
+    if text.dropna().empty:
+        return text
+    t = text.str.translate(_FULLWIDTH_NUMBER).str.replace(r"\s+", "", regex=True)
+    t = t.str.replace(rf"^([+-]?){_CURRENCY}", r"\1", regex=True).str.replace(rf"(?:{_CURRENCY}|元)$", "", regex=True)
+    return t.where(~t.str.match(_THOUSANDS).fillna(False).astype(bool), t.str.replace(",", "", regex=False))
 
 
 def _apply_values(text: pd.Series, mapping: dict[str, str | None]) -> pd.Series:
@@ -777,25 +858,6 @@ def _duplicate_keys(rows: pd.DataFrame, key: tuple[str, ...], column_name: str) 
     return _problems(keys.index[later], column_name, reasons, ",".join(key), _key_text(keys[later]))
 
 
-def _keys_already_loaded(con, rows: pd.DataFrame, table: db.Table, column_name: str) -> pd.DataFrame:
-    """Reject rows for records whose key is already in raw.<table> from an earlier batch."""
-    key = list(table.key)
-    if not key:
-        return _problems()
-    keys = rows.loc[rows[key].notna().all(axis=1), key].reset_index(names="source_line")
-    types = {c.name: c.type for c in table.columns}
-    join = " AND ".join(f'r."{k}" = CAST(k."{k}" AS {types[k]})' for k in key)
-    found = _query(con, f"""
-        SELECT k.source_line, min(r.batch_id) AS batch_id
-        FROM _collect_keys k JOIN raw."{table.name}" r ON {join}
-        GROUP BY k.source_line ORDER BY k.source_line""", _collect_keys=keys)
-    if found.empty:
-        return _problems()
-    found = found.set_index("source_line")
-    reasons = "key already loaded in batch " + found["batch_id"].astype("str")
-    return _problems(found.index, column_name, reasons, ",".join(key), _key_text(rows.loc[found.index, key]))
-
-
 # --------------------------------------------------------------------------------------
 # Writing to the database
 # --------------------------------------------------------------------------------------
@@ -848,7 +910,7 @@ def _customer_changes(con, rows: pd.DataFrame, valid_from: dt.datetime) -> pd.Da
     return changes.set_index("source_line").reindex(rows.index)
 
 
-def _write_customers(con, rows: pd.DataFrame, valid_from: dt.datetime, key_column: str) -> tuple[pd.DataFrame, int]:
+def _write_customers(con, rows: pd.DataFrame, valid_from: dt.datetime, key_column: str) -> tuple[pd.DataFrame, pd.Series]:
     """Keep customer history: close the current version of each changed customer
     (valid_to = valid_from) and insert new and changed customers as current versions.
 
@@ -856,9 +918,9 @@ def _write_customers(con, rows: pd.DataFrame, valid_from: dt.datetime, key_colum
     tickets refer to it alone), so a record whose number is already held by a customer of
     another ``source_system`` is rejected, not merged into that customer's history.
 
-    Returns (problems, changed): reject rows for customers whose current version is
+    Returns (problems, change): reject rows for customers whose current version is
     valid from after `valid_from` (an older file loaded late) or belongs to another
-    source system, and the number changed.
+    source system, and per line 'new', 'same', 'changed' (or the reject kind).
     """
     changes = _customer_changes(con, rows, valid_from)
     later = changes[changes["change"] == "later"]
@@ -880,7 +942,7 @@ def _write_customers(con, rows: pd.DataFrame, valid_from: dt.datetime, key_colum
     new_versions = rows.loc[changes["change"].isin(["new", "changed"])]
     _insert_rows(con, "customers", new_versions.assign(
         source_line=new_versions.index, valid_from=pd.Timestamp(valid_from), valid_to=pd.NaT))
-    return problems, len(changed)
+    return problems, changes["change"]
 
 
 def _write_rejects(con, batch_id: int, problems: pd.DataFrame, records: Records) -> None:
@@ -940,7 +1002,7 @@ def read_file(path: str | Path, encoding: str = "auto", delimiter: str = ",", sh
 class LoadResult:
     """What one load did. ``status`` is "loaded", or "skipped" when the same content was
     loaded before: then ``batch_id``, the row counts and ``loaded_at`` are those of the
-    batch that loaded it. Always rows_read = rows_loaded + rows_rejected."""
+    batch that loaded it. Always rows_read = rows_loaded + rows_unchanged + rows_rejected."""
 
     source: str
     table: str
@@ -952,6 +1014,7 @@ class LoadResult:
     rows_changed: int = 0
     loaded_at: dt.datetime | None = None
     message: str = ""
+    rows_unchanged: int = 0
 
 
 class PartialLoadError(SourceError):
@@ -964,6 +1027,12 @@ def _now() -> dt.datetime:
 
 def _check_mapped_columns(header: list[str], source: Source, location: str, header_line: int | None) -> None:
     """SourceError naming the file and column when a mapped column is not in the header."""
+    if source.format == "cdnow":
+        for model_column, field_name in _cdnow_map(source, len(header), location).items():
+            if field_name not in header:
+                raise SourceError(f"{location}, line 1: no {field_name} (mapped to {model_column} by source "
+                                  f"'{source.name}'): the records have {len(header)} fields")
+        return
     for model_column, source_column in source.columns.items():
         if source_column not in header:
             raise SourceError(f"{_at(location, header_line)}: no column '{source_column}' "
@@ -1000,8 +1069,7 @@ def check_source(source: Source, base_dir: str | Path | None = None) -> None:
         if source.format == "csv":
             header, header_line = _csv_header(data, source, location)
         elif source.format == "cdnow":
-            _decode(data, source.encoding, location)
-            header, header_line = CDNOW_FIELDS, None
+            header, header_line = list(_read_cdnow(data, source, location).frame.columns), None
         elif source.format == "excel":
             header, header_line = _excel_header(data, source, location)
         else:
@@ -1022,14 +1090,18 @@ def _parse_source(records: Records, source: Source) -> tuple[dict[str, pd.DataFr
                                    source.date_formats, source.values, source.prefix, records.dates)
         return {source.table: rows}, problems
     # CDNOW: every line is one completed sale with one order line.
+    mapping = _cdnow_map(source, len(records.frame.columns), "")
     work = records.frame.assign(order_id=source.name + "-" + records.frame.index.astype("str"))
+    date_format = {"order_date": source.date_formats.get("order_date", "%Y%m%d")}
+    prefix = {"customer_id": source.prefix["customer_id"]} if "customer_id" in source.prefix else {}
     orders, order_problems = _to_model(
         work, db.MODEL["orders"],
-        {"order_id": "order_id", "customer_id": "customer_id", "order_date": "date"},
-        {"order_type": "sale", "status": "completed", **source.constants}, {"order_date": "%Y%m%d"})
-    lines, line_problems = _to_model(
-        work, db.MODEL["order_lines"], {"order_id": "order_id", "quantity": "quantity", "amount": "dollar_value"},
-        {"line_no": "1"})
+        {"order_id": "order_id", "customer_id": mapping["customer_id"], "order_date": mapping["order_date"]},
+        {"order_type": "sale", "status": "completed", **source.constants}, date_format, prefix=prefix)
+    line_columns = {"order_id": "order_id", "amount": mapping["amount"]}
+    if "quantity" in mapping:
+        line_columns["quantity"] = mapping["quantity"]
+    lines, line_problems = _to_model(work, db.MODEL["order_lines"], line_columns, {"line_no": "1"})
     quantity = lines["quantity"].astype("float64")
     lines["unit_price"] = (lines["amount"] / quantity).where(quantity != 0)
     return {"orders": orders, "order_lines": lines}, pd.concat([order_problems, line_problems], ignore_index=True)
@@ -1037,12 +1109,20 @@ def _parse_source(records: Records, source: Source) -> tuple[dict[str, pd.DataFr
 
 def _source_name_of(source: Source, columns) -> str:
     """The source column(s) behind model columns, comma-separated (for rejects.column_name)."""
-    mapping = {"order_id": "order_id"} if source.format == "cdnow" else source.columns
+    mapping = {"order_id": "line number"} if source.format == "cdnow" else source.columns
     return ",".join(mapping.get(c, c) for c in columns)
 
 
 def load_source(con, source: Source, base_dir: str | Path | None = None) -> LoadResult:
     """Load one source into the raw layer as one batch, in one transaction.
+
+    A delivery is compared with what is loaded: a record identical to one already loaded
+    counts as *unchanged* (not loaded again, not a reject); a record whose key is loaded with
+    other values is *changed*: a new history version for customers, an update replacing the
+    earlier row elsewhere. The same file (same SHA-256) loaded before with the same column
+    map is skipped; loaded before by the same source with another map, it is a new delivery
+    that supersedes the earlier batch (:func:`_supersede`). A load that rejects every record
+    it read stops with :class:`SourceError` and writes nothing: the column map is wrong.
 
     Parameters
     ----------
@@ -1057,23 +1137,31 @@ def load_source(con, source: Source, base_dir: str | Path | None = None) -> Load
     """
     started = _now()
     base = Path(base_dir if base_dir is not None else source.base_dir)
+    mark = _last_watermark(con, source)
     if source.format == "sql":
-        location, header, sql_rows = _fetch_sql(source, base)
+        location, header, sql_rows = _fetch_sql(source, base, watermark=mark)
         sha256 = _sql_fingerprint(header, sql_rows)
     else:
         location, data, sha256 = _read_file(source, base)
+    map_sha256 = map_fingerprint(source)
 
     earlier = con.execute(
-        "SELECT batch_id, path, finished_at, rows_read, rows_loaded, rows_rejected, rows_changed "
-        "FROM main.load_batches WHERE sha256 = ? AND table_name = ? ORDER BY batch_id LIMIT 1",
+        "SELECT batch_id, source, path, finished_at, rows_read, rows_loaded, rows_rejected, rows_changed, "
+        "coalesce(rows_unchanged, 0), map_sha256 FROM main.load_batches "
+        "WHERE sha256 = ? AND table_name = ? AND status = 'loaded' ORDER BY batch_id",
         [sha256, source.table]).fetchall()
-    if earlier:
-        batch_id, path, finished_at, read, loaded, rejected, changed = earlier[0]
+    same_map = [e for e in earlier if e[9] is None or e[9] == map_sha256]
+    if same_map:
+        batch_id, _, path, finished_at, read, loaded, rejected, changed, unchanged, _ = same_map[0]
         return LoadResult(source.name, source.table, batch_id, "skipped", read, loaded, rejected, changed,
                           finished_at, f"same content already loaded in batch {batch_id} ({path}) "
-                                       f"on {finished_at:%Y-%m-%d %H:%M}; not loaded again")
+                                       f"on {finished_at:%Y-%m-%d %H:%M}; not loaded again", unchanged)
+    superseded = [e[0] for e in earlier if e[1] == source.name]
 
     if source.format == "sql":
+        if mark is not None and not sql_rows:
+            return LoadResult(source.name, source.table, None, "skipped", 0, 0, 0, 0, started,
+                              f"no rows with {source.watermark} above {mark} (the newest loaded): nothing new")
         records = _rows_to_records(sql_rows, location, header=header)
     else:
         records = READERS[source.format](data, source, location)
@@ -1082,7 +1170,23 @@ def load_source(con, source: Source, base_dir: str | Path | None = None) -> Load
 
     con.execute("BEGIN TRANSACTION")
     try:
-        result = _write_batch(con, source, records, tables, problems, location, sha256, started)
+        batch_id = con.execute("SELECT coalesce(max(batch_id), 0) + 1 FROM main.load_batches").fetchall()[0][0]
+        for old in superseded:
+            _supersede(con, old, batch_id)
+        result = _write_batch(con, source, batch_id, records, tables, problems, location,
+                              {"sha256": sha256, "map_sha256": map_sha256, "started_at": started,
+                               "watermark": _new_watermark(source, records, mark)})
+        # every record rejected, and not because newer versions are loaded (an old file arriving late)
+        bad = con.execute("SELECT count(DISTINCT line_no) FILTER (WHERE reason NOT LIKE 'a later version%') "
+                          "FROM main.rejects WHERE batch_id = ?", [batch_id]).fetchone()[0]
+        if result.rows_read and bad == result.rows_read:
+            first = con.execute("SELECT line_no, coalesce(column_name, ''), reason FROM main.rejects "
+                                "WHERE batch_id = ? ORDER BY line_no LIMIT 1", [batch_id]).fetchone()
+            raise SourceError(f"{_at(location, first[0])}: every one of the {result.rows_read:,} records was "
+                              f"rejected (the first: {first[1] + ': ' if first[1] else ''}{first[2]}); check the "
+                              f"column map of source '{source.name}'. Nothing was loaded")
+        if superseded:
+            result.message += f"; supersedes batch {', '.join(map(str, superseded))} (same file, column map changed)"
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
@@ -1090,44 +1194,129 @@ def load_source(con, source: Source, base_dir: str | Path | None = None) -> Load
     return result
 
 
-def _write_batch(con, source: Source, records: Records, tables: dict[str, pd.DataFrame],
-                 problems: pd.DataFrame, location: str, sha256: str, started: dt.datetime) -> LoadResult:
+def _supersede(con, old: int, new: int) -> None:
+    """Undo what batch ``old`` loaded, because batch ``new`` loads the same file again with a
+    changed column map: its rows leave the raw tables (customers' history is chained again
+    from the versions that remain), its rejects are closed, and the batch is marked."""
+    affected = [r[0] for r in con.execute("SELECT DISTINCT customer_id FROM raw.customers WHERE batch_id = ?",
+                                          [old]).fetchall()]
+    for table in db.MODEL:
+        con.execute(f'DELETE FROM raw."{table}" WHERE batch_id = ?', [old])
+    if affected:
+        _query(con, """
+            UPDATE raw.customers c SET valid_to = n.next_from
+            FROM (SELECT customer_id, batch_id,
+                         lead(valid_from) OVER (PARTITION BY customer_id ORDER BY valid_from, batch_id) AS next_from
+                  FROM raw.customers WHERE customer_id IN (SELECT customer_id FROM _collect_affected)) n
+            WHERE c.customer_id = n.customer_id AND c.batch_id = n.batch_id""",
+               _collect_affected=pd.DataFrame({"customer_id": pd.Series(affected, dtype="str")}))
+    status = f"superseded by batch {new}"
+    con.execute("UPDATE main.rejects SET status = ? WHERE batch_id = ?", [status, old])
+    con.execute("UPDATE main.load_batches SET status = ? WHERE batch_id = ?", [status, old])
+
+
+def _last_watermark(con, source: Source) -> str | None:
+    """The highest watermark value a SQL source with ``watermark:`` has loaded (None the first time)."""
+    if source.watermark is None:
+        return None
+    return con.execute("SELECT max(watermark) FROM main.load_batches WHERE source = ? AND status = 'loaded'",
+                       [source.name]).fetchone()[0]
+
+
+def _new_watermark(source: Source, records: Records, mark: str | None) -> str | None:
+    if source.watermark is None:
+        return None
+    if source.watermark not in records.frame.columns:
+        raise SourceError(f"source '{source.name}': the query result has no column '{source.watermark}' "
+                          f"(its watermark:); it has {', '.join(records.frame.columns)}")
+    values = records.frame[source.watermark].replace("", np.nan).dropna()
+    return max([*values, *([mark] if mark else [])], default=mark)
+
+
+def _write_batch(con, source: Source, batch_id: int, records: Records, tables: dict[str, pd.DataFrame],
+                 problems: pd.DataFrame, location: str, batch: dict) -> LoadResult:
     """The database part of a load; runs inside the load's transaction."""
-    batch_id = con.execute("SELECT coalesce(max(batch_id), 0) + 1 FROM main.load_batches").fetchall()[0][0]
     table = db.MODEL[source.table]
     rows = tables[source.table]
     key_column = _source_name_of(source, table.key)
-    found = [problems, _duplicate_keys(rows, table.key, key_column)]
-    if source.table != "customers":
-        found.append(_keys_already_loaded(con, rows, table, key_column))
-    problems = pd.concat(found, ignore_index=True)
+    problems = pd.concat([problems, _duplicate_keys(rows, table.key, key_column)], ignore_index=True)
+    accepted = rows.loc[~rows.index.isin(problems["line_no"])].assign(batch_id=batch_id)
+    extracted = source.extracted or batch["started_at"].date()
 
-    changed = 0
     if source.table == "customers":
-        accepted = rows.loc[~rows.index.isin(problems["line_no"])].assign(batch_id=batch_id)
-        later, changed = _write_customers(con, accepted, source.effective_date or started, key_column)
+        valid_from = source.effective_date or (dt.datetime.combine(source.extracted, dt.time())
+                                               if source.extracted else batch["started_at"])
+        later, change = _write_customers(con, accepted, valid_from, key_column)
         problems = pd.concat([problems, later], ignore_index=True)
     else:
+        change = _compare_with_loaded(con, table, accepted)
         for name, table_rows in tables.items():
-            accepted = table_rows.loc[~table_rows.index.isin(problems["line_no"])]
-            _insert_rows(con, name, accepted.assign(batch_id=batch_id, source_line=accepted.index))
+            kept = table_rows.loc[table_rows.index.isin(change.index[change != "same"])]
+            if name == source.table:
+                _replace_changed(con, table, kept.loc[change[kept.index] == "changed"])
+            elif (change == "changed").any():  # the lines of a changed CDNOW order follow it
+                _replace_changed(con, db.MODEL[name], kept.loc[change[kept.index] == "changed"], by=table.key)
+            _insert_rows(con, name, kept.assign(batch_id=batch_id, source_line=kept.index))
 
     _write_rejects(con, batch_id, problems, records)
+    con.execute("""UPDATE main.rejects r SET status = 'repeated in batch ' || CAST($batch AS VARCHAR)
+        FROM main.load_batches b
+        WHERE r.batch_id = b.batch_id AND b.source = $source AND r.batch_id < $batch
+          AND coalesce(r.status, 'open') = 'open' AND r.raw_record IN (
+              SELECT raw_record FROM main.rejects WHERE batch_id = $batch AND raw_record IS NOT NULL)""",
+                {"batch": batch_id, "source": source.name})
 
+    rejected_lines = set(problems["line_no"]) | set(records.bad_shape["line_no"])
     rows_read = len(records.frame) + len(records.bad_shape)
-    rows_rejected = len(set(problems["line_no"]) | set(records.bad_shape["line_no"]))
+    unchanged = int((change.drop(index=list(rejected_lines), errors="ignore") == "same").sum())
+    changed = int((change.drop(index=list(rejected_lines), errors="ignore") == "changed").sum())
+    rows_rejected = len(rejected_lines)
+    loaded = rows_read - rows_rejected - unchanged
     finished = _now()
     _record_batch(con, {
         "batch_id": batch_id, "source": source.name, "path": location, "table_name": source.table,
-        "sha256": sha256, "rows_read": rows_read, "rows_loaded": rows_read - rows_rejected,
-        "rows_rejected": rows_rejected, "rows_changed": changed, "started_at": started,
-        "finished_at": finished, "status": "loaded"})
+        "sha256": batch["sha256"], "rows_read": rows_read, "rows_loaded": loaded, "rows_unchanged": unchanged,
+        "rows_rejected": rows_rejected, "rows_changed": changed, "started_at": batch["started_at"],
+        "finished_at": finished, "status": "loaded", "extracted": extracted, "map_sha256": batch["map_sha256"],
+        "watermark": batch["watermark"]})
     into = "orders and order_lines" if source.format == "cdnow" else source.table
-    message = f"{rows_read - rows_rejected} of {rows_read} records loaded into raw.{into}, {rows_rejected} rejected"
-    if source.table == "customers":
-        message += f", {changed} changed customers"
-    return LoadResult(source.name, source.table, batch_id, "loaded", rows_read,
-                      rows_read - rows_rejected, rows_rejected, changed, finished, message)
+    message = f"{loaded} of {rows_read} records loaded into raw.{into}"
+    if unchanged:
+        message += f", {unchanged} unchanged (loaded before)"
+    message += f", {rows_rejected} rejected"
+    if changed:
+        message += f", {changed} changed ({'new versions' if source.table == 'customers' else 'updated'})"
+    return LoadResult(source.name, source.table, batch_id, "loaded", rows_read, loaded, rows_rejected, changed,
+                      finished, message, unchanged)
+
+
+def _compare_with_loaded(con, table: db.Table, rows: pd.DataFrame) -> pd.Series:
+    """Per line of ``rows``: 'new', 'same' (a row with equal values is loaded) or 'changed' (its
+    key is loaded with other values). A table without a key compares whole rows."""
+    columns = table.columns
+    key = list(table.key) or [c.name for c in columns]
+    typed = ", ".join(f'CAST("{c.name}" AS {c.type}) AS "{c.name}"' for c in columns)
+    join = " AND ".join(f'r."{k}" IS NOT DISTINCT FROM i."{k}"' for k in key)
+    differs = " OR ".join(f'r."{c.name}" IS DISTINCT FROM i."{c.name}"' for c in columns) or "FALSE"
+    found = _query(con, f"""
+        WITH i AS (SELECT {typed}, source_line FROM _collect_rows)
+        SELECT i.source_line, CASE WHEN bool_and({differs}) THEN 'changed' ELSE 'same' END AS change
+        FROM i JOIN raw."{table.name}" r ON {join} GROUP BY i.source_line""",
+                   _collect_rows=rows.reset_index(names="source_line"))
+    change = pd.Series("new", index=rows.index, dtype="str")
+    change[found["source_line"].to_numpy()] = found["change"].to_numpy()
+    return change
+
+
+def _replace_changed(con, table: db.Table, rows: pd.DataFrame, by: tuple[str, ...] | None = None) -> None:
+    """Delete the loaded rows that changed rows replace (same key, or same ``by`` columns)."""
+    if rows.empty:
+        return
+    key = list(by or table.key)
+    types = {c.name: c.type for c in table.columns}
+    join = " AND ".join(f'r."{k}" = CAST(k."{k}" AS {types[k]})' for k in key)
+    _query(con, f'DELETE FROM raw."{table.name}" r USING _collect_keys k WHERE {join}',
+           _collect_keys=rows[key].drop_duplicates())
 
 
 def load_sources(con, sources_file: str | Path, only: str | list[str] | None = None,
@@ -1179,8 +1368,10 @@ def load_history(con) -> pd.DataFrame:
 
 
 def reject_summary(con, batch_id: int | None = None, clearance: int | None = None) -> pd.DataFrame:
-    """Rejects counted by source, source column and reason, with the first line at fault
-    and the value found there.
+    """Open rejects (or those of one batch) counted by source, source column and reason, with
+    the first line at fault and the value found there. A reject is closed when its record was
+    delivered and rejected again later (counted there) or its file was loaded again with a
+    fixed column map (superseded): each bad record counts once.
 
     Reasons hold no values of the records, so equal problems count together (a duplicate
     or already-loaded key counts as one kind whatever line or batch it points to).
@@ -1198,7 +1389,7 @@ def reject_summary(con, batch_id: int | None = None, clearance: int | None = Non
                         WHEN r.reason LIKE 'a later version is already loaded%' THEN 'a later version is already loaded'
                         ELSE r.reason END AS kind
             FROM main.rejects r JOIN main.load_batches b USING (batch_id)
-            WHERE $batch_id IS NULL OR r.batch_id = $batch_id)
+            WHERE ($batch_id IS NULL AND coalesce(r.status, 'open') = 'open') OR r.batch_id = $batch_id)
         SELECT source, column_name AS "column", model_column AS "into", kind AS reason, count(*) AS "count",
                min(line_no) AS first_line, arg_min(raw_value, line_no) AS example_value
         FROM r GROUP BY ALL ORDER BY source, "count" DESC, "column", reason""", {"batch_id": batch_id}).df()

@@ -44,6 +44,7 @@ import numpy as np
 import pandas as pd
 
 from . import campaigns, clean, db
+from .needs import NotEnoughData
 
 CUSTOMER_TYPES = ("current", "potential", "lapsed", "distributor")
 
@@ -52,9 +53,12 @@ def customer_types(con, as_of, active_days: int = 365, schema: str = "raw") -> p
     """One row per customer (current version): customer_id, source_system, customer_type4,
     first and last purchase date and number of orders up to ``as_of``."""
     history = "WHERE valid_to IS NULL" if _has_column(con, schema, "customers", "valid_to") else ""
+    # in the raw layer, customers known only by their orders are customers too (as cleaning makes them)
+    only = f"UNION ALL BY NAME ({db.ORDER_ONLY_CUSTOMERS_SQL})" if schema == "raw" else ""
     return con.execute(
         f"""
-        WITH c AS (SELECT * FROM {schema}.customers {history}),
+        WITH c AS (SELECT customer_id, source_system, customer_type, signup_date FROM {schema}.customers {history}
+                   {only}),
         o AS (
             SELECT customer_id, min(order_date) AS first_purchase, max(order_date) AS last_purchase,
                    count(DISTINCT order_id) AS orders
@@ -148,15 +152,6 @@ def _d(value) -> str:
     return f"DATE '{value.isoformat()}'"
 
 
-def _as_date(con, as_of) -> date:
-    """The as-of date; "latest" is the newest counted purchase (main.sales) not after today
-    (main.orders also holds excluded orders, e.g. ones flagged for a future date)."""
-    if isinstance(as_of, str) and as_of.strip().lower() == "latest":
-        newest = con.execute("SELECT max(order_date) FROM main.sales WHERE order_date <= current_date").fetchall()[0][0]
-        if newest is None:
-            raise ValueError("as_of='latest' but main.sales holds no purchase dated up to today")
-        return newest
-    return db.resolve_as_of(con, as_of)
 
 
 # The feature sources. Each is a query with one row per customer and a ``_last_date`` column:
@@ -299,7 +294,7 @@ def customer_360(con, as_of, rules: LifecycleRules | None = None, costs: Service
     """
     rules = rules or LifecycleRules()
     costs = costs or ServiceCosts()
-    A = _as_date(con, as_of)
+    A = db.resolve_as_of(con, as_of)
     lit = _d(A)
     known = clean.sales_as_of(con, A)
     for name, template in SOURCES.items():
@@ -381,7 +376,7 @@ def lifecycle(con, as_of, rules: LifecycleRules | None = None) -> pd.DataFrame:
 
 
 def value_tiers(frame: pd.DataFrame, future_value: str = "clv", mvc_share: float = 0.2,
-                mgc_share: float = 0.2, mgc_floor: float = 0.5) -> pd.Series:
+                mgc_share: float = 0.2, mgc_floor: float = 0.5, value: str = "profit") -> pd.Series:
     """Value tier of each customer (a Series aligned with ``frame``), first rule that applies:
 
     1. **prospect** -- never bought;
@@ -394,7 +389,11 @@ def value_tiers(frame: pd.DataFrame, future_value: str = "clv", mvc_share: float
        The floor keeps out customers whose future is small but whose today is smaller still
        (lapsed customers, profit_12m near zero or below): growth must be worth having;
     5. **other** buyers.
+
+    ``value`` is "profit" (and ``profit_12m``), or "revenue" (and ``revenue_12m``) where the
+    database holds no product costs, so that no margin and no profit can be known.
     """
+    today = f"{value}_12m"
     for share in (mvc_share, mgc_share):
         if not 0 < share < 1:
             raise ValueError(f"tier shares must be between 0 and 1, got {share}")
@@ -403,13 +402,13 @@ def value_tiers(frame: pd.DataFrame, future_value: str = "clv", mvc_share: float
     buyer = ~frame["is_prospect"].astype(bool)
     n = int(buyer.sum())
     tier = pd.Series(np.where(buyer, "other", "prospect"), index=frame.index, dtype=object)
-    tier[buyer & (frame["profit"] < 0)] = "BZ"
-    pos = frame.loc[buyer & (frame["profit"] >= 0), "profit"].sort_values(ascending=False, kind="stable")
+    tier[buyer & (frame[value] < 0)] = "BZ"
+    pos = frame.loc[buyer & (frame[value] >= 0), value].sort_values(ascending=False, kind="stable")
     tier[pos.index[: int(round(mvc_share * n))]] = "MVC"
-    if future_value in frame:
+    if future_value in frame and frame.loc[buyer, future_value].notna().any():
         floor = frame.loc[buyer, future_value].quantile(mgc_floor)
         rest = frame[(tier == "other") & (frame[future_value] >= floor)]
-        growth = (rest[future_value] - rest["profit_12m"]).dropna()
+        growth = (rest[future_value] - rest[today]).dropna()
         growth = growth[growth > 0].sort_values(ascending=False, kind="stable")
         tier[growth.index[: int(round(mgc_share * n))]] = "MGC"
     return tier.rename("value_tier")
@@ -423,7 +422,7 @@ def profit_pareto(frame: pd.DataFrame, value: str = "profit") -> pd.DataFrame:
     v = frame.loc[~frame["is_prospect"].astype(bool), value].astype(float).sort_values(ascending=False).to_numpy()
     total = v.sum()
     if len(v) == 0 or total == 0:
-        raise ValueError("profit_pareto: no buyers with a non-zero total")
+        raise NotEnoughData(f"the Pareto curve needs buyers whose {value} adds up to more than zero")
     cum = np.cumsum(v) / total
     share = np.arange(1, len(v) + 1) / len(v)
     out = pd.DataFrame({"customer_share": np.r_[0.0, share], "value_share": np.r_[0.0, cum]})
@@ -456,8 +455,10 @@ class ClvResult:
     calibration_end: date
     params: pd.DataFrame
     predictions: pd.DataFrame
-    holdout: pd.DataFrame
+    holdout: pd.DataFrame | None  # None when the history is too short: holdout_note says why
     models: dict
+    holdout_note: str = ""
+    basis: str = "margin"  # what CLV is in: margin, or revenue where no product costs are known
 
 
 def _margin_rates(con, A: date, table: str) -> dict:
@@ -477,6 +478,9 @@ def _holdout_purchases(con, calibration_end: date, as_of: date) -> str:
         SELECT customer_id, order_date, net_amount FROM {obs}
         WHERE order_date > {_d(calibration_end)} AND order_date <= {_d(as_of)}""")
     return "_clv_holdout_purchases"
+
+
+MIN_CLV_BUYERS, MIN_CLV_REPEATERS = 20, 5
 
 
 def fit_clv(con, as_of, horizon_months: int = 12, annual_discount_rate: float = 0.10,
@@ -499,13 +503,20 @@ def fit_clv(con, as_of, horizon_months: int = 12, annual_discount_rate: float = 
     """
     from . import clv, rfm
 
-    A = _as_date(con, as_of)
+    A = db.resolve_as_of(con, as_of)
     known = clean.sales_as_of(con, A)
     summ = rfm.summarize(con, A, table=known, unit="weeks", repeat=True)
     summ = summ[~summ["is_prospect"].astype(bool)].set_index("customer_id")
+    repeat_buyers = int((summ["clv_frequency"] > 0).sum())
+    if len(summ) < MIN_CLV_BUYERS or repeat_buyers < MIN_CLV_REPEATERS:
+        raise NotEnoughData(f"CLV models learn from repeat purchases: they need at least {MIN_CLV_BUYERS} buyers, "
+                            f"{MIN_CLV_REPEATERS} of whom bought again; this database has {len(summ)} buyers, "
+                            f"{repeat_buyers} of whom bought again by {A}")
     margins = _margin_rates(con, A, known)
     total_margin = con.execute(f"SELECT sum(margin) / nullif(sum(net_amount), 0) FROM {known} "
-                               f"WHERE order_date <= {_d(A)}").fetchall()[0][0] or 0.0
+                               f"WHERE order_date <= {_d(A)}").fetchall()[0][0]
+    if total_margin is None:  # no product costs: no margin is known, so CLV is in revenue
+        total_margin = 1.0
     monthly = (1 + annual_discount_rate) ** (1 / 12) - 1
     month_weeks = 365.25 / 12 / 7
 
@@ -546,11 +557,18 @@ def fit_clv(con, as_of, horizon_months: int = 12, annual_discount_rate: float = 
     hold = rfm.repeat_summary(con, A, calibration_end=cal_end, table=_holdout_purchases(con, cal_end, A), unit="weeks")
     types = con.execute("SELECT customer_id, customer_type FROM main.customers").df().set_index("customer_id")["customer_type"]
     hold = hold[types.reindex(hold.index).eq("consumer").to_numpy()]
-    bg_cal = clv.BetaGeo().fit(hold["frequency"], hold["recency"], hold["T"])
-    table = clv.holdout_comparison(bg_cal, hold, hold["frequency_holdout"], float(hold["duration_holdout"].iloc[0]))
-    table.attrs["calibration_params"] = bg_cal.params_
+    table, note = None, ""
+    if len(hold) < MIN_CLV_BUYERS or int((hold["frequency"] > 0).sum()) < MIN_CLV_REPEATERS:
+        note = (f"The holdout check refits the model on the purchases up to {cal_end} ({holdout_weeks} weeks before "
+                f"the as-of date) and needs {MIN_CLV_BUYERS} consumers who had bought by then, {MIN_CLV_REPEATERS} of "
+                f"them twice; there are {len(hold)}. A longer history, or a smaller holdout_weeks, allows it.")
+    else:
+        bg_cal = clv.BetaGeo().fit(hold["frequency"], hold["recency"], hold["T"])
+        table = clv.holdout_comparison(bg_cal, hold, hold["frequency_holdout"], float(hold["duration_holdout"].iloc[0]))
+        table.attrs["calibration_params"] = bg_cal.params_
     return ClvResult(as_of=A, calibration_end=cal_end, params=params, predictions=predictions,
-                     holdout=table, models=models)
+                     holdout=table, models=models, holdout_note=note,
+                     basis="margin" if margins else "revenue (no product costs: margin unknown)")
 
 
 # --------------------------------------------------------------------------------------
@@ -782,7 +800,7 @@ def churn_model(con, as_of, horizon_days: int = 180, seed: int = 42, max_depth: 
     from sklearn.calibration import calibration_curve
     from sklearn.metrics import roc_auc_score
 
-    A = _as_date(con, as_of)
+    A = db.resolve_as_of(con, as_of)
     h = int(horizon_days)
     if h < 1:
         raise ValueError(f"horizon_days must be >= 1, got {horizon_days}")
@@ -796,8 +814,12 @@ def churn_model(con, as_of, horizon_days: int = 180, seed: int = 42, max_depth: 
 
     X0, y0 = snapshot(t0)
     X1, y1 = snapshot(t1)
-    if len(X0) < 50 or len(set(y0)) < 2:
-        raise ValueError(f"churn_model: too few customers who can churn at {t0} ({len(X0)}) to learn from")
+    if len(X0) < 50 or len(set(y0)) < 2 or len(set(y1)) < 2:
+        raise NotEnoughData(
+            f"the churn model learns from the customers who could churn {2 * h} days before the as-of date "
+            f"({t0}) and checks itself on those of {t1}: it needs at least 50 of them, some who bought again and "
+            f"some who did not in each period; this database has {len(X0)} at {t0} and {len(X1)} at {t1} "
+            f"(history from the first purchase on; a shorter horizon_days or a longer history helps)")
     tree, logit = _churn_estimators(len(X0), seed, max_depth)
     tree.fit(X0[feats], y0)
     logit.fit(X0[feats], y0)
@@ -916,8 +938,8 @@ def segment(con, as_of, k: int | None = None, seed: int = 42, k_range=range(3, 9
     rng = np.random.default_rng(seed)
     idx = rng.choice(len(Z), size=min(sample_size, len(Z)), replace=False)
     ks = [k] if k is not None else [kk for kk in k_range if 2 <= kk < len(idx)]
-    if not ks:
-        raise ValueError(f"segment: too few buyers ({len(Z)}) for k in {list(k_range)}")
+    if not ks or len(Z) < 20:
+        raise NotEnoughData(f"segments need at least 20 buyers to group ({len(Z)} here)")
     sil = []
     for kk in ks:  # k is chosen on the seeded sample; the chosen k is then fitted on every buyer
         km = KMeans(n_clusters=kk, n_init=4, random_state=seed).fit(Z[idx])
@@ -1044,13 +1066,15 @@ class CustomerModel:
 
     as_of: date
     table: pd.DataFrame
-    clv: ClvResult
-    churn: ChurnResult
-    segments: SegmentResult
-    pareto: pd.DataFrame
+    clv: ClvResult | None          # None where the data cannot carry the model: skipped says why
+    churn: ChurnResult | None
+    segments: SegmentResult | None
+    pareto: pd.DataFrame | None
     groups: pd.DataFrame
     c360: pd.DataFrame
     at_risk: pd.DataFrame
+    value: str = "profit"          # what value tiers rank by: profit, or revenue without product costs
+    skipped: dict = field(default_factory=dict)  # part -> why it was not computed
 
 
 def build_customer_model(con, as_of, horizon_days: int = 180, seed: int = 42, k: int | None = None,
@@ -1066,26 +1090,59 @@ def build_customer_model(con, as_of, horizon_days: int = 180, seed: int = 42, k:
     one row per customer per as-of date: rows of this ``as_of`` are replaced, other dates
     kept; it is registered in the catalog with privacy tiers.
     """
-    A = _as_date(con, as_of)
+    A = db.resolve_as_of(con, as_of)
     c = customer_360(con, A, rules=rules, costs=costs)
-    cl = fit_clv(con, A, horizon_months=clv_months, annual_discount_rate=annual_discount_rate,
-                 holdout_weeks=holdout_weeks)
-    m = c.merge(cl.predictions.drop(columns="customer_type"), on="customer_id", how="left")
-    m["value_tier"] = value_tiers(m, "clv", mvc_share, mgc_share)
-    ch = churn_model(con, A, horizon_days=horizon_days, seed=seed, rules=rules)
-    m = m.merge(ch.scores, on="customer_id", how="left")
-    at_risk = valuable_at_risk(m, "profit", top_value, base_rate=ch.base_rate, risk_ratio=risk_ratio)
+    if int((~c["is_prospect"].astype(bool)).sum()) == 0:
+        raise NotEnoughData(f"the customer model needs buyers: nobody had bought by {A}")
+    skipped: dict[str, str] = {}
+
+    def attempt(part, fn):
+        try:
+            return fn()
+        except NotEnoughData as reason:
+            skipped[part] = str(reason)
+            return None
+
+    value = "profit" if has_product_costs(con) else "revenue"
+    if value == "revenue":  # no cost of goods: margin and profit are unknown, not zero
+        c[["cost_of_goods", "gross_margin", "margin_12m", "profit", "profit_12m"]] = np.nan
+        skipped["profit"] = ("the database holds no product costs, so no margin and no profit can be known: value "
+                             "tiers and the Pareto curve rank customers by revenue, CLV is in revenue")
+    cl = attempt("clv", lambda: fit_clv(con, A, horizon_months=clv_months, annual_discount_rate=annual_discount_rate,
+                                        holdout_weeks=holdout_weeks))
+    if cl is not None:
+        m = c.merge(cl.predictions.drop(columns="customer_type"), on="customer_id", how="left")
+    else:
+        m = c.assign(p_alive=np.nan, expected_purchases=np.nan, expected_spend=np.nan, clv=np.nan)
+    m["value_tier"] = value_tiers(m, "clv", mvc_share, mgc_share, value=value)
+    ch = attempt("churn", lambda: churn_model(con, A, horizon_days=horizon_days, seed=seed, rules=rules))
+    if ch is not None:
+        m = m.merge(ch.scores, on="customer_id", how="left")
+        at_risk = valuable_at_risk(m, value, top_value, base_rate=ch.base_rate, risk_ratio=risk_ratio)
+    else:
+        m = m.assign(churn_risk=np.nan, churn_risk_tree=np.nan, churn_reasons=None)
+        at_risk = m.iloc[0:0]
     m["valuable_at_risk"] = m["customer_id"].isin(at_risk["customer_id"])
-    sg = segment(con, A, k=k, seed=seed, frame=c)
-    m = m.merge(sg.labels, on="customer_id", how="left")
+    sg = attempt("segments", lambda: segment(con, A, k=k, seed=seed, frame=c))
+    if sg is not None:
+        m = m.merge(sg.labels, on="customer_id", how="left")
+    else:
+        m = m.assign(segment=pd.NA, segment_name=None)
     m["segment"] = m["segment"].astype("Int64")
     groups = marketing_groups(m)
     m["groups"] = groups["groups"].to_numpy()
     table = m[list(MODEL_COLUMNS)].copy()
     if write:
         store_customer_model(con, table)
-    return CustomerModel(as_of=A, table=table, clv=cl, churn=ch, segments=sg, pareto=profit_pareto(c),
-                         groups=groups.set_index(m["customer_id"]), c360=m, at_risk=at_risk)
+    pareto = attempt("pareto", lambda: profit_pareto(c, value))
+    return CustomerModel(as_of=A, table=table, clv=cl, churn=ch, segments=sg, pareto=pareto,
+                         groups=groups.set_index(m["customer_id"]), c360=m, at_risk=at_risk, value=value,
+                         skipped=skipped)
+
+
+def has_product_costs(con) -> bool:
+    """Whether any counted purchase has a cost of goods (product costs were loaded)."""
+    return bool(con.execute("SELECT count(cost) FROM main.sales").fetchone()[0])
 
 
 def store_customer_model(con, table: pd.DataFrame) -> int:
@@ -1125,7 +1182,7 @@ def customer_view(con, customer_id: str, as_of=None) -> pd.DataFrame:
                       "FROM main.customers WHERE customer_id = ?", [customer_id]).df()
     if rec.empty:
         raise KeyError(f"no customer {customer_id!r} in main.customers")
-    when = "(SELECT max(as_of) FROM main.customer_model)" if as_of is None else _d(_as_date(con, as_of))
+    when = "(SELECT max(as_of) FROM main.customer_model)" if as_of is None else _d(db.resolve_as_of(con, as_of))
     row = con.execute(f"SELECT * EXCLUDE (customer_id, gender, province, city) FROM main.customer_model "
                       f"WHERE customer_id = ? AND as_of = {when}", [customer_id]).df()
     out = pd.concat([rec, row], axis=1)

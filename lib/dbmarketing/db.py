@@ -104,6 +104,8 @@ MODEL: dict[str, Table] = {
                 C("status", "VARCHAR", "completed or cancelled", PUBLIC),
                 C("original_order_id", "VARCHAR", "For a return: the sale it returns", PUBLIC),
                 C("city", "VARCHAR", "City of the store or delivery", PUBLIC),
+                C("amount", "DOUBLE", "Order total, for exports without order lines (one line of quantity 1 is made "
+                  "from it when the order has no lines)", PUBLIC),
             ),
             key=("order_id",),
         ),
@@ -114,9 +116,9 @@ MODEL: dict[str, Table] = {
                 C("order_id", "VARCHAR", "Order number", PUBLIC, True),
                 C("line_no", "INTEGER", "Line number within the order", PUBLIC, True),
                 C("product_id", "VARCHAR", "Product code", PUBLIC),
-                C("quantity", "INTEGER", "Units (negative on returns)", PUBLIC),
-                C("unit_price", "DOUBLE", "Price paid per unit", PUBLIC),
-                C("amount", "DOUBLE", "quantity x unit_price", PUBLIC),
+                C("quantity", "INTEGER", "Units (negative on returns); empty = 1", PUBLIC),
+                C("unit_price", "DOUBLE", "Price paid per unit; empty = amount / quantity", PUBLIC),
+                C("amount", "DOUBLE", "quantity x unit_price; empty = quantity x unit_price", PUBLIC),
             ),
             key=("order_id", "line_no"),
         ),
@@ -212,12 +214,22 @@ BOOKKEEPING: dict[str, Table] = {
                 C("table_name", "VARCHAR", "Target table", PUBLIC),
                 C("sha256", "VARCHAR", "SHA-256 fingerprint of the file (or query result)", PUBLIC),
                 C("rows_read", "BIGINT", "Records read from the source", PUBLIC),
-                C("rows_loaded", "BIGINT", "Records accepted", PUBLIC),
+                C("rows_loaded", "BIGINT", "Records accepted: new ones, and changed ones (rows_changed)", PUBLIC),
                 C("rows_rejected", "BIGINT", "Records sent to main.rejects", PUBLIC),
-                C("rows_changed", "BIGINT", "Customer records whose attributes changed (new history version)", PUBLIC),
+                C("rows_changed", "BIGINT", "Records already loaded whose values changed: a new history version "
+                  "(customers) or an update replacing the earlier row (other tables)", PUBLIC),
                 C("started_at", "TIMESTAMP", "Load start", PUBLIC),
                 C("finished_at", "TIMESTAMP", "Load end", PUBLIC),
-                C("status", "VARCHAR", "loaded", PUBLIC),
+                C("status", "VARCHAR", "loaded, or 'superseded by batch N' (the same file loaded again with a "
+                  "changed column map replaced what this batch loaded)", PUBLIC),
+                C("rows_unchanged", "BIGINT", "Records identical to ones already loaded (a re-delivered file): "
+                  "counted, not loaded again; rows_read = rows_loaded + rows_unchanged + rows_rejected", PUBLIC),
+                C("extracted", "DATE", "When the delivery was extracted from its system (sources file "
+                  "`extracted:`, else the load date): an order dated later is future-dated", PUBLIC),
+                C("map_sha256", "VARCHAR", "Fingerprint of the source's column map: the same file loaded with "
+                  "another map is a new delivery that supersedes this one", PUBLIC),
+                C("watermark", "VARCHAR", "SQL sources with watermark: the highest value of the watermark column "
+                  "loaded so far (the next load reads only rows above it)", PUBLIC),
             ),
             key=("batch_id",),
         ),
@@ -232,6 +244,9 @@ BOOKKEEPING: dict[str, Table] = {
                 C("reason", "VARCHAR", "Why the record was rejected (never holds a value of the record)", PUBLIC),
                 C("raw_value", "VARCHAR", "The value at fault as read (the key, for key problems)", HIGHLY_PRIVATE),
                 C("raw_record", "VARCHAR", "The record as read (JSON)", HIGHLY_PRIVATE),
+                C("status", "VARCHAR", "open; 'repeated in batch N' (the same record was delivered and rejected "
+                  "again later: counted there); 'superseded by batch N' (its file was loaded again with a "
+                  "changed column map)", PUBLIC),
             ),
         ),
         Table(
@@ -296,6 +311,7 @@ def create_schema(con: duckdb.DuckDBPyConnection) -> None:
     for t in MODEL.values():
         cols = t.columns + RAW_EXTRA + (HISTORY_EXTRA if t.name == "customers" else ())
         _create(con, "raw", t.name, cols)
+        add_missing_columns(con, "raw", t.name, cols)
         register_table(con, "raw", t.name, cols, t.description, layer="raw", origin=t.origin)
 
 
@@ -370,15 +386,68 @@ def fingerprint(con) -> str:
     return hashlib.sha256(repr((counts, batches)).encode()).hexdigest()[:16]
 
 
-def resolve_as_of(con, as_of, schema: str = "raw") -> date:
-    """The analysis date: a date, an ISO string, or "latest" (the newest order date not after today)."""
-    if isinstance(as_of, str) and as_of.strip().lower() == "latest":
-        newest = con.execute(
-            f"SELECT max(order_date) FROM {schema}.orders WHERE order_date <= current_date"
-        ).fetchone()[0]
-        if newest is None:
-            raise ValueError(f"as_of='latest' but {schema}.orders holds no order dated up to today")
-        return newest
+# The order rules cleaning applies before it looks at lines (clean.RULES), as one SQL CASE over
+# a raw order ``o`` and its delivery ``b`` (main.load_batches): the reason an order is left
+# out of sales, NULL if it may count. ``{reference}`` is the extraction date of orders that
+# came without a delivery (written into raw by hand).
+ORDER_EXCLUSION_SQL = """CASE WHEN o.customer_id IS NULL THEN 'anonymous order'
+                    WHEN coalesce(o.status, 'completed') = 'cancelled' THEN 'cancelled order'
+                    WHEN o.order_date > coalesce(b.extracted, CAST(b.finished_at AS DATE), {reference}) THEN 'future date'
+               END"""
+
+
+# Customers known only by their orders: a customer number on orders that no customer record
+# holds. Each becomes a customer without personal data: a distributor if any of its orders
+# came through the distributor channel, else a consumer; "signed up" with its first order.
+ORDER_ONLY_CUSTOMERS_SQL = """
+    SELECT o.customer_id, 'orders only' AS source_system,
+           CASE WHEN bool_or(o.channel = 'distributor') THEN 'distributor' ELSE 'consumer' END AS customer_type,
+           min(o.order_date) AS signup_date
+    FROM raw.orders o
+    WHERE o.customer_id IS NOT NULL
+      AND NOT EXISTS (SELECT 1 FROM raw.customers c WHERE c.customer_id = o.customer_id)
+    GROUP BY o.customer_id"""
+
+
+def table_exists(con, schema: str, table: str) -> bool:
+    """Whether schema.table exists in the database (the one place that asks)."""
+    return bool(con.execute("SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() "
+                            "AND schema_name = ? AND table_name = ?", [schema, table]).fetchone()[0])
+
+
+def newest_extraction(con) -> date | None:
+    """The extraction date of the newest delivery (main.load_batches; the load date where a
+    batch of an older version recorded none); None before anything was loaded."""
+    return con.execute("SELECT max(coalesce(extracted, CAST(finished_at AS DATE))) FROM main.load_batches "
+                       "WHERE status = 'loaded'").fetchone()[0]
+
+
+def _cleaning_is_current(con) -> bool:
+    """main.sales exists and no load finished after the cleaning run that made it started (a
+    main.sales written by hand, without cleaning runs, counts as current)."""
+    if not table_exists(con, "main", "sales"):
+        return False
+    if not table_exists(con, "main", "cleaning_runs"):
+        return True
+    cleaned, loaded = con.execute("SELECT (SELECT max(started_at) FROM main.cleaning_runs), "
+                                  "(SELECT max(finished_at) FROM main.load_batches)").fetchone()
+    return cleaned is not None and (loaded is None or cleaned >= loaded)
+
+
+def purchase_dates(con) -> tuple[date | None, date | None]:
+    """(first, newest) date of the purchases cleaning counts: from main.sales when the cleaning
+    is newer than the last load, else from the raw orders that pass the order rules
+    (:data:`ORDER_EXCLUSION_SQL`: completed sales with a customer number, not dated after their
+    delivery's extraction date). (None, None) when there is none."""
+    if _cleaning_is_current(con):
+        return con.execute("SELECT min(order_date), max(order_date) FROM main.sales").fetchone()
+    rule = ORDER_EXCLUSION_SQL.format(reference="DATE '9999-12-31'")
+    return con.execute(f"""SELECT min(o.order_date), max(o.order_date)
+        FROM raw.orders o LEFT JOIN main.load_batches b USING (batch_id)
+        WHERE coalesce(o.order_type, 'sale') = 'sale' AND {rule} IS NULL""").fetchone()
+
+
+def _as_date(as_of) -> date:
     if isinstance(as_of, datetime):
         return as_of.date()
     if isinstance(as_of, date):
@@ -387,3 +456,47 @@ def resolve_as_of(con, as_of, schema: str = "raw") -> date:
         return date.fromisoformat(str(as_of).strip())
     except ValueError:
         raise ValueError(f"as_of must be a date like 2026-10-31 or 'latest', got {as_of!r}") from None
+
+
+def resolve_as_of(con, as_of, purchases: str | None = None) -> date:
+    """The analysis date, the one resolver of the workbook: a date, an ISO string, or "latest",
+    the newest purchase that cleaning counts (:func:`purchase_dates`), or, given a relation of
+    ``purchases`` (a table of the user's, with ``order_date``), the newest date in it. Nothing
+    depends on today's clock: an order dated after its delivery's extraction date never counts."""
+    if isinstance(as_of, str) and as_of.strip().lower() == "latest":
+        if purchases is not None:
+            newest = con.execute(f"SELECT max(CAST(order_date AS DATE)) FROM {purchases}").fetchone()[0]
+        else:
+            newest = purchase_dates(con)[1]
+        if newest is None:
+            raise ValueError("as_of='latest' but the database holds no purchase yet (completed sale orders "
+                             "with a customer number): load orders, or give as_of as a date")
+        return newest
+    return _as_date(as_of)
+
+
+def data_range(con) -> tuple[date, date] | None:
+    """The dates the data covers: from the first purchase (or sign-up, if earlier) to the
+    extraction date of the newest delivery (or the newest purchase, if later). None when the
+    database holds no dated customer or purchase."""
+    first, newest = purchase_dates(con)
+    signup = con.execute("SELECT min(signup_date) FROM raw.customers").fetchone()[0]
+    extracted = newest_extraction(con)
+    starts = [d for d in (first, signup) if d is not None]
+    ends = [d for d in (newest, extracted) if d is not None]
+    if not starts or not ends:
+        return None
+    return min(starts), max(ends)
+
+
+def check_as_of(con, as_of, coming: date | None = None) -> date:
+    """The resolved as-of date, refused in one line when it lies outside :func:`data_range`.
+    ``coming``: the extraction date of deliveries about to be loaded, which extends the range."""
+    day = resolve_as_of(con, as_of)
+    covered = data_range(con)
+    if covered is not None and coming is not None:
+        covered = (covered[0], max(covered[1], coming))
+    if covered is not None and not covered[0] <= day <= covered[1]:
+        raise ValueError(f"as_of {day} is outside the data: the database covers {covered[0]} (first purchase or "
+                         f"sign-up) to {covered[1]} (newest extraction date); choose a date in that range or 'latest'")
+    return day

@@ -283,6 +283,20 @@ def find_errors(nb) -> list[str]:
     return problems
 
 
+def skipped_sections(nb) -> list[dict]:
+    """The sections an executed notebook skipped, each with its reason, in order
+    (:func:`dbmarketing.needs.skip` marks them in the output metadata)."""
+    from dbmarketing.needs import SKIPPED_KEY
+
+    found = []
+    for cell in nb.cells:
+        for out in cell.get("outputs", []) if cell.cell_type == "code" else []:
+            mark = (out.get("metadata") or {}).get(SKIPPED_KEY) or {}
+            if mark.get("skipped") and all(f["section"] != mark["skipped"] for f in found):
+                found.append({"section": mark["skipped"], "reason": mark.get("reason", "")})
+    return found
+
+
 def clean_outputs(nb) -> dict:
     """Remove what a report reader should not see, in place.
 
@@ -456,9 +470,12 @@ def write_index(path: str | Path, manifest: dict) -> Path:
         else:
             links = ""
         seconds = entry.get("seconds")
+        skipped = "".join(f"<li><b>{esc(s['section'])}</b>: {esc(s['reason'].split('.** ', 1)[-1].removeprefix('Skipped: ' + s['section'] + '. '))}</li>"
+                          for s in entry.get("skipped") or [])
+        skipped = f'<ul class="skipped">{skipped}</ul>' if skipped else ""
         nb_rows.append(
             f"<tr><td>{i}</td><td>{esc(entry.get('title') or entry['name'])}<br>"
-            f"<small>{esc(entry['name'])}</small></td><td>{links}</td>"
+            f"<small>{esc(entry['name'])}</small>{skipped}</td><td>{links}</td>"
             f"<td class=\"num\">{'' if seconds is None else f'{seconds:.1f}'}</td>"
             f"<td>{esc(entry.get('status', ''))}</td></tr>"
         )
@@ -485,6 +502,7 @@ th {{ background: #f6f6f6; }}
 td.num {{ text-align: right; font-variant-numeric: tabular-nums; }}
 small {{ color: #888; }}
 a {{ color: #0b5cad; }}
+ul.skipped {{ margin: 0.4em 0 0 1.1em; padding: 0; font-size: 0.88em; color: #555; }}
 </style>
 </head>
 <body>
@@ -492,6 +510,7 @@ a {{ color: #0b5cad; }}
 <p class="meta">Started {esc(manifest['started'])} &middot; finished {esc(manifest.get('finished') or '')}
 &middot; parameters from <code>{esc(str(manifest['params_file']))}</code></p>
 <h2>Notebooks</h2>
+<p class="meta">Sections a notebook skipped are listed under it, with what they would need.</p>
 <table>
 <tr><th>#</th><th>Notebook</th><th>Read</th><th class="num">Seconds</th><th>Status</th></tr>
 {chr(10).join(nb_rows)}
@@ -575,6 +594,43 @@ def _describe_failure(exc: Exception, output: Path) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
+def _run_as_of(params: dict, params_file, loaded: bool) -> str | None:
+    """The run's one as-of date (ISO text), resolved from the database by
+    :func:`dbmarketing.db.check_as_of` ("latest" = the newest counted purchase) and refused in
+    one line when it lies outside the data. Before the loading notebook has run
+    (``loaded`` False), a date is checked against the data there is and the deliveries the
+    sources file is about to load, and "latest" is left for after loading (None); None too when
+    the parameters set no as_of, or the database does not exist or holds nothing yet."""
+    as_of = params.get("as_of")
+    if as_of is None or not isinstance(params.get("db_path"), str) or not Path(params["db_path"]).exists():
+        return None
+    if not loaded and str(as_of).strip().lower() == "latest":
+        return None
+    from dbmarketing import collect, db
+
+    coming = None
+    if not loaded and params.get("sources"):
+        dates = [s.extracted or dt.date.today() for s in collect.read_sources(params["sources"])]
+        coming = max(dates, default=None)
+    con = db.connect(params["db_path"], read_only=True)
+    try:
+        if not db.table_exists(con, "main", "load_batches") or db.newest_extraction(con) is None:
+            return None
+        day = db.check_as_of(con, _plain(as_of), coming=coming).isoformat()
+        return day if loaded else None
+    except ValueError as exc:
+        raise ParameterError(f"{params_file}: parameter 'as_of': {exc}") from None
+    finally:
+        con.close()
+
+
+def _give_as_of(plan: dict[str, dict], as_of: str) -> None:
+    """Every notebook that declares as_of gets the run's one resolved date."""
+    for given in plan.values():
+        if "as_of" in given:
+            given["as_of"] = as_of
+
+
 def _check_run_name(run_name: str) -> None:
     if (not run_name or run_name in (".", "..") or run_name.startswith(".")
             or "/" in run_name or "\\" in run_name or run_name.endswith(".failed")):
@@ -615,6 +671,11 @@ def run_reports(params_file: str | Path, run_name: str, notebooks_dir: str | Pat
     params = load_params(params_file)
     plan = plan_parameters(params, notebooks, params_file)
 
+    loads = any("sources" in given for given in plan.values())  # a notebook loads the sources first
+    run_as_of = _run_as_of(params, params_file, loaded=not loads)
+    if run_as_of is not None:
+        _give_as_of(plan, run_as_of)
+
     reports_dir = Path(reports_dir)
     final = reports_dir / run_name
     partial = reports_dir / f".{run_name}.partial"
@@ -633,6 +694,7 @@ def run_reports(params_file: str | Path, run_name: str, notebooks_dir: str | Pat
 
     manifest = {
         "run_name": run_name,
+        "as_of": run_as_of,
         "status": "running",
         "started": _now(),
         "finished": None,
@@ -667,9 +729,19 @@ def run_reports(params_file: str | Path, run_name: str, notebooks_dir: str | Pat
             _fail(manifest, partial, failed, final, output,
                   f"{nb_path} failed at {_describe_failure(exc, output)}", exc)
         entry["seconds"] = round(time.monotonic() - started, 2)
+        if run_as_of is None and "as_of" in params:  # resolved once the loading notebook has run
+            try:
+                run_as_of = _run_as_of(params, params_file, loaded=True)
+            except ParameterError as exc:
+                entry["status"] = "failed"
+                _fail(manifest, partial, failed, final, output, f"after {nb_path.name}: {exc}", exc)
+            if run_as_of is not None:
+                _give_as_of(plan, run_as_of)  # the manifest's entries share these dicts
+                manifest["as_of"] = run_as_of
 
         executed = nbformat.read(output, as_version=4)
         entry["title"] = notebook_title(executed, nb_path.stem)
+        entry["skipped"] = skipped_sections(executed)
         errors = find_errors(executed)
         if errors:
             entry["status"] = "failed"

@@ -338,15 +338,7 @@ def _as_date(value, what: str) -> date:
 
 
 def _resolve_as_of(con, as_of, table: str | None) -> date:
-    if isinstance(as_of, str) and as_of.strip().lower() == "latest":
-        table = _check_name(table or "main.sales", "table")
-        newest = con.execute(
-            f"SELECT max(CAST(order_date AS DATE)) FROM {table} WHERE CAST(order_date AS DATE) <= current_date"
-        ).fetchall()[0][0]
-        if newest is None:
-            raise ValueError(f"as_of='latest' but {table} holds no purchase dated up to today")
-        return newest
-    return _as_date(as_of, "as_of")
+    return db.resolve_as_of(con, as_of, purchases=None if table is None else _check_name(table, "table"))
 
 
 def _purchases(con, as_of: date, table: str | None) -> str:

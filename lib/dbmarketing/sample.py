@@ -479,8 +479,8 @@ def sources_config(locale: str = "zh_CN", end_date: str | date = "2026-10-31",
     _, end, export = _end_dates(end_date, 1)
 
     def source(name, table, fmt, columns, encoding="auto", sheet=None, effective_date=None,
-               date_formats=None, values=None, constants=None) -> dict:
-        d = {"name": name, "path": FILES[name], "table": table, "format": fmt}
+               date_formats=None, values=None, constants=None, extracted=end) -> dict:
+        d = {"name": name, "path": FILES[name], "table": table, "format": fmt, "extracted": extracted}
         for key, v in (("encoding", encoding), ("sheet", sheet), ("effective_date", effective_date),
                        ("columns", columns), ("date_formats", date_formats), ("values", values),
                        ("constants", constants)):
@@ -489,7 +489,7 @@ def sources_config(locale: str = "zh_CN", end_date: str | date = "2026-10-31",
         return d
 
     def crm(name, effective_date):
-        return source(name, "customers", "csv", dict(CRM_COLUMNS), effective_date=effective_date,
+        return source(name, "customers", "csv", dict(CRM_COLUMNS), effective_date=effective_date, extracted=effective_date,
                       values={"gender": {"male": "M", "female": "F"}, "signup_channel": dict(CRM_SIGNUP_CHANNELS)},
                       constants={"customer_type": "consumer", "source_system": "crm"})
 
