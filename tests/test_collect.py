@@ -745,3 +745,23 @@ def test_numbers_as_exports_write_them(con, tmp_path):
     assert (out["rows_loaded"], out["rows_rejected"]) == (3, 1)
     assert table(con, "orders", order="order_id")["amount"].tolist() == [1104.92, 88.0, 123.0]
     assert rejects(con)["reason"].tolist() == ["not a number"]  # 12,5 is ambiguous: no thousands group
+
+
+def test_numeric_watermark_takes_the_largest_number(con, tmp_path):
+    """A watermark on a number column (an id): 10 is above 9, whatever the text says."""
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(f"sqlite:///{tmp_path / 'erp.db'}")
+    with engine.begin() as c:
+        c.execute(sa.text("CREATE TABLE o (id INTEGER, no TEXT, day TEXT)"))
+        c.execute(sa.text("INSERT INTO o VALUES (9, 'A', '2024-01-01'), (10, 'B', '2024-01-02')"))
+    entry = dict(url="sqlite:///erp.db", table="orders", watermark="id",
+                 query="SELECT id, no, day FROM o WHERE :watermark IS NULL OR id > CAST(:watermark AS INTEGER)",
+                 columns={"order_id": "no", "order_date": "day"})
+    assert load(con, tmp_path, **entry)["rows_loaded"] == 2
+    assert con.execute("SELECT watermark FROM main.load_batches").fetchall() == [("10",)]
+    with engine.begin() as c:
+        c.execute(sa.text("INSERT INTO o VALUES (11, 'C', '2024-01-03')"))
+    engine.dispose()
+    again = load(con, tmp_path, **entry)
+    assert (again["rows_read"], again["rows_loaded"]) == (1, 1)

@@ -15,10 +15,10 @@ from dbmarketing import collect, db
 from dbmarketing.collect import SourceError
 from postgres import postgres_server
 
-# The driver the README names for postgresql:// (psycopg2-binary), named in the URL so that
-# these tests exercise the SQL path whatever SQLAlchemy's default PostgreSQL driver is;
-# test_postgresql_url_as_in_the_readme checks the plain postgresql:// URL.
-SCHEME = "postgresql+psycopg2"
+# The driver the workbook installs (psycopg 3), named in the URL so that these tests exercise
+# it whatever SQLAlchemy's default PostgreSQL driver is; test_postgresql_url_as_in_the_readme
+# checks the plain postgresql:// URL.
+SCHEME = "postgresql+psycopg"
 
 ORDERS_SQL = """
 CREATE TABLE orders (order_no text PRIMARY KEY, member_no text, order_day date,
@@ -50,9 +50,10 @@ LOADED_ORDERS = [
 def pg():
     """One throw-away server for the module, with the orders and members tables above."""
     try:
-        import psycopg2  # noqa: F401
+        import psycopg  # noqa: F401
     except ImportError:
-        pytest.fail("the PostgreSQL driver is missing: .venv/bin/pip install psycopg2-binary", pytrace=False)
+        pytest.fail("the PostgreSQL driver is missing: .venv/bin/pip install 'psycopg[binary]' (pyproject.toml "
+                    "installs it)", pytrace=False)
     with postgres_server() as server:
         server.psql(ORDERS_SQL)
         yield server
@@ -206,8 +207,39 @@ def test_missing_driver_is_a_source_error_naming_the_url(pg, con, tmp_path):
 
 
 def test_postgresql_url_as_in_the_readme(pg, con, tmp_path):
-    """README: `.venv/bin/pip install psycopg2-binary` for `postgresql://` URLs."""
+    """README: `postgresql://` works out of the box (psycopg 3 is installed with the workbook)."""
     source = orders_source(pg, url=url(pg, scheme="postgresql"))
     result = collect.load_sources(con, write_sources(tmp_path, source)).iloc[0]
     assert (result["status"], result["rows_loaded"], result["rows_rejected"]) == ("loaded", 4, 1)
     assert raw_orders(con) == LOADED_ORDERS
+
+
+def test_monthly_load_reads_only_the_rows_changed_since_the_last_one(pg, con, tmp_path):
+    """The scheduled case: a query with a watermark reads only the rows changed since the
+    last load (the load history remembers the highest value), so a monthly load from the
+    ERP does not read years of orders again; a changed order is an update, not a new row."""
+    pg.psql("""CREATE TABLE erp_orders (order_no text, member_no text, order_day date, status text, updated_at timestamp);
+               INSERT INTO erp_orders VALUES
+                 ('E-1', 'M-1', '2026-08-03', 'completed', '2026-08-03 09:00'),
+                 ('E-2', 'M-2', '2026-08-20', 'completed', '2026-08-20 17:30'),
+                 ('E-3', 'M-1', '2026-09-01', 'completed', '2026-09-01 08:00');""")
+    source = {"name": "erp", "url": url(pg), "table": "orders", "watermark": "updated_at",
+              "query": "SELECT order_no, member_no, order_day, status, updated_at FROM erp_orders "
+                       "WHERE CAST(:watermark AS timestamp) IS NULL OR updated_at > CAST(:watermark AS timestamp) "
+                       "ORDER BY order_no",
+              "columns": {"order_id": "order_no", "customer_id": "member_no", "order_date": "order_day",
+                          "status": "status"}}
+    sources = write_sources(tmp_path, source)
+    first = collect.load_sources(con, sources).iloc[0]
+    assert (first["rows_read"], first["rows_loaded"]) == (3, 3)
+    assert con.execute("SELECT watermark FROM main.load_batches").fetchall() == [("2026-09-01 08:00:00",)]
+    # a month later: E-2 was cancelled, E-4 is new; E-1 and E-3 did not change
+    pg.psql("""UPDATE erp_orders SET status = 'cancelled', updated_at = '2026-09-15 11:00' WHERE order_no = 'E-2';
+               INSERT INTO erp_orders VALUES ('E-4', 'M-3', '2026-09-28', 'completed', '2026-09-28 12:00');""")
+    second = collect.load_sources(con, sources).iloc[0]
+    assert (second["rows_read"], second["rows_loaded"], second["rows_changed"], second["rows_unchanged"]) == (2, 2, 1, 0)
+    rows = con.execute("SELECT order_id, status FROM raw.orders ORDER BY order_id").fetchall()
+    assert rows == [("E-1", "completed"), ("E-2", "cancelled"), ("E-3", "completed"), ("E-4", "completed")]
+    # nothing changed since: nothing read, nothing loaded
+    third = collect.load_sources(con, sources).iloc[0]
+    assert (third["status"], third["rows_read"]) == ("skipped", 0)

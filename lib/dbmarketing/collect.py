@@ -1229,8 +1229,11 @@ def _new_watermark(source: Source, records: Records, mark: str | None) -> str | 
     if source.watermark not in records.frame.columns:
         raise SourceError(f"source '{source.name}': the query result has no column '{source.watermark}' "
                           f"(its watermark:); it has {', '.join(records.frame.columns)}")
-    values = records.frame[source.watermark].replace("", np.nan).dropna()
-    return max([*values, *([mark] if mark else [])], default=mark)
+    values = [*records.frame[source.watermark].replace("", np.nan).dropna(), *([mark] if mark else [])]
+    numbers = pd.to_numeric(pd.Series(values, dtype="str"), errors="coerce")
+    if len(values) and numbers.notna().all():  # a number column (an id, a version): the largest number
+        return values[int(numbers.to_numpy().argmax())]
+    return max(values, default=mark)  # dates and timestamps as ISO text sort as they are
 
 
 def _write_batch(con, source: Source, batch_id: int, records: Records, tables: dict[str, pd.DataFrame],

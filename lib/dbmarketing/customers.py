@@ -1106,8 +1106,9 @@ def build_customer_model(con, as_of, horizon_days: int = 180, seed: int = 42, k:
     value = "profit" if has_product_costs(con) else "revenue"
     if value == "revenue":  # no cost of goods: margin and profit are unknown, not zero
         c[["cost_of_goods", "gross_margin", "margin_12m", "profit", "profit_12m"]] = np.nan
-        skipped["profit"] = ("the database holds no product costs, so no margin and no profit can be known: value "
-                             "tiers and the Pareto curve rank customers by revenue, CLV is in revenue")
+        skipped["profit"] = ("The database holds no product costs, so no margin and no profit can be known: value "
+                             "tiers and the Pareto curve rank customers by revenue, and CLV is in revenue. Load a "
+                             "product master with unit costs (and order lines with product codes) to see profit.")
     cl = attempt("clv", lambda: fit_clv(con, A, horizon_months=clv_months, annual_discount_rate=annual_discount_rate,
                                         holdout_weeks=holdout_weeks))
     if cl is not None:

@@ -103,8 +103,9 @@ def missing(con, section: str) -> list[str]:
 
 def explain(section: str, lacking: list[str]) -> str:
     """One short paragraph: what the section would need, and how to load it."""
-    needs = "; ".join(f"{HOLDINGS[n].what}: {HOLDINGS[n].load}" for n in lacking)
-    return f"**Skipped: {section}.** This section needs what this database does not hold yet -- {needs}."
+    what = " and ".join(HOLDINGS[n].what for n in lacking)
+    how = "; ".join(HOLDINGS[n].load for n in lacking)
+    return f"**Skipped: {section}.** It needs {what}, which this database does not hold yet. To get it: {how}."
 
 
 def skip(title: str, reason: str) -> None:
