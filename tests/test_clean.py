@@ -254,12 +254,18 @@ def test_training_skips_a_session_whose_m_collapses_and_says_why():
             sql = rule.get_blocking_rule("duckdb").blocking_rule_sql
             self.calls.append(sql)
             if '"phone"' in sql:
+                FakeLinker._settings_obj._probability_two_random_records_match = 0.9  # as splink leaves it
                 raise ValueError("m_probability value 0.0 is below the minimum allowed value of 1e-300.")
+
+    class Settings:
+        _probability_two_random_records_match = 0.001
 
     class FakeLinker:
         training = Training()
+        _settings_obj = Settings()
 
     sessions, untrained = clean._train_m(FakeLinker)
+    assert FakeLinker._settings_obj._probability_two_random_records_match == 0.001  # a failed session keeps the prior
     assert [s["status"] for s in sessions] == ["skipped", "trained", "trained"]
     assert "fell to 0" in sessions[0]["reason"]
     # phone is trained by the ID-number session, ID number by the name + birth date session
@@ -473,3 +479,15 @@ def test_scorecard_summary_lists_what_cleaning_raised_and_what_stays_low():
     # customer records age; a table's newest row is late: two different meanings of timeliness
     assert "confirming their details" in low.meaning[0] and "check the feed" in low.meaning[2]
     assert "collect it" in low.meaning[1]
+
+
+def test_common_names_weigh_less_than_rare_ones():
+    """A name's frequency is its surname's share times its given name's share in the file:
+    in ten records, 周 and 静 each appear 3 times (3/10 x 3/10), 欧阳 and 娜娜 once
+    (1/10 x 1/10), although each full name appears once. A compound surname is one surname."""
+    names = pd.Series(["周静", "周伟", "周敏", "王静", "李静", "欧阳娜娜", "张三丰", "赵四", "钱五", "孙六"])
+    tf = clean.name_frequencies(names).set_index("name").tf_name
+    assert tf["周静"] == pytest.approx(0.09) and tf["欧阳娜娜"] == pytest.approx(0.01)
+    assert tf["张三丰"] == pytest.approx(0.01)  # 张 once, 三丰 once
+    latin = clean.name_frequencies(pd.Series(["Mary Smith", "John Smith", "Mary Jones", None])).set_index("name").tf_name
+    assert latin["Mary Smith"] == pytest.approx(4 / 9) and latin["John Smith"] == pytest.approx(2 / 9)

@@ -251,7 +251,7 @@ def standardize_customers(con, run_id: int = 0, as_of: date | None = None) -> tu
     out["id_number"] = ids.map(lambda i: i.value, na_action="ignore")
     id_birth = pd.to_datetime(ids.map(lambda i: i.birth_date, na_action="ignore"))
     id_gender = ids.map(lambda i: i.gender, na_action="ignore")
-    upgraded = ids.map(lambda i: i.upgraded, na_action="ignore").fillna(False).astype(bool)
+    upgraded = ids.map(lambda i: i.upgraded, na_action="ignore").eq(True)  # no ID numbers: all False
     invalid = raw.id_number.notna() & out.id_number.isna()
     find(invalid, "id_number", ids.map(lambda i: i.problem, na_action="ignore"), raw.id_number,
          ids.map(lambda i: i.detail, na_action="ignore"))
@@ -398,12 +398,17 @@ def _train_m(linker) -> tuple[list[dict], list[str]]:
             break
         rule = " and ".join(block)
         trains = [f for f in fields if f not in block]
+        # splink sets the prior to the share of matches within the session's pairs before EM,
+        # and leaves it there when the session fails: the prior is put back below
+        prior = linker._settings_obj._probability_two_random_records_match
         try:
             linker.training.estimate_parameters_using_expectation_maximisation(block_on(*block))
         except EMTrainingException as exc:
+            linker._settings_obj._probability_two_random_records_match = prior
             sessions.append({"blocked_on": rule, "status": "skipped", "trained": [], "reason": f"no pairs: {exc}"[:300]})
             continue
         except ValueError as exc:
+            linker._settings_obj._probability_two_random_records_match = prior
             if "below the minimum allowed" not in str(exc):
                 raise
             sessions.append({"blocked_on": rule, "status": "skipped", "trained": [],
@@ -433,6 +438,38 @@ MIN_PAIR_PROBABILITY = 0.01  # pairs scored below it are clearly different peopl
 MATCH_FIELDS = ("name", "id_number", "phone", "email", "birth_date", "gender", "address", "city")
 IDENTIFIERS = ("name", "id_number", "phone", "email")  # a record without any of them cannot be matched
 BLOCKS = (("id_number",), ("phone",), ("email",), ("name", "birth_date"), ("name", "city"))  # candidate pairs
+
+
+# Two-character (compound) surnames: the rest of the name is the given name.
+COMPOUND_SURNAMES = frozenset({"欧阳", "上官", "皇甫", "令狐", "诸葛", "司徒", "司马", "申屠", "夏侯", "慕容", "尉迟",
+                               "长孙", "东方", "南宫", "端木", "公孙", "宇文", "万俟", "独孤", "呼延", "澹台", "轩辕"})
+
+
+def _name_parts(name: str) -> tuple[str, str]:
+    """(surname, given name): 周静 -> (周, 静), 欧阳娜娜 -> (欧阳, 娜娜); a Latin name's
+    last word is the surname (Mary Ann Smith -> (Smith, Mary Ann))."""
+    if st.CJK.search(name):
+        cut = 2 if name[:2] in COMPOUND_SURNAMES else 1
+        return name[:cut], name[cut:]
+    words = name.split()
+    return (words[-1], " ".join(words[:-1])) if len(words) > 1 else (name, "")
+
+
+def name_frequencies(names: pd.Series) -> pd.DataFrame:
+    """How common each name is, for the match model's term-frequency adjustment: the share of
+    its surname times the share of its given name among the file's records (the two taken as
+    independent). A small file holds each full name about once, so a name's own share says
+    nothing (every name would look equally common, 1 in n); its parts do: 周 and 静 are common,
+    so 周静 is, while 欧阳 and 娜娜 are rare. An exact match of a common name is then weaker
+    evidence than one of a rare name; records of one person counted twice barely move the
+    parts' shares. Returns columns name, tf_name (splink's lookup table)."""
+    values = names.dropna()
+    if values.empty:
+        return pd.DataFrame({"name": pd.Series(dtype="str"), "tf_name": pd.Series(dtype="float64")})
+    n = len(values)
+    parts = pd.DataFrame([_name_parts(v) for v in values], columns=["surname", "given"], index=values.index)
+    tf = parts.surname.map(parts.surname.value_counts() / n) * parts.given.map(parts.given.value_counts() / n)
+    return pd.DataFrame({"name": values, "tf_name": tf}).drop_duplicates("name").reset_index(drop=True)
 
 
 def why_no_matching(records: pd.DataFrame) -> str | None:
@@ -499,6 +536,7 @@ def find_duplicates(records: pd.DataFrame, keep_apart: set[str] | None = None, s
     try:
         api = DuckDBAPI(connection=scratch)
         linker = Linker(api.register(frame, dataset_display_name="customer_records"), _splink_settings(), log_level=None)
+        linker.table_management.register_term_frequency_lookup(api.register(name_frequencies(frame["name"])), "name")
         logging.getLogger("splink").setLevel(logging.ERROR)
         linker.training.estimate_probability_two_random_records_match(
             [block_on("id_number"), block_on("phone")], recall=0.8)
