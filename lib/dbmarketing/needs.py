@@ -63,6 +63,9 @@ HOLDINGS: dict[str, Holding] = {
     "service tickets": Holding(
         "service tickets", "SELECT count(*) FROM raw.service_tickets",
         "load the help-desk export into `service_tickets`"),
+    "id numbers": Holding(
+        "resident ID numbers", "SELECT count(*) FROM raw.customers WHERE valid_to IS NULL AND id_number IS NOT NULL",
+        "map the ID number column (`id_number:`) in the customer source, if your system keeps one"),
     "cities": Holding(
         "customers' cities", "SELECT count(*) FROM raw.customers WHERE valid_to IS NULL AND city IS NOT NULL",
         "map the customers' city column (`city:`) in the customer source"),
@@ -79,6 +82,7 @@ SECTIONS: dict[str, tuple[str, ...]] = {
     "customer history": ("history",),
     "standardization": ("customer records",),
     "identity resolution": ("customer records",),
+    "id numbers": ("customer records", "id numbers"),
     "transactions": ("orders",),
     "customer model": ("purchases",),
     "profit": ("purchases", "product costs"),
