@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from . import db
 
 # The output metadata key under which a skipped section is recorded for the report index.
 SKIPPED_KEY = "dbmarketing"
