@@ -242,6 +242,17 @@ def test_city_matching_to_the_reference_table():
     assert city[7] is None and note[:6].isna().all()
 
 
+def test_customary_latin_names_match_the_shipped_reference():
+    """Names foreign systems write (Harbin, Ürümqi, Kashgar, Peking, Xian) are the cities of the
+    shipped reference, whose pinyin spells them Ha'erbin, Wulumuqi, Kashi, Beijing, Xi'an."""
+    from dbmarketing import reference
+
+    raw = pd.Series(["Harbin", "URUMQI", "Ürümqi", "kashgar", "Peking", "Xian", "XI AN", "Ha-erbin", "Lhasa City"])
+    city, note = clean._match_cities(raw, pd.Series([None] * len(raw)), reference.china_cities())
+    assert city.tolist() == ["哈尔滨", "乌鲁木齐", "乌鲁木齐", "喀什", "北京", "西安", "西安", "哈尔滨", "拉萨"]
+    assert note.isna().all()
+
+
 # ----------------------------------------------------------------------------- training the match model
 def test_training_skips_a_session_whose_m_collapses_and_says_why():
     """EM that drives a level's m to 0 (splink raises) skips that session; the next ones train."""

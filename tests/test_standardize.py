@@ -248,3 +248,5 @@ def test_provinces_other(raw, expected):
 def test_city_key():
     assert st.city_key("北京市") == st.city_key("北京") == "北京"
     assert st.city_key("Shenzhen City") == st.city_key("shenzhen") == "shenzhen"
+    assert st.city_key("Xi'an") == st.city_key("XIAN") == st.city_key("Xi’an") == "xian"
+    assert st.city_key("Ürümqi") == st.city_key("Urumqi") == "urumqi"

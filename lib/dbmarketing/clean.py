@@ -37,7 +37,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from . import db
+from . import db, reference
 from . import standardize as st
 
 PUBLIC, DEEP, PRIVATE, HIGH = db.PUBLIC, db.DEEP_PUBLIC, db.PRIVATE, db.HIGHLY_PRIVATE
@@ -295,8 +295,6 @@ def city_reference(con) -> pd.DataFrame:
     own = con.execute("SELECT * EXCLUDE (batch_id, source_line) FROM raw.cities").df()
     if len(own):
         return own
-    from . import reference
-
     return reference.china_cities()
 
 
@@ -313,14 +311,18 @@ def last_update(con, records: pd.DataFrame) -> pd.Series:
 
 
 def _match_cities(city: pd.Series, province: pd.Series, cities: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
-    """Match recorded city names to the reference table by key (without 市, case, width) or Latin name.
+    """Match recorded city names to the reference table by key (without 市, case, width), by its
+    Latin name or by a customary Latin name (Harbin, Urumqi: :func:`reference.city_aliases`).
 
     A Latin name shared by two reference cities (Suzhou: 苏州 and 宿州) is decided by the
     record's province. Unmatched names are kept as recorded (half-width) and flagged.
     """
+    aliases: dict[str, list[str]] = {}
+    for alias, ref in reference.city_aliases().items():
+        aliases.setdefault(ref, []).append(alias)
     candidates: dict[str, list[tuple[str, str]]] = {}
     for ref, en, prov in cities[["city", "city_en", "province"]].itertuples(index=False):
-        for key in {st.city_key(ref), st.city_key(en)} - {None}:
+        for key in {st.city_key(ref), st.city_key(en), *map(st.city_key, aliases.get(ref, []))} - {None}:
             candidates.setdefault(key, []).append((ref, st.standard_province(prov)))
 
     def one(name, prov):

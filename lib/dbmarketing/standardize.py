@@ -370,10 +370,13 @@ def standard_province(raw) -> str | None:
 
 
 def city_key(raw) -> str | None:
-    """A matching key for city names: half-width, no spaces, lower-case, without the 市 suffix."""
+    """A matching key for city names: half-width, lower-case, without the 市 suffix, and for Latin
+    names without spaces, apostrophes, hyphens, dots and accents (Xi'an = XIAN, Ürümqi = Urumqi)."""
     if raw is None:
         return None
-    s = halfwidth(str(raw)).replace(" ", "").lower()
+    s = unicodedata.normalize("NFKD", halfwidth(str(raw)).lower())
+    s = "".join(c for c in s if not unicodedata.combining(c) and c not in " '’-.·")
+    s = unicodedata.normalize("NFC", s)
     for suffix in ("市", "city", "shi"):
         if s.endswith(suffix) and len(s) > len(suffix) + 1:
             s = s[: -len(suffix)]
