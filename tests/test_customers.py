@@ -242,6 +242,17 @@ def test_segments_reproducible_with_seed():
     weighted = (a.profile.revenue * a.profile.customers).sum() / n
     assert weighted == pytest.approx(100, abs=1)
     assert a.profile.segment_name.is_unique
+    # features every buyer shares tell nobody apart: left out, and said so
+    assert a.left_out == ["tenure_days", "n_categories", "returns", "complaints"]
+    assert list(a.profile.columns) == ["segment_name", "customers", "recency_days", "orders", "revenue", "avg_order_value"]
+    assert not any("trouble-free" in n for n in a.profile.segment_name)  # returns unknown: not called trouble-free
+
+
+def test_marketing_groups_the_data_cannot_fill_are_named_not_shown_empty():
+    m = pd.DataFrame({"consent_email": [True, None], "consent_sms": [None, None], "consent_mail": [False, None]})
+    assert customers.unknown_groups(m) == {"SMS consent": "no customer record says yes or no (consent_sms is empty)"}
+    assert set(customers.unknown_groups(m, value="revenue", tickets=False, churn=False)) == {
+        "below zero", "complained recently", "SMS consent", "valuable at risk"}
 
 
 def test_top_decile_lift_shares_out_ties():

@@ -885,16 +885,19 @@ SEGMENT_FEATURES = ("recency_days", "orders", "revenue", "avg_order_value", "ten
 class SegmentResult:
     """``k`` chosen (or given), ``silhouette`` (k -> silhouette score on a seeded sample),
     ``labels`` (customer_id, segment number, segment name), ``profile`` (each segment's mean
-    of every feature as an index against the whole base, 100 = average, plus its size)."""
+    of every feature used as an index against the whole base, 100 = average, plus its size),
+    ``left_out`` (features that do not differ between buyers, e.g. returns when none were loaded)."""
 
     k: int
     silhouette: pd.DataFrame
     labels: pd.DataFrame
     profile: pd.DataFrame
     model: object
+    left_out: list = field(default_factory=list)  # features every buyer shares, not used
 
 
 def _segment_name(row) -> str:
+    row = row.reindex(SEGMENT_FEATURES)  # a feature left out is unknown (NaN): no word for it
     words = []
     if row["recency_days"] < 60:
         words.append("recent")
@@ -910,11 +913,12 @@ def _segment_name(row) -> str:
         words.append("low-spending")
     if row["tenure_days"] < 60:
         words.append("newcomer")
-    if row["returns"] > 200:
+    returns, complaints = row["returns"], row["complaints"]
+    if returns > 200:
         words.append("often-returning")
-    if row["complaints"] > 200:
+    if complaints > 200:
         words.append("complaining")
-    if row["orders"] > 100 and row["returns"] < 20 and row["complaints"] < 20:
+    if row["orders"] > 100 and returns < 20 and complaints < 20:  # unknown (NaN) is not trouble-free
         words.append("trouble-free")
     name = " ".join(words) or "average"
     return name[0].upper() + name[1:] + " buyers"
@@ -932,8 +936,12 @@ def segment(con, as_of, k: int | None = None, seed: int = 42, k_range=range(3, 9
 
     c = frame if frame is not None else customer_360(con, as_of, rules=rules)
     c = c[~c["is_prospect"].astype(bool)].set_index("customer_id")
-    feats = list(SEGMENT_FEATURES)
-    raw = c[feats].astype(float).clip(lower=0).fillna(0)
+    raw = c[list(SEGMENT_FEATURES)].astype(float).clip(lower=0).fillna(0)
+    # a feature every buyer shares (no returns or tickets loaded, one category) tells nobody apart
+    raw = raw.loc[:, raw.nunique() > 1]
+    if raw.shape[1] < 2:
+        raise NotEnoughData("segments need at least two behaviour features that differ between buyers "
+                            f"({', '.join(raw.columns) or 'none'} here)")
     Z = StandardScaler().fit_transform(np.log1p(raw))
     rng = np.random.default_rng(seed)
     idx = rng.choice(len(Z), size=min(sample_size, len(Z)), replace=False)
@@ -963,7 +971,8 @@ def segment(con, as_of, k: int | None = None, seed: int = 42, k_range=range(3, 9
     profile.insert(0, "segment_name", names)  # not "name": the catalog masks a column called name
     profile.index.name = "segment"
     labels = pd.DataFrame({"customer_id": c.index, "segment": lab, "segment_name": names.reindex(lab).to_numpy()})
-    return SegmentResult(k=best, silhouette=sil, labels=labels, profile=profile, model=km)
+    left_out = [f for f in SEGMENT_FEATURES if f not in raw.columns]
+    return SegmentResult(k=best, silhouette=sil, labels=labels, profile=profile, model=km, left_out=left_out)
 
 
 MARKETING_GROUPS = {
@@ -979,6 +988,25 @@ MARKETING_GROUPS = {
     "mail consent": lambda m: m["consent_mail"].fillna(False).astype(bool),
     "valuable at risk": lambda m: m.get("valuable_at_risk", pd.Series(False, index=m.index)).fillna(False).astype(bool),
 }
+
+
+def unknown_groups(model: pd.DataFrame, value: str = "profit", tickets: bool = True, churn: bool = True) -> dict[str, str]:
+    """The marketing groups the data cannot fill, with the reason: an empty group must mean
+    nobody is in it, not that nobody could be known to be. ``value``: what value tiers rank by
+    (no BZ tier without profit); ``tickets``: whether service tickets were loaded; ``churn``:
+    whether the churn model was fitted."""
+    out = {}
+    if value != "profit":
+        out["below zero"] = "no product costs, so no profit"
+    if not tickets:
+        out["complained recently"] = "no service tickets"
+    for group, column in (("e-mail consent", "consent_email"), ("SMS consent", "consent_sms"),
+                          ("mail consent", "consent_mail")):
+        if model[column].isna().all():
+            out[group] = f"no customer record says yes or no ({column} is empty)"
+    if not churn:
+        out["valuable at risk"] = "no churn model"
+    return out
 
 
 def marketing_groups(model: pd.DataFrame, groups: dict | None = None) -> pd.DataFrame:
@@ -1130,7 +1158,12 @@ def build_customer_model(con, as_of, horizon_days: int = 180, seed: int = 42, k:
     else:
         m = m.assign(segment=pd.NA, segment_name=None)
     m["segment"] = m["segment"].astype("Int64")
-    groups = marketing_groups(m)
+    tickets = bool(con.execute("SELECT count(*) FROM raw.service_tickets").fetchone()[0])
+    unknown = unknown_groups(m, value, tickets=tickets, churn=ch is not None)
+    if unknown:
+        skipped["groups"] = ("Left out of the marketing groups, since the data cannot tell who is in them: "
+                             + "; ".join(f"{g} ({why})" for g, why in unknown.items()) + ".")
+    groups = marketing_groups(m, {g: rule for g, rule in MARKETING_GROUPS.items() if g not in unknown})
     m["groups"] = groups["groups"].to_numpy()
     table = m[list(MODEL_COLUMNS)].copy()
     if write:
