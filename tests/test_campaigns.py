@@ -328,6 +328,44 @@ def test_export_holds_only_the_test_cell_and_the_columns_the_clearance_allows(cl
     assert dropped3 == [] and high.email.str.contains("@").all() and len(high) == len(low)
 
 
+@pytest.mark.parametrize("channel, point", [("email", "email"), ("sms", "phone"), ("direct_mail", "address")])
+def test_contact_list_runs_no_formula_from_customer_data(cleaned, plan, tmp_path, channel, point):
+    """Formulas in every column of the contact list (customer number, name, the contact point,
+    city, segment) are written as text in .csv and .xlsx, at clearance 2 and 4."""
+    import dataclasses
+
+    from spreadsheets import HOSTILE, live_cells
+
+    con, _ = cleaned
+    p = plan[0]
+    test = p.targets[p.targets.cell == "test"]
+    ids = test.customer_id.head(len(HOSTILE)).tolist()
+    people = con.execute("SELECT customer_id, name, phone, email, address, city FROM main.customers "
+                         "WHERE customer_id IN (SELECT unnest(?))", [ids]).df()
+    hostile_people = people.assign(customer_id=[h + i for h, i in zip(HOSTILE, people.customer_id)],
+                                   name=HOSTILE[1], phone=HOSTILE[2], email=HOSTILE[3], address=HOSTILE[4], city=HOSTILE[0])
+    renamed = dict(zip(people.customer_id, hostile_people.customer_id))
+    targets = p.targets[p.targets.customer_id.isin(ids)].assign(
+        customer_id=lambda t: t.customer_id.map(renamed), segment=HOSTILE[5])
+    con.execute("BEGIN TRANSACTION")  # undone below: the fixture's database is shared by the module
+    try:
+        con.register("_hostile", hostile_people)
+        con.execute("INSERT INTO main.customers BY NAME SELECT * FROM _hostile")
+        hostile = dataclasses.replace(p, channel=channel, targets=targets)
+        for clearance in (2, 4):
+            for suffix in (".csv", ".xlsx"):
+                path, dropped = campaigns.export_list(con, hostile, tmp_path / f"l{clearance}{suffix}", clearance)
+                assert live_cells(path) == [], (clearance, suffix)
+                back = (pd.read_csv(path, dtype=str, encoding="utf-8-sig") if suffix == ".csv"
+                        else pd.read_excel(path, dtype=str))
+                assert len(back) == len(ids) and back.customer_id.str.startswith("'").all()
+                if clearance == 4:
+                    assert dropped == [] and (back[point] == "'" + hostile_people[point].iloc[0]).all()
+    finally:
+        con.execute("ROLLBACK")
+        con.unregister("_hostile")
+
+
 def test_saved_campaign_is_loaded_and_refused_twice(cleaned, plan, tmp_path):
     con, _ = cleaned
     p = plan[0]

@@ -92,3 +92,11 @@ def test_masking_twice_changes_nothing(con):
         twice = privacy.mask_frame(once, clearance, con=con)
         pd.testing.assert_frame_equal(twice, once)
     assert privacy.mask_frame(df, 2, con=con).phone.tolist() == ["138****5678", "010-****3456"]
+
+
+def test_defuse_follows_owasp_and_leaves_numbers_alone():
+    assert privacy.defuse('=HYPERLINK("http://evil.example","x")') == '\'=HYPERLINK("http://evil.example","x")'
+    assert [privacy.defuse(v) for v in ("+1+1", "-1+1", "@SUM(A1)", "\t=1", "\r=1")] == [
+        "'+1+1", "'-1+1", "'@SUM(A1)", "'\t=1", "'\r=1"]
+    assert [privacy.defuse(v) for v in ("-12.5", "+8613812345678", "1e5", "张三", "a=b", 3, None)] == [
+        "-12.5", "+8613812345678", "1e5", "张三", "a=b", 3, None]

@@ -731,6 +731,27 @@ def test_export_masks_by_clearance(con, tmp_path, suffix):
         rfm.export_segment(con, "VIPs", tmp_path / f"x{suffix}", clearance=2)
 
 
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
+def test_export_runs_no_formula_from_customer_data(con, tmp_path, suffix):
+    """Formulas typed into every text column a segment export carries (customer number, name,
+    phone, e-mail, city, address) are written as text, at every clearance."""
+    from spreadsheets import HOSTILE, live_cells
+
+    con.execute("UPDATE main.sales SET customer_id = ? || customer_id", [HOSTILE[0]])
+    text = ["name", "phone", "email", "city", "address"]
+    con.execute(f"UPDATE main.customers SET customer_id = ? || customer_id, "
+                + ", ".join(f"{c} = ?" for c in text), [HOSTILE[0], *HOSTILE[1:1 + len(text)]])
+    rfm.store(con, rfm.compute(con, AS_OF))
+    segment = rfm.load(con).set_index("customer_id").loc[HOSTILE[0] + "A", "segment"]
+    for clearance in (2, 4):
+        out = rfm.export_segment(con, segment, tmp_path / f"c{clearance}{suffix}", clearance=clearance)
+        assert len(out) and live_cells(tmp_path / f"c{clearance}{suffix}") == []
+    back = (pd.read_csv(tmp_path / f"c4{suffix}", dtype=str, encoding="utf-8-sig") if suffix == ".csv"
+            else pd.read_excel(tmp_path / f"c4{suffix}", dtype=str))
+    assert back.name.iloc[0] == "'" + HOSTILE[1] and back.customer_id.iloc[0].startswith("'=HYPERLINK")
+    assert live_cells(tmp_path / f"c4{suffix}") == []
+
+
 def test_compute_equals_summarize_then_score_for_every_option(con):
     summary = rfm.summarize(con, AS_OF, sort=True)
     for options in [dict(method="nested", bins=3), dict(bins=2, weights=(3, 1, 1), monetary="average"),

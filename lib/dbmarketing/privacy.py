@@ -135,22 +135,76 @@ def visible_columns(columns, clearance: int, con=None, tiers: dict[str, int] | N
     return [c for c in columns if tiers.get(c, 1) <= clearance]
 
 
+# A text cell a spreadsheet would run as a formula: it starts with = + - @, a tab or a carriage
+# return (OWASP, "CSV Injection"). A plain number such as -12.5 or +8613812345678 is no formula.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+PLAIN_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
+
+
+def defuse(value):
+    """A text value made safe for a spreadsheet: one that could start a formula gets a leading
+    apostrophe (OWASP's advice for CSV injection: ``=HYPERLINK(...)`` -> ``'=HYPERLINK(...)``),
+    so Excel, LibreOffice and WPS show it as text. Plain numbers and other values are returned
+    as they are."""
+    if isinstance(value, str) and value.startswith(FORMULA_START) and not PLAIN_NUMBER.fullmatch(value):
+        return "'" + value
+    return value
+
+
+def defuse_frame(df: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``df`` with every text cell passed through :func:`defuse` (column names too)."""
+    out = df.rename(columns=lambda c: defuse(str(c)))
+    for col in out.columns:
+        if not (pd.api.types.is_numeric_dtype(out[col]) or pd.api.types.is_bool_dtype(out[col])
+                or pd.api.types.is_datetime64_any_dtype(out[col])):
+            out[col] = out[col].map(defuse, na_action="ignore")
+    return out
+
+
 def export_frame(df: pd.DataFrame, path, clearance: int, con=None, tiers: dict[str, int] | None = None):
     """Write ``df`` to .csv (UTF-8 with BOM, so Excel opens Chinese text) or .xlsx, masked for ``clearance``.
 
-    The file is written aside and renamed into place, so a failed export leaves no half-written file.
+    Text that a spreadsheet would run as a formula is defused (:func:`defuse`), and .xlsx cells
+    holding text are written as text, never as formulas. The file is written aside and renamed
+    into place, so a failed export leaves no half-written file.
     """
     from pathlib import Path
 
     path = Path(path)
-    masked = mask_frame(df, clearance, con=con, tiers=tiers)
+    safe = defuse_frame(mask_frame(df, clearance, con=con, tiers=tiers))
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.partial")
-    if path.suffix.lower() == ".csv":
-        masked.to_csv(tmp, index=False, encoding="utf-8-sig")
-    elif path.suffix.lower() == ".xlsx":
-        masked.to_excel(tmp, index=False, engine="openpyxl")
-    else:
-        raise ValueError(f"{path}: export to .csv or .xlsx")
-    tmp.replace(path)
+    try:
+        if path.suffix.lower() == ".csv":
+            # CRLF line ends (RFC 4180, as Excel writes): a value holding a carriage return is then
+            # quoted, where with "\n" alone it would break the row in two
+            safe.to_csv(tmp, index=False, encoding="utf-8-sig", lineterminator="\r\n")
+        elif path.suffix.lower() == ".xlsx":
+            _write_xlsx(safe, tmp)
+        else:
+            raise ValueError(f"{path}: export to .csv or .xlsx")
+        tmp.replace(path)
+    finally:
+        tmp.unlink(missing_ok=True)
     return path
+
+
+def _write_xlsx(df: pd.DataFrame, path) -> None:
+    """One sheet: the header, then the rows; every str cell typed as text (openpyxl would
+    otherwise store a value starting with = as a live formula)."""
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet("list")
+
+    def cell(value):
+        c = WriteOnlyCell(sheet, value=value)
+        if isinstance(value, str):
+            c.data_type = "s"
+        return c
+
+    sheet.append([cell(str(c)) for c in df.columns])
+    for row in df.astype(object).where(df.notna(), None).itertuples(index=False):
+        sheet.append([cell(v) for v in row])
+    book.save(path)
