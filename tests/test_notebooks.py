@@ -45,7 +45,8 @@ def run(small_sample, tmp_path_factory):
     params.update(db_path=str(small_sample["db_path"]), sources=str(small_sample["sources"]),
                   campaign_file=str(small_sample["campaign_file"]))
     declared = {name for nb in NOTEBOOKS for name in report.declared_parameters(nb)}
-    params.update({name: str(out / name) for name in sorted(declared) if name.endswith("_dir")})
+    # export_dir is the runner's (the run's own exports/ folder); every other output folder goes to the test's
+    params.update({name: str(out / name) for name in sorted(declared) if name.endswith("_dir") and name != "export_dir"})
     pfile = out / "params.yaml"
     pfile.write_text(yaml.safe_dump(params, allow_unicode=True), encoding="utf-8")
     before = tree_state(default_outputs())
@@ -90,6 +91,14 @@ def test_the_run_writes_nothing_into_the_project_tree(run):
     for name, value in run["params"].items():
         if name.endswith("_dir"):
             assert not Path(value).is_relative_to(ROOT), name
+    # the lists are the run's: in its folder, named with the clearance, listed in the manifest and linked
+    folder = run["folder"]
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    written = sorted(str(p.relative_to(folder)) for p in (folder / "exports").iterdir())
+    assert written == manifest["exports"] and len(written) >= 4
+    assert all(re.search(r"_clearance2\.(csv|xlsx)$", name) for name in written)
+    index = (folder / "index.html").read_text(encoding="utf-8")
+    assert all(f'href="{name}"' in index for name in written)
 
 
 def test_every_table_is_catalogued(run, small_sample):

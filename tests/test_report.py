@@ -269,6 +269,83 @@ def test_failing_notebook_keeps_the_previous_report(tmp_path, monkeypatch):
     assert [e["status"] for e in manifest["notebooks"]] == ["failed", "not run"]
 
 
+def test_lists_belong_to_their_run(tmp_path, monkeypatch):
+    """A clearance-2 run, a clearance-4 run that fails after writing its list, a clearance-2 run
+    again: the failed run changes no file a reader picks up, the good runs' lists are in their
+    run folder, named with the clearance and linked from the index, and the last good run
+    removes the failed run's folder (its list holds personal data at clearance 4)."""
+    monkeypatch.chdir(tmp_path)
+    notebooks = tmp_path / "notebooks"
+    write_notebook(
+        notebooks / "01_lists.ipynb",
+        'clearance = 2\nexport_dir = "data/exports"\nfail = False',
+        "from pathlib import Path\nimport pandas as pd\nfrom dbmarketing import privacy",
+        "frame = pd.DataFrame({'customer_id': ['C1'], 'phone': ['13812345678']})\n"
+        "privacy.export_frame(frame, Path(export_dir) / privacy.export_name('list', clearance, '.csv'), clearance, "
+        "tiers={'phone': 3})",
+        "assert not fail, 'planted failure after the export'",
+    )
+    reports = tmp_path / "reports"
+    params = tmp_path / "params.yaml"
+
+    def run(text):
+        params.write_text(text)
+        return run_reports(params, "monthly", notebooks_dir=notebooks, reports_dir=reports, progress=False)
+
+    folder = run("clearance: 2\n")
+    assert snapshot(folder / "exports") == {"list_clearance2.csv": "\ufeffcustomer_id,phone\r\nC1,138****5678\r\n".encode()}
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert manifest["exports"] == ["exports/list_clearance2.csv"]
+    assert 'href="exports/list_clearance2.csv"' in (folder / "index.html").read_text()
+    good = snapshot(folder)
+    with pytest.raises(ReportError, match="planted failure"):
+        run("clearance: 4\nfail: true\n")
+    assert snapshot(folder) == good  # no list and no report a reader picks up changed
+    assert (reports / "monthly.failed" / "exports" / "list_clearance4.csv").read_bytes() == \
+        "\ufeffcustomer_id,phone\r\nC1,13812345678\r\n".encode()
+    assert not (tmp_path / "data").exists()  # nothing outside the run folder
+    run("clearance: 2\n")
+    assert not (reports / "monthly.failed").exists()
+    with pytest.raises(ParameterError, match="export_dir"):
+        run("export_dir: data/exports\n")
+
+
+def test_one_run_of_a_name_at_a_time_and_a_killed_run_does_not_block(tmp_path):
+    """A second run of the same name stops at once, naming the process that holds the run; the
+    lock of a process killed with SIGKILL is free again."""
+    import signal
+    import subprocess
+    import sys
+
+    from dbmarketing.report import RunLock
+
+    notebooks = tmp_path / "notebooks"
+    write_notebook(notebooks / "01_one.ipynb", None, "print(1)")
+    params = tmp_path / "params.yaml"
+    params.write_text("")
+    reports = tmp_path / "reports"
+    reports.mkdir()
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys, time; from pathlib import Path; from dbmarketing.report import RunLock\n"
+         "with RunLock(Path(sys.argv[1]), 'monthly'):\n    print('held', flush=True); time.sleep(60)", str(reports)],
+        stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        with pytest.raises(ReportError) as info:
+            run_reports(params, "monthly", notebooks_dir=notebooks, reports_dir=reports, progress=False)
+        message = str(info.value)
+        assert "already running" in message and f"process {holder.pid}" in message and "started 20" in message
+        assert "\n" not in message
+        assert not (reports / ".monthly.partial").exists() and not (reports / "monthly").exists()
+        with RunLock(reports, "daily"):  # another name is free
+            pass
+    finally:
+        holder.send_signal(signal.SIGKILL)
+        holder.wait()
+    with RunLock(reports, "monthly"):  # the killed run's lock does not block
+        assert f"process {__import__('os').getpid()}" in (reports / ".monthly.lock").read_text()
+
+
 def test_traceback_on_stderr_is_a_failure(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     notebooks = tmp_path / "notebooks"

@@ -828,7 +828,7 @@ def test_notebook_04_runs_a_segment_map_of_its_own(cleaned, tmp_path):
     my_map.write_text(yaml.safe_dump(MY_MAP, allow_unicode=True), encoding="utf-8")
     params = tmp_path / "params.yaml"
     params.write_text(yaml.safe_dump({"db_path": str(cleaned), "as_of": "2026-10-31", "clearance": 2,
-                                      "export_dir": str(tmp_path / "exports"), "segments": str(my_map)}), encoding="utf-8")
+                                      "segments": str(my_map)}), encoding="utf-8")
     run = report.run_reports(params, "rfm", notebooks_dir=notebooks, reports_dir=tmp_path / "reports", progress=False)
     assert report.check_report_html(run / "04_rfm_scoring.html") == []
     text = markdown_outputs(run / "04_rfm_scoring.ipynb")
@@ -859,11 +859,11 @@ def test_notebook_04_runs_a_segment_map_of_its_own(cleaned, tmp_path):
     # the lists of the map's roles (best, at_risk), masked at clearance 2
     for name in ("best", "slipping"):
         for suffix in (".csv", ".xlsx"):
-            path = tmp_path / "exports" / f"rfm_{name}_2026-10-31{suffix}"
+            path = run / "exports" / f"rfm_{name}_2026-10-31_clearance2{suffix}"
             back = (pd.read_csv(path, dtype=str, encoding="utf-8-sig") if suffix == ".csv"
                     else pd.read_excel(path, dtype=str))
             assert len(back) == per_segment[name.capitalize()]
             shown = back["phone"].dropna()
             assert phones and len(shown) and shown.str.fullmatch(r"\d{3}\*{4}\d{4}|\*+").all()
             assert back["email"].dropna().str.contains(r"\*\*\*@").all()
-    assert not [p.name for p in (tmp_path / "exports").iterdir() if p.name.startswith(".")]  # nothing left aside
+    assert not [p.name for p in (run / "exports").iterdir() if p.name.startswith(".")]  # nothing left aside

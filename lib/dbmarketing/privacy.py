@@ -161,6 +161,13 @@ def defuse_frame(df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def export_name(stem: str, clearance: int, suffix: str) -> str:
+    """The file name of an export: the clearance it was written at is part of it
+    (``rfm_champions_2026-10-31_clearance2.csv``), so lists of two clearances never replace
+    one another and a reader sees what the file may hold."""
+    return f"{stem}_clearance{int(clearance)}{suffix}"
+
+
 def export_frame(df: pd.DataFrame, path, clearance: int, con=None, tiers: dict[str, int] | None = None):
     """Write ``df`` to .csv (UTF-8 with BOM, so Excel opens Chinese text) or .xlsx, masked for ``clearance``.
 

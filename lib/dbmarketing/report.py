@@ -19,7 +19,12 @@ One call, :func:`run_reports`, makes a report run:
    would show "Loading widget...") and writes, per notebook, the executed ``NN_name.ipynb``,
    ``NN_name.html`` (no code, for business readers) and ``NN_name.code.html`` (with code, for
    analysts); then ``index.html`` and ``manifest.json``.
-4. Only when every notebook succeeded does the new run replace ``reports/<run>/``. When a
+4. Lists the notebooks export (``export_dir``) are written into the run's own
+   ``exports/`` folder, named with the clearance, and linked from the index: they are
+   swapped in with the reports, so no list a reader picks up changes unless the run succeeds.
+   One run of a name at a time (:class:`RunLock`).
+5. Only when every notebook succeeded does the new run replace ``reports/<run>/`` (and
+   remove a stale ``reports/<run>.failed/``). When a
    notebook fails, the run stops, ``reports/<run>/`` stays exactly as it was, the executed
    notebooks so far are kept in ``reports/<run>.failed/`` and :class:`ReportError` says which
    notebook and which cell failed.
@@ -240,6 +245,10 @@ def plan_parameters(params: dict, notebooks: list[Path], params_file: str | Path
                     f"(as declared in {stem}.ipynb: {name} = {info['source']}), "
                     f"got {type(value).__name__} {value!r}"
                 )
+    if "export_dir" in params:
+        raise ParameterError(f"{params_file}: parameter 'export_dir' is set by the report run: the lists go into "
+                             "reports/<run>/exports/ and replace the last run's only when the whole run succeeds; "
+                             "remove it from the parameters file")
     check_values(params, params_file)
     unattended = {"interactive": False, "clearance": SCHEDULED_CLEARANCE}
     plan = {}
@@ -453,6 +462,12 @@ def check_report_html(path: str | Path) -> list[str]:
     return problems
 
 
+def _clearance_of(manifest: dict):
+    """The clearance the run's notebooks were given (the scheduled one unless the file set it)."""
+    given = {e["parameters"].get("clearance") for e in manifest["notebooks"] if "clearance" in e.get("parameters", {})}
+    return ", ".join(str(c) for c in sorted(given)) or SCHEDULED_CLEARANCE
+
+
 def write_index(path: str | Path, manifest: dict) -> Path:
     """Write ``index.html``: run name, date, parameters and one line per notebook."""
     esc = html.escape
@@ -479,6 +494,13 @@ def write_index(path: str | Path, manifest: dict) -> Path:
             f"<td class=\"num\">{'' if seconds is None else f'{seconds:.1f}'}</td>"
             f"<td>{esc(entry.get('status', ''))}</td></tr>"
         )
+    exported = manifest.get("exports") or []
+    exports_part = ""
+    if exported:
+        items = "".join(f'<li><a href="{esc(name)}">{esc(name.split("/", 1)[-1])}</a></li>' for name in exported)
+        exports_part = (f"<h2>Lists</h2>\n<p class=\"meta\">Written by this run at clearance "
+                        f"{esc(str(_clearance_of(manifest)))}: only the columns that clearance allows, masked "
+                        f"or left out.</p>\n<ul>{items}</ul>")
     database = manifest.get("database") or {}
     db_line = ""
     if database:
@@ -515,6 +537,7 @@ ul.skipped {{ margin: 0.4em 0 0 1.1em; padding: 0; font-size: 0.88em; color: #55
 <tr><th>#</th><th>Notebook</th><th>Read</th><th class="num">Seconds</th><th>Status</th></tr>
 {chr(10).join(nb_rows)}
 </table>
+{exports_part}
 <h2>Parameters</h2>
 <table>
 <tr><th>Name</th><th>Value</th></tr>
@@ -677,20 +700,32 @@ def run_reports(params_file: str | Path, run_name: str, notebooks_dir: str | Pat
         _give_as_of(plan, run_as_of)
 
     reports_dir = Path(reports_dir)
+    reports_dir.mkdir(parents=True, exist_ok=True)
+    with RunLock(reports_dir, run_name):
+        return _run(notebooks, params, params_file, plan, run_as_of, run_name, notebooks_dir, reports_dir,
+                    progress, kernel_name)
+
+
+def _run(notebooks, params, params_file, plan, run_as_of, run_name, notebooks_dir, reports_dir: Path,
+         progress, kernel_name) -> Path:
+    """The run itself, under the run's lock (:func:`run_reports`)."""
     final = reports_dir / run_name
     partial = reports_dir / f".{run_name}.partial"
     previous = reports_dir / f".{run_name}.previous"
     failed = reports_dir / f"{run_name}.failed"
-    reports_dir.mkdir(parents=True, exist_ok=True)
     # A run interrupted in the middle of the swap left the last good report aside: restore it.
     if previous.exists():
         if final.exists():
             shutil.rmtree(previous)
         else:
             previous.rename(final)
-    if partial.exists():
+    if partial.exists():  # left by a run that was killed (the lock says no other run is writing it)
         shutil.rmtree(partial)
     partial.mkdir()
+    exports = partial / EXPORTS
+    for nb in notebooks:  # lists belong to the run: written inside it, swapped in with it
+        if "export_dir" in declared_parameters(nb):
+            plan[nb.stem]["export_dir"] = str(exports.resolve())
 
     manifest = {
         "run_name": run_name,
@@ -760,6 +795,11 @@ def run_reports(params_file: str | Path, run_name: str, notebooks_dir: str | Pat
         entry["status"] = "ok"
 
     manifest["database"] = _database_info(params, notebooks)
+    for entry in manifest["notebooks"]:  # as the reader finds it: inside the run's folder
+        if "export_dir" in entry["parameters"]:
+            entry["parameters"]["export_dir"] = EXPORTS
+    manifest["exports"] = sorted(str(f.relative_to(partial)) for f in exports.rglob("*") if f.is_file()) \
+        if exports.exists() else []
     manifest["status"] = "ok"
     manifest["finished"] = _now()
     _write_manifest(manifest, partial)
@@ -771,7 +811,56 @@ def run_reports(params_file: str | Path, run_name: str, notebooks_dir: str | Pat
     partial.rename(final)
     if previous.exists():
         shutil.rmtree(previous)
+    if failed.exists():  # a failed run's notebooks and lists, superseded by this good run
+        shutil.rmtree(failed)
     return final
+
+
+EXPORTS = "exports"  # folder of a run's lists (CSV, Excel), inside reports/<run>/
+
+
+class RunLock:
+    """One report run of a name at a time: an exclusive ``flock`` on ``reports/.<run>.lock``.
+
+    The lock file says who holds it (process, host, start time) for the message a second run
+    gets, and is removed when the run ends. The operating system releases the lock when its
+    process ends, however it ends, so the lock of a killed run never blocks the next one."""
+
+    def __init__(self, reports_dir: Path, run_name: str):
+        self.path = Path(reports_dir) / f".{run_name}.lock"
+        self.run_name = run_name
+        self.file = None
+
+    def __enter__(self):
+        import fcntl
+
+        while True:
+            self.file = open(self.path, "a+", encoding="utf-8")
+            try:
+                fcntl.flock(self.file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                self.file.seek(0)
+                holder = self.file.read().strip() or "another process"
+                self.file.close()
+                raise ReportError(f"report run {self.run_name!r} is already running ({holder}): wait for it to "
+                                  f"finish or stop that process; {self.path} is released when it ends") from None
+            try:  # the file a run that just ended removed is not the lock: take the one at the path
+                if os.stat(self.path).st_ino == os.fstat(self.file.fileno()).st_ino:
+                    break
+            except FileNotFoundError:
+                pass
+            self.file.close()
+        self.file.seek(0)
+        self.file.truncate()
+        self.file.write(f"process {os.getpid()} on {platform.node()}, started {_now()}")
+        self.file.flush()
+        return self
+
+    def __exit__(self, *exc):
+        self.path.unlink(missing_ok=True)  # still held: nobody can take the removed file in between
+        self.file.close()  # closing releases the lock
+        return False
+
 
 
 def _write_manifest(manifest: dict, folder: Path) -> None:
