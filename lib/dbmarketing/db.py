@@ -287,15 +287,145 @@ CREATE TABLE IF NOT EXISTS main.catalog (
 """
 
 
-def connect(path: str | Path = DEFAULT_PATH, read_only: bool = False) -> duckdb.DuckDBPyConnection:
-    """Open (creating if needed) the customer database and make sure its schema exists."""
+# How long opening the database waits for another process that holds it (a report run writing,
+# a notebook cell reading) before it says who holds it.
+WAIT_SECONDS = 120.0
+
+
+class DatabaseBusy(RuntimeError):
+    """Another process held the database for longer than the wait (one line: who, how long)."""
+
+
+def connect(path: str | Path = DEFAULT_PATH, read_only: bool = False,
+            wait: float = WAIT_SECONDS) -> duckdb.DuckDBPyConnection:
+    """Open (creating if needed) the customer database and make sure its schema exists.
+
+    DuckDB lets one process write a database file, or several read it, not both. If another
+    process holds the file, this waits up to ``wait`` seconds for it and then raises
+    :class:`DatabaseBusy` naming that process."""
     path = Path(path)
     if str(path) != ":memory:":
         path.parent.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(path), read_only=read_only)
+    con = _open(path, read_only, wait)
     if not read_only:
         create_schema(con)
     return con
+
+
+def _open(path: Path, read_only: bool, wait: float) -> duckdb.DuckDBPyConnection:
+    import re
+    import time
+
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            return duckdb.connect(str(path), read_only=read_only)
+        except duckdb.IOException as error:
+            text = str(error)
+            if "Could not set lock" not in text:
+                raise
+            if time.monotonic() >= deadline:
+                holder = re.search(r"Conflicting lock is held in (\S+) \(PID (\d+)\)", text)
+                who = f"process {holder[2]} ({Path(holder[1]).name})" if holder else "another process"
+                raise DatabaseBusy(
+                    f"{path} is in use by {who} (waited {wait:g} s): a report run or a notebook cell is using it; "
+                    "let it finish or stop it, then try again") from None
+            time.sleep(0.2)
+
+
+def upgrade(path: str | Path, wait: float = WAIT_SECONDS) -> None:
+    """Create the database or bring its schema up to date (as the writer, for a moment), so
+    read-only connections find every table and column this version expects; a file that is
+    read-only on disk (an analyst's published copy) is left as it is."""
+    import os
+
+    path = Path(path)
+    if not path.exists() or os.access(path, os.W_OK):
+        connect(path, wait=wait).close()
+
+
+class Session:
+    """The customer database as a notebook holds it: only while a step uses it.
+
+    DuckDB allows one writing process or many reading ones, not both, so a notebook that kept
+    its connection open would lock out every other notebook and the scheduled run. A session
+    behaves like a DuckDB connection (``con.execute(...)``, and library functions take it),
+    but opens the file **read-only** when a step first uses it and closes it when the step
+    ends: after each cell in Jupyter, after each widget action, or at :meth:`release`.
+    Writing steps (loading, cleaning, storing a mart) take the write connection for their
+    duration only: ``with con.writing(): ...``. Opening waits for another process's step
+    (up to ``wait`` seconds, then :class:`DatabaseBusy` says who holds the file).
+
+    Creating a session creates the database or upgrades its schema (briefly, as the writer),
+    unless the file is read-only on disk (an analyst's published copy).
+    """
+
+    def __init__(self, path: str | Path = DEFAULT_PATH, wait: float = WAIT_SECONDS):
+        self.path = Path(path)
+        self.wait = wait
+        self._con: duckdb.DuckDBPyConnection | None = None
+        self._in_cell = False
+        self._writing = False
+        upgrade(self.path, wait)
+        self._shell = self._watch_cells()
+
+    def _watch_cells(self):
+        try:
+            from IPython import get_ipython
+        except ImportError:  # plain Python: the caller releases
+            return None
+        shell = get_ipython()
+        if shell is not None:
+            shell.events.register("pre_run_cell", self._cell_starts)
+            shell.events.register("post_run_cell", self._cell_ends)
+        return shell
+
+    def _cell_starts(self, *_):
+        self._in_cell = True
+
+    def _cell_ends(self, *_):
+        self._in_cell = False
+        self.release()
+
+    def connection(self) -> duckdb.DuckDBPyConnection:
+        """The open connection, opened read-only now if no step holds one."""
+        if self._con is None:
+            self._con = _open(self.path, True, self.wait)
+            kernel = getattr(self._shell, "kernel", None)
+            if not self._in_cell and kernel is not None:  # a widget action: close once it is done
+                kernel.io_loop.add_callback(self.release)
+        return self._con
+
+    def __getattr__(self, name):
+        return getattr(self.connection(), name)
+
+    def writing(self):
+        """``with con.writing(): ...``: the write connection for one step, then released."""
+        from contextlib import contextmanager
+
+        @contextmanager
+        def step():
+            if self._writing:  # nested: the outer step holds it
+                yield self
+                return
+            self.release()
+            self._con = connect(self.path, wait=self.wait)
+            self._writing = True
+            try:
+                yield self
+            finally:
+                self._writing = False
+                self.release()
+
+        return step()
+
+    def release(self) -> None:
+        """Close the connection (the next use opens it again)."""
+        if self._con is not None and not self._writing:
+            con, self._con = self._con, None
+            con.close()
+
+    close = release  # a notebook's last cell closes its connection; widgets still reopen it
 
 
 def create_schema(con: duckdb.DuckDBPyConnection) -> None:

@@ -635,6 +635,7 @@ def _run_as_of(params: dict, params_file, loaded: bool) -> str | None:
     if not loaded and params.get("sources"):
         dates = [s.extracted or dt.date.today() for s in collect.read_sources(params["sources"])]
         coming = max(dates, default=None)
+    db.upgrade(params["db_path"])  # a database of an earlier version gains this version's bookkeeping columns
     con = db.connect(params["db_path"], read_only=True)
     try:
         if not db.table_exists(con, "main", "load_batches") or db.newest_extraction(con) is None:
