@@ -63,8 +63,11 @@ reports: $(VENV)/.installed $(DB)
 test: $(VENV)/.installed
 	$(PY) -m pytest -q
 
+# JupyterLab refuses to start as root unless told --allow-root: told only when root (a
+# container, a server). LAB_ARGS passes more options, e.g. LAB_ARGS="--port 8890 --no-browser".
+LAB_AS_ROOT = $(if $(filter 0,$(shell id -u)),--allow-root)
 lab: $(VENV)/.installed $(DB)
-	$(VENV)/bin/jupyter lab --notebook-dir=notebooks
+	$(VENV)/bin/jupyter lab --notebook-dir=notebooks $(LAB_AS_ROOT) $(LAB_ARGS)
 
 bench: $(VENV)/.installed
 	$(PY) benchmarks/bench_spine.py
