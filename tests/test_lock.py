@@ -69,7 +69,9 @@ def test_every_locked_package_is_installed_at_exactly_its_version():
             installed = None
         if installed is None or Version(installed) != Version(locked):
             wrong.append(f"{requirement.name} {installed or 'not installed'} (locked {locked})")
-    assert not wrong, "the environment is not the lock's, run make setup: " + ", ".join(wrong)
+    # make setup alone does not see a package changed by hand: the lock and pyproject.toml did not change
+    assert not wrong, "the environment is not the lock's (re-install it: rm .venv/.installed && make setup): " \
+        + ", ".join(wrong)
 
 
 def test_the_lock_holds_what_pyproject_asks_for():
