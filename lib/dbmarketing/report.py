@@ -18,14 +18,15 @@ One call, :func:`run_reports`, makes a report run:
 3. It removes the noise a manager should not read (warnings on stderr, widget views that
    would show "Loading widget...") and writes, per notebook, the executed ``NN_name.ipynb``,
    ``NN_name.html`` (no code, for business readers) and ``NN_name.code.html`` (with code, for
-   analysts); then ``index.html`` and ``manifest.json`` (which also records the package
-   versions and the lock file the environment was installed from, see :func:`lock_file_info`).
+   analysts); then ``index.html`` and ``manifest.json``.
 4. Only when every notebook succeeded does the new run replace ``reports/<run>/``. When a
    notebook fails, the run stops, ``reports/<run>/`` stays exactly as it was, the executed
    notebooks so far are kept in ``reports/<run>.failed/`` and :class:`ReportError` says which
    notebook and which cell failed.
 
 :func:`check_report_html` lists the noise found in an HTML file; tests use it.
+:func:`lock_file_info` says which lock file the environment was installed from and whether it
+still is the lock's; the manifest records it with the package versions.
 """
 
 from __future__ import annotations
