@@ -9,18 +9,43 @@ RUN     ?= sample
 CUSTOMERS ?= 20000
 YEARS   ?= 3
 SEED    ?= 42
+# The exact versions (and their hashes) that .venv is installed from; `make lock` writes it.
+LOCK    := requirements.lock
+UV_VERSION ?= 0.13.9
+UV      := $(VENV)/uv-$(UV_VERSION)/bin/uv
 
-.PHONY: setup data reports test lab bench clean
+.PHONY: setup lock lock-upgrade data reports test lab bench clean
 
 setup: $(VENV)/.installed
 
-# (Re)install when the dependencies change. The venv must be Python >= 3.11.
-$(VENV)/.installed: pyproject.toml
+# (Re)install when the dependencies or their lock change: exactly the versions of the lock,
+# each file checked against its hash, then the project itself without dependencies. pip check
+# fails when pyproject.toml asks for something the lock does not hold (run `make lock`).
+# The venv must be Python >= 3.11.
+$(VENV)/.installed: pyproject.toml $(LOCK)
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python >= 3.11 is needed, found " + sys.version)'
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e .
+	$(PY) -m pip install --quiet --require-hashes -r $(LOCK)
+	$(PY) -m pip install --quiet --no-deps -e .
+	@$(PY) -m pip check || { echo "$(LOCK) does not hold what pyproject.toml asks for: run make lock" >&2; exit 1; }
 	touch $@
+
+# The lock, from PyPI, by uv: one file for Linux, macOS and Windows and every Python >= 3.11
+# (a universal resolution; a platform's own packages carry markers). `make lock` keeps the
+# versions already locked and follows pyproject.toml (a package added, removed or with a new
+# bound); `make lock-upgrade` moves every package to its newest release pyproject.toml allows.
+# Either way .venv is re-installed from the new lock by the next make.
+lock: $(UV)
+	$(UV) pip compile pyproject.toml --universal --python-version 3.11 --generate-hashes \
+	    --custom-compile-command 'make lock' --quiet --output-file $(LOCK) $(LOCK_FLAGS)
+
+lock-upgrade:
+	$(MAKE) lock LOCK_FLAGS=--upgrade
+
+# uv itself, a pinned release, kept beside the venv (not in it: it is no dependency of the workbook).
+$(UV):
+	$(PYTHON) -m pip install --quiet --target $(VENV)/uv-$(UV_VERSION) uv==$(UV_VERSION)
 
 # The sample database: raw files + truth schema, then the load. Built aside and moved into
 # place at the end, so an interrupted build never leaves a half-made database behind.
@@ -38,8 +63,11 @@ reports: $(VENV)/.installed $(DB)
 test: $(VENV)/.installed
 	$(PY) -m pytest -q
 
+# JupyterLab refuses to start as root unless told --allow-root: told only when root (a
+# container, a server). LAB_ARGS passes more options, e.g. LAB_ARGS="--port 8890 --no-browser".
+LAB_AS_ROOT = $(if $(filter 0,$(shell id -u)),--allow-root)
 lab: $(VENV)/.installed $(DB)
-	$(VENV)/bin/jupyter lab --notebook-dir=notebooks
+	$(VENV)/bin/jupyter lab --notebook-dir=notebooks $(LAB_AS_ROOT) $(LAB_ARGS)
 
 bench: $(VENV)/.installed
 	$(PY) benchmarks/bench_spine.py

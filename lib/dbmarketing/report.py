@@ -30,12 +30,15 @@ One call, :func:`run_reports`, makes a report run:
    notebook and which cell failed.
 
 :func:`check_report_html` lists the noise found in an HTML file; tests use it.
+:func:`lock_file_info` says which lock file the environment was installed from and whether it
+still is the lock's; the manifest records it with the package versions.
 """
 
 from __future__ import annotations
 
 import ast
 import datetime as dt
+import hashlib
 import html
 import importlib.metadata
 import json
@@ -54,6 +57,9 @@ import nbformat
 import papermill
 import yaml
 from nbconvert import HTMLExporter
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import canonicalize_name
+from packaging.version import InvalidVersion, Version
 
 from dbmarketing.privacy import SCHEDULED_CLEARANCE
 
@@ -65,6 +71,11 @@ WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
 # Distributions whose versions go into the manifest (those installed).
 VERSIONED_PACKAGES = ("dbmarketing", "pandas", "duckdb", "papermill", "nbconvert",
                       "scikit-learn", "splink", "statsmodels")
+
+# The lock file `make setup` installs the environment from (`make lock` writes it), at the
+# root of the project the package runs from (lib/dbmarketing/report.py -> ../..).
+LOCK_FILE = "requirements.lock"
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 # Text on stderr that means something went wrong, not just a warning.
 STDERR_ERROR = re.compile(
@@ -568,6 +579,72 @@ def package_versions() -> dict[str, str]:
     return versions
 
 
+def locked_versions(text: str) -> dict[str, str]:
+    """The pins of a lock file in requirements format that apply to this platform and Python.
+
+    A pin is a line ``name==version`` with an optional environment marker (``; sys_platform ==
+    'darwin'``), as uv and pip-tools write them; ``--hash`` continuation lines, comments and
+    options are skipped. Returns ``{canonical name: version}``. Raises ValueError naming the
+    line that is not an exact pin.
+    """
+    pins = {}
+    for number, line in enumerate(text.splitlines(), 1):
+        if not line[:1].isalnum():
+            continue
+        try:
+            requirement = Requirement(line.rstrip("\\ "))
+        except InvalidRequirement as exc:
+            raise ValueError(f"line {number} is not a requirement: {exc}") from None
+        specifiers = list(requirement.specifier)
+        if len(specifiers) != 1 or specifiers[0].operator != "==":
+            raise ValueError(f"line {number} is not an exact pin (name==version): {line.strip()}")
+        if requirement.marker is None or requirement.marker.evaluate():
+            pins[canonicalize_name(requirement.name)] = specifiers[0].version
+    return pins
+
+
+def lock_file_info(path: str | Path | None = None) -> dict | None:
+    """The lock file the environment was installed from, for the manifest.
+
+    Returns ``name`` and ``path`` of the file, the ``sha256`` of its bytes, and ``differs``:
+    each package pinned for this platform whose installed version is not the pinned one,
+    ``{"locked": version, "installed": version or None}``. ``differs`` is empty when the
+    environment is the lock's (what ``make setup`` installs), so the sha256 names the versions
+    a run computed with; a venv not re-installed since the lock changed shows up there. A lock
+    that cannot be read as pins has ``error`` instead of ``differs``. None when there is no
+    lock file (the package does not run from a project folder).
+
+    path : the lock file; by default ``requirements.lock`` at the root of the project.
+    """
+    path = Path(path) if path is not None else PROJECT_ROOT / LOCK_FILE
+    if not path.is_file():
+        return None
+    data = path.read_bytes()
+    info = {"name": path.name, "path": str(path.resolve()), "sha256": hashlib.sha256(data).hexdigest()}
+    try:
+        pins = locked_versions(data.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        info["error"] = f"{path.name}: {exc}"
+        return info
+    differs = {}
+    for name, version in pins.items():
+        try:
+            installed = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            installed = None
+        if installed is None or not _same_version(installed, version):
+            differs[name] = {"locked": version, "installed": installed}
+    info["differs"] = differs
+    return info
+
+
+def _same_version(a: str, b: str) -> bool:
+    try:
+        return Version(a) == Version(b)  # 1.0 and 1.0.0 are one version
+    except InvalidVersion:
+        return a == b
+
+
 def _now() -> str:
     return dt.datetime.now().astimezone().isoformat(timespec="seconds")
 
@@ -739,6 +816,7 @@ def _run(notebooks, params, params_file, plan, run_as_of, run_name, notebooks_di
         "notebooks_dir": str(notebooks_dir),
         "database": None,
         "versions": package_versions(),
+        "lock_file": lock_file_info(),
         "notebooks": [
             {"name": nb.stem, "notebook": str(nb), "title": None, "parameters": plan[nb.stem],
              "status": "not run", "seconds": None}
