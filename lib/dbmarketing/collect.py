@@ -46,7 +46,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from dbmarketing import db
+from dbmarketing import db, messages
 
 FORMATS = ("csv", "excel", "parquet", "sql", "cdnow")
 EXTENSIONS = {".csv": "csv", ".txt": "csv", ".xlsx": "excel", ".parquet": "parquet"}
@@ -312,8 +312,9 @@ def _yaml_text(value) -> str | None:
     return str(value)
 
 
-class _SourcesLoader(yaml.SafeLoader):
-    """YAML loader that keeps yes/no/on/off/true/false as text: they are source values here."""
+class _SourcesLoader(messages.Loader):
+    """YAML loader that keeps yes/no/on/off/true/false as text: they are source values here
+    (and, like every YAML reader of the workbook, names the line of a date that does not exist)."""
 
 
 _SourcesLoader.yaml_implicit_resolvers = {
@@ -340,17 +341,12 @@ def read_sources(path: str | Path) -> list[Source]:
     tables or model columns, a column both mapped and constant, or an unmapped required column.
     """
     path = Path(path)
-    try:
-        document = yaml.load(path.read_text(encoding="utf-8"), Loader=_SourcesLoader)
-    except OSError as error:
-        raise ConfigError(f"{path}: cannot read the sources file ({error.strerror})") from None
-    except yaml.YAMLError as error:
-        raise ConfigError(f"{path}: not valid YAML: {error}") from None
+    document = messages.read_yaml(path, ConfigError, "sources file", loader=_SourcesLoader)
     if not isinstance(document, dict) or not isinstance(document.get("sources"), list):
         raise ConfigError(f"{path}: expected a mapping with a list under sources:")
     unknown = set(document) - {"base_dir", "sources"}
     if unknown:
-        raise ConfigError(f"{path}: unknown key(s) {', '.join(sorted(map(str, unknown)))}; "
+        raise ConfigError(f"{path}: unknown key(s) {messages.cut_list(sorted(map(str, unknown)))}; "
                           "expected base_dir and sources")
     base_dir = str(document.get("base_dir") or ".")
     sources = []
