@@ -82,6 +82,35 @@ def test_explicit_encoding_that_does_not_fit_names_file_and_line(con, tmp_path):
         load(con, tmp_path, path="c.csv", table="customers", columns=CN_MAP, encoding="utf-8")
 
 
+def test_utf8_file_with_one_gbk_line_names_that_line(con, tmp_path):
+    """Lines 1-3 and 5 saved as UTF-8, line 4 as GBK: the first line that does not decode is 4
+    (GB18030 would already stumble on the UTF-8 header, line 1)."""
+    lines = ["会员号,姓名,城市", "1001,张三,上海", "1002,李四,北京", "1003,王五,广州", "1004,赵六,深圳"]
+    data = b"".join(line.encode("gbk" if number == 4 else "utf-8") + b"\n" for number, line in enumerate(lines, 1))
+    (tmp_path / "c.csv").write_bytes(data)
+    with pytest.raises(UnicodeDecodeError):
+        data.split(b"\n")[3].decode("utf-8")  # the planted line really is not UTF-8
+    assert collect.detect_encoding(data) == "utf-8"
+    with pytest.raises(SourceError, match=r"c\.csv, line 4: not UTF-8 like the lines before it") as error:
+        load(con, tmp_path, path="c.csv", table="customers", columns=CN_MAP)
+    assert "\n" not in str(error.value)
+    assert collect.load_history(con).empty
+
+
+def test_gbk_file_whose_first_chinese_bytes_happen_to_be_utf8_is_still_gbk(con, tmp_path):
+    """女 in GBK (C5 AE) is also valid UTF-8 (Ů): a line holding only that is no evidence of a
+    UTF-8 file; the GBK file loads as GB18030."""
+    text = "id,gender,name\n1,女,\n2,男,张三\n"
+    data = text.encode("gbk")
+    assert data.split(b"\n")[1].decode("utf-8") == "1,Ů,"
+    (tmp_path / "c.csv").write_bytes(data)
+    assert collect.detect_encoding(data) == "gb18030"
+    result = load(con, tmp_path, path="c.csv", table="customers",
+                  columns={"customer_id": "id", "gender": "gender", "name": "name"})
+    assert (result["rows_loaded"], result["rows_rejected"]) == (2, 0)
+    assert table(con, "customers")["gender"].tolist() == ["女", "男"]
+
+
 def test_embedded_newline_keeps_physical_line_numbers(con, tmp_path):
     (tmp_path / "c.csv").write_text(
         'id,address,birth\n'

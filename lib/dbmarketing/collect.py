@@ -34,11 +34,13 @@ from __future__ import annotations
 
 import codecs
 import csv
+import difflib
 import gzip
 import datetime as dt
 import hashlib
 import io
 import json
+import re
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
@@ -448,7 +450,13 @@ def _at(location: str, line: int | None = None) -> str:
 
 
 def detect_encoding(data: bytes) -> str:
-    """UTF-8 with BOM -> utf-8-sig; UTF-16 with BOM -> utf-16; valid UTF-8 -> utf-8; else gb18030."""
+    """UTF-8 with BOM -> utf-8-sig; UTF-16 with BOM -> utf-16; valid UTF-8 -> utf-8; else gb18030.
+
+    A file whose whole lines are UTF-8, with characters beyond Latin (Chinese, say), up to a line
+    that is not, is a UTF-8 file with a bad line (part of it saved in another encoding): utf-8,
+    so that decoding names that line instead of one that GB18030 cannot read. (A GBK line of
+    Chinese text is practically never valid UTF-8 with such characters.)
+    """
     if data.startswith(codecs.BOM_UTF8):
         return "utf-8-sig"
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
@@ -456,18 +464,24 @@ def detect_encoding(data: bytes) -> str:
     try:
         data.decode("utf-8")
         return "utf-8"
-    except UnicodeDecodeError:
-        return "gb18030"
+    except UnicodeDecodeError as error:
+        lines_before = data[:data.rfind(b"\n", 0, error.start) + 1]  # valid UTF-8, up to the bad line
+        return "utf-8" if re.search(rb"[\xe0-\xf4]", lines_before) else "gb18030"  # a 3- or 4-byte character
 
 
 def _decode(data: bytes, encoding: str, location: str) -> str:
-    """Bytes to text, naming the line of the first byte that does not decode."""
-    if encoding == "auto":
+    """Bytes to text, naming the first line that does not decode."""
+    detected = encoding == "auto"
+    if detected:
         encoding = detect_encoding(data)
     try:
         text = data.decode(encoding)
     except UnicodeDecodeError as error:
-        line = data.count(b"\n", 0, error.start) + 1
+        line = messages.line_of(data, error.start)
+        if detected and encoding == "utf-8":
+            raise SourceError(f"{_at(location, line)}: not UTF-8 like the lines before it ({error.reason}): "
+                              "part of the file was saved in another encoding; save it all in one, or set "
+                              "encoding: in the sources file") from None
         raise SourceError(f"{_at(location, line)}: cannot decode the bytes as {encoding} "
                           f"({error.reason}); set encoding: in the sources file") from None
     return text.removeprefix("\ufeff")
