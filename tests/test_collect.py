@@ -677,6 +677,29 @@ def test_every_source_is_checked_before_any_is_loaded(con, tmp_path):
         assert snapshot(con) == before, second["name"]  # the good first source was not loaded either
 
 
+def test_a_wide_header_is_cut_with_a_count_in_errors(con, tmp_path):
+    """10,000 columns: the error shows the first ten and counts the rest, and names the
+    closest headers to the one mapped."""
+    header = ["id"] + [f"col{i}" for i in range(1, 10_000)]
+    (tmp_path / "w.csv").write_text(",".join(header) + "\n" + ",".join(["1"] * 10_000) + "\n")
+    with pytest.raises(SourceError) as error:
+        load(con, tmp_path, path="w.csv", table="customers", columns={"customer_id": "col9999x"})
+    message = str(error.value)
+    assert message.startswith(f"{tmp_path / 'w.csv'}, line 1: no column 'col9999x' (mapped to customer_id")
+    assert "the closest are 'col9999'," in message
+    assert message.endswith("the header has 10,000 columns: id, col1, col2, col3, col4, col5, col6, col7, col8, "
+                            "col9 ... and 9,990 more")
+    assert len(message) < 300 + len(str(tmp_path))
+
+    twice = ["id"] + [f"c{i % 4_000}" for i in range(9_999)]  # c0 ... c3999 twice, c0 ... c1998 three times
+    (tmp_path / "t.csv").write_text(",".join(twice) + "\n")
+    with pytest.raises(SourceError) as error:
+        load(con, tmp_path, path="t.csv", table="customers", columns={"customer_id": "id"})
+    message = str(error.value)
+    assert f"t.csv, line 1: column header(s) used twice: c0, c1, c10, c100, c1000," in message
+    assert "... and 3,990 more; give each column its own name" in message
+
+
 def test_a_later_failure_names_the_sources_already_loaded(con, tmp_path, monkeypatch):
     (tmp_path / "o.csv").write_text("order_no,date,member\nA,2024-01-01,c1\n")
     (tmp_path / "p.csv").write_text("sku,price\nP1,1\n")
@@ -696,6 +719,7 @@ def test_a_later_failure_names_the_sources_already_loaded(con, tmp_path, monkeyp
     message = str(error.value)
     assert "source 'products' failed" in message and "disk full" in message
     assert "kept: orders (batch 1)" in message
+    assert "\n" not in message  # one line for the scheduler's log
     assert collect.load_history(con)["source"].tolist() == ["orders"]
     assert table(con, "products").empty
     monkeypatch.undo()

@@ -33,6 +33,7 @@ starts on (header = line 1), for Excel the row number, for Parquet and SQL the 1
 from __future__ import annotations
 
 import codecs
+import collections
 import csv
 import difflib
 import gzip
@@ -358,12 +359,12 @@ def read_sources(path: str | Path) -> list[Source]:
         unknown = set(entry) - set(SOURCE_KEYS)
         if unknown:
             raise ConfigError(f"{path}: source '{entry['name']}': unknown key(s) "
-                              f"{', '.join(sorted(map(str, unknown)))}; allowed: {', '.join(SOURCE_KEYS)}")
+                              f"{messages.cut_list(sorted(map(str, unknown)))}; allowed: {', '.join(SOURCE_KEYS)}")
         sources.append(Source(**entry, sources_file=str(path), base_dir=base_dir))
     names = [s.name for s in sources]
     repeated = sorted({n for n in names if names.count(n) > 1})
     if repeated:
-        raise ConfigError(f"{path}: source name(s) used twice: {', '.join(repeated)}")
+        raise ConfigError(f"{path}: source name(s) used twice: {messages.cut_list(repeated)}")
     return sources
 
 
@@ -439,9 +440,10 @@ def _clean_header(header: list, location: str, header_line: int | None) -> list[
     """Trim header names, name empty ones `_column_<n>`, refuse duplicates."""
     names = [str(h).strip() if h is not None else "" for h in header]
     names = [name or f"_column_{n}" for n, name in enumerate(names, start=1)]
-    repeated = sorted({n for n in names if names.count(n) > 1})
+    repeated = sorted(name for name, times in collections.Counter(names).items() if times > 1)
     if repeated:
-        raise SourceError(f"{_at(location, header_line)}: column header(s) used twice: {', '.join(repeated)}")
+        raise SourceError(f"{_at(location, header_line)}: column header(s) used twice: {messages.cut_list(repeated)}; "
+                          "give each column its own name")
     return names
 
 
@@ -611,7 +613,7 @@ def _open_sheet(data: bytes, source: Source, location: str):
     try:
         book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as error:  # openpyxl raises many kinds for a bad file
-        raise SourceError(f"{location}: cannot open as an Excel workbook ({error})") from None
+        raise SourceError(f"{location}: cannot open as an Excel workbook ({messages.foreign(error)})") from None
     try:
         if source.sheet is None:
             sheet = book.worksheets[0]
@@ -622,7 +624,7 @@ def _open_sheet(data: bytes, source: Source, location: str):
     except (KeyError, IndexError):
         book.close()
         raise SourceError(f"{location}: no sheet {source.sheet!r}; the workbook has "
-                          f"{', '.join(book.sheetnames)}") from None
+                          f"{messages.cut_list(book.sheetnames)}") from None
     return book, sheet
 
 
@@ -675,7 +677,7 @@ def _read_parquet(data: bytes, source: Source, location: str) -> Records:
     try:
         table = pq.read_table(io.BytesIO(data))
     except Exception as error:
-        raise SourceError(f"{location}: cannot read as Parquet ({error})") from None
+        raise SourceError(f"{location}: cannot read as Parquet ({messages.foreign(error)})") from None
     import pyarrow as pa
 
     header = _clean_header(table.column_names, location, None)
@@ -696,7 +698,7 @@ def _fetch_sql(source: Source, base_dir: Path, fetch: bool = True, watermark: st
     try:
         url = sa.engine.make_url(source.url)
     except sa.exc.ArgumentError as error:
-        raise SourceError(f"source '{source.name}': {error}") from None
+        raise SourceError(f"source '{source.name}': {messages.foreign(error)}") from None
     if url.drivername.startswith("sqlite") and url.database and url.database != ":memory:":
         database = Path(url.database)
         if not database.is_absolute():  # like file paths, relative to base_dir
@@ -707,9 +709,9 @@ def _fetch_sql(source: Source, base_dir: Path, fetch: bool = True, watermark: st
     try:
         engine = sa.create_engine(url)
     except sa.exc.SQLAlchemyError as error:
-        raise SourceError(f"{shown}: {_one_line(error)}") from None
+        raise SourceError(f"{shown}: {messages.foreign(error)}") from None
     except ImportError as error:  # the URL names a driver that is not installed
-        raise SourceError(f"{shown}: the database driver is not installed ({error}); install it in the venv, "
+        raise SourceError(f"{shown}: the database driver is not installed ({messages.foreign(error)}); install it in the venv, "
                           f"e.g. .venv/bin/pip install psycopg2-binary for postgresql+psycopg2://") from None
     try:
         with engine.connect() as connection:
@@ -724,14 +726,9 @@ def _fetch_sql(source: Source, base_dir: Path, fetch: bool = True, watermark: st
             result.close()
             return shown, header, rows
     except sa.exc.SQLAlchemyError as error:
-        raise SourceError(f"{shown}: the query failed: {_one_line(getattr(error, 'orig', None) or error)}") from None
+        raise SourceError(f"{shown}: the query failed: {messages.foreign(getattr(error, 'orig', None) or error)}") from None
     finally:
         engine.dispose()
-
-
-def _one_line(error) -> str:
-    """A driver's error message on one line (PostgreSQL adds LINE 1: ... and a caret)."""
-    return " ".join(str(error).split("\n")[0].split())
 
 
 def _sql_fingerprint(header: list[str], rows: list) -> str:
@@ -1045,9 +1042,11 @@ def _check_mapped_columns(header: list[str], source: Source, location: str, head
         return
     for model_column, source_column in source.columns.items():
         if source_column not in header:
+            like = difflib.get_close_matches(source_column, header, n=3)
             raise SourceError(f"{_at(location, header_line)}: no column '{source_column}' "
-                              f"(mapped to {model_column} by source '{source.name}'); the header has: "
-                              f"{', '.join(header)}")
+                              f"(mapped to {model_column} by source '{source.name}')"
+                              + (f"; the closest are {', '.join(repr(c) for c in like)}" if like else "")
+                              + f"; the header has {len(header):,} columns: {messages.cut_list(header)}")
 
 
 def _read_file(source: Source, base: Path) -> tuple[str, bytes, str]:
@@ -1062,7 +1061,7 @@ def _read_file(source: Source, base: Path) -> tuple[str, bytes, str]:
         try:
             data = gzip.decompress(data)
         except (OSError, EOFError) as error:
-            raise SourceError(f"{location}: not a readable gzip file ({error})") from None
+            raise SourceError(f"{location}: not a readable gzip file ({messages.foreign(error)})") from None
     return location, data, sha256
 
 
@@ -1088,7 +1087,7 @@ def check_source(source: Source, base_dir: str | Path | None = None) -> None:
             try:
                 header = pq.read_schema(io.BytesIO(data)).names
             except Exception as error:
-                raise SourceError(f"{location}: cannot read as Parquet ({error})") from None
+                raise SourceError(f"{location}: cannot read as Parquet ({messages.foreign(error)})") from None
             header, header_line = _clean_header(header, location, None), None
     _check_mapped_columns(header, source, location, header_line)
 
@@ -1238,7 +1237,7 @@ def _new_watermark(source: Source, records: Records, mark: str | None) -> str | 
         return None
     if source.watermark not in records.frame.columns:
         raise SourceError(f"source '{source.name}': the query result has no column '{source.watermark}' "
-                          f"(its watermark:); it has {', '.join(records.frame.columns)}")
+                          f"(its watermark:); it has {messages.cut_list(records.frame.columns)}")
     values = [*records.frame[source.watermark].replace("", np.nan).dropna(), *([mark] if mark else [])]
     numbers = pd.to_numeric(pd.Series(values, dtype="str"), errors="coerce")
     if len(values) and numbers.notna().all():  # a number column (an id, a version): the largest number
@@ -1350,7 +1349,8 @@ def load_sources(con, sources_file: str | Path, only: str | list[str] | None = N
         wanted = [only] if isinstance(only, str) else list(only)
         unknown = sorted(set(wanted) - {s.name for s in sources})
         if unknown:
-            raise ConfigError(f"{sources_file}: no source named {', '.join(unknown)}")
+            raise ConfigError(f"{sources_file}: no source named {messages.cut_list(unknown)}; the file has "
+                              f"{messages.cut_list(s.name for s in sources)}")
         sources = [s for s in sources if s.name in wanted]
     for source in sources:
         check_source(source, base_dir)
@@ -1362,11 +1362,11 @@ def load_sources(con, sources_file: str | Path, only: str | list[str] | None = N
             loaded = [r for r in results if r.status == "loaded"]
             if not loaded:
                 raise
-            done = ", ".join(f"{r.source} (batch {r.batch_id})" for r in loaded)
+            done = messages.cut_list(f"{r.source} (batch {r.batch_id})" for r in loaded)
             raise PartialLoadError(
-                f"source '{source.name}' failed and was not loaded: {type(error).__name__}: {error}\n"
-                f"Loaded before the failure, and kept: {done}. Fix the problem and load again: "
-                "the sources already loaded are recognised and skipped.") from error
+                f"source '{source.name}' failed and was not loaded: {type(error).__name__}: "
+                f"{messages.one_line(error, 300)}; loaded before the failure, and kept: {done}; fix the problem "
+                "and load again: the sources already loaded are recognised and skipped") from error
     return pd.DataFrame([asdict(r) for r in results], columns=[f.name for f in fields(LoadResult)])
 
 
