@@ -373,6 +373,8 @@ GOOD = {"name": "orders", "path": "o.csv", "table": "orders", "columns": ORDER_C
     ({"constants": {"city": "x", "original_order_id": None}, "sheet": "x"}, "sheet: is for excel sources only"),
     ({"effective_date": "2026-08-31"}, "effective_date: is for customers sources only"),
     ({"encoding": "klingon"}, "unknown encoding"),
+    ({"encoding": 5}, "unknown encoding '5'"),  # not a TypeError from codecs.lookup
+    ({"path": "o.xlsx", "sheet": 1.5}, "sheet: must be a sheet name or a 0-based sheet number, not 1.5"),
 ])
 def test_config_errors_name_file_and_source(tmp_path, change, message):
     path = write_sources(tmp_path, {**GOOD, **change})

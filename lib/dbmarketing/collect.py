@@ -184,7 +184,7 @@ class Source:
             self.fail(f"unknown table {self.table!r}; the model has {', '.join(db.MODEL)}")
 
     def _check_options(self):
-        self.encoding = self.encoding or "auto"
+        self.encoding = self._text(self.encoding) or "auto"
         self.delimiter = self.delimiter or ","
         if self.format not in ("csv", "cdnow") and self.encoding != "auto":
             self.fail("encoding: is for csv and cdnow sources only")
@@ -199,6 +199,8 @@ class Source:
             self.fail(f"delimiter must be one character, not {self.delimiter!r}")
         if self.format != "excel" and self.sheet is not None:
             self.fail("sheet: is for excel sources only")
+        if self.sheet is not None and (isinstance(self.sheet, bool) or not isinstance(self.sheet, (str, int))):
+            self.fail(f"sheet: must be a sheet name or a 0-based sheet number, not {self.sheet!r}")
         if self.effective_date is not None:
             if self.table != "customers":
                 self.fail("effective_date: is for customers sources only")
