@@ -25,6 +25,8 @@ from pathlib import Path
 
 import duckdb
 
+from dbmarketing import messages
+
 DEFAULT_PATH = Path("data/crm.duckdb")
 
 PUBLIC, DEEP_PUBLIC, PRIVATE, HIGHLY_PRIVATE = 1, 2, 3, 4
@@ -287,12 +289,53 @@ CREATE TABLE IF NOT EXISTS main.catalog (
 """
 
 
+class DatabaseFileError(OSError):
+    """The path given as the customer database is not one (a SQLite file, a text file, a
+    folder), or the database cannot be opened."""
+
+
+# A DuckDB file holds these bytes at offset 8 (after a checksum); a SQLite file starts with the other.
+DUCKDB_MAGIC = (8, b"DUCK")
+SQLITE_MAGIC = b"SQLite format 3\x00"
+
+
+def _check_database_file(path: Path) -> None:
+    """DatabaseFileError when `path` exists and is not a DuckDB file. DuckDB itself would take
+    a SQLite file for an attached database and try to download its SQLite extension."""
+    if path.is_dir():
+        kind = "a folder"
+    elif not path.exists():
+        return
+    else:
+        try:
+            with open(path, "rb") as f:
+                head = f.read(16)
+        except OSError as error:
+            raise DatabaseFileError(f"{path}: cannot read the customer database ({error.strerror})") from None
+        offset, magic = DUCKDB_MAGIC
+        if head[offset:offset + len(magic)] == magic:
+            return
+        kind = ("a SQLite database (to load its tables, name it as a source: url: sqlite:///...)"
+                if head.startswith(SQLITE_MAGIC) else "an empty file" if not head else "a file of another kind")
+    raise DatabaseFileError(f"{path}: not a customer database: it is {kind}, not a DuckDB file; point --db "
+                            "(db_path in a parameters file) at the customer database, or at a new file name to create one")
+
+
 def connect(path: str | Path = DEFAULT_PATH, read_only: bool = False) -> duckdb.DuckDBPyConnection:
-    """Open (creating if needed) the customer database and make sure its schema exists."""
+    """Open (creating if needed) the customer database and make sure its schema exists.
+    Raises :class:`DatabaseFileError` in one line when the path is not a DuckDB file or the
+    database cannot be opened (another program holds it, say)."""
     path = Path(path)
     if str(path) != ":memory:":
-        path.parent.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(path), read_only=read_only)
+        _check_database_file(path)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise DatabaseFileError(f"{path}: cannot create its folder {path.parent} ({error.strerror})") from None
+    try:
+        con = duckdb.connect(str(path), read_only=read_only)
+    except duckdb.Error as error:
+        raise DatabaseFileError(f"{path}: cannot open the customer database: {messages.foreign(error)}") from None
     if not read_only:
         create_schema(con)
     return con

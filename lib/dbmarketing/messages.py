@@ -40,7 +40,7 @@ def one_line(text, width: int | None = 200) -> str:
     return text
 
 
-def foreign(error: BaseException, width: int = 200) -> str:
+def foreign(error: BaseException, width: int = 300) -> str:
     """Another library's error message on one line: its first line (drivers add context below
     it, e.g. PostgreSQL's ``LINE 1:`` and a caret), or the type's name when it says nothing."""
     text = str(error).strip()
