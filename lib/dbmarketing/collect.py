@@ -35,7 +35,6 @@ from __future__ import annotations
 import codecs
 import collections
 import csv
-import difflib
 import gzip
 import datetime as dt
 import hashlib
@@ -1044,10 +1043,9 @@ def _check_mapped_columns(header: list[str], source: Source, location: str, head
         return
     for model_column, source_column in source.columns.items():
         if source_column not in header:
-            like = difflib.get_close_matches(source_column, header, n=3)
+            like = messages.closest(source_column, header)
             raise SourceError(f"{_at(location, header_line)}: no column '{source_column}' "
-                              f"(mapped to {model_column} by source '{source.name}')"
-                              + (f"; the closest are {', '.join(repr(c) for c in like)}" if like else "")
+                              f"(mapped to {model_column} by source '{source.name}')" + (f"; {like}" if like else "")
                               + f"; the header has {len(header):,} columns: {messages.cut_list(header)}")
 
 

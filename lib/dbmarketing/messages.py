@@ -5,6 +5,7 @@ the file, the line and column (or the key) at fault, what is wrong and what to d
 the helpers every module uses to keep to that:
 
 - :func:`cut_list` shows a long list as its first items and a count ("a, b, c ... and 9,997 more");
+- :func:`closest` names the choices nearest to a misspelt name (a column, a parameter);
 - :func:`one_line` puts any text on one line, clipped (a value shown in a message, a last resort);
 - :func:`foreign` gives the message of another library's error (a database driver, openpyxl) on one line;
 - :func:`read_yaml` reads a YAML file, failing in one line with file, line, column and the problem
@@ -14,6 +15,7 @@ the helpers every module uses to keep to that:
 
 from __future__ import annotations
 
+import difflib
 from pathlib import Path
 
 import yaml
@@ -29,6 +31,12 @@ def cut_list(items, limit: int = 10, width: int = 40) -> str:
     if len(items) > limit:
         shown += f" ... and {len(items) - limit:,} more"
     return shown
+
+
+def closest(word, choices, n: int = 3) -> str:
+    """"the closest are 'a', 'b'": the choices most like a misspelt `word`, or "" when none is."""
+    like = difflib.get_close_matches(str(word), [str(c) for c in choices], n=n)
+    return f"the closest {'are' if len(like) > 1 else 'is'} {', '.join(map(repr, like))}" if like else ""
 
 
 def one_line(text, width: int | None = 200) -> str:
