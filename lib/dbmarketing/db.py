@@ -299,9 +299,10 @@ DUCKDB_MAGIC = (8, b"DUCK")
 SQLITE_MAGIC = b"SQLite format 3\x00"
 
 
-def _check_database_file(path: Path) -> None:
+def check_database_file(path: str | Path) -> None:
     """DatabaseFileError when `path` exists and is not a DuckDB file. DuckDB itself would take
     a SQLite file for an attached database and try to download its SQLite extension."""
+    path = Path(path)
     if path.is_dir():
         kind = "a folder"
     elif not path.exists():
@@ -327,7 +328,7 @@ def connect(path: str | Path = DEFAULT_PATH, read_only: bool = False) -> duckdb.
     database cannot be opened (another program holds it, say)."""
     path = Path(path)
     if str(path) != ":memory:":
-        _check_database_file(path)
+        check_database_file(path)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as error:
