@@ -1044,9 +1044,10 @@ def _check_mapped_columns(header: list[str], source: Source, location: str, head
     for model_column, source_column in source.columns.items():
         if source_column not in header:
             like = messages.closest(source_column, header)
+            columns = f"{len(header):,} column{'' if len(header) == 1 else 's'}"
             raise SourceError(f"{_at(location, header_line)}: no column '{source_column}' "
                               f"(mapped to {model_column} by source '{source.name}')" + (f"; {like}" if like else "")
-                              + f"; the header has {len(header):,} columns: {messages.cut_list(header)}")
+                              + f"; the header has {columns}: {messages.cut_list(header)}")
 
 
 def _read_file(source: Source, base: Path) -> tuple[str, bytes, str]:
