@@ -23,13 +23,15 @@ from yaml.constructor import ConstructorError
 from yaml.nodes import ScalarNode
 
 
-def cut_list(items, limit: int = 10, width: int = 40) -> str:
+def cut_list(items, limit: int = 10, width: int = 40, total: int | None = None) -> str:
     """The items joined by ", ", at most `limit` of them, each clipped to `width` characters;
-    the rest counted: "a, b, c ... and 9,997 more"."""
+    the rest counted: "a, b, c ... and 9,997 more". `total` is the length of the whole list
+    when `items` holds only its first ones."""
     items = [str(item) for item in items]
+    total = len(items) if total is None else total
     shown = ", ".join(one_line(item, width) for item in items[:limit])
-    if len(items) > limit:
-        shown += f" ... and {len(items) - limit:,} more"
+    if total > limit:
+        shown += f" ... and {total - limit:,} more"
     return shown
 
 
