@@ -88,6 +88,17 @@ class Loader(yaml.SafeLoader):
 Loader.add_constructor("tag:yaml.org,2002:timestamp", Loader.construct_yaml_timestamp)
 
 
+# What to do about PyYAML's commonest complaints: (words in its problem or context, the advice).
+_YAML_ADVICE = [
+    ("expected <block end>", "indent this line like the lines of its block above"),
+    ("cannot start any token", "indent with spaces, not tabs"),
+    ("mapping values are not allowed here", "quote a value that holds ': ', or indent this line like its block"),
+    ("expected ',' or ']'", "close the list that [ opens with ]"),
+    ("expected ',' or '}'", "close the mapping that { opens with }"),
+    ("while scanning a quoted scalar", "close the quotation mark"),
+]
+
+
 def _yaml_problem(error: yaml.YAMLError, text: str = "") -> str:
     """A YAML error on one line: "line 3, column 10: <the problem> (<context> at line 2, column 8)".
     `text` is the document, for errors that know only their position in it."""
@@ -108,7 +119,9 @@ def _yaml_problem(error: yaml.YAMLError, text: str = "") -> str:
         problem += f" ({one_line(context)} at line {context_mark.line + 1}, column {context_mark.column + 1})"
     elif context:
         problem += f" ({one_line(context)})"
-    return f"line {mark.line + 1}, column {mark.column + 1}: {problem}"
+    said = f"{error.problem} {context or ''}"
+    advice = next((advice for words, advice in _YAML_ADVICE if words in said), None)
+    return f"line {mark.line + 1}, column {mark.column + 1}: {problem}" + (f"; {advice}" if advice else "")
 
 
 def read_yaml(path: str | Path, error: type[Exception], what: str = "file", loader: type = Loader):
