@@ -432,6 +432,10 @@ def test_campaign_file_errors_name_file_line_and_column(tmp_path):
                                         encoding="utf-8")
     with pytest.raises(ValueError, match="column\\(s\\) 'arm' not in the file"):
         campaigns.read_campaign_file(tmp_path / "map3.yaml")
+    (tmp_path / "map4.yaml").write_text("path: bad.csv\ngroup: group\n control: none\n", encoding="utf-8")
+    with pytest.raises(ValueError) as error:  # `control:` indented by mistake: a YAML error on line 3
+        campaigns.read_campaign_file(tmp_path / "map4.yaml")
+    assert str(error.value).startswith(f"{tmp_path / 'map4.yaml'}, line 3, column ") and "\n" not in str(error.value)
 
 
 def test_sample_email_test_recovers_the_planted_lifts(small_sample):

@@ -82,6 +82,35 @@ def test_explicit_encoding_that_does_not_fit_names_file_and_line(con, tmp_path):
         load(con, tmp_path, path="c.csv", table="customers", columns=CN_MAP, encoding="utf-8")
 
 
+def test_utf8_file_with_one_gbk_line_names_that_line(con, tmp_path):
+    """Lines 1-3 and 5 saved as UTF-8, line 4 as GBK: the first line that does not decode is 4
+    (GB18030 would already stumble on the UTF-8 header, line 1)."""
+    lines = ["会员号,姓名,城市", "1001,张三,上海", "1002,李四,北京", "1003,王五,广州", "1004,赵六,深圳"]
+    data = b"".join(line.encode("gbk" if number == 4 else "utf-8") + b"\n" for number, line in enumerate(lines, 1))
+    (tmp_path / "c.csv").write_bytes(data)
+    with pytest.raises(UnicodeDecodeError):
+        data.split(b"\n")[3].decode("utf-8")  # the planted line really is not UTF-8
+    assert collect.detect_encoding(data) == "utf-8"
+    with pytest.raises(SourceError, match=r"c\.csv, line 4: not UTF-8 like the lines before it") as error:
+        load(con, tmp_path, path="c.csv", table="customers", columns=CN_MAP)
+    assert "\n" not in str(error.value)
+    assert collect.load_history(con).empty
+
+
+def test_gbk_file_whose_first_chinese_bytes_happen_to_be_utf8_is_still_gbk(con, tmp_path):
+    """女 in GBK (C5 AE) is also valid UTF-8 (Ů): a line holding only that is no evidence of a
+    UTF-8 file; the GBK file loads as GB18030."""
+    text = "id,gender,name\n1,女,\n2,男,张三\n"
+    data = text.encode("gbk")
+    assert data.split(b"\n")[1].decode("utf-8") == "1,Ů,"
+    (tmp_path / "c.csv").write_bytes(data)
+    assert collect.detect_encoding(data) == "gb18030"
+    result = load(con, tmp_path, path="c.csv", table="customers",
+                  columns={"customer_id": "id", "gender": "gender", "name": "name"})
+    assert (result["rows_loaded"], result["rows_rejected"]) == (2, 0)
+    assert table(con, "customers")["gender"].tolist() == ["女", "男"]
+
+
 def test_embedded_newline_keeps_physical_line_numbers(con, tmp_path):
     (tmp_path / "c.csv").write_text(
         'id,address,birth\n'
@@ -344,6 +373,8 @@ GOOD = {"name": "orders", "path": "o.csv", "table": "orders", "columns": ORDER_C
     ({"constants": {"city": "x", "original_order_id": None}, "sheet": "x"}, "sheet: is for excel sources only"),
     ({"effective_date": "2026-08-31"}, "effective_date: is for customers sources only"),
     ({"encoding": "klingon"}, "unknown encoding"),
+    ({"encoding": 5}, "unknown encoding '5'"),  # not a TypeError from codecs.lookup
+    ({"path": "o.xlsx", "sheet": 1.5}, "sheet: must be a sheet name or a 0-based sheet number, not 1.5"),
 ])
 def test_config_errors_name_file_and_source(tmp_path, change, message):
     path = write_sources(tmp_path, {**GOOD, **change})
@@ -648,6 +679,29 @@ def test_every_source_is_checked_before_any_is_loaded(con, tmp_path):
         assert snapshot(con) == before, second["name"]  # the good first source was not loaded either
 
 
+def test_a_wide_header_is_cut_with_a_count_in_errors(con, tmp_path):
+    """10,000 columns: the error shows the first ten and counts the rest, and names the
+    closest headers to the one mapped."""
+    header = ["id"] + [f"col{i}" for i in range(1, 10_000)]
+    (tmp_path / "w.csv").write_text(",".join(header) + "\n" + ",".join(["1"] * 10_000) + "\n")
+    with pytest.raises(SourceError) as error:
+        load(con, tmp_path, path="w.csv", table="customers", columns={"customer_id": "col9999x"})
+    message = str(error.value)
+    assert message.startswith(f"{tmp_path / 'w.csv'}, line 1: no column 'col9999x' (mapped to customer_id")
+    assert "the closest are 'col9999'," in message
+    assert message.endswith("the header has 10,000 columns: id, col1, col2, col3, col4, col5, col6, col7, col8, "
+                            "col9 ... and 9,990 more")
+    assert len(message) < 300 + len(str(tmp_path))
+
+    twice = ["id"] + [f"c{i % 4_000}" for i in range(9_999)]  # c0 ... c3999 twice, c0 ... c1998 three times
+    (tmp_path / "t.csv").write_text(",".join(twice) + "\n")
+    with pytest.raises(SourceError) as error:
+        load(con, tmp_path, path="t.csv", table="customers", columns={"customer_id": "id"})
+    message = str(error.value)
+    assert f"t.csv, line 1: column header(s) used twice: c0, c1, c10, c100, c1000," in message
+    assert "... and 3,990 more; give each column its own name" in message
+
+
 def test_a_later_failure_names_the_sources_already_loaded(con, tmp_path, monkeypatch):
     (tmp_path / "o.csv").write_text("order_no,date,member\nA,2024-01-01,c1\n")
     (tmp_path / "p.csv").write_text("sku,price\nP1,1\n")
@@ -667,6 +721,7 @@ def test_a_later_failure_names_the_sources_already_loaded(con, tmp_path, monkeyp
     message = str(error.value)
     assert "source 'products' failed" in message and "disk full" in message
     assert "kept: orders (batch 1)" in message
+    assert "\n" not in message  # one line for the scheduler's log
     assert collect.load_history(con)["source"].tolist() == ["orders"]
     assert table(con, "products").empty
     monkeypatch.undo()

@@ -109,3 +109,30 @@ def test_database_of_an_older_version_gets_the_new_bookkeeping_columns(tmp_path)
     assert con.execute("SELECT count(*) FROM main.rejects WHERE raw_value IS NOT NULL").fetchone()[0] == 7
     assert con.execute("SELECT reason, raw_value FROM main.rejects WHERE line_no = 10").fetchall() == [
         ("not a yes/no value", "maybe")]
+
+
+def test_a_file_that_is_not_a_duckdb_database_is_refused_in_one_line(tmp_path):
+    """A SQLite database, a text file, an empty file or a folder given as the customer database:
+    one line naming it and what it is, before DuckDB tries anything (it would take a SQLite
+    file for an attached database and try to download its SQLite extension)."""
+    import sqlite3
+
+    lite = tmp_path / "crm.sqlite"
+    with sqlite3.connect(lite) as sq:
+        sq.execute("CREATE TABLE customers (id TEXT)")
+    (tmp_path / "notes.txt").write_text("not a database\n")
+    (tmp_path / "empty.duckdb").write_bytes(b"")
+    (tmp_path / "folder.duckdb").mkdir()
+    for name, kind in [("crm.sqlite", "a SQLite database"), ("notes.txt", "a file of another kind"),
+                       ("empty.duckdb", "an empty file"), ("folder.duckdb", "a folder")]:
+        for read_only in (False, True):
+            with pytest.raises(db.DatabaseFileError) as error:
+                db.connect(tmp_path / name, read_only=read_only)
+            message = str(error.value)
+            assert message.startswith(f"{tmp_path / name}: not a customer database: it is {kind}"), message
+            assert "\n" not in message
+    assert lite.read_bytes().startswith(b"SQLite format 3\x00")  # left as it was
+    assert (tmp_path / "notes.txt").read_text() == "not a database\n"
+    con = db.connect(tmp_path / "new.duckdb")  # a new file name still creates a database
+    con.close()
+    db.connect(tmp_path / "new.duckdb", read_only=True).close()

@@ -3,7 +3,8 @@
 Modules, one per stage of the cycle: ``db`` (the customer database), ``sample`` (a
 realistic retailer with planted truth), ``collect`` (load sources), ``clean``, ``customers``,
 ``rfm``, ``clv``, ``campaigns``, ``privacy`` (clearance and masking), ``plots`` (display),
-``report`` (papermill runs), ``cli``.
+``report`` (papermill runs), ``cli``; ``messages`` (one-line errors: long lists cut with a
+count, YAML read with file, line and column) serves them all.
 """
 
 __version__ = "0.1.0"

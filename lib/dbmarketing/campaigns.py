@@ -52,7 +52,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import db, privacy
+from . import db, messages, privacy
 from .needs import NotEnoughData
 
 __all__ = [
@@ -1101,9 +1101,9 @@ def _yes_no(values: pd.Series, location: str, column: str) -> pd.Series:
     text = values.fillna("").astype(str).str.strip().str.lower()
     bad = ~text.isin(YES | NO)
     if bad.any():
-        lines = ", ".join(f"line {i} ({values[i]!r})" for i in values.index[bad][:5])
-        raise ValueError(f"{location}, column {column!r}: not a yes/no value at {lines}"
-                         f"{' and more' if bad.sum() > 5 else ''} (use 1/0, yes/no, true/false)")
+        lines = messages.cut_list([f"line {i} ({values[i]!r})" for i in values.index[bad][:5]], 5,
+                                  total=int(bad.sum()))
+        raise ValueError(f"{location}, column {column!r}: not a yes/no value at {lines} (use 1/0, yes/no, true/false)")
     return text.isin(YES).astype(int)
 
 
@@ -1123,15 +1123,12 @@ def read_campaign_file(map_path) -> CampaignFile:
     ``responded`` (the yes/no outcome), ``also`` (more yes/no outcomes), ``spend``,
     ``cost_per_contact`` and ``attributes``. A missing column, an empty arm, a value that is
     not yes/no or a spend that is not a number raises ValueError naming file, line and column."""
-    import yaml
-
     from . import collect
 
     map_path = Path(map_path)
-    try:
-        spec = yaml.safe_load(map_path.read_text(encoding="utf-8")) or {}
-    except OSError as error:
-        raise ValueError(f"{map_path}: cannot read the column map ({error.strerror})") from None
+    spec = messages.read_yaml(map_path, ValueError, "column map") or {}
+    if not isinstance(spec, dict):
+        raise ValueError(f"{map_path}: expected a mapping 'key: value' (path:, group:, control:, responded:, ...)")
     for key in ("path", "group", "control", "responded"):
         if not spec.get(key):
             raise ValueError(f"{map_path}: '{key}:' is missing")
@@ -1147,15 +1144,15 @@ def read_campaign_file(map_path) -> CampaignFile:
     wanted = [spec["group"], *outcomes, *([spec["spend"]] if spec.get("spend") else []), *attributes]
     missing = [c for c in wanted if c not in raw.columns]
     if missing:
-        raise ValueError(f"{location}: column(s) {', '.join(map(repr, missing))} not in the file "
-                         f"(it has {', '.join(map(repr, raw.columns))}); fix {map_path}")
+        raise ValueError(f"{location}: column(s) {messages.cut_list(map(repr, missing))} not in the file "
+                         f"(it has {messages.cut_list(map(repr, raw.columns))}); fix {map_path}")
     arm = raw[spec["group"]].fillna("").astype(str).str.strip()
     if (arm == "").any():
         raise ValueError(f"{location}, line {arm.index[arm == ''][0]}, column {spec['group']!r}: empty arm")
     control = str(spec["control"])
     if control not in set(arm):
         raise ValueError(f"{location}, column {spec['group']!r}: no customer in the control arm {control!r} "
-                         f"(arms found: {', '.join(sorted(set(arm)))})")
+                         f"(arms found: {messages.cut_list(sorted(set(arm)))})")
     frame = pd.DataFrame({"arm": arm}, index=raw.index)
     for c in outcomes:
         frame[c] = _yes_no(raw[c], location, c)

@@ -50,7 +50,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "report":
             return _report(args)
     except Exception as exc:  # one clear line for schedulers; the type names the kind of failure
-        print(f"error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        from .messages import one_line  # a last resort: the messages themselves are one line
+
+        print(f"error: {type(exc).__name__}: {one_line(exc, 2000)}", file=sys.stderr)
         return 1
     return 2
 
@@ -71,6 +73,7 @@ def _load(args) -> int:
     from . import collect, db
 
     t0 = time.perf_counter()
+    collect.read_sources(args.sources)  # a wrong sources file stops before the database is created
     con = db.connect(args.db)
     try:
         result = collect.load_sources(con, args.sources, only=args.only)

@@ -33,12 +33,14 @@ starts on (header = line 1), for Excel the row number, for Parquet and SQL the 1
 from __future__ import annotations
 
 import codecs
+import collections
 import csv
 import gzip
 import datetime as dt
 import hashlib
 import io
 import json
+import re
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
@@ -46,7 +48,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from dbmarketing import db
+from dbmarketing import db, messages
 
 FORMATS = ("csv", "excel", "parquet", "sql", "cdnow")
 EXTENSIONS = {".csv": "csv", ".txt": "csv", ".xlsx": "excel", ".parquet": "parquet"}
@@ -181,7 +183,7 @@ class Source:
             self.fail(f"unknown table {self.table!r}; the model has {', '.join(db.MODEL)}")
 
     def _check_options(self):
-        self.encoding = self.encoding or "auto"
+        self.encoding = self._text(self.encoding) or "auto"
         self.delimiter = self.delimiter or ","
         if self.format not in ("csv", "cdnow") and self.encoding != "auto":
             self.fail("encoding: is for csv and cdnow sources only")
@@ -196,6 +198,8 @@ class Source:
             self.fail(f"delimiter must be one character, not {self.delimiter!r}")
         if self.format != "excel" and self.sheet is not None:
             self.fail("sheet: is for excel sources only")
+        if self.sheet is not None and (isinstance(self.sheet, bool) or not isinstance(self.sheet, (str, int))):
+            self.fail(f"sheet: must be a sheet name or a 0-based sheet number, not {self.sheet!r}")
         if self.effective_date is not None:
             if self.table != "customers":
                 self.fail("effective_date: is for customers sources only")
@@ -312,8 +316,9 @@ def _yaml_text(value) -> str | None:
     return str(value)
 
 
-class _SourcesLoader(yaml.SafeLoader):
-    """YAML loader that keeps yes/no/on/off/true/false as text: they are source values here."""
+class _SourcesLoader(messages.Loader):
+    """YAML loader that keeps yes/no/on/off/true/false as text: they are source values here
+    (and, like every YAML reader of the workbook, names the line of a date that does not exist)."""
 
 
 _SourcesLoader.yaml_implicit_resolvers = {
@@ -340,17 +345,12 @@ def read_sources(path: str | Path) -> list[Source]:
     tables or model columns, a column both mapped and constant, or an unmapped required column.
     """
     path = Path(path)
-    try:
-        document = yaml.load(path.read_text(encoding="utf-8"), Loader=_SourcesLoader)
-    except OSError as error:
-        raise ConfigError(f"{path}: cannot read the sources file ({error.strerror})") from None
-    except yaml.YAMLError as error:
-        raise ConfigError(f"{path}: not valid YAML: {error}") from None
+    document = messages.read_yaml(path, ConfigError, "sources file", loader=_SourcesLoader)
     if not isinstance(document, dict) or not isinstance(document.get("sources"), list):
         raise ConfigError(f"{path}: expected a mapping with a list under sources:")
     unknown = set(document) - {"base_dir", "sources"}
     if unknown:
-        raise ConfigError(f"{path}: unknown key(s) {', '.join(sorted(map(str, unknown)))}; "
+        raise ConfigError(f"{path}: unknown key(s) {messages.cut_list(sorted(map(str, unknown)))}; "
                           "expected base_dir and sources")
     base_dir = str(document.get("base_dir") or ".")
     sources = []
@@ -360,12 +360,12 @@ def read_sources(path: str | Path) -> list[Source]:
         unknown = set(entry) - set(SOURCE_KEYS)
         if unknown:
             raise ConfigError(f"{path}: source '{entry['name']}': unknown key(s) "
-                              f"{', '.join(sorted(map(str, unknown)))}; allowed: {', '.join(SOURCE_KEYS)}")
+                              f"{messages.cut_list(sorted(map(str, unknown)))}; allowed: {', '.join(SOURCE_KEYS)}")
         sources.append(Source(**entry, sources_file=str(path), base_dir=base_dir))
     names = [s.name for s in sources]
     repeated = sorted({n for n in names if names.count(n) > 1})
     if repeated:
-        raise ConfigError(f"{path}: source name(s) used twice: {', '.join(repeated)}")
+        raise ConfigError(f"{path}: source name(s) used twice: {messages.cut_list(repeated)}")
     return sources
 
 
@@ -441,9 +441,10 @@ def _clean_header(header: list, location: str, header_line: int | None) -> list[
     """Trim header names, name empty ones `_column_<n>`, refuse duplicates."""
     names = [str(h).strip() if h is not None else "" for h in header]
     names = [name or f"_column_{n}" for n, name in enumerate(names, start=1)]
-    repeated = sorted({n for n in names if names.count(n) > 1})
+    repeated = sorted(name for name, times in collections.Counter(names).items() if times > 1)
     if repeated:
-        raise SourceError(f"{_at(location, header_line)}: column header(s) used twice: {', '.join(repeated)}")
+        raise SourceError(f"{_at(location, header_line)}: column header(s) used twice: {messages.cut_list(repeated)}; "
+                          "give each column its own name")
     return names
 
 
@@ -452,7 +453,13 @@ def _at(location: str, line: int | None = None) -> str:
 
 
 def detect_encoding(data: bytes) -> str:
-    """UTF-8 with BOM -> utf-8-sig; UTF-16 with BOM -> utf-16; valid UTF-8 -> utf-8; else gb18030."""
+    """UTF-8 with BOM -> utf-8-sig; UTF-16 with BOM -> utf-16; valid UTF-8 -> utf-8; else gb18030.
+
+    A file whose whole lines are UTF-8, with characters beyond Latin (Chinese, say), up to a line
+    that is not, is a UTF-8 file with a bad line (part of it saved in another encoding): utf-8,
+    so that decoding names that line instead of one that GB18030 cannot read. (A GBK line of
+    Chinese text is practically never valid UTF-8 with such characters.)
+    """
     if data.startswith(codecs.BOM_UTF8):
         return "utf-8-sig"
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
@@ -460,18 +467,24 @@ def detect_encoding(data: bytes) -> str:
     try:
         data.decode("utf-8")
         return "utf-8"
-    except UnicodeDecodeError:
-        return "gb18030"
+    except UnicodeDecodeError as error:
+        lines_before = data[:data.rfind(b"\n", 0, error.start) + 1]  # valid UTF-8, up to the bad line
+        return "utf-8" if re.search(rb"[\xe0-\xf4]", lines_before) else "gb18030"  # a 3- or 4-byte character
 
 
 def _decode(data: bytes, encoding: str, location: str) -> str:
-    """Bytes to text, naming the line of the first byte that does not decode."""
-    if encoding == "auto":
+    """Bytes to text, naming the first line that does not decode."""
+    detected = encoding == "auto"
+    if detected:
         encoding = detect_encoding(data)
     try:
         text = data.decode(encoding)
     except UnicodeDecodeError as error:
-        line = data.count(b"\n", 0, error.start) + 1
+        line = messages.line_of(data, error.start)
+        if detected and encoding == "utf-8":
+            raise SourceError(f"{_at(location, line)}: not UTF-8 like the lines before it ({error.reason}): "
+                              "part of the file was saved in another encoding; save it all in one, or set "
+                              "encoding: in the sources file") from None
         raise SourceError(f"{_at(location, line)}: cannot decode the bytes as {encoding} "
                           f"({error.reason}); set encoding: in the sources file") from None
     return text.removeprefix("\ufeff")
@@ -601,7 +614,7 @@ def _open_sheet(data: bytes, source: Source, location: str):
     try:
         book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as error:  # openpyxl raises many kinds for a bad file
-        raise SourceError(f"{location}: cannot open as an Excel workbook ({error})") from None
+        raise SourceError(f"{location}: cannot open as an Excel workbook ({messages.foreign(error)})") from None
     try:
         if source.sheet is None:
             sheet = book.worksheets[0]
@@ -612,7 +625,7 @@ def _open_sheet(data: bytes, source: Source, location: str):
     except (KeyError, IndexError):
         book.close()
         raise SourceError(f"{location}: no sheet {source.sheet!r}; the workbook has "
-                          f"{', '.join(book.sheetnames)}") from None
+                          f"{messages.cut_list(book.sheetnames)}") from None
     return book, sheet
 
 
@@ -665,7 +678,7 @@ def _read_parquet(data: bytes, source: Source, location: str) -> Records:
     try:
         table = pq.read_table(io.BytesIO(data))
     except Exception as error:
-        raise SourceError(f"{location}: cannot read as Parquet ({error})") from None
+        raise SourceError(f"{location}: cannot read as Parquet ({messages.foreign(error)})") from None
     import pyarrow as pa
 
     header = _clean_header(table.column_names, location, None)
@@ -686,7 +699,7 @@ def _fetch_sql(source: Source, base_dir: Path, fetch: bool = True, watermark: st
     try:
         url = sa.engine.make_url(source.url)
     except sa.exc.ArgumentError as error:
-        raise SourceError(f"source '{source.name}': {error}") from None
+        raise SourceError(f"source '{source.name}': {messages.foreign(error)}") from None
     if url.drivername.startswith("sqlite") and url.database and url.database != ":memory:":
         database = Path(url.database)
         if not database.is_absolute():  # like file paths, relative to base_dir
@@ -697,9 +710,9 @@ def _fetch_sql(source: Source, base_dir: Path, fetch: bool = True, watermark: st
     try:
         engine = sa.create_engine(url)
     except sa.exc.SQLAlchemyError as error:
-        raise SourceError(f"{shown}: {_one_line(error)}") from None
+        raise SourceError(f"{shown}: {messages.foreign(error)}") from None
     except ImportError as error:  # the URL names a driver that is not installed
-        raise SourceError(f"{shown}: the database driver is not installed ({error}); install it in the venv, "
+        raise SourceError(f"{shown}: the database driver is not installed ({messages.foreign(error)}); install it in the venv, "
                           f"e.g. .venv/bin/pip install psycopg2-binary for postgresql+psycopg2://") from None
     try:
         with engine.connect() as connection:
@@ -714,14 +727,9 @@ def _fetch_sql(source: Source, base_dir: Path, fetch: bool = True, watermark: st
             result.close()
             return shown, header, rows
     except sa.exc.SQLAlchemyError as error:
-        raise SourceError(f"{shown}: the query failed: {_one_line(getattr(error, 'orig', None) or error)}") from None
+        raise SourceError(f"{shown}: the query failed: {messages.foreign(getattr(error, 'orig', None) or error)}") from None
     finally:
         engine.dispose()
-
-
-def _one_line(error) -> str:
-    """A driver's error message on one line (PostgreSQL adds LINE 1: ... and a caret)."""
-    return " ".join(str(error).split("\n")[0].split())
 
 
 def _sql_fingerprint(header: list[str], rows: list) -> str:
@@ -1035,9 +1043,11 @@ def _check_mapped_columns(header: list[str], source: Source, location: str, head
         return
     for model_column, source_column in source.columns.items():
         if source_column not in header:
+            like = messages.closest(source_column, header)
+            columns = f"{len(header):,} column{'' if len(header) == 1 else 's'}"
             raise SourceError(f"{_at(location, header_line)}: no column '{source_column}' "
-                              f"(mapped to {model_column} by source '{source.name}'); the header has: "
-                              f"{', '.join(header)}")
+                              f"(mapped to {model_column} by source '{source.name}')" + (f"; {like}" if like else "")
+                              + f"; the header has {columns}: {messages.cut_list(header)}")
 
 
 def _read_file(source: Source, base: Path) -> tuple[str, bytes, str]:
@@ -1052,7 +1062,7 @@ def _read_file(source: Source, base: Path) -> tuple[str, bytes, str]:
         try:
             data = gzip.decompress(data)
         except (OSError, EOFError) as error:
-            raise SourceError(f"{location}: not a readable gzip file ({error})") from None
+            raise SourceError(f"{location}: not a readable gzip file ({messages.foreign(error)})") from None
     return location, data, sha256
 
 
@@ -1078,7 +1088,7 @@ def check_source(source: Source, base_dir: str | Path | None = None) -> None:
             try:
                 header = pq.read_schema(io.BytesIO(data)).names
             except Exception as error:
-                raise SourceError(f"{location}: cannot read as Parquet ({error})") from None
+                raise SourceError(f"{location}: cannot read as Parquet ({messages.foreign(error)})") from None
             header, header_line = _clean_header(header, location, None), None
     _check_mapped_columns(header, source, location, header_line)
 
@@ -1228,7 +1238,7 @@ def _new_watermark(source: Source, records: Records, mark: str | None) -> str | 
         return None
     if source.watermark not in records.frame.columns:
         raise SourceError(f"source '{source.name}': the query result has no column '{source.watermark}' "
-                          f"(its watermark:); it has {', '.join(records.frame.columns)}")
+                          f"(its watermark:); it has {messages.cut_list(records.frame.columns)}")
     values = [*records.frame[source.watermark].replace("", np.nan).dropna(), *([mark] if mark else [])]
     numbers = pd.to_numeric(pd.Series(values, dtype="str"), errors="coerce")
     if len(values) and numbers.notna().all():  # a number column (an id, a version): the largest number
@@ -1340,7 +1350,8 @@ def load_sources(con, sources_file: str | Path, only: str | list[str] | None = N
         wanted = [only] if isinstance(only, str) else list(only)
         unknown = sorted(set(wanted) - {s.name for s in sources})
         if unknown:
-            raise ConfigError(f"{sources_file}: no source named {', '.join(unknown)}")
+            raise ConfigError(f"{sources_file}: no source named {messages.cut_list(unknown)}; the file has "
+                              f"{messages.cut_list(s.name for s in sources)}")
         sources = [s for s in sources if s.name in wanted]
     for source in sources:
         check_source(source, base_dir)
@@ -1352,11 +1363,11 @@ def load_sources(con, sources_file: str | Path, only: str | list[str] | None = N
             loaded = [r for r in results if r.status == "loaded"]
             if not loaded:
                 raise
-            done = ", ".join(f"{r.source} (batch {r.batch_id})" for r in loaded)
+            done = messages.cut_list(f"{r.source} (batch {r.batch_id})" for r in loaded)
             raise PartialLoadError(
-                f"source '{source.name}' failed and was not loaded: {type(error).__name__}: {error}\n"
-                f"Loaded before the failure, and kept: {done}. Fix the problem and load again: "
-                "the sources already loaded are recognised and skipped.") from error
+                f"source '{source.name}' failed and was not loaded: {type(error).__name__}: "
+                f"{messages.one_line(error, 300)}; loaded before the failure, and kept: {done}; fix the problem "
+                "and load again: the sources already loaded are recognised and skipped") from error
     return pd.DataFrame([asdict(r) for r in results], columns=[f.name for f in fields(LoadResult)])
 
 

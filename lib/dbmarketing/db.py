@@ -25,6 +25,8 @@ from pathlib import Path
 
 import duckdb
 
+from dbmarketing import messages
+
 DEFAULT_PATH = Path("data/crm.duckdb")
 
 PUBLIC, DEEP_PUBLIC, PRIVATE, HIGHLY_PRIVATE = 1, 2, 3, 4
@@ -287,12 +289,45 @@ CREATE TABLE IF NOT EXISTS main.catalog (
 """
 
 
+class DatabaseFileError(OSError):
+    """The path given as the customer database is not one (a SQLite file, a text file, a
+    folder), or the database cannot be opened."""
+
+
+# A DuckDB file holds these bytes at offset 8 (after a checksum); a SQLite file starts with the other.
+DUCKDB_MAGIC = (8, b"DUCK")
+SQLITE_MAGIC = b"SQLite format 3\x00"
+
+
+def check_database_file(path: str | Path) -> None:
+    """DatabaseFileError when `path` exists and is not a DuckDB file. DuckDB itself would take
+    a SQLite file for an attached database and try to download its SQLite extension."""
+    path = Path(path)
+    if path.is_dir():
+        kind = "a folder"
+    elif not path.exists():
+        return
+    else:
+        try:
+            with open(path, "rb") as f:
+                head = f.read(16)
+        except OSError as error:
+            raise DatabaseFileError(f"{path}: cannot read the customer database ({error.strerror})") from None
+        offset, magic = DUCKDB_MAGIC
+        if head[offset:offset + len(magic)] == magic:
+            return
+        kind = ("a SQLite database (to load its tables, name it as a source: url: sqlite:///...)"
+                if head.startswith(SQLITE_MAGIC) else "an empty file" if not head else "a file of another kind")
+    raise DatabaseFileError(f"{path}: not a customer database: it is {kind}, not a DuckDB file; point --db "
+                            "(db_path in a parameters file) at the customer database, or at a new file name to create one")
+
+
 # How long opening the database waits for another process that holds it (a report run writing,
 # a notebook cell reading) before it says who holds it.
 WAIT_SECONDS = 120.0
 
 
-class DatabaseBusy(RuntimeError):
+class DatabaseBusy(DatabaseFileError):
     """Another process held the database for longer than the wait (one line: who, how long)."""
 
 
@@ -302,10 +337,15 @@ def connect(path: str | Path = DEFAULT_PATH, read_only: bool = False,
 
     DuckDB lets one process write a database file, or several read it, not both. If another
     process holds the file, this waits up to ``wait`` seconds for it and then raises
-    :class:`DatabaseBusy` naming that process."""
+    :class:`DatabaseBusy` naming that process. Raises :class:`DatabaseFileError` in one line
+    when the path is not a DuckDB file or the database cannot be opened."""
     path = Path(path)
     if str(path) != ":memory:":
-        path.parent.mkdir(parents=True, exist_ok=True)
+        check_database_file(path)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise DatabaseFileError(f"{path}: cannot create its folder {path.parent} ({error.strerror})") from None
     con = _open(path, read_only, wait)
     if not read_only:
         create_schema(con)
@@ -320,10 +360,10 @@ def _open(path: Path, read_only: bool, wait: float) -> duckdb.DuckDBPyConnection
     while True:
         try:
             return duckdb.connect(str(path), read_only=read_only)
-        except duckdb.IOException as error:
+        except duckdb.Error as error:
             text = str(error)
             if "Could not set lock" not in text:
-                raise
+                raise DatabaseFileError(f"{path}: cannot open the customer database: {messages.foreign(error)}") from None
             if time.monotonic() >= deadline:
                 holder = re.search(r"Conflicting lock is held in (\S+) \(PID (\d+)\)", text)
                 who = f"process {holder[2]} ({Path(holder[1]).name})" if holder else "another process"

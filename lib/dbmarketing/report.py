@@ -6,9 +6,11 @@ One call, :func:`run_reports`, makes a report run:
    notebooks) and checks it against the parameters cell of every notebook (the cell tagged
    ``parameters``) *before anything runs*: a name no notebook declares, a value of the
    wrong type, or a bad value of a parameter the workbook knows (``clearance`` 1-4,
-   ``as_of`` an ISO date or "latest", ``sources`` an existing file, ``db_path`` in an
-   existing folder, ``campaign_file`` and ``segments`` empty or an existing file) raises
-   :class:`ParameterError`.
+   ``as_of`` an ISO date or "latest", ``sources`` an existing, valid sources file,
+   ``db_path`` in an existing folder and a DuckDB file if it exists, ``campaign_file`` and
+   ``segments`` empty or an existing file) raises :class:`ParameterError` (or the sources
+   file's or database file's own error), in one line naming the file and the line, column
+   or parameter.
 2. It executes ``notebooks/NN_*.ipynb`` in order into ``reports/.<run>.partial/``. Each
    notebook receives only the parameters it declares; a notebook that declares
    ``interactive`` gets ``interactive=False`` unless the parameters file sets it, so its
@@ -55,12 +57,12 @@ from typing import NoReturn
 
 import nbformat
 import papermill
-import yaml
 from nbconvert import HTMLExporter
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
+from dbmarketing import messages
 from dbmarketing.privacy import SCHEDULED_CLEARANCE
 
 NOTEBOOK_PATTERN = "[0-9][0-9]_*.ipynb"
@@ -107,23 +109,19 @@ def find_notebooks(notebooks_dir: str | Path = "notebooks") -> list[Path]:
 
 
 def load_params(params_file: str | Path) -> dict:
-    """Read a parameters file: a YAML mapping ``name: value`` (an empty file is ``{}``)."""
+    """Read a parameters file: a YAML mapping ``name: value`` (an empty file is ``{}``).
+    Raises :class:`ParameterError` in one line naming the file, and the line and column of a
+    YAML error or of a date that does not exist (``as_of: 2026-02-30``)."""
     path = Path(params_file)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ParameterError(f"{path}: cannot read the parameters file ({exc.strerror or exc})") from exc
-    try:
-        params = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise ParameterError(f"{path}: not valid YAML: {exc}") from exc
+    params = messages.read_yaml(path, ParameterError, "parameters file")
     if params is None:
         return {}
     if not isinstance(params, dict):
         raise ParameterError(f"{path}: expected a mapping 'name: value', found a {type(params).__name__}")
     for name in params:
         if not isinstance(name, str) or not name.isidentifier():
-            raise ParameterError(f"{path}: parameter name {name!r} is not a valid Python name")
+            raise ParameterError(f"{path}: parameter name {messages.one_line(repr(name), 80)} is not a valid "
+                                 "Python name")
     return params
 
 
@@ -134,7 +132,11 @@ def declared_parameters(notebook: str | Path) -> dict[str, dict]:
     "type": expected Python type or None (anything goes)}``.
     """
     declared = {}
-    inspected = papermill.inspect_notebook(str(notebook))
+    try:
+        inspected = papermill.inspect_notebook(str(notebook))
+    except Exception as exc:  # not JSON, not a notebook, a parameters cell that does not parse
+        raise ReportError(f"{notebook}: cannot read the notebook's parameters: {type(exc).__name__}: "
+                          f"{messages.foreign(exc)}") from None
     _check_parameters_cell(notebook, inspected)
     for name, info in inspected.items():
         source = info.get("default") or ""
@@ -161,7 +163,12 @@ def _check_parameters_cell(notebook, inspected: dict) -> None:
     cells = [c for c in nb.cells if "parameters" in c.get("metadata", {}).get("tags", [])]
     if not cells:
         return
-    assigned = [t.id for node in ast.parse(cells[0].source).body if isinstance(node, (ast.Assign, ast.AnnAssign))
+    try:
+        body = ast.parse(cells[0].source).body
+    except SyntaxError as exc:
+        raise ParameterError(f"{notebook}: the parameters cell is not valid Python (its line {exc.lineno}: "
+                             f"{exc.msg})") from None
+    assigned = [t.id for node in body if isinstance(node, (ast.Assign, ast.AnnAssign))
                 for t in (node.targets if isinstance(node, ast.Assign) else [node.target]) if isinstance(t, ast.Name)]
     missed = [name for name in assigned if name not in inspected]
     if missed:
@@ -200,14 +207,18 @@ def check_values(params: dict, params_file: str | Path = "<params>") -> None:
     """Check the values of the parameters the workbook knows, as set in a parameters file.
 
     ``clearance`` 1-4; ``as_of`` an ISO date (2026-10-31) or "latest"; ``sources`` an
-    existing file; ``db_path`` a file in an existing folder (the database itself may be
-    created by notebook 01); ``campaign_file`` (notebook 05) and ``segments`` (notebook 04)
+    existing sources file that :func:`dbmarketing.collect.read_sources` accepts; ``db_path``
+    a file in an existing folder (the database itself may be created by notebook 01), a
+    DuckDB file if it exists; ``campaign_file`` (notebook 05) and ``segments`` (notebook 04)
     empty or an existing file, so a missing one stops the run before notebooks 01-03 load
     and clean. Relative paths are taken from the current directory, where the notebooks
-    run. Raises :class:`ParameterError` naming the file and the parameter.
+    run. Raises :class:`ParameterError` naming the file and the parameter (a sources file's
+    own errors are :class:`~dbmarketing.collect.ConfigError`, a database file's
+    :class:`~dbmarketing.db.DatabaseFileError`, each naming its file).
     """
     def fail(name, problem):
-        raise ParameterError(f"{params_file}: parameter {name!r} {problem}, got {params[name]!r}")
+        raise ParameterError(f"{params_file}: parameter {name!r} {problem}, got "
+                             f"{messages.one_line(repr(params[name]), 80)}")
 
     if "clearance" in params:
         value = params["clearance"]
@@ -218,12 +229,20 @@ def check_values(params: dict, params_file: str | Path = "<params>") -> None:
         if text.lower() != "latest":
             try:
                 dt.date.fromisoformat(text)
-            except ValueError:
-                fail("as_of", "must be a date written YYYY-MM-DD (e.g. 2026-10-31) or 'latest'")
-    if "sources" in params and not Path(str(params["sources"])).is_file():
-        fail("sources", f"must name an existing sources file (relative to {Path.cwd()})")
-    if "db_path" in params and not Path(str(params["db_path"])).resolve().parent.is_dir():
-        fail("db_path", f"must be in an existing folder (relative to {Path.cwd()})")
+            except ValueError as error:
+                fail("as_of", f"must be a date written YYYY-MM-DD (e.g. 2026-10-31) or 'latest' ({error})")
+    if "sources" in params:
+        if not Path(str(params["sources"])).is_file():
+            fail("sources", f"must name an existing sources file (relative to {Path.cwd()})")
+        from dbmarketing import collect
+
+        collect.read_sources(params["sources"])  # its own errors name the sources file, line and key
+    if "db_path" in params:
+        if not Path(str(params["db_path"])).resolve().parent.is_dir():
+            fail("db_path", f"must be in an existing folder (relative to {Path.cwd()})")
+        from dbmarketing import db
+
+        db.check_database_file(str(params["db_path"]))  # a SQLite or text file is refused naming it
     for name, what in (("campaign_file", "campaign export column map"), ("segments", "segment map")):
         value = params.get(name)
         if value is not None and str(value).strip() and not Path(str(value)).is_file():
@@ -243,9 +262,10 @@ def plan_parameters(params: dict, notebooks: list[Path], params_file: str | Path
     known = sorted({name for names in declared.values() for name in names})
     for name in params:
         if name not in known:
+            like = messages.closest(name, known)
             raise ParameterError(
-                f"{params_file}: unknown parameter {name!r}: no notebook declares it. "
-                f"Known parameters: {', '.join(known) or '(none)'}"
+                f"{params_file}: unknown parameter {messages.one_line(repr(name), 80)}: no notebook declares it"
+                + (f"; {like}" if like else "") + f"; known parameters: {messages.cut_list(known) or '(none)'}"
             )
     for stem, names in declared.items():
         for name, info in names.items():
@@ -253,8 +273,8 @@ def plan_parameters(params: dict, notebooks: list[Path], params_file: str | Path
                 value = params[name]
                 raise ParameterError(
                     f"{params_file}: parameter {name!r} should be {info['type'].__name__} "
-                    f"(as declared in {stem}.ipynb: {name} = {info['source']}), "
-                    f"got {type(value).__name__} {value!r}"
+                    f"(as declared in {stem}.ipynb: {name} = {messages.one_line(info['source'], 80)}), "
+                    f"got {type(value).__name__} {messages.one_line(repr(value), 80)}"
                 )
     if "export_dir" in params:
         raise ParameterError(f"{params_file}: parameter 'export_dir' is set by the report run: the lists go into "
@@ -293,13 +313,13 @@ def find_errors(nb) -> list[str]:
         where = f"cell In [{cell.get('execution_count') or ' '}]"
         for out in cell.get("outputs", []):
             if out.get("output_type") == "error":
-                problems.append(f"{where}: {out.get('ename')}: {out.get('evalue')}")
+                problems.append(f"{where}: {out.get('ename')}: {messages.one_line(out.get('evalue'), 300)}")
             elif out.get("output_type") == "stream" and out.get("name") == "stderr":
                 text = _text(out.get("text"))
                 match = STDERR_ERROR.search(text)
                 if match:
                     line = text[match.start():].strip().splitlines()[0]
-                    problems.append(f"{where} wrote an error to stderr: {line[:200]}")
+                    problems.append(f"{where} wrote an error to stderr: {messages.one_line(line, 200)}")
     return problems
 
 
@@ -689,9 +709,10 @@ def _describe_failure(exc: Exception, output: Path) -> str:
                     cell_no = i + 1
                     break
         first_line = next((ln.strip() for ln in (exc.source or "").splitlines() if ln.strip()), "")
-        return (f"cell {cell_no} (In [{exc.exec_count}] in the kept notebook): {exc.ename}: {exc.evalue}"
-                + (f"\n    the cell starts: {first_line[:120]}" if first_line else ""))
-    return f"{type(exc).__name__}: {exc}"
+        return (f"cell {cell_no} (In [{exc.exec_count}] in the kept notebook): {exc.ename}: "
+                f"{messages.one_line(exc.evalue, 300)}"
+                + (f" (the cell starts: {messages.one_line(first_line, 80)})" if first_line else ""))
+    return f"{type(exc).__name__}: {messages.one_line(exc, 300)}"
 
 
 def _run_as_of(params: dict, params_file, loaded: bool) -> str | None:
@@ -869,8 +890,8 @@ def _run(notebooks, params, params_file, plan, run_as_of, run_name, notebooks_di
                                              entry["title"]).name
         except Exception as exc:
             entry["status"] = "failed"
-            _fail(manifest, partial, failed, final, None,
-                  f"{nb_path} ran, but its report could not be written: {type(exc).__name__}: {exc}", exc)
+            _fail(manifest, partial, failed, final, None, f"{nb_path} ran, but its report could not be written: "
+                  f"{type(exc).__name__}: {messages.one_line(exc, 300)}", exc)
         entry["status"] = "ok"
 
     manifest["database"] = _database_info(params, notebooks)
@@ -963,6 +984,6 @@ def _fail(manifest: dict, partial: Path, failed: Path, final: Path, output: Path
     partial.rename(failed)
     kept = failed / output.name if output is not None and (failed / output.name).exists() else failed
     raise ReportError(
-        f"Report run {manifest['run_name']!r} stopped: {message}\n"
-        f"The failed notebook is kept in {kept}; {final} was not changed."
+        f"Report run {manifest['run_name']!r} stopped: {message}; "
+        f"the failed notebook is kept in {kept}; {final} was not changed"
     ) from cause

@@ -88,7 +88,7 @@ import pandas as pd
 import pyarrow as pa
 import yaml
 
-from . import clean, db, privacy
+from . import clean, db, messages, privacy
 
 __all__ = [
     "Segment", "Segments", "Pareto", "load_segments", "summarize", "repeat_summary", "score", "compute",
@@ -222,16 +222,13 @@ def load_segments(path: str | Path | Segments | None = None) -> Segments:
         return path
     if path is None or (isinstance(path, str) and not path.strip()):
         text = (files("dbmarketing") / "segments.yaml").read_text(encoding="utf-8")
+        spec = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # safe_load, in C when available
         where = "segments.yaml (default)"
     else:
         path = Path(path)
         if not path.exists():
             raise FileNotFoundError(f"segment map {path} does not exist")
-        text, where = path.read_text(encoding="utf-8"), str(path)
-    try:
-        spec = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # safe_load, in C when available
-    except yaml.YAMLError as error:
-        raise ValueError(f"{where}: not valid YAML: {error}") from None
+        spec, where = messages.read_yaml(path, ValueError, "segment map"), str(path)  # errors in one line
     if not isinstance(spec, dict) or not isinstance(spec.get("segments"), list) or not spec["segments"]:
         raise ValueError(f"{where}: needs a list 'segments:' of segments")
 
