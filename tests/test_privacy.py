@@ -92,3 +92,14 @@ def test_masking_twice_changes_nothing(con):
         twice = privacy.mask_frame(once, clearance, con=con)
         pd.testing.assert_frame_equal(twice, once)
     assert privacy.mask_frame(df, 2, con=con).phone.tolist() == ["138****5678", "010-****3456"]
+
+
+def test_birth_date_mask_reads_every_form_alike():
+    """The fast path for ISO text gives what pandas' parser gives, and masking twice changes nothing."""
+    from datetime import date, datetime
+
+    for value in ("1990-03-07", " 1990-03-07 ", "19900307", "1990-03-07 08:30:00", "07.03.1990", date(1990, 3, 7),
+                  datetime(1990, 3, 7, 8, 30), pd.Timestamp("1990-03-07"), "1990"):
+        assert privacy.mask_birth_date(value) == "1990", value
+    for value in (pd.NaT, "garbage", "1990-02-30"):
+        assert privacy.mask_birth_date(value) == "***", value
