@@ -1,8 +1,9 @@
-"""Command line: ``python -m dbmarketing {sample,load,report}``.
+"""Command line: ``python -m dbmarketing {sample,load,report,publish}``.
 
     python -m dbmarketing sample --out data/raw --db data/crm.duckdb   # write the sample's raw files and truth
     python -m dbmarketing load --db data/crm.duckdb --sources params/sources/sample.yaml
     python -m dbmarketing report --params params/default.yaml --run monthly-2026-11
+    python -m dbmarketing publish --clearance 2 --db data/crm.duckdb --out data/analyst.duckdb --key-file /etc/dbmarketing/pseudonym.key
 
 Errors are printed on one line to stderr and the exit code is 1.
 """
@@ -12,6 +13,8 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+
+from .publish import KEY_ENV as _KEY_ENV
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -37,6 +40,19 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--notebooks", default="notebooks")
     r.add_argument("--reports", default="reports")
     r.add_argument("--quiet", action="store_true", help="no progress bars")
+
+    pb = sub.add_parser(
+        "publish", help="write a de-identified copy of the database for readers of a lower clearance",
+        description="Write a copy of the database in which every column above --clearance (main.catalog) holds a keyed "
+                    "pseudonym, a generalized or a masked value (dbmarketing.publish.RULES), with the catalog, the load "
+                    "history and main.publication saying what it is. The key: --key-file if given, else the "
+                    f"environment variable {_KEY_ENV}; at least 32 characters, outside the project and the databases' "
+                    "folders, the same every month (copies then join); only its fingerprint enters the copy.")
+    pb.add_argument("--clearance", type=int, default=2, help="the readers' clearance, 1-3 (default 2)")
+    pb.add_argument("--db", default="data/crm.duckdb", help="the full database (opened read-only)")
+    pb.add_argument("--out", required=True, help="the copy to write (e.g. data/analyst.duckdb)")
+    pb.add_argument("--key-file", help=f"file holding the pseudonym key; wins over {_KEY_ENV}")
+    pb.add_argument("--replace", action="store_true", help="write over an existing --out")
     return p
 
 
@@ -49,6 +65,8 @@ def main(argv: list[str] | None = None) -> int:
             return _load(args)
         if args.command == "report":
             return _report(args)
+        if args.command == "publish":
+            return _publish(args)
     except Exception as exc:  # one clear line for schedulers; the type names the kind of failure
         from .messages import one_line  # a last resort: the messages themselves are one line
 
@@ -91,4 +109,14 @@ def _report(args) -> int:
     out = report.run_reports(args.params, args.run, notebooks_dir=args.notebooks, reports_dir=args.reports,
                              progress=not args.quiet)
     print(f"reports written to {out} in {time.perf_counter() - t0:.1f} s: open {out / 'index.html'}")
+    return 0
+
+
+def _publish(args) -> int:
+    from . import publish
+
+    t0 = time.perf_counter()
+    result = publish.publish(args.db, args.out, args.clearance, key_file=args.key_file, replace=args.replace)
+    print(result)
+    print(f"written in {time.perf_counter() - t0:.1f} s")
     return 0

@@ -152,6 +152,13 @@ def _d(value) -> str:
     return f"DATE '{value.isoformat()}'"
 
 
+def _age_sql(at: str, birth: str) -> str:
+    """Age in whole years at the date literal ``at``, from ``birth``: a birth date; or, in a copy
+    published for a lower clearance (:mod:`dbmarketing.publish`), the birth year alone (as text),
+    then the age at the middle of that year, right to within a year."""
+    text = f"CAST({birth} AS VARCHAR)"
+    return (f"CAST(coalesce(floor(({at} - TRY_CAST({text} AS DATE)) / 365.25), "
+            f"year({at}) - TRY_CAST({text} AS INTEGER) - CASE WHEN dayofyear({at}) < 183 THEN 1 ELSE 0 END) AS INTEGER)")
 
 
 # The feature sources. Each is a query with one row per customer and a ``_last_date`` column:
@@ -311,7 +318,7 @@ def customer_360(con, as_of, rules: LifecycleRules | None = None, costs: Service
     R = rules
     sql = f"""
     SELECT c.customer_id, {lit} AS as_of, c.customer_type, c.gender,
-           CAST(floor(({lit} - c.birth_date) / 365.25) AS INTEGER) AS age,
+           {_age_sql(lit, 'c.birth_date')} AS age,
            c.province, c.city, ci.city_tier, c.signup_date, c.signup_channel,
            CAST({lit} - least(coalesce(c.signup_date, p.first_purchase), coalesce(p.first_purchase, c.signup_date)) AS INTEGER) AS tenure_days,
            c.source_systems, c.consent_mail, c.consent_sms, c.consent_email, c.consent_phone,

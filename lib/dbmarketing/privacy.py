@@ -22,6 +22,7 @@ column name up in the catalog and takes the highest tier recorded for that name.
 from __future__ import annotations
 
 import re
+from datetime import date
 
 import pandas as pd
 
@@ -76,8 +77,13 @@ def mask_name(value: str) -> str:
 
 
 def mask_birth_date(value) -> str:
-    ts = pd.to_datetime(value, errors="coerce")
-    return "***" if pd.isna(ts) else str(ts.year)
+    if isinstance(value, date) and not pd.isna(value):  # a date, datetime or Timestamp
+        return str(value.year)
+    try:  # the usual text, 1990-03-07, without pandas: a hundred times faster on a whole column
+        return str(date.fromisoformat(str(value).strip()).year)
+    except ValueError:
+        ts = pd.to_datetime(value, errors="coerce")
+        return "***" if pd.isna(ts) else str(ts.year)
 
 
 def _mask_other(value) -> str:
@@ -108,6 +114,29 @@ def catalog_tiers(con) -> dict[str, int]:
     """Column name -> highest privacy tier the catalog records for a column of that name."""
     rows = con.execute("SELECT column_name, max(privacy_tier) FROM main.catalog GROUP BY 1").fetchall()
     return dict(rows)
+
+
+def database_clearance(con) -> int:
+    """The highest clearance this database can serve: 4 for a full database; for a de-identified
+    copy written by ``dbmarketing publish`` (:mod:`dbmarketing.publish`), the clearance it was
+    published for (``main.publication``): its columns above that hold pseudonyms, generalized or
+    masked values, whatever clearance a reader asks for."""
+    published = con.execute("SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() "
+                            "AND schema_name = 'main' AND table_name = 'publication'").fetchone()[0]
+    if not published:
+        return 4
+    held = con.execute("SELECT min(clearance) FROM main.publication").fetchone()[0]
+    return 4 if held is None else int(held)
+
+
+def clearance_note(con, clearance: int) -> str:
+    """One sentence when a reader asks for more than the database holds (a published copy), else ""."""
+    held = database_clearance(con)
+    if int(clearance) <= held:
+        return ""
+    return (f"You asked for clearance {int(clearance)} but this database is a copy published at clearance {held}: "
+            f"columns above tier {held} hold pseudonyms, generalized or masked values (main.publication_columns), "
+            f"not the values themselves.")
 
 
 def mask_frame(df: pd.DataFrame, clearance: int, con=None, tiers: dict[str, int] | None = None) -> pd.DataFrame:
