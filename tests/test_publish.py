@@ -403,3 +403,47 @@ def test_the_rule_table_names_each_column_once():
     assert publish.treatment("unit_cost", "DOUBLE")[0] == "other"
     assert len(publish.pseudonym(b"k" * 32, "13812345678")) == publish.PSEUDONYM_HEX
     assert publish.pseudonym(b"k" * 32, None) is None
+
+
+def test_a_report_on_the_copy_runs_the_chapters_that_apply_with_the_full_databases_figures(full, copy, tmp_path):
+    """The report runner on the analyst copy leaves out loading and cleaning (01, 02) and says
+    why; 03-05 at clearance 2 give the counts, RFM segments and CLV the full database gives."""
+    import json
+
+    import yaml
+
+    from dbmarketing import report
+
+    only_marts = tmp_path / "notebooks"  # the full database's run of the same chapters
+    only_marts.mkdir()
+    for nb in sorted((ROOT / "notebooks").glob("0[345]_*.ipynb")):
+        shutil.copy(nb, only_marts / nb.name)
+    figures = {}
+    for name, path, notebooks in (("full", full, only_marts), ("copy", copy, ROOT / "notebooks")):
+        target = tmp_path / f"{name}.duckdb"
+        shutil.copy(path, target)
+        params = tmp_path / f"{name}.yaml"
+        params.write_text(yaml.safe_dump({"db_path": str(target), "as_of": AS_OF, "clearance": 2,
+                                          "campaign_file": ""}), encoding="utf-8")
+        out = report.run_reports(params, name, notebooks_dir=notebooks, reports_dir=tmp_path / "reports",
+                                 progress=False)
+        manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+        assert [e["name"] for e in manifest["notebooks"]] == ["03_customer_model", "04_rfm_scoring",
+                                                             "05_campaign_response"]
+        figures[name] = {"left out": [e["name"] for e in manifest["notebooks_left_out"]]}
+        with duckdb.connect(str(target), read_only=True) as con:
+            for label, sql in (
+                    ("model", "SELECT customer_type, lifecycle_stage, value_tier, count(*), round(sum(clv), 2) "
+                              "FROM main.customer_model GROUP BY ALL ORDER BY ALL"),
+                    ("rfm", "SELECT as_of, segment, count(*), round(sum(monetary), 2) FROM main.rfm_scores "
+                            "GROUP BY ALL ORDER BY ALL")):
+                figures[name][label] = con.execute(sql).fetchall()
+    assert figures["copy"]["left out"] == ["01_data_collection", "02_data_cleaning"]
+    index = (tmp_path / "reports" / "copy" / "index.html").read_text(encoding="utf-8")
+    assert "analyst copy published at clearance 2" in index
+    assert figures["copy"]["model"] == figures["full"]["model"] and figures["full"]["model"]
+    assert figures["copy"]["rfm"] == figures["full"]["rfm"] and figures["full"]["rfm"]
+    # a reader asking the copy for more than it holds is told so
+    with duckdb.connect(str(tmp_path / "copy.duckdb"), read_only=True) as con:
+        assert privacy.clearance_note(con, 4).startswith("You asked for clearance 4 but this database is a copy")
+        assert privacy.clearance_note(con, 2) == ""

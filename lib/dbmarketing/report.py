@@ -525,6 +525,9 @@ def write_index(path: str | Path, manifest: dict) -> Path:
             f"<td class=\"num\">{'' if seconds is None else f'{seconds:.1f}'}</td>"
             f"<td>{esc(entry.get('status', ''))}</td></tr>"
         )
+    for entry in manifest.get("notebooks_left_out") or []:
+        nb_rows.append(f"<tr><td></td><td>{esc(entry['name'])}<br><small>{esc(entry['reason'])}</small></td>"
+                       "<td></td><td></td><td>not run</td></tr>")
     exported = manifest.get("exports") or []
     exports_part = ""
     if exported:
@@ -746,6 +749,27 @@ def _run_as_of(params: dict, params_file, loaded: bool) -> str | None:
         con.close()
 
 
+# Notebooks that write the raw and clean layers: they run on the full database only, never on
+# an analyst copy made by `dbmarketing publish` (their pseudonymized data would be loaded or
+# cleaned again).
+FULL_DATABASE_ONLY = ("01_data_collection", "02_data_cleaning")
+
+
+def _published_clearance(params: dict) -> int | None:
+    """The clearance of the analyst copy ``db_path`` names, or None for a full database (or none)."""
+    path = params.get("db_path")
+    if not isinstance(path, str) or not Path(path).exists():
+        return None
+    from dbmarketing import db, privacy
+
+    con = db.connect(path, read_only=True)
+    try:
+        held = privacy.database_clearance(con)
+    finally:
+        con.close()
+    return None if held >= 4 else held
+
+
 def _give_as_of(plan: dict[str, dict], as_of: str) -> None:
     """Every notebook that declares as_of gets the run's one resolved date."""
     for given in plan.values():
@@ -791,6 +815,12 @@ def run_reports(params_file: str | Path, run_name: str, notebooks_dir: str | Pat
     if not notebooks:
         raise ReportError(f"no notebooks named {NOTEBOOK_PATTERN} in {notebooks_dir}")
     params = load_params(params_file)
+    held = _published_clearance(params)
+    left_out = []
+    if held is not None:  # an analyst copy: loading and cleaning belong to the full database
+        left_out = [{"name": nb.stem, "reason": f"{params['db_path']} is an analyst copy published at clearance {held}: "
+                     "loading and cleaning run on the full database"} for nb in notebooks if nb.stem in FULL_DATABASE_ONLY]
+        notebooks = [nb for nb in notebooks if nb.stem not in FULL_DATABASE_ONLY]
     plan = plan_parameters(params, notebooks, params_file)
 
     loads = any("sources" in given for given in plan.values())  # a notebook loads the sources first
@@ -802,11 +832,11 @@ def run_reports(params_file: str | Path, run_name: str, notebooks_dir: str | Pat
     reports_dir.mkdir(parents=True, exist_ok=True)
     with RunLock(reports_dir, run_name):
         return _run(notebooks, params, params_file, plan, run_as_of, run_name, notebooks_dir, reports_dir,
-                    progress, kernel_name)
+                    progress, kernel_name, left_out)
 
 
 def _run(notebooks, params, params_file, plan, run_as_of, run_name, notebooks_dir, reports_dir: Path,
-         progress, kernel_name) -> Path:
+         progress, kernel_name, left_out=()) -> Path:
     """The run itself, under the run's lock (:func:`run_reports`)."""
     final = reports_dir / run_name
     partial = reports_dir / f".{run_name}.partial"
@@ -843,6 +873,7 @@ def _run(notebooks, params, params_file, plan, run_as_of, run_name, notebooks_di
              "status": "not run", "seconds": None}
             for nb in notebooks
         ],
+        "notebooks_left_out": list(left_out),
     }
     cwd = os.getcwd()
     for i, (nb_path, entry) in enumerate(zip(notebooks, manifest["notebooks"]), 1):
