@@ -2,12 +2,12 @@
 
 Generates the sample retailer (``dbmarketing.sample.generate``, seeded; about 3% of the
 people are planted a second time as duplicate records, with the truth in schema ``truth``)
-and loads it with ``dbmarketing.collect.load_sources``, both in a scratch folder, then runs
-``dbmarketing.clean.run(con, as_of=<end of the history>)`` in a process of its own and
+and loads it with ``dbmarketing.ingest.load_sources``, both in a scratch folder, then runs
+``dbmarketing.cleanse.run(con, as_of=<end of the history>)`` in a process of its own and
 prints: records, masters, seconds per stage and in total, the peak memory of the cleaning
 process (max resident set; DuckDB and splink run inside it, so their memory counts) and
 the pairwise precision / recall of the merge against the planted duplicates
-(``clean.evaluate_against_truth``). Generation and loading are timed and printed
+(``cleanse.evaluate_against_truth``). Generation and loading are timed and printed
 separately; they are not part of the cleaning figure.
 Goal: 1,000,000 customers cleaned in under 10 minutes and 8 GB on a 2-core machine.
 
@@ -19,7 +19,7 @@ folder that already holds a loaded sample for the same arguments is reused, so t
 cleaning can be timed again without generating and loading again. Every cleaning run
 starts from a fresh copy of the loaded database.
 
-Stages are timed by wrapping the functions :func:`clean.run` calls (it looks them up in
+Stages are timed by wrapping the functions :func:`cleanse.run` calls (it looks them up in
 the module at call time); "write tables, other" is the rest of the run: writing the
 record, pair, map and customer tables and the run's bookkeeping.
 """
@@ -41,7 +41,7 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 
-# functions of dbmarketing.clean that run() calls, in call order, with the label printed
+# functions of dbmarketing.cleanse that run() calls, in call order, with the label printed
 STAGES = {
     "quality_scorecard": "quality scorecards (before, after)",
     "standardize_customers": "standardize records",
@@ -66,22 +66,22 @@ def worker_generate(args) -> dict:
 
 
 def worker_load(args) -> dict:
-    from dbmarketing import collect, db
+    from dbmarketing import ingest, warehouse
 
     spec = yaml.safe_load((ROOT / "params/sources/sample.yaml").read_text(encoding="utf-8"))
     spec["base_dir"] = str(args.raw)
     sources = Path(args.db).parent / "sources.yaml"
     sources.write_text(yaml.safe_dump(spec, allow_unicode=True), encoding="utf-8")
-    con = db.connect(args.db)
+    con = warehouse.connect(args.db)
     try:
-        loaded = collect.load_sources(con, sources)
+        loaded = ingest.load_sources(con, sources)
     finally:
         con.close()
     return {"rows_loaded": int(loaded.rows_loaded.sum()) if "rows_loaded" in loaded else None}
 
 
 def worker_clean(args) -> dict:
-    from dbmarketing import clean, db
+    from dbmarketing import cleanse, warehouse
 
     seconds: dict[str, float] = {}
     peak_after: dict[str, float] = {}
@@ -97,19 +97,19 @@ def worker_clean(args) -> dict:
         return wrapper
 
     for name in STAGES:
-        setattr(clean, name, timed(name, getattr(clean, name)))
-    con = db.connect(args.db)
+        setattr(cleanse.pipeline, name, timed(name, getattr(cleanse.pipeline, name)))
+    con = warehouse.connect(args.db)
     try:
         start_mb = _peak_mb()
         t0 = time.perf_counter()
-        result = clean.run(con, as_of=args.as_of)
+        result = cleanse.run(con, as_of=args.as_of)
         total = time.perf_counter() - t0
         out = {"records": result.records, "masters": result.masters, "merged_records": result.merged_records,
                "seconds": seconds, "peak_after": peak_after, "total": total, "start_mb": start_mb,
                "peak_mb": _peak_mb()}
         Path(args.out).write_text(json.dumps(out, default=str))  # kept if the evaluation fails
         t0 = time.perf_counter()
-        out["truth"] = clean.evaluate_against_truth(con)
+        out["truth"] = cleanse.evaluate_against_truth(con)
         out["evaluate_seconds"] = time.perf_counter() - t0
     finally:
         con.close()
@@ -188,14 +188,14 @@ def run(args, folder: Path) -> None:
           f"   ({info['customer_records']:,} customer records, {info['orders']:,} orders)")
     print(f"{'load sources':<36}{info['load'][0]:>9.1f} s{info['load'][1]:>9.0f} MB peak", flush=True)
 
-    work_db = folder / "clean.duckdb"
+    work_db = folder / "cleanse.duckdb"
     for suffix in ("", ".wal"):
         Path(f"{work_db}{suffix}").unlink(missing_ok=True)
     shutil.copyfile(loaded_db, work_db)
-    r, wall, child_mb = step("clean", folder / "clean.json", db=work_db, as_of=info["end_date"])
+    r, wall, child_mb = step("clean", folder / "cleanse.json", db=work_db, as_of=info["end_date"])
     work_db.unlink(missing_ok=True)
 
-    print(f"\ncleaning (clean.run, as_of {info['end_date']}): {r['records']:,} records -> {r['masters']:,} masters "
+    print(f"\ncleaning (cleanse.run, as_of {info['end_date']}): {r['records']:,} records -> {r['masters']:,} masters "
           f"({r['merged_records']:,} records merged)")
     print(f"{'stage':<36}{'seconds':>9}{'peak MB so far':>16}")
     for name, label in STAGES.items():
@@ -203,8 +203,8 @@ def run(args, folder: Path) -> None:
             print(f"{label:<36}{r['seconds'][name]:>9.1f}{r['peak_after'][name]:>16.0f}")
     other = r["total"] - sum(r["seconds"].values())
     print(f"{'write tables, other':<36}{other:>9.1f}")
-    print(f"{'total clean.run':<36}{r['total']:>9.1f}")
-    print(f"peak memory of the cleaning process: {r['peak_mb']:,.0f} MB during clean.run "
+    print(f"{'total cleanse.run':<36}{r['total']:>9.1f}")
+    print(f"peak memory of the cleaning process: {r['peak_mb']:,.0f} MB during cleanse.run "
           f"({r['start_mb']:,.0f} MB before it; {child_mb:,.0f} MB including the evaluation; "
           f"process wall time {wall:.1f} s)")
     t = r["truth"]

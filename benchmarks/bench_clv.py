@@ -39,7 +39,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from dbmarketing import clv, customers, db, rfm
+from dbmarketing import clv, customers, warehouse, rfm
 
 BG_TRUTH = dict(r=0.243, alpha=4.414, a=0.793, b=2.426)  # CDNOW-like, weeks
 GG_TRUTH = dict(p=6.25, q=3.74, gamma=15.44)
@@ -147,7 +147,7 @@ def main() -> None:
     t0 = time.perf_counter()
     people, sales = simulate_sales(args.customers, args.seed)
     folder = tempfile.TemporaryDirectory(prefix="bench_clv_")
-    con = db.connect(Path(folder.name) / "bench.duckdb")
+    con = warehouse.connect(Path(folder.name) / "bench.duckdb")
     con.register("_people", people)
     con.register("_sales", sales)
     con.execute("CREATE TABLE main.customers AS SELECT * FROM _people")

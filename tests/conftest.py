@@ -19,7 +19,7 @@ def small_sample(tmp_path_factory):
     params/sources/sample.yaml pointing at this folder's raw files) and ``campaign_file`` (a
     copy of params/campaigns/email_test.yaml pointing at this folder's e-mail test export).
     """
-    from dbmarketing import collect, db, sample
+    from dbmarketing import ingest, warehouse, sample
 
     root = tmp_path_factory.mktemp("small_sample")
     raw_dir = root / "raw"
@@ -33,23 +33,23 @@ def small_sample(tmp_path_factory):
     campaign["path"] = str(raw_dir / Path(campaign["path"]).name)
     campaign_file = root / "email_test.yaml"
     campaign_file.write_text(yaml.safe_dump(campaign, allow_unicode=True), encoding="utf-8")
-    con = db.connect(db_path)
-    collect.load_sources(con, sources)
+    con = warehouse.connect(db_path)
+    ingest.load_sources(con, sources)
     con.close()
     return {"root": root, "raw_dir": raw_dir, "db_path": db_path, "sources": sources, "campaign_file": campaign_file}
 
 
 @pytest.fixture(scope="session")
 def cleaned_sample(small_sample, tmp_path_factory):
-    """The small sample cleaned once (``clean.run``, extraction date 2026-10-31): the path of
+    """The small sample cleaned once (``cleanse.run``, extraction date 2026-10-31): the path of
     its database. A test module that writes to it works on its own copy."""
     import shutil
 
-    from dbmarketing import clean, db
+    from dbmarketing import cleanse, warehouse
 
     path = tmp_path_factory.mktemp("cleaned_sample") / "crm.duckdb"
     shutil.copy(small_sample["db_path"], path)
-    con = db.connect(path)
-    clean.run(con, "2026-10-31")
+    con = warehouse.connect(path)
+    cleanse.run(con, "2026-10-31")
     con.close()
     return path

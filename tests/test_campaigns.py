@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 from scipy.stats import chi2_contingency, norm
 
-from dbmarketing import campaigns, db
+from dbmarketing import campaigns, warehouse
 
 
 # ----------------------------------------------------------------------------- test vs control by hand
@@ -47,7 +47,7 @@ def test_compare_cells_by_hand():
 @pytest.fixture
 def tiny():
     """One SMS campaign, window 14 days, contacts on 2026-03-01: 4 test customers, 2 control."""
-    con = db.connect(":memory:")
+    con = warehouse.connect(":memory:")
     con.execute("""CREATE TABLE main.campaigns AS SELECT * FROM (VALUES
         ('K1', 'spring sms', 'sms', DATE '2026-03-01', DATE '2026-03-01', 14, 0.5, 'coupon'))
         t(campaign_id, campaign_name, channel, start_date, end_date, response_window_days, cost_per_contact, offer)""")
@@ -204,7 +204,7 @@ def test_assign_cells_is_stratified_and_seeded():
 def cleaned(cleaned_sample, tmp_path_factory):
     path = tmp_path_factory.mktemp("campaigns") / "crm.duckdb"
     shutil.copy(cleaned_sample, path)
-    con = db.connect(path)
+    con = warehouse.connect(path)
     features = campaigns.contact_features(con)
     yield con, features
     con.close()
@@ -440,7 +440,7 @@ def test_campaign_file_errors_name_file_line_and_column(tmp_path):
 
 def test_sample_email_test_recovers_the_planted_lifts(small_sample):
     cf = campaigns.read_campaign_file(small_sample["campaign_file"])
-    con = db.connect(small_sample["db_path"], read_only=True)
+    con = warehouse.connect(small_sample["db_path"], read_only=True)
     truth = con.execute("SELECT * FROM truth.email_test ORDER BY line").df()
     con.close()
     assert len(truth) == len(cf.frame) and (truth.arm.to_numpy() == cf.frame.arm.to_numpy()).all()
@@ -457,9 +457,9 @@ def test_sample_email_test_recovers_the_planted_lifts(small_sample):
 def test_holdouts_never_split_a_customer_and_can_be_out_of_time(cleaned):
     _, f = cleaned
     y = f.responded.astype(int).to_numpy()
-    train, hold = campaigns._split(f, y, "customers", 0.3, seed=1)
+    train, hold = campaigns.measurement._split(f, y, "customers", 0.3, seed=1)
     assert not set(f.customer_id.iloc[train]) & set(f.customer_id.iloc[hold])
     assert 0.2 < len(hold) / len(f) < 0.45
-    train, hold = campaigns._split(f, y, "latest", 0.3, seed=1)
+    train, hold = campaigns.measurement._split(f, y, "latest", 0.3, seed=1)
     newest = f.groupby("campaign_id").contact_date.min().idxmax()
     assert set(f.campaign_id.iloc[hold]) == {newest} and newest not in set(f.campaign_id.iloc[train])

@@ -8,7 +8,7 @@ from datetime import date
 import pandas as pd
 import pytest
 
-from dbmarketing import clean, db
+from dbmarketing import cleanse, warehouse
 
 
 # ----------------------------------------------------------------------------- golden records
@@ -34,10 +34,10 @@ def test_golden_record_survivorship_rules():
         "consent_email": [True, None, None], "consent_phone": [None, True, None],
         "updated_at": [t("2026-08-31"), t("2026-10-31"), t("2026-08-31")],
     })
-    records["filled"] = records[clean.ATTRIBUTES].notna().sum(axis=1)
+    records["filled"] = records[cleanse.ATTRIBUTES].notna().sum(axis=1)
     clusters = pd.DataFrame({"customer_id": ["C1", "P9", "C5"], "cluster_id": [0, 0, 2],
                              "match_probability": [0.99, 0.99, None]})
-    customers, cmap = clean.golden_records(records, clusters, run_id=7)
+    customers, cmap = cleanse.golden_records(records, clusters, run_id=7)
     # rule a: the most complete record gives the master id (of 14 attributes C1 fills 11, P9 10)
     assert records.set_index("customer_id").filled.to_dict() == {"C1": 11, "P9": 10, "C5": 6}
     assert cmap.set_index("customer_id").master_id.to_dict() == {"C1": "C1", "P9": "C1", "C5": "C5"}
@@ -56,14 +56,14 @@ def test_clusters_are_connected_components():
     records = pd.DataFrame({"customer_id": list("ABCDE")})
     pairs = pd.DataFrame({"customer_id_l": ["A", "B", "D"], "customer_id_r": ["B", "C", "E"],
                           "match_weight": [9, 9, 1], "match_probability": [0.99, 0.95, 0.6]})
-    c = clean.clusters_at(records, pairs, 0.9).set_index("customer_id").cluster_id
+    c = cleanse.clusters_at(records, pairs, 0.9).set_index("customer_id").cluster_id
     assert c.A == c.B == c.C and c.D != c.E and c.D != c.A
 
 
 # ----------------------------------------------------------------------------- transactions
 @pytest.fixture
 def tiny():
-    con = db.connect(":memory:")
+    con = warehouse.connect(":memory:")
     con.execute("""INSERT INTO raw.products (product_id, price, unit_cost) VALUES ('P1', 100, 40), ('P2', 10, 5)""")
     con.execute("""INSERT INTO raw.orders (order_id, customer_id, order_date, order_type, status, original_order_id) VALUES
         ('S1', 'A', DATE '2026-01-10', 'sale', 'completed', NULL),    -- 2 x P1 + repeated line + a zero-price line
@@ -98,7 +98,7 @@ def tiny():
 
 
 def test_transaction_rules_by_hand(tiny):
-    log = clean.clean_transactions(tiny, date(2026, 10, 31), run_id=1, wholesale_quantity=20, wholesale_amount=5000)
+    log = cleanse.clean_transactions(tiny, date(2026, 10, 31), run_id=1, wholesale_quantity=20, wholesale_amount=5000)
     counts = {(row[2], row[3]): row[4] for row in log}
     assert counts[("anonymous order", "orders")] == 1
     assert counts[("cancelled order", "orders")] == 1
@@ -131,12 +131,12 @@ def test_transaction_rules_by_hand(tiny):
 
 
 def test_sales_as_of_an_earlier_date_sees_only_the_returns_made_by_then(tiny):
-    clean.clean_transactions(tiny, date(2026, 10, 31), run_id=1)
-    clean._create_table(tiny, "cleaning_runs", clean.RUN_COLUMNS, "runs", replace=False)
+    cleanse.clean_transactions(tiny, date(2026, 10, 31), run_id=1)
+    cleanse.pipeline._create_table(tiny, "cleaning_runs", cleanse.RUN_COLUMNS, "runs", replace=False)
     tiny.execute("INSERT INTO main.cleaning_runs VALUES (1, now(), now(), DATE '2026-10-31', '{}', '{}')")
 
     def known(as_of):
-        rel = clean.sales_as_of(tiny, as_of)
+        rel = cleanse.sales_as_of(tiny, as_of)
         return rel, dict(tiny.execute(f"SELECT order_id, net_amount FROM {rel}").fetchall())
 
     assert known("2026-10-31") == ("main.sales", {"S1": 100, "S2": 330, "S9": 100})
@@ -152,8 +152,8 @@ def test_sales_as_of_an_earlier_date_sees_only_the_returns_made_by_then(tiny):
 def cleaned(small_sample, tmp_path_factory):
     path = tmp_path_factory.mktemp("clean") / "crm.duckdb"
     shutil.copy(small_sample["db_path"], path)
-    con = db.connect(path)
-    result = clean.run(con, "2026-10-31")
+    con = warehouse.connect(path)
+    result = cleanse.run(con, "2026-10-31")
     yield con, result
     con.close()
 
@@ -164,7 +164,7 @@ def planted(con, defect):
 
 def test_merge_recovers_planted_duplicates(cleaned):
     con, result = cleaned
-    score = clean.evaluate_against_truth(con)
+    score = cleanse.evaluate_against_truth(con)
     assert score["true_pairs"] > 20
     assert score["precision"] >= 0.97 and score["recall"] >= 0.93, score
     assert result.masters == con.execute("SELECT count(*) FROM main.customers").fetchall()[0][0]
@@ -218,10 +218,10 @@ def test_keep_apart_undoes_a_merge(cleaned, tmp_path):
     path = tmp_path / "apart.duckdb"
     con.execute(f"CHECKPOINT")
     shutil.copy(con.execute("SELECT path FROM duckdb_databases() WHERE database_name = current_database()").fetchall()[0][0], path)
-    c2 = db.connect(path)
+    c2 = warehouse.connect(path)
     runs = c2.execute("SELECT count(*) FROM main.cleaning_runs").fetchall()[0][0]  # other tests may have run it too
-    clean.keep_apart(c2, [other], "reviewer: different people")
-    clean.run(c2, "2026-10-31")
+    cleanse.keep_apart(c2, [other], "reviewer: different people")
+    cleanse.run(c2, "2026-10-31")
     m = c2.execute("SELECT customer_id, master_id FROM main.customer_map WHERE customer_id IN (?, ?)", [master, other]).fetchall()
     assert dict(m) == {master: master, other: other}
     assert c2.execute("SELECT count(*) FROM main.cleaning_runs").fetchall()[0][0] == runs + 1
@@ -237,7 +237,7 @@ def test_city_matching_to_the_reference_table():
                            "province": ["北京", "江苏", "安徽", "河南"]})
     raw = pd.Series(["北京市", "Beijing", " ＢＥＩＪＩＮＧ ", "Suzhou", "Suzhou", "郑州市", "Atlantis", None])
     province = pd.Series(["北京", "北京", "北京", "江苏", "安徽", "河南", "河南", None])
-    city, note = clean._match_cities(raw, province, cities)
+    city, note = cleanse.pipeline._match_cities(raw, province, cities)
     assert city.tolist()[:6] == ["北京", "北京", "北京", "苏州", "宿州", "郑州"]  # Suzhou decided by province
     assert city[6] == "Atlantis" and note[6] == "not in the city reference table"
     assert city[7] is None and note[:6].isna().all()
@@ -246,10 +246,10 @@ def test_city_matching_to_the_reference_table():
 def test_customary_latin_names_match_the_shipped_reference():
     """Names foreign systems write (Harbin, Ürümqi, Kashgar, Peking, Xian) are the cities of the
     shipped reference, whose pinyin spells them Ha'erbin, Wulumuqi, Kashi, Beijing, Xi'an."""
-    from dbmarketing import reference
+    from dbmarketing import cleanse
 
     raw = pd.Series(["Harbin", "URUMQI", "Ürümqi", "kashgar", "Peking", "Xian", "XI AN", "Ha-erbin", "Lhasa City"])
-    city, note = clean._match_cities(raw, pd.Series([None] * len(raw)), reference.china_cities())
+    city, note = cleanse.pipeline._match_cities(raw, pd.Series([None] * len(raw)), cleanse.china_cities())
     assert city.tolist() == ["哈尔滨", "乌鲁木齐", "乌鲁木齐", "喀什", "北京", "西安", "西安", "哈尔滨", "拉萨"]
     assert note.isna().all()
 
@@ -276,7 +276,7 @@ def test_training_skips_a_session_whose_m_collapses_and_says_why():
         training = Training()
         _settings_obj = Settings()
 
-    sessions, untrained = clean._train_m(FakeLinker)
+    sessions, untrained = cleanse.pipeline._train_m(FakeLinker)
     assert FakeLinker._settings_obj._probability_two_random_records_match == 0.001  # a failed session keeps the prior
     assert [s["status"] for s in sessions] == ["skipped", "trained", "trained"]
     assert "fell to 0" in sessions[0]["reason"]
@@ -288,10 +288,10 @@ def test_training_skips_a_session_whose_m_collapses_and_says_why():
 def test_training_without_phones_skips_the_phone_session(small_sample, tmp_path):
     path = tmp_path / "crm.duckdb"
     shutil.copy(small_sample["db_path"], path)
-    con = db.connect(path)
-    records, _, _ = clean.standardize_customers(con)
+    con = warehouse.connect(path)
+    records, _, _ = cleanse.standardize_customers(con)
     con.close()
-    pairs, model = clean.find_duplicates(records.assign(phone=None))
+    pairs, model = cleanse.find_duplicates(records.assign(phone=None))
     first = model["training_sessions"][0]
     assert first["blocked_on"] == "phone" and first["status"] == "skipped" and "no pairs" in first["reason"]
     assert model["untrained_comparisons"] == []
@@ -305,27 +305,27 @@ def test_same_id_number_links_records_whatever_the_model_says():
                                           "440524188001010014"]})
     pairs = pd.DataFrame({"customer_id_l": ["A", "C"], "customer_id_r": ["B", "D"],
                           "match_weight": [-2.0, 9.0], "match_probability": [0.2, 0.999]})
-    rule = clean.same_id_pairs(records)
+    rule = cleanse.same_id_pairs(records)
     assert sorted(map(tuple, rule.to_numpy())) == [("A", "B"), ("C", "E")]
-    c = clean.clusters_at(records, pairs, 0.9, rule).set_index("customer_id")
+    c = cleanse.clusters_at(records, pairs, 0.9, rule).set_index("customer_id")
     # A-B: the model says 0.2, the shared ID number links them; C-D by the model, C-E by the rule
     assert c.cluster_id.A == c.cluster_id.B and c.cluster_id.C == c.cluster_id.D == c.cluster_id.E
     assert c.linked_by.to_dict() == {"A": "same ID number", "B": "same ID number", "C": "model", "D": "model",
                                      "E": "same ID number"}
     # a reviewer's keep-apart decision beats the rule
-    apart = clean.clusters_at(records, pairs, 0.9, clean.same_id_pairs(records, {"B"})).set_index("customer_id")
+    apart = cleanse.clusters_at(records, pairs, 0.9, cleanse.same_id_pairs(records, {"B"})).set_index("customer_id")
     assert apart.cluster_id.A != apart.cluster_id.B
 
 
 def test_reconciliation_accounts_for_every_order_and_line(tiny):
-    clean.clean_transactions(tiny, date(2026, 10, 31), run_id=1)
-    r = clean.reconciliation(tiny).set_index("step")
+    cleanse.clean_transactions(tiny, date(2026, 10, 31), run_id=1)
+    r = cleanse.reconciliation(tiny).set_index("step")
     # 13 orders = 3 sales (S1 S2 S9) + 3 returns netted (R1 R2 R4) + 7 left out (S3 S4 S5 S6 S7 S8 R3)
     assert tuple(r.loc["orders -> sales and returns", ["rows_in", "rows_out", "left_out"]]) == (13, 6, 7)
     # 19 lines = 13 counted + 6 left out (repeat, 3 zero prices, the orphan, R4's uncounted P2)
     assert tuple(r.loc["order lines", ["rows_in", "rows_out", "left_out"]]) == (19, 13, 6)
     assert r.loc["orders -> sales and returns", "balanced"] and r.loc["order lines", "balanced"]
-    money = clean.money_flow(tiny).set_index("what")
+    money = cleanse.money_flow(tiny).set_index("what")
     assert money.loc["customer sales (main.sales)", "net_amount"] == 100 + 330 + 100
     assert money.loc["anonymous sales (not in customer metrics)", "gross_amount"] == 10  # S4
 
@@ -340,7 +340,7 @@ def test_findings_keep_personal_values_out_of_the_text(cleaned):
                           WHERE column_name = 'birth_date'""").fetchall()
     assert rows and all(not any(ch.isdigit() for ch in f) for f, _, _ in rows)
     assert all(len(d) == 10 and d != r for _, r, d in rows)  # the ID number's birth date, e.g. 1990-03-07
-    tiers = db.privacy_tiers(con, "quality_findings")
+    tiers = warehouse.privacy_tiers(con, "quality_findings")
     assert tiers["finding"] == 1 and tiers["derived_value"] == 4 and tiers["raw_value"] == 4
     findings = con.execute("SELECT column_name, finding, raw_value, derived_value FROM main.quality_findings").df()
     leaking = findings[findings.finding.str.contains(VALUE_LIKE, case=False, regex=True)]
@@ -402,7 +402,7 @@ def test_scorecard_covers_every_table_and_measures_timeliness(cleaned):
 
 def test_id_upgrade_story_and_match_weight_flags(cleaned):
     con, result = cleaned
-    story = clean.id_upgrade_story(con)
+    story = cleanse.id_upgrade_story(con)
     assert story["legacy_15_digit"] == con.execute(
         "SELECT count(*) FROM raw.customers WHERE valid_to IS NULL AND length(id_number) = 15").fetchall()[0][0]
     assert story["same_number_as_another_record"] > 0
@@ -411,14 +411,14 @@ def test_id_upgrade_story_and_match_weight_flags(cleaned):
     model = json.loads(con.execute("SELECT model FROM main.cleaning_runs WHERE run_id = ?", [result.run_id]).fetchall()[0][0])
     trained = {(c["output_column_name"], lv["label_for_charts"]) for c in model["comparisons"]
                for lv in c["comparison_levels"] if "m_probability" in lv}
-    w = clean.match_weights(con, result.run_id)
+    w = cleanse.match_weights(con, result.run_id)
     w = w[w.comparison != "prior"]
     assert {(c, lv) for c, lv, est in w[["comparison", "level", "m_estimated"]].itertuples(index=False) if est} == trained
 
 
 def test_borderline_pairs_straddle_the_threshold(cleaned):
     con, _ = cleaned
-    b = clean.borderline_pairs(con, 0.9, n=6)
+    b = cleanse.borderline_pairs(con, 0.9, n=6)
     pairs = b.drop_duplicates("pair")
     assert (pairs.match_probability < 0.9).sum() <= 3 and (pairs.match_probability >= 0.9).sum() <= 3
     assert (b.groupby("pair").size() == 2).all()
@@ -452,17 +452,17 @@ def test_do_not_contact_entries_resolve_to_the_right_person(cleaned):
 
 
 def test_borderline_summary_counts_pairs_on_each_side_of_the_threshold():
-    con = db.connect(":memory:")
+    con = warehouse.connect(":memory:")
     con.execute("CREATE TABLE main.match_pairs (customer_id_l VARCHAR, customer_id_r VARCHAR, match_weight DOUBLE, "
                 "match_probability DOUBLE)")
     probabilities = [0.02, 0.5, 0.89, 0.9, 0.95, 0.995, 1.0]
     con.executemany("INSERT INTO main.match_pairs VALUES (?, ?, 0, ?)", [[f"L{i}", f"R{i}", p] for i, p in enumerate(probabilities)])
-    s = clean.borderline_summary(con, 0.9, sure=0.99)
+    s = cleanse.borderline_summary(con, 0.9, sure=0.99)
     # below 0.9: 0.02 0.5 0.89; from 0.9 to below 0.99: 0.9 0.95; 0.99 or more: 0.995 1.0
     assert (s["pairs"], s["below"], s["just_above"], s["sure_pairs"]) == (7, 3, 2, 2)
     assert (s["highest_below"], s["lowest_above"]) == (0.89, 0.9)
     assert s["min_probability"] == 0.01  # what find_duplicates keeps by default
-    none_below = clean.borderline_summary(con, 0.01)
+    none_below = cleanse.borderline_summary(con, 0.01)
     assert none_below["below"] == 0 and none_below["highest_below"] is None and none_below["lowest_above"] == 0.02
     con.close()
 
@@ -480,10 +480,10 @@ def test_scorecard_summary_lists_what_cleaning_raised_and_what_stays_low():
                            for t, c, d, before, after, detail in rows
                            for stage, score in (("before", before), ("after", after))],
                           columns=["stage", "table_name", "column_name", "dimension", "score", "detail"])
-    s = clean.scorecard_summary(scores, n=2)
+    s = cleanse.scorecard_summary(scores, n=2)
     assert s.improved.field.tolist() == ["customers.province", "customers.phone"]
     assert s.improved.change.round(2).tolist() == [0.60, 0.10]
-    low = clean.scorecard_summary(scores, n=3).lowest
+    low = cleanse.scorecard_summary(scores, n=3).lowest
     assert list(zip(low.field, low.dimension, low["after"])) == [
         ("customers.*", "timeliness", 0.40), ("customers.email", "completeness", 0.55), ("contacts.*", "timeliness", 0.90)]
     assert low.detail.tolist() == ["records updated within 365 days", "",
@@ -498,8 +498,8 @@ def test_common_names_weigh_less_than_rare_ones():
     in ten records, 周 and 静 each appear 3 times (3/10 x 3/10), 欧阳 and 娜娜 once
     (1/10 x 1/10), although each full name appears once. A compound surname is one surname."""
     names = pd.Series(["周静", "周伟", "周敏", "王静", "李静", "欧阳娜娜", "张三丰", "赵四", "钱五", "孙六"])
-    tf = clean.name_frequencies(names).set_index("name").tf_name
+    tf = cleanse.name_frequencies(names).set_index("name").tf_name
     assert tf["周静"] == pytest.approx(0.09) and tf["欧阳娜娜"] == pytest.approx(0.01)
     assert tf["张三丰"] == pytest.approx(0.01)  # 张 once, 三丰 once
-    latin = clean.name_frequencies(pd.Series(["Mary Smith", "John Smith", "Mary Jones", None])).set_index("name").tf_name
+    latin = cleanse.name_frequencies(pd.Series(["Mary Smith", "John Smith", "Mary Jones", None])).set_index("name").tf_name
     assert latin["Mary Smith"] == pytest.approx(4 / 9) and latin["John Smith"] == pytest.approx(2 / 9)

@@ -184,7 +184,7 @@ def test_individual_log_likelihood_by_hand():
 
 
 def test_gradient_matches_finite_differences(cdnow):
-    data = clv._BGData.compress(
+    data = clv.fitters._BGData.compress(
         cdnow["frequency"].to_numpy(float), cdnow["recency"].to_numpy(), cdnow["T"].to_numpy(),
         np.ones(len(cdnow)),
     )
@@ -434,7 +434,7 @@ def test_gamma_gamma_reproduces_published_cdnow_estimates(cdnow):
 def test_gamma_gamma_gradient_and_formulas(cdnow):
     repeat = cdnow[cdnow["frequency"] > 0]
     gg = clv.GammaGamma().fit(repeat["frequency"], repeat["monetary_value"])
-    data = clv._GGData(repeat["frequency"].to_numpy(float), repeat["monetary_value"].to_numpy(), np.ones(len(repeat)))
+    data = clv.fitters._GGData(repeat["frequency"].to_numpy(float), repeat["monetary_value"].to_numpy(), np.ones(len(repeat)))
     for penalizer in (0.0, 0.05):
         point = np.log([2.0, 3.0, 10.0])
         _, grad = data.negloglik(np.exp(point), penalizer)

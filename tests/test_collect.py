@@ -1,4 +1,4 @@
-"""Tests for dbmarketing.collect: reading sources, parsing, rejects, batches, history, atomicity."""
+"""Tests for dbmarketing.ingest: reading sources, parsing, rejects, batches, history, atomicity."""
 
 import datetime as dt
 import json
@@ -7,15 +7,15 @@ import pandas as pd
 import pytest
 import yaml
 
-from dbmarketing import collect, db
-from dbmarketing.collect import ConfigError, SourceError
+from dbmarketing import ingest, warehouse
+from dbmarketing.ingest import ConfigError, SourceError
 
 ORDER_COLUMNS = {"order_id": "order_no", "order_date": "date", "customer_id": "member"}
 
 
 @pytest.fixture
 def con(tmp_path):
-    connection = db.connect(tmp_path / "t.duckdb")
+    connection = warehouse.connect(tmp_path / "t.duckdb")
     yield connection
     connection.close()
 
@@ -31,7 +31,7 @@ def write_sources(tmp_path, *entries, base_dir=None, name="sources.yaml"):
 def load(con, tmp_path, **entry):
     """Load one source described by `entry`; return its result row as a dict."""
     entry.setdefault("name", "src")
-    result = collect.load_sources(con, write_sources(tmp_path, entry))
+    result = ingest.load_sources(con, write_sources(tmp_path, entry))
     return result.iloc[0].to_dict()
 
 
@@ -48,7 +48,7 @@ def table(con, name, order="source_line"):
 
 def snapshot(con):
     """Every row of every table the loader writes, for before/after comparisons."""
-    names = ["main.load_batches", "main.rejects"] + [f"raw.{t}" for t in db.MODEL]
+    names = ["main.load_batches", "main.rejects"] + [f"raw.{t}" for t in warehouse.MODEL]
     return {name: sorted(con.execute(f"SELECT * FROM {name}").fetchall(), key=repr) for name in names}
 
 
@@ -68,7 +68,7 @@ CN_MAP = {"customer_id": "会员号", "name": "姓名", "city": "城市"}
 def test_csv_encodings_round_trip_chinese(con, tmp_path, encoding, expected):
     data = CUSTOMERS_CN.encode(encoding)
     (tmp_path / "c.csv").write_bytes(data)
-    assert collect.detect_encoding(data) == expected
+    assert ingest.detect_encoding(data) == expected
     result = load(con, tmp_path, path="c.csv", table="customers", columns=CN_MAP)
     assert (result["status"], result["rows_loaded"], result["rows_rejected"]) == ("loaded", 2, 0)
     rows = table(con, "customers")
@@ -90,11 +90,11 @@ def test_utf8_file_with_one_gbk_line_names_that_line(con, tmp_path):
     (tmp_path / "c.csv").write_bytes(data)
     with pytest.raises(UnicodeDecodeError):
         data.split(b"\n")[3].decode("utf-8")  # the planted line really is not UTF-8
-    assert collect.detect_encoding(data) == "utf-8"
+    assert ingest.detect_encoding(data) == "utf-8"
     with pytest.raises(SourceError, match=r"c\.csv, line 4: not UTF-8 like the lines before it") as error:
         load(con, tmp_path, path="c.csv", table="customers", columns=CN_MAP)
     assert "\n" not in str(error.value)
-    assert collect.load_history(con).empty
+    assert ingest.load_history(con).empty
 
 
 def test_gbk_file_whose_first_chinese_bytes_happen_to_be_utf8_is_still_gbk(con, tmp_path):
@@ -104,7 +104,7 @@ def test_gbk_file_whose_first_chinese_bytes_happen_to_be_utf8_is_still_gbk(con, 
     data = text.encode("gbk")
     assert data.split(b"\n")[1].decode("utf-8") == "1,Ů,"
     (tmp_path / "c.csv").write_bytes(data)
-    assert collect.detect_encoding(data) == "gb18030"
+    assert ingest.detect_encoding(data) == "gb18030"
     result = load(con, tmp_path, path="c.csv", table="customers",
                   columns={"customer_id": "id", "gender": "gender", "name": "name"})
     assert (result["rows_loaded"], result["rows_rejected"]) == (2, 0)
@@ -137,7 +137,7 @@ def test_wrong_field_count_is_a_reject_not_a_crash(con, tmp_path):
     assert bad["line_no"].tolist() == [3, 4]
     assert bad["column_name"].isna().all()
     assert json.loads(bad["raw_record"][0]) == {"order_no": "B", "date": "2024-01-02"}
-    summary = collect.reject_summary(con, clearance=2)  # no column and no value: blanks, not None
+    summary = ingest.reject_summary(con, clearance=2)  # no column and no value: blanks, not None
     assert summary[["into", "example_value"]].values.tolist() == [["", ""], ["", ""]]
 
 
@@ -280,7 +280,7 @@ def test_column_map_values_constants_and_date_formats(con, tmp_path):
     ("n", False), ("No", False), ("false", False), ("0", False), ("否", False), ("F", False),
 ])
 def test_boolean_words(text, expected):
-    values, failed, _ = collect._parse(pd.Series([text], dtype="str"), "BOOLEAN", None)
+    values, failed, _ = ingest.load._parse(pd.Series([text], dtype="str"), "BOOLEAN", None)
     assert values[0] == expected and not failed[0]
 
 
@@ -379,7 +379,7 @@ GOOD = {"name": "orders", "path": "o.csv", "table": "orders", "columns": ORDER_C
 def test_config_errors_name_file_and_source(tmp_path, change, message):
     path = write_sources(tmp_path, {**GOOD, **change})
     with pytest.raises(ConfigError, match=message) as error:
-        collect.read_sources(path)
+        ingest.read_sources(path)
     assert str(path) in str(error.value) and "'orders'" in str(error.value)
 
 
@@ -387,12 +387,12 @@ def test_config_errors_at_file_level(tmp_path):
     path = tmp_path / "s.yaml"
     path.write_text(yaml.safe_dump({"sources": [GOOD], "basedir": "x"}))
     with pytest.raises(ConfigError, match="unknown key.*basedir"):
-        collect.read_sources(path)
+        ingest.read_sources(path)
     path.write_text(yaml.safe_dump({"sources": [GOOD, GOOD]}))
     with pytest.raises(ConfigError, match="used twice: orders"):
-        collect.read_sources(path)
+        ingest.read_sources(path)
     with pytest.raises(ConfigError, match="cannot read"):
-        collect.read_sources(tmp_path / "none.yaml")
+        ingest.read_sources(tmp_path / "none.yaml")
 
 
 def test_read_sources_keeps_yes_no_as_text_and_fills_defaults(tmp_path):
@@ -406,7 +406,7 @@ def test_read_sources_keeps_yes_no_as_text_and_fills_defaults(tmp_path):
         "    effective_date: 2026-08-31\n"
         "    columns: {customer_id: id, consent_sms: sms}\n"
         "    values: {consent_sms: {yes: Y, no: N, 1: Y}}\n", encoding="utf-8")
-    [source] = collect.read_sources(path)
+    [source] = ingest.read_sources(path)
     assert source.format == "csv" and source.base_dir == "data/raw" and source.encoding == "auto"
     assert source.values["consent_sms"] == {"yes": "Y", "no": "N", "1": "Y"}
     assert source.effective_date == dt.datetime(2026, 8, 31)
@@ -428,8 +428,8 @@ def test_repeated_file_is_skipped(con, tmp_path):
     assert (again["rows_read"], again["rows_loaded"], again["rows_rejected"]) == (2, 1, 1)
     assert f"batch {first['batch_id']}" in again["message"] and "not loaded again" in again["message"]
     assert snapshot(con) == before
-    history = collect.load_history(con)
-    assert len(history) == 1 and history["sha256"][0] == db.sha256_file(tmp_path / "o.csv")
+    history = ingest.load_history(con)
+    assert len(history) == 1 and history["sha256"][0] == warehouse.sha256_file(tmp_path / "o.csv")
     assert again["loaded_at"] == first["loaded_at"] == history["finished_at"][0]
 
 
@@ -455,14 +455,14 @@ def test_customer_history(con, tmp_path):
     assert "a later version is already loaded" in rejects(con, late["batch_id"])["reason"][0]
     assert len(table(con, "customers")) == 4
     # the summary of what changed: one customer's city, nothing else
-    assert collect.history_changes(con).values.tolist() == [["city", 1]]
+    assert ingest.history_changes(con).values.tolist() == [["city", 1]]
 
 
 def test_customer_without_effective_date_gets_load_time(con, tmp_path):
     (tmp_path / "c.csv").write_text("id\n1\n")
     load(con, tmp_path, path="c.csv", table="customers", columns={"customer_id": "id"})
     rows = table(con, "customers")
-    started = collect.load_history(con)["started_at"][0]
+    started = ingest.load_history(con)["started_at"][0]
     assert rows["valid_from"][0] == started and pd.isna(rows["valid_to"][0])
 
 
@@ -479,7 +479,7 @@ def test_failed_load_leaves_database_unchanged(con, tmp_path, monkeypatch, step)
         assert con.execute("SELECT count(*) FROM raw.customers").fetchall()[0][0] == 4
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(collect, step, fail)
+    monkeypatch.setattr(ingest.load, step, fail)
     with pytest.raises(RuntimeError, match="disk full"):
         load(con, tmp_path, path="c2.csv", table="customers", columns=columns, effective_date="2026-08-31")
     assert snapshot(con) == before
@@ -500,17 +500,17 @@ def test_load_sources_order_only_and_history(con, tmp_path):
         tmp_path,
         {"name": "products", "path": "p.csv", "table": "products", "columns": {"product_id": "sku", "price": "price"}},
         {"name": "orders", "path": "o.csv", "table": "orders", "columns": ORDER_COLUMNS})
-    only = collect.load_sources(con, sources, only="orders")
+    only = ingest.load_sources(con, sources, only="orders")
     assert only["source"].tolist() == ["orders"]
-    result = collect.load_sources(con, sources)
+    result = ingest.load_sources(con, sources)
     assert result.columns.tolist() == ["source", "table", "batch_id", "status", "rows_read", "rows_loaded",
                                        "rows_rejected", "rows_changed", "loaded_at", "message", "rows_unchanged"]
     assert result[["source", "status"]].values.tolist() == [["products", "loaded"], ["orders", "skipped"]]
-    history = collect.load_history(con)
+    history = ingest.load_history(con)
     assert history["batch_id"].tolist() == [1, 2] and history["source"].tolist() == ["orders", "products"]
     assert (history["rows_read"] == history["rows_loaded"] + history["rows_unchanged"] + history["rows_rejected"]).all()
     with pytest.raises(ConfigError, match="no source named nope"):
-        collect.load_sources(con, sources, only=["nope"])
+        ingest.load_sources(con, sources, only=["nope"])
 
 
 def test_base_dir_can_be_overridden(con, tmp_path):
@@ -518,21 +518,21 @@ def test_base_dir_can_be_overridden(con, tmp_path):
     sources = write_sources(tmp_path, {"name": "orders", "path": "o.csv", "table": "orders", "columns": ORDER_COLUMNS},
                             base_dir="somewhere/else")
     with pytest.raises(SourceError, match=r"somewhere/else/o\.csv"):
-        collect.load_sources(con, sources)
-    assert collect.load_sources(con, sources, base_dir=tmp_path)["rows_loaded"].tolist() == [1]
+        ingest.load_sources(con, sources)
+    assert ingest.load_sources(con, sources, base_dir=tmp_path)["rows_loaded"].tolist() == [1]
 
 
 def test_reject_summary_groups_reasons_without_values(con, tmp_path):
     (tmp_path / "p.csv").write_text("sku,price\nP1,x\nP2,y\nP3,1\nP3,2\n,3\n")
     result = load(con, tmp_path, path="p.csv", table="products", columns={"product_id": "sku", "price": "price"})
-    summary = collect.reject_summary(con, batch_id=result["batch_id"])
+    summary = ingest.reject_summary(con, batch_id=result["batch_id"])
     assert summary[["source", "column", "into", "reason", "count", "first_line", "example_value"]].values.tolist() == [
         ["src", "price", "price", "not a number", 2, 2, "x"],
         ["src", "sku", "product_id", "duplicate key", 1, 5, "product_id=P3"],
         ["src", "sku", "product_id", "product_id is empty", 1, 6, ""],  # no value: blank, not None
     ]
-    assert len(collect.reject_summary(con)) == 3
-    assert collect.reject_summary(con, batch_id=99).empty
+    assert len(ingest.reject_summary(con)) == 3
+    assert ingest.reject_summary(con, batch_id=99).empty
 
 
 def test_reject_reasons_show_no_private_values(con, tmp_path):
@@ -544,42 +544,42 @@ def test_reject_reasons_show_no_private_values(con, tmp_path):
     stored = rejects(con)
     assert "1986-13-45" not in " ".join(stored["reason"]) and "maybe" not in " ".join(stored["reason"])
     assert stored["raw_value"].tolist() == ["1986-13-45", "maybe", "someday"]
-    assert db.privacy_tiers(con, "rejects")["raw_value"] == db.HIGHLY_PRIVATE
-    example = lambda clearance: collect.reject_summary(con, clearance=clearance).set_index("into")["example_value"]
-    # birth_date is tier 3, consent_sms tier 2, signup_date tier 1 (db.MODEL)
+    assert warehouse.privacy_tiers(con, "rejects")["raw_value"] == warehouse.HIGHLY_PRIVATE
+    example = lambda clearance: ingest.reject_summary(con, clearance=clearance).set_index("into")["example_value"]
+    # birth_date is tier 3, consent_sms tier 2, signup_date tier 1 (warehouse.MODEL)
     assert example(2).to_dict() == {"birth_date": "***", "consent_sms": "maybe", "signup_date": "someday"}
     assert example(1).to_dict() == {"birth_date": "***", "consent_sms": "***", "signup_date": "someday"}
     assert example(3)["birth_date"] == "1986-13-45"
-    assert collect.reject_summary(con)["example_value"].tolist().count("1986-13-45") == 1  # no clearance: as stored
+    assert ingest.reject_summary(con)["example_value"].tolist().count("1986-13-45") == 1  # no clearance: as stored
 
 
 def test_profile(con, tmp_path):
     (tmp_path / "c.csv").write_text("id,name,city\n1,Ann,Shanghai\n2,,Shanghai\n3,Cai,\n4,Dan,Wuhan\n")
     result = load(con, tmp_path, path="c.csv", table="customers",
                   columns={"customer_id": "id", "name": "name", "city": "city"})
-    report = collect.profile(con, "customers", batch_id=result["batch_id"]).set_index("column")
+    report = ingest.profile(con, "customers", batch_id=result["batch_id"]).set_index("column")
     assert report.index.tolist()[:3] == ["customer_id", "customer_type", "name"]
     assert report.loc["city", ["type", "pct_missing", "distinct", "example"]].tolist() == ["VARCHAR", 25.0, 2, "Shanghai"]
     assert report.loc["email", "pct_missing"] == 100.0 and report.loc["email", "example"] == ""
     assert report.loc["name", "example"] == "Ann"
-    masked = collect.profile(con, "customers", clearance=db.PUBLIC).set_index("column")
+    masked = ingest.profile(con, "customers", clearance=warehouse.PUBLIC).set_index("column")
     assert masked.loc["name", "example"] == "***" and masked.loc["city", "example"] == "Shanghai"
     with pytest.raises(ValueError, match="unknown table"):
-        collect.profile(con, "shoes")
+        ingest.profile(con, "shoes")
 
 
 def test_bundled_cdnow_master_loads_from_gzip(tmp_path):
     """The bundled CDNOW event log (gzip): 69,659 records of 23,570 customers, as Fader and Hardie describe it."""
     from importlib.resources import files
 
-    from dbmarketing import collect, db
+    from dbmarketing import ingest, warehouse
 
     data_dir = files("dbmarketing") / "data"
     spec = tmp_path / "cdnow.yaml"
     spec.write_text(f"base_dir: {data_dir}\nsources:\n  - name: cdnow\n    path: CDNOW_master.txt.gz\n    format: cdnow\n    table: orders\n",
                     encoding="utf-8")
-    con = db.connect(tmp_path / "c.duckdb")
-    out = collect.load_sources(con, spec)
+    con = warehouse.connect(tmp_path / "c.duckdb")
+    out = ingest.load_sources(con, spec)
     assert out.rows_read.iloc[0] == 69_659 and out.rows_rejected.iloc[0] == 0
     n_customers, first, last, total = con.execute(
         "SELECT count(DISTINCT customer_id), min(order_date), max(order_date), round(sum(l.amount), 2) "
@@ -632,7 +632,7 @@ def test_same_number_from_another_system_is_rejected_not_merged(con, tmp_path):
 ])
 def test_prefix_config_errors(tmp_path, change, message):
     with pytest.raises(ConfigError, match=message):
-        collect.read_sources(write_sources(tmp_path, {**GOOD, **change}))
+        ingest.read_sources(write_sources(tmp_path, {**GOOD, **change}))
 
 
 def test_real_date_cells_are_dates_whatever_the_text_format(con, tmp_path):
@@ -675,7 +675,7 @@ def test_every_source_is_checked_before_any_is_loaded(con, tmp_path):
          "database file not found"),
     ]:
         with pytest.raises(SourceError, match=message):
-            collect.load_sources(con, write_sources(tmp_path, orders, second))
+            ingest.load_sources(con, write_sources(tmp_path, orders, second))
         assert snapshot(con) == before, second["name"]  # the good first source was not loaded either
 
 
@@ -708,35 +708,35 @@ def test_a_later_failure_names_the_sources_already_loaded(con, tmp_path, monkeyp
     sources = write_sources(
         tmp_path, {"name": "orders", "path": "o.csv", "table": "orders", "columns": ORDER_COLUMNS},
         {"name": "products", "path": "p.csv", "table": "products", "columns": {"product_id": "sku", "price": "price"}})
-    real = collect._write_batch
+    real = ingest.load._write_batch
 
     def fail_on_products(con, source, *args):
         if source.name == "products":
             raise RuntimeError("disk full")
         return real(con, source, *args)
 
-    monkeypatch.setattr(collect, "_write_batch", fail_on_products)
-    with pytest.raises(collect.PartialLoadError) as error:
-        collect.load_sources(con, sources)
+    monkeypatch.setattr(ingest.load, "_write_batch", fail_on_products)
+    with pytest.raises(ingest.PartialLoadError) as error:
+        ingest.load_sources(con, sources)
     message = str(error.value)
     assert "source 'products' failed" in message and "disk full" in message
     assert "kept: orders (batch 1)" in message
     assert "\n" not in message  # one line for the scheduler's log
-    assert collect.load_history(con)["source"].tolist() == ["orders"]
+    assert ingest.load_history(con)["source"].tolist() == ["orders"]
     assert table(con, "products").empty
     monkeypatch.undo()
-    again = collect.load_sources(con, sources)
+    again = ingest.load_sources(con, sources)
     assert again[["source", "status", "batch_id"]].values.tolist() == [["orders", "skipped", 1], ["products", "loaded", 2]]
 
 
 def test_sql_date_values_are_dates_whatever_the_text_format():
     """A database driver hands over date objects: they are dates, not text in the mapped format."""
-    records = collect._rows_to_records([("T1", dt.date(2024, 2, 1)), ("T2", "01.02.2024"), ("T3", "2024-02-01")],
+    records = ingest.load._rows_to_records([("T1", dt.date(2024, 2, 1)), ("T2", "01.02.2024"), ("T3", "2024-02-01")],
                                        "db", header=["no", "opened"])
-    source = collect.Source(name="tickets", url="sqlite:///x.db", sql_table="t", table="service_tickets",
+    source = ingest.Source(name="tickets", url="sqlite:///x.db", sql_table="t", table="service_tickets",
                             columns={"ticket_id": "no", "opened_date": "opened"},
                             date_formats={"opened_date": "%d.%m.%Y"})
-    tables, problems = collect._parse_source(records, source)
+    tables, problems = ingest.load._parse_source(records, source)
     opened = tables["service_tickets"]["opened_date"]
     assert opened[1].date() == opened[2].date() == dt.date(2024, 2, 1)
     assert problems[["line_no", "reason", "raw_value"]].values.tolist() == [
@@ -765,7 +765,7 @@ def test_same_file_with_a_fixed_map_supersedes_its_first_load(con, tmp_path):
     status = dict(con.execute("SELECT batch_id, status FROM main.load_batches").fetchall())
     assert status[first["batch_id"]] == f"superseded by batch {again['batch_id']}"
     assert con.execute("SELECT DISTINCT status FROM main.rejects").fetchall() == [(status[first["batch_id"]],)]
-    assert collect.reject_summary(con).empty  # nothing left to fix
+    assert ingest.reject_summary(con).empty  # nothing left to fix
     # loading the fixed map once more changes nothing
     assert load(con, tmp_path, name="pos", path="pos.csv", table="customers", columns=columns,
                 constants={"source_system": "pos"}, prefix={"customer_id": "POS-"},
@@ -780,7 +780,7 @@ def test_a_bad_record_delivered_again_counts_once(con, tmp_path):
     (tmp_path / "o.csv").write_text("order_no,date,member\nA,2024-01-01,c1\nB,2024-13-01,c2\nC,2024-02-01,c3\n")
     second = load(con, tmp_path, path="o.csv", table="orders", columns=ORDER_COLUMNS)
     assert (second["rows_read"], second["rows_loaded"], second["rows_unchanged"], second["rows_rejected"]) == (3, 1, 1, 1)
-    summary = collect.reject_summary(con)
+    summary = ingest.reject_summary(con)
     assert summary["count"].tolist() == [1]
     assert con.execute("SELECT status FROM main.rejects ORDER BY batch_id").fetchall() == [
         (f"repeated in batch {second['batch_id']}",), (None,)]

@@ -1,7 +1,7 @@
 """SQL sources against a real PostgreSQL server that this module starts itself (tests/postgres.py).
 
 Everything goes through the public API as a user would: a sources YAML with ``url:`` and
-``query:`` or ``sql_table:``, ``db.connect`` and ``collect.load_sources``. The server comes
+``query:`` or ``sql_table:``, ``warehouse.connect`` and ``ingest.load_sources``. The server comes
 from Debian's ``postgresql`` package; without it these tests fail, they do not skip.
 """
 
@@ -11,8 +11,8 @@ import math
 import pytest
 import yaml
 
-from dbmarketing import collect, db
-from dbmarketing.collect import SourceError
+from dbmarketing import ingest, warehouse
+from dbmarketing.ingest import SourceError
 from postgres import postgres_server
 
 # The driver the workbook installs (psycopg 3), named in the URL so that these tests exercise
@@ -61,7 +61,7 @@ def pg():
 
 @pytest.fixture
 def con(tmp_path):
-    connection = db.connect(tmp_path / "crm.duckdb")
+    connection = warehouse.connect(tmp_path / "crm.duckdb")
     yield connection
     connection.close()
 
@@ -92,7 +92,7 @@ def raw_orders(con):
 
 
 def test_query_loads_orders_with_real_dates(pg, con, tmp_path):
-    result = collect.load_sources(con, write_sources(tmp_path, orders_source(pg))).iloc[0]
+    result = ingest.load_sources(con, write_sources(tmp_path, orders_source(pg))).iloc[0]
     assert (result["status"], result["rows_read"], result["rows_loaded"], result["rows_rejected"]) == ("loaded", 5, 4, 1)
     assert raw_orders(con) == LOADED_ORDERS                           # dates are datetime.date, NULLs None
     assert con.execute("SELECT DISTINCT typeof(order_date) FROM raw.orders").fetchall() == [("DATE",)]
@@ -100,7 +100,7 @@ def test_query_loads_orders_with_real_dates(pg, con, tmp_path):
         ("A-1001", 1), ("A-1002", 2), ("A-1003", 3), ("A-1005", 5)]   # the 1-based row of the result
     bad = con.execute("SELECT line_no, column_name, reason FROM main.rejects").fetchall()
     assert bad == [(4, "order_day", "order_date is empty")]
-    history = collect.load_history(con)
+    history = ingest.load_history(con)
     assert history["path"].tolist() == [shown(pg)]                  # the password is not stored
     assert pg.password not in history.to_csv()
 
@@ -113,7 +113,7 @@ def test_numeric_and_timestamp_cells(pg, con, tmp_path):
              "columns": {"order_id": "order_no", "line_no": "line_no", "amount": "total"}}
     changed = orders_source(pg, name="erp_changes", columns={"order_id": "order_no", "order_date": "updated_at"},
                             date_formats={"order_date": "%d.%m.%Y"})
-    result = collect.load_sources(con, write_sources(tmp_path, lines, changed))
+    result = ingest.load_sources(con, write_sources(tmp_path, lines, changed))
     assert result[["source", "rows_read", "rows_loaded", "rows_rejected"]].values.tolist() == [
         ["erp_lines", 5, 5, 0], ["erp_changes", 5, 4, 1]]
     amounts = con.execute("SELECT order_id, line_no, amount FROM raw.order_lines ORDER BY order_id").fetchall()
@@ -131,12 +131,12 @@ def test_numeric_and_timestamp_cells(pg, con, tmp_path):
 
 def test_same_query_result_twice_is_skipped(pg, con, tmp_path):
     sources = write_sources(tmp_path, orders_source(pg))
-    first = collect.load_sources(con, sources).iloc[0]
-    again = collect.load_sources(con, sources).iloc[0]
+    first = ingest.load_sources(con, sources).iloc[0]
+    again = ingest.load_sources(con, sources).iloc[0]
     assert (again["status"], again["batch_id"], again["rows_loaded"]) == ("skipped", first["batch_id"], 4)
     assert "not loaded again" in again["message"]
     assert raw_orders(con) == LOADED_ORDERS                           # nothing loaded twice
-    assert collect.load_history(con)["batch_id"].tolist() == [first["batch_id"]]
+    assert ingest.load_history(con)["batch_id"].tolist() == [first["batch_id"]]
 
 
 def test_sql_table_loads_customers(pg, con, tmp_path):
@@ -145,7 +145,7 @@ def test_sql_table_loads_customers(pg, con, tmp_path):
                "columns": {"customer_id": "member_no", "name": "member_name", "city": "city",
                            "signup_date": "joined", "consent_sms": "sms"},
                "constants": {"source_system": "erp"}}
-    result = collect.load_sources(con, write_sources(tmp_path, members)).iloc[0]
+    result = ingest.load_sources(con, write_sources(tmp_path, members)).iloc[0]
     assert (result["status"], result["rows_read"], result["rows_loaded"], result["rows_rejected"]) == ("loaded", 3, 3, 0)
     rows = con.execute("SELECT customer_id, name, city, signup_date, consent_sms, source_system "
                        "FROM raw.customers ORDER BY source_line").fetchall()
@@ -161,9 +161,9 @@ def test_new_rows_of_the_same_query_load_as_a_new_batch(pg, con, tmp_path):
     feed = {"name": "feed", "url": url(pg), "query": "SELECT * FROM feed ORDER BY order_no", "table": "orders",
             "columns": {"order_id": "order_no", "order_date": "order_day"}}
     sources = write_sources(tmp_path, feed)
-    first = collect.load_sources(con, sources).iloc[0]
+    first = ingest.load_sources(con, sources).iloc[0]
     pg.psql("INSERT INTO feed VALUES ('F-3', '2024-06-01');")
-    second = collect.load_sources(con, sources).iloc[0]
+    second = ingest.load_sources(con, sources).iloc[0]
     assert (first["batch_id"], first["rows_loaded"]) == (1, 2)
     assert (second["status"], second["batch_id"], second["rows_read"], second["rows_loaded"]) == ("loaded", 2, 3, 1)
     assert con.execute("SELECT order_id, order_date, batch_id FROM raw.orders ORDER BY order_id").fetchall() == [
@@ -179,21 +179,21 @@ def assert_one_line_naming_url(message, pg, scheme=SCHEME, password=None):
 def test_failing_query_is_a_one_line_source_error_with_the_password_hidden(pg, con, tmp_path):
     sources = write_sources(tmp_path, orders_source(pg, query="SELECT order_no, no_such_column FROM orders"))
     with pytest.raises(SourceError) as error:
-        collect.load_sources(con, sources)
+        ingest.load_sources(con, sources)
     message = str(error.value)
     assert "no_such_column" in message
     assert_one_line_naming_url(message, pg)
-    assert collect.load_history(con).empty and raw_orders(con) == []   # nothing written
+    assert ingest.load_history(con).empty and raw_orders(con) == []   # nothing written
 
 
 def test_wrong_password_is_a_one_line_source_error_with_the_password_hidden(pg, con, tmp_path):
     sources = write_sources(tmp_path, orders_source(pg, url=url(pg, password="not-the-password")))
     with pytest.raises(SourceError) as error:
-        collect.load_sources(con, sources)
+        ingest.load_sources(con, sources)
     message = str(error.value)
     assert "password authentication failed" in message
     assert_one_line_naming_url(message, pg, password="not-the-password")
-    assert collect.load_history(con).empty
+    assert ingest.load_history(con).empty
 
 
 def test_missing_driver_is_a_source_error_naming_the_url(pg, con, tmp_path):
@@ -201,7 +201,7 @@ def test_missing_driver_is_a_source_error_naming_the_url(pg, con, tmp_path):
     ModuleNotFoundError traceback."""
     sources = write_sources(tmp_path, orders_source(pg, url=url(pg, scheme="postgresql+pg8000")))
     with pytest.raises(SourceError) as error:
-        collect.load_sources(con, sources)
+        ingest.load_sources(con, sources)
     assert "pg8000" in str(error.value)
     assert_one_line_naming_url(str(error.value), pg, scheme="postgresql+pg8000")
 
@@ -209,7 +209,7 @@ def test_missing_driver_is_a_source_error_naming_the_url(pg, con, tmp_path):
 def test_postgresql_url_as_in_the_readme(pg, con, tmp_path):
     """README: `postgresql://` works out of the box (psycopg 3 is installed with the workbook)."""
     source = orders_source(pg, url=url(pg, scheme="postgresql"))
-    result = collect.load_sources(con, write_sources(tmp_path, source)).iloc[0]
+    result = ingest.load_sources(con, write_sources(tmp_path, source)).iloc[0]
     assert (result["status"], result["rows_loaded"], result["rows_rejected"]) == ("loaded", 4, 1)
     assert raw_orders(con) == LOADED_ORDERS
 
@@ -230,16 +230,16 @@ def test_monthly_load_reads_only_the_rows_changed_since_the_last_one(pg, con, tm
               "columns": {"order_id": "order_no", "customer_id": "member_no", "order_date": "order_day",
                           "status": "status"}}
     sources = write_sources(tmp_path, source)
-    first = collect.load_sources(con, sources).iloc[0]
+    first = ingest.load_sources(con, sources).iloc[0]
     assert (first["rows_read"], first["rows_loaded"]) == (3, 3)
     assert con.execute("SELECT watermark FROM main.load_batches").fetchall() == [("2026-09-01 08:00:00",)]
     # a month later: E-2 was cancelled, E-4 is new; E-1 and E-3 did not change
     pg.psql("""UPDATE erp_orders SET status = 'cancelled', updated_at = '2026-09-15 11:00' WHERE order_no = 'E-2';
                INSERT INTO erp_orders VALUES ('E-4', 'M-3', '2026-09-28', 'completed', '2026-09-28 12:00');""")
-    second = collect.load_sources(con, sources).iloc[0]
+    second = ingest.load_sources(con, sources).iloc[0]
     assert (second["rows_read"], second["rows_loaded"], second["rows_changed"], second["rows_unchanged"]) == (2, 2, 1, 0)
     rows = con.execute("SELECT order_id, status FROM raw.orders ORDER BY order_id").fetchall()
     assert rows == [("E-1", "completed"), ("E-2", "cancelled"), ("E-3", "completed"), ("E-4", "completed")]
     # nothing changed since: nothing read, nothing loaded
-    third = collect.load_sources(con, sources).iloc[0]
+    third = ingest.load_sources(con, sources).iloc[0]
     assert (third["status"], third["rows_read"]) == ("skipped", 0)

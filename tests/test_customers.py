@@ -1,8 +1,8 @@
-from dbmarketing import customers, db
+from dbmarketing import customers, warehouse
 
 
 def test_four_customer_types_hand_made():
-    con = db.connect(":memory:")
+    con = warehouse.connect(":memory:")
     con.execute("""INSERT INTO raw.customers (customer_id, customer_type, signup_date, source_system, valid_from, valid_to) VALUES
         ('A', 'consumer', DATE '2024-01-01', 'crm', now(), NULL),      -- bought 10 days ago -> current
         ('B', 'consumer', DATE '2024-01-01', 'crm', now(), NULL),      -- bought 400 days ago -> lapsed
@@ -39,7 +39,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from dbmarketing import clean, plots
+from dbmarketing import cleanse, present
 
 AS_OF = "2026-10-31"
 EXTRACTED = date(2026, 12, 31)  # the hand-made data is extracted two months after AS_OF
@@ -49,7 +49,7 @@ PRICE = {"P1": 100.0, "P2": 50.0, "P3": 80.0}
 def _model_db():
     """An in-memory database for hand-made histories: the customer master in main, the
     transactions in raw; :func:`_clean` builds the clean main tables with the real cleaning."""
-    con = db.connect(":memory:")
+    con = warehouse.connect(":memory:")
     con.execute("""CREATE TABLE main.customers (customer_id VARCHAR, customer_type VARCHAR, name VARCHAR, gender VARCHAR,
         birth_date DATE, id_number VARCHAR, phone VARCHAR, email VARCHAR, province VARCHAR, city VARCHAR, address VARCHAR,
         signup_date DATE, signup_channel VARCHAR, consent_mail BOOLEAN, consent_sms BOOLEAN, consent_email BOOLEAN,
@@ -62,7 +62,7 @@ def _model_db():
 def _clean(con):
     """Clean the hand-made transactions as of EXTRACTED (every record is its own master)."""
     con.execute("CREATE OR REPLACE TABLE main.customer_map AS SELECT customer_id, customer_id AS master_id FROM main.customers")
-    clean.clean_transactions(con, EXTRACTED, run_id=1)
+    cleanse.clean_transactions(con, EXTRACTED, run_id=1)
     con.execute("CREATE OR REPLACE TABLE main.cleaning_runs (run_id INTEGER, as_of DATE)")
     con.execute("INSERT INTO main.cleaning_runs VALUES (1, ?)", [EXTRACTED])
     return con
@@ -352,7 +352,7 @@ def test_view_sections_are_short_and_lose_nothing():
     parts = customers.view_sections(view)
     fields = [f for part in parts.values() for f in part.field]
     assert sorted(fields) == sorted(cols) and len(fields) == len(set(fields))
-    assert all(len(part) <= plots.MAX_ROWS for part in parts.values())
+    assert all(len(part) <= present.MAX_ROWS for part in parts.values())
     assert list(parts["Other"].field) == ["extra"]
     values = pd.concat(parts.values()).set_index("field").value
     assert values["clv"] == "" and values["name"] == "v_name" and values["orders"] == "12"
@@ -390,9 +390,9 @@ def test_store_replaces_one_as_of_and_keeps_others():
     customers.store_customer_model(con, rows("2026-10-31", ["A", "B", "C"]))
     got = con.execute("SELECT CAST(as_of AS VARCHAR), count(*) FROM main.customer_model GROUP BY 1 ORDER BY 1").fetchall()
     assert got == [("2026-09-30", 2), ("2026-10-31", 3)]
-    tiers = db.privacy_tiers(con, "customer_model")
-    assert set(tiers) == set(cols) and tiers["profit"] == db.DEEP_PUBLIC and tiers["customer_id"] == db.PUBLIC
-    assert tiers["value_tier"] == db.PUBLIC        # a tier label is no personal data
+    tiers = warehouse.privacy_tiers(con, "customer_model")
+    assert set(tiers) == set(cols) and tiers["profit"] == warehouse.DEEP_PUBLIC and tiers["customer_id"] == warehouse.PUBLIC
+    assert tiers["value_tier"] == warehouse.PUBLIC        # a tier label is no personal data
     for col in ("share_store", "share_phone", "share_distributor", "main_category_share", "category_mix",
                 "return_cost", "service_cost", "contact_cost", "tickets", "unresolved_complaints"):
         assert col in tiers, col
@@ -413,8 +413,8 @@ def test_customer_model_on_small_sample(small_sample, tmp_path):
 
     path = tmp_path / "crm.duckdb"
     shutil.copy(small_sample["db_path"], path)
-    con = db.connect(path)
-    clean.run(con, AS_OF)
+    con = warehouse.connect(path)
+    cleanse.run(con, AS_OF)
     m = customers.build_customer_model(con, AS_OF, horizon_days=180, seed=42)
     n = con.execute(f"SELECT count(*) FROM main.customers WHERE signup_date <= DATE '{AS_OF}' OR customer_id IN "
                     f"(SELECT customer_id FROM main.sales)").fetchall()[0][0]
@@ -442,16 +442,16 @@ def medium_sample(tmp_path_factory):
 
     import yaml
 
-    from dbmarketing import collect, sample
+    from dbmarketing import ingest, sample
 
     root = tmp_path_factory.mktemp("medium_sample")
     sample.generate(root / "raw", db_path=root / "crm.duckdb", n_customers=10_000, years=3, seed=7)
     spec = yaml.safe_load((Path(__file__).resolve().parents[1] / "params/sources/sample.yaml").read_text(encoding="utf-8"))
     spec["base_dir"] = str(root / "raw")
     (root / "sources.yaml").write_text(yaml.safe_dump(spec, allow_unicode=True), encoding="utf-8")
-    con = db.connect(root / "crm.duckdb")
-    collect.load_sources(con, root / "sources.yaml")
-    clean.run(con, AS_OF)
+    con = warehouse.connect(root / "crm.duckdb")
+    ingest.load_sources(con, root / "sources.yaml")
+    cleanse.run(con, AS_OF)
     yield con
     con.close()
 

@@ -2,42 +2,42 @@ from datetime import date
 
 import pytest
 
-from dbmarketing import db
+from dbmarketing import warehouse
 
 
 def test_schema_and_catalog_cover_every_column(tmp_path):
-    con = db.connect(tmp_path / "x.duckdb")
-    for name, table in db.MODEL.items():
+    con = warehouse.connect(tmp_path / "x.duckdb")
+    for name, table in warehouse.MODEL.items():
         cols = [r[0] for r in con.execute(
             "SELECT column_name FROM information_schema.columns WHERE table_schema='raw' AND table_name=? ORDER BY ordinal_position",
             [name]).fetchall()]
         assert cols[: len(table.columns)] == [c.name for c in table.columns]
-        catalogued = set(db.privacy_tiers(con, name, schema="raw"))
+        catalogued = set(warehouse.privacy_tiers(con, name, schema="raw"))
         assert catalogued == set(cols), name
-    tiers = db.privacy_tiers(con, "customers", schema="raw")
+    tiers = warehouse.privacy_tiers(con, "customers", schema="raw")
     assert tiers["id_number"] == 4 and tiers["phone"] == 3 and tiers["city"] == 1
     assert con.execute("SELECT origin FROM main.catalog_tables WHERE table_name='cities'").fetchone()[0] == "external"
     con.close()
     # connecting again is idempotent
-    con = db.connect(tmp_path / "x.duckdb")
+    con = warehouse.connect(tmp_path / "x.duckdb")
     assert con.execute("SELECT count(*) FROM main.catalog WHERE table_name='customers'").fetchone()[0] == len(tiers)
 
 
 def test_fingerprint_changes_with_content():
-    con = db.connect(":memory:")
-    before = db.fingerprint(con)
-    assert db.fingerprint(con) == before
+    con = warehouse.connect(":memory:")
+    before = warehouse.fingerprint(con)
+    assert warehouse.fingerprint(con) == before
     con.execute("INSERT INTO raw.cities (city) VALUES ('北京')")
-    assert db.fingerprint(con) != before
+    assert warehouse.fingerprint(con) != before
 
 
 def test_resolve_as_of():
     """'latest' is the newest purchase cleaning counts: a completed sale with a customer number,
     not dated after its delivery's extraction date; nothing depends on today's clock."""
-    con = db.connect(":memory:")
-    assert db.resolve_as_of(con, "2026-10-31") == date(2026, 10, 31)
+    con = warehouse.connect(":memory:")
+    assert warehouse.resolve_as_of(con, "2026-10-31") == date(2026, 10, 31)
     with pytest.raises(ValueError, match="latest"):
-        db.resolve_as_of(con, "latest")
+        warehouse.resolve_as_of(con, "latest")
     con.execute("INSERT INTO main.load_batches (batch_id, source, status, extracted, finished_at) "
                 "VALUES (1, 'orders', 'loaded', DATE '2025-01-31', TIMESTAMP '2025-02-03 10:00')")
     con.execute("""INSERT INTO raw.orders (order_id, customer_id, order_date, status, batch_id) VALUES
@@ -46,20 +46,20 @@ def test_resolve_as_of():
         ('3', NULL, DATE '2025-01-20', NULL, 1),          -- anonymous
         ('4', 'c2', DATE '2025-01-25', 'cancelled', 1),   -- cancelled
         ('5', 'c3', DATE '2024-12-30', 'completed', 1)""")
-    assert db.resolve_as_of(con, "latest") == date(2025, 1, 2)
-    assert db.data_range(con) == (date(2024, 12, 30), date(2025, 1, 31))
-    assert db.check_as_of(con, "2025-01-31") == date(2025, 1, 31)
+    assert warehouse.resolve_as_of(con, "latest") == date(2025, 1, 2)
+    assert warehouse.data_range(con) == (date(2024, 12, 30), date(2025, 1, 31))
+    assert warehouse.check_as_of(con, "2025-01-31") == date(2025, 1, 31)
     with pytest.raises(ValueError, match="outside the data: the database covers 2024-12-30 .* to 2025-01-31"):
-        db.check_as_of(con, "2030-01-01")
+        warehouse.check_as_of(con, "2030-01-01")
     with pytest.raises(ValueError, match="outside the data"):
-        db.check_as_of(con, "2020-01-01")
+        warehouse.check_as_of(con, "2020-01-01")
     with pytest.raises(ValueError, match="as_of"):
-        db.resolve_as_of(con, "31/10/2026")
+        warehouse.resolve_as_of(con, "31/10/2026")
 
 
 def test_every_column_of_a_new_database_is_catalogued(tmp_path):
     """The bookkeeping tables and the catalog itself are described too, each column with a tier 1-4."""
-    con = db.connect(tmp_path / "x.duckdb")
+    con = warehouse.connect(tmp_path / "x.duckdb")
     columns = set(con.execute("SELECT schema_name, table_name, column_name FROM duckdb_columns() "
                               "WHERE database_name = current_database() AND schema_name IN ('main', 'raw')").fetchall())
     catalog = {(s, t, c): (d, tier) for s, t, c, d, tier in con.execute(
@@ -68,7 +68,7 @@ def test_every_column_of_a_new_database_is_catalogued(tmp_path):
             ("main", "rejects", "raw_value")} <= columns
     assert columns == set(catalog)
     assert all(d.strip() and tier in (1, 2, 3, 4) for d, tier in catalog.values())
-    assert catalog[("main", "rejects", "raw_value")][1] == db.HIGHLY_PRIVATE
+    assert catalog[("main", "rejects", "raw_value")][1] == warehouse.HIGHLY_PRIVATE
     assert con.execute("SELECT layer FROM main.catalog_tables WHERE table_name = 'catalog'").fetchone()[0] == "bookkeeping"
 
 
@@ -89,10 +89,10 @@ def test_database_of_an_older_version_gets_the_new_bookkeeping_columns(tmp_path)
         [8, "customer_id=7: a later version is already loaded (valid from 2026-08-31 00:00:00)"],
         [9, "expected 3 fields, found 2"]])
     old.close()
-    con = db.connect(path)
+    con = warehouse.connect(path)
     columns = [r[0] for r in con.execute("SELECT column_name FROM information_schema.columns "
                                          "WHERE table_schema = 'main' AND table_name = 'rejects'").fetchall()]
-    assert set(columns) == {c.name for c in db.BOOKKEEPING["rejects"].columns}
+    assert set(columns) == {c.name for c in warehouse.BOOKKEEPING["rejects"].columns}
     # the values moved out of the (public) reasons into the (highly private) raw_value
     assert con.execute("SELECT line_no, reason, raw_value FROM main.rejects ORDER BY line_no").fetchall() == [
         (2, "not a number", "x"), (3, "order_id is empty", None),
@@ -105,7 +105,7 @@ def test_database_of_an_older_version_gets_the_new_bookkeeping_columns(tmp_path)
     # connecting again changes nothing, but still upgrades an old reason that slipped in
     con.execute("INSERT INTO main.rejects (batch_id, line_no, reason) VALUES (1, 10, 'not a yes/no value: ''maybe''')")
     con.close()
-    con = db.connect(path)
+    con = warehouse.connect(path)
     assert con.execute("SELECT count(*) FROM main.rejects WHERE raw_value IS NOT NULL").fetchone()[0] == 7
     assert con.execute("SELECT reason, raw_value FROM main.rejects WHERE line_no = 10").fetchall() == [
         ("not a yes/no value", "maybe")]
@@ -126,13 +126,13 @@ def test_a_file_that_is_not_a_duckdb_database_is_refused_in_one_line(tmp_path):
     for name, kind in [("crm.sqlite", "a SQLite database"), ("notes.txt", "a file of another kind"),
                        ("empty.duckdb", "an empty file"), ("folder.duckdb", "a folder")]:
         for read_only in (False, True):
-            with pytest.raises(db.DatabaseFileError) as error:
-                db.connect(tmp_path / name, read_only=read_only)
+            with pytest.raises(warehouse.DatabaseFileError) as error:
+                warehouse.connect(tmp_path / name, read_only=read_only)
             message = str(error.value)
             assert message.startswith(f"{tmp_path / name}: not a customer database: it is {kind}"), message
             assert "\n" not in message
     assert lite.read_bytes().startswith(b"SQLite format 3\x00")  # left as it was
     assert (tmp_path / "notes.txt").read_text() == "not a database\n"
-    con = db.connect(tmp_path / "new.duckdb")  # a new file name still creates a database
+    con = warehouse.connect(tmp_path / "new.duckdb")  # a new file name still creates a database
     con.close()
-    db.connect(tmp_path / "new.duckdb", read_only=True).close()
+    warehouse.connect(tmp_path / "new.duckdb", read_only=True).close()

@@ -19,7 +19,7 @@ import pytest
 import yaml
 
 import shapes
-from dbmarketing import db, report
+from dbmarketing import warehouse, reports
 from spreadsheets import live_cells
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -71,7 +71,7 @@ def cli(*args) -> subprocess.Popen:
 
 def test_clearance_2_lists_hold_no_formula_and_no_personal_value(hostile):
     reports = hostile["folder"] / "reports"
-    out = report.run_reports(params_file(hostile, "c2", clearance=2), "monthly", notebooks_dir=ROOT / "notebooks",
+    out = reports.run_reports(params_file(hostile, "c2", clearance=2), "monthly", notebooks_dir=ROOT / "notebooks",
                              reports_dir=reports, progress=False)
     lists = sorted((out / "exports").iterdir())
     assert lists and all("_clearance2." in p.name for p in lists)
@@ -88,15 +88,15 @@ def test_a_failed_clearance_4_run_changes_nothing_a_reader_picks_up(hostile):
     good = hostile.get("good") or pytest.skip("needs the clearance-2 run")
     broken = hostile["folder"] / "broken_campaign.yaml"  # notebook 05 fails on it, after 04 wrote its lists
     broken.write_text("path: no_such_file.csv\ngroup: arm\ncontrol: none\nresponded: bought\n", encoding="utf-8")
-    with pytest.raises(report.ReportError, match="05_campaign_response"):
-        report.run_reports(params_file(hostile, "c4", clearance=4, campaign_file=str(broken)), "monthly",
+    with pytest.raises(reports.ReportError, match="05_campaign_response"):
+        reports.run_reports(params_file(hostile, "c4", clearance=4, campaign_file=str(broken)), "monthly",
                            notebooks_dir=ROOT / "notebooks", reports_dir=reports, progress=False)
     assert snapshot(reports / "monthly") == good  # byte for byte
     failed_lists = list((reports / "monthly.failed" / "exports").iterdir())
     assert failed_lists and all("_clearance4." in p.name for p in failed_lists)
     assert not (ROOT / "data" / "exports").exists() or not any(
         "_clearance4" in p.name for p in (ROOT / "data" / "exports").iterdir())
-    report.run_reports(params_file(hostile, "c2", clearance=2), "monthly", notebooks_dir=ROOT / "notebooks",
+    reports.run_reports(params_file(hostile, "c2", clearance=2), "monthly", notebooks_dir=ROOT / "notebooks",
                        reports_dir=reports, progress=False)
     assert not (reports / "monthly.failed").exists()  # the later good run removed it
 
@@ -123,7 +123,7 @@ def test_one_run_of_a_name_at_a_time_and_two_names_side_by_side(hostile):
     assert other.returncode == 0, err_other
     for run in ("same", "other"):
         assert json.loads((reports / run / "manifest.json").read_text(encoding="utf-8"))["status"] == "ok"
-    con = db.connect(hostile["folder"] / "crm.duckdb", read_only=True)
+    con = warehouse.connect(hostile["folder"] / "crm.duckdb", read_only=True)
     try:  # both runs loaded nothing new and cleaned the same data: one customer model per date, not two
         dup = con.execute("SELECT count(*) - count(DISTINCT (as_of, customer_id)) FROM main.customer_model").fetchone()[0]
     finally:

@@ -5,7 +5,7 @@ pyproject.toml pulls in at one version, with the hashes of its files. Every pin 
 to this platform and Python must be installed at exactly that version: a venv that drifted (a
 package upgraded by hand, a lock pulled but not installed) fails here, and so does a lock that
 no longer holds what pyproject.toml asks for. The pins are read here with packaging alone, not
-with the workbook's own reader (dbmarketing.report.locked_versions), so that one cannot hide a
+with the workbook's own reader (dbmarketing.reports.locked_versions), so that one cannot hide a
 mistake of the other.
 """
 

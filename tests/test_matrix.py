@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 import shapes
-from dbmarketing import collect, db, report
+from dbmarketing import ingest, warehouse, reports
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -28,7 +28,7 @@ def run(shape: shapes.Shape, folder: Path, run_name: str = "run", sources: Path 
               "campaign_file": ""}
     params_file = folder / f"{run_name}.yaml"
     params_file.write_text(yaml.safe_dump(params), encoding="utf-8")
-    out = report.run_reports(params_file, run_name, notebooks_dir=ROOT / "notebooks", reports_dir=folder / "reports",
+    out = reports.run_reports(params_file, run_name, notebooks_dir=ROOT / "notebooks", reports_dir=folder / "reports",
                              progress=False)
     return out, db_path
 
@@ -39,7 +39,7 @@ def check_report(out: Path) -> dict:
     for entry in manifest["notebooks"]:
         assert entry["status"] == "ok", entry["name"]
         for page in (entry["html"], entry["code_html"]):
-            assert report.check_report_html(out / page) == [], (entry["name"], page)
+            assert reports.check_report_html(out / page) == [], (entry["name"], page)
     index = (out / "index.html").read_text(encoding="utf-8")
     for entry in manifest["notebooks"]:
         for skipped in entry["skipped"]:
@@ -62,7 +62,7 @@ def merged_pairs(con) -> set[frozenset]:
 def check_figures(shape: shapes.Shape, db_path: Path) -> None:
     """The cleaned purchases and customers against what the fixture wrote."""
     e = shape.expected
-    con = db.connect(db_path, read_only=True)
+    con = warehouse.connect(db_path, read_only=True)
     try:
         # orders of a customer number no record holds: that customer is known only by its orders
         unknown = sorted(e.get("unknown_customer_orders", set()) - e.get("future_dated_orders", set())
@@ -120,11 +120,11 @@ def test_hardie_sample_layouts_load_alike(tmp_path):
     out, db_path = run(shape, tmp_path)
     check_report(out)
     check_figures(shape, db_path)
-    other = db.connect(tmp_path / "default.duckdb")
-    collect.load_sources(other, shape.other_sources[0])
+    other = warehouse.connect(tmp_path / "default.duckdb")
+    ingest.load_sources(other, shape.other_sources[0])
     by_width = other.execute("SELECT customer_id, order_date, o.batch_id IS NOT NULL, l.quantity, l.amount "
                              "FROM raw.orders o JOIN raw.order_lines l USING (order_id) ORDER BY order_id").fetchall()
-    mapped = db.connect(db_path, read_only=True)
+    mapped = warehouse.connect(db_path, read_only=True)
     assert by_width == mapped.execute("SELECT customer_id, order_date, o.batch_id IS NOT NULL, l.quantity, l.amount "
                                       "FROM raw.orders o JOIN raw.order_lines l USING (order_id) "
                                       "ORDER BY order_id").fetchall()
@@ -138,7 +138,7 @@ def test_cumulative_redelivery(tmp_path):
     second = shapes.cumulative_month2(data)
     out, db_path = run(second, tmp_path, "month2", sources=second.sources)
     check_report(out)
-    con = db.connect(db_path, read_only=True)
+    con = warehouse.connect(db_path, read_only=True)
     batch = con.execute("""SELECT rows_read, rows_loaded, rows_unchanged, rows_changed, rows_rejected
                            FROM main.load_batches WHERE table_name = 'orders' ORDER BY batch_id DESC LIMIT 1""").fetchone()
     counts = second.expected["load_counts"]
@@ -164,22 +164,22 @@ def readme_example(after: str) -> dict:
 def test_readme_examples_work_as_written(after, fixture, tmp_path):
     """README, *Bring your own data*: the orders-only and the order-totals examples, exactly as
     printed (only base_dir points at the fixture's files), load, clean and score."""
-    from dbmarketing import clean, rfm
+    from dbmarketing import cleanse, rfm
 
     shape = fixture(tmp_path / "data")
     spec = readme_example(after)
     spec["base_dir"] = str(tmp_path / "data")
     sources = tmp_path / "readme.yaml"
     sources.write_text(yaml.safe_dump(spec, allow_unicode=True), encoding="utf-8")
-    con = db.connect(tmp_path / "crm.duckdb")
-    loaded = collect.load_sources(con, sources)
+    con = warehouse.connect(tmp_path / "crm.duckdb")
+    loaded = ingest.load_sources(con, sources)
     assert loaded.rows_rejected.sum() == 0
-    clean.run(con)
+    cleanse.run(con)
     e = shape.expected
     unknown = len(e.get("unknown_customer_orders", set()) - e.get("future_dated_orders", set()))
     assert con.execute("SELECT count(*) FROM main.sales").fetchone()[0] == e["n_completed_purchases"] + unknown
     scores = rfm.compute(con, "latest")
-    assert str(db.resolve_as_of(con, "latest")) == e["newest_purchase_date"]
+    assert str(warehouse.resolve_as_of(con, "latest")) == e["newest_purchase_date"]
     assert int((~scores.is_prospect).sum()) == con.execute("SELECT count(DISTINCT customer_id) FROM main.sales").fetchone()[0]
     con.close()
 
@@ -188,15 +188,15 @@ def test_readme_examples_work_as_written(after, fixture, tmp_path):
 def test_deduplication_on_deliveries_not_seen_before(fixture, tmp_path):
     """Other seeds of the CRM shapes (other people, names, phones, spellings): the planted
     duplicates merge, nothing else does, the two people of one name stay apart."""
-    from dbmarketing import clean
+    from dbmarketing import cleanse
 
     for seed in (1, 2, 3, 4):
         shape = fixture(tmp_path / f"data{seed}", seed=seed)
-        con = db.connect(tmp_path / f"crm{seed}.duckdb")
-        collect.load_sources(con, shape.sources)
-        clean.run(con)
+        con = warehouse.connect(tmp_path / f"crm{seed}.duckdb")
+        ingest.load_sources(con, shape.sources)
+        cleanse.run(con)
         assert merged_pairs(con) == shape.expected["duplicate_pairs"], seed
         assert not merged_pairs(con) & shape.expected["keep_apart_pairs"], seed
         if not shape.expected["duplicate_pairs"]:
-            assert clean.matching_skipped(con)  # said why, in a sentence
+            assert cleanse.matching_skipped(con)  # said why, in a sentence
         con.close()

@@ -12,7 +12,7 @@ import nbformat
 import pytest
 import yaml
 
-from dbmarketing import report
+from dbmarketing import reports
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
@@ -23,7 +23,7 @@ def default_outputs() -> list[Path]:
     database (``db_path``) and every output folder (a parameter named ``*_dir``)."""
     paths = set()
     for nb in NOTEBOOKS:
-        for name, info in report.declared_parameters(nb).items():
+        for name, info in reports.declared_parameters(nb).items():
             if (name == "db_path" or name.endswith("_dir")) and isinstance(info["default"], str):
                 paths.add(ROOT / info["default"])
     return sorted(paths)
@@ -44,13 +44,13 @@ def run(small_sample, tmp_path_factory):
     params = yaml.safe_load((ROOT / "params/default.yaml").read_text(encoding="utf-8"))
     params.update(db_path=str(small_sample["db_path"]), sources=str(small_sample["sources"]),
                   campaign_file=str(small_sample["campaign_file"]))
-    declared = {name for nb in NOTEBOOKS for name in report.declared_parameters(nb)}
+    declared = {name for nb in NOTEBOOKS for name in reports.declared_parameters(nb)}
     # export_dir is the runner's (the run's own exports/ folder); every other output folder goes to the test's
     params.update({name: str(out / name) for name in sorted(declared) if name.endswith("_dir") and name != "export_dir"})
     pfile = out / "params.yaml"
     pfile.write_text(yaml.safe_dump(params, allow_unicode=True), encoding="utf-8")
     before = tree_state(default_outputs())
-    folder = report.run_reports(pfile, "nbtest", notebooks_dir=ROOT / "notebooks", reports_dir=out, progress=False)
+    folder = reports.run_reports(pfile, "nbtest", notebooks_dir=ROOT / "notebooks", reports_dir=out, progress=False)
     return {"folder": folder, "params": params, "tree_before": before, "tree_after": tree_state(default_outputs())}
 
 
@@ -71,7 +71,7 @@ def test_every_notebook_runs_and_reports_are_clean(run):
     for name in names:
         for html in (folder / f"{name}.html", folder / f"{name}.code.html"):
             assert html.exists(), html
-            assert report.check_report_html(html) == [], html.name
+            assert reports.check_report_html(html) == [], html.name
             assert html.name in index
         executed = nbformat.read(folder / f"{name}.ipynb", as_version=4)
         for cell in executed.cells:
@@ -232,7 +232,7 @@ def test_reports_have_no_missing_value_markers(run):
 
 
 def notebook_default(notebook: str, name: str):
-    return report.declared_parameters(ROOT / "notebooks" / f"{notebook}.ipynb")[name]["default"]
+    return reports.declared_parameters(ROOT / "notebooks" / f"{notebook}.ipynb")[name]["default"]
 
 
 def test_cleaning_notebook_reads_its_narrative_from_the_data(run, small_sample):

@@ -1,7 +1,7 @@
 import pandas as pd
 import pytest
 
-from dbmarketing import db, privacy
+from dbmarketing import warehouse, privacy
 
 
 def test_masks_of_each_kind():
@@ -21,7 +21,7 @@ def test_masks_of_each_kind():
 
 @pytest.fixture
 def con():
-    c = db.connect(":memory:")
+    c = warehouse.connect(":memory:")
     yield c
     c.close()
 

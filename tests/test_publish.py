@@ -18,8 +18,8 @@ import duckdb
 import pandas as pd
 import pytest
 
-from dbmarketing import customers, db, privacy, publish, rfm
-from dbmarketing.needs import NotEnoughData
+from dbmarketing import customers, warehouse, privacy, rfm
+from dbmarketing.warehouse import NotEnoughData
 
 ROOT = Path(__file__).resolve().parents[1]
 AS_OF = "2026-10-31"
@@ -29,7 +29,7 @@ KEY_B = "c0ffee00c0ffee00c0ffee00c0ffee00c0ffee00c0ffee00"
 
 def cli(*args, env=None):
     """``python -m dbmarketing ...`` with this checkout's library first on the path."""
-    environ = {k: v for k, v in os.environ.items() if k != publish.KEY_ENV}
+    environ = {k: v for k, v in os.environ.items() if k != privacy.KEY_ENV}
     environ["PYTHONPATH"] = os.pathsep.join([str(ROOT / "lib"), environ.get("PYTHONPATH", "")])
     environ.update(env or {})
     return subprocess.run([sys.executable, "-m", "dbmarketing", *map(str, args)], cwd=ROOT, capture_output=True,
@@ -145,7 +145,7 @@ def test_columns_above_the_clearance_hold_what_the_rule_says(full, copy):
     key = KEY_A.encode()
     for col in ("phone", "email", "id_number"):
         known = a[col].notna()
-        assert known.any() and (b[col][known] == [publish.pseudonym(key, v) for v in a[col][known]]).all(), col
+        assert known.any() and (b[col][known] == [privacy.pseudonym(key, v) for v in a[col][known]]).all(), col
         assert b[col][~known].isna().all()
     assert rejects == [("***",)]
 
@@ -200,7 +200,7 @@ def work_copy(path, tmp_path, name):
     """A writable copy (the library's functions may write temporary tables)."""
     target = tmp_path / name
     shutil.copy(path, target)
-    return db.connect(target)
+    return warehouse.connect(target)
 
 
 def test_rfm_and_clv_are_the_same_on_the_copy(full, copy, tmp_path):
@@ -241,8 +241,8 @@ def test_rfm_and_clv_are_the_same_on_the_copy(full, copy, tmp_path):
 
 
 def test_the_same_key_gives_the_same_pseudonyms_another_key_others(full, copy, keys, tmp_path):
-    again = publish.publish(full, tmp_path / "again.duckdb", 2, key_file=keys["a"])
-    other = publish.publish(full, tmp_path / "other.duckdb", 2, key_file=keys["b"])
+    again = privacy.publish(full, tmp_path / "again.duckdb", 2, key_file=keys["a"])
+    other = privacy.publish(full, tmp_path / "other.duckdb", 2, key_file=keys["b"])
     q = "SELECT phone, email, id_number FROM main.customer_records ORDER BY customer_id"
     with connect(copy) as c, connect(again.path) as a, connect(other.path) as o:
         first, second, third = c.execute(q).fetchall(), a.execute(q).fetchall(), o.execute(q).fetchall()
@@ -251,7 +251,7 @@ def test_the_same_key_gives_the_same_pseudonyms_another_key_others(full, copy, k
     values = lambda rows: {v for row in rows for v in row if v is not None}
     assert len(values(first)) > 1000 and not values(first) & values(third)
     assert fingerprints[0] == fingerprints[1] == again.key_fingerprint != fingerprints[2]
-    assert fingerprints[0] == publish.key_fingerprint(KEY_A.encode()) and len(fingerprints[0]) == 16
+    assert fingerprints[0] == privacy.key_fingerprint(KEY_A.encode()) and len(fingerprints[0]) == 16
 
 
 def test_the_key_is_nowhere_in_the_copy(copy, keys):
@@ -284,7 +284,7 @@ def test_identifiers_above_the_clearance_become_pseudonyms_that_still_join(full,
     shutil.copy(full, strict)
     with duckdb.connect(str(strict)) as con:
         con.execute("UPDATE main.catalog SET privacy_tier = 3 WHERE column_name = 'customer_id' AND table_name = 'sales'")
-    result = publish.publish(strict, tmp_path / "strict_copy.duckdb", 2, key_file=keys["a"])
+    result = privacy.publish(strict, tmp_path / "strict_copy.duckdb", 2, key_file=keys["a"])
     family = {c["column_name"] for c in result.columns if c["treatment"] == "pseudonym"}
     assert {"customer_id", "master_id", "source_customer_id", "customer_id_l", "customer_id_r"} <= family
     key = KEY_A.encode()
@@ -302,7 +302,7 @@ def test_identifiers_above_the_clearance_become_pseudonyms_that_still_join(full,
     finally:
         con.close()
     on_full = rfm.compute(connect(full), AS_OF)
-    on_full.index = [publish.pseudonym(key, i) for i in on_full.customer_id]
+    on_full.index = [privacy.pseudonym(key, i) for i in on_full.customer_id]
     on_full = on_full.drop(columns="customer_id")
     pd.testing.assert_frame_equal(on_copy.loc[on_full.index], on_full, check_names=False)
 
@@ -323,7 +323,7 @@ def one_line_error(run, *words):
 
 def test_refusals_are_one_line(full, keys, tmp_path):
     out = tmp_path / "out" / "analyst.duckdb"
-    one_line_error(cli("publish", "--db", full, "--out", out), "no pseudonym key", publish.KEY_ENV)
+    one_line_error(cli("publish", "--db", full, "--out", out), "no pseudonym key", privacy.KEY_ENV)
     one_line_error(cli("publish", "--db", full, "--out", out, "--key-file", ROOT / "pseudonym.key"),
                    "inside the project folder")
     one_line_error(cli("publish", "--db", full, "--out", full, "--key-file", keys["a"]), "is the database itself")
@@ -332,8 +332,8 @@ def test_refusals_are_one_line(full, keys, tmp_path):
     short.parent.mkdir()
     short.write_text("too-short-a-key\n", encoding="utf-8")
     one_line_error(cli("publish", "--db", full, "--out", out, "--key-file", short), "15 characters", "at least 32")
-    one_line_error(cli("publish", "--db", full, "--out", out, env={publish.KEY_ENV: "short"}),
-                   f"environment variable {publish.KEY_ENV}", "5 characters")
+    one_line_error(cli("publish", "--db", full, "--out", out, env={privacy.KEY_ENV: "short"}),
+                   f"environment variable {privacy.KEY_ENV}", "5 characters")
     one_line_error(cli("publish", "--clearance", 4, "--db", full, "--out", out, "--key-file", keys["a"]), "1, 2 or 3")
     # a key file in the output's folder, or anywhere in a project holding the database
     beside = out.parent / "pseudonym.key"
@@ -353,23 +353,23 @@ def test_refusals_are_one_line(full, keys, tmp_path):
 
 def test_an_existing_copy_is_replaced_only_when_asked(full, copy, keys, tmp_path):
     out = tmp_path / "analyst.duckdb"
-    first = cli("publish", "--db", full, "--out", out, env={publish.KEY_ENV: KEY_B})  # the key from the environment
+    first = cli("publish", "--db", full, "--out", out, env={privacy.KEY_ENV: KEY_B})  # the key from the environment
     assert first.returncode == 0, first.stderr
     one_line_error(cli("publish", "--db", full, "--out", out, "--key-file", keys["a"]), "exists", "--replace")
     with connect(out) as c:
-        assert c.execute("SELECT key_fingerprint FROM main.publication").fetchone()[0] == publish.key_fingerprint(KEY_B.encode())
+        assert c.execute("SELECT key_fingerprint FROM main.publication").fetchone()[0] == privacy.key_fingerprint(KEY_B.encode())
     # --key-file wins over the environment
-    again = cli("publish", "--db", full, "--out", out, "--key-file", keys["a"], "--replace", env={publish.KEY_ENV: KEY_B})
+    again = cli("publish", "--db", full, "--out", out, "--key-file", keys["a"], "--replace", env={privacy.KEY_ENV: KEY_B})
     assert again.returncode == 0, again.stderr
     with connect(out) as c:
-        assert c.execute("SELECT key_fingerprint FROM main.publication").fetchone()[0] == publish.key_fingerprint(KEY_A.encode())
+        assert c.execute("SELECT key_fingerprint FROM main.publication").fetchone()[0] == privacy.key_fingerprint(KEY_A.encode())
     one_line_error(cli("publish", "--db", out, "--out", tmp_path / "again.duckdb", "--key-file", keys["a"]),
                    "already a published copy")
 
 
 def test_a_failed_publication_leaves_the_old_copy_and_nothing_half_written(full, keys, tmp_path, monkeypatch):
     out = tmp_path / "analyst.duckdb"
-    publish.publish(full, out, 2, key_file=keys["a"])
+    privacy.publish(full, out, 2, key_file=keys["a"])
     before = out.read_bytes()
 
     def broken(column):
@@ -377,9 +377,9 @@ def test_a_failed_publication_leaves_the_old_copy_and_nothing_half_written(full,
             raise RuntimeError("planted failure")
         return fn
 
-    monkeypatch.setattr(publish, "_mask_udf", broken)
+    monkeypatch.setattr(sys.modules["dbmarketing.privacy.analyst_copy"], "_mask_udf", broken)
     with pytest.raises(Exception, match="planted failure"):
-        publish.publish(full, out, 2, key_file=keys["a"], replace=True)
+        privacy.publish(full, out, 2, key_file=keys["a"], replace=True)
     assert out.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["analyst.duckdb"]
 
@@ -389,20 +389,20 @@ def test_an_uncatalogued_column_stops_the_publication(full, keys, tmp_path):
     shutil.copy(full, odd)
     with duckdb.connect(str(odd)) as con:
         con.execute("ALTER TABLE main.customers ADD COLUMN nickname VARCHAR")
-    with pytest.raises(publish.PublishError, match="main.customers.nickname: not in main.catalog"):
-        publish.publish(odd, tmp_path / "copy.duckdb", 2, key_file=keys["a"])
+    with pytest.raises(privacy.PublishError, match="main.customers.nickname: not in main.catalog"):
+        privacy.publish(odd, tmp_path / "copy.duckdb", 2, key_file=keys["a"])
     assert not (tmp_path / "copy.duckdb").exists()
 
 
 def test_the_rule_table_names_each_column_once():
-    names = [c for r in publish.RULES for c in r.columns]
+    names = [c for r in privacy.RULES for c in r.columns]
     assert len(names) == len(set(names))
-    assert publish.treatment("phone", "VARCHAR")[0] == "pseudonym"
-    assert publish.treatment("birth_date", "DATE")[0] == "generalize"
-    assert publish.treatment("raw_record", "VARCHAR")[0] == "other text"
-    assert publish.treatment("unit_cost", "DOUBLE")[0] == "other"
-    assert len(publish.pseudonym(b"k" * 32, "13812345678")) == publish.PSEUDONYM_HEX
-    assert publish.pseudonym(b"k" * 32, None) is None
+    assert privacy.treatment("phone", "VARCHAR")[0] == "pseudonym"
+    assert privacy.treatment("birth_date", "DATE")[0] == "generalize"
+    assert privacy.treatment("raw_record", "VARCHAR")[0] == "other text"
+    assert privacy.treatment("unit_cost", "DOUBLE")[0] == "other"
+    assert len(privacy.pseudonym(b"k" * 32, "13812345678")) == privacy.PSEUDONYM_HEX
+    assert privacy.pseudonym(b"k" * 32, None) is None
 
 
 def test_a_report_on_the_copy_runs_the_chapters_that_apply_with_the_full_databases_figures(full, copy, tmp_path):
@@ -412,7 +412,7 @@ def test_a_report_on_the_copy_runs_the_chapters_that_apply_with_the_full_databas
 
     import yaml
 
-    from dbmarketing import report
+    from dbmarketing import reports
 
     only_marts = tmp_path / "notebooks"  # the full database's run of the same chapters
     only_marts.mkdir()
@@ -425,7 +425,7 @@ def test_a_report_on_the_copy_runs_the_chapters_that_apply_with_the_full_databas
         params = tmp_path / f"{name}.yaml"
         params.write_text(yaml.safe_dump({"db_path": str(target), "as_of": AS_OF, "clearance": 2,
                                           "campaign_file": ""}), encoding="utf-8")
-        out = report.run_reports(params, name, notebooks_dir=notebooks, reports_dir=tmp_path / "reports",
+        out = reports.run_reports(params, name, notebooks_dir=notebooks, reports_dir=tmp_path / "reports",
                                  progress=False)
         manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
         assert [e["name"] for e in manifest["notebooks"]] == ["03_customer_model", "04_rfm_scoring",

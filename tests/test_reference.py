@@ -3,19 +3,19 @@
 import pandas as pd
 import pytest
 
-from dbmarketing import reference
-from dbmarketing.db import MODEL
-from dbmarketing.standardize import PROVINCES
+from dbmarketing import cleanse
+from dbmarketing.warehouse import MODEL
+from dbmarketing.cleanse import PROVINCES
 
 
 @pytest.fixture(scope="module")
 def divisions():
-    return reference._divisions()
+    return cleanse.reference._divisions()
 
 
 @pytest.fixture(scope="module")
 def cities():
-    return reference.china_cities()
+    return cleanse.china_cities()
 
 
 def test_prefecture_level_counts_match_the_published_statistics(divisions):
@@ -75,23 +75,23 @@ def test_tiers_of_the_ranking(cities):
 def test_user_file_overrides_a_tier(tmp_path):
     f = tmp_path / "tiers.csv"
     f.write_text("city,city_tier\n宿州,2\n昆山,三线\n", encoding="utf-8")
-    tiers = reference.city_tiers(f).set_index("city").city_tier
+    tiers = cleanse.city_tiers(f).set_index("city").city_tier
     assert tiers["宿州"] == 2 and tiers["昆山"] == 4 and tiers["南京"] == 2
-    by_city = reference.china_cities(tiers=f).set_index("city").city_tier
+    by_city = cleanse.china_cities(tiers=f).set_index("city").city_tier
     assert by_city["宿州"] == 2 and by_city["苏州"] == 2 and by_city["北京"] == 1
 
 
 def test_gbk_user_file(tmp_path):
     f = tmp_path / "tiers_gbk.csv"
     f.write_bytes("city,city_tier\n宿州市,新一线城市\n延边朝鲜族自治州,4\n".encode("gbk"))
-    tiers = reference.city_tiers(f).set_index("city").city_tier
+    tiers = cleanse.city_tiers(f).set_index("city").city_tier
     assert tiers["宿州"] == 2 and tiers["延边"] == 4
 
 
 def test_utf8_bom_user_file(tmp_path):
     f = tmp_path / "tiers_bom.csv"
     f.write_text("city,city_tier\n宿州,1\n", encoding="utf-8-sig")
-    assert reference.city_tiers(f).set_index("city").city_tier["宿州"] == 1
+    assert cleanse.city_tiers(f).set_index("city").city_tier["宿州"] == 1
 
 
 @pytest.mark.parametrize("bad", ["7", "二点五线", "2.5"])
@@ -99,7 +99,7 @@ def test_bad_tier_names_file_line_and_column(tmp_path, bad):
     f = tmp_path / "bad.csv"
     f.write_text(f"city,city_tier\n苏州,1\n宿州,{bad}\n", encoding="utf-8")
     with pytest.raises(ValueError) as e:
-        reference.city_tiers(f)
+        cleanse.city_tiers(f)
     msg = str(e.value)
     assert "\n" not in msg
     assert str(f) in msg and "line 3" in msg and "column 2 (city_tier)" in msg
@@ -109,4 +109,4 @@ def test_bad_header(tmp_path):
     f = tmp_path / "bad.csv"
     f.write_text("城市,等级\n苏州,1\n", encoding="utf-8")
     with pytest.raises(ValueError, match="line 1"):
-        reference.city_tiers(f)
+        cleanse.city_tiers(f)

@@ -1,4 +1,4 @@
-"""Tests for dbmarketing.report: running notebooks with papermill into HTML reports.
+"""Tests for dbmarketing.reports: running notebooks with papermill into HTML reports.
 
 Kernel starts are slow (~2 s each), so only four notebooks are executed in this file: two in
 the success run, one in the failure run, one in the stderr-traceback run. The rest works on
@@ -18,8 +18,8 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
-from dbmarketing import db
-from dbmarketing.report import (
+from dbmarketing import warehouse
+from dbmarketing.reports import (
     ParameterError,
     ReportError,
     check_report_html,
@@ -106,8 +106,8 @@ def good_run(tmp_path_factory):
     (notebooks / "scratch.ipynb").write_text("{}")  # not numbered: not run
 
     db_path = root / "crm.duckdb"
-    con = db.connect(db_path)
-    expected_fingerprint = db.fingerprint(con)
+    con = warehouse.connect(db_path)
+    expected_fingerprint = warehouse.fingerprint(con)
     con.close()
 
     params = root / "params.yaml"
@@ -366,7 +366,7 @@ def test_one_run_of_a_name_at_a_time_and_a_killed_run_does_not_block(tmp_path):
     import subprocess
     import sys
 
-    from dbmarketing.report import RunLock
+    from dbmarketing.reports import RunLock
 
     notebooks = tmp_path / "notebooks"
     write_notebook(notebooks / "01_one.ipynb", None, "print(1)")
@@ -375,7 +375,7 @@ def test_one_run_of_a_name_at_a_time_and_a_killed_run_does_not_block(tmp_path):
     reports = tmp_path / "reports"
     reports.mkdir()
     holder = subprocess.Popen(
-        [sys.executable, "-c", "import sys, time; from pathlib import Path; from dbmarketing.report import RunLock\n"
+        [sys.executable, "-c", "import sys, time; from pathlib import Path; from dbmarketing.reports import RunLock\n"
          "with RunLock(Path(sys.argv[1]), 'monthly'):\n    print('held', flush=True); time.sleep(60)", str(reports)],
         stdout=subprocess.PIPE, text=True)
     try:
@@ -581,7 +581,7 @@ def test_parameter_papermill_cannot_parse_is_an_error(tmp_path):
     """papermill silently skips `x = 1  # a = b`; the runner refuses instead of ignoring the parameter."""
     import nbformat as nbf
 
-    from dbmarketing import report
+    from dbmarketing import reports
 
     nb = nbf.v4.new_notebook()
     cell = nbf.v4.new_code_cell('db_path = "x"\nas_of = "2026-01-01"   # analysis date ("latest" = newest)')
@@ -590,8 +590,8 @@ def test_parameter_papermill_cannot_parse_is_an_error(tmp_path):
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     path = tmp_path / "01_x.ipynb"
     nbf.write(nb, path)
-    with pytest.raises(report.ParameterError, match="as_of"):
-        report.declared_parameters(path)
+    with pytest.raises(reports.ParameterError, match="as_of"):
+        reports.declared_parameters(path)
 
 
 @pytest.fixture

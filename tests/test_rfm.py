@@ -22,7 +22,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from dbmarketing import clean, clv, collect, db, report, rfm
+from dbmarketing import cleanse, clv, ingest, warehouse, reports, rfm
 
 AS_OF = "2026-06-30"
 
@@ -52,15 +52,15 @@ CUSTOMERS = [  # customer_id, customer_type, signup_date, name, phone, email, ci
 
 @pytest.fixture
 def con():
-    c = db.connect(":memory:")
+    c = warehouse.connect(":memory:")
     c.execute("CREATE TABLE main.sales (order_id VARCHAR, customer_id VARCHAR, order_date DATE, "
               "gross_amount DOUBLE, returned_amount DOUBLE, net_amount DOUBLE)")
     c.executemany("INSERT INTO main.sales VALUES (?, ?, ?, ?, ?, ?)", [(*r, r[3] - r[4]) for r in SALES])
-    body = ", ".join(f'"{col.name}" {col.type}' for col in clean.CUSTOMER_COLUMNS)
+    body = ", ".join(f'"{col.name}" {col.type}' for col in cleanse.CUSTOMER_COLUMNS)
     c.execute(f"CREATE TABLE main.customers ({body})")
     c.executemany("INSERT INTO main.customers (customer_id, customer_type, signup_date, name, phone, email, city, "
                   "address) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", [(*r, r[6] + "某路1号") for r in CUSTOMERS])
-    db.register_table(c, "main", "customers", clean.CUSTOMER_COLUMNS, "Golden customer records", layer="clean")
+    warehouse.register_table(c, "main", "customers", cleanse.CUSTOMER_COLUMNS, "Golden customer records", layer="clean")
     yield c
     c.close()
 
@@ -160,10 +160,10 @@ KNOWN_RETURNS = [("R1", "S10", "G", "2026-07-10", 40.0), ("R2", "S11", "G", "202
 
 @pytest.fixture
 def known():
-    """A database shaped as clean.run leaves it, extracted on 2026-07-31: main.sales net of
+    """A database shaped as cleanse.run leaves it, extracted on 2026-07-31: main.sales net of
     every return, main.sales_returned, main.returns with their dates, main.cleaning_runs."""
-    c = db.connect(":memory:")
-    body = ", ".join(f'"{col.name}" {col.type}' for col in clean.SALES_COLUMNS)
+    c = warehouse.connect(":memory:")
+    body = ", ".join(f'"{col.name}" {col.type}' for col in cleanse.SALES_COLUMNS)
     for table in ("sales", "sales_returned"):
         c.execute(f"CREATE TABLE main.{table} ({body})")
     for oid, cid, day, gross, returned in KNOWN_SALES:
@@ -171,7 +171,7 @@ def known():
         c.execute(f"INSERT INTO main.{table} (order_id, customer_id, order_date, gross_amount, returned_amount, "
                   f"net_amount, cost, margin) VALUES (?, ?, ?, ?, ?, ?, 0, ?)",
                   [oid, cid, day, gross, returned, gross - returned, gross - returned])
-    body = ", ".join(f'"{col.name}" {col.type}' for col in clean.RETURN_COLUMNS)
+    body = ", ".join(f'"{col.name}" {col.type}' for col in cleanse.RETURN_COLUMNS)
     c.execute(f"CREATE TABLE main.returns ({body})")
     c.executemany("INSERT INTO main.returns VALUES (?, ?, ?, ?, ?, 0)", KNOWN_RETURNS)
     c.execute("CREATE TABLE main.cleaning_runs (run_id INTEGER, as_of DATE)")
@@ -499,8 +499,8 @@ def cdnow(tmp_path_factory):
     spec.write_text(f"base_dir: {data_dir}\nsources:\n"
                     "  - {name: master, path: CDNOW_master.txt.gz, format: cdnow, table: orders}\n"
                     "  - {name: sample, path: CDNOW_sample.txt.gz, format: cdnow, table: orders}\n", encoding="utf-8")
-    c = db.connect(folder / "cdnow.duckdb")
-    collect.load_sources(c, spec)
+    c = warehouse.connect(folder / "cdnow.duckdb")
+    ingest.load_sources(c, spec)
     for name in ("master", "sample"):
         c.execute(f"""CREATE VIEW main.cdnow_{name} AS
             SELECT o.order_id, o.customer_id, o.order_date, l.amount AS net_amount
@@ -613,7 +613,7 @@ def test_store_replaces_one_date_and_keeps_others(con):
     assert back.customer_id.tolist() == mine.customer_id.tolist()
     assert back.segment.tolist() == mine.segment.astype(str).tolist()
     assert back.r_score.tolist() == mine.r_score.tolist()
-    tiers = db.privacy_tiers(con, "rfm_scores")
+    tiers = warehouse.privacy_tiers(con, "rfm_scores")
     assert tiers["customer_id"] == 1 and set(tiers.values()) <= {1, 2} and tiers["monetary"] == 2
     assert con.execute("SELECT layer FROM main.catalog_tables WHERE table_name = 'rfm_scores'").fetchall() == [("marts",)]
     with pytest.raises(ValueError, match="no RFM scores stored"):
@@ -765,14 +765,14 @@ def test_compute_equals_summarize_then_score_for_every_option(con):
 
 def test_distinct_days_without_bitstrings_give_the_same_summary(con, monkeypatch):
     fast = rfm.summarize(con, AS_OF, frequency="days", window=200, repeat=True, sort=True)
-    monkeypatch.setattr(rfm, "BITSTRING_MAX_DAYS", 0)  # long histories: count(DISTINCT day)
+    monkeypatch.setattr(rfm.scoring, "BITSTRING_MAX_DAYS", 0)  # long histories: count(DISTINCT day)
     slow = rfm.summarize(con, AS_OF, frequency="days", window=200, repeat=True, sort=True)
     pd.testing.assert_frame_equal(fast, slow)
 
 
 def test_equal_spend_summed_in_any_order_scores_alike():
     """Floating-point sums depend on their order; money is rounded so equal spend ties."""
-    c = db.connect(":memory:")
+    c = warehouse.connect(":memory:")
     parts = [0.1, 0.2, 0.3, 0.7, 1.1, 2.2]  # sums of these depend on the order in floating point
     rows = [(f"O{k}", "X", "2026-01-01", v) for k, v in enumerate(parts)]
     rows += [(f"P{k}", "Y", "2026-01-01", v) for k, v in enumerate(reversed(parts))]
@@ -829,8 +829,8 @@ def test_notebook_04_runs_a_segment_map_of_its_own(cleaned, tmp_path):
     params = tmp_path / "params.yaml"
     params.write_text(yaml.safe_dump({"db_path": str(cleaned), "as_of": "2026-10-31", "clearance": 2,
                                       "segments": str(my_map)}), encoding="utf-8")
-    run = report.run_reports(params, "rfm", notebooks_dir=notebooks, reports_dir=tmp_path / "reports", progress=False)
-    assert report.check_report_html(run / "04_rfm_scoring.html") == []
+    run = reports.run_reports(params, "rfm", notebooks_dir=notebooks, reports_dir=tmp_path / "reports", progress=False)
+    assert reports.check_report_html(run / "04_rfm_scoring.html") == []
     text = markdown_outputs(run / "04_rfm_scoring.ipynb")
 
     c = duckdb.connect(str(cleaned), read_only=True)

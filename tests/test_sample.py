@@ -19,7 +19,7 @@ import pyarrow.parquet as pq
 import pytest
 import yaml
 
-from dbmarketing import db, sample
+from dbmarketing import warehouse, sample
 
 N, YEARS, SEED = 1500, 2, 11
 END = date(2026, 10, 31)
@@ -95,7 +95,7 @@ def test_truth_is_catalogued_with_the_model_tiers(zh):
     assert columns and set(columns) == set(catalog)
     assert all(d.strip() for d, _ in catalog.values())
     tiers = {c: tier for (t, c), (_, tier) in catalog.items() if t == "persons"}
-    # as db.MODEL grades them: consents and gender deep-public, birth date and phone private, ID highly private
+    # as warehouse.MODEL grades them: consents and gender deep-public, birth date and phone private, ID highly private
     assert {c: tiers[c] for c in ("consent_mail", "consent_sms", "consent_email", "consent_phone", "gender")} == {
         "consent_mail": 2, "consent_sms": 2, "consent_email": 2, "consent_phone": 2, "gender": 2}
     assert (tiers["birth_date"], tiers["phone"], tiers["id_number"], tiers["city"]) == (3, 3, 4, 1)
@@ -204,7 +204,7 @@ def test_sources_yaml_matches_module_and_files(zh):
     assert [s["table"] for s in params["sources"]].index("orders") > max(
         i for i, s in enumerate(params["sources"]) if s["table"] == "customers")
     for s in params["sources"]:
-        model = {c.name for c in db.MODEL[s["table"]].columns}
+        model = {c.name for c in warehouse.MODEL[s["table"]].columns}
         mapped = set(s["columns"]) | set(s.get("constants", {}))
         assert mapped <= model, s["name"]
         if s["name"] in ("crm_customers", "products", "orders", "order_lines", "campaigns", "contacts",
@@ -480,7 +480,7 @@ def test_truth_schema_and_catalog(zh):
     assert con.sql("SELECT count(*) FROM raw.customers").fetchall()[0][0] == 0
     cat = dict(con.sql("SELECT column_name, privacy_tier FROM main.catalog "
                        "WHERE table_schema = 'truth' AND table_name = 'persons'").fetchall())
-    assert cat["id_number"] == db.HIGHLY_PRIVATE and cat["person_id"] == db.PUBLIC
+    assert cat["id_number"] == warehouse.HIGHLY_PRIVATE and cat["person_id"] == warehouse.PUBLIC
     con.close()
 
 

@@ -1,4 +1,4 @@
-"""Sharing the database: a notebook holds it only while a step uses it (db.Session).
+"""Sharing the database: a notebook holds it only while a step uses it (warehouse.Session).
 
 DuckDB lets one process write a file or several read it, not both. These tests use real
 processes: a Jupyter kernel, as JupyterLab runs a notebook, and plain Python processes, as
@@ -13,9 +13,9 @@ import time
 
 import pytest
 
-from dbmarketing import db
+from dbmarketing import warehouse
 
-WRITE = "import sys; from dbmarketing import db; c = db.connect(sys.argv[1], wait=float(sys.argv[2])); " \
+WRITE = "import sys; from dbmarketing import warehouse; c = warehouse.connect(sys.argv[1], wait=float(sys.argv[2])); " \
         "c.execute('CREATE OR REPLACE TABLE main.t AS SELECT 2 AS a'); c.close(); print('written')"
 
 
@@ -27,14 +27,14 @@ def write_from_another_process(path, wait=0.5) -> subprocess.CompletedProcess:
 @pytest.fixture
 def database(tmp_path):
     path = tmp_path / "crm.duckdb"
-    con = db.connect(path)
+    con = warehouse.connect(path)
     con.execute("CREATE TABLE main.t AS SELECT 1 AS a")
     con.close()
     return path
 
 
 def test_a_session_reads_read_only_and_writes_only_inside_a_writing_step(database):
-    con = db.Session(database)
+    con = warehouse.Session(database)
     assert con.execute("SELECT a FROM main.t").fetchall() == [(1,)]
     with pytest.raises(Exception, match="read-only"):
         con.execute("INSERT INTO main.t VALUES (3)")
@@ -55,7 +55,7 @@ def test_a_session_reads_read_only_and_writes_only_inside_a_writing_step(databas
 
 
 def test_a_writer_waits_for_a_step_to_end(database):
-    con = db.Session(database)
+    con = warehouse.Session(database)
     con.execute("SELECT 1").fetchall()
     writer = subprocess.Popen([sys.executable, "-c", WRITE, str(database), "30"], stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE, text=True)
@@ -78,8 +78,8 @@ def test_a_notebook_kernel_holds_the_database_only_while_a_cell_or_a_widget_acti
             assert reply["content"]["status"] == "ok", reply["content"]
 
         run(f"""
-            from dbmarketing import db
-            con = db.Session({str(database)!r})
+            from dbmarketing import warehouse
+            con = warehouse.Session({str(database)!r})
             rows = con.execute("SELECT a FROM main.t").fetchall()
             """)
         assert write_from_another_process(database).stdout.strip() == "written"  # the cell ended: released

@@ -14,7 +14,7 @@ import argparse
 import sys
 import time
 
-from .publish import KEY_ENV as _KEY_ENV
+from .privacy import KEY_ENV as _KEY_ENV
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -44,7 +44,7 @@ def _parser() -> argparse.ArgumentParser:
     pb = sub.add_parser(
         "publish", help="write a de-identified copy of the database for readers of a lower clearance",
         description="Write a copy of the database in which every column above --clearance (main.catalog) holds a keyed "
-                    "pseudonym, a generalized or a masked value (dbmarketing.publish.RULES), with the catalog, the load "
+                    "pseudonym, a generalized or a masked value (dbmarketing.privacy.RULES), with the catalog, the load "
                     "history and main.publication saying what it is. The key: --key-file if given, else the "
                     f"environment variable {_KEY_ENV}; at least 32 characters, outside the project and the databases' "
                     "folders, the same every month (copies then join); only its fingerprint enters the copy.")
@@ -88,13 +88,13 @@ def _sample(args) -> int:
 
 
 def _load(args) -> int:
-    from . import collect, db
+    from . import ingest, warehouse
 
     t0 = time.perf_counter()
-    collect.read_sources(args.sources)  # a wrong sources file stops before the database is created
-    con = db.connect(args.db)
+    ingest.read_sources(args.sources)  # a wrong sources file stops before the database is created
+    con = warehouse.connect(args.db)
     try:
-        result = collect.load_sources(con, args.sources, only=args.only)
+        result = ingest.load_sources(con, args.sources, only=args.only)
     finally:
         con.close()
     print(result.to_string(index=False))
@@ -103,20 +103,20 @@ def _load(args) -> int:
 
 
 def _report(args) -> int:
-    from . import report
+    from . import reports
 
     t0 = time.perf_counter()
-    out = report.run_reports(args.params, args.run, notebooks_dir=args.notebooks, reports_dir=args.reports,
+    out = reports.run_reports(args.params, args.run, notebooks_dir=args.notebooks, reports_dir=args.reports,
                              progress=not args.quiet)
     print(f"reports written to {out} in {time.perf_counter() - t0:.1f} s: open {out / 'index.html'}")
     return 0
 
 
 def _publish(args) -> int:
-    from . import publish
+    from . import privacy
 
     t0 = time.perf_counter()
-    result = publish.publish(args.db, args.out, args.clearance, key_file=args.key_file, replace=args.replace)
+    result = privacy.publish(args.db, args.out, args.clearance, key_file=args.key_file, replace=args.replace)
     print(result)
     print(f"written in {time.perf_counter() - t0:.1f} s")
     return 0

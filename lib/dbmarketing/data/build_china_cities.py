@@ -17,7 +17,7 @@ row per:
 
 Columns: adcode (6 digits), city (short name customers write: 苏州, 延边, 锡林郭勒), city_full
 (official name: 苏州市, 延边朝鲜族自治州), city_en (pinyin), province (short name, a key of
-dbmarketing.standardize.PROVINCES).
+dbmarketing.cleanse.PROVINCES).
 """
 
 import csv
@@ -31,7 +31,7 @@ from pathlib import Path
 from pypinyin import Style, lazy_pinyin
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-from dbmarketing.standardize import PROVINCES  # noqa: E402
+from dbmarketing.cleanse import PROVINCES  # noqa: E402
 
 OUT = Path(__file__).with_name("china_cities.csv")
 PLACEHOLDERS = {"市辖区", "县", "省直辖县级行政区划", "自治区直辖县级行政区划"}

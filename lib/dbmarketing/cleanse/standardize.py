@@ -1,6 +1,6 @@
 """Standardize one value at a time: names, phones, e-mails, provinces and resident ID numbers.
 
-Pure functions, no database: :mod:`dbmarketing.clean` applies them to whole columns (once
+Pure functions, no database: :mod:`dbmarketing.cleanse` applies them to whole columns (once
 per distinct value) and records what changed. A value that cannot be made valid is
 *flagged*, never guessed: the standard form is then empty and the finding says why.
 

@@ -53,10 +53,10 @@ clearance: its tier and what the copy holds) say what it is. :func:`dbmarketing.
 reads it: 4 for a full database, the published clearance for a copy.
 
 - ``raw`` is kept, under the same rule. It holds personal data (``raw.customers``,
-  ``raw.suppressions``), but the later chapters need it: :mod:`dbmarketing.needs` decides
+  ``raw.suppressions``), but the later chapters need it: :mod:`dbmarketing.warehouse` decides
   which sections of notebooks 03-05 run by counting ``raw.customers``, ``raw.orders``,
   ``raw.products`` (unit costs), ``raw.campaigns``/``raw.contacts`` (campaigns and control
-  groups) and ``raw.service_tickets``; :func:`dbmarketing.db.data_range` reads
+  groups) and ``raw.service_tickets``; :func:`dbmarketing.warehouse.data_range` reads
   ``raw.customers.signup_date``; :func:`dbmarketing.customers.build_customer_model` counts
   ``raw.service_tickets``; :func:`dbmarketing.campaigns.save_campaign` looks campaign ids up
   in ``raw.campaigns`` and loads the plan into ``raw``; notebook 01's load history and
@@ -87,7 +87,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from . import __version__, db, privacy
+from .. import __version__, warehouse
+from . import masks as privacy
 
 KEY_ENV = "DBMARKETING_PSEUDONYM_KEY"
 MIN_KEY_CHARS = 32
@@ -297,30 +298,30 @@ class Publication:
                 f"{'; '.join(self.left_out) or 'nothing'}; key fingerprint {self.key_fingerprint}")
 
 
-PUBLICATION = db.Table(
+PUBLICATION = warehouse.Table(
     "publication",
     "This database is a de-identified copy made by `dbmarketing publish`: for whom and from what.",
     (
-        db.Column("clearance", "INTEGER", "The clearance the copy was published for: columns above it hold pseudonyms, "
+        warehouse.Column("clearance", "INTEGER", "The clearance the copy was published for: columns above it hold pseudonyms, "
                   "generalized or masked values (main.publication_columns)"),
-        db.Column("published_at", "TIMESTAMP", "When the copy was written"),
-        db.Column("source_database", "VARCHAR", "File name of the full database it was made from"),
-        db.Column("key_fingerprint", "VARCHAR", "HMAC of a fixed label with the pseudonym key: equal fingerprints, "
+        warehouse.Column("published_at", "TIMESTAMP", "When the copy was written"),
+        warehouse.Column("source_database", "VARCHAR", "File name of the full database it was made from"),
+        warehouse.Column("key_fingerprint", "VARCHAR", "HMAC of a fixed label with the pseudonym key: equal fingerprints, "
                   "equal keys (pseudonyms join across copies); the key cannot be derived from it"),
-        db.Column("left_out", "VARCHAR", "Schemas and objects of the full database not in the copy, with the reason"),
-        db.Column("dbmarketing_version", "VARCHAR", "Version of the workbook that wrote the copy"),
+        warehouse.Column("left_out", "VARCHAR", "Schemas and objects of the full database not in the copy, with the reason"),
+        warehouse.Column("dbmarketing_version", "VARCHAR", "Version of the workbook that wrote the copy"),
     ),
 )
-PUBLICATION_COLUMNS = db.Table(
+PUBLICATION_COLUMNS = warehouse.Table(
     "publication_columns",
     "For every column above the published clearance: what the copy holds instead of its values.",
     (
-        db.Column("table_schema", "VARCHAR", "Schema of the table"),
-        db.Column("table_name", "VARCHAR", "Table name"),
-        db.Column("column_name", "VARCHAR", "Column name"),
-        db.Column("privacy_tier", "INTEGER", "Tier used for publishing (the catalog's, raised to its join family's)"),
-        db.Column("treatment", "VARCHAR", "pseudonym, mask, generalize, other text (***) or other (empty)"),
-        db.Column("holds", "VARCHAR", "What the copy holds, in words"),
+        warehouse.Column("table_schema", "VARCHAR", "Schema of the table"),
+        warehouse.Column("table_name", "VARCHAR", "Table name"),
+        warehouse.Column("column_name", "VARCHAR", "Column name"),
+        warehouse.Column("privacy_tier", "INTEGER", "Tier used for publishing (the catalog's, raised to its join family's)"),
+        warehouse.Column("treatment", "VARCHAR", "pseudonym, mask, generalize, other text (***) or other (empty)"),
+        warehouse.Column("holds", "VARCHAR", "What the copy holds, in words"),
     ),
 )
 
@@ -409,7 +410,7 @@ def _write(db_path: Path, tmp: Path, clearance: int, key: bytes, now: datetime) 
         if unknown:
             more = f" and {len(unknown) - 5} more" if len(unknown) > 5 else ""
             raise PublishError(f"{', '.join(unknown[:5])}{more}: not in main.catalog, so their privacy tier is unknown; "
-                               f"register them (db.register_table) or drop them before publishing")
+                               f"register them (warehouse.register_table) or drop them before publishing")
 
         con.create_function("_dbm_pseudonym", _pseudonym_udf(key), ["VARCHAR"], "VARCHAR", type="arrow",
                             null_handling="special", side_effects=False)
@@ -420,7 +421,7 @@ def _write(db_path: Path, tmp: Path, clearance: int, key: bytes, now: datetime) 
         for s, t, c, typ in columns:
             by_table.setdefault((s, t), []).append((c, typ))
 
-        con.execute(db._CATALOG_DDL)
+        con.execute(warehouse.connection._CATALOG_DDL)
         rows = 0
         for s, t in kept:
             con.execute(f"CREATE SCHEMA IF NOT EXISTS {_q(s)}")
@@ -473,7 +474,7 @@ def _write(db_path: Path, tmp: Path, clearance: int, key: bytes, now: datetime) 
             con.execute(f"CREATE TABLE main.{table.name} ({body})")
             if records:
                 con.executemany(f"INSERT INTO main.{table.name} VALUES ({', '.join('?' * len(table.columns))})", records)
-            db.register_table(con, "main", table.name, table.columns, table.description, layer="bookkeeping")
+            warehouse.register_table(con, "main", table.name, table.columns, table.description, layer="bookkeeping")
         con.execute("DETACH src")
         con.execute("CHECKPOINT")
     finally:

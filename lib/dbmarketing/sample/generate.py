@@ -612,7 +612,7 @@ def generate(out_dir, db_path=None, n_customers: int = 20_000, years: int = 3, s
     out_dir : folder for the source files (created if needed); see ``FILES``. A
         ``sources.yaml`` (the column map for these files, base_dir = ``out_dir``) is written too.
     db_path : DuckDB file; if given, schema ``truth`` is dropped and recreated there. Raw and
-        main tables are left alone (loading the files is :mod:`dbmarketing.collect`'s job).
+        main tables are left alone (loading the files is :mod:`dbmarketing.ingest`'s job).
     n_customers : number of people (consumers and distributors); everything scales with it.
     years : length of the order history in years, ending at ``end_date``.
     seed : the random seed; the same arguments give byte-identical files.
@@ -2202,10 +2202,10 @@ class _Sample:
         return self._rates
 
     def write_truth(self, db_path) -> None:
-        from dbmarketing import db
+        from dbmarketing import warehouse
 
         truth = self.truth_tables()
-        con = db.connect(db_path)
+        con = warehouse.connect(db_path)
         try:
             con.execute("BEGIN")
             con.execute("DROP SCHEMA IF EXISTS truth CASCADE")
@@ -2224,8 +2224,8 @@ class _Sample:
                 if not desc or missing:
                     raise ValueError(f"truth.{name}: describe the table and its column(s) "
                                      f"{', '.join(missing) or '(none)'} in sample.TRUTH_TABLES (the catalog needs them)")
-                cols = [db.Column(c, t, *col_desc[c]) for c, t in types]
-                db.register_table(con, "truth", name, cols, desc, layer="truth", origin="internal")
+                cols = [warehouse.Column(c, t, *col_desc[c]) for c, t in types]
+                warehouse.register_table(con, "truth", name, cols, desc, layer="truth", origin="internal")
             con.execute("COMMIT")
         except Exception:
             con.execute("ROLLBACK")
@@ -2247,7 +2247,7 @@ class _Sample:
         )
 
 
-_HI, _PR, _HP = 2, 3, 4  # deep-public, private, highly private tiers (see dbmarketing.db)
+_HI, _PR, _HP = 2, 3, 4  # deep-public, private, highly private tiers (see dbmarketing.warehouse)
 # Every column of every truth table: (description, privacy tier). Columns that also exist in
 # the customer information model take the model's tier (gender and consents 2, birth date 3).
 TRUTH_TABLES = {

@@ -1,7 +1,7 @@
 """Collect: load source files into the raw layer of the customer database.
 
 A *sources file* (YAML, see ``params/sources/*.yaml``) lists the sources and maps each
-source's columns onto a table of the customer information model (:data:`db.MODEL`)::
+source's columns onto a table of the customer information model (:data:`warehouse.MODEL`)::
 
     base_dir: data/raw
     sources:
@@ -48,7 +48,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from dbmarketing import db, messages
+from dbmarketing import warehouse, messages
 
 FORMATS = ("csv", "excel", "parquet", "sql", "cdnow")
 EXTENSIONS = {".csv": "csv", ".txt": "csv", ".xlsx": "excel", ".parquet": "parquet"}
@@ -179,8 +179,8 @@ class Source:
                 self.fail("a cdnow source loads orders and order_lines; table: must be orders")
         if self.table is None:
             self.fail("table: is missing")
-        if self.table not in db.MODEL:
-            self.fail(f"unknown table {self.table!r}; the model has {', '.join(db.MODEL)}")
+        if self.table not in warehouse.MODEL:
+            self.fail(f"unknown table {self.table!r}; the model has {', '.join(warehouse.MODEL)}")
 
     def _check_options(self):
         self.encoding = self._text(self.encoding) or "auto"
@@ -241,7 +241,7 @@ class Source:
             self.fail(str(error))
 
     def _check_mapping(self):
-        model = {c.name: c for c in db.MODEL[self.table].columns}
+        model = {c.name: c for c in warehouse.MODEL[self.table].columns}
         for key in ("columns", "date_formats", "values", "constants", "prefix"):
             for column in getattr(self, key):
                 if column not in model:
@@ -289,14 +289,14 @@ class Source:
             for column in getattr(self, key):
                 if column != allowed:
                     self.fail(f"{key}: a cdnow source takes {allowed} only, not {column!r}")
-        model = {c.name: c for c in db.MODEL["orders"].columns}
+        model = {c.name: c for c in warehouse.MODEL["orders"].columns}
         for column in self.constants:
             if column not in model or column in CDNOW_FILLED:
                 free = [c for c in model if c not in CDNOW_FILLED]
                 self.fail(f"constants: a cdnow source can set only {', '.join(free)}, not {column!r}")
         self._check_constants(model)
 
-    def _check_constants(self, model: dict[str, db.Column]):
+    def _check_constants(self, model: dict[str, warehouse.Column]):
         for column, text in self.constants.items():
             _, failed, what = _parse(pd.Series([text], dtype="str"), model[column].type, None)
             if failed.any():
@@ -810,7 +810,7 @@ def _apply_values(text: pd.Series, mapping: dict[str, str | None]) -> pd.Series:
     return text.where(~matched, text.map(mapping)).astype("str")
 
 
-def _to_model(frame: pd.DataFrame, table: db.Table, columns: dict[str, str],
+def _to_model(frame: pd.DataFrame, table: warehouse.Table, columns: dict[str, str],
               constants: dict[str, str | None], date_formats: dict[str, str] | None = None,
               values: dict[str, dict] | None = None, prefix: dict[str, str] | None = None,
               dates: dict[str, pd.Series] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -883,9 +883,9 @@ def _query(con, sql: str, params=None, **frames: pd.DataFrame) -> pd.DataFrame:
             con.unregister(name)
 
 
-def _raw_columns(table: str) -> list[db.Column]:
-    extra = db.RAW_EXTRA + (db.HISTORY_EXTRA if table == "customers" else ())
-    return list(db.MODEL[table].columns + extra)
+def _raw_columns(table: str) -> list[warehouse.Column]:
+    extra = warehouse.RAW_EXTRA + (warehouse.HISTORY_EXTRA if table == "customers" else ())
+    return list(warehouse.MODEL[table].columns + extra)
 
 
 def _insert_rows(con, table: str, rows: pd.DataFrame) -> None:
@@ -900,7 +900,7 @@ def _customer_changes(con, rows: pd.DataFrame, valid_from: dt.datetime) -> pd.Da
     """Compare incoming customers with their current versions: per line 'new', 'same',
     'changed', 'later' (the current version is valid from after `valid_from`) or
     'other_system' (the number belongs to a customer of another source system)."""
-    columns = db.MODEL["customers"].columns
+    columns = warehouse.MODEL["customers"].columns
     typed = ", ".join(f'CAST("{c.name}" AS {c.type}) AS "{c.name}"' for c in columns)
     differs = " OR ".join(f'i."{c.name}" IS DISTINCT FROM c."{c.name}"' for c in columns if c.name != "customer_id")
     changes = _query(con, f"""
@@ -1096,7 +1096,7 @@ def check_source(source: Source, base_dir: str | Path | None = None) -> None:
 def _parse_source(records: Records, source: Source) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
     """Parse records into model rows: {table: rows} (the source's own table first) and problems."""
     if source.format != "cdnow":
-        rows, problems = _to_model(records.frame, db.MODEL[source.table], source.columns, source.constants,
+        rows, problems = _to_model(records.frame, warehouse.MODEL[source.table], source.columns, source.constants,
                                    source.date_formats, source.values, source.prefix, records.dates)
         return {source.table: rows}, problems
     # CDNOW: every line is one completed sale with one order line.
@@ -1105,13 +1105,13 @@ def _parse_source(records: Records, source: Source) -> tuple[dict[str, pd.DataFr
     date_format = {"order_date": source.date_formats.get("order_date", "%Y%m%d")}
     prefix = {"customer_id": source.prefix["customer_id"]} if "customer_id" in source.prefix else {}
     orders, order_problems = _to_model(
-        work, db.MODEL["orders"],
+        work, warehouse.MODEL["orders"],
         {"order_id": "order_id", "customer_id": mapping["customer_id"], "order_date": mapping["order_date"]},
         {"order_type": "sale", "status": "completed", **source.constants}, date_format, prefix=prefix)
     line_columns = {"order_id": "order_id", "amount": mapping["amount"]}
     if "quantity" in mapping:
         line_columns["quantity"] = mapping["quantity"]
-    lines, line_problems = _to_model(work, db.MODEL["order_lines"], line_columns, {"line_no": "1"})
+    lines, line_problems = _to_model(work, warehouse.MODEL["order_lines"], line_columns, {"line_no": "1"})
     quantity = lines["quantity"].astype("float64")
     lines["unit_price"] = (lines["amount"] / quantity).where(quantity != 0)
     return {"orders": orders, "order_lines": lines}, pd.concat([order_problems, line_problems], ignore_index=True)
@@ -1136,7 +1136,7 @@ def load_source(con, source: Source, base_dir: str | Path | None = None) -> Load
 
     Parameters
     ----------
-    con : DuckDB connection from :func:`dbmarketing.db.connect`.
+    con : DuckDB connection from :func:`dbmarketing.warehouse.connect`.
     source : a :class:`Source` (from :func:`read_sources`).
     base_dir : folder relative paths are taken from; default the sources file's base_dir.
 
@@ -1210,7 +1210,7 @@ def _supersede(con, old: int, new: int) -> None:
     from the versions that remain), its rejects are closed, and the batch is marked."""
     affected = [r[0] for r in con.execute("SELECT DISTINCT customer_id FROM raw.customers WHERE batch_id = ?",
                                           [old]).fetchall()]
-    for table in db.MODEL:
+    for table in warehouse.MODEL:
         con.execute(f'DELETE FROM raw."{table}" WHERE batch_id = ?', [old])
     if affected:
         _query(con, """
@@ -1249,7 +1249,7 @@ def _new_watermark(source: Source, records: Records, mark: str | None) -> str | 
 def _write_batch(con, source: Source, batch_id: int, records: Records, tables: dict[str, pd.DataFrame],
                  problems: pd.DataFrame, location: str, batch: dict) -> LoadResult:
     """The database part of a load; runs inside the load's transaction."""
-    table = db.MODEL[source.table]
+    table = warehouse.MODEL[source.table]
     rows = tables[source.table]
     key_column = _source_name_of(source, table.key)
     problems = pd.concat([problems, _duplicate_keys(rows, table.key, key_column)], ignore_index=True)
@@ -1268,7 +1268,7 @@ def _write_batch(con, source: Source, batch_id: int, records: Records, tables: d
             if name == source.table:
                 _replace_changed(con, table, kept.loc[change[kept.index] == "changed"])
             elif (change == "changed").any():  # the lines of a changed CDNOW order follow it
-                _replace_changed(con, db.MODEL[name], kept.loc[change[kept.index] == "changed"], by=table.key)
+                _replace_changed(con, warehouse.MODEL[name], kept.loc[change[kept.index] == "changed"], by=table.key)
             _insert_rows(con, name, kept.assign(batch_id=batch_id, source_line=kept.index))
 
     _write_rejects(con, batch_id, problems, records)
@@ -1303,7 +1303,7 @@ def _write_batch(con, source: Source, batch_id: int, records: Records, tables: d
                       finished, message, unchanged)
 
 
-def _compare_with_loaded(con, table: db.Table, rows: pd.DataFrame) -> pd.Series:
+def _compare_with_loaded(con, table: warehouse.Table, rows: pd.DataFrame) -> pd.Series:
     """Per line of ``rows``: 'new', 'same' (a row with equal values is loaded) or 'changed' (its
     key is loaded with other values). A table without a key compares whole rows."""
     columns = table.columns
@@ -1321,7 +1321,7 @@ def _compare_with_loaded(con, table: db.Table, rows: pd.DataFrame) -> pd.Series:
     return change
 
 
-def _replace_changed(con, table: db.Table, rows: pd.DataFrame, by: tuple[str, ...] | None = None) -> None:
+def _replace_changed(con, table: warehouse.Table, rows: pd.DataFrame, by: tuple[str, ...] | None = None) -> None:
     """Delete the loaded rows that changed rows replace (same key, or same ``by`` columns)."""
     if rows.empty:
         return
@@ -1414,7 +1414,7 @@ def reject_summary(con, batch_id: int | None = None, clearance: int | None = Non
 
         def tier(into) -> int:
             names = into.split(",") if isinstance(into, str) else []
-            return max((tiers.get(n, db.HIGHLY_PRIVATE) for n in names), default=db.HIGHLY_PRIVATE)
+            return max((tiers.get(n, warehouse.HIGHLY_PRIVATE) for n in names), default=warehouse.HIGHLY_PRIVATE)
 
         hidden = summary["into"].map(tier) > clearance
         example = example.where(~hidden | example.isna(), "***")
@@ -1430,8 +1430,8 @@ def profile(con, table: str, batch_id: int | None = None, clearance: int | None 
 
     With `clearance`, examples of columns whose privacy tier is above it are masked.
     """
-    if table not in db.MODEL:
-        raise ValueError(f"unknown table {table!r}; the model has {', '.join(db.MODEL)}")
+    if table not in warehouse.MODEL:
+        raise ValueError(f"unknown table {table!r}; the model has {', '.join(warehouse.MODEL)}")
     columns = _raw_columns(table)
     measures = []
     for i, c in enumerate(columns):
@@ -1444,7 +1444,7 @@ def profile(con, table: str, batch_id: int | None = None, clearance: int | None 
     where = "WHERE batch_id = $batch_id" if batch_id is not None else ""
     params = {"batch_id": batch_id} if batch_id is not None else {}
     scan = con.execute(f'SELECT {", ".join(measures)} FROM raw."{table}" {where}', params).fetchall()[0]
-    tiers = db.privacy_tiers(con, table, schema="raw")
+    tiers = warehouse.privacy_tiers(con, table, schema="raw")
     result = []
     for i, c in enumerate(columns):
         tier = tiers.get(c.name, c.tier)
@@ -1461,7 +1461,7 @@ def profile(con, table: str, batch_id: int | None = None, clearance: int | None 
 def history_changes(con) -> pd.DataFrame:
     """How many customers had each attribute changed by a later load (one row per attribute
     that changed at least once), from consecutive versions of ``raw.customers``."""
-    attributes = [c.name for c in db.MODEL["customers"].columns if c.name != "customer_id"]
+    attributes = [c.name for c in warehouse.MODEL["customers"].columns if c.name != "customer_id"]
     counts = ", ".join(f'count(DISTINCT o.customer_id) FILTER (WHERE o."{a}" IS DISTINCT FROM n."{a}") AS "{a}"'
                        for a in attributes)
     row = con.execute(

@@ -37,11 +37,12 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from . import db, reference
+from .. import warehouse
+from . import reference
 from . import standardize as st
 
-PUBLIC, DEEP, PRIVATE, HIGH = db.PUBLIC, db.DEEP_PUBLIC, db.PRIVATE, db.HIGHLY_PRIVATE
-C = db.Column
+PUBLIC, DEEP, PRIVATE, HIGH = warehouse.PUBLIC, warehouse.DEEP_PUBLIC, warehouse.PRIVATE, warehouse.HIGHLY_PRIVATE
+C = warehouse.Column
 
 CONSENTS = ["consent_mail", "consent_sms", "consent_email", "consent_phone"]
 # attributes that survive into the golden record (most recent non-empty value wins)
@@ -77,7 +78,7 @@ class CleanResult:
 
 
 # ------------------------------------------------------------------------------ catalog
-def _cols(*specs) -> tuple[db.Column, ...]:
+def _cols(*specs) -> tuple[warehouse.Column, ...]:
     return tuple(C(*s) for s in specs)
 
 
@@ -177,7 +178,7 @@ def standardize_customers(con, run_id: int = 0, as_of: date | None = None) -> tu
     """
     raw = con.execute(f"""SELECT * FROM (
         SELECT * EXCLUDE (batch_id, source_line, valid_to) FROM raw.customers WHERE valid_to IS NULL
-        UNION ALL BY NAME {db.ORDER_ONLY_CUSTOMERS_SQL}) ORDER BY customer_id""").df()
+        UNION ALL BY NAME {warehouse.ORDER_ONLY_CUSTOMERS_SQL}) ORDER BY customer_id""").df()
     cities = city_reference(con)
     out = pd.DataFrame({"customer_id": raw.customer_id, "source_system": raw.source_system,
                         "customer_type": raw.customer_type.fillna("consumer")})
@@ -291,7 +292,7 @@ def standardize_customers(con, run_id: int = 0, as_of: date | None = None) -> tu
 
 def city_reference(con) -> pd.DataFrame:
     """The city reference table: the user's own (raw.cities) if one was loaded, else the one
-    shipped with the package for all of mainland China (:func:`dbmarketing.reference.china_cities`)."""
+    shipped with the package for all of mainland China (:func:`dbmarketing.cleanse.china_cities`)."""
     own = con.execute("SELECT * EXCLUDE (batch_id, source_line) FROM raw.cities").df()
     if len(own):
         return own
@@ -657,13 +658,13 @@ def keep_apart(con, customer_ids, reason: str) -> None:
 
 # ------------------------------------------------------------------------------ 4. transactions
 ORDER_COLUMNS = (
-    *[c for c in db.MODEL["orders"].columns],
+    *[c for c in warehouse.MODEL["orders"].columns],
     C("source_customer_id", "VARCHAR", "Customer number as recorded (before merging)", PUBLIC),
     C("is_wholesale", "BOOLEAN", "Consumer order of wholesale size (flag)", PUBLIC),
     C("exclude_reason", "VARCHAR", "Why the order is left out of sales (empty = counted)", PUBLIC),
 )
 LINE_COLUMNS = (
-    *[c for c in db.MODEL["order_lines"].columns],
+    *[c for c in warehouse.MODEL["order_lines"].columns],
     C("exclude_reason", "VARCHAR", "Why the line is left out (empty = counted)", PUBLIC),
 )
 SALES_COLUMNS = _cols(
@@ -710,7 +711,7 @@ def clean_transactions(con, as_of: date, run_id: int, wholesale_quantity: int = 
     Expects ``main.customer_map`` and ``main.customers`` of this run. Returns log rows.
     """
     q = con.execute
-    rule = db.ORDER_EXCLUSION_SQL.format(reference=f"DATE '{as_of}'")
+    rule = warehouse.ORDER_EXCLUSION_SQL.format(reference=f"DATE '{as_of}'")
     q(f"""CREATE OR REPLACE TABLE main.orders AS
         SELECT o.* EXCLUDE (customer_id, batch_id, source_line, order_type, status),
                coalesce(o.order_type, 'sale') AS order_type, coalesce(o.status, 'completed') AS status,
@@ -800,11 +801,11 @@ def clean_transactions(con, as_of: date, run_id: int, wholesale_quantity: int = 
         FROM raw.service_tickets t LEFT JOIN main.customer_map m USING (customer_id)""")
     for table in ("products", "campaigns"):
         q(f"CREATE OR REPLACE TABLE main.{table} AS SELECT * EXCLUDE (batch_id, source_line) FROM raw.{table}")
-    cities = city_reference(con)[[c.name for c in db.MODEL["cities"].columns]]
+    cities = city_reference(con)[[c.name for c in warehouse.MODEL["cities"].columns]]
     con.register("_cities", cities)
     try:
         q("CREATE OR REPLACE TABLE main.cities AS SELECT " + ", ".join(
-            f'CAST("{c.name}" AS {c.type}) AS "{c.name}"' for c in db.MODEL["cities"].columns) + " FROM _cities")
+            f'CAST("{c.name}" AS {c.type}) AS "{c.name}"' for c in warehouse.MODEL["cities"].columns) + " FROM _cities")
     finally:
         con.unregister("_cities")
 
@@ -1023,8 +1024,8 @@ def _create_table(con, name: str, columns, description: str, replace: bool = Tru
     verb = "CREATE OR REPLACE TABLE" if replace else "CREATE TABLE IF NOT EXISTS"
     con.execute(f"{verb} main.{name} ({body})")
     if not replace:  # a table kept across runs gains the columns a newer version added
-        db.add_missing_columns(con, "main", name, columns)
-    db.register_table(con, "main", name, columns, description, layer="clean")
+        warehouse.add_missing_columns(con, "main", name, columns)
+    warehouse.register_table(con, "main", name, columns, description, layer="clean")
 
 
 def _write(con, name: str, columns, frame: pd.DataFrame, description: str, replace: bool = True) -> None:
@@ -1055,7 +1056,7 @@ def run(con, as_of=None, match_threshold: float = 0.9, wholesale_quantity: int =
     seed : for the random pairs that estimate the match model.
     """
     started = datetime.now()
-    as_of = db.resolve_as_of(con, as_of) if as_of is not None else db.newest_extraction(con)
+    as_of = warehouse.resolve_as_of(con, as_of) if as_of is not None else warehouse.newest_extraction(con)
     if as_of is None:
         raise ValueError("nothing is loaded yet: load the sources (notebook 01 or `dbmarketing load`) before cleaning")
     for name, cols, desc in [("cleaning_runs", RUN_COLUMNS, "One row per cleaning run"),
@@ -1103,14 +1104,14 @@ def run(con, as_of=None, match_threshold: float = 0.9, wholesale_quantity: int =
                                  ("sales", SALES_COLUMNS, "Customer purchases: one row per sale, net of returns"),
                                  ("sales_returned", SALES_COLUMNS, "Sales returned in full by the extraction date (not purchases then)"),
                                  ("returns", RETURN_COLUMNS, "Counted returns, each with its date and the sale it returns"),
-                                 ("contacts", (*db.MODEL["contacts"].columns, *MAPPED_COLUMNS), "Campaign contacts by master customer"),
-                                 ("service_tickets", (*[c for c in db.MODEL["service_tickets"].columns if c.name != "customer_id"],
+                                 ("contacts", (*warehouse.MODEL["contacts"].columns, *MAPPED_COLUMNS), "Campaign contacts by master customer"),
+                                 ("service_tickets", (*[c for c in warehouse.MODEL["service_tickets"].columns if c.name != "customer_id"],
                                                       C("customer_id", "VARCHAR", "Master customer", PUBLIC), *MAPPED_COLUMNS),
                                   "Service tickets by master customer")]:
-            db.register_table(con, "main", name, cols, desc, layer="clean")
+            warehouse.register_table(con, "main", name, cols, desc, layer="clean")
         for name in ("products", "campaigns", "cities"):
-            t = db.MODEL[name]
-            db.register_table(con, "main", name, t.columns, t.description, layer="clean", origin=t.origin)
+            t = warehouse.MODEL[name]
+            warehouse.register_table(con, "main", name, t.columns, t.description, layer="clean", origin=t.origin)
         after = quality_scorecard(con, "after", as_of, freshness_days)
         scores = pd.concat([before, after], ignore_index=True).assign(run_id=run_id, as_of=as_of)
         _write(con, "quality_scores", SCORE_COLUMNS, scores, "Data-quality scorecard per run, before and after cleaning", replace=False)
@@ -1148,7 +1149,7 @@ def sales_as_of(con, as_of) -> str:
     date (``main.sales`` is exactly that) or when no cleaning run recorded one (a hand-made
     ``main.sales``), otherwise a temporary view for that date.
     """
-    as_of = db.resolve_as_of(con, as_of)
+    as_of = warehouse.resolve_as_of(con, as_of)
     extracted = extraction_date(con)
     if extracted is None or as_of >= extracted:
         return "main.sales"
@@ -1222,7 +1223,7 @@ def reconciliation(con) -> pd.DataFrame:
 
     rows = [
         ("customer records -> customers", *one(f"""SELECT (SELECT count(*) FROM raw.customers WHERE valid_to IS NULL)
-                + (SELECT count(*) FROM ({db.ORDER_ONLY_CUSTOMERS_SQL})),
+                + (SELECT count(*) FROM ({warehouse.ORDER_ONLY_CUSTOMERS_SQL})),
             (SELECT count(*) FROM main.customers), (SELECT count(*) FROM main.customer_map WHERE customer_id <> master_id)"""),
          "records of one person merged into another record's golden record (customers known only by their orders "
          "count as records)"),

@@ -77,7 +77,7 @@ VERSIONED_PACKAGES = ("dbmarketing", "pandas", "duckdb", "papermill", "nbconvert
 # The lock file `make setup` installs the environment from (`make lock` writes it), at the
 # root of the project the package runs from (lib/dbmarketing/report.py -> ../..).
 LOCK_FILE = "requirements.lock"
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
+PROJECT_ROOT = Path(__file__).resolve().parents[3]
 
 # Text on stderr that means something went wrong, not just a warning.
 STDERR_ERROR = re.compile(
@@ -207,14 +207,14 @@ def check_values(params: dict, params_file: str | Path = "<params>") -> None:
     """Check the values of the parameters the workbook knows, as set in a parameters file.
 
     ``clearance`` 1-4; ``as_of`` an ISO date (2026-10-31) or "latest"; ``sources`` an
-    existing sources file that :func:`dbmarketing.collect.read_sources` accepts; ``db_path``
+    existing sources file that :func:`dbmarketing.ingest.read_sources` accepts; ``db_path``
     a file in an existing folder (the database itself may be created by notebook 01), a
     DuckDB file if it exists; ``campaign_file`` (notebook 05) and ``segments`` (notebook 04)
     empty or an existing file, so a missing one stops the run before notebooks 01-03 load
     and clean. Relative paths are taken from the current directory, where the notebooks
     run. Raises :class:`ParameterError` naming the file and the parameter (a sources file's
-    own errors are :class:`~dbmarketing.collect.ConfigError`, a database file's
-    :class:`~dbmarketing.db.DatabaseFileError`, each naming its file).
+    own errors are :class:`~dbmarketing.ingest.ConfigError`, a database file's
+    :class:`~dbmarketing.warehouse.DatabaseFileError`, each naming its file).
     """
     def fail(name, problem):
         raise ParameterError(f"{params_file}: parameter {name!r} {problem}, got "
@@ -234,15 +234,15 @@ def check_values(params: dict, params_file: str | Path = "<params>") -> None:
     if "sources" in params:
         if not Path(str(params["sources"])).is_file():
             fail("sources", f"must name an existing sources file (relative to {Path.cwd()})")
-        from dbmarketing import collect
+        from dbmarketing import ingest
 
-        collect.read_sources(params["sources"])  # its own errors name the sources file, line and key
+        ingest.read_sources(params["sources"])  # its own errors name the sources file, line and key
     if "db_path" in params:
         if not Path(str(params["db_path"])).resolve().parent.is_dir():
             fail("db_path", f"must be in an existing folder (relative to {Path.cwd()})")
-        from dbmarketing import db
+        from dbmarketing import warehouse
 
-        db.check_database_file(str(params["db_path"]))  # a SQLite or text file is refused naming it
+        warehouse.check_database_file(str(params["db_path"]))  # a SQLite or text file is refused naming it
     for name, what in (("campaign_file", "campaign export column map"), ("segments", "segment map")):
         value = params.get(name)
         if value is not None and str(value).strip() and not Path(str(value)).is_file():
@@ -325,8 +325,8 @@ def find_errors(nb) -> list[str]:
 
 def skipped_sections(nb) -> list[dict]:
     """The sections an executed notebook skipped, each with its reason, in order
-    (:func:`dbmarketing.needs.skip` marks them in the output metadata)."""
-    from dbmarketing.needs import SKIPPED_KEY
+    (:func:`dbmarketing.warehouse.skip` marks them in the output metadata)."""
+    from dbmarketing.warehouse import SKIPPED_KEY
 
     found = []
     for cell in nb.cells:
@@ -395,7 +395,7 @@ def notebook_title(nb, stem: str) -> str:
 
 
 # nbconvert warns on every chart that has no alternative text; keep the console quiet.
-_NBCONVERT_LOG = logging.getLogger("dbmarketing.report.nbconvert")
+_NBCONVERT_LOG = logging.getLogger("dbmarketing.reports.nbconvert")
 _NBCONVERT_LOG.setLevel(logging.ERROR)
 
 
@@ -685,12 +685,12 @@ def _database_info(params: dict, notebooks: list[Path]) -> dict | None:
         return None
     info = {"path": db_path, "exists": Path(db_path).exists(), "fingerprint": None}
     if info["exists"]:
-        from dbmarketing import db  # imports duckdb; only needed here
+        from dbmarketing import warehouse  # imports duckdb; only needed here
 
         try:
-            con = db.connect(db_path, read_only=True)
+            con = warehouse.connect(db_path, read_only=True)
             try:
-                info["fingerprint"] = db.fingerprint(con)
+                info["fingerprint"] = warehouse.fingerprint(con)
             finally:
                 con.close()
         except Exception as exc:  # a database without the bookkeeping tables, or locked
@@ -720,7 +720,7 @@ def _describe_failure(exc: Exception, output: Path) -> str:
 
 def _run_as_of(params: dict, params_file, loaded: bool) -> str | None:
     """The run's one as-of date (ISO text), resolved from the database by
-    :func:`dbmarketing.db.check_as_of` ("latest" = the newest counted purchase) and refused in
+    :func:`dbmarketing.warehouse.check_as_of` ("latest" = the newest counted purchase) and refused in
     one line when it lies outside the data. Before the loading notebook has run
     (``loaded`` False), a date is checked against the data there is and the deliveries the
     sources file is about to load, and "latest" is left for after loading (None); None too when
@@ -730,18 +730,18 @@ def _run_as_of(params: dict, params_file, loaded: bool) -> str | None:
         return None
     if not loaded and str(as_of).strip().lower() == "latest":
         return None
-    from dbmarketing import collect, db
+    from dbmarketing import ingest, warehouse
 
     coming = None
     if not loaded and params.get("sources"):
-        dates = [s.extracted or dt.date.today() for s in collect.read_sources(params["sources"])]
+        dates = [s.extracted or dt.date.today() for s in ingest.read_sources(params["sources"])]
         coming = max(dates, default=None)
-    db.upgrade(params["db_path"])  # a database of an earlier version gains this version's bookkeeping columns
-    con = db.connect(params["db_path"], read_only=True)
+    warehouse.upgrade(params["db_path"])  # a database of an earlier version gains this version's bookkeeping columns
+    con = warehouse.connect(params["db_path"], read_only=True)
     try:
-        if not db.table_exists(con, "main", "load_batches") or db.newest_extraction(con) is None:
+        if not warehouse.table_exists(con, "main", "load_batches") or warehouse.newest_extraction(con) is None:
             return None
-        day = db.check_as_of(con, _plain(as_of), coming=coming).isoformat()
+        day = warehouse.check_as_of(con, _plain(as_of), coming=coming).isoformat()
         return day if loaded else None
     except ValueError as exc:
         raise ParameterError(f"{params_file}: parameter 'as_of': {exc}") from None
@@ -760,9 +760,9 @@ def _published_clearance(params: dict) -> int | None:
     path = params.get("db_path")
     if not isinstance(path, str) or not Path(path).exists():
         return None
-    from dbmarketing import db, privacy
+    from dbmarketing import warehouse, privacy
 
-    con = db.connect(path, read_only=True)
+    con = warehouse.connect(path, read_only=True)
     try:
         held = privacy.database_clearance(con)
     finally:

@@ -26,7 +26,7 @@ from datetime import date
 
 import pandas as pd
 
-from . import standardize as st
+from .. import cleanse
 
 SCHEDULED_CLEARANCE = 2  # clearance of unattended (scheduled) reports
 
@@ -41,7 +41,7 @@ def mask_phone(value: str) -> str:
     A number already masked this way is returned as it is (masking twice changes nothing)."""
     if MASKED_PHONE.fullmatch(str(value).strip()):
         return str(value).strip()
-    phone = st.parse_phone(value)
+    phone = cleanse.parse_phone(value)
     if phone.kind == "mobile":
         return f"{phone.value[:3]}****{phone.value[-4:]}"
     if phone.kind == "landline":
@@ -118,7 +118,7 @@ def catalog_tiers(con) -> dict[str, int]:
 
 def database_clearance(con) -> int:
     """The highest clearance this database can serve: 4 for a full database; for a de-identified
-    copy written by ``dbmarketing publish`` (:mod:`dbmarketing.publish`), the clearance it was
+    copy written by ``dbmarketing publish`` (:mod:`dbmarketing.privacy`), the clearance it was
     published for (``main.publication``): its columns above that hold pseudonyms, generalized or
     masked values, whatever clearance a reader asks for."""
     published = con.execute("SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() "

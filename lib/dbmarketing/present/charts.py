@@ -78,7 +78,7 @@ def show_table(df: pd.DataFrame, clearance: int, con=None, rows: int = MAX_ROWS,
     """Display ``df`` masked by ``clearance`` and cut to ``rows`` rows (with a note of what was cut)."""
     from IPython.display import Markdown, display
 
-    from . import privacy
+    from .. import privacy
 
     shown = privacy.mask_frame(df.head(rows), clearance, con=con) if con is not None else df.head(rows)
     if caption:

@@ -2,7 +2,7 @@
 
 Layers (schemas):
 
-1. ``raw``   -- the sources as loaded by :mod:`dbmarketing.collect`, one row per accepted
+1. ``raw``   -- the sources as loaded by :mod:`dbmarketing.ingest`, one row per accepted
    source record, each tagged with its ``batch_id`` and ``source_line``.
 2. ``main``  -- the clean core tables and the customer-level marts that later stages write,
    plus the bookkeeping tables ``catalog``, ``catalog_tables``, ``load_batches`` and

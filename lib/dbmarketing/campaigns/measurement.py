@@ -52,8 +52,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import db, messages, privacy
-from .needs import NotEnoughData
+from .. import warehouse, messages, privacy
+from ..warehouse import NotEnoughData
 
 __all__ = [
     "responses", "results", "compare_cells", "contact_features", "gains_table", "response_model",
@@ -108,8 +108,8 @@ def in_response_window(sale: str = "s", contact: str = "k") -> str:
 
 
 def _as_of(con, as_of) -> date:
-    """The analysis date (:func:`dbmarketing.db.resolve_as_of`); None means "latest"."""
-    return db.resolve_as_of(con, "latest" if as_of is None else as_of)
+    """The analysis date (:func:`dbmarketing.warehouse.resolve_as_of`); None means "latest"."""
+    return warehouse.resolve_as_of(con, "latest" if as_of is None else as_of)
 
 
 def responses(con, campaign_id=None, as_of=None) -> pd.DataFrame:
@@ -309,7 +309,7 @@ def snapshot(con, as_of) -> pd.DataFrame:
     (:func:`dbmarketing.customers.customer_360`, which refuses features dated later), RFM
     scores and segment (:func:`dbmarketing.rfm.compute`), the value tier by profit (MVC, BZ,
     other; MGC needs a CLV model and is left out here), age band and the model features."""
-    from . import customers, rfm
+    from .. import customers, rfm
 
     c = customers.customer_360(con, as_of)
     scores = rfm.compute(con, as_of)  # the purchases as known at as_of (clean.sales_as_of)
@@ -1023,12 +1023,12 @@ def save_campaign(con, plan: TargetPlan, campaign_id: str, campaign_name: str, s
                   offer: str | None = None) -> dict:
     """Record the plan as a new campaign: the campaign and its contacts (both cells, contact
     date = ``start_date``) are written as CSV files into ``folder`` and loaded like any other
-    source (:func:`dbmarketing.collect.load_source`: one batch each, fingerprinted, in the load
+    source (:func:`dbmarketing.ingest.load_source`: one batch each, fingerprinted, in the load
     history), so the next cleaning run carries them forward and the campaign can be measured
     against its control cell once its response window has passed. They are also added to
     ``main.campaigns`` / ``main.contacts`` at once. A campaign id already in the database is
     refused before anything is written. Returns the two load results and the file paths."""
-    from . import collect
+    from .. import ingest
 
     known = con.execute("SELECT count(*) FROM raw.campaigns WHERE campaign_id = ?", [campaign_id]).fetchall()[0][0]
     known += con.execute("SELECT count(*) FROM main.campaigns WHERE campaign_id = ?", [campaign_id]).fetchall()[0][0]
@@ -1036,7 +1036,7 @@ def save_campaign(con, plan: TargetPlan, campaign_id: str, campaign_name: str, s
         raise ValueError(f"campaign {campaign_id!r} is already in the database: choose a new campaign id")
     if plan.targets.empty:
         raise ValueError("the plan selects nobody: nothing to save")
-    start = db.resolve_as_of(con, start_date)
+    start = warehouse.resolve_as_of(con, start_date)
     cost = float(cost_per_contact if cost_per_contact is not None else plan.summary["cost"] / max(plan.summary["contacts"], 1))
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
@@ -1055,9 +1055,9 @@ def save_campaign(con, plan: TargetPlan, campaign_id: str, campaign_name: str, s
         files[table] = path
     loads = {}
     for table in ("campaigns", "contacts"):
-        source = collect.Source(name=f"target list {campaign_id} ({table})", table=table, path=str(files[table]),
-                                columns={c.name: c.name for c in db.MODEL[table].columns})
-        loads[table] = collect.load_source(con, source, base_dir=".")
+        source = ingest.Source(name=f"target list {campaign_id} ({table})", table=table, path=str(files[table]),
+                                columns={c.name: c.name for c in warehouse.MODEL[table].columns})
+        loads[table] = ingest.load_source(con, source, base_dir=".")
         if loads[table].status != "loaded" or loads[table].rows_rejected:
             raise ValueError(f"saving campaign {campaign_id}: {loads[table].message}")
     con.execute("BEGIN TRANSACTION")
@@ -1123,7 +1123,7 @@ def read_campaign_file(map_path) -> CampaignFile:
     ``responded`` (the yes/no outcome), ``also`` (more yes/no outcomes), ``spend``,
     ``cost_per_contact`` and ``attributes``. A missing column, an empty arm, a value that is
     not yes/no or a spend that is not a number raises ValueError naming file, line and column."""
-    from . import collect
+    from .. import ingest
 
     map_path = Path(map_path)
     spec = messages.read_yaml(map_path, ValueError, "column map") or {}
@@ -1132,7 +1132,7 @@ def read_campaign_file(map_path) -> CampaignFile:
     for key in ("path", "group", "control", "responded"):
         if not spec.get(key):
             raise ValueError(f"{map_path}: '{key}:' is missing")
-    records = collect.read_file(spec["path"], encoding=spec.get("encoding") or "auto", sheet=spec.get("sheet"))
+    records = ingest.read_file(spec["path"], encoding=spec.get("encoding") or "auto", sheet=spec.get("sheet"))
     location = str(spec["path"])
     if len(records.bad_shape):
         first = records.bad_shape.iloc[0]

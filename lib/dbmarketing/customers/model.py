@@ -12,7 +12,7 @@ The four customer types of database marketing, as used from notebook 01 on:
 Only purchases (completed sale orders) dated on or before ``as_of`` count, and only
 customers who had signed up by then.
 
-The customer model (notebook 03) builds on the clean ``main`` tables of :mod:`dbmarketing.clean`:
+The customer model (notebook 03) builds on the clean ``main`` tables of :mod:`dbmarketing.cleanse`:
 
 - :func:`customer_360` -- one row per master customer at ``as_of``: demographics, tenure, type,
   source, consents, lifecycle stage (:class:`LifecycleRules`), revenue, gross margin at product
@@ -43,8 +43,8 @@ from datetime import date, timedelta
 import numpy as np
 import pandas as pd
 
-from . import campaigns, clean, db
-from .needs import NotEnoughData
+from .. import campaigns, cleanse, warehouse
+from ..warehouse import NotEnoughData
 
 CUSTOMER_TYPES = ("current", "potential", "lapsed", "distributor")
 
@@ -54,7 +54,7 @@ def customer_types(con, as_of, active_days: int = 365, schema: str = "raw") -> p
     first and last purchase date and number of orders up to ``as_of``."""
     history = "WHERE valid_to IS NULL" if _has_column(con, schema, "customers", "valid_to") else ""
     # in the raw layer, customers known only by their orders are customers too (as cleaning makes them)
-    only = f"UNION ALL BY NAME ({db.ORDER_ONLY_CUSTOMERS_SQL})" if schema == "raw" else ""
+    only = f"UNION ALL BY NAME ({warehouse.ORDER_ONLY_CUSTOMERS_SQL})" if schema == "raw" else ""
     return con.execute(
         f"""
         WITH c AS (SELECT customer_id, source_system, customer_type, signup_date FROM {schema}.customers {history}
@@ -154,7 +154,7 @@ def _d(value) -> str:
 
 def _age_sql(at: str, birth: str) -> str:
     """Age in whole years at the date literal ``at``, from ``birth``: a birth date; or, in a copy
-    published for a lower clearance (:mod:`dbmarketing.publish`), the birth year alone (as text),
+    published for a lower clearance (:mod:`dbmarketing.privacy`), the birth year alone (as text),
     then the age at the middle of that year, right to within a year."""
     text = f"CAST({birth} AS VARCHAR)"
     return (f"CAST(coalesce(floor(({at} - TRY_CAST({text} AS DATE)) / 365.25), "
@@ -163,7 +163,7 @@ def _age_sql(at: str, birth: str) -> str:
 
 # The feature sources. Each is a query with one row per customer and a ``_last_date`` column:
 # the newest date of any row it used. ``{A}`` is the as-of date literal; ``{S}`` the purchases
-# as known at as_of (:func:`dbmarketing.clean.sales_as_of`: sales up to as_of, net of the
+# as known at as_of (:func:`dbmarketing.cleanse.sales_as_of`: sales up to as_of, net of the
 # returns made up to as_of only); ``{R}`` the LifecycleRules; ``{C}`` the ServiceCosts (ticket
 # costs as a SQL CASE); ``{RESPONSE}`` the response-window rule of :mod:`dbmarketing.campaigns`. Every date filter is explicit: a source that forgets one is caught by
 # the leakage guard.
@@ -277,7 +277,7 @@ def customer_360(con, as_of, rules: LifecycleRules | None = None, costs: Service
     """One row per master customer at ``as_of``: who, how long, how valuable, how served.
 
     Every figure is computed in DuckDB from data dated on or before ``as_of``: the purchases
-    as known then (:func:`dbmarketing.clean.sales_as_of`: net of the returns made by then
+    as known then (:func:`dbmarketing.cleanse.sales_as_of`: net of the returns made by then
     only), the returns handled, tickets, campaign contacts; customers who had signed up by
     then (or bought by then) are included, prospects and lapsed customers too.
 
@@ -301,9 +301,9 @@ def customer_360(con, as_of, rules: LifecycleRules | None = None, costs: Service
     """
     rules = rules or LifecycleRules()
     costs = costs or ServiceCosts()
-    A = db.resolve_as_of(con, as_of)
+    A = warehouse.resolve_as_of(con, as_of)
     lit = _d(A)
-    known = clean.sales_as_of(con, A)
+    known = cleanse.sales_as_of(con, A)
     for name, template in SOURCES.items():
         sql = template.replace("{A}", lit).replace("{S}", known).replace("{R.lapsed_days}", str(int(rules.lapsed_days)))
         sql = sql.replace("{RESPONSE}", campaigns.in_response_window("s", "c"))
@@ -478,7 +478,7 @@ def _holdout_purchases(con, calibration_end: date, as_of: date) -> str:
     """The purchases of the CLV holdout check, as a temporary view: up to ``calibration_end``
     as known then (the calibration fit cannot know of later returns), after it up to
     ``as_of`` as known at ``as_of``."""
-    cal, obs = clean.sales_as_of(con, calibration_end), clean.sales_as_of(con, as_of)
+    cal, obs = cleanse.sales_as_of(con, calibration_end), cleanse.sales_as_of(con, as_of)
     con.execute(f"""CREATE OR REPLACE TEMP VIEW _clv_holdout_purchases AS
         SELECT customer_id, order_date, net_amount FROM {cal} WHERE order_date <= {_d(calibration_end)}
         UNION ALL
@@ -496,7 +496,7 @@ def fit_clv(con, as_of, horizon_months: int = 12, annual_discount_rate: float = 
 
     The repeat-purchase summary (weeks) comes from :func:`dbmarketing.rfm.summarize`
     (``repeat=True``, SQL over the purchases as known at ``as_of``:
-    :func:`dbmarketing.clean.sales_as_of`). Consumers and distributors buy
+    :func:`dbmarketing.cleanse.sales_as_of`). Consumers and distributors buy
     in different ways and are fitted apart; a type with fewer than ``min_customers`` buyers or
     ``min_repeaters`` repeat buyers is valued with a model fitted on all buyers. CLV is the
     discounted expected margin over ``horizon_months`` months: the type's observed margin
@@ -508,10 +508,10 @@ def fit_clv(con, as_of, horizon_months: int = 12, annual_discount_rate: float = 
     with the purchases actually made after that date (repeat purchases by number of
     calibration purchases).
     """
-    from . import clv, rfm
+    from .. import clv, rfm
 
-    A = db.resolve_as_of(con, as_of)
-    known = clean.sales_as_of(con, A)
+    A = warehouse.resolve_as_of(con, as_of)
+    known = cleanse.sales_as_of(con, A)
     summ = rfm.summarize(con, A, table=known, unit="weeks", repeat=True)
     summ = summ[~summ["is_prospect"].astype(bool)].set_index("customer_id")
     repeat_buyers = int((summ["clv_frequency"] > 0).sum())
@@ -629,7 +629,7 @@ def churn_features(con, as_of, rules: LifecycleRules | None = None) -> pd.DataFr
 def _churn_labels(con, start: date, horizon_days: int) -> set:
     """Customers who bought in (start, start + horizon_days], as known at the window's end."""
     end = start + timedelta(days=horizon_days)
-    known = clean.sales_as_of(con, end)
+    known = cleanse.sales_as_of(con, end)
     rows = con.execute(f"""SELECT DISTINCT customer_id FROM {known}
         WHERE customer_id IS NOT NULL AND order_date > {_d(start)} AND order_date <= {_d(end)}""").fetchall()
     return {r[0] for r in rows}
@@ -807,7 +807,7 @@ def churn_model(con, as_of, horizon_days: int = 180, seed: int = 42, max_depth: 
     from sklearn.calibration import calibration_curve
     from sklearn.metrics import roc_auc_score
 
-    A = db.resolve_as_of(con, as_of)
+    A = warehouse.resolve_as_of(con, as_of)
     h = int(horizon_days)
     if h < 1:
         raise ValueError(f"horizon_days must be >= 1, got {horizon_days}")
@@ -1030,7 +1030,7 @@ def marketing_groups(model: pd.DataFrame, groups: dict | None = None) -> pd.Data
 # the customer_model table
 # --------------------------------------------------------------------------------------
 
-_T1, _T2 = db.PUBLIC, db.DEEP_PUBLIC
+_T1, _T2 = warehouse.PUBLIC, warehouse.DEEP_PUBLIC
 # column -> (type, description, privacy tier)
 MODEL_COLUMNS = {
     "as_of": ("DATE", "Date the model describes (only data up to it was used)", _T1),
@@ -1125,7 +1125,7 @@ def build_customer_model(con, as_of, horizon_days: int = 180, seed: int = 42, k:
     one row per customer per as-of date: rows of this ``as_of`` are replaced, other dates
     kept; it is registered in the catalog with privacy tiers.
     """
-    A = db.resolve_as_of(con, as_of)
+    A = warehouse.resolve_as_of(con, as_of)
     c = customer_360(con, A, rules=rules, costs=costs)
     if int((~c["is_prospect"].astype(bool)).sum()) == 0:
         raise NotEnoughData(f"the customer model needs buyers: nobody had bought by {A}")
@@ -1196,7 +1196,7 @@ def store_customer_model(con, table: pd.DataFrame) -> int:
     con.register("_cm_new", table[cols])
     try:
         con.execute("BEGIN TRANSACTION")
-        db.add_missing_columns(con, "main", "customer_model", [db.Column(c, t, "") for c, (t, _, _) in MODEL_COLUMNS.items()])
+        warehouse.add_missing_columns(con, "main", "customer_model", [warehouse.Column(c, t, "") for c, (t, _, _) in MODEL_COLUMNS.items()])
         con.execute("DELETE FROM main.customer_model WHERE as_of IN (SELECT DISTINCT CAST(as_of AS DATE) FROM _cm_new)")
         casts = ", ".join(f'CAST("{c}" AS {t})' for c, (t, _, _) in MODEL_COLUMNS.items())
         names = ", ".join(f'"{c}"' for c in cols)
@@ -1207,8 +1207,8 @@ def store_customer_model(con, table: pd.DataFrame) -> int:
         raise
     finally:
         con.unregister("_cm_new")
-    db.register_table(con, "main", "customer_model",
-                      [db.Column(c, t, d, tier) for c, (t, d, tier) in MODEL_COLUMNS.items()],
+    warehouse.register_table(con, "main", "customer_model",
+                      [warehouse.Column(c, t, d, tier) for c, (t, d, tier) in MODEL_COLUMNS.items()],
                       "Customer model: one row per customer per as-of date (360 view, lifecycle, value tier, CLV, "
                       "churn risk, segment, marketing groups).", layer="marts")
     return len(table)
@@ -1223,7 +1223,7 @@ def customer_view(con, customer_id: str, as_of=None) -> pd.DataFrame:
                       "FROM main.customers WHERE customer_id = ?", [customer_id]).df()
     if rec.empty:
         raise KeyError(f"no customer {customer_id!r} in main.customers")
-    when = "(SELECT max(as_of) FROM main.customer_model)" if as_of is None else _d(db.resolve_as_of(con, as_of))
+    when = "(SELECT max(as_of) FROM main.customer_model)" if as_of is None else _d(warehouse.resolve_as_of(con, as_of))
     row = con.execute(f"SELECT * EXCLUDE (customer_id, gender, province, city) FROM main.customer_model "
                       f"WHERE customer_id = ? AND as_of = {when}", [customer_id]).df()
     out = pd.concat([rec, row], axis=1)
@@ -1280,7 +1280,7 @@ def _planted_spend_fit(con, customer_type: str, as_of: date):
     """Gamma-Gamma refitted on the order values the sample simulator drew (truth.purchases.spend_drawn,
     before they became whole-unit baskets and were partly returned), for the people of one type:
     (fitted model, repeat buyers). Sample databases only."""
-    from . import clv, rfm
+    from .. import clv, rfm
 
     con.execute(f"""CREATE OR REPLACE TEMP VIEW _planted_spend AS
         SELECT CAST(t.person_id AS VARCHAR) AS customer_id, t.order_date, t.spend_drawn AS net_amount

@@ -10,7 +10,7 @@ Everything over transactions runs as SQL inside DuckDB (:func:`summarize`, :func
 pandas receives one row per customer. Steps and verbs:
 
 1. :func:`summarize` -- the customer summary at ``as_of``. By default it reads the purchases
-   **as they were known at** ``as_of`` (:func:`dbmarketing.clean.sales_as_of`): sales dated up
+   **as they were known at** ``as_of`` (:func:`dbmarketing.cleanse.sales_as_of`): sales dated up
    to ``as_of``, net of the returns made up to ``as_of`` only, so a summary of last quarter
    does not see this month's returns. ``table=`` names any other purchase table or view
    (``customer_id``, ``order_date``, ``net_amount``, optionally ``order_id``). Frequency counts
@@ -88,7 +88,7 @@ import pandas as pd
 import pyarrow as pa
 import yaml
 
-from . import clean, db, messages, privacy
+from .. import cleanse, warehouse, messages, privacy
 
 __all__ = [
     "Segment", "Segments", "Pareto", "load_segments", "summarize", "repeat_summary", "score", "compute",
@@ -108,31 +108,31 @@ MONEY_DIGITS = 6
 # at most this many days (fast, ~range/8 bytes per customer); beyond it with count(DISTINCT).
 BITSTRING_MAX_DAYS = 4000
 
-C = db.Column
+C = warehouse.Column
 SCORE_COLUMNS = (
-    C("customer_id", "VARCHAR", "Master customer", db.PUBLIC),
-    C("as_of", "DATE", "As-of date of the scores: only purchases up to this day count", db.PUBLIC),
-    C("customer_type", "VARCHAR", "consumer or distributor (from the customer master)", db.PUBLIC),
-    C("is_prospect", "BOOLEAN", "Signed up by the as-of date but never bought (not scored)", db.PUBLIC),
-    C("first_purchase", "DATE", "First purchase up to the as-of date", db.PUBLIC),
-    C("last_purchase", "DATE", "Last purchase up to the as-of date", db.PUBLIC),
-    C("recency", "INTEGER", "Days from the last purchase to the as-of date", db.PUBLIC),
-    C("frequency", "BIGINT", "Purchases (orders or purchase days) in the window", db.PUBLIC),
-    C("monetary", "DOUBLE", "Net spend (after returns) in the window", db.DEEP_PUBLIC),
-    C("avg_order_value", "DOUBLE", "Net spend per order in the window", db.DEEP_PUBLIC),
-    C("r_score", "INTEGER", "Recency score 1..bins (bins = most recent)", db.PUBLIC),
-    C("f_score", "INTEGER", "Frequency score 1..bins (bins = most frequent)", db.PUBLIC),
-    C("m_score", "INTEGER", "Monetary score 1..bins (bins = highest spend)", db.PUBLIC),
-    C("rfm_cell", "VARCHAR", "R, F and M scores side by side (e.g. 543)", db.PUBLIC),
-    C("rfm_score", "DOUBLE", "Weighted mean of the three scores (1..bins)", db.PUBLIC),
-    C("segment", "VARCHAR", "Named segment (segments.yaml)", db.PUBLIC),
-    C("bins", "INTEGER", "Number of score bins", db.PUBLIC),
-    C("method", "VARCHAR", "independent or nested binning (or breakpoints)", db.PUBLIC),
-    C("window_days", "INTEGER", "Days counted for frequency and monetary value (empty = all history)", db.PUBLIC),
-    C("weights", "VARCHAR", "Weights of R, F and M in rfm_score", db.PUBLIC),
-    C("population", "VARCHAR", "Customers scored together: a customer type, all customers, or all buyers", db.PUBLIC),
-    C("settings", "VARCHAR", "Every scoring setting in words: rows with equal settings are comparable", db.PUBLIC),
-    C("scored_at", "TIMESTAMP", "When the scores were stored", db.PUBLIC),
+    C("customer_id", "VARCHAR", "Master customer", warehouse.PUBLIC),
+    C("as_of", "DATE", "As-of date of the scores: only purchases up to this day count", warehouse.PUBLIC),
+    C("customer_type", "VARCHAR", "consumer or distributor (from the customer master)", warehouse.PUBLIC),
+    C("is_prospect", "BOOLEAN", "Signed up by the as-of date but never bought (not scored)", warehouse.PUBLIC),
+    C("first_purchase", "DATE", "First purchase up to the as-of date", warehouse.PUBLIC),
+    C("last_purchase", "DATE", "Last purchase up to the as-of date", warehouse.PUBLIC),
+    C("recency", "INTEGER", "Days from the last purchase to the as-of date", warehouse.PUBLIC),
+    C("frequency", "BIGINT", "Purchases (orders or purchase days) in the window", warehouse.PUBLIC),
+    C("monetary", "DOUBLE", "Net spend (after returns) in the window", warehouse.DEEP_PUBLIC),
+    C("avg_order_value", "DOUBLE", "Net spend per order in the window", warehouse.DEEP_PUBLIC),
+    C("r_score", "INTEGER", "Recency score 1..bins (bins = most recent)", warehouse.PUBLIC),
+    C("f_score", "INTEGER", "Frequency score 1..bins (bins = most frequent)", warehouse.PUBLIC),
+    C("m_score", "INTEGER", "Monetary score 1..bins (bins = highest spend)", warehouse.PUBLIC),
+    C("rfm_cell", "VARCHAR", "R, F and M scores side by side (e.g. 543)", warehouse.PUBLIC),
+    C("rfm_score", "DOUBLE", "Weighted mean of the three scores (1..bins)", warehouse.PUBLIC),
+    C("segment", "VARCHAR", "Named segment (segments.yaml)", warehouse.PUBLIC),
+    C("bins", "INTEGER", "Number of score bins", warehouse.PUBLIC),
+    C("method", "VARCHAR", "independent or nested binning (or breakpoints)", warehouse.PUBLIC),
+    C("window_days", "INTEGER", "Days counted for frequency and monetary value (empty = all history)", warehouse.PUBLIC),
+    C("weights", "VARCHAR", "Weights of R, F and M in rfm_score", warehouse.PUBLIC),
+    C("population", "VARCHAR", "Customers scored together: a customer type, all customers, or all buyers", warehouse.PUBLIC),
+    C("settings", "VARCHAR", "Every scoring setting in words: rows with equal settings are comparable", warehouse.PUBLIC),
+    C("scored_at", "TIMESTAMP", "When the scores were stored", warehouse.PUBLIC),
 )
 SCORES_TABLE = "rfm_scores"
 
@@ -221,7 +221,7 @@ def load_segments(path: str | Path | Segments | None = None) -> Segments:
     if isinstance(path, Segments):
         return path
     if path is None or (isinstance(path, str) and not path.strip()):
-        text = (files("dbmarketing") / "segments.yaml").read_text(encoding="utf-8")
+        text = (files("dbmarketing.rfm") / "segments.yaml").read_text(encoding="utf-8")
         spec = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # safe_load, in C when available
         where = "segments.yaml (default)"
     else:
@@ -335,16 +335,16 @@ def _as_date(value, what: str) -> date:
 
 
 def _resolve_as_of(con, as_of, table: str | None) -> date:
-    return db.resolve_as_of(con, as_of, purchases=None if table is None else _check_name(table, "table"))
+    return warehouse.resolve_as_of(con, as_of, purchases=None if table is None else _check_name(table, "table"))
 
 
 def _purchases(con, as_of: date, table: str | None) -> str:
     """The purchase relation to summarize: ``table`` as given, or (None) the purchases as they
-    were known at ``as_of`` (:func:`dbmarketing.clean.sales_as_of`)."""
+    were known at ``as_of`` (:func:`dbmarketing.cleanse.sales_as_of`)."""
     if table is not None:
         return _check_name(table, "table")
     try:
-        return clean.sales_as_of(con, as_of)
+        return cleanse.sales_as_of(con, as_of)
     except duckdb.CatalogException as error:
         raise ValueError(f"the purchases as known at {as_of} need main.returns and main.sales_returned "
                          f"({str(error).splitlines()[0]}): this database was cleaned by an older version; "
@@ -537,7 +537,7 @@ def summarize(con, as_of, window: int | None = None, table: str | None = None,
         frequency and monetary value; None counts all history. Recency is always days since
         the last purchase ever.
     table : None (default): the purchases as they were known at ``as_of``
-        (:func:`dbmarketing.clean.sales_as_of`: ``main.sales`` with only the returns made by
+        (:func:`dbmarketing.cleanse.sales_as_of`: ``main.sales`` with only the returns made by
         then netted). Or a table or view with ``customer_id``, ``order_date`` and
         ``net_amount`` (and ``order_id`` if it may hold several rows per order), used as it is.
     customers : the customer master, one row per customer (``customer_id``, optionally
@@ -585,7 +585,7 @@ def repeat_summary(con, observation_end, calibration_end=None, table: str | None
     ``observation_end``. Indexed by ``customer_id``.
 
     With ``table=None`` (default) each period reads the purchases as they were known at its
-    end (:func:`dbmarketing.clean.sales_as_of`): the calibration figures see only the returns
+    end (:func:`dbmarketing.cleanse.sales_as_of`): the calibration figures see only the returns
     made by ``calibration_end`` -- what a model fitted on that day would have seen -- and the
     holdout purchases are net of the returns made by ``observation_end``. An explicit
     ``table`` is used as it is for both periods.
@@ -1051,7 +1051,7 @@ def store(con, scores: pd.DataFrame, replace: bool = False) -> int:
     con.execute("BEGIN TRANSACTION")
     try:
         con.execute(f"CREATE TABLE IF NOT EXISTS main.{SCORES_TABLE} ({body})")
-        db.add_missing_columns(con, "main", SCORES_TABLE, SCORE_COLUMNS)  # a table stored by an earlier version
+        warehouse.add_missing_columns(con, "main", SCORES_TABLE, SCORE_COLUMNS)  # a table stored by an earlier version
         con.register("_rfm_store", frame[names])
         con.execute(f"""CREATE OR REPLACE TEMP TABLE _rfm_new AS
             SELECT DISTINCT CAST(as_of AS DATE) AS as_of, population, settings FROM _rfm_store""")
@@ -1072,7 +1072,7 @@ def store(con, scores: pd.DataFrame, replace: bool = False) -> int:
         con.execute(f"DELETE {replaced}")
         columns = ", ".join(f'"{c}"' for c in names)  # by name: an older table has the newer columns last
         con.execute(f"INSERT INTO main.{SCORES_TABLE} ({columns}) SELECT {select} FROM _rfm_store")
-        db.register_table(con, "main", SCORES_TABLE, SCORE_COLUMNS,
+        warehouse.register_table(con, "main", SCORES_TABLE, SCORE_COLUMNS,
                           "RFM values, scores and segment per customer and as-of date", layer="marts")
         con.execute("COMMIT")
     except BaseException:

@@ -1,0 +1,19 @@
+"""Customer lifetime value: BG/NBD and Gamma-Gamma fitters, value and the holdout check."""
+
+from .fitters import (
+    NotFittedError,
+    BetaGeo,
+    GammaGamma,
+    customer_lifetime_value,
+    holdout_comparison,
+    summary_from_events,
+)
+
+__all__ = [
+    "NotFittedError",
+    "BetaGeo",
+    "GammaGamma",
+    "customer_lifetime_value",
+    "holdout_comparison",
+    "summary_from_events",
+]
