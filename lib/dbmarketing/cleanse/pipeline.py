@@ -178,7 +178,7 @@ def standardize_customers(con, run_id: int = 0, as_of: date | None = None) -> tu
     """
     raw = con.execute(f"""SELECT * FROM (
         SELECT * EXCLUDE (batch_id, source_line, valid_to) FROM raw.customers WHERE valid_to IS NULL
-        UNION ALL BY NAME {warehouse.ORDER_ONLY_CUSTOMERS_SQL}) ORDER BY customer_id""").df()
+        UNION ALL BY NAME {warehouse.sql.text('warehouse.order_only_customers')}) ORDER BY customer_id""").df()
     cities = city_reference(con)
     out = pd.DataFrame({"customer_id": raw.customer_id, "source_system": raw.source_system,
                         "customer_type": raw.customer_type.fillna("consumer")})
@@ -711,7 +711,7 @@ def clean_transactions(con, as_of: date, run_id: int, wholesale_quantity: int = 
     Expects ``main.customer_map`` and ``main.customers`` of this run. Returns log rows.
     """
     q = con.execute
-    rule = warehouse.ORDER_EXCLUSION_SQL.format(reference=f"DATE '{as_of}'")
+    rule = warehouse.sql.text("warehouse.order_exclusion").replace("$reference", warehouse.sql.literal(as_of))  # TODO(issue 12): a parameter
     q(f"""CREATE OR REPLACE TABLE main.orders AS
         SELECT o.* EXCLUDE (customer_id, batch_id, source_line, order_type, status),
                coalesce(o.order_type, 'sale') AS order_type, coalesce(o.status, 'completed') AS status,
@@ -1223,7 +1223,7 @@ def reconciliation(con) -> pd.DataFrame:
 
     rows = [
         ("customer records -> customers", *one(f"""SELECT (SELECT count(*) FROM raw.customers WHERE valid_to IS NULL)
-                + (SELECT count(*) FROM ({warehouse.ORDER_ONLY_CUSTOMERS_SQL})),
+                + (SELECT count(*) FROM ({warehouse.sql.text('warehouse.order_only_customers')})),
             (SELECT count(*) FROM main.customers), (SELECT count(*) FROM main.customer_map WHERE customer_id <> master_id)"""),
          "records of one person merged into another record's golden record (customers known only by their orders "
          "count as records)"),

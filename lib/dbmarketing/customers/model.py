@@ -54,7 +54,7 @@ def customer_types(con, as_of, active_days: int = 365, schema: str = "raw") -> p
     first and last purchase date and number of orders up to ``as_of``."""
     history = "WHERE valid_to IS NULL" if _has_column(con, schema, "customers", "valid_to") else ""
     # in the raw layer, customers known only by their orders are customers too (as cleaning makes them)
-    only = f"UNION ALL BY NAME ({warehouse.ORDER_ONLY_CUSTOMERS_SQL})" if schema == "raw" else ""
+    only = f"UNION ALL BY NAME ({warehouse.sql.text('warehouse.order_only_customers')})" if schema == "raw" else ""
     return con.execute(
         f"""
         WITH c AS (SELECT customer_id, source_system, customer_type, signup_date FROM {schema}.customers {history}

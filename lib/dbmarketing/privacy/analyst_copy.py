@@ -421,7 +421,7 @@ def _write(db_path: Path, tmp: Path, clearance: int, key: bytes, now: datetime) 
         for s, t, c, typ in columns:
             by_table.setdefault((s, t), []).append((c, typ))
 
-        con.execute(warehouse.connection._CATALOG_DDL)
+        con.execute(warehouse.catalog.CATALOG_DDL)
         rows = 0
         for s, t in kept:
             con.execute(f"CREATE SCHEMA IF NOT EXISTS {_q(s)}")

@@ -1,97 +1,57 @@
-"""The customer database: connection and sessions, the catalog of tables with their privacy tiers, schema upgrades, the as-of date, and what each report section needs."""
+"""The customer database: connecting to it (and sessions that do not lock others out), the
+catalog (the one way to declare a table, with its privacy tiers), schema upgrades, the as-of
+date (the one resolver), the one writer of derived tables (:func:`write_mart`), the named SQL
+statements (:mod:`.sql`) with the engine-specific parts in one place (:mod:`.dialect`), and
+what each report section needs (:mod:`.needs`)."""
 
-from .connection import (
-    DEFAULT_PATH,
+from . import dialect, sql
+from .as_of import check_as_of, data_range, newest_extraction, purchase_dates, resolve_as_of
+from .catalog import (
+    BOOKKEEPING,
+    DEEP_PUBLIC,
+    HIGHLY_PRIVATE,
+    HISTORY_EXTRA,
+    MODEL,
+    PRIVATE,
+    PUBLIC,
+    RAW_EXTRA,
     Column,
     Table,
-    MODEL,
-    RAW_EXTRA,
-    HISTORY_EXTRA,
-    BOOKKEEPING,
-    DatabaseFileError,
+    add_missing_columns,
+    create_table,
+    privacy_tiers,
+    register_table,
+    table_exists,
+)
+from .connection import (
+    DEFAULT_PATH,
     DUCKDB_MAGIC,
     SQLITE_MAGIC,
-    check_database_file,
     WAIT_SECONDS,
     DatabaseBusy,
-    connect,
-    upgrade,
+    DatabaseFileError,
     Session,
-    create_schema,
-    add_missing_columns,
-    register_table,
-    privacy_tiers,
-    sha256_file,
+    check_database_file,
+    connect,
     fingerprint,
-    ORDER_EXCLUSION_SQL,
-    ORDER_ONLY_CUSTOMERS_SQL,
-    table_exists,
-    newest_extraction,
-    purchase_dates,
-    resolve_as_of,
-    data_range,
-    check_as_of,
-    PUBLIC,
-    DEEP_PUBLIC,
-    PRIVATE,
-    HIGHLY_PRIVATE,
+    sha256_file,
+    upgrade,
 )
-from .needs import (
-    SKIPPED_KEY,
-    NotEnoughData,
-    Holding,
-    HOLDINGS,
-    SECTIONS,
-    holdings,
-    missing,
-    explain,
-    skip,
-    ready,
-)
+from .marts import write_mart
+from .needs import HOLDINGS, SECTIONS, SKIPPED_KEY, Holding, NotEnoughData, explain, holdings, missing, ready, skip
+from .schema import create_schema
 
 __all__ = [
-    "DEFAULT_PATH",
-    "Column",
-    "Table",
-    "MODEL",
-    "RAW_EXTRA",
-    "HISTORY_EXTRA",
-    "BOOKKEEPING",
-    "DatabaseFileError",
-    "DUCKDB_MAGIC",
-    "SQLITE_MAGIC",
-    "check_database_file",
-    "WAIT_SECONDS",
-    "DatabaseBusy",
-    "connect",
-    "upgrade",
-    "Session",
-    "create_schema",
-    "add_missing_columns",
-    "register_table",
-    "privacy_tiers",
-    "sha256_file",
-    "fingerprint",
-    "ORDER_EXCLUSION_SQL",
-    "ORDER_ONLY_CUSTOMERS_SQL",
-    "table_exists",
-    "newest_extraction",
-    "purchase_dates",
-    "resolve_as_of",
-    "data_range",
-    "check_as_of",
-    "PUBLIC",
-    "DEEP_PUBLIC",
-    "PRIVATE",
-    "HIGHLY_PRIVATE",
-    "SKIPPED_KEY",
-    "NotEnoughData",
-    "Holding",
-    "HOLDINGS",
-    "SECTIONS",
-    "holdings",
-    "missing",
-    "explain",
-    "skip",
-    "ready",
+    # connection
+    "DEFAULT_PATH", "DUCKDB_MAGIC", "SQLITE_MAGIC", "WAIT_SECONDS", "DatabaseBusy", "DatabaseFileError", "Session",
+    "check_database_file", "connect", "fingerprint", "sha256_file", "upgrade", "create_schema",
+    # catalog
+    "BOOKKEEPING", "DEEP_PUBLIC", "HIGHLY_PRIVATE", "HISTORY_EXTRA", "MODEL", "PRIVATE", "PUBLIC", "RAW_EXTRA",
+    "Column", "Table", "add_missing_columns", "create_table", "privacy_tiers", "register_table", "table_exists",
+    # as-of date
+    "check_as_of", "data_range", "newest_extraction", "purchase_dates", "resolve_as_of",
+    # marts and SQL
+    "write_mart", "sql", "dialect",
+    # what sections need
+    "HOLDINGS", "SECTIONS", "SKIPPED_KEY", "Holding", "NotEnoughData", "explain", "holdings", "missing", "ready", "skip",
 ]

@@ -1,0 +1,61 @@
+"""The one writer of tables the workbook derives (clean core tables, customer-level marts).
+
+:func:`write_mart` writes a DataFrame into a table declared as a
+:class:`~dbmarketing.warehouse.catalog.Table`: it creates the table (or gives one kept from an
+older version the columns added since), removes the rows the new ones replace, inserts by
+column name with the declared types, and records the table in the catalog, all in one
+transaction, so a failure leaves the table as it was.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from . import sql
+from .catalog import Table, add_missing_columns, create_table, register_table
+
+__all__ = ["write_mart"]
+
+
+def write_mart(con, table: Table, frame: pd.DataFrame, *, schema: str = "main", layer: str = "marts",
+               replace: str = "rows", where: str | None = None, check=None, atomic: bool = True) -> int:
+    """Write ``frame`` into ``schema.<table.name>``; returns the rows written.
+
+    ``replace``: ``"table"`` drops what was there (the table holds only these rows);
+    ``"rows"`` keeps the table and first deletes the rows that the named SQL condition
+    ``where`` selects (a statement of the ``warehouse/sql`` files over the stored rows ``t``,
+    with ``{{new}}`` the new rows; without ``where`` nothing is deleted: the rows are added).
+    ``check(con, new)``: called inside the transaction with the new rows' relation name before
+    anything is deleted; it raises to refuse the write. ``atomic=False`` when the caller holds
+    the transaction already. Columns of the declaration missing from ``frame`` are written empty.
+    """
+    if replace not in ("rows", "table"):
+        raise ValueError(f"replace must be 'rows' or 'table', got {replace!r}")
+    names = [c.name for c in table.columns]
+    rows = frame.reindex(columns=names)
+    new = sql.temp_name(table.name)
+    con.register(new, rows)
+    if atomic:
+        con.execute("BEGIN TRANSACTION")
+    try:
+        if replace == "table":
+            create_table(con, table, schema=schema, replace=True, layer=layer)
+        else:
+            create_table(con, table, schema=schema, layer=layer)
+        if check is not None:
+            check(con, new)
+        if where is not None:
+            target = sql.ident(schema, table.name)
+            con.execute(f"DELETE FROM {target} t WHERE {sql.text(where, new=sql.ident(new))}")
+        columns = ", ".join(sql.ident(c.name) for c in table.columns)
+        casts = ", ".join(f"CAST({sql.ident(c.name)} AS {c.type})" for c in table.columns)
+        con.execute(f"INSERT INTO {sql.ident(schema, table.name)} ({columns}) SELECT {casts} FROM {sql.ident(new)}")
+        if atomic:
+            con.execute("COMMIT")
+    except BaseException:
+        if atomic:
+            con.execute("ROLLBACK")
+        raise
+    finally:
+        con.unregister(new)
+    return len(rows)

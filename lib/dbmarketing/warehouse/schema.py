@@ -1,0 +1,47 @@
+"""Schema upgrades: create the raw layer, the bookkeeping tables and the catalog, and bring a
+database made by an older version of the workbook up to date (idempotent)."""
+
+from __future__ import annotations
+
+import duckdb
+
+from . import sql
+from .catalog import BOOKKEEPING, CATALOG_DDL, HISTORY_EXTRA, MODEL, RAW_EXTRA, _create, add_missing_columns, register_table
+
+def create_schema(con: duckdb.DuckDBPyConnection) -> None:
+    """Create the raw layer, the bookkeeping tables and the catalog (idempotent; a
+    database made by an older version gets the bookkeeping columns added since)."""
+    con.execute("CREATE SCHEMA IF NOT EXISTS raw")
+    con.execute(CATALOG_DDL)
+    for t in BOOKKEEPING.values():
+        _create(con, "main", t.name, t.columns)
+        add_missing_columns(con, "main", t.name, t.columns)
+        register_table(con, "main", t.name, t.columns, t.description, layer="bookkeeping")
+    _move_values_out_of_reasons(con)
+    for t in MODEL.values():
+        cols = t.columns + RAW_EXTRA + (HISTORY_EXTRA if t.name == "customers" else ())
+        _create(con, "raw", t.name, cols)
+        add_missing_columns(con, "raw", t.name, cols)
+        register_table(con, "raw", t.name, cols, t.description, layer="raw", origin=t.origin)
+
+
+# Reasons written before rejects had a raw_value column held the value at fault. The
+# upgrade moves it out, so reasons are public again: (pattern, group holding the value,
+# the reason without it). Only rows without a raw_value can be old ones: every reason
+# written since that matches a pattern (a key problem) has its raw_value set.
+_OLD_REASONS = [
+    (r"^duplicate key (.*)(, first at line \d+)$", 1, "'duplicate key' || regexp_extract(reason, {p}, 2)"),
+    (r"^(.*) (already loaded in batch \d+)$", 1, "'key ' || regexp_extract(reason, {p}, 2)"),
+    (r"^(.*?): (a later version is already loaded.*)$", 1, "regexp_extract(reason, {p}, 2)"),
+    (r"^(not a .*?): '(.*)'$", 2, "regexp_extract(reason, {p}, 1)"),
+]
+
+
+def _move_values_out_of_reasons(con) -> None:
+    for pattern, group, new_reason in _OLD_REASONS:
+        quoted = sql.literal(pattern)  # a constant the regexp functions need at bind time
+        con.execute(f"""UPDATE main.rejects SET raw_value = regexp_extract(reason, {quoted}, {group}),
+                            reason = {new_reason.format(p=quoted)}
+                        WHERE raw_value IS NULL AND regexp_matches(reason, {quoted})""")
+
+

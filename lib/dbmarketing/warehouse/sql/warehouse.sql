@@ -1,0 +1,80 @@
+-- The warehouse's own statements: the order rules every stage shares, and the customers known
+-- only by their orders.
+
+-- name: order_exclusion
+-- The order rules cleaning applies before it looks at lines (cleanse's RULES), as one CASE over
+-- a raw order o and its delivery b (main.load_batches): the reason an order is left out of
+-- sales, NULL if it may count. $reference: the extraction date of orders that came without a
+-- delivery (written into raw by hand).
+CASE WHEN o.customer_id IS NULL THEN 'anonymous order'
+     WHEN coalesce(o.status, 'completed') = 'cancelled' THEN 'cancelled order'
+     WHEN o.order_date > coalesce(b.extracted, CAST(b.finished_at AS DATE), $reference) THEN 'future date'
+END
+
+-- name: order_only_customers
+-- Customers known only by their orders: a customer number on orders that no customer record
+-- holds. Each becomes a customer without personal data: a distributor if any of its orders
+-- came through the distributor channel, else a consumer; "signed up" with its first order.
+SELECT o.customer_id, 'orders only' AS source_system,
+       CASE WHEN bool_or(o.channel = 'distributor') THEN 'distributor' ELSE 'consumer' END AS customer_type,
+       min(o.order_date) AS signup_date
+FROM raw.orders o
+WHERE o.customer_id IS NOT NULL
+  AND NOT EXISTS (SELECT 1 FROM raw.customers c WHERE c.customer_id = o.customer_id)
+GROUP BY o.customer_id
+
+-- name: purchase_dates
+-- (first, newest) date of the raw orders that pass the order rules.
+SELECT min(o.order_date), max(o.order_date)
+FROM raw.orders o LEFT JOIN main.load_batches b USING (batch_id)
+WHERE coalesce(o.order_type, 'sale') = 'sale' AND {{order_exclusion}} IS NULL
+
+-- name: sales_dates
+-- (first, newest) date of the counted purchases, once cleaning has written main.sales.
+SELECT min(order_date), max(order_date) FROM main.sales
+
+-- name: newest_extraction
+-- The extraction date of the newest delivery (the load date where a batch of an older version
+-- recorded none).
+SELECT max(coalesce(extracted, CAST(finished_at AS DATE))) FROM main.load_batches WHERE status = 'loaded'
+
+-- name: last_cleaning_and_load
+-- When the last cleaning run started and the last load finished.
+SELECT (SELECT max(started_at) FROM main.cleaning_runs), (SELECT max(finished_at) FROM main.load_batches)
+
+-- name: newest_purchase_in
+-- The newest order date in a relation of purchases the user gives (a table with order_date).
+SELECT max(CAST(order_date AS DATE)) FROM {{purchases}}
+
+-- name: first_signup
+SELECT min(signup_date) FROM raw.customers
+
+-- name: table_exists
+-- Whether $schema.$table exists in the database (the one place that asks).
+SELECT count(*) FROM duckdb_tables()
+WHERE database_name = current_database() AND schema_name = $schema AND table_name = $table
+
+-- name: privacy_tiers
+SELECT column_name, privacy_tier FROM main.catalog WHERE table_schema = $schema AND table_name = $table
+
+-- name: forget_table
+DELETE FROM main.catalog_tables WHERE table_schema = $schema AND table_name = $table
+
+-- name: forget_columns
+DELETE FROM main.catalog WHERE table_schema = $schema AND table_name = $table
+
+-- name: register_table
+INSERT INTO main.catalog_tables VALUES ($schema, $table, $layer, $origin, $description)
+
+-- name: register_column
+-- One column of the catalog (positional parameters: executemany over the columns).
+INSERT INTO main.catalog VALUES (?, ?, ?, ?, ?, ?)
+
+-- name: all_tables
+SELECT schema_name, table_name FROM duckdb_tables() WHERE database_name = current_database() ORDER BY 1, 2
+
+-- name: count_rows
+SELECT count(*) FROM {{table}}
+
+-- name: batch_fingerprints
+SELECT string_agg(sha256, ',' ORDER BY batch_id) FROM main.load_batches
