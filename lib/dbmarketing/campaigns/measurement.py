@@ -104,7 +104,7 @@ def in_response_window(sale: str = "s", contact: str = "k") -> str:
     in the response window of contact ``contact`` (with ``contact_date`` and ``window_end``,
     the first day after the window). The one definition of a response: the customer model's
     campaign history uses it too."""
-    return f"{sale}.order_date >= {contact}.contact_date AND {sale}.order_date < {contact}.window_end"
+    return warehouse.sql.text("campaigns.in_response_window", sale=sale, contact=contact)
 
 
 def _as_of(con, as_of) -> date:

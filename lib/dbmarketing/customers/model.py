@@ -43,7 +43,7 @@ from datetime import date, timedelta
 import numpy as np
 import pandas as pd
 
-from .. import campaigns, cleanse, warehouse
+from .. import cleanse, warehouse
 from ..warehouse import NotEnoughData
 
 CUSTOMER_TYPES = ("current", "potential", "lapsed", "distributor")
@@ -306,7 +306,7 @@ def customer_360(con, as_of, rules: LifecycleRules | None = None, costs: Service
     known = cleanse.sales_as_of(con, A)
     for name, template in SOURCES.items():
         sql = template.replace("{A}", lit).replace("{S}", known).replace("{R.lapsed_days}", str(int(rules.lapsed_days)))
-        sql = sql.replace("{RESPONSE}", campaigns.in_response_window("s", "c"))
+        sql = sql.replace("{RESPONSE}", warehouse.sql.text("campaigns.in_response_window", sale="s", contact="c"))
         sql = sql.replace("{C}", _ticket_cost_sql(costs))
         con.execute(f"CREATE OR REPLACE TEMP TABLE _c360_{name} AS {sql}")
         newest = con.execute(f"SELECT max(_last_date) FROM _c360_{name}").fetchall()[0][0]
