@@ -1,6 +1,6 @@
 """Customer lifetime value: BG/NBD and Gamma-Gamma fitters, value and the holdout check."""
 
-from .fitters import (
+from .bgnbd import (
     NotFittedError,
     BetaGeo,
     GammaGamma,
