@@ -19,7 +19,8 @@ from scipy.optimize import approx_fprime
 from scipy.special import hyp2f1
 
 from dbmarketing import clv
-from dbmarketing.clv.bgnbd import _BGData, _GGData
+from dbmarketing.clv.bgnbd import _BGData
+from dbmarketing.clv.gamma_gamma import _GGData
 
 # Published BG/NBD estimates for the CDNOW sample, as Hardie's Excel note gives them.
 PUBLISHED_BG = dict(r=0.24259395230803, alpha=4.41359091416604, a=0.792919955839573, b=2.42589404751842)
