@@ -160,3 +160,55 @@ def _xT_groups(x: np.ndarray, T_: np.ndarray):
     if len(pairs) > len(x) // 2:
         return None, x, T_
     return codes, ux[pairs // len(uT)], uT[pairs % len(uT)]
+
+
+# --------------------------------------------------------------------------------------
+# the fitter base
+# --------------------------------------------------------------------------------------
+
+
+class BaseFitter:
+    """What the fitters share: the penalty, the fitted parameters and the fit itself.
+
+    A subclass names its parameters in ``param_names`` (the fitted values go to the
+    attributes ``<name>_`` and to the dict ``params_``, in that order) and its model in
+    ``model_name`` (for error messages).
+    """
+
+    param_names: tuple[str, ...] = ()
+    model_name = ""
+
+    def __init__(self, penalizer: float = 0.0):
+        self.penalizer = penalizer
+
+    def __repr__(self) -> str:
+        if hasattr(self, "params_"):
+            shown = ", ".join(f"{k}={v:.4g}" for k, v in self.params_.items())
+            return f"{type(self).__name__}({shown})"
+        return f"{type(self).__name__}(penalizer={self.penalizer})"
+
+    def _set_params(self, params: np.ndarray) -> None:
+        if not np.all(np.isfinite(params)) or np.any(params <= 0):
+            raise ValueError(f"{self.model_name} parameters must be positive and finite, got {params}")
+        values = [float(v) for v in params]
+        for name, value in zip(self.param_names, values):
+            setattr(self, f"{name}_", value)
+        self.params_ = dict(zip(self.param_names, values))
+
+    def _params(self) -> tuple[float, ...]:
+        if not hasattr(self, "params_"):
+            raise NotFittedError(f"this {type(self).__name__} model is not fitted yet: call fit() first")
+        return tuple(getattr(self, f"{name}_") for name in self.param_names)
+
+    def _fit(self, negloglik, n_customers: float) -> None:
+        """Fit by minimising ``negloglik(params, penalizer) -> (value, gradient)``, the mean
+        negative log-likelihood of ``n_customers``, and set the fitted attributes."""
+        penalizer = float(self.penalizer)
+        log_params, res = _fit_log_params(
+            lambda z: negloglik(np.exp(z), penalizer), np.zeros(len(self.param_names))
+        )
+        self._set_params(np.exp(log_params))
+        self.loglik_ = float(-negloglik(np.exp(log_params), 0.0, grad=False) * n_customers)
+        self.n_customers_ = int(round(n_customers))
+        self.converged_ = _converged(res)
+        self.optimizer_result_ = res

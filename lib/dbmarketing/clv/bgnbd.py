@@ -26,12 +26,10 @@ import pandas as pd
 from scipy.special import betaln, digamma, expit, gammaln, hyp2f1
 
 from .base import (
-    NotFittedError,
+    BaseFitter,
     _array,
     _check_rfm,
     _check_weights,
-    _converged,
-    _fit_log_params,
     _first_bad,
     _index_of,
     _is_scalar,
@@ -40,7 +38,7 @@ from .base import (
 )
 
 
-class BetaGeo:
+class BetaGeo(BaseFitter):
     """The BG/NBD model of repeat purchasing (beta-geometric / negative binomial).
 
     Assumptions (Fader, Hardie & Lee 2005):
@@ -100,15 +98,7 @@ class BetaGeo:
     """
 
     param_names = ("r", "alpha", "a", "b")
-
-    def __init__(self, penalizer: float = 0.0):
-        self.penalizer = penalizer
-
-    def __repr__(self) -> str:
-        if hasattr(self, "params_"):
-            shown = ", ".join(f"{k}={v:.4g}" for k, v in self.params_.items())
-            return f"BetaGeo({shown})"
-        return f"BetaGeo(penalizer={self.penalizer})"
+    model_name = "BG/NBD"
 
     # ---- construction ----------------------------------------------------------------
 
@@ -121,17 +111,6 @@ class BetaGeo:
         model = cls()
         model._set_params(np.array([r, alpha, a, b], dtype=np.float64))
         return model
-
-    def _set_params(self, params: np.ndarray) -> None:
-        if not np.all(np.isfinite(params)) or np.any(params <= 0):
-            raise ValueError(f"BG/NBD parameters must be positive and finite, got {params}")
-        self.r_, self.alpha_, self.a_, self.b_ = (float(v) for v in params)
-        self.params_ = dict(zip(self.param_names, (self.r_, self.alpha_, self.a_, self.b_)))
-
-    def _params(self) -> tuple[float, float, float, float]:
-        if not hasattr(self, "params_"):
-            raise NotFittedError("this BetaGeo model is not fitted yet: call fit() first")
-        return self.r_, self.alpha_, self.a_, self.b_
 
     # ---- fitting ---------------------------------------------------------------------
 
@@ -161,18 +140,8 @@ class BetaGeo:
         data = _BGData.compress(x, tx, T_, w)
         if data.n_customers <= 0:
             raise ValueError("BetaGeo.fit: no customers to fit (empty input or all weights 0)")
-        penalizer = float(self.penalizer)
-
-        def fun(log_params):
-            return data.negloglik(np.exp(log_params), penalizer)
-
-        log_params, res = _fit_log_params(fun, np.zeros(4))
-        self._set_params(np.exp(log_params))
-        self.loglik_ = float(-data.negloglik(np.exp(log_params), 0.0, grad=False) * data.n_customers)
-        self.n_customers_ = int(round(data.n_customers))
+        self._fit(data.negloglik, data.n_customers)
         self.n_distinct_ = int(len(data.x))
-        self.converged_ = _converged(res)
-        self.optimizer_result_ = res
         return self
 
     # ---- the model's formulas ----------------------------------------------------------

@@ -20,11 +20,9 @@ import numpy as np
 from scipy.special import digamma, gammaln
 
 from .base import (
-    NotFittedError,
+    BaseFitter,
     _array,
     _check_weights,
-    _converged,
-    _fit_log_params,
     _first_bad,
     _index_of,
     _is_scalar,
@@ -32,7 +30,7 @@ from .base import (
 )
 
 
-class GammaGamma:
+class GammaGamma(BaseFitter):
     """The Gamma-Gamma model of the value of a customer's purchases.
 
     Assumptions (Fader & Hardie 2013):
@@ -81,15 +79,7 @@ class GammaGamma:
     """
 
     param_names = ("p", "q", "gamma")
-
-    def __init__(self, penalizer: float = 0.0):
-        self.penalizer = penalizer
-
-    def __repr__(self) -> str:
-        if hasattr(self, "params_"):
-            shown = ", ".join(f"{k}={v:.4g}" for k, v in self.params_.items())
-            return f"GammaGamma({shown})"
-        return f"GammaGamma(penalizer={self.penalizer})"
+    model_name = "Gamma-Gamma"
 
     @classmethod
     def from_params(cls, p: float, q: float, gamma: float) -> "GammaGamma":
@@ -97,17 +87,6 @@ class GammaGamma:
         model = cls()
         model._set_params(np.array([p, q, gamma], dtype=np.float64))
         return model
-
-    def _set_params(self, params: np.ndarray) -> None:
-        if not np.all(np.isfinite(params)) or np.any(params <= 0):
-            raise ValueError(f"Gamma-Gamma parameters must be positive and finite, got {params}")
-        self.p_, self.q_, self.gamma_ = (float(v) for v in params)
-        self.params_ = dict(zip(self.param_names, (self.p_, self.q_, self.gamma_)))
-
-    def _params(self) -> tuple[float, float, float]:
-        if not hasattr(self, "params_"):
-            raise NotFittedError("this GammaGamma model is not fitted yet: call fit() first")
-        return self.p_, self.q_, self.gamma_
 
     @staticmethod
     def _check(frequency, monetary_value):
@@ -156,14 +135,7 @@ class GammaGamma:
         N = float(w.sum())
         if N <= 0:
             raise ValueError("GammaGamma.fit: no repeat customers (frequency > 0) to fit")
-        data = _GGData(x, m, w)
-        penalizer = float(self.penalizer)
-        log_params, res = _fit_log_params(lambda z: data.negloglik(np.exp(z), penalizer), np.zeros(3))
-        self._set_params(np.exp(log_params))
-        self.loglik_ = float(-data.negloglik(np.exp(log_params), 0.0, grad=False) * N)
-        self.n_customers_ = int(round(N))
-        self.converged_ = _converged(res)
-        self.optimizer_result_ = res
+        self._fit(_GGData(x, m, w).negloglik, N)
         return self
 
     def conditional_expected_spend(self, frequency, monetary_value):
