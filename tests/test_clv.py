@@ -19,6 +19,8 @@ from scipy.optimize import approx_fprime
 from scipy.special import hyp2f1
 
 from dbmarketing import clv
+from dbmarketing.clv.bgnbd import _BGData
+from dbmarketing.clv.gamma_gamma import _GGData
 
 # Published BG/NBD estimates for the CDNOW sample, as Hardie's Excel note gives them.
 PUBLISHED_BG = dict(r=0.24259395230803, alpha=4.41359091416604, a=0.792919955839573, b=2.42589404751842)
@@ -184,7 +186,7 @@ def test_individual_log_likelihood_by_hand():
 
 
 def test_gradient_matches_finite_differences(cdnow):
-    data = clv.fitters._BGData.compress(
+    data = _BGData.compress(
         cdnow["frequency"].to_numpy(float), cdnow["recency"].to_numpy(), cdnow["T"].to_numpy(),
         np.ones(len(cdnow)),
     )
@@ -434,7 +436,7 @@ def test_gamma_gamma_reproduces_published_cdnow_estimates(cdnow):
 def test_gamma_gamma_gradient_and_formulas(cdnow):
     repeat = cdnow[cdnow["frequency"] > 0]
     gg = clv.GammaGamma().fit(repeat["frequency"], repeat["monetary_value"])
-    data = clv.fitters._GGData(repeat["frequency"].to_numpy(float), repeat["monetary_value"].to_numpy(), np.ones(len(repeat)))
+    data = _GGData(repeat["frequency"].to_numpy(float), repeat["monetary_value"].to_numpy(), np.ones(len(repeat)))
     for penalizer in (0.0, 0.05):
         point = np.log([2.0, 3.0, 10.0])
         _, grad = data.negloglik(np.exp(point), penalizer)
