@@ -70,9 +70,9 @@ def cli(*args) -> subprocess.Popen:
 
 
 def test_clearance_2_lists_hold_no_formula_and_no_personal_value(hostile):
-    reports = hostile["folder"] / "reports"
+    reports_dir = hostile["folder"] / "reports"
     out = reports.run_reports(params_file(hostile, "c2", clearance=2), "monthly", notebooks_dir=ROOT / "notebooks",
-                             reports_dir=reports, progress=False)
+                             reports_dir=reports_dir, progress=False)
     lists = sorted((out / "exports").iterdir())
     assert lists and all("_clearance2." in p.name for p in lists)
     for path in lists:
@@ -84,21 +84,21 @@ def test_clearance_2_lists_hold_no_formula_and_no_personal_value(hostile):
 
 
 def test_a_failed_clearance_4_run_changes_nothing_a_reader_picks_up(hostile):
-    reports = hostile["folder"] / "reports"
+    reports_dir = hostile["folder"] / "reports"
     good = hostile.get("good") or pytest.skip("needs the clearance-2 run")
     broken = hostile["folder"] / "broken_campaign.yaml"  # notebook 05 fails on it, after 04 wrote its lists
     broken.write_text("path: no_such_file.csv\ngroup: arm\ncontrol: none\nresponded: bought\n", encoding="utf-8")
     with pytest.raises(reports.ReportError, match="05_campaign_response"):
         reports.run_reports(params_file(hostile, "c4", clearance=4, campaign_file=str(broken)), "monthly",
-                           notebooks_dir=ROOT / "notebooks", reports_dir=reports, progress=False)
-    assert snapshot(reports / "monthly") == good  # byte for byte
-    failed_lists = list((reports / "monthly.failed" / "exports").iterdir())
+                           notebooks_dir=ROOT / "notebooks", reports_dir=reports_dir, progress=False)
+    assert snapshot(reports_dir / "monthly") == good  # byte for byte
+    failed_lists = list((reports_dir / "monthly.failed" / "exports").iterdir())
     assert failed_lists and all("_clearance4." in p.name for p in failed_lists)
     assert not (ROOT / "data" / "exports").exists() or not any(
         "_clearance4" in p.name for p in (ROOT / "data" / "exports").iterdir())
     reports.run_reports(params_file(hostile, "c2", clearance=2), "monthly", notebooks_dir=ROOT / "notebooks",
-                       reports_dir=reports, progress=False)
-    assert not (reports / "monthly.failed").exists()  # the later good run removed it
+                       reports_dir=reports_dir, progress=False)
+    assert not (reports_dir / "monthly.failed").exists()  # the later good run removed it
 
 
 def test_one_run_of_a_name_at_a_time_and_two_names_side_by_side(hostile):

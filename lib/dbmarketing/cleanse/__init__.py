@@ -116,8 +116,21 @@ from .reference import (
     city_aliases,
     city_tiers,
 )
+from .review_tables import (
+    findings_by_kind,
+    findings_list,
+    match_pairs,
+    match_weight,
+    province_mappings,
+    quality_scores,
+    quality_trend,
+    records_per_customer,
+    training_sessions,
+)
 
 __all__ = [
+    "findings_by_kind", "findings_list", "match_pairs", "match_weight", "province_mappings", "quality_scores", "quality_trend",
+    "records_per_customer", "training_sessions",
     "CONSENTS",
     "ATTRIBUTES",
     "RULES",

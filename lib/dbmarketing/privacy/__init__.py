@@ -1,6 +1,7 @@
 """Privacy: clearance tiers and masks, safe exports, and the de-identified analyst copy."""
 
 from .masks import (
+    column_tiers,
     SCHEDULED_CLEARANCE,
     MASKED_PHONE,
     mask_phone,
@@ -49,6 +50,7 @@ from .analyst_copy import (
 )
 
 __all__ = [
+    "column_tiers",
     "SCHEDULED_CLEARANCE",
     "MASKED_PHONE",
     "mask_phone",

@@ -26,7 +26,7 @@ from datetime import date
 
 import pandas as pd
 
-from .. import cleanse
+from .. import cleanse, warehouse
 
 SCHEDULED_CLEARANCE = 2  # clearance of unattended (scheduled) reports
 
@@ -244,3 +244,11 @@ def _write_xlsx(df: pd.DataFrame, path) -> None:
     for row in df.astype(object).where(df.notna(), None).itertuples(index=False):
         sheet.append([cell(v) for v in row])
     book.save(path)
+
+
+def column_tiers(con, table: str, clearance: int, schema: str = "main") -> pd.DataFrame:
+    """The catalog's columns of ``schema.table`` with their privacy tier and whether a reader of
+    ``clearance`` sees each in clear or masked."""
+    tiers = warehouse.sql.run(con, "warehouse.catalog_columns", {"schema": schema, "table": table}).df()
+    tiers["shown_to_you"] = tiers.privacy_tier.le(clearance).map({True: "in clear", False: "masked"})
+    return tiers

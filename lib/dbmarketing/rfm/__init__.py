@@ -32,8 +32,21 @@ from .scoring import (
     CONTACT_COLUMNS,
     export_segment,
 )
+from .retention import (
+    Retention,
+    export_segments,
+    first_segment,
+    measure_summary,
+    retention,
+    score_ranges,
+    segment_members,
+    segment_shares,
+    slug,
+)
 
 __all__ = [
+    "Retention", "export_segments", "first_segment", "measure_summary", "retention", "score_ranges",
+    "segment_members", "segment_shares", "slug",
     "UNCLASSIFIED",
     "NOT_YET",
     "UNITS",

@@ -78,3 +78,8 @@ SELECT count(*) FROM {{table}}
 
 -- name: batch_fingerprints
 SELECT string_agg(sha256, ',' ORDER BY batch_id) FROM main.load_batches
+
+-- name: catalog_columns
+-- The catalog's columns of one table, highest privacy tier first.
+SELECT column_name, privacy_tier, description FROM main.catalog
+WHERE table_schema = $schema AND table_name = $table ORDER BY privacy_tier DESC, column_name
