@@ -5,7 +5,7 @@ statements (:mod:`.sql`) with the engine-specific parts in one place (:mod:`.dia
 what each report section needs (:mod:`.needs`)."""
 
 from . import dialect, sql
-from .as_of import check_as_of, data_range, newest_extraction, purchase_dates, resolve_as_of
+from .as_of import check_as_of, data_range, newest_extraction, purchase_dates, resolve_as_of, stored_as_of, stored_dates
 from .catalog import (
     BOOKKEEPING,
     DEEP_PUBLIC,
@@ -49,7 +49,7 @@ __all__ = [
     "BOOKKEEPING", "DEEP_PUBLIC", "HIGHLY_PRIVATE", "HISTORY_EXTRA", "MODEL", "PRIVATE", "PUBLIC", "RAW_EXTRA",
     "Column", "Table", "add_missing_columns", "create_table", "privacy_tiers", "register_table", "table_exists",
     # as-of date
-    "check_as_of", "data_range", "newest_extraction", "purchase_dates", "resolve_as_of",
+    "check_as_of", "data_range", "newest_extraction", "purchase_dates", "resolve_as_of", "stored_as_of", "stored_dates",
     # marts and SQL
     "write_mart", "sql", "dialect",
     # what sections need

@@ -89,3 +89,25 @@ def check_as_of(con, as_of, coming: date | None = None) -> date:
         raise ValueError(f"as_of {day} is outside the data: the database covers {covered[0]} (first purchase or "
                          f"sign-up) to {covered[1]} (newest extraction date); choose a date in that range or 'latest'")
     return day
+
+
+def stored_dates(con, table: str, schema: str = "main") -> list[date]:
+    """The as-of dates kept in a dated mart (``schema.table`` with an ``as_of`` column), oldest
+    first; empty when the table does not exist yet."""
+    if not table_exists(con, schema, table):
+        return []
+    return [r[0] for r in sql.run(con, "warehouse.stored_dates", table=sql.ident(schema, table)).fetchall()]
+
+
+def stored_as_of(con, table: str, as_of=None, schema: str = "main", how: str = "") -> date:
+    """The as-of date of rows kept in a dated mart: None or "latest" is the newest stored one,
+    any other date must be stored. ``how``: the calls that fill the table, for the message."""
+    dates = stored_dates(con, table, schema)
+    if not dates:
+        raise ValueError(f"{schema}.{table} is empty" + (f": run {how} first" if how else ""))
+    if as_of is None or (isinstance(as_of, str) and as_of.strip().lower() == "latest"):
+        return dates[-1]
+    day = _as_date(as_of)
+    if day not in dates:
+        raise ValueError(f"{schema}.{table} holds nothing for {day}; stored dates: {', '.join(map(str, dates))}")
+    return day

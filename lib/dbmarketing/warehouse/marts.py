@@ -55,7 +55,9 @@ def write_mart(con, table: Table, frame: pd.DataFrame, *, schema: str = "main", 
     except BaseException:
         if atomic:
             con.execute("ROLLBACK")
+            con.unregister(new)
+        # without atomic the caller's transaction is aborted and refuses even the unregister,
+        # which would hide the real error; the uniquely named view goes with the connection
         raise
-    finally:
-        con.unregister(new)
+    con.unregister(new)
     return len(rows)

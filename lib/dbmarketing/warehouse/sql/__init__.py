@@ -31,7 +31,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from importlib.resources import files
 
-__all__ = ["Query", "queries", "text", "run", "ident", "literal", "temp_name", "RAN"]
+__all__ = ["Query", "queries", "text", "run", "one", "relation", "ident", "literal", "temp_name", "RAN"]
 
 _NAME = re.compile(r"^--\s*name:\s*([a-z_][a-z0-9_]*)\s*$", re.M)
 _HOLE = re.compile(r"\{\{\s*([a-z_][a-z0-9_]*)\s*\}\}")
@@ -99,10 +99,7 @@ def text(name: str, **parts) -> str:
     return _HOLE.sub(lambda m: str(parts[m.group(1)]), query.sql)
 
 
-def run(con, name: str, params: dict | None = None, **parts):
-    """Execute the statement ``name`` on ``con`` with ``params`` as its ``$parameters`` (only
-    those the filled text uses are passed; one it uses but is not given is an error) and
-    return the connection's result (``.fetchall()``, ``.df()``, ...)."""
+def _prepare(name: str, params: dict | None, parts: dict) -> tuple[str, dict]:
     sql = text(name, **parts)
     params = dict(params or {})
     used = set(_PARAM.findall(_strip_strings(sql)))
@@ -111,7 +108,31 @@ def run(con, name: str, params: dict | None = None, **parts):
         raise TypeError(f"SQL {name}: no value for ${', $'.join(sorted(missing))}")
     given = {k: v for k, v in params.items() if k in used}
     RAN[name] = (sql, given)
+    return sql, given
+
+
+def run(con, name: str, params: dict | None = None, **parts):
+    """Execute the statement ``name`` on ``con`` with ``params`` as its ``$parameters`` (only
+    those the filled text uses are passed; one it uses but is not given is an error) and
+    return the connection's result (``.fetchall()``, ``.df()``, ...). Read a result to its
+    end (``fetchall``, ``df``; :func:`one` for a single row): DuckDB refuses other work on a
+    connection while a result is unfinished."""
+    sql, given = _prepare(name, params, parts)
     return con.execute(sql, given) if given else con.execute(sql)
+
+
+def one(con, name: str, params: dict | None = None, **parts):
+    """The first row of the statement's result (None when it has none), the result read to
+    its end."""
+    rows = run(con, name, params, **parts).fetchall()
+    return rows[0] if rows else None
+
+
+def relation(con, name: str, params: dict | None = None, **parts):
+    """The statement as a lazy DuckDB relation (to filter, join or ``.df()`` further), recorded
+    in :data:`RAN` like :func:`run`."""
+    sql, given = _prepare(name, params, parts)
+    return con.sql(sql, params=given) if given else con.sql(sql)
 
 
 def _strip_strings(sql: str) -> str:

@@ -83,3 +83,7 @@ SELECT string_agg(sha256, ',' ORDER BY batch_id) FROM main.load_batches
 -- The catalog's columns of one table, highest privacy tier first.
 SELECT column_name, privacy_tier, description FROM main.catalog
 WHERE table_schema = $schema AND table_name = $table ORDER BY privacy_tier DESC, column_name
+
+-- name: stored_dates
+-- The as-of dates a dated mart holds, oldest first.
+SELECT DISTINCT as_of FROM {{table}} ORDER BY 1
