@@ -54,6 +54,7 @@ import pandas as pd
 
 from .. import warehouse, messages, privacy
 from ..warehouse import NotEnoughData
+from ..ingest import BOOLEAN_WORDS
 
 __all__ = [
     "responses", "results", "compare_cells", "contact_features", "gains_table", "response_model",
@@ -1078,8 +1079,8 @@ def save_campaign(con, plan: TargetPlan, campaign_id: str, campaign_name: str, s
 # bring your own campaign: a customer-level export with several arms
 # --------------------------------------------------------------------------------------
 
-YES = {"1", "1.0", "yes", "y", "true", "t", "是", "有"}
-NO = {"0", "0.0", "no", "n", "false", "f", "否", "无"}
+YES = {word for word, yes in BOOLEAN_WORDS.items() if yes}
+NO = {word for word, yes in BOOLEAN_WORDS.items() if not yes}
 
 
 @dataclass

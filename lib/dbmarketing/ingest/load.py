@@ -53,9 +53,11 @@ from dbmarketing import warehouse, messages
 FORMATS = ("csv", "excel", "parquet", "sql", "cdnow")
 EXTENSIONS = {".csv": "csv", ".txt": "csv", ".xlsx": "excel", ".parquet": "parquet"}
 DEFAULT_DATE_FORMATS = {"DATE": "%Y-%m-%d", "TIMESTAMP": "%Y-%m-%d %H:%M:%S"}
+# The yes/no words, the one list (a loaded BOOLEAN column, a campaign file's 0/1 outcome):
+# compared after trimming and lower-casing; "1.0"/"0.0" are what a spreadsheet makes of 1/0.
 BOOLEAN_WORDS = {
-    "y": True, "yes": True, "true": True, "t": True, "1": True, "是": True,
-    "n": False, "no": False, "false": False, "f": False, "0": False, "否": False,
+    "y": True, "yes": True, "true": True, "t": True, "1": True, "1.0": True, "是": True, "有": True,
+    "n": False, "no": False, "false": False, "f": False, "0": False, "0.0": False, "否": False, "无": False,
 }
 
 # The CDNOW event log: whitespace-separated fields, no header; the fields are numbered 1, 2, ...
