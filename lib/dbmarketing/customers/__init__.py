@@ -48,8 +48,10 @@ from .model import (
     MIN_CLV_BUYERS,
     MIN_CLV_REPEATERS,
 )
+from .tables import group_counts, profit_bridge, stage_by_type, stage_counts, tier_summary, type_summary, types_by_source
 
 __all__ = [
+    "stage_counts", "stage_by_type", "profit_bridge", "tier_summary", "group_counts", "type_summary", "types_by_source",
     "CUSTOMER_TYPES",
     "customer_types",
     "LIFECYCLE_STAGES",

@@ -29,8 +29,10 @@ from .load import (
     profile,
     history_changes,
 )
+from .ledger import accounted, customer_versions
 
 __all__ = [
+    "accounted", "customer_versions",
     "FORMATS",
     "EXTENSIONS",
     "DEFAULT_DATE_FORMATS",
