@@ -54,18 +54,6 @@ def _cell_text(value) -> str:
     return str(value)
 
 
-def _query(con, sql: str, params=None, **frames: pd.DataFrame) -> pd.DataFrame:
-    """Run `sql` with DataFrames registered under the given names; return the result."""
-    for name, frame in frames.items():
-        con.register(name, frame)
-    try:
-        result = con.execute(sql, params or [])
-        return result.df()  # fetch everything: DuckDB wants a result finished before the next statement
-    finally:
-        for name in frames:
-            con.unregister(name)
-
-
 def _raw_columns(table: str) -> list[warehouse.Column]:
     extra = warehouse.RAW_EXTRA + (warehouse.HISTORY_EXTRA if table == "customers" else ())
     return list(warehouse.MODEL[table].columns + extra)

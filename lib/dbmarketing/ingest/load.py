@@ -29,8 +29,9 @@ import numpy as np
 import pandas as pd
 
 from dbmarketing import messages, warehouse
+from dbmarketing.warehouse import sql
 
-from ._common import _at, _problems, _query, _raw_columns
+from ._common import _at, _problems, _raw_columns
 from .readers import READERS, Records, _cdnow_map, _check_mapped_columns, _fetch_sql, _read_file, _rows_to_records, _sql_fingerprint, check_source
 from .sources import ConfigError, Source, SourceError, map_fingerprint, read_sources
 from .values import _to_model
@@ -59,12 +60,32 @@ def _duplicate_keys(rows: pd.DataFrame, key: tuple[str, ...], column_name: str) 
     return _problems(keys.index[later], column_name, reasons, ",".join(key), _key_text(keys[later]))
 
 
+def _query(con, name: str, params: dict | None = None, frames: dict[str, pd.DataFrame] | None = None,
+           **parts) -> pd.DataFrame:
+    """Run the named statement with each of `frames` registered under a name of its own and
+    filled into the placeholder of its key; return the result."""
+    names = {hole: sql.temp_name(hole) for hole in frames or {}}
+    for hole, frame in (frames or {}).items():
+        con.register(names[hole], frame)
+    try:
+        # fetch everything: DuckDB wants a result finished before the next statement
+        return sql.run(con, name, params, **parts, **{h: sql.ident(n) for h, n in names.items()}).df()
+    finally:
+        for temp in names.values():
+            con.unregister(temp)
+
+
+def _typed(columns, alias: bool = True) -> str:
+    """The columns cast to their model types (``CAST("c" AS DATE) AS "c"``), comma-separated."""
+    return ", ".join(f"CAST({sql.ident(c.name)} AS {c.type})" + (f" AS {sql.ident(c.name)}" if alias else "")
+                     for c in columns)
+
+
 def _insert_rows(con, table: str, rows: pd.DataFrame) -> None:
     """INSERT the rows (model columns + batch_id, source_line, ...) into raw.<table> in one statement."""
     columns = _raw_columns(table)
-    names = ", ".join(f'"{c.name}"' for c in columns)
-    select = ", ".join(f'CAST("{c.name}" AS {c.type})' for c in columns)
-    _query(con, f'INSERT INTO raw."{table}" ({names}) SELECT {select} FROM _collect_rows', _collect_rows=rows)
+    _query(con, "ingest.insert_rows", frames={"rows": rows}, table=sql.ident("raw", table),
+           columns=", ".join(sql.ident(c.name) for c in columns), typed=_typed(columns, alias=False))
 
 
 def _customer_changes(con, rows: pd.DataFrame, valid_from: dt.datetime) -> pd.DataFrame:
@@ -72,20 +93,10 @@ def _customer_changes(con, rows: pd.DataFrame, valid_from: dt.datetime) -> pd.Da
     'changed', 'later' (the current version is valid from after `valid_from`) or
     'other_system' (the number belongs to a customer of another source system)."""
     columns = warehouse.MODEL["customers"].columns
-    typed = ", ".join(f'CAST("{c.name}" AS {c.type}) AS "{c.name}"' for c in columns)
-    differs = " OR ".join(f'i."{c.name}" IS DISTINCT FROM c."{c.name}"' for c in columns if c.name != "customer_id")
-    changes = _query(con, f"""
-        WITH incoming AS (SELECT {typed}, source_line FROM _collect_rows)
-        SELECT i.source_line,
-               CASE WHEN c.customer_id IS NULL THEN 'new'
-                    WHEN c.source_system IS DISTINCT FROM i.source_system THEN 'other_system'
-                    WHEN NOT ({differs}) THEN 'same'
-                    WHEN c.valid_from > $valid_from THEN 'later'
-                    ELSE 'changed' END AS change,
-               c.valid_from AS current_from, coalesce(c.source_system, '(none)') AS current_system
-        FROM incoming i
-        LEFT JOIN raw.customers c ON c.customer_id = i.customer_id AND c.valid_to IS NULL""",
-                     {"valid_from": valid_from}, _collect_rows=rows.reset_index(names="source_line"))
+    differs = " OR ".join(f"i.{sql.ident(c.name)} IS DISTINCT FROM c.{sql.ident(c.name)}"
+                          for c in columns if c.name != "customer_id")
+    changes = _query(con, "ingest.customer_changes", {"valid_from": valid_from},
+                     {"rows": rows.reset_index(names="source_line")}, typed=_typed(columns), differs=differs)
     return changes.set_index("source_line").reindex(rows.index)
 
 
@@ -114,10 +125,7 @@ def _write_customers(con, rows: pd.DataFrame, valid_from: dt.datetime, key_colum
                   "customer_id", _key_text(rows.loc[other.index, ["customer_id"]])),
     ], ignore_index=True)
     changed = rows.loc[changes["change"] == "changed", ["customer_id"]]
-    _query(con, """
-        UPDATE raw.customers SET valid_to = $valid_from
-        WHERE valid_to IS NULL AND customer_id IN (SELECT customer_id FROM _collect_changed)""",
-           {"valid_from": valid_from}, _collect_changed=changed)
+    _query(con, "ingest.close_customers", {"valid_from": valid_from}, {"changed": changed})
     new_versions = rows.loc[changes["change"].isin(["new", "changed"])]
     _insert_rows(con, "customers", new_versions.assign(
         source_line=new_versions.index, valid_from=pd.Timestamp(valid_from), valid_to=pd.NaT))
@@ -130,30 +138,15 @@ def _write_rejects(con, batch_id: int, problems: pd.DataFrame, records: Records)
     if problems.empty:
         return
     problems["found"] = range(len(problems))
-    as_json = ", ".join(f"{_sql_text(name)}, r.{_sql_name(name)}" for name in records.frame.columns)
-    _query(con, f"""
-        INSERT INTO main.rejects (batch_id, line_no, column_name, model_column, reason, raw_value, raw_record)
-        SELECT $batch_id, p.line_no, p.column_name, p.model_column, p.reason, p.raw_value,
-               coalesce(p.raw_record, CAST(json_object({as_json}) AS VARCHAR))
-        FROM _collect_rejects p LEFT JOIN _collect_records r ON r.__line__ = p.line_no
-        ORDER BY p.line_no, p.found""",
-           {"batch_id": batch_id}, _collect_rejects=problems,
-           _collect_records=records.frame.reset_index(names="__line__"))
-
-
-def _sql_name(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def _sql_text(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
+    header = list(records.frame.columns)
+    record = ", ".join(f"$keys[{n}], r.{sql.ident(name)}" for n, name in enumerate(header, start=1))
+    _query(con, "ingest.write_rejects", {"batch_id": batch_id, "keys": header},
+           {"problems": problems, "records": records.frame.reset_index(names="__line__")}, record=record)
 
 
 def _record_batch(con, batch: dict) -> None:
     """The row of main.load_batches for a finished load."""
-    names = list(batch)
-    con.execute(f"INSERT INTO main.load_batches ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})",
-                [batch[n] for n in names])
+    sql.run(con, "ingest.record_batch", batch)
 
 
 @dataclass
@@ -245,11 +238,7 @@ def load_source(con, source: Source, base_dir: str | Path | None = None) -> Load
         location, data, sha256 = _read_file(source, base)
     map_sha256 = map_fingerprint(source)
 
-    earlier = con.execute(
-        "SELECT batch_id, source, path, finished_at, rows_read, rows_loaded, rows_rejected, rows_changed, "
-        "coalesce(rows_unchanged, 0), map_sha256 FROM main.load_batches "
-        "WHERE sha256 = ? AND table_name = ? AND status = 'loaded' ORDER BY batch_id",
-        [sha256, source.table]).fetchall()
+    earlier = sql.run(con, "ingest.loaded_before", {"sha256": sha256, "table_name": source.table}).fetchall()
     same_map = [e for e in earlier if e[9] is None or e[9] == map_sha256]
     if same_map:
         batch_id, _, path, finished_at, read, loaded, rejected, changed, unchanged, _ = same_map[0]
@@ -270,18 +259,16 @@ def load_source(con, source: Source, base_dir: str | Path | None = None) -> Load
 
     con.execute("BEGIN TRANSACTION")
     try:
-        batch_id = con.execute("SELECT coalesce(max(batch_id), 0) + 1 FROM main.load_batches").fetchall()[0][0]
+        batch_id = sql.one(con, "ingest.next_batch")[0]
         for old in superseded:
             _supersede(con, old, batch_id)
         result = _write_batch(con, source, batch_id, records, tables, problems, location,
                               {"sha256": sha256, "map_sha256": map_sha256, "started_at": started,
                                "watermark": _new_watermark(source, records, mark)})
         # every record rejected, and not because newer versions are loaded (an old file arriving late)
-        bad = con.execute("SELECT count(DISTINCT line_no) FILTER (WHERE reason NOT LIKE 'a later version%') "
-                          "FROM main.rejects WHERE batch_id = ?", [batch_id]).fetchone()[0]
+        bad = sql.one(con, "ingest.lines_rejected", {"batch_id": batch_id})[0]
         if result.rows_read and bad == result.rows_read:
-            first = con.execute("SELECT line_no, coalesce(column_name, ''), reason FROM main.rejects "
-                                "WHERE batch_id = ? ORDER BY line_no LIMIT 1", [batch_id]).fetchone()
+            first = sql.one(con, "ingest.first_reject", {"batch_id": batch_id})
             raise SourceError(f"{_at(location, first[0])}: every one of the {result.rows_read:,} records was "
                               f"rejected (the first: {first[1] + ': ' if first[1] else ''}{first[2]}); check the "
                               f"column map of source '{source.name}'. Nothing was loaded")
@@ -298,29 +285,22 @@ def _supersede(con, old: int, new: int) -> None:
     """Undo what batch ``old`` loaded, because batch ``new`` loads the same file again with a
     changed column map: its rows leave the raw tables (customers' history is chained again
     from the versions that remain), its rejects are closed, and the batch is marked."""
-    affected = [r[0] for r in con.execute("SELECT DISTINCT customer_id FROM raw.customers WHERE batch_id = ?",
-                                          [old]).fetchall()]
+    affected = [r[0] for r in sql.run(con, "ingest.batch_customers", {"batch_id": old}).fetchall()]
     for table in warehouse.MODEL:
-        con.execute(f'DELETE FROM raw."{table}" WHERE batch_id = ?', [old])
+        sql.run(con, "ingest.delete_batch", {"batch_id": old}, table=sql.ident("raw", table))
     if affected:
-        _query(con, """
-            UPDATE raw.customers c SET valid_to = n.next_from
-            FROM (SELECT customer_id, batch_id,
-                         lead(valid_from) OVER (PARTITION BY customer_id ORDER BY valid_from, batch_id) AS next_from
-                  FROM raw.customers WHERE customer_id IN (SELECT customer_id FROM _collect_affected)) n
-            WHERE c.customer_id = n.customer_id AND c.batch_id = n.batch_id""",
-               _collect_affected=pd.DataFrame({"customer_id": pd.Series(affected, dtype="str")}))
+        _query(con, "ingest.chain_history",
+               frames={"affected": pd.DataFrame({"customer_id": pd.Series(affected, dtype="str")})})
     status = f"superseded by batch {new}"
-    con.execute("UPDATE main.rejects SET status = ? WHERE batch_id = ?", [status, old])
-    con.execute("UPDATE main.load_batches SET status = ? WHERE batch_id = ?", [status, old])
+    sql.run(con, "ingest.mark_rejects", {"status": status, "batch_id": old})
+    sql.run(con, "ingest.mark_batch", {"status": status, "batch_id": old})
 
 
 def _last_watermark(con, source: Source) -> str | None:
     """The highest watermark value a SQL source with ``watermark:`` has loaded (None the first time)."""
     if source.watermark is None:
         return None
-    return con.execute("SELECT max(watermark) FROM main.load_batches WHERE source = ? AND status = 'loaded'",
-                       [source.name]).fetchone()[0]
+    return sql.one(con, "ingest.last_watermark", {"source": source.name})[0]
 
 
 def _new_watermark(source: Source, records: Records, mark: str | None) -> str | None:
@@ -362,12 +342,7 @@ def _write_batch(con, source: Source, batch_id: int, records: Records, tables: d
             _insert_rows(con, name, kept.assign(batch_id=batch_id, source_line=kept.index))
 
     _write_rejects(con, batch_id, problems, records)
-    con.execute("""UPDATE main.rejects r SET status = 'repeated in batch ' || CAST($batch AS VARCHAR)
-        FROM main.load_batches b
-        WHERE r.batch_id = b.batch_id AND b.source = $source AND r.batch_id < $batch
-          AND coalesce(r.status, 'open') = 'open' AND r.raw_record IN (
-              SELECT raw_record FROM main.rejects WHERE batch_id = $batch AND raw_record IS NOT NULL)""",
-                {"batch": batch_id, "source": source.name})
+    sql.run(con, "ingest.repeated_rejects", {"batch": batch_id, "source": source.name})
 
     rejected_lines = set(problems["line_no"]) | set(records.bad_shape["line_no"])
     rows_read = len(records.frame) + len(records.bad_shape)
@@ -398,14 +373,10 @@ def _compare_with_loaded(con, table: warehouse.Table, rows: pd.DataFrame) -> pd.
     key is loaded with other values). A table without a key compares whole rows."""
     columns = table.columns
     key = list(table.key) or [c.name for c in columns]
-    typed = ", ".join(f'CAST("{c.name}" AS {c.type}) AS "{c.name}"' for c in columns)
-    join = " AND ".join(f'r."{k}" IS NOT DISTINCT FROM i."{k}"' for k in key)
-    differs = " OR ".join(f'r."{c.name}" IS DISTINCT FROM i."{c.name}"' for c in columns) or "FALSE"
-    found = _query(con, f"""
-        WITH i AS (SELECT {typed}, source_line FROM _collect_rows)
-        SELECT i.source_line, CASE WHEN bool_and({differs}) THEN 'changed' ELSE 'same' END AS change
-        FROM i JOIN raw."{table.name}" r ON {join} GROUP BY i.source_line""",
-                   _collect_rows=rows.reset_index(names="source_line"))
+    join = " AND ".join(f"r.{sql.ident(k)} IS NOT DISTINCT FROM i.{sql.ident(k)}" for k in key)
+    differs = " OR ".join(f"r.{sql.ident(c.name)} IS DISTINCT FROM i.{sql.ident(c.name)}" for c in columns) or "FALSE"
+    found = _query(con, "ingest.compare_with_loaded", frames={"rows": rows.reset_index(names="source_line")},
+                   table=sql.ident("raw", table.name), typed=_typed(columns), join=join, differs=differs)
     change = pd.Series("new", index=rows.index, dtype="str")
     change[found["source_line"].to_numpy()] = found["change"].to_numpy()
     return change
@@ -417,9 +388,9 @@ def _replace_changed(con, table: warehouse.Table, rows: pd.DataFrame, by: tuple[
         return
     key = list(by or table.key)
     types = {c.name: c.type for c in table.columns}
-    join = " AND ".join(f'r."{k}" = CAST(k."{k}" AS {types[k]})' for k in key)
-    _query(con, f'DELETE FROM raw."{table.name}" r USING _collect_keys k WHERE {join}',
-           _collect_keys=rows[key].drop_duplicates())
+    join = " AND ".join(f"r.{sql.ident(k)} = CAST(k.{sql.ident(k)} AS {types[k]})" for k in key)
+    _query(con, "ingest.delete_replaced", frames={"keys": rows[key].drop_duplicates()},
+           table=sql.ident("raw", table.name), join=join)
 
 
 def load_sources(con, sources_file: str | Path, only: str | list[str] | None = None,

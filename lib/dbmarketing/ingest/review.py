@@ -6,13 +6,14 @@ from __future__ import annotations
 import pandas as pd
 
 from dbmarketing import warehouse
+from dbmarketing.warehouse import sql
 
 from ._common import _raw_columns
 
 
 def load_history(con) -> pd.DataFrame:
     """main.load_batches, newest last."""
-    return con.execute("SELECT * FROM main.load_batches ORDER BY batch_id").df()
+    return sql.run(con, "ingest.load_history").df()
 
 
 def reject_summary(con, batch_id: int | None = None, clearance: int | None = None) -> pd.DataFrame:
@@ -29,22 +30,10 @@ def reject_summary(con, batch_id: int | None = None, clearance: int | None = Non
     for (``into``) is above the clearance. The values themselves stay in
     ``main.rejects.raw_value`` (highly private).
     """
-    summary = con.execute("""
-        WITH r AS (
-            SELECT b.source, r.column_name, r.model_column, r.line_no, r.raw_value,
-                   CASE WHEN r.reason LIKE 'duplicate key, first at line %' THEN 'duplicate key'
-                        WHEN r.reason LIKE 'key already loaded in batch %' THEN 'key already loaded in an earlier batch'
-                        WHEN r.reason LIKE 'a later version is already loaded%' THEN 'a later version is already loaded'
-                        ELSE r.reason END AS kind
-            FROM main.rejects r JOIN main.load_batches b USING (batch_id)
-            WHERE ($batch_id IS NULL AND coalesce(r.status, 'open') = 'open') OR r.batch_id = $batch_id)
-        SELECT source, column_name AS "column", model_column AS "into", kind AS reason, count(*) AS "count",
-               min(line_no) AS first_line, arg_min(raw_value, line_no) AS example_value
-        FROM r GROUP BY ALL ORDER BY source, "count" DESC, "column", reason""", {"batch_id": batch_id}).df()
+    summary = sql.run(con, "ingest.reject_summary", {"batch_id": batch_id}).df()
     example = summary["example_value"].astype("object")
     if clearance is not None:
-        tiers = dict(con.execute("SELECT column_name, max(privacy_tier) FROM main.catalog "
-                                 "WHERE table_schema = 'raw' GROUP BY 1").fetchall())
+        tiers = dict(sql.run(con, "ingest.raw_tiers").fetchall())
 
         def tier(into) -> int:
             names = into.split(",") if isinstance(into, str) else []
@@ -69,15 +58,14 @@ def profile(con, table: str, batch_id: int | None = None, clearance: int | None 
     columns = _raw_columns(table)
     measures = []
     for i, c in enumerate(columns):
-        name = f'"{c.name}"'
+        name = sql.ident(c.name)
         measures += [
             f"100.0 * count_if({name} IS NULL) / nullif(count(*), 0) AS m{i}",
             f"count(DISTINCT {name}) AS d{i}",
             f"CAST(first({name} ORDER BY batch_id, source_line) FILTER (WHERE {name} IS NOT NULL) AS VARCHAR) AS e{i}",
         ]
-    where = "WHERE batch_id = $batch_id" if batch_id is not None else ""
-    params = {"batch_id": batch_id} if batch_id is not None else {}
-    scan = con.execute(f'SELECT {", ".join(measures)} FROM raw."{table}" {where}', params).fetchall()[0]
+    scan = sql.one(con, "ingest.profile", {"batch_id": batch_id}, measures=", ".join(measures),
+                   table=sql.ident("raw", table))
     tiers = warehouse.privacy_tiers(con, table, schema="raw")
     result = []
     for i, c in enumerate(columns):
@@ -96,11 +84,9 @@ def history_changes(con) -> pd.DataFrame:
     """How many customers had each attribute changed by a later load (one row per attribute
     that changed at least once), from consecutive versions of ``raw.customers``."""
     attributes = [c.name for c in warehouse.MODEL["customers"].columns if c.name != "customer_id"]
-    counts = ", ".join(f'count(DISTINCT o.customer_id) FILTER (WHERE o."{a}" IS DISTINCT FROM n."{a}") AS "{a}"'
-                       for a in attributes)
-    row = con.execute(
-        f"SELECT {counts} FROM raw.customers o JOIN raw.customers n "
-        "ON o.customer_id = n.customer_id AND o.valid_to = n.valid_from").df()
+    counts = ", ".join(f"count(DISTINCT o.customer_id) FILTER (WHERE o.{sql.ident(a)} IS DISTINCT FROM n.{sql.ident(a)})"
+                       f" AS {sql.ident(a)}" for a in attributes)
+    row = sql.run(con, "ingest.history_changes", counts=counts).df()
     out = row.T.reset_index()
     out.columns = ["attribute", "customers_changed"]
     return out[out.customers_changed > 0].sort_values("customers_changed", ascending=False, ignore_index=True)
