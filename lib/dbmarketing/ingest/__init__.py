@@ -1,4 +1,10 @@
-"""Bringing sources in: the YAML source files, the readers (CSV, Excel, Parquet, SQL, CDNOW) and the batch load with its rejects."""
+"""Bringing sources in: the YAML source files, the readers (CSV, Excel, Parquet, SQL, CDNOW) and the batch load with its rejects.
+
+The rooms: ``sources`` (the sources file, its validation), ``readers`` (a source's file or
+query as text records), ``values`` (text typed into the model: dates, numbers, the yes/no
+words), ``load`` (batches, rejects, change detection, customers' history) and ``review``
+(looking at what was loaded). This face is the public part; the rest is private.
+"""
 
 from .sources import (
     FORMATS,
