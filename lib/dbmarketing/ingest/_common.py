@@ -9,7 +9,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from dbmarketing import warehouse
 
 
 def _plain_suffix(path) -> str:
@@ -52,8 +51,3 @@ def _cell_text(value) -> str:
     if isinstance(value, dt.date):
         return value.isoformat()
     return str(value)
-
-
-def _raw_columns(table: str) -> list[warehouse.Column]:
-    extra = warehouse.RAW_EXTRA + (warehouse.HISTORY_EXTRA if table == "customers" else ())
-    return list(warehouse.MODEL[table].columns + extra)

@@ -31,7 +31,7 @@ import pandas as pd
 from dbmarketing import messages, warehouse
 from dbmarketing.warehouse import sql
 
-from ._common import _at, _problems, _raw_columns
+from ._common import _at, _problems
 from .readers import READERS, Records, _cdnow_map, _check_mapped_columns, _fetch_sql, _read_file, _rows_to_records, _sql_fingerprint, check_source
 from .sources import ConfigError, Source, SourceError, map_fingerprint, read_sources
 from .values import _to_model
@@ -83,7 +83,7 @@ def _typed(columns, alias: bool = True) -> str:
 
 def _insert_rows(con, table: str, rows: pd.DataFrame) -> None:
     """INSERT the rows (model columns + batch_id, source_line, ...) into raw.<table> in one statement."""
-    columns = _raw_columns(table)
+    columns = list(warehouse.raw_columns(table))
     _query(con, "ingest.insert_rows", frames={"rows": rows}, table=sql.ident("raw", table),
            columns=", ".join(sql.ident(c.name) for c in columns), typed=_typed(columns, alias=False))
 

@@ -9,7 +9,6 @@ import pandas as pd
 from dbmarketing import warehouse
 from dbmarketing.warehouse import sql
 
-from ._common import _raw_columns
 
 
 def load_history(con) -> pd.DataFrame:
@@ -78,7 +77,7 @@ def profile(con, table: str, batch_id: int | None = None, clearance: int | None 
     """
     if table not in warehouse.MODEL:
         raise ValueError(f"unknown table {table!r}; the model has {', '.join(warehouse.MODEL)}")
-    columns = _raw_columns(table)
+    columns = list(warehouse.raw_columns(table))
     measures = []
     for i, c in enumerate(columns):
         name = sql.ident(c.name)

@@ -326,3 +326,9 @@ def raw_tables(con):
     """The raw tables in the catalog: origin (model or extra), description, number of columns
     and the highest privacy tier among them."""
     return sql.run(con, "warehouse.raw_tables").df()
+
+
+def raw_columns(table: str) -> tuple[Column, ...]:
+    """The columns of ``raw.<table>``: the model's, the load's bookkeeping (batch, line) and,
+    for customers, the validity dates of their history."""
+    return MODEL[table].columns + RAW_EXTRA + (HISTORY_EXTRA if table == "customers" else ())
