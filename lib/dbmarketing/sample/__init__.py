@@ -1,6 +1,7 @@
 """The synthetic retailer with its planted truth."""
 
-from .generate import (
+from ..cleanse import ID_WEIGHTS
+from .reference import (
     PROVINCES_CN,
     CITIES_CN,
     US_STATES,
@@ -15,7 +16,11 @@ from .generate import (
     EMAIL_DOMAINS_CN,
     EMAIL_DOMAINS_US,
     EMAIL_TYPOS,
-    ID_WEIGHTS,
+    id_check_digit,
+    id15_from_id18,
+    to_fullwidth,
+)
+from .parameters import (
     CHANNELS,
     ProcessParams,
     CONSUMER_PARAMS,
@@ -26,6 +31,8 @@ from .generate import (
     CAMPAIGN_DESIGN,
     OFFERS,
     CHANNEL_LABELS,
+)
+from .layouts import (
     CRM_COLUMNS,
     CRM_EXTRA,
     POS_COLUMNS,
@@ -51,11 +58,12 @@ from .generate import (
     CRM_SIGNUP_CHANNELS,
     FILES,
     sources_config,
-    id_check_digit,
-    id15_from_id18,
-    to_fullwidth,
+)
+from .generate import (
     SampleSummary,
     generate,
+)
+from .truth import (
     TRUTH_TABLES,
 )
 
