@@ -274,30 +274,30 @@ def _write_cities(run, out: Path) -> None:
 
 
 def write_truth(run, db_path) -> None:
+    """Replace the schema ``truth`` of ``db_path`` with the truth tables, each described in the catalog."""
     from dbmarketing import warehouse
+    from dbmarketing.warehouse import sql
 
     truth = truth_tables(run)
     con = warehouse.connect(db_path)
     try:
         con.execute("BEGIN")
-        con.execute("DROP SCHEMA IF EXISTS truth CASCADE")
-        con.execute("DELETE FROM main.catalog WHERE table_schema = 'truth'")
-        con.execute("DELETE FROM main.catalog_tables WHERE table_schema = 'truth'")
-        con.execute("CREATE SCHEMA truth")
+        sql.run(con, "sample.drop_schema", schema=sql.ident("truth"))
+        sql.run(con, "sample.forget_schema_columns", {"schema": "truth"})
+        sql.run(con, "sample.forget_schema_tables", {"schema": "truth"})
+        sql.run(con, "sample.create_schema", schema=sql.ident("truth"))
         for name, df in truth.items():
-            con.register("_truth_df", df)
-            con.execute(f'CREATE TABLE truth."{name}" AS SELECT * FROM _truth_df')
-            con.unregister("_truth_df")
-            types = con.execute(
-                "SELECT column_name, data_type FROM information_schema.columns "
-                "WHERE table_schema = 'truth' AND table_name = ? ORDER BY ordinal_position", [name]).fetchall()
+            frame = sql.temp_name("truth")
+            con.register(frame, df)
+            types = sql.run(con, "sample.frame_types", frame=sql.ident(frame)).fetchall()
+            con.unregister(frame)
             desc, col_desc = TRUTH_TABLES.get(name, ("", {}))
             missing = [c for c, _ in types if c not in col_desc]
             if not desc or missing:
                 raise ValueError(f"truth.{name}: describe the table and its column(s) "
                                  f"{', '.join(missing) or '(none)'} in sample.TRUTH_TABLES (the catalog needs them)")
-            cols = [warehouse.Column(c, t, *col_desc[c]) for c, t in types]
-            warehouse.register_table(con, "truth", name, cols, desc, layer="truth", origin="internal")
+            table = warehouse.Table(name, desc, tuple(warehouse.Column(c, t, *col_desc[c]) for c, t in types))
+            warehouse.write_mart(con, table, df, schema="truth", layer="truth", replace="table", atomic=False)
         con.execute("COMMIT")
     except Exception:
         con.execute("ROLLBACK")
