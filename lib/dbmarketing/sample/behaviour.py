@@ -8,8 +8,10 @@ import pandas as pd
 
 from .parameters import CONSUMER_PARAMS, DISTRIBUTOR_PARAMS, RATES
 from .reference import SPRING_FESTIVAL
+from .state import Run
 
-def seasonality(run) -> None:
+
+def seasonality(run: Run) -> None:
     days = run.start + np.arange(run.D).astype("timedelta64[D]")
     month = days.astype("datetime64[M]").astype(int) % 12 + 1
     dom = (days - days.astype("datetime64[M]")).astype(int) + 1
@@ -45,7 +47,7 @@ def seasonality(run) -> None:
     run.season_cum = np.concatenate([[0.0], np.cumsum(run.season)])
 
 
-def simulate(run) -> None:
+def simulate(run: Run) -> None:
     """BG/NBD purchases by thinning, with complaints raising the dropout probability."""
     rng, P, D = run.rng, run.P, run.D
     n = run.n
@@ -94,7 +96,7 @@ def simulate(run) -> None:
     run.complained, run.first_complaint, run.dropout = complained, first_complaint, dropout
 
 
-def assign_records_to_events(run) -> None:
+def assign_records_to_events(run: Run) -> None:
     """Which record (customer number) each purchase was booked under."""
     E = run.E
     p = E.person_idx.to_numpy()
@@ -107,7 +109,7 @@ def assign_records_to_events(run) -> None:
     E["record"] = rec
 
 
-def orders(run) -> None:
+def orders(run: Run) -> None:
     """Turn purchases into orders and lines; add anonymous sales, returns and cancellations."""
     rng, P, R, D = run.rng, run.P, run.R, run.D
     E = run.E[~run.E.deleted].reset_index(drop=True)
@@ -213,7 +215,7 @@ def orders(run) -> None:
     run.O, run.L = allO, allL
 
 
-def _lines(run, value, is_dist, day) -> pd.DataFrame:
+def _lines(run: Run, value, is_dist, day) -> pd.DataFrame:
     """Fill each order with products so that it costs about ``value`` (vectorised).
 
     The value is split over 1-8 lines (distributors 2-15); each line takes the product
@@ -251,7 +253,7 @@ def _lines(run, value, is_dist, day) -> pd.DataFrame:
                          "qty": qty, "unit_price": unit_price})
 
 
-def tickets(run) -> None:
+def tickets(run: Run) -> None:
     rng, E, O, D = run.rng, run.E, run.O, run.D
     rows = []
     R = run.R

@@ -9,8 +9,10 @@ import pandas as pd
 from . import world
 from .layouts import EMAIL_ARMS, EMAIL_HISTORY_SEGMENTS
 from .parameters import CAMPAIGN_DESIGN, CHANNEL_LABELS, CHANNELS, OFFERS, RATES
+from .state import Run
 
-def campaign_history(run) -> None:
+
+def campaign_history(run: Run) -> None:
     """Past campaigns with random control groups; campaign-induced purchases planted."""
     rng, P, R, D = run.rng, run.P, run.R, run.D
     n_camp = max(4, 2 * run.years)
@@ -107,7 +109,7 @@ def campaign_history(run) -> None:
     run.responses = pd.concat(resp_rows, ignore_index=True)
 
 
-def suppressions(run) -> None:
+def suppressions(run: Run) -> None:
     """The do-not-contact list: a third of the people who complained asked not to be
     contacted (by customer number, all channels), 3% of the people with an e-mail
     unsubscribed (by address, e-mail only, written in upper case as some tools do), and
@@ -142,7 +144,7 @@ def suppressions(run) -> None:
     run.S = S.iloc[np.lexsort((rng.random(len(S)), S.day.to_numpy()))].reset_index(drop=True)
 
 
-def email_test(run) -> None:
+def email_test(run: Run) -> None:
     """A customer-level e-mail test in the layout of the MineThatData e-mail test: a third
     each got the men's e-mail, the women's e-mail or no e-mail, at random. A visit in the
     two weeks after has a logistic probability that falls with months since the last

@@ -11,8 +11,10 @@ import pandas as pd
 
 from .parameters import RATES
 from .reference import EMAIL_TYPOS, GIVEN_FEMALE, GIVEN_FIRST, GIVEN_MALE, id15_from_id18, to_fullwidth
+from .state import Run
 
-def record_defects(run) -> None:
+
+def record_defects(run: Run) -> None:
     """Plant formatting defects, typos and ID inconsistencies on the customer records."""
     rng, R = run.rng, run.R
     m = len(R)
@@ -119,7 +121,7 @@ def record_defects(run) -> None:
     R["defects"] = defects
 
 
-def _typo(run, name: str) -> str:
+def _typo(run: Run, name: str) -> str:
     """One character changed or dropped (never the family name of a 2-character name)."""
     rng = run.rng
     if run.zh:
@@ -145,7 +147,7 @@ def _typo(run, name: str) -> str:
     return name[:k] + new + name[k + 1:]
 
 
-def _phone_variant(run, ph: str) -> str:
+def _phone_variant(run: Run, ph: str) -> str:
     d = re.sub(r"\D", "", ph)
     k = int(run.rng.integers(5))
     if run.zh:
@@ -155,7 +157,7 @@ def _phone_variant(run, ph: str) -> str:
             f"{d[:3]}.{d[3:6]}.{d[6:]}", f"+1{d}"][k]
 
 
-def _address_variant(run, a: str, city: str) -> str:
+def _address_variant(run: Run, a: str, city: str) -> str:
     k = int(run.rng.integers(4))
     if run.zh:
         if k == 0:
@@ -176,7 +178,7 @@ def _address_variant(run, a: str, city: str) -> str:
     return a + ", " + city
 
 
-def _place_variant(run, prov: str, city: str, ci: int) -> tuple[str, str]:
+def _place_variant(run: Run, prov: str, city: str, ci: int) -> tuple[str, str]:
     """Province/city spelled off the system's convention (北京 / 北京市 / Beijing)."""
     c = run.cities.iloc[ci]
     k = int(run.rng.integers(3))
@@ -193,7 +195,7 @@ def _place_variant(run, prov: str, city: str, ci: int) -> tuple[str, str]:
     return prov, f"{city}, {c.province}"
 
 
-def order_defects(run) -> None:
+def order_defects(run: Run) -> None:
     """Plant future dates, bad prices, repeated lines and the corrupt rows to be rejected."""
     rng, O, L, D = run.rng, run.O, run.L, run.D
     L["order_id"] = O.order_id.to_numpy()[L.order.to_numpy()]

@@ -8,8 +8,10 @@ import pandas as pd
 
 from . import defects, world
 from .parameters import RATES
+from .state import Run
 
-def records(run) -> None:
+
+def records(run: Run) -> None:
     """One record per person in her first system, plus the planted duplicates."""
     rng, P, D = run.rng, run.P, run.D
     n = run.n
@@ -101,10 +103,10 @@ def records(run) -> None:
     run.rec_dup[dup_person] = np.arange(n, m)
 
 
-def crm_update(run) -> None:
+def crm_update(run: Run) -> None:
     """Pick ~3% of the exported CRM records and their new phone, address, e-mail or consent.
 
-    The new values are kept as the CRM writes them; :meth:`_write_customers` puts them in
+    The new values are kept as the CRM writes them; :func:`~.writers.write_files` puts them in
     the delta file and records each change in ``truth.record_changes``.
     """
     rng, R = run.rng, run.R

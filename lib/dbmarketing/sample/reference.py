@@ -204,9 +204,6 @@ GIVEN_MALE = "轩然航杰明豪博远佑哲睿泽宏毅诚翔康晨昊嘉铭鸿
 GIVEN_FEMALE = "涵萱怡琪雅静婷欣悦诗梦瑶璐佳雨思晓雪莉薇蕾婉琳妍颖"
 
 
-
-# ----------------------------------------------------------------------------- resident ID numbers
-
 def id_check_digit(body17: list[str] | np.ndarray) -> np.ndarray:
     """ISO 7064 MOD 11-2 check characters ('0'-'9' or 'X') for 17-digit ID bodies."""
     body17 = list(body17)

@@ -10,8 +10,10 @@ import pandas as pd
 from ..warehouse import DEEP_PUBLIC, HIGHLY_PRIVATE, PRIVATE, PUBLIC
 from .layouts import FILES
 from .parameters import CONSUMER_PARAMS, DISTRIBUTOR_PARAMS, MODEL_RATES, RATES
+from .state import Run
 
-def _dates(run, days) -> list:
+
+def _dates(run: Run, days) -> list:
     """Day numbers as ``datetime.date`` (None where NaN): DuckDB stores them as DATE."""
     days = np.asarray(days, dtype=float)
     ok = np.isfinite(days)
@@ -19,7 +21,7 @@ def _dates(run, days) -> list:
     return list(np.where(ok, d, np.datetime64("NaT")).astype("datetime64[D]").astype(object))
 
 
-def truth_tables(run) -> dict[str, pd.DataFrame]:
+def truth_tables(run: Run) -> dict[str, pd.DataFrame]:
     """The planted ground truth as DataFrames (what :func:`~.writers.write_truth` stores)."""
     if run.truth is not None:
         return run.truth
@@ -112,7 +114,7 @@ def truth_tables(run) -> dict[str, pd.DataFrame]:
     return truth
 
 
-def _defect_table(run) -> pd.DataFrame:
+def _defect_table(run: Run) -> pd.DataFrame:
     """Every planted defect: table, file, record key, line (header = line 1), kind, detail."""
     rows = []
     R = run.R
@@ -158,7 +160,7 @@ def _defect_table(run) -> pd.DataFrame:
     return df
 
 
-def _parameters(run, truth) -> pd.DataFrame:
+def _parameters(run: Run, truth) -> pd.DataFrame:
     rows = []
     for prefix, pp in (("consumer", CONSUMER_PARAMS), ("distributor", DISTRIBUTOR_PARAMS)):
         for k in ("r", "alpha", "a", "b", "p", "q", "gamma"):
@@ -181,7 +183,7 @@ def _parameters(run, truth) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["name", "value", "description"])
 
 
-def measured_rates(run, truth=None) -> dict[str, float]:
+def measured_rates(run: Run, truth=None) -> dict[str, float]:
     if run.rates is not None:
         return run.rates
     truth = truth or truth_tables(run)

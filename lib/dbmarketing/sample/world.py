@@ -28,8 +28,10 @@ from .reference import (
     US_STATES,
     id_check_digit,
 )
+from .state import Run
 
-def cities_and_products(run) -> None:
+
+def cities_and_products(run: Run) -> None:
     if run.zh:
         c = pd.DataFrame(CITIES_CN, columns=["city", "city_en", "province", "code4", "tier",
                                              "population_m", "income_index"])
@@ -71,7 +73,7 @@ def cities_and_products(run) -> None:
     run.products = pd.DataFrame(rows, columns=["product_id", "product_name", "category", "price", "unit_cost"])
 
 
-def persons(run) -> None:
+def persons(run: Run) -> None:
     rng, n, D = run.rng, run.n, run.D
     c = run.cities
     n_dist = max(2, round(RATES["distributor_share"] * n))
@@ -127,7 +129,7 @@ def persons(run) -> None:
     run.P["address"] = addresses(run, n)
 
 
-def _names(run, gender, is_dist, city):
+def _names(run: Run, gender, is_dist, city):
     rng, n, fake = run.rng, len(gender), run.fake
     prov = fake.provider("faker.providers.person")
     male = np.where(is_dist, rng.random(n) < 0.5, gender == "M")  # distributors: their contact person
@@ -188,7 +190,7 @@ def _names(run, gender, is_dist, city):
     return names, contact
 
 
-def _id_numbers(run, is_dist, city, birth, gender) -> np.ndarray:
+def _id_numbers(run: Run, is_dist, city, birth, gender) -> np.ndarray:
     """18-digit resident ID numbers (consumers, zh_CN only; None otherwise)."""
     n = len(is_dist)
     out = np.full(n, None, dtype=object)
@@ -214,7 +216,7 @@ def _id_numbers(run, is_dist, city, birth, gender) -> np.ndarray:
     return out
 
 
-def phones(run, city) -> np.ndarray:
+def phones(run: Run, city) -> np.ndarray:
     """Unique phone numbers as plain digits (11-digit mobiles; 10-digit US numbers)."""
     rng, n = run.rng, len(city)
 
@@ -238,7 +240,7 @@ def phones(run, city) -> np.ndarray:
     return ph
 
 
-def _emails(run, names, is_dist) -> np.ndarray:
+def _emails(run: Run, names, is_dist) -> np.ndarray:
     rng, n, fake = run.rng, len(names), run.fake
     if run.zh:
         pool = np.array(sorted({fake.user_name() for _ in range(3000)}), dtype=object)
@@ -272,7 +274,7 @@ def _emails(run, names, is_dist) -> np.ndarray:
     return out
 
 
-def addresses(run, n) -> np.ndarray:
+def addresses(run: Run, n) -> np.ndarray:
     rng, fake = run.rng, run.fake
     streets = np.array(sorted({fake.street_name() for _ in range(1500)}), dtype=object)
     st = streets[rng.integers(0, len(streets), n)]

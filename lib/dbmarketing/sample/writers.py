@@ -37,9 +37,11 @@ from .layouts import (
     sources_config,
 )
 from .parameters import CHANNEL_LABELS
+from .state import Run
 from .truth import TRUTH_TABLES, truth_tables
 
-def _fmt_dates(run, days, fmt: str = "%Y-%m-%d") -> np.ndarray:
+
+def _fmt_dates(run: Run, days, fmt: str = "%Y-%m-%d") -> np.ndarray:
     """Day numbers (NaN/negative sentinel -> empty) formatted as strings."""
     days = np.asarray(days, dtype=float)
     ok = np.isfinite(days)
@@ -47,7 +49,7 @@ def _fmt_dates(run, days, fmt: str = "%Y-%m-%d") -> np.ndarray:
     return _format_iso(iso, ok, fmt)
 
 
-def write_files(run, out: Path) -> None:
+def write_files(run: Run, out: Path) -> None:
     run.files: dict[str, int] = {}
     run.customer_lines: dict[int, tuple[str, int]] = {}  # record row -> (first file, line)
     run.update_lines: dict[int, int] = {}  # record row -> line in the CRM delta
@@ -64,7 +66,7 @@ def write_files(run, out: Path) -> None:
     _write_yaml(out / "sources.yaml", sources_config(run.locale, run.end_date, base_dir=str(out)))
 
 
-def _customer_frame(run, rows: np.ndarray, layout: str) -> pd.DataFrame:
+def _customer_frame(run: Run, rows: np.ndarray, layout: str) -> pd.DataFrame:
     """Customer records in a system's own layout and formats (all values as text)."""
     R = run.R.iloc[rows]
     zh = run.zh
@@ -102,7 +104,7 @@ def _customer_frame(run, rows: np.ndarray, layout: str) -> pd.DataFrame:
     raise ValueError(layout)
 
 
-def _write_customers(run, out: Path) -> None:
+def _write_customers(run: Run, out: Path) -> None:
     rng, R = run.rng, run.R
     src = R.source.to_numpy()
     sid = R.signup_day.to_numpy()
@@ -163,7 +165,7 @@ def _write_customers(run, out: Path) -> None:
         run.customer_lines[i] = (FILES["distributors"], k + 2)
 
 
-def _write_csv(run, f: pd.DataFrame, out: Path, name: str, encoding: str, eol: str,
+def _write_csv(run: Run, f: pd.DataFrame, out: Path, name: str, encoding: str, eol: str,
                reject_kind: str | None = None) -> None:
     """Write one customer file and remember the line of every record (header = line 1)."""
     fname = FILES[name]
@@ -179,13 +181,13 @@ def _write_csv(run, f: pd.DataFrame, out: Path, name: str, encoding: str, eol: s
     run.files[fname] = len(f)
 
 
-def _write_products(run, out: Path) -> None:
+def _write_products(run: Run, out: Path) -> None:
     f = run.products.rename(columns=PRODUCT_COLUMNS)
     f.to_csv(out / FILES["products"], index=False, encoding="utf-8", lineterminator="\n", float_format="%.2f")
     run.files[FILES["products"]] = len(f)
 
 
-def _write_orders(run, out: Path) -> None:
+def _write_orders(run: Run, out: Path) -> None:
     O, L = run.O, run.L
     date = np.where(O.written_date.isna().to_numpy(), _fmt_dates(run, O.day.to_numpy()), O.written_date.to_numpy())
     city = run.cities.city.to_numpy()[O.city_idx.to_numpy()]
@@ -212,7 +214,7 @@ def _write_orders(run, out: Path) -> None:
     run.L["amount"] = amount
 
 
-def _write_campaigns(run, out: Path) -> None:
+def _write_campaigns(run: Run, out: Path) -> None:
     C = run.campaigns
     labels = CHANNEL_LABELS[run.locale]
     f = pd.DataFrame({
@@ -234,7 +236,7 @@ def _write_campaigns(run, out: Path) -> None:
     run.files[FILES["contacts"]] = len(cf)
 
 
-def _write_tickets(run, out: Path) -> None:
+def _write_tickets(run: Run, out: Path) -> None:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -252,7 +254,7 @@ def _write_tickets(run, out: Path) -> None:
     run.files[FILES["service_tickets"]] = table.num_rows
 
 
-def _write_suppressions(run, out: Path) -> None:
+def _write_suppressions(run: Run, out: Path) -> None:
     S = run.S
     labels = CHANNEL_LABELS[run.locale]
     f = pd.DataFrame({
@@ -264,7 +266,7 @@ def _write_suppressions(run, out: Path) -> None:
     run.files[FILES["do_not_contact"]] = len(f)
 
 
-def _write_cities(run, out: Path) -> None:
+def _write_cities(run: Run, out: Path) -> None:
     c = run.cities
     f = pd.DataFrame({"city": c.city, "city_en": c.city_en, "province": c.province, "city_tier": c.tier,
                       "population_m": c.population_m, "income_index": c.income_index})
@@ -273,7 +275,7 @@ def _write_cities(run, out: Path) -> None:
     run.files[FILES["cities"]] = len(f)
 
 
-def write_truth(run, db_path) -> None:
+def write_truth(run: Run, db_path) -> None:
     """Replace the schema ``truth`` of ``db_path`` with the truth tables, each described in the catalog."""
     from dbmarketing import warehouse
     from dbmarketing.warehouse import sql
