@@ -32,6 +32,7 @@ from .state import Run
 
 
 def cities_and_products(run: Run) -> None:
+    """The cities of the locale with their spellings, and 300 products with names, prices and costs."""
     if run.zh:
         c = pd.DataFrame(CITIES_CN, columns=["city", "city_en", "province", "code4", "tier",
                                              "population_m", "income_index"])
