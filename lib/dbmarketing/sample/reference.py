@@ -1,7 +1,7 @@
-"""Reference data of the synthetic retailer's world: places, products, names, e-mail domains,
-the channels, and resident ID numbers (GB 11643-1999).
+"""Reference data of the synthetic retailer's world: places, products, names, e-mail domains
+and resident ID numbers (GB 11643-1999).
 
-Province names, the assigned mobile prefixes and the ID check-digit weights are
+Province names, the assigned mobile prefixes and the ID check-digit weights and characters are
 :mod:`dbmarketing.cleanse`'s (the one definition the cleaning checks against); the sample
 keeps what is its own: its cities with their illustrative figures and the order it draws in.
 """
@@ -210,8 +210,8 @@ def id_check_digit(body17: list[str] | np.ndarray) -> np.ndarray:
     if not body17:
         return np.array([], dtype=object)
     digits = np.frombuffer("".join(body17).encode("ascii"), dtype=np.uint8).reshape(-1, 17) - 48
-    c = (12 - (digits.astype(np.int64) @ np.array(cleanse.ID_WEIGHTS)) % 11) % 11
-    return np.where(c == 10, "X", c.astype(str)).astype(object)
+    total = digits.astype(np.int64) @ np.array(cleanse.ID_WEIGHTS)
+    return np.array(list(cleanse.ID_CHECK), dtype=object)[total % 11]
 
 
 def id15_from_id18(id18: str) -> str:
