@@ -1,4 +1,12 @@
-"""The synthetic retailer with its planted truth."""
+"""The synthetic retailer with its planted truth.
+
+:func:`generate` (generate.py) runs the steps in order over one :class:`~.state.Run`:
+world.py (cities, products, persons), records.py (customer records, duplicates, the CRM
+delta), defects.py (the planted dirty values), behaviour.py (seasonality, purchases, orders,
+returns, tickets), campaigns.py (campaign history, do-not-contact list, e-mail test),
+writers.py (the files, the truth tables into the database) and truth.py (the answer keys and
+measured rates). reference.py, parameters.py and layouts.py hold the data they draw on.
+"""
 
 from ..cleanse import ID_WEIGHTS
 from .reference import (
