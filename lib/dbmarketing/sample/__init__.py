@@ -1,6 +1,15 @@
-"""The synthetic retailer with its planted truth."""
+"""The synthetic retailer with its planted truth.
 
-from .generate import (
+:func:`generate` (generate.py) runs the steps in order over one :class:`~.state.Run`:
+world.py (cities, products, persons), records.py (customer records, duplicates, the CRM
+delta), defects.py (the planted dirty values), behaviour.py (seasonality, purchases, orders,
+returns, tickets), campaigns.py (campaign history, do-not-contact list, e-mail test),
+writers.py (the files, the truth tables into the database) and truth.py (the answer keys and
+measured rates). reference.py, parameters.py and layouts.py hold the data they draw on.
+"""
+
+from ..cleanse import ID_WEIGHTS
+from .reference import (
     PROVINCES_CN,
     CITIES_CN,
     US_STATES,
@@ -15,7 +24,11 @@ from .generate import (
     EMAIL_DOMAINS_CN,
     EMAIL_DOMAINS_US,
     EMAIL_TYPOS,
-    ID_WEIGHTS,
+    id_check_digit,
+    id15_from_id18,
+    to_fullwidth,
+)
+from .parameters import (
     CHANNELS,
     ProcessParams,
     CONSUMER_PARAMS,
@@ -26,6 +39,8 @@ from .generate import (
     CAMPAIGN_DESIGN,
     OFFERS,
     CHANNEL_LABELS,
+)
+from .layouts import (
     CRM_COLUMNS,
     CRM_EXTRA,
     POS_COLUMNS,
@@ -51,11 +66,12 @@ from .generate import (
     CRM_SIGNUP_CHANNELS,
     FILES,
     sources_config,
-    id_check_digit,
-    id15_from_id18,
-    to_fullwidth,
+)
+from .generate import (
     SampleSummary,
     generate,
+)
+from .truth import (
     TRUTH_TABLES,
 )
 
