@@ -76,21 +76,13 @@ MODEL_FEATURES = (
 BREAKDOWNS = ("segment", "value_tier", "main_channel", "city_tier", "city", "lifecycle_stage", "age_band")
 
 
-def _d(value: date) -> str:
-    return f"DATE '{value.isoformat()}'"
-
-
 def campaign_list(con) -> pd.DataFrame:
     """The campaigns in the database with their cells' sizes, oldest first."""
-    return con.execute("""
-        SELECT g.*, count(*) FILTER (WHERE c.cell = 'test') AS contacted,
-               count(*) FILTER (WHERE c.cell = 'control') AS control
-        FROM main.campaigns g LEFT JOIN main.contacts c USING (campaign_id)
-        GROUP BY ALL ORDER BY g.start_date, g.campaign_id""").df()
+    return warehouse.sql.run(con, "campaigns.campaign_list").df()
 
 
 def _campaign_ids(con, campaign_id) -> list[str]:
-    known = [r[0] for r in con.execute("SELECT campaign_id FROM main.campaigns ORDER BY start_date, campaign_id").fetchall()]
+    known = [r[0] for r in warehouse.sql.run(con, "campaigns.campaign_ids").fetchall()]
     if campaign_id is None or (isinstance(campaign_id, str) and campaign_id.strip().lower() in ("", "all")):
         return known
     wanted = [campaign_id] if isinstance(campaign_id, str) else list(campaign_id)
@@ -108,11 +100,6 @@ def in_response_window(sale: str = "s", contact: str = "k") -> str:
     return warehouse.sql.text("campaigns.in_response_window", sale=sale, contact=contact)
 
 
-def _as_of(con, as_of) -> date:
-    """The analysis date (:func:`dbmarketing.warehouse.resolve_as_of`); None means "latest"."""
-    return warehouse.resolve_as_of(con, "latest" if as_of is None else as_of)
-
-
 def responses(con, campaign_id=None, as_of=None) -> pd.DataFrame:
     """One row per selected customer of the campaign(s): campaign_id, channel, customer_id,
     source_customer_id, cell, contact_date, window_end (first day after the window),
@@ -123,23 +110,9 @@ def responses(con, campaign_id=None, as_of=None) -> pd.DataFrame:
     ids = _campaign_ids(con, campaign_id)
     if not ids:
         raise ValueError("the database holds no campaigns (main.campaigns is empty)")
-    A = _as_of(con, as_of)
-    con.execute("CREATE OR REPLACE TEMP TABLE _campaign_ids (campaign_id VARCHAR)")
-    con.executemany("INSERT INTO _campaign_ids VALUES (?)", [[i] for i in ids])
-    out = con.execute(f"""
-        WITH k AS (
-            SELECT c.campaign_id, g.channel, c.customer_id, c.source_customer_id, c.cell, c.contact_date,
-                   c.contact_date + CAST(coalesce(g.response_window_days, 30) AS INTEGER) AS window_end
-            FROM main.contacts c JOIN main.campaigns g USING (campaign_id)
-            WHERE c.campaign_id IN (SELECT campaign_id FROM _campaign_ids) AND c.customer_id IS NOT NULL
-              AND c.contact_date <= {_d(A)})
-        SELECT k.*, k.window_end <= {_d(A)} + 1 AS window_closed,
-               count(s.order_id) > 0 AS responded, count(s.order_id) AS response_orders,
-               coalesce(sum(s.net_amount), 0) AS response_revenue, coalesce(sum(s.margin), 0) AS response_margin
-        FROM k LEFT JOIN main.sales s ON s.customer_id = k.customer_id AND {in_response_window("s", "k")}
-             AND s.order_date <= {_d(A)}
-        GROUP BY ALL ORDER BY k.campaign_id, k.customer_id""").df()
-    con.execute("DROP TABLE _campaign_ids")
+    A = warehouse.resolve_as_of(con, "latest" if as_of is None else as_of)
+    out = warehouse.sql.run(con, "campaigns.responses", {"ids": ids, "as_of": A},
+                            in_response_window=in_response_window("s", "k")).df()
     out.attrs["as_of"] = A
     return out
 
@@ -148,13 +121,8 @@ def closed_campaigns(con, as_of=None) -> list[str]:
     """The campaigns whose every response window had ended by ``as_of``: the ones whose
     results are final, and the only ones models may learn from (a campaign still running
     would teach that its contacts did not respond)."""
-    A = _as_of(con, as_of)
-    rows = con.execute(f"""
-        WITH w AS (SELECT c.campaign_id, g.start_date,
-                          max(c.contact_date + CAST(coalesce(g.response_window_days, 30) AS INTEGER)) AS window_end
-                   FROM main.contacts c JOIN main.campaigns g USING (campaign_id)
-                   WHERE c.customer_id IS NOT NULL GROUP BY 1, 2)
-        SELECT campaign_id FROM w WHERE window_end <= {_d(A)} + 1 ORDER BY start_date, campaign_id""").fetchall()
+    A = warehouse.resolve_as_of(con, "latest" if as_of is None else as_of)
+    rows = warehouse.sql.run(con, "campaigns.closed_campaigns", {"as_of": A}).fetchall()
     return [r[0] for r in rows]
 
 
@@ -248,7 +216,7 @@ def results(con, campaign_id=None, by: str | None = None, features: pd.DataFrame
     ids = _campaign_ids(con, campaign_id)
     resp = responses(con, ids, as_of)
     A = resp.attrs["as_of"]
-    camp = con.execute("SELECT campaign_id, campaign_name, channel, cost_per_contact FROM main.campaigns").df()
+    camp = warehouse.sql.run(con, "campaigns.campaign_costs").df()
     camp = camp.set_index("campaign_id")
     keys = ["campaign_id"]
     if by is not None:
@@ -330,11 +298,12 @@ def contact_features(con, campaign_id=None, as_of=None) -> pd.DataFrame:
     if campaign_id is None or (isinstance(campaign_id, str) and campaign_id.strip().lower() in ("", "all")):
         ids = closed_campaigns(con, as_of)
         if not ids:
-            raise NotEnoughData(f"no campaign's response window had closed by {_as_of(con, as_of)}: nothing to learn from")
+            day = warehouse.resolve_as_of(con, "latest" if as_of is None else as_of)
+            raise NotEnoughData(f"no campaign's response window had closed by {day}: nothing to learn from")
     else:
         ids = _campaign_ids(con, campaign_id)
     resp = responses(con, ids, as_of)
-    starts = dict(con.execute("SELECT campaign_id, start_date FROM main.campaigns").fetchall())
+    starts = dict(warehouse.sql.run(con, "campaigns.campaign_starts").fetchall())
     parts = []
     for cid in ids:
         mine = resp[resp.campaign_id == cid]
@@ -718,12 +687,9 @@ def uplift_against_truth(con, holdout: pd.DataFrame) -> dict | None:
     all. None for a database without planted truth. Never used to fit."""
     from scipy.stats import spearmanr
 
-    has = con.execute("""SELECT count(*) FROM information_schema.tables
-                         WHERE table_schema = 'truth' AND table_name = 'campaign_response'""").fetchall()[0][0]
-    if not has:
+    if not warehouse.table_exists(con, "truth", "campaign_response"):
         return None
-    truth = con.execute("SELECT campaign_id, customer_id AS source_customer_id, uplift AS true_uplift "
-                        "FROM truth.campaign_response").df()
+    truth = warehouse.sql.run(con, "campaigns.true_uplift").df()
     m = holdout.merge(truth, on=["campaign_id", "source_customer_id"], how="inner")
     rho, p = spearmanr(m.uplift, m.true_uplift)
     return {"customers": len(m), "spearman": float(rho), "p_value": float(p),
@@ -870,13 +836,9 @@ def suppressed(con, channel: str | None = None) -> pd.DataFrame:
     """The master customers not to contact (``main.suppressions``, the do-not-contact list as
     cleaning resolved it): customer_id, reason. With ``channel``, the entries for that channel
     and those for every channel. Empty when no list was loaded."""
-    exists = con.execute("""SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database()
-                            AND schema_name = 'main' AND table_name = 'suppressions'""").fetchall()[0][0]
-    if not exists:
+    if not warehouse.table_exists(con, "main", "suppressions"):
         return pd.DataFrame({"customer_id": pd.Series(dtype=object), "reason": pd.Series(dtype=object)})
-    return con.execute("""SELECT customer_id, string_agg(DISTINCT reason, '; ') AS reason FROM main.suppressions
-                          WHERE customer_id IS NOT NULL AND (channel IS NULL OR ? IS NULL OR channel = ?)
-                          GROUP BY 1 ORDER BY 1""", [channel, channel]).df()
+    return warehouse.sql.run(con, "campaigns.suppressed", {"channel": channel}).df()
 
 
 @dataclass
@@ -922,9 +884,9 @@ def select_targets(con, as_of, channel: str, model, margin_per_response: float, 
     for name, value in (("margin_per_response", margin_per_response), ("cost_per_contact", cost_per_contact)):
         if value is None or not np.isfinite(value) or value < 0:
             raise ValueError(f"{name} must be a number >= 0, got {value!r}")
-    A = _as_of(con, as_of)
+    A = warehouse.resolve_as_of(con, "latest" if as_of is None else as_of)
     snap = snapshot(con, A)
-    contact = con.execute("SELECT customer_id, name, phone, email, address FROM main.customers").df()
+    contact = warehouse.sql.run(con, "campaigns.contact_points").df()
     snap = snap.merge(contact, on="customer_id", how="left")
     if customer_type:
         snap = snap[snap.customer_type == customer_type]
@@ -995,8 +957,7 @@ def past_channel_figures(con, channel: str, figures: pd.DataFrame | None = None)
     past = past[past.channel == channel]
     if past.empty:
         raise ValueError(f"no past {channel} campaign to take the margin and cost from: give them explicitly")
-    cost = con.execute("SELECT cost_per_contact FROM main.campaigns WHERE channel = ? ORDER BY start_date DESC LIMIT 1",
-                       [channel]).fetchall()[0][0]
+    cost = warehouse.sql.one(con, "campaigns.newest_cost_per_contact", {"channel": channel})[0]
     weights = past.test_responders.clip(lower=0)
     margin = float((past.margin_per_responder.fillna(0) * weights).sum() / weights.sum()) if weights.sum() else math.nan
     return {"margin_per_response": margin, "cost_per_contact": float(cost), "campaigns": len(past)}
@@ -1009,7 +970,7 @@ def export_list(con, plan: TargetPlan, path, clearance: int) -> tuple[Path, list
     ``clearance`` allows are written (the catalog decides); the others are left out, not
     masked. Returns (path, the columns left out)."""
     point = CHANNEL_CONTACT[plan.channel]
-    people = con.execute(f"SELECT customer_id, name, {point}, city FROM main.customers").df()
+    people = warehouse.sql.run(con, "campaigns.contact_list_people", point=warehouse.sql.ident(point)).df()
     lst = plan.targets[plan.targets.cell == "test"][["customer_id", "segment", "expected_profit"]]
     lst = lst.merge(people, on="customer_id", how="left")[["customer_id", "name", point, "city", "segment",
                                                             "expected_profit"]]
@@ -1031,9 +992,7 @@ def save_campaign(con, plan: TargetPlan, campaign_id: str, campaign_name: str, s
     refused before anything is written. Returns the two load results and the file paths."""
     from .. import ingest
 
-    known = con.execute("SELECT count(*) FROM raw.campaigns WHERE campaign_id = ?", [campaign_id]).fetchall()[0][0]
-    known += con.execute("SELECT count(*) FROM main.campaigns WHERE campaign_id = ?", [campaign_id]).fetchall()[0][0]
-    if known:
+    if warehouse.sql.one(con, "campaigns.campaign_id_taken", {"campaign_id": campaign_id})[0]:
         raise ValueError(f"campaign {campaign_id!r} is already in the database: choose a new campaign id")
     if plan.targets.empty:
         raise ValueError("the plan selects nobody: nothing to save")
@@ -1063,11 +1022,8 @@ def save_campaign(con, plan: TargetPlan, campaign_id: str, campaign_name: str, s
             raise ValueError(f"saving campaign {campaign_id}: {loads[table].message}")
     con.execute("BEGIN TRANSACTION")
     try:
-        con.execute("""INSERT INTO main.campaigns SELECT * EXCLUDE (batch_id, source_line) FROM raw.campaigns
-                       WHERE campaign_id = ?""", [campaign_id])
-        con.execute("""INSERT INTO main.contacts (campaign_id, customer_id, cell, contact_date, source_customer_id)
-                       SELECT campaign_id, customer_id, cell, contact_date, customer_id FROM raw.contacts
-                       WHERE campaign_id = ?""", [campaign_id])
+        warehouse.sql.run(con, "campaigns.save_campaign", {"campaign_id": campaign_id})
+        warehouse.sql.run(con, "campaigns.save_contacts", {"campaign_id": campaign_id})
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
