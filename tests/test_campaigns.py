@@ -457,9 +457,9 @@ def test_sample_email_test_recovers_the_planted_lifts(small_sample):
 def test_holdouts_never_split_a_customer_and_can_be_out_of_time(cleaned):
     _, f = cleaned
     y = f.responded.astype(int).to_numpy()
-    train, hold = campaigns.measurement._split(f, y, "customers", 0.3, seed=1)
+    train, hold = campaigns.models._split(f, y, "customers", 0.3, seed=1)
     assert not set(f.customer_id.iloc[train]) & set(f.customer_id.iloc[hold])
     assert 0.2 < len(hold) / len(f) < 0.45
-    train, hold = campaigns.measurement._split(f, y, "latest", 0.3, seed=1)
+    train, hold = campaigns.models._split(f, y, "latest", 0.3, seed=1)
     newest = f.groupby("campaign_id").contact_date.min().idxmax()
     assert set(f.campaign_id.iloc[hold]) == {newest} and newest not in set(f.campaign_id.iloc[train])
