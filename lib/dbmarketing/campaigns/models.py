@@ -53,15 +53,33 @@ class _Features:
         return np.column_stack([X, channels])
 
 
-def _classifier(learner: str, seed: int):
+def _signed_log(X):
+    return np.sign(X) * np.log1p(np.abs(X))
+
+
+def _unfitted(estimator):
+    """A new, unfitted copy of a scikit-learn classifier (``sklearn.base.clone``, the
+    convention for an estimator given as a parameter): the one given is never fitted itself."""
+    from sklearn.base import clone
+
+    if not hasattr(estimator, "predict_proba"):
+        raise TypeError(f"expected a scikit-learn classifier with predict_proba, got {estimator!r}")
+    return clone(estimator)
+
+
+def _classifier(learner, seed: int):
+    """A new classifier: ``"logistic"``, ``"gbm"``, or a copy of the scikit-learn classifier
+    ``learner`` (:func:`_unfitted`; ``seed`` is for the named ones only)."""
     from sklearn.ensemble import HistGradientBoostingClassifier
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import FunctionTransformer, StandardScaler
 
+    if not isinstance(learner, str):
+        return _unfitted(learner)
     if learner == "logistic":
         # money and counts are skewed: log1p of the non-negative features, then standardize
-        return make_pipeline(FunctionTransformer(lambda X: np.sign(X) * np.log1p(np.abs(X))), StandardScaler(),
+        return make_pipeline(FunctionTransformer(_signed_log), StandardScaler(),
                              LogisticRegression(C=0.5, max_iter=5000, random_state=seed))
     if learner == "gbm":
         return HistGradientBoostingClassifier(max_depth=3, learning_rate=0.05, max_iter=200, min_samples_leaf=40,
@@ -187,10 +205,6 @@ def response_model(features: pd.DataFrame, campaign_id=None, learners=("logistic
 # uplift: who responds because of the contact
 # --------------------------------------------------------------------------------------
 
-def _signed_log(X):
-    return np.sign(X) * np.log1p(np.abs(X))
-
-
 class TwoModelUplift:
     """Uplift by two models (the "T-learner"): one classifier learns P(respond | contacted) on
     the test cell, another P(respond | not contacted) on the control cell; a customer's uplift
@@ -198,9 +212,14 @@ class TwoModelUplift:
     the test cell's behaviour without contact) and that the features were fixed before the
     campaign. Each model sees only its own cell, so a small control cell makes the control
     model, and with it the uplift, noisy. Parameters in ``__init__``, learned state ends in
-    ``_`` (scikit-learn style)."""
+    ``_`` (scikit-learn style).
 
-    def __init__(self, learner: str = "logistic", seed: int = 42):
+    ``learner``: "logistic" (a logistic regression of the log-transformed, standardized
+    features), "gbm" (gradient boosting), or any scikit-learn classifier with
+    ``predict_proba``, copied unfitted for each cell (``sklearn.base.clone``; its own
+    ``random_state`` applies, ``seed`` is for the named learners)."""
+
+    def __init__(self, learner="logistic", seed: int = 42):
         self.learner = learner
         self.seed = seed
 
@@ -229,11 +248,16 @@ class InteractionUplift:
     b.x together and only the differences d.x come from the contrast between them, which
     suits the small control cells of real campaigns better than :class:`TwoModelUplift`.
     Assumes random cells and features fixed before the campaign; the features are
-    log-transformed and standardized, ``C`` is the inverse L2 penalty."""
+    log-transformed and standardized, ``C`` is the inverse L2 penalty.
 
-    def __init__(self, C: float = 0.1, seed: int = 42):
+    ``estimator``: another scikit-learn classifier with ``predict_proba`` to fit on the same
+    design (features, contact and their products), copied unfitted (``sklearn.base.clone``);
+    None, the default, is the logistic regression above (``C``, ``seed``)."""
+
+    def __init__(self, C: float = 0.1, seed: int = 42, estimator=None):
         self.C = C
         self.seed = seed
+        self.estimator = estimator
 
     def _design(self, Z: np.ndarray, t: np.ndarray) -> np.ndarray:
         return np.column_stack([Z, t, Z * t[:, None]])
@@ -247,8 +271,9 @@ class InteractionUplift:
         X = _signed_log(self.features_.transform(frame))
         self.scaler_ = StandardScaler().fit(X)
         Z = self.scaler_.transform(X)
-        self.model_ = LogisticRegression(C=self.C, max_iter=5000, random_state=self.seed).fit(
-            self._design(Z, treated.astype(float)), y)
+        model = (LogisticRegression(C=self.C, max_iter=5000, random_state=self.seed) if self.estimator is None
+                 else _unfitted(self.estimator))
+        self.model_ = model.fit(self._design(Z, treated.astype(float)), y)
         return self
 
     def _p(self, frame: pd.DataFrame, contacted: float) -> np.ndarray:
