@@ -284,7 +284,6 @@ def contact_features(con, campaign_id=None, as_of=None) -> pd.DataFrame:
     return out
 
 
-
 # --------------------------------------------------------------------------------------
 # profiles: who answers this kind of offer
 # --------------------------------------------------------------------------------------
