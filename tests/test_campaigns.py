@@ -166,6 +166,32 @@ def test_uplift_models_recover_a_planted_uplift(make):
     assert q > campaigns.qini_coefficient(responded, treated, -u)["qini"]
 
 
+def test_uplift_learners_accept_any_scikit_learn_classifier():
+    from sklearn.base import clone
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.exceptions import NotFittedError
+    from sklearn.utils.validation import check_is_fitted
+
+    frame, treated, responded, persuadable = synthetic_campaign(n=2000)
+    # the defaults, given as estimators, give the same uplift as the defaults themselves
+    default = campaigns.InteractionUplift(seed=0).fit(frame, treated, responded).predict(frame)
+    given = LogisticRegression(C=0.1, max_iter=5000, random_state=0)
+    model = campaigns.InteractionUplift(estimator=given).fit(frame, treated, responded)
+    assert np.array_equal(model.predict(frame), default)
+    with pytest.raises(NotFittedError):  # copied, never fitted itself
+        check_is_fitted(given)
+    pipeline = campaigns.models._classifier("logistic", 0)
+    two = campaigns.TwoModelUplift(clone(pipeline)).fit(frame, treated, responded)
+    assert np.array_equal(two.predict(frame), campaigns.TwoModelUplift("logistic", 0).fit(
+        frame, treated, responded).predict(frame))
+    assert two.treated_model_ is not two.control_model_
+    # any other classifier with predict_proba
+    u = campaigns.TwoModelUplift(LogisticRegression(max_iter=2000)).fit(frame, treated, responded).predict(frame)
+    assert u[persuadable].mean() > u[~persuadable].mean()
+    with pytest.raises(TypeError, match="predict_proba"):
+        campaigns.InteractionUplift(estimator=object()).fit(frame, treated, responded)
+
+
 def test_uplift_model_needs_both_cells():
     frame, treated, responded, _ = synthetic_campaign(n=400)
     with pytest.raises(ValueError, match="not contacted cell"):
@@ -457,9 +483,9 @@ def test_sample_email_test_recovers_the_planted_lifts(small_sample):
 def test_holdouts_never_split_a_customer_and_can_be_out_of_time(cleaned):
     _, f = cleaned
     y = f.responded.astype(int).to_numpy()
-    train, hold = campaigns.measurement._split(f, y, "customers", 0.3, seed=1)
+    train, hold = campaigns.models._split(f, y, "customers", 0.3, seed=1)
     assert not set(f.customer_id.iloc[train]) & set(f.customer_id.iloc[hold])
     assert 0.2 < len(hold) / len(f) < 0.45
-    train, hold = campaigns.measurement._split(f, y, "latest", 0.3, seed=1)
+    train, hold = campaigns.models._split(f, y, "latest", 0.3, seed=1)
     newest = f.groupby("campaign_id").contact_date.min().idxmax()
     assert set(f.campaign_id.iloc[hold]) == {newest} and newest not in set(f.campaign_id.iloc[train])

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .measurement import UPLIFT_METHODS, past_channel_figures, uplift_against_truth, uplift_model
+from .models import UPLIFT_METHODS, uplift_against_truth, uplift_model
+from .selection import past_channel_figures
 
 # Columns shown as percentages wherever they appear in the chapter's tables.
 RATE_COLUMNS = ["test_rate", "test_rate_low", "test_rate_high", "control_rate", "control_rate_low", "control_rate_high",
