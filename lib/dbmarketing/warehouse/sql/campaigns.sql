@@ -56,7 +56,7 @@ FROM truth.campaign_response
 -- name: suppressed
 -- The master customers on the do-not-contact list with their reasons: for channel $channel
 -- and for every channel ($channel NULL: every entry).
-SELECT customer_id, string_agg(DISTINCT reason, '; ') AS reason FROM main.suppressions
+SELECT customer_id, string_agg(DISTINCT reason, '; ' ORDER BY reason) AS reason FROM main.suppressions
 WHERE customer_id IS NOT NULL AND (channel IS NULL OR $channel IS NULL OR channel = $channel)
 GROUP BY 1 ORDER BY 1
 
