@@ -69,6 +69,6 @@ def keep_apart(con, customer_ids, reason: str) -> None:
     Every later :func:`run` leaves them out of matching, so each stays its own customer.
     """
     warehouse.create_table(con, KEEP_APART, layer="clean")
-    con.executemany("INSERT INTO main.keep_apart VALUES (?, ?, now())", [[c, reason] for c in customer_ids])
+    con.executemany(warehouse.sql.text("cleanse.keep_apart"), [[c, reason] for c in customer_ids])
 
 

@@ -301,23 +301,9 @@ def clusters_at(records: pd.DataFrame, pairs: pd.DataFrame, threshold: float,
 def evaluate_against_truth(con) -> dict | None:
     """Pairwise precision and recall of the merge against the sample's planted duplicate
     clusters (``truth.customer_records``); None when the database has no truth schema."""
-    has_truth = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_schema = 'truth' "
-                            "AND table_name = 'customer_records'").fetchall()[0][0]
-    if not has_truth:
+    if not warehouse.table_exists(con, "truth", "customer_records"):
         return None
-    predicted, true, both = con.execute("""
-        WITH m AS (SELECT c.customer_id, c.master_id, t.person_id
-                   FROM main.customer_map c JOIN truth.customer_records t USING (customer_id)),
-        -- pairs with the same master or the same person, as two equi-joins (a join on
-        -- "same master OR same person" is a nested loop: hours at a million records)
-        p AS (SELECT TRUE AS same_master, a.person_id = b.person_id AS same_person
-              FROM m a JOIN m b ON a.master_id = b.master_id AND a.customer_id < b.customer_id
-              UNION ALL
-              SELECT a.master_id = b.master_id AS same_master, TRUE AS same_person
-              FROM m a JOIN m b ON a.person_id = b.person_id AND a.customer_id < b.customer_id
-              WHERE NOT coalesce(a.master_id = b.master_id, FALSE))
-        SELECT count(*) FILTER (WHERE same_master), count(*) FILTER (WHERE same_person),
-               count(*) FILTER (WHERE same_master AND same_person) FROM p""").fetchall()[0]
+    predicted, true, both = warehouse.sql.one(con, "cleanse.merge_accuracy")
     return {"predicted_pairs": predicted, "true_pairs": true, "correct_pairs": both,
             "precision": both / predicted if predicted else 1.0, "recall": both / true if true else 1.0}
 
@@ -327,28 +313,27 @@ def id_upgrade_story(con) -> dict:
     how many were upgraded to a valid 18-digit one, how many of those equal another record's
     number (one person seen in both forms), and how many of those ended in the same customer."""
     return dict(zip(["legacy_15_digit", "upgraded_to_18", "same_number_as_another_record", "merged_into_one_customer"],
-                    con.execute("""
-        WITH r AS (SELECT c.customer_id, c.id_number, length(raw.id_number) = 15 AS was_15, m.master_id
-                   FROM raw.customers raw JOIN main.customer_records c USING (customer_id)
-                   JOIN main.customer_map m USING (customer_id) WHERE raw.valid_to IS NULL),
-        shared AS (SELECT a.customer_id, bool_and(a.master_id = b.master_id) AS together
-                   FROM r a JOIN r b ON a.id_number = b.id_number AND a.customer_id <> b.customer_id
-                   WHERE a.was_15 GROUP BY 1)
-        SELECT (SELECT count(*) FROM r WHERE was_15), (SELECT count(*) FROM r WHERE was_15 AND id_number IS NOT NULL),
-               (SELECT count(*) FROM shared), (SELECT count(*) FROM shared WHERE together)""").fetchall()[0]))
+                    warehouse.sql.one(con, "cleanse.id_upgrade_story")))
 
 
 def matching_skipped(con, run_id: int | None = None) -> str | None:
     """Why the match model of a run did not run (:func:`why_no_matching`), or None if it ran."""
-    sql = "SELECT model FROM main.cleaning_runs " + ("WHERE run_id = ?" if run_id else "ORDER BY run_id DESC LIMIT 1")
-    return json.loads(con.execute(sql, [run_id] if run_id else []).fetchall()[0][0]).get("skipped")
+    return _run_model(con, run_id).get("skipped")
+
+
+def _run_model(con, run_id: int | None) -> dict:
+    """The match model of run ``run_id`` (None or 0: the newest run) as saved."""
+    if run_id:
+        row = warehouse.sql.one(con, "cleanse_review.run_model", {"run_id": run_id})
+    else:
+        row = warehouse.sql.one(con, "cleanse.newest_run_model")
+    return json.loads(row[0])
 
 
 def match_weights(con, run_id: int | None = None) -> pd.DataFrame:
     """The match model of a run as a table: comparison, level, m, u, match weight log2(m/u)
     and whether m was estimated from the data (``m_estimated``; False: splink's starting value)."""
-    sql = "SELECT model FROM main.cleaning_runs " + ("WHERE run_id = ?" if run_id else "ORDER BY run_id DESC LIMIT 1")
-    model = json.loads(con.execute(sql, [run_id] if run_id else []).fetchall()[0][0])
+    model = _run_model(con, run_id)
     prior = model["probability_two_random_records_match"]
     if prior is None:  # the model did not run (model["skipped"] says why)
         return pd.DataFrame(columns=["comparison", "level", "m", "u", "match_weight", "m_estimated"])
@@ -370,20 +355,8 @@ def borderline_pairs(con, threshold: float = 0.9, n: int = 8) -> pd.DataFrame:
     pair one above the other), with the decision the run took (merged, by the model or by
     the ID rule, or kept apart)."""
     below, above = int(n) // 2, int(n) - int(n) // 2
-    t = float(threshold)
-    return con.execute(f"""
-        WITH near AS (
-            (SELECT * FROM main.match_pairs WHERE match_probability < {t} ORDER BY match_weight DESC LIMIT {below})
-            UNION ALL
-            (SELECT * FROM main.match_pairs WHERE match_probability >= {t} ORDER BY match_weight LIMIT {above})),
-        p AS (SELECT near.*, row_number() OVER (ORDER BY match_weight, customer_id_l) AS pair,
-                     CASE WHEN ml.master_id = mr.master_id THEN 'merged' ELSE 'kept apart' END AS decision
-              FROM near JOIN main.customer_map ml ON ml.customer_id = near.customer_id_l
-                        JOIN main.customer_map mr ON mr.customer_id = near.customer_id_r)
-        SELECT p.pair, round(p.match_probability, 3) AS match_probability, p.decision, r.customer_id, r.name, r.gender,
-               r.birth_date, r.id_number, r.phone, r.email, r.city, r.address
-        FROM p JOIN main.customer_records r ON r.customer_id IN (p.customer_id_l, p.customer_id_r)
-        ORDER BY p.pair, r.customer_id""").df()
+    params = {"threshold": float(threshold), "below": below, "above": above}
+    return warehouse.sql.run(con, "cleanse.borderline_pairs", params).df()
 
 
 def borderline_summary(con, threshold: float = 0.9, sure: float = 0.99) -> dict:
@@ -394,16 +367,8 @@ def borderline_summary(con, threshold: float = 0.9, sure: float = 0.99) -> dict:
     ``sure``) and how many at ``sure`` or more, with the highest probability below the
     threshold and the lowest at or above it (None when there is no such pair)."""
     t, s = float(threshold), float(sure)
-    pairs, below, just_above, sure_pairs, highest_below, lowest_above = con.execute(f"""
-        SELECT count(*), count(*) FILTER (WHERE match_probability < {t}),
-               count(*) FILTER (WHERE match_probability >= {t} AND match_probability < {s}),
-               count(*) FILTER (WHERE match_probability >= {t} AND match_probability >= {s}),
-               max(match_probability) FILTER (WHERE match_probability < {t}),
-               min(match_probability) FILTER (WHERE match_probability >= {t})
-        FROM main.match_pairs""").fetchall()[0]
+    pairs, below, just_above, sure_pairs, highest_below, lowest_above = warehouse.sql.one(
+        con, "cleanse.borderline_summary", {"threshold": t, "sure": s})
     return {"min_probability": MIN_PAIR_PROBABILITY,
             "threshold": t, "sure": s, "pairs": pairs, "below": below, "just_above": just_above, "sure_pairs": sure_pairs,
             "highest_below": highest_below, "lowest_above": lowest_above}
-
-
-# What a low score means, per dimension (timeliness: customer records, or the newest row of a table)

@@ -91,11 +91,11 @@ def run(con, as_of=None, match_threshold: float = 0.9, wholesale_quantity: int =
         raise ValueError("nothing is loaded yet: load the sources (notebook 01 or `dbmarketing load`) before cleaning")
     for table in (CLEANING_RUNS, CLEANING_LOG, QUALITY_SCORES, KEEP_APART):
         warehouse.create_table(con, table, layer="clean")
-    run_id = int(con.execute("SELECT coalesce(max(run_id), 0) + 1 FROM main.cleaning_runs").fetchall()[0][0])
+    run_id = int(warehouse.sql.one(con, "cleanse.next_run_id")[0])
     before = quality_scorecard(con, "before", as_of, freshness_days)
 
     records, findings, log = standardize_customers(con, run_id, as_of)
-    keep = {r[0] for r in con.execute("SELECT customer_id FROM main.keep_apart").fetchall()}
+    keep = {r[0] for r in warehouse.sql.run(con, "cleanse.kept_apart").fetchall()}
     pairs, model = find_duplicates(records, keep_apart=keep, seed=seed)
     rule_pairs = same_id_pairs(records, keep)
     clusters = clusters_at(records, pairs, match_threshold, rule_pairs)
@@ -133,8 +133,9 @@ def run(con, as_of=None, match_threshold: float = 0.9, wholesale_quantity: int =
         warehouse.write_mart(con, CLEANING_LOG, log_df, layer="clean", atomic=False)
         params = dict(as_of=str(as_of), match_threshold=match_threshold, wholesale_quantity=wholesale_quantity,
                       wholesale_amount=wholesale_amount, freshness_days=freshness_days, seed=seed)
-        con.execute("INSERT INTO main.cleaning_runs VALUES (?, ?, now(), ?, ?, ?)",
-                    [run_id, started, as_of, json.dumps(params), json.dumps(model, default=str)])
+        warehouse.sql.run(con, "cleanse.record_run", {"run_id": run_id, "started": started, "as_of": as_of,
+                                                      "parameters": json.dumps(params),
+                                                      "model": json.dumps(model, default=str)})
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")

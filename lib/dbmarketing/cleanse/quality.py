@@ -54,17 +54,18 @@ def quality_scorecard(con, stage: str, as_of: date, freshness_days: int = 365) -
     ``as_of``; for transaction tables, 1 - (age in days of the newest record) / freshness_days.
     ``detail`` says what was measured (ages in days).
     """
+    sql = warehouse.sql
     if stage == "before":
-        customers = con.execute("SELECT * FROM raw.customers WHERE valid_to IS NULL").df()
+        customers = sql.run(con, "cleanse.current_customer_versions").df()
         customers["updated_at"] = last_update(con, customers)
-        orders, lines, known = "raw.orders", "raw.order_lines", "SELECT customer_id FROM raw.customers"
-        contacts, tickets, products = "raw.contacts", "raw.service_tickets", "raw.products"
+        orders, lines = sql.ident("raw", "orders"), sql.ident("raw", "order_lines")
+        known = sql.text("cleanse.raw_customer_ids")
+        contacts, tickets, products = (sql.ident("raw", t) for t in ("contacts", "service_tickets", "products"))
     elif stage == "after":
-        customers = con.execute("SELECT * FROM main.customers").df()
-        orders = "(SELECT * FROM main.orders WHERE exclude_reason IS NULL)"
-        lines = "(SELECT * FROM main.order_lines WHERE exclude_reason IS NULL)"
-        known = "SELECT customer_id FROM main.customers"
-        contacts, tickets, products = "main.contacts", "main.service_tickets", "main.products"
+        customers = sql.run(con, "cleanse.golden_customers").df()
+        orders, lines = sql.text("cleanse.counted_orders"), sql.text("cleanse.counted_lines")
+        known = sql.text("cleanse.golden_customer_ids")
+        contacts, tickets, products = (sql.ident("main", t) for t in ("contacts", "service_tickets", "products"))
     else:
         raise ValueError(f"stage must be 'before' or 'after', got {stage!r}")
     cities = set(city_reference(con).city)
@@ -74,20 +75,27 @@ def quality_scorecard(con, stage: str, as_of: date, freshness_days: int = 365) -
         if score is not None and not pd.isna(score):
             rows.append((stage, table, column, dimension, round(float(score), 4), detail))
 
-    def q(sql):
-        return con.execute(sql).fetchall()[0]
+    def q(name, **parts):
+        return sql.one(con, f"cleanse.{name}", {"as_of": as_of}, **parts)[0]
 
     def completeness(table, relation, columns):
-        total, *filled = q(f"SELECT count(*), {', '.join(f'count({c})' for c in columns)} FROM {relation}")
+        counts = ", ".join(f"count({sql.ident(c)})" for c in columns)
+        total, *filled = sql.one(con, "cleanse.filled_counts", relation=relation, counts=counts)
         for col, k in zip(columns, filled):
             add(table, col, "completeness", k / total if total else None)
 
     def newest(table, relation, column):
-        day = q(f"SELECT max({column}) FROM {relation} WHERE {column} <= DATE '{as_of}'")[0]
+        day = q("newest_date", relation=relation, column=sql.ident(column))
         if day is not None:
             age = (as_of - day).days
             add(table, "*", "timeliness", max(0.0, 1 - age / freshness_days),
                 f"newest {column} {day}: {age} days before {as_of}")
+
+    def unique(table, relation, column):
+        add(table, column, "uniqueness", q("distinct_share", relation=relation, column=sql.ident(column)))
+
+    def known_customers(table, relation):
+        add(table, "customer_id", "validity", q("known_customer_share", relation=relation, known=known))
 
     n = len(customers)
     for col in ["customer_id", *ATTRIBUTES, "signup_date"]:
@@ -109,52 +117,38 @@ def quality_scorecard(con, stage: str, as_of: date, freshness_days: int = 365) -
             f"newest {int(max(age.min(), 0))} days")
 
     completeness("orders", orders, ["customer_id", "order_date", "channel", "city"])
-    add("orders", "order_date", "validity", q(f"SELECT avg(CAST(order_date <= DATE '{as_of}' AS DOUBLE)) FROM {orders}")[0])
-    add("orders", "customer_id", "validity", q(
-        f"SELECT avg(CAST(customer_id IN ({known}) AS DOUBLE)) FROM {orders} WHERE customer_id IS NOT NULL")[0])
-    add("orders", "order_id", "uniqueness", q(f"SELECT count(DISTINCT order_id) / count(*) FROM {orders}")[0])
+    add("orders", "order_date", "validity", q("orders_not_future", orders=orders))
+    known_customers("orders", orders)
+    unique("orders", orders, "order_id")
     newest("orders", orders, "order_date")
 
     completeness("order_lines", lines, ["product_id", "quantity", "unit_price"])
-    add("order_lines", "unit_price", "validity", q(f"SELECT avg(CAST(unit_price > 0 AS DOUBLE)) FROM {lines}")[0])
-    add("order_lines", "amount", "validity",
-        q(f"SELECT avg(CAST(abs(amount - quantity * unit_price) < 0.01 AS DOUBLE)) FROM {lines}")[0])
-    add("order_lines", "*", "uniqueness", q(f"""
-        SELECT 1 - avg(CAST(repeated AS DOUBLE)) FROM (
-            SELECT product_id IS NOT DISTINCT FROM lag(product_id) OVER w AND quantity IS NOT DISTINCT FROM lag(quantity) OVER w
-                   AND unit_price IS NOT DISTINCT FROM lag(unit_price) OVER w AS repeated
-            FROM {lines} WINDOW w AS (PARTITION BY order_id ORDER BY line_no))""")[0])
+    add("order_lines", "unit_price", "validity", q("positive_line_prices", lines=lines))
+    add("order_lines", "amount", "validity", q("line_amounts_add_up", lines=lines))
+    add("order_lines", "*", "uniqueness", q("lines_not_repeated", lines=lines))
 
     completeness("contacts", contacts, ["campaign_id", "customer_id", "cell", "contact_date"])
-    add("contacts", "cell", "validity", q(f"SELECT avg(CAST(cell IN ('test', 'control') AS DOUBLE)) FROM {contacts}")[0])
-    add("contacts", "customer_id", "validity", q(
-        f"SELECT avg(CAST(customer_id IN ({known}) AS DOUBLE)) FROM {contacts} WHERE customer_id IS NOT NULL")[0])
-    add("contacts", "campaign_id", "validity", q(
-        f"SELECT avg(CAST(campaign_id IN (SELECT campaign_id FROM raw.campaigns) AS DOUBLE)) FROM {contacts}")[0])
-    add("contacts", "*", "uniqueness", q(
-        f"SELECT count(DISTINCT (campaign_id, customer_id)) / count(*) FROM {contacts} WHERE customer_id IS NOT NULL")[0],
-        "one contact per customer and campaign")
+    add("contacts", "cell", "validity", q("contact_cells_valid", contacts=contacts))
+    known_customers("contacts", contacts)
+    add("contacts", "campaign_id", "validity", q("contact_campaigns_known", contacts=contacts))
+    add("contacts", "*", "uniqueness", q("contacts_unique", contacts=contacts), "one contact per customer and campaign")
     newest("contacts", contacts, "contact_date")
 
     completeness("service_tickets", tickets, ["customer_id", "opened_date", "ticket_type", "satisfaction"])
-    add("service_tickets", "ticket_type", "validity", q(
-        f"SELECT avg(CAST(ticket_type IN ('complaint', 'inquiry', 'return') AS DOUBLE)) FROM {tickets}")[0])
-    add("service_tickets", "satisfaction", "validity", q(
-        f"SELECT avg(CAST(satisfaction BETWEEN 1 AND 5 AS DOUBLE)) FROM {tickets} WHERE satisfaction IS NOT NULL")[0])
-    add("service_tickets", "customer_id", "validity", q(
-        f"SELECT avg(CAST(customer_id IN ({known}) AS DOUBLE)) FROM {tickets} WHERE customer_id IS NOT NULL")[0])
-    add("service_tickets", "ticket_id", "uniqueness", q(f"SELECT count(DISTINCT ticket_id) / count(*) FROM {tickets}")[0])
+    add("service_tickets", "ticket_type", "validity", q("ticket_types_valid", tickets=tickets))
+    add("service_tickets", "satisfaction", "validity", q("satisfaction_valid", tickets=tickets))
+    known_customers("service_tickets", tickets)
+    unique("service_tickets", tickets, "ticket_id")
     newest("service_tickets", tickets, "opened_date")
 
     completeness("products", products, ["product_name", "category", "price", "unit_cost"])
-    add("products", "price", "validity", q(f"SELECT avg(CAST(price > 0 AS DOUBLE)) FROM {products} WHERE price IS NOT NULL")[0])
-    add("products", "unit_cost", "validity", q(
-        f"SELECT avg(CAST(unit_cost >= 0 AND unit_cost <= price AS DOUBLE)) FROM {products} WHERE unit_cost IS NOT NULL")[0],
-        "0 <= unit cost <= price")
-    add("products", "product_id", "uniqueness", q(f"SELECT count(DISTINCT product_id) / count(*) FROM {products}")[0])
+    add("products", "price", "validity", q("product_prices_positive", products=products))
+    add("products", "unit_cost", "validity", q("unit_costs_valid", products=products), "0 <= unit cost <= price")
+    unique("products", products, "product_id")
     return pd.DataFrame(rows, columns=["stage", "table_name", "column_name", "dimension", "score", "detail"])
 
 
+# What a low score means, per dimension (timeliness: customer records, or the newest row of a table)
 SCORE_MEANING = {
     "completeness": "left empty in the source: no cleaning rule can invent it; collect it (sign-up forms, "
                     "service calls, the next campaign)",

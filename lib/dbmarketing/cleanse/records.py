@@ -61,9 +61,8 @@ def standardize_customers(con, run_id: int = 0, as_of: date | None = None) -> tu
     show at any clearance), ``derived_value`` the specifics (the parsers' ``detail``, or the
     ID number's birth date or gender a recorded one disagrees with), private like the value.
     """
-    raw = con.execute(f"""SELECT * FROM (
-        SELECT * EXCLUDE (batch_id, source_line, valid_to) FROM raw.customers WHERE valid_to IS NULL
-        UNION ALL BY NAME {warehouse.sql.text('warehouse.order_only_customers')}) ORDER BY customer_id""").df()
+    raw = warehouse.sql.run(con, "cleanse.current_records",
+                            order_only_customers=warehouse.sql.text("warehouse.order_only_customers")).df()
     cities = city_reference(con)
     out = pd.DataFrame({"customer_id": raw.customer_id, "source_system": raw.source_system,
                         "customer_type": raw.customer_type.fillna("consumer")})
@@ -178,7 +177,7 @@ def standardize_customers(con, run_id: int = 0, as_of: date | None = None) -> tu
 def city_reference(con) -> pd.DataFrame:
     """The city reference table: the user's own (raw.cities) if one was loaded, else the one
     shipped with the package for all of mainland China (:func:`dbmarketing.cleanse.china_cities`)."""
-    own = con.execute("SELECT * EXCLUDE (batch_id, source_line) FROM raw.cities").df()
+    own = warehouse.sql.run(con, "cleanse.own_cities").df()
     if len(own):
         return own
     return reference.china_cities()
@@ -189,7 +188,7 @@ def last_update(con, records: pd.DataFrame) -> pd.Series:
     version if an export after the first one changed it (history in raw.customers), else its
     signup date -- a record loaded once carries no evidence of any update since it was
     entered -- or, without a signup date, the date it was first loaded."""
-    versions = dict(con.execute("SELECT customer_id, count(*) FROM raw.customers GROUP BY 1").fetchall())
+    versions = dict(warehouse.sql.run(con, "cleanse.record_versions").fetchall())
     changed = records.customer_id.map(versions).fillna(1).gt(1)
     signup = pd.to_datetime(records.signup_date)
     loaded = pd.to_datetime(records.valid_from)

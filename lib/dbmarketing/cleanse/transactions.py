@@ -96,143 +96,68 @@ def clean_transactions(con, as_of: date, run_id: int, wholesale_quantity: int = 
 
     Expects ``main.customer_map`` and ``main.customers`` of this run. Returns log rows.
     """
-    q = con.execute
-    rule = warehouse.sql.text("warehouse.order_exclusion").replace("$reference", warehouse.sql.literal(as_of))  # TODO(issue 12): a parameter
-    q(f"""CREATE OR REPLACE TABLE main.orders AS
-        SELECT o.* EXCLUDE (customer_id, batch_id, source_line, order_type, status),
-               coalesce(o.order_type, 'sale') AS order_type, coalesce(o.status, 'completed') AS status,
-               m.master_id AS customer_id, o.customer_id AS source_customer_id, FALSE AS is_wholesale,
-               coalesce({rule}, CASE WHEN m.master_id IS NULL THEN 'unknown customer' END) AS exclude_reason
-        FROM raw.orders o LEFT JOIN main.customer_map m ON o.customer_id = m.customer_id
-        LEFT JOIN main.load_batches b USING (batch_id)""")
-    # The lines as exported, completed: an empty quantity is 1 (or amount / unit price), an
-    # empty unit price amount / quantity, an empty amount quantity x unit price; and an order
-    # that came with a total and no lines gets one line of quantity 1 (-1 on a return).
-    q("""CREATE OR REPLACE TEMP TABLE lines_in AS
-        WITH l AS (
-            SELECT l.*, coalesce(l.quantity, CASE WHEN l.unit_price > 0 AND l.amount IS NOT NULL
-                                                  THEN CAST(round(l.amount / l.unit_price) AS INTEGER) END, 1) AS q
-            FROM raw.order_lines l)
-        SELECT order_id, line_no, product_id, q AS quantity,
-               coalesce(unit_price, amount / nullif(q, 0)) AS unit_price, coalesce(amount, q * unit_price) AS amount,
-               quantity IS NULL AS quantity_assumed, unit_price IS NULL AS price_from_amount, FALSE AS from_order_total
-        FROM l
-        UNION ALL
-        SELECT o.order_id, 1, NULL, CASE WHEN o.order_type = 'return' THEN -1 ELSE 1 END,
-               CASE WHEN o.order_type = 'return' THEN abs(o.amount) ELSE o.amount END,
-               CASE WHEN o.order_type = 'return' THEN -abs(o.amount) ELSE o.amount END, FALSE, FALSE, TRUE
-        FROM raw.orders o
-        WHERE o.amount IS NOT NULL AND NOT EXISTS (SELECT 1 FROM raw.order_lines l WHERE l.order_id = o.order_id)""")
-    q("""CREATE OR REPLACE TABLE main.order_lines AS
-        SELECT l.* EXCLUDE (quantity_assumed, price_from_amount, from_order_total),
-               CASE WHEN o.order_id IS NULL THEN 'orphan line'
-                    WHEN l.unit_price IS NULL OR l.unit_price <= 0 THEN 'non-positive price'
-                    WHEN l.product_id IS NOT DISTINCT FROM lag(l.product_id) OVER w
-                     AND l.quantity IS NOT DISTINCT FROM lag(l.quantity) OVER w
-                     AND l.unit_price IS NOT DISTINCT FROM lag(l.unit_price) OVER w
-                     AND NOT l.from_order_total THEN 'repeated line' END AS exclude_reason
-        FROM lines_in l LEFT JOIN raw.orders o USING (order_id)
-        WINDOW w AS (PARTITION BY l.order_id ORDER BY l.line_no)""")
-    # a return line of a product whose sale line was not counted cannot be netted against it
-    q("""UPDATE main.order_lines l SET exclude_reason = 'return of uncounted line'
-        FROM raw.orders r
-        WHERE l.order_id = r.order_id AND r.order_type = 'return' AND l.exclude_reason IS NULL
-          AND EXISTS (SELECT 1 FROM main.order_lines s WHERE s.order_id = r.original_order_id AND s.exclude_reason IS NULL)
-          AND NOT EXISTS (SELECT 1 FROM main.order_lines s WHERE s.order_id = r.original_order_id
-                          AND s.exclude_reason IS NULL AND s.product_id IS NOT DISTINCT FROM l.product_id)""")
-    # totals of counted lines per order, at cost from the product master
-    q("""CREATE OR REPLACE TEMP TABLE order_totals AS
-        SELECT l.order_id, count(*) AS lines, sum(l.amount) AS amount, sum(l.quantity * p.unit_cost) AS cost,
-               max(abs(l.quantity)) AS max_quantity
-        FROM main.order_lines l LEFT JOIN raw.products p USING (product_id)
-        WHERE l.exclude_reason IS NULL GROUP BY 1""")
-    q("""UPDATE main.orders o SET exclude_reason = 'no counted lines'
-        WHERE o.exclude_reason IS NULL AND o.order_id NOT IN (SELECT order_id FROM order_totals)""")
-    # returns are netted against the sale they return; a return without a counted sale is left out
-    q("""UPDATE main.orders r SET exclude_reason = 'return without sale'
-        WHERE r.order_type = 'return' AND r.exclude_reason IS NULL AND NOT EXISTS (
-            SELECT 1 FROM main.orders s WHERE s.order_id = r.original_order_id
-               AND s.order_type = 'sale' AND s.exclude_reason IS NULL)""")
-    q(f"""UPDATE main.orders o SET is_wholesale = TRUE FROM order_totals t, main.customers c
-        WHERE o.order_id = t.order_id AND o.customer_id = c.customer_id AND c.customer_type = 'consumer'
-          AND o.order_type = 'sale' AND (t.amount > {float(wholesale_amount)} OR t.max_quantity >= {int(wholesale_quantity)})""")
-    q("""CREATE OR REPLACE TABLE main.returns AS
-        SELECT r.order_id AS return_id, r.original_order_id AS order_id, r.customer_id, r.order_date AS return_date,
-               -t.amount AS amount, -t.cost AS cost
-        FROM main.orders r JOIN order_totals t USING (order_id)
-        WHERE r.order_type = 'return' AND r.exclude_reason IS NULL
-        ORDER BY order_id, return_date, return_id""")
-    q("""CREATE OR REPLACE TEMP TABLE sales_all AS
-        WITH ret AS (SELECT order_id, sum(amount) AS returned_amount, sum(cost) AS returned_cost
-                     FROM main.returns GROUP BY 1)
-        SELECT o.order_id, o.customer_id, o.source_customer_id, o.order_date, o.channel, o.city,
-               CAST(t.lines AS INTEGER) AS lines, t.amount AS gross_amount,
-               coalesce(ret.returned_amount, 0) AS returned_amount,
-               t.amount - coalesce(ret.returned_amount, 0) AS net_amount,
-               t.cost - coalesce(ret.returned_cost, 0) AS cost,
-               t.amount - coalesce(ret.returned_amount, 0) - (t.cost - coalesce(ret.returned_cost, 0)) AS margin,
-               o.is_wholesale
-        FROM main.orders o JOIN order_totals t USING (order_id) LEFT JOIN ret USING (order_id)
-        WHERE o.order_type = 'sale' AND o.exclude_reason IS NULL""")
-    q("CREATE OR REPLACE TABLE main.sales AS SELECT * FROM sales_all WHERE net_amount > 0 ORDER BY customer_id, order_date, order_id")
-    q("CREATE OR REPLACE TABLE main.sales_returned AS SELECT * FROM sales_all WHERE net_amount <= 0 ORDER BY customer_id, order_date, order_id")
-    q("""UPDATE main.orders o SET exclude_reason = 'fully returned'
-        FROM sales_all s WHERE o.order_id = s.order_id AND s.net_amount <= 0""")
-    q("""CREATE OR REPLACE TABLE main.contacts AS
-        SELECT c.campaign_id, m.master_id AS customer_id, c.cell, c.contact_date, c.customer_id AS source_customer_id
-        FROM raw.contacts c LEFT JOIN main.customer_map m USING (customer_id)
-        QUALIFY row_number() OVER (PARTITION BY c.campaign_id, coalesce(m.master_id, c.customer_id) ORDER BY c.source_line) = 1""")
-    q("""CREATE OR REPLACE TABLE main.service_tickets AS
-        SELECT t.* EXCLUDE (customer_id, batch_id, source_line), m.master_id AS customer_id, t.customer_id AS source_customer_id
-        FROM raw.service_tickets t LEFT JOIN main.customer_map m USING (customer_id)""")
+    sql = warehouse.sql
+    sql.run(con, "cleanse.clean_orders", {"reference": as_of}, order_exclusion=sql.text("warehouse.order_exclusion"))
+    lines_in, order_totals, sales_all = (sql.temp_name(stem) for stem in ("lines_in", "order_totals", "sales_all"))
+    temp = {"lines_in": sql.ident(lines_in), "order_totals": sql.ident(order_totals), "sales_all": sql.ident(sales_all)}
+    sql.run(con, "cleanse.lines_in", lines_in=temp["lines_in"])
+    sql.run(con, "cleanse.clean_order_lines", lines_in=temp["lines_in"])
+    sql.run(con, "cleanse.uncounted_return_lines")
+    sql.run(con, "cleanse.order_totals", order_totals=temp["order_totals"])
+    sql.run(con, "cleanse.orders_without_counted_lines", order_totals=temp["order_totals"])
+    sql.run(con, "cleanse.returns_without_sale")
+    sql.run(con, "cleanse.wholesale_orders", {"amount": float(wholesale_amount), "quantity": int(wholesale_quantity)},
+            order_totals=temp["order_totals"])
+    sql.run(con, "cleanse.clean_returns", order_totals=temp["order_totals"])
+    sql.run(con, "cleanse.sales_all", order_totals=temp["order_totals"], sales_all=temp["sales_all"])
+    for name in ("clean_sales", "clean_sales_returned", "fully_returned_orders"):
+        sql.run(con, f"cleanse.{name}", sales_all=temp["sales_all"])
+    sql.run(con, "cleanse.clean_contacts")
+    sql.run(con, "cleanse.clean_service_tickets")
     for table in ("products", "campaigns"):
-        q(f"CREATE OR REPLACE TABLE main.{table} AS SELECT * EXCLUDE (batch_id, source_line) FROM raw.{table}")
-    cities = city_reference(con)[[c.name for c in warehouse.MODEL["cities"].columns]]
-    con.register("_cities", cities)
-    try:
-        q("CREATE OR REPLACE TABLE main.cities AS SELECT " + ", ".join(
-            f'CAST("{c.name}" AS {c.type}) AS "{c.name}"' for c in warehouse.MODEL["cities"].columns) + " FROM _cities")
-    finally:
-        con.unregister("_cities")
+        sql.run(con, "cleanse.copy_raw_table", target=sql.ident("main", table), source=sql.ident("raw", table))
+    cities = warehouse.MODEL["cities"]
+    warehouse.write_mart(con, cities, city_reference(con), replace="table", layer="clean", atomic=False)
 
-    def count(sql):
-        return int(q(sql).fetchall()[0][0])
+    def count(name, **parts):
+        return int(sql.one(con, name, **parts)[0])
 
     log = []
-    derived = q("""SELECT count(*) FILTER (WHERE from_order_total), count(*) FILTER (WHERE quantity_assumed),
-                          count(*) FILTER (WHERE price_from_amount) FROM lines_in""").fetchall()[0]
+    derived = sql.one(con, "cleanse.lines_completed", lines_in=temp["lines_in"])
     for (rule_name, description), n in zip(
             [("order total as one line", "orders exported with a total and no lines: one line of quantity 1 "
               "(-1 on a return) at that amount"),
              ("quantity 1 assumed", "lines without a quantity: quantity 1, or amount / unit price when both are given"),
              ("unit price from amount", "lines without a unit price: amount / quantity")], derived):
         log.append(("transactions", rule_name, "order_lines", int(n), "completed", description))
-    defaults = q("""SELECT count(*) FILTER (WHERE order_type IS NULL), count(*) FILTER (WHERE status IS NULL)
-                    FROM raw.orders""").fetchall()[0]
+    defaults = sql.one(con, "cleanse.order_defaults")
     log.append(("transactions", "sale assumed", "orders", int(defaults[0]), "completed",
                 "orders without an order type are sales"))
     log.append(("transactions", "completed assumed", "orders", int(defaults[1]), "completed",
                 "orders without a status are completed"))
     for reason in ("anonymous order", "cancelled order", "future date", "unknown customer", "no counted lines",
                    "return without sale", "fully returned"):
-        n = count(f"SELECT count(*) FROM main.orders WHERE exclude_reason = '{reason}'")
+        n = int(sql.one(con, "cleanse.orders_left_out", {"reason": reason})[0])
         log.append(("transactions", reason, "orders", n, "kept, left out of sales", RULES[reason]))
     for reason in ("orphan line", "non-positive price", "repeated line", "return of uncounted line"):
-        n = count(f"SELECT count(*) FROM main.order_lines WHERE exclude_reason = '{reason}'")
+        n = int(sql.one(con, "cleanse.lines_left_out", {"reason": reason})[0])
         action = "dropped from amounts" if reason != "orphan line" else "left out"
         log.append(("transactions", reason, "order_lines", n, action, RULES[reason]))
-    n = count("SELECT count(*) FROM main.orders WHERE order_type = 'return' AND exclude_reason IS NULL")
+    n = count("cleanse.returns_netted")
     log.append(("transactions", "return netted", "orders", n, "netted", RULES["return netted"]))
-    n = count("SELECT count(*) FROM main.orders WHERE is_wholesale")
+    n = count("cleanse.wholesale_count")
     log.append(("transactions", "wholesale size", "orders", n, "flagged",
                 f"{RULES['wholesale size']}: amount > {wholesale_amount:,.0f} or a line of >= {wholesale_quantity} units"))
-    merged = count("SELECT count(*) FROM raw.contacts") - count("SELECT count(*) FROM main.contacts")
+    merged = (count("warehouse.count_rows", table=sql.ident("raw", "contacts"))
+              - count("warehouse.count_rows", table=sql.ident("main", "contacts")))
     log.append(("transactions", "contact of merged records", "contacts", merged, "dropped",
                 "two records of one person in the same campaign: the first contact kept"))
     for table in ("orders", "contacts", "service_tickets"):
-        n = count(f"SELECT count(*) FROM main.{table} WHERE customer_id <> source_customer_id")
+        n = count("cleanse.rekeyed_rows", table=sql.ident("main", table))
         log.append(("identities", "mapped to master", table, n, "re-keyed",
                     "rows of a merged record now point to its master customer (source id kept)"))
+    for name in temp.values():
+        sql.run(con, "cleanse.drop_temp_table", table=name)
     return [(run_id, *row) for row in log]
 
 
@@ -243,27 +168,17 @@ def resolve_suppressions(con, run_id: int) -> list[tuple]:
     standardized (so a registry number written "+86 138 ..." finds the customer who gave
     "138-..."). An entry that matches nobody is kept with an empty customer: it applies as
     soon as such a customer appears. Run after the customer map is written. Returns log rows."""
-    raw = con.execute("""SELECT row_number() OVER (ORDER BY batch_id, source_line) AS entry, customer_id, phone, email,
-                                channel, reason, added_date FROM raw.suppressions""").df()
+    raw = warehouse.sql.run(con, "cleanse.suppression_entries").df()
     raw["phone"] = _by_value(raw.phone, st.parse_phone).map(lambda p: p.value, na_action="ignore")
     raw["email"] = _by_value(raw.email, st.parse_email).map(lambda e: e.value, na_action="ignore")
-    con.register("_dnc", raw)
+    entries = warehouse.sql.temp_name("suppressions")
+    con.register(entries, raw)
     try:
         warehouse.create_table(con, SUPPRESSIONS, replace=True, layer="clean")
-        con.execute("""INSERT INTO main.suppressions
-            WITH hits AS (
-                SELECT d.entry, m.master_id AS customer_id, 'customer number' AS matched_by
-                FROM _dnc d JOIN main.customer_map m ON m.customer_id = d.customer_id
-                UNION SELECT d.entry, m.master_id, 'phone' FROM _dnc d
-                    JOIN main.customer_records r ON r.phone = d.phone JOIN main.customer_map m ON m.customer_id = r.customer_id
-                UNION SELECT d.entry, m.master_id, 'e-mail' FROM _dnc d
-                    JOIN main.customer_records r ON r.email = d.email JOIN main.customer_map m ON m.customer_id = r.customer_id)
-            SELECT d.entry, h.customer_id, h.matched_by, d.channel, d.reason, d.added_date, d.phone, d.email
-            FROM _dnc d LEFT JOIN hits h USING (entry) ORDER BY d.entry, h.customer_id""")
+        warehouse.sql.run(con, "cleanse.resolve_suppressions", entries=warehouse.sql.ident(entries))
     finally:
-        con.unregister("_dnc")
-    entries, matched, customers = con.execute("""SELECT count(DISTINCT entry), count(DISTINCT entry) FILTER (WHERE customer_id IS NOT NULL),
-                                                 count(DISTINCT customer_id) FROM main.suppressions""").fetchall()[0]
+        con.unregister(entries)
+    entries, matched, customers = warehouse.sql.one(con, "cleanse.suppression_counts")
     return [(run_id, "transactions", "do-not-contact entries", "suppressions", entries, "resolved",
              "entries of the do-not-contact list, matched by customer number, phone or e-mail to master customers"),
             (run_id, "transactions", "do-not-contact customers", "suppressions", customers, "suppressed",
@@ -275,12 +190,10 @@ def resolve_suppressions(con, run_id: int) -> list[tuple]:
 def extraction_date(con) -> date | None:
     """The as-of (extraction) date of the newest cleaning run: ``main.sales`` is as known then.
     None when the database has no cleaning run."""
-    exists = con.execute("""SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database()
-                            AND schema_name = 'main' AND table_name = 'cleaning_runs'""").fetchall()[0][0]
-    if not exists:
+    if not warehouse.table_exists(con, "main", "cleaning_runs"):
         return None
-    row = con.execute("SELECT as_of FROM main.cleaning_runs ORDER BY run_id DESC LIMIT 1").fetchall()
-    return row[0][0] if row else None
+    row = warehouse.sql.one(con, "cleanse.newest_run_as_of")
+    return row[0] if row else None
 
 
 def sales_as_of(con, as_of) -> str:
@@ -296,23 +209,12 @@ def sales_as_of(con, as_of) -> str:
     extracted = extraction_date(con)
     if extracted is None or as_of >= extracted:
         return "main.sales"
-    missing = {"returns", "sales_returned"} - {r[0] for r in con.execute(
-        "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database() AND schema_name = 'main'").fetchall()}
+    missing = [t for t in ("returns", "sales_returned") if not warehouse.table_exists(con, "main", t)]
     if missing:
         raise ValueError(f"main.{' and main.'.join(sorted(missing))} missing: this database was cleaned by an older "
                          "version of dbmarketing; run the cleaning (notebook 02) again")
-    name = f"_sales_as_of_{as_of:%Y%m%d}"
-    con.execute(f"""CREATE OR REPLACE TEMP VIEW {name} AS
-        WITH later AS (SELECT order_id, sum(amount) AS amount, sum(cost) AS cost
-                       FROM main.returns WHERE return_date > DATE '{as_of}' GROUP BY 1),
-        s AS (SELECT * FROM main.sales WHERE order_date <= DATE '{as_of}'
-              UNION ALL SELECT * FROM main.sales_returned WHERE order_date <= DATE '{as_of}')
-        SELECT s.order_id, s.customer_id, s.source_customer_id, s.order_date, s.channel, s.city, s.lines,
-               s.gross_amount, s.returned_amount - coalesce(l.amount, 0) AS returned_amount,
-               s.net_amount + coalesce(l.amount, 0) AS net_amount, s.cost + coalesce(l.cost, 0) AS cost,
-               s.net_amount + coalesce(l.amount, 0) - (s.cost + coalesce(l.cost, 0)) AS margin, s.is_wholesale
-        FROM s LEFT JOIN later l USING (order_id)
-        WHERE s.net_amount + coalesce(l.amount, 0) > 0""")
+    name = warehouse.sql.temp_name("sales_as_of")
+    warehouse.sql.run(con, "cleanse.sales_as_of", view=warehouse.sql.ident(name), as_of=warehouse.sql.literal(as_of))
     return name
 
 
@@ -321,31 +223,20 @@ def reconciliation(con) -> pd.DataFrame:
     ``rows_in`` (raw) against ``rows_out`` (in the clean tables) and ``left_out`` (merged or
     excluded, each with its reason in the cleaning log), counted independently of each other;
     ``balanced`` says rows_in = rows_out + left_out."""
-    def one(sql):
-        return con.execute(sql).fetchall()[0]
-
+    sql = warehouse.sql
     rows = [
-        ("customer records -> customers", *one(f"""SELECT (SELECT count(*) FROM raw.customers WHERE valid_to IS NULL)
-                + (SELECT count(*) FROM ({warehouse.sql.text('warehouse.order_only_customers')})),
-            (SELECT count(*) FROM main.customers), (SELECT count(*) FROM main.customer_map WHERE customer_id <> master_id)"""),
+        ("customer records -> customers",
+         *sql.one(con, "cleanse.reconcile_customers", order_only_customers=sql.text("warehouse.order_only_customers")),
          "records of one person merged into another record's golden record (customers known only by their orders "
          "count as records)"),
-        ("orders -> sales and returns", *one("""SELECT (SELECT count(*) FROM raw.orders),
-            (SELECT count(*) FROM main.sales) + (SELECT count(*) FROM main.returns),
-            (SELECT count(*) FROM main.orders WHERE exclude_reason IS NOT NULL)"""),
+        ("orders -> sales and returns", *sql.one(con, "cleanse.reconcile_orders"),
          "sales counted and returns netted against them; the rest left out by reason"),
-        ("order lines", *one("""SELECT (SELECT count(*) FROM raw.order_lines) + (SELECT count(*) FROM raw.orders o
-                WHERE o.amount IS NOT NULL AND NOT EXISTS (SELECT 1 FROM raw.order_lines l WHERE l.order_id = o.order_id)),
-            (SELECT count(*) FROM main.order_lines WHERE exclude_reason IS NULL),
-            (SELECT count(*) FROM main.order_lines WHERE exclude_reason IS NOT NULL)"""),
+        ("order lines", *sql.one(con, "cleanse.reconcile_lines"),
          "repeated lines, bad prices, orphans, returns of uncounted lines left out (an order total without lines "
          "counts as one line)"),
-        ("campaign contacts", *one("""SELECT (SELECT count(*) FROM raw.contacts), (SELECT count(*) FROM main.contacts),
-            (SELECT count(*) - count(DISTINCT (c.campaign_id, coalesce(m.master_id, c.customer_id)))
-             FROM raw.contacts c LEFT JOIN main.customer_map m USING (customer_id))"""),
+        ("campaign contacts", *sql.one(con, "cleanse.reconcile_contacts"),
          "two records of one person in the same campaign: one contact kept"),
-        ("service tickets", *one("SELECT (SELECT count(*) FROM raw.service_tickets), (SELECT count(*) FROM main.service_tickets), 0"),
-         "re-keyed to master customers, none left out"),
+        ("service tickets", *sql.one(con, "cleanse.reconcile_tickets"), "re-keyed to master customers, none left out"),
     ]
     out = pd.DataFrame(rows, columns=["step", "rows_in", "rows_out", "left_out", "note"])
     out["balanced"] = out.rows_in == out.rows_out + out.left_out
@@ -355,11 +246,8 @@ def reconciliation(con) -> pd.DataFrame:
 def money_flow(con) -> pd.DataFrame:
     """The money of the cleaned transactions: counted sales gross, returned, net, cost, margin;
     and the anonymous sales (orders without a customer), kept but left out of customer metrics."""
-    sales = con.execute("""SELECT count(*), sum(gross_amount), sum(returned_amount), sum(net_amount), sum(cost), sum(margin)
-                           FROM main.sales""").fetchall()[0]
-    anon = con.execute("""SELECT count(DISTINCT o.order_id), coalesce(sum(l.amount), 0) FROM main.orders o
-        JOIN main.order_lines l USING (order_id)
-        WHERE o.exclude_reason = 'anonymous order' AND o.order_type = 'sale' AND l.exclude_reason IS NULL""").fetchall()[0]
+    sales = warehouse.sql.one(con, "cleanse.customer_sales_money")
+    anon = warehouse.sql.one(con, "cleanse.anonymous_sales_money")
     return pd.DataFrame([
         ("customer sales (main.sales)", sales[0], sales[1], sales[2], sales[3], sales[4], sales[5]),
         ("anonymous sales (not in customer metrics)", anon[0], anon[1], None, None, None, None),
