@@ -27,7 +27,7 @@ KEEP_APART = warehouse.Table("keep_apart", "Records a reviewer decided must not 
 
 
 def golden_records(records: pd.DataFrame, clusters: pd.DataFrame, run_id: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """One master customer per cluster by the survivorship rules of this module's docstring.
+    """One master customer per cluster by the survivorship rules a-c of :mod:`dbmarketing.cleanse.pipeline`.
 
     Returns (customers, customer_map).
     """

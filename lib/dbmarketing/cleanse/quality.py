@@ -21,7 +21,8 @@ SCORE_COLUMNS = _cols(
     ("score", "DOUBLE", "Share 0-1 (1 = perfect)", PUBLIC),
     ("detail", "VARCHAR", "What was measured, e.g. the age in days of the newest record", PUBLIC),
 )
-QUALITY_SCORES = warehouse.Table("quality_scores", "Data-quality scorecard per run, before and after cleaning", SCORE_COLUMNS)
+QUALITY_SCORES = warehouse.Table("quality_scores", "Data-quality scorecard per run, before and after cleaning",
+                                 SCORE_COLUMNS)
 
 
 def _valid_share(values: pd.Series, is_valid) -> float | None:
