@@ -99,8 +99,8 @@ def clean_transactions(con, as_of: date, run_id: int, wholesale_quantity: int = 
     """
     sql = warehouse.sql
     sql.run(con, "cleanse.clean_orders", {"reference": as_of}, order_exclusion=sql.text("warehouse.order_exclusion"))
-    lines_in, order_totals, sales_all = (sql.temp_name(stem) for stem in ("lines_in", "order_totals", "sales_all"))
-    temp = {"lines_in": sql.ident(lines_in), "order_totals": sql.ident(order_totals), "sales_all": sql.ident(sales_all)}
+    # the steps' own temporary tables, dropped at the end
+    temp = {stem: sql.ident(sql.temp_name(stem)) for stem in ("lines_in", "order_totals", "sales_all")}
     sql.run(con, "cleanse.lines_in", lines_in=temp["lines_in"])
     sql.run(con, "cleanse.clean_order_lines", lines_in=temp["lines_in"])
     sql.run(con, "cleanse.uncounted_return_lines")
@@ -117,8 +117,7 @@ def clean_transactions(con, as_of: date, run_id: int, wholesale_quantity: int = 
     sql.run(con, "cleanse.clean_service_tickets")
     for table in ("products", "campaigns"):
         sql.run(con, "cleanse.copy_raw_table", target=sql.ident("main", table), source=sql.ident("raw", table))
-    cities = warehouse.MODEL["cities"]
-    warehouse.write_mart(con, cities, city_reference(con), replace="table", layer="clean", atomic=False)
+    warehouse.write_mart(con, warehouse.MODEL["cities"], city_reference(con), replace="table", layer="clean", atomic=False)
 
     def count(name, **parts):
         return int(sql.one(con, name, **parts)[0])

@@ -117,9 +117,9 @@ UPDATE main.orders o SET exclude_reason = 'fully returned'
 FROM {{sales_all}} s WHERE o.order_id = s.order_id AND s.net_amount <= 0
 
 -- name: clean_contacts
--- Campaign contacts by master customer: two records of one person in the same campaign keep the
--- first contact. Each table has its own alias and every column is qualified (a transpiler once
--- read coalesce(m.master_id, c.customer_id) as coalesce(m.master_id, m.master_id)).
+-- Campaign contacts by master customer, by campaign and customer: two records of one person in the
+-- same campaign keep the first contact. Each table has its own alias and every column is qualified
+-- (a transpiler once read coalesce(m.master_id, c.customer_id) as coalesce(m.master_id, m.master_id)).
 CREATE OR REPLACE TABLE main.contacts AS
 SELECT first_contacts.campaign_id, first_contacts.customer_id, first_contacts.cell, first_contacts.contact_date,
        first_contacts.source_customer_id
@@ -131,6 +131,7 @@ FROM (SELECT raw_contact.campaign_id, contact_map.master_id AS customer_id, raw_
       FROM raw.contacts raw_contact
       LEFT JOIN main.customer_map contact_map ON contact_map.customer_id = raw_contact.customer_id) first_contacts
 WHERE first_contacts.nth = 1
+ORDER BY first_contacts.campaign_id, first_contacts.customer_id, first_contacts.source_customer_id
 
 -- name: clean_service_tickets
 CREATE OR REPLACE TABLE main.service_tickets AS
