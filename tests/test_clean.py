@@ -132,7 +132,7 @@ def test_transaction_rules_by_hand(tiny):
 
 def test_sales_as_of_an_earlier_date_sees_only_the_returns_made_by_then(tiny):
     cleanse.clean_transactions(tiny, date(2026, 10, 31), run_id=1)
-    cleanse.pipeline._create_table(tiny, "cleaning_runs", cleanse.RUN_COLUMNS, "runs", replace=False)
+    warehouse.create_table(tiny, warehouse.Table("cleaning_runs", "runs", cleanse.RUN_COLUMNS))
     tiny.execute("INSERT INTO main.cleaning_runs VALUES (1, now(), now(), DATE '2026-10-31', '{}', '{}')")
 
     def known(as_of):
@@ -237,7 +237,7 @@ def test_city_matching_to_the_reference_table():
                            "province": ["北京", "江苏", "安徽", "河南"]})
     raw = pd.Series(["北京市", "Beijing", " ＢＥＩＪＩＮＧ ", "Suzhou", "Suzhou", "郑州市", "Atlantis", None])
     province = pd.Series(["北京", "北京", "北京", "江苏", "安徽", "河南", "河南", None])
-    city, note = cleanse.pipeline._match_cities(raw, province, cities)
+    city, note = cleanse.records._match_cities(raw, province, cities)
     assert city.tolist()[:6] == ["北京", "北京", "北京", "苏州", "宿州", "郑州"]  # Suzhou decided by province
     assert city[6] == "Atlantis" and note[6] == "not in the city reference table"
     assert city[7] is None and note[:6].isna().all()
@@ -249,7 +249,7 @@ def test_customary_latin_names_match_the_shipped_reference():
     from dbmarketing import cleanse
 
     raw = pd.Series(["Harbin", "URUMQI", "Ürümqi", "kashgar", "Peking", "Xian", "XI AN", "Ha-erbin", "Lhasa City"])
-    city, note = cleanse.pipeline._match_cities(raw, pd.Series([None] * len(raw)), cleanse.china_cities())
+    city, note = cleanse.records._match_cities(raw, pd.Series([None] * len(raw)), cleanse.china_cities())
     assert city.tolist() == ["哈尔滨", "乌鲁木齐", "乌鲁木齐", "喀什", "北京", "西安", "西安", "哈尔滨", "拉萨"]
     assert note.isna().all()
 
@@ -276,7 +276,7 @@ def test_training_skips_a_session_whose_m_collapses_and_says_why():
         training = Training()
         _settings_obj = Settings()
 
-    sessions, untrained = cleanse.pipeline._train_m(FakeLinker)
+    sessions, untrained = cleanse.matching._train_m(FakeLinker)
     assert FakeLinker._settings_obj._probability_two_random_records_match == 0.001  # a failed session keeps the prior
     assert [s["status"] for s in sessions] == ["skipped", "trained", "trained"]
     assert "fell to 0" in sessions[0]["reason"]

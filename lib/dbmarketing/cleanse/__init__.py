@@ -1,22 +1,23 @@
 """Cleaning: reference data, standardizing fields, matching duplicates (splink), golden records, transactions and the data-quality scorecard."""
 
-from .pipeline import (
+from ._common import (
+    PUBLIC,
+    DEEP,
+    PRIVATE,
+    HIGH,
+)
+from .records import (
     CONSENTS,
     ATTRIBUTES,
-    RULES,
-    CleanResult,
     RECORD_COLUMNS,
     FINDING_COLUMNS,
-    MAP_COLUMNS,
-    PAIR_COLUMNS,
-    CUSTOMER_COLUMNS,
-    LOG_COLUMNS,
-    RUN_COLUMNS,
-    SCORE_COLUMNS,
-    KEEP_APART_COLUMNS,
     standardize_customers,
     city_reference,
     last_update,
+)
+from .matching import (
+    MAP_COLUMNS,
+    PAIR_COLUMNS,
     TRAINING_BLOCKS,
     MIN_PAIR_PROBABILITY,
     MATCH_FIELDS,
@@ -28,8 +29,21 @@ from .pipeline import (
     find_duplicates,
     same_id_pairs,
     clusters_at,
+    evaluate_against_truth,
+    id_upgrade_story,
+    matching_skipped,
+    match_weights,
+    borderline_pairs,
+    borderline_summary,
+)
+from .golden import (
+    CUSTOMER_COLUMNS,
+    KEEP_APART_COLUMNS,
     golden_records,
     keep_apart,
+)
+from .transactions import (
+    RULES,
     ORDER_COLUMNS,
     LINE_COLUMNS,
     SALES_COLUMNS,
@@ -38,26 +52,24 @@ from .pipeline import (
     SUPPRESSION_COLUMNS,
     clean_transactions,
     resolve_suppressions,
-    CUSTOMER_VALIDITY,
-    quality_scorecard,
-    run,
     extraction_date,
     sales_as_of,
-    evaluate_against_truth,
-    id_upgrade_story,
     reconciliation,
     money_flow,
-    matching_skipped,
-    match_weights,
-    borderline_pairs,
-    borderline_summary,
+)
+from .quality import (
+    SCORE_COLUMNS,
+    CUSTOMER_VALIDITY,
+    quality_scorecard,
     SCORE_MEANING,
     ScorecardSummary,
     scorecard_summary,
-    PUBLIC,
-    DEEP,
-    PRIVATE,
-    HIGH,
+)
+from .pipeline import (
+    CleanResult,
+    LOG_COLUMNS,
+    RUN_COLUMNS,
+    run,
 )
 from .standardize import (
     ID_WEIGHTS,
