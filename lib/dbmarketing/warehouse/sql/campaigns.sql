@@ -25,7 +25,7 @@ WITH k AS (
     SELECT c.campaign_id, g.channel, c.customer_id, c.source_customer_id, c.cell, c.contact_date,
            c.contact_date + CAST(coalesce(g.response_window_days, 30) AS INTEGER) AS window_end
     FROM main.contacts c JOIN main.campaigns g USING (campaign_id)
-    WHERE c.campaign_id = ANY($ids) AND c.customer_id IS NOT NULL
+    WHERE list_contains($ids, c.campaign_id) AND c.customer_id IS NOT NULL
       AND c.contact_date <= $as_of)
 SELECT k.*, k.window_end <= $as_of + 1 AS window_closed,
        count(s.order_id) > 0 AS responded, count(s.order_id) AS response_orders,

@@ -395,10 +395,10 @@ SELECT model FROM main.cleaning_runs ORDER BY run_id DESC LIMIT 1
 -- The $below scored pairs just below $threshold and the $above just at or above it, one row per
 -- record, with the decision the run took.
 WITH near AS (
-    (SELECT * FROM main.match_pairs WHERE match_probability < $threshold ORDER BY match_weight DESC LIMIT $below)
+    (SELECT * FROM main.match_pairs WHERE match_probability < $threshold ORDER BY match_weight DESC, customer_id_l, customer_id_r LIMIT $below)
     UNION ALL
-    (SELECT * FROM main.match_pairs WHERE match_probability >= $threshold ORDER BY match_weight LIMIT $above)),
-p AS (SELECT near.*, row_number() OVER (ORDER BY match_weight, customer_id_l) AS pair,
+    (SELECT * FROM main.match_pairs WHERE match_probability >= $threshold ORDER BY match_weight, customer_id_l, customer_id_r LIMIT $above)),
+p AS (SELECT near.*, row_number() OVER (ORDER BY match_weight, customer_id_l, customer_id_r) AS pair,
              CASE WHEN ml.master_id = mr.master_id THEN 'merged' ELSE 'kept apart' END AS decision
       FROM near JOIN main.customer_map ml ON ml.customer_id = near.customer_id_l
                 JOIN main.customer_map mr ON mr.customer_id = near.customer_id_r)
