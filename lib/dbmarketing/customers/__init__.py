@@ -71,7 +71,7 @@ from .segments import (
     marketing_groups,
 )
 from .model import (
-    MODEL_COLUMNS,
+    CUSTOMER_MODEL,
     CustomerModel,
     build_customer_model,
     has_product_costs,
@@ -121,7 +121,7 @@ __all__ = [
     "MARKETING_GROUPS",
     "unknown_groups",
     "marketing_groups",
-    "MODEL_COLUMNS",
+    "CUSTOMER_MODEL",
     "CustomerModel",
     "build_customer_model",
     "has_product_costs",

@@ -7,12 +7,12 @@ from datetime import date
 
 import pandas as pd
 
+from .. import warehouse
 from .value import ClvResult
 
 
 class LeakageError(ValueError):
     """A feature used data dated after the as-of date."""
-
 
 
 def _planted_spend_fit(con, customer_type: str, as_of: date):
@@ -21,11 +21,13 @@ def _planted_spend_fit(con, customer_type: str, as_of: date):
     (fitted model, repeat buyers). Sample databases only."""
     from .. import clv, rfm
 
-    con.execute(f"""CREATE OR REPLACE TEMP VIEW _planted_spend AS
-        SELECT CAST(t.person_id AS VARCHAR) AS customer_id, t.order_date, t.spend_drawn AS net_amount
-        FROM truth.purchases t JOIN truth.persons p USING (person_id)
-        WHERE p.customer_type = '{customer_type.replace("'", "''")}'""")
-    s = rfm.repeat_summary(con, as_of, table="_planted_spend", unit="weeks")
+    sql = warehouse.sql
+    view = sql.temp_name("planted_spend")
+    sql.run(con, "customers.planted_spend", view=sql.ident(view), customer_type=sql.literal(customer_type))
+    try:
+        s = rfm.repeat_summary(con, as_of, table=view, unit="weeks")
+    finally:
+        sql.run(con, "customers.drop_view", view=sql.ident(view))
     s = s[s["frequency"] > 0]
     return clv.GammaGamma().fit(s["frequency"], s["monetary_value"]), len(s)
 
@@ -39,16 +41,16 @@ def clv_recovery(con, result: ClvResult) -> pd.DataFrame | None:
     (:func:`_planted_spend_fit`): it tells a gap in the data (realised baskets, partial
     returns) from a gap in the fit. ``repeat_buyers`` is the number the spend model was
     fitted on. None without a truth schema."""
-    truth = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables WHERE table_schema = 'truth'").fetchall()}
-    if "parameters" not in truth:
+    if not warehouse.table_exists(con, "truth", "parameters"):
         return None
-    planted = dict(con.execute("SELECT name, value FROM truth.parameters").fetchall())
+    planted = dict(warehouse.sql.run(con, "customers.planted_parameters").fetchall())
+    drawn_known = warehouse.table_exists(con, "truth", "purchases") and warehouse.table_exists(con, "truth", "persons")
     rows = []
     for _, r in result.params.iterrows():
         t = r["customer_type"]
         if r["fitted_on"] != f"{t} buyers":
             continue  # valued with the pooled model: no fit of its own to compare
-        drawn, drawn_n = _planted_spend_fit(con, t, result.as_of) if {"purchases", "persons"} <= truth else (None, None)
+        drawn, drawn_n = _planted_spend_fit(con, t, result.as_of) if drawn_known else (None, None)
 
         def add(parameter, truth, fitted, drawn_value=None, n=None):
             rows.append({"customer_type": t, "parameter": parameter, "planted": truth, "fitted": fitted,

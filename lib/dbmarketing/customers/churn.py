@@ -12,7 +12,6 @@ import pandas as pd
 
 from .. import cleanse, warehouse
 from ..warehouse import NotEnoughData
-from ._common import _d
 from .c360 import LifecycleRules, customer_360
 
 
@@ -65,8 +64,7 @@ def _churn_labels(con, start: date, horizon_days: int) -> set:
     """Customers who bought in (start, start + horizon_days], as known at the window's end."""
     end = start + timedelta(days=horizon_days)
     known = cleanse.sales_as_of(con, end)
-    rows = con.execute(f"""SELECT DISTINCT customer_id FROM {known}
-        WHERE customer_id IS NOT NULL AND order_date > {_d(start)} AND order_date <= {_d(end)}""").fetchall()
+    rows = warehouse.sql.run(con, "customers.bought_between", {"start": start, "end": end}, sales=known).fetchall()
     return {r[0] for r in rows}
 
 

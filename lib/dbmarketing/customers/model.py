@@ -11,73 +11,78 @@ import pandas as pd
 
 from .. import warehouse
 from ..warehouse import NotEnoughData
-from ._common import _d
 from .c360 import CHANNELS, LifecycleRules, ServiceCosts, customer_360
 from .churn import ChurnResult, churn_model, valuable_at_risk
 from .segments import MARKETING_GROUPS, SegmentResult, marketing_groups, segment, unknown_groups
 from .value import ClvResult, fit_clv, profit_pareto, value_tiers
 
 
-_T1, _T2 = warehouse.PUBLIC, warehouse.DEEP_PUBLIC
-# column -> (type, description, privacy tier)
-MODEL_COLUMNS = {
-    "as_of": ("DATE", "Date the model describes (only data up to it was used)", _T1),
-    "customer_id": ("VARCHAR", "Master customer number", _T1),
-    "customer_type": ("VARCHAR", "consumer or distributor", _T1),
-    "gender": ("VARCHAR", "M or F", _T2),
-    "age": ("INTEGER", "Age in years at as_of", _T2),
-    "province": ("VARCHAR", "Province", _T1),
-    "city": ("VARCHAR", "City", _T1),
-    "city_tier": ("INTEGER", "City tier 1-5 (external reference data)", _T1),
-    "signup_date": ("DATE", "Date the customer registered", _T1),
-    "signup_channel": ("VARCHAR", "Where the customer registered", _T1),
-    "tenure_days": ("INTEGER", "Days since signup (or first purchase if earlier)", _T1),
-    "source_systems": ("VARCHAR", "Source systems holding a record of the customer", _T1),
-    "consent_mail": ("BOOLEAN", "Agreed to direct mail", _T2),
-    "consent_sms": ("BOOLEAN", "Agreed to SMS", _T2),
-    "consent_email": ("BOOLEAN", "Agreed to e-mail", _T2),
-    "consent_phone": ("BOOLEAN", "Agreed to calls", _T2),
-    "lifecycle_stage": ("VARCHAR", "prospect, new, active, at risk, lapsed or reactivated (rules in customers.LifecycleRules)", _T1),
-    "first_purchase": ("DATE", "First purchase date", _T1),
-    "last_purchase": ("DATE", "Last purchase date", _T1),
-    "recency_days": ("INTEGER", "Days since the last purchase", _T1),
-    "orders": ("BIGINT", "Purchases (orders not fully returned by as_of)", _T1),
-    "orders_12m": ("BIGINT", "Purchases in the last 365 days", _T1),
-    "revenue": ("DOUBLE", "Net revenue (after returns made by as_of)", _T2),
-    "revenue_12m": ("DOUBLE", "Net revenue in the last 365 days", _T2),
-    "cost_of_goods": ("DOUBLE", "Cost of the goods bought (net of returns) at product cost", _T2),
-    "gross_margin": ("DOUBLE", "Revenue - cost of goods at product cost", _T2),
-    "returns": ("BIGINT", "Returns handled (also of sales returned in full)", _T1),
-    "return_cost": ("DOUBLE", "Cost of handling the returns (returns x cost per return)", _T2),
-    "service_cost": ("DOUBLE", "Cost of the service tickets (by ticket type)", _T2),
-    "contact_cost": ("DOUBLE", "Cost of the campaign contacts (test cells only)", _T2),
-    "cost_to_serve": ("DOUBLE", "return_cost + service_cost + contact_cost", _T2),
-    "profit": ("DOUBLE", "gross_margin - cost_to_serve", _T2),
-    "profit_12m": ("DOUBLE", "Profit over the last 365 days", _T2),
-    "main_channel": ("VARCHAR", "Channel with the most revenue", _T1),
-    **{f"share_{c}": ("DOUBLE", f"Share of revenue bought through the {c} channel", _T1) for c in CHANNELS},
-    "main_category": ("VARCHAR", "Product category with the most revenue", _T1),
-    "main_category_share": ("DOUBLE", "Share of revenue in the main category", _T1),
-    "n_categories": ("BIGINT", "Product categories bought", _T1),
-    "category_mix": ("VARCHAR", "Share of revenue by product category, net of returns, largest first", _T1),
-    "campaigns_contacted": ("BIGINT", "Campaigns that contacted the customer (test cell)", _T1),
-    "campaigns_responded": ("BIGINT", "Campaigns followed by a purchase within the response window", _T1),
-    "tickets": ("BIGINT", "Service tickets opened (complaints, inquiries, returns)", _T1),
-    "complaints": ("BIGINT", "Complaint tickets", _T1),
-    "complaints_180d": ("BIGINT", "Complaint tickets in the last 180 days", _T1),
-    "unresolved_complaints": ("BIGINT", "Complaints not resolved (status at the extraction date: no resolution date is kept)", _T1),
-    "value_tier": ("VARCHAR", "MVC (most valuable), MGC (most growable), BZ (below zero), other, prospect", _T1),
-    "p_alive": ("DOUBLE", "BG/NBD probability the customer is still active", _T2),
-    "expected_purchases": ("DOUBLE", "BG/NBD expected purchases over the CLV horizon", _T2),
-    "clv": ("DOUBLE", "Discounted expected margin over the CLV horizon (BG/NBD x Gamma-Gamma)", _T2),
-    "churn_risk": ("DOUBLE", "Probability of no purchase in the churn horizon (logistic regression)", _T2),
-    "churn_reasons": ("VARCHAR", "Plain-language risk reasons: from the history (complaints, fading recency, ...) "
-                      "and the model's largest contributions", _T2),
-    "valuable_at_risk": ("BOOLEAN", "Top-profit customer with churn risk well above the average (customers.valuable_at_risk)", _T2),
-    "segment": ("INTEGER", "k-means behaviour segment (buyers)", _T1),
-    "segment_name": ("VARCHAR", "Plain-language segment name", _T1),
-    "groups": ("VARCHAR", "Marketing groups the customer belongs to (several at once)", _T2),
-}
+# The stored customer model: one row per customer per as-of date, every column with its privacy tier.
+C, _T1, _T2 = warehouse.Column, warehouse.PUBLIC, warehouse.DEEP_PUBLIC
+CUSTOMER_MODEL = warehouse.Table(
+    "customer_model",
+    "Customer model: one row per customer per as-of date (360 view, lifecycle, value tier, CLV, churn risk, "
+    "segment, marketing groups).",
+    (
+        C("as_of", "DATE", "Date the model describes (only data up to it was used)", _T1),
+        C("customer_id", "VARCHAR", "Master customer number", _T1),
+        C("customer_type", "VARCHAR", "consumer or distributor", _T1),
+        C("gender", "VARCHAR", "M or F", _T2),
+        C("age", "INTEGER", "Age in years at as_of", _T2),
+        C("province", "VARCHAR", "Province", _T1),
+        C("city", "VARCHAR", "City", _T1),
+        C("city_tier", "INTEGER", "City tier 1-5 (external reference data)", _T1),
+        C("signup_date", "DATE", "Date the customer registered", _T1),
+        C("signup_channel", "VARCHAR", "Where the customer registered", _T1),
+        C("tenure_days", "INTEGER", "Days since signup (or first purchase if earlier)", _T1),
+        C("source_systems", "VARCHAR", "Source systems holding a record of the customer", _T1),
+        C("consent_mail", "BOOLEAN", "Agreed to direct mail", _T2),
+        C("consent_sms", "BOOLEAN", "Agreed to SMS", _T2),
+        C("consent_email", "BOOLEAN", "Agreed to e-mail", _T2),
+        C("consent_phone", "BOOLEAN", "Agreed to calls", _T2),
+        C("lifecycle_stage", "VARCHAR", "prospect, new, active, at risk, lapsed or reactivated (rules in customers.LifecycleRules)", _T1),
+        C("first_purchase", "DATE", "First purchase date", _T1),
+        C("last_purchase", "DATE", "Last purchase date", _T1),
+        C("recency_days", "INTEGER", "Days since the last purchase", _T1),
+        C("orders", "BIGINT", "Purchases (orders not fully returned by as_of)", _T1),
+        C("orders_12m", "BIGINT", "Purchases in the last 365 days", _T1),
+        C("revenue", "DOUBLE", "Net revenue (after returns made by as_of)", _T2),
+        C("revenue_12m", "DOUBLE", "Net revenue in the last 365 days", _T2),
+        C("cost_of_goods", "DOUBLE", "Cost of the goods bought (net of returns) at product cost", _T2),
+        C("gross_margin", "DOUBLE", "Revenue - cost of goods at product cost", _T2),
+        C("returns", "BIGINT", "Returns handled (also of sales returned in full)", _T1),
+        C("return_cost", "DOUBLE", "Cost of handling the returns (returns x cost per return)", _T2),
+        C("service_cost", "DOUBLE", "Cost of the service tickets (by ticket type)", _T2),
+        C("contact_cost", "DOUBLE", "Cost of the campaign contacts (test cells only)", _T2),
+        C("cost_to_serve", "DOUBLE", "return_cost + service_cost + contact_cost", _T2),
+        C("profit", "DOUBLE", "gross_margin - cost_to_serve", _T2),
+        C("profit_12m", "DOUBLE", "Profit over the last 365 days", _T2),
+        C("main_channel", "VARCHAR", "Channel with the most revenue", _T1),
+        *(C(f"share_{c}", "DOUBLE", f"Share of revenue bought through the {c} channel", _T1) for c in CHANNELS),
+        C("main_category", "VARCHAR", "Product category with the most revenue", _T1),
+        C("main_category_share", "DOUBLE", "Share of revenue in the main category", _T1),
+        C("n_categories", "BIGINT", "Product categories bought", _T1),
+        C("category_mix", "VARCHAR", "Share of revenue by product category, net of returns, largest first", _T1),
+        C("campaigns_contacted", "BIGINT", "Campaigns that contacted the customer (test cell)", _T1),
+        C("campaigns_responded", "BIGINT", "Campaigns followed by a purchase within the response window", _T1),
+        C("tickets", "BIGINT", "Service tickets opened (complaints, inquiries, returns)", _T1),
+        C("complaints", "BIGINT", "Complaint tickets", _T1),
+        C("complaints_180d", "BIGINT", "Complaint tickets in the last 180 days", _T1),
+        C("unresolved_complaints", "BIGINT", "Complaints not resolved (status at the extraction date: no resolution date is kept)", _T1),
+        C("value_tier", "VARCHAR", "MVC (most valuable), MGC (most growable), BZ (below zero), other, prospect", _T1),
+        C("p_alive", "DOUBLE", "BG/NBD probability the customer is still active", _T2),
+        C("expected_purchases", "DOUBLE", "BG/NBD expected purchases over the CLV horizon", _T2),
+        C("clv", "DOUBLE", "Discounted expected margin over the CLV horizon (BG/NBD x Gamma-Gamma)", _T2),
+        C("churn_risk", "DOUBLE", "Probability of no purchase in the churn horizon (logistic regression)", _T2),
+        C("churn_reasons", "VARCHAR", "Plain-language risk reasons: from the history (complaints, fading recency, ...) "
+          "and the model's largest contributions", _T2),
+        C("valuable_at_risk", "BOOLEAN", "Top-profit customer with churn risk well above the average (customers.valuable_at_risk)", _T2),
+        C("segment", "INTEGER", "k-means behaviour segment (buyers)", _T1),
+        C("segment_name", "VARCHAR", "Plain-language segment name", _T1),
+        C("groups", "VARCHAR", "Marketing groups the customer belongs to (several at once)", _T2),
+    ),
+    key=("as_of", "customer_id"),
+)
 
 
 @dataclass
@@ -153,14 +158,14 @@ def build_customer_model(con, as_of, horizon_days: int = 180, seed: int = 42, k:
     else:
         m = m.assign(segment=pd.NA, segment_name=None)
     m["segment"] = m["segment"].astype("Int64")
-    tickets = bool(con.execute("SELECT count(*) FROM raw.service_tickets").fetchone()[0])
+    tickets = bool(warehouse.sql.one(con, "customers.service_tickets_loaded")[0])
     unknown = unknown_groups(m, value, tickets=tickets, churn=ch is not None)
     if unknown:
         skipped["groups"] = ("Left out of the marketing groups, since the data cannot tell who is in them: "
                              + "; ".join(f"{g} ({why})" for g, why in unknown.items()) + ".")
     groups = marketing_groups(m, {g: rule for g, rule in MARKETING_GROUPS.items() if g not in unknown})
     m["groups"] = groups["groups"].to_numpy()
-    table = m[list(MODEL_COLUMNS)].copy()
+    table = m[[c.name for c in CUSTOMER_MODEL.columns]].copy()
     if write:
         store_customer_model(con, table)
     pareto = attempt("pareto", lambda: profit_pareto(c, value))
@@ -171,35 +176,14 @@ def build_customer_model(con, as_of, horizon_days: int = 180, seed: int = 42, k:
 
 def has_product_costs(con) -> bool:
     """Whether any counted purchase has a cost of goods (product costs were loaded)."""
-    return bool(con.execute("SELECT count(cost) FROM main.sales").fetchone()[0])
+    return bool(warehouse.sql.one(con, "customers.product_costs_known")[0])
 
 
 def store_customer_model(con, table: pd.DataFrame) -> int:
     """Write ``table`` into ``main.customer_model``: the rows of its as-of date(s) are
     replaced, other dates kept. A table written by an older version gains the new columns
     (empty for its older rows). Registers the table in the catalog. Returns rows written."""
-    cols = list(MODEL_COLUMNS)
-    body = ", ".join(f'"{c}" {t}' for c, (t, _, _) in MODEL_COLUMNS.items())
-    con.execute(f"CREATE TABLE IF NOT EXISTS main.customer_model ({body})")
-    con.register("_cm_new", table[cols])
-    try:
-        con.execute("BEGIN TRANSACTION")
-        warehouse.add_missing_columns(con, "main", "customer_model", [warehouse.Column(c, t, "") for c, (t, _, _) in MODEL_COLUMNS.items()])
-        con.execute("DELETE FROM main.customer_model WHERE as_of IN (SELECT DISTINCT CAST(as_of AS DATE) FROM _cm_new)")
-        casts = ", ".join(f'CAST("{c}" AS {t})' for c, (t, _, _) in MODEL_COLUMNS.items())
-        names = ", ".join(f'"{c}"' for c in cols)
-        con.execute(f"INSERT INTO main.customer_model ({names}) SELECT {casts} FROM _cm_new")
-        con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
-        raise
-    finally:
-        con.unregister("_cm_new")
-    warehouse.register_table(con, "main", "customer_model",
-                      [warehouse.Column(c, t, d, tier) for c, (t, d, tier) in MODEL_COLUMNS.items()],
-                      "Customer model: one row per customer per as-of date (360 view, lifecycle, value tier, CLV, "
-                      "churn risk, segment, marketing groups).", layer="marts")
-    return len(table)
+    return warehouse.write_mart(con, CUSTOMER_MODEL, table, where="customers.same_as_of")
 
 
 def customer_view(con, customer_id: str, as_of=None) -> pd.DataFrame:
@@ -207,13 +191,11 @@ def customer_view(con, customer_id: str, as_of=None) -> pd.DataFrame:
     :func:`dbmarketing.privacy.mask_frame`) beside the stored model row (latest as-of date
     unless given), as one row with a column per field; :func:`view_sections` cuts it into
     short field / value tables for reading."""
-    rec = con.execute("SELECT customer_id, name, gender, birth_date, phone, email, province, city, address "
-                      "FROM main.customers WHERE customer_id = ?", [customer_id]).df()
+    rec = warehouse.sql.run(con, "customers.golden_record", {"customer_id": customer_id}).df()
     if rec.empty:
         raise KeyError(f"no customer {customer_id!r} in main.customers")
-    when = "(SELECT max(as_of) FROM main.customer_model)" if as_of is None else _d(warehouse.resolve_as_of(con, as_of))
-    row = con.execute(f"SELECT * EXCLUDE (customer_id, gender, province, city) FROM main.customer_model "
-                      f"WHERE customer_id = ? AND as_of = {when}", [customer_id]).df()
+    when = warehouse.stored_as_of(con, "customer_model", as_of, how="customers.build_customer_model")
+    row = warehouse.sql.run(con, "customers.stored_model_row", {"customer_id": customer_id, "as_of": when}).df()
     out = pd.concat([rec, row], axis=1)
     for col in out.columns:
         if pd.api.types.is_datetime64_any_dtype(out[col]):

@@ -12,7 +12,6 @@ import pandas as pd
 
 from .. import cleanse, warehouse
 from ..warehouse import NotEnoughData
-from ._common import _d
 
 VALUE_TIERS = ("MVC", "MGC", "BZ", "other", "prospect")
 
@@ -102,22 +101,20 @@ class ClvResult:
 
 
 def _margin_rates(con, A: date, table: str) -> dict:
-    rows = con.execute(f"""SELECT c.customer_type, sum(s.margin) / nullif(sum(s.net_amount), 0)
-        FROM {table} s JOIN main.customers c USING (customer_id) WHERE s.order_date <= {_d(A)} GROUP BY 1""").fetchall()
+    rows = warehouse.sql.run(con, "customers.margin_rates", {"as_of": A}, sales=table).fetchall()
     return {t: float(v) for t, v in rows if v is not None}
 
 
 def _holdout_purchases(con, calibration_end: date, as_of: date) -> str:
-    """The purchases of the CLV holdout check, as a temporary view: up to ``calibration_end``
-    as known then (the calibration fit cannot know of later returns), after it up to
-    ``as_of`` as known at ``as_of``."""
+    """The purchases of the CLV holdout check, as a temporary view (its name returned; drop it
+    after use): up to ``calibration_end`` as known then (the calibration fit cannot know of
+    later returns), after it up to ``as_of`` as known at ``as_of``."""
+    sql = warehouse.sql
     cal, obs = cleanse.sales_as_of(con, calibration_end), cleanse.sales_as_of(con, as_of)
-    con.execute(f"""CREATE OR REPLACE TEMP VIEW _clv_holdout_purchases AS
-        SELECT customer_id, order_date, net_amount FROM {cal} WHERE order_date <= {_d(calibration_end)}
-        UNION ALL
-        SELECT customer_id, order_date, net_amount FROM {obs}
-        WHERE order_date > {_d(calibration_end)} AND order_date <= {_d(as_of)}""")
-    return "_clv_holdout_purchases"
+    view = sql.temp_name("clv_holdout_purchases")
+    sql.run(con, "customers.holdout_purchases", view=sql.ident(view), calibration=cal, observed=obs,
+            calibration_end=sql.literal(calibration_end), as_of=sql.literal(as_of))
+    return view
 
 
 MIN_CLV_BUYERS, MIN_CLV_REPEATERS = 20, 5
@@ -153,8 +150,7 @@ def fit_clv(con, as_of, horizon_months: int = 12, annual_discount_rate: float = 
                             f"{MIN_CLV_REPEATERS} of whom bought again; this database has {len(summ)} buyers, "
                             f"{repeat_buyers} of whom bought again by {A}")
     margins = _margin_rates(con, A, known)
-    total_margin = con.execute(f"SELECT sum(margin) / nullif(sum(net_amount), 0) FROM {known} "
-                               f"WHERE order_date <= {_d(A)}").fetchall()[0][0]
+    total_margin = warehouse.sql.one(con, "customers.margin_rate", {"as_of": A}, sales=known)[0]
     if total_margin is None:  # no product costs: no margin is known, so CLV is in revenue
         total_margin = 1.0
     monthly = (1 + annual_discount_rate) ** (1 / 12) - 1
@@ -194,8 +190,12 @@ def fit_clv(con, as_of, horizon_months: int = 12, annual_discount_rate: float = 
     predictions = pd.concat(preds).reset_index()
 
     cal_end = A - timedelta(weeks=int(holdout_weeks))
-    hold = rfm.repeat_summary(con, A, calibration_end=cal_end, table=_holdout_purchases(con, cal_end, A), unit="weeks")
-    types = con.execute("SELECT customer_id, customer_type FROM main.customers").df().set_index("customer_id")["customer_type"]
+    purchases = _holdout_purchases(con, cal_end, A)
+    try:
+        hold = rfm.repeat_summary(con, A, calibration_end=cal_end, table=purchases, unit="weeks")
+    finally:
+        warehouse.sql.run(con, "customers.drop_view", view=warehouse.sql.ident(purchases))
+    types = warehouse.sql.run(con, "customers.customer_type_of_each").df().set_index("customer_id")["customer_type"]
     hold = hold[types.reindex(hold.index).eq("consumer").to_numpy()]
     table, note = None, ""
     if len(hold) < MIN_CLV_BUYERS or int((hold["frequency"] > 0).sum()) < MIN_CLV_REPEATERS:
