@@ -280,7 +280,7 @@ def test_column_map_values_constants_and_date_formats(con, tmp_path):
     ("n", False), ("No", False), ("false", False), ("0", False), ("否", False), ("F", False),
 ])
 def test_boolean_words(text, expected):
-    values, failed, _ = ingest.load._parse(pd.Series([text], dtype="str"), "BOOLEAN", None)
+    values, failed, _ = ingest.values._parse(pd.Series([text], dtype="str"), "BOOLEAN", None)
     assert values[0] == expected and not failed[0]
 
 
@@ -731,7 +731,7 @@ def test_a_later_failure_names_the_sources_already_loaded(con, tmp_path, monkeyp
 
 def test_sql_date_values_are_dates_whatever_the_text_format():
     """A database driver hands over date objects: they are dates, not text in the mapped format."""
-    records = ingest.load._rows_to_records([("T1", dt.date(2024, 2, 1)), ("T2", "01.02.2024"), ("T3", "2024-02-01")],
+    records = ingest.readers._rows_to_records([("T1", dt.date(2024, 2, 1)), ("T2", "01.02.2024"), ("T3", "2024-02-01")],
                                        "db", header=["no", "opened"])
     source = ingest.Source(name="tickets", url="sqlite:///x.db", sql_table="t", table="service_tickets",
                             columns={"ticket_id": "no", "opened_date": "opened"},

@@ -44,8 +44,19 @@ from .measurement import (
     arm_results,
     file_profile,
 )
+from .planning import (
+    BY_COLUMNS,
+    RATE_COLUMNS,
+    RESULT_COLUMNS,
+    check_choices,
+    compare_uplift_methods,
+    next_campaign_figures,
+    response_window,
+)
 
 __all__ = [
+    "BY_COLUMNS", "RATE_COLUMNS", "RESULT_COLUMNS", "check_choices", "compare_uplift_methods", "next_campaign_figures",
+    "response_window",
     "CHANNEL_CONSENT",
     "CHANNEL_CONTACT",
     "MODEL_FEATURES",

@@ -117,6 +117,7 @@ from .reference import (
     city_tiers,
 )
 from .review_tables import (
+    customers_by_city_tier,
     findings_by_kind,
     findings_list,
     match_pairs,
@@ -129,7 +130,7 @@ from .review_tables import (
 )
 
 __all__ = [
-    "findings_by_kind", "findings_list", "match_pairs", "match_weight", "province_mappings", "quality_scores", "quality_trend",
+    "customers_by_city_tier", "findings_by_kind", "findings_list", "match_pairs", "match_weight", "province_mappings", "quality_scores", "quality_trend",
     "records_per_customer", "training_sessions",
     "CONSENTS",
     "ATTRIBUTES",

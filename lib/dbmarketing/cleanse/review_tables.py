@@ -61,3 +61,15 @@ def match_weight(probability: float) -> float:
 def match_pairs(con) -> pd.DataFrame:
     """The candidate pairs the match model kept: their match weight and probability."""
     return warehouse.sql.run(con, "cleanse_review.match_pairs").df()
+
+
+def customers_by_city_tier(con, cities: pd.DataFrame) -> pd.DataFrame:
+    """Current raw customer records by the tier of their city as written, joined exactly to
+    ``cities`` (:func:`city_reference`: ``city``, ``city_tier``, ``income_index``); the records
+    whose city is spelled otherwise are counted as "not matched"."""
+    name = warehouse.sql.temp_name("cities")
+    con.register(name, cities)
+    try:
+        return warehouse.sql.run(con, "cleanse_review.customers_by_city_tier", cities=warehouse.sql.ident(name)).df()
+    finally:
+        con.unregister(name)

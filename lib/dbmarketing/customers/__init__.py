@@ -85,8 +85,10 @@ from .checks import (
     clv_recovery,
     clv_recovery_note,
 )
+from .tables import group_counts, profit_bridge, stage_by_type, stage_counts, tier_summary, type_summary, types_by_source
 
 __all__ = [
+    "stage_counts", "stage_by_type", "profit_bridge", "tier_summary", "group_counts", "type_summary", "types_by_source",
     "CUSTOMER_TYPES",
     "customer_types",
     "LIFECYCLE_STAGES",

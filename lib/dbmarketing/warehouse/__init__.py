@@ -20,6 +20,8 @@ from .catalog import (
     add_missing_columns,
     create_table,
     privacy_tiers,
+    raw_columns,
+    raw_tables,
     register_table,
     table_exists,
 )
@@ -47,7 +49,7 @@ __all__ = [
     "check_database_file", "connect", "fingerprint", "sha256_file", "upgrade", "create_schema",
     # catalog
     "BOOKKEEPING", "DEEP_PUBLIC", "HIGHLY_PRIVATE", "HISTORY_EXTRA", "MODEL", "PRIVATE", "PUBLIC", "RAW_EXTRA",
-    "Column", "Table", "add_missing_columns", "create_table", "privacy_tiers", "register_table", "table_exists",
+    "Column", "Table", "add_missing_columns", "create_table", "privacy_tiers", "raw_columns", "raw_tables", "register_table", "table_exists",
     # as-of date
     "check_as_of", "data_range", "newest_extraction", "purchase_dates", "resolve_as_of", "stored_as_of", "stored_dates",
     # marts and SQL

@@ -320,3 +320,15 @@ def create_table(con, table: Table, schema: str = "main", replace: bool = False,
     _create(con, schema, table.name, table.columns)
     add_missing_columns(con, schema, table.name, table.columns)
     register_table(con, schema, table.name, table.columns, table.description, layer=layer, origin=table.origin)
+
+
+def raw_tables(con):
+    """The raw tables in the catalog: origin (model or extra), description, number of columns
+    and the highest privacy tier among them."""
+    return sql.run(con, "warehouse.raw_tables").df()
+
+
+def raw_columns(table: str) -> tuple[Column, ...]:
+    """The columns of ``raw.<table>``: the model's, the load's bookkeeping (batch, line) and,
+    for customers, the validity dates of their history."""
+    return MODEL[table].columns + RAW_EXTRA + (HISTORY_EXTRA if table == "customers" else ())

@@ -19,8 +19,6 @@ columns a reader's ``clearance`` may see.
 from __future__ import annotations
 
 import hashlib
-from datetime import date, datetime
-from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb

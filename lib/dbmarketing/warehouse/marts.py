@@ -12,7 +12,7 @@ from __future__ import annotations
 import pandas as pd
 
 from . import sql
-from .catalog import Table, add_missing_columns, create_table, register_table
+from .catalog import Table, create_table
 
 __all__ = ["write_mart"]
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import duckdb
 
 from . import sql
-from .catalog import BOOKKEEPING, CATALOG_DDL, HISTORY_EXTRA, MODEL, RAW_EXTRA, _create, add_missing_columns, register_table
+from .catalog import BOOKKEEPING, CATALOG_DDL, MODEL, _create, add_missing_columns, raw_columns, register_table
 
 def create_schema(con: duckdb.DuckDBPyConnection) -> None:
     """Create the raw layer, the bookkeeping tables and the catalog (idempotent; a
@@ -19,7 +19,7 @@ def create_schema(con: duckdb.DuckDBPyConnection) -> None:
         register_table(con, "main", t.name, t.columns, t.description, layer="bookkeeping")
     _move_values_out_of_reasons(con)
     for t in MODEL.values():
-        cols = t.columns + RAW_EXTRA + (HISTORY_EXTRA if t.name == "customers" else ())
+        cols = raw_columns(t.name)
         _create(con, "raw", t.name, cols)
         add_missing_columns(con, "raw", t.name, cols)
         register_table(con, "raw", t.name, cols, t.description, layer="raw", origin=t.origin)

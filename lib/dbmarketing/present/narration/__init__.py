@@ -2,6 +2,6 @@
 function takes the figures a notebook computed and returns Markdown, so the wording is tested
 library code and a second language can be added beside it (issue 13)."""
 
-from . import cleaning, rfm
+from . import campaigns, cleaning, collection, customers, rfm
 
-__all__ = ["cleaning", "rfm"]
+__all__ = ["campaigns", "cleaning", "collection", "customers", "rfm"]

@@ -30,3 +30,12 @@ FROM main.quality_scores GROUP BY ALL ORDER BY run_id, stage DESC
 
 -- name: match_pairs
 SELECT match_weight, match_probability FROM main.match_pairs
+
+-- name: customers_by_city_tier
+-- Current customer records by the city tier of their city as written (an exact join: raw
+-- names are not standardised yet), with the mean income index of the matched cities.
+SELECT coalesce(CAST(ci.city_tier AS VARCHAR), 'not matched') AS city_tier,
+       count(*) AS customers,
+       coalesce(CAST(round(avg(ci.income_index), 1) AS VARCHAR), 'unknown') AS avg_income_index
+FROM raw.customers c LEFT JOIN {{cities}} ci ON c.city = ci.city
+WHERE c.valid_to IS NULL GROUP BY 1 ORDER BY 1

@@ -87,3 +87,10 @@ WHERE table_schema = $schema AND table_name = $table ORDER BY privacy_tier DESC,
 -- name: stored_dates
 -- The as-of dates a dated mart holds, oldest first.
 SELECT DISTINCT as_of FROM {{table}} ORDER BY 1
+
+-- name: raw_tables
+-- The raw tables the catalog knows: origin, description, columns and their highest privacy tier.
+SELECT t.table_schema || '.' || t.table_name AS "table", t.origin, t.description,
+       count(c.column_name) AS columns, max(c.privacy_tier) AS highest_tier
+FROM main.catalog_tables t JOIN main.catalog c USING (table_schema, table_name)
+WHERE t.layer = 'raw' GROUP BY ALL ORDER BY t.origin DESC, 1
