@@ -228,7 +228,7 @@ LEFT JOIN {{tickets}} t USING (customer_id)
 LEFT JOIN {{contacts}} k USING (customer_id)
 LEFT JOIN main.cities ci ON ci.city = c.city
 WHERE (c.signup_date IS NULL OR c.signup_date <= $as_of OR p.first_purchase IS NOT NULL)
-  AND ($ids IS NULL OR c.customer_id = ANY($ids))
+  AND ($ids IS NULL OR list_contains($ids, c.customer_id))
 ORDER BY c.customer_id
 
 -- name: margin_rates
