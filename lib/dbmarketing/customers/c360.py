@@ -11,7 +11,6 @@ The four customer types of database marketing, as used from notebook 01 on:
 
 Only purchases (completed sale orders) dated on or before ``as_of`` count, and only
 customers who had signed up by then.
-
 """
 
 from __future__ import annotations
@@ -48,7 +47,7 @@ def _has_column(con, schema: str, table: str, column: str) -> bool:
 # used (``_last_date``) so that :func:`customer_360` can prove no feature looks past ``as_of``.
 
 LIFECYCLE_STAGES = ("prospect", "new", "active", "at risk", "lapsed", "reactivated")
-CHANNELS = ("store", "online", "phone", "distributor")
+CHANNELS = ("store", "online", "phone", "distributor")  # customers.sql: a share_<channel> column for each
 TICKET_TYPES = ("complaint", "inquiry", "return")
 
 
@@ -91,7 +90,6 @@ class ServiceCosts:
 
     per_return: float = 15.0
     per_ticket: dict = field(default_factory=lambda: {"complaint": 40.0, "inquiry": 8.0, "return": 12.0})
-
 
 
 # The feature sources: named statements of customers.sql, each filling a temporary table with
