@@ -172,6 +172,14 @@ def test_profit_arithmetic():
     assert now.to_dict() == pytest.approx(sales)
 
 
+def _leaking(monkeypatch, source, condition):
+    """The feature source ``source`` of customer_360 run without its date filter ``condition``."""
+    statement, text = customers.SOURCES[source], warehouse.sql.text
+    assert condition in warehouse.sql.queries()[statement].sql
+    monkeypatch.setattr(warehouse.sql, "text", lambda name, **parts: (
+        text(name, **parts).replace(condition, "") if name == statement else text(name, **parts)))
+
+
 def test_leakage_guard_fails_loudly(monkeypatch):
     con = _model_db()
     _add_customers(con, "A")
@@ -182,18 +190,14 @@ def test_leakage_guard_fails_loudly(monkeypatch):
         VALUES ('t9', 'A', DATE '2026-12-01', 'complaint', 1, FALSE)""")
     _clean(con)
     customers.customer_360(con, AS_OF)  # the real sources filter by date: no error although later data exists
-    leaking = customers.SOURCES["tickets"].replace("AND opened_date <= {A}", "")
-    assert leaking != customers.SOURCES["tickets"]
-    monkeypatch.setitem(customers.SOURCES, "tickets", leaking)
+    _leaking(monkeypatch, "tickets", "AND opened_date <= $as_of")
     with pytest.raises(customers.LeakageError, match="tickets.*2026-12-01"):
         customers.customer_360(con, AS_OF)
     with pytest.raises(customers.LeakageError):  # the churn features go through the same guard
         customers.churn_features(con, AS_OF)
     monkeypatch.undo()
     # a return made after as_of must not count: the returns source that forgets its date is caught
-    leaking = customers.SOURCES["returns"].replace("r.return_date <= {A} AND", "")
-    assert leaking != customers.SOURCES["returns"]
-    monkeypatch.setitem(customers.SOURCES, "returns", leaking)
+    _leaking(monkeypatch, "returns", "r.return_date <= $as_of AND")
     with pytest.raises(customers.LeakageError, match="returns.*2026-11-20"):
         customers.customer_360(con, AS_OF)
 
@@ -346,7 +350,7 @@ def test_tree_nodes_read_like_the_chart():
 
 def test_view_sections_are_short_and_lose_nothing():
     cols = ["customer_id", "name", "gender", "birth_date", "phone", "email", "province", "city", "address",
-            *[c for c in customers.MODEL_COLUMNS if c not in ("customer_id", "gender", "province", "city")], "extra"]
+            *[c.name for c in customers.CUSTOMER_MODEL.columns if c.name not in ("customer_id", "gender", "province", "city")], "extra"]
     view = pd.DataFrame([{c: f"v_{c}" for c in cols}])
     view["clv"], view["orders"], view["share_online"] = None, 12, 0.123456
     parts = customers.view_sections(view)
@@ -378,7 +382,7 @@ def test_clv_recovery_note_reads_the_figures():
 
 def test_store_replaces_one_as_of_and_keeps_others():
     con = _model_db()
-    cols = list(customers.MODEL_COLUMNS)
+    cols = [c.name for c in customers.CUSTOMER_MODEL.columns]
 
     def rows(as_of, ids):
         t = pd.DataFrame({c: [None] * len(ids) for c in cols})

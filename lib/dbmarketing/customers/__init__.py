@@ -1,22 +1,54 @@
-"""Customer modeling: the 360 view and lifecycle, value tiers, CLV, churn and segments."""
+"""Customer modeling: the 360 view and lifecycle, value tiers, CLV, churn and segments.
 
-from .model import (
+The customer model (notebook 03) builds on the clean ``main`` tables of :mod:`dbmarketing.cleanse`,
+one module a job:
+
+- ``c360``: :func:`customer_types` (the four types of notebook 01); :func:`customer_360` -- one
+  row per master customer at ``as_of``: demographics, tenure, type, source, consents, lifecycle
+  stage (:class:`LifecycleRules`), revenue, gross margin at product cost, cost to serve
+  (:class:`ServiceCosts`), profit, channel and category mix, campaign history, complaints.
+  Computed in DuckDB from feature sources (:data:`SOURCES`) that each report the newest date
+  they used: a date after ``as_of`` raises :class:`LeakageError`; :func:`lifecycle` -- the
+  lifecycle stage alone;
+- ``value``: :func:`value_tiers` (MVC, MGC, BZ) and :func:`profit_pareto`; :func:`fit_clv` --
+  BG/NBD and Gamma-Gamma (:mod:`dbmarketing.clv`) per customer type on the repeat-purchase
+  summary of :func:`dbmarketing.rfm.summarize`, CLV with a margin and a discount rate, and the
+  calibration/holdout check;
+- ``churn``: :func:`churn_model` -- "no purchase in the next ``horizon_days``": a decision tree
+  and a logistic regression on a time-based split, AUC, top-decile lift, calibration; and
+  :func:`valuable_at_risk`, the valuable customers at high risk with their reasons;
+  :func:`plot_churn_tree` draws the tree for a marketer;
+- ``segments``: :func:`segment` -- k-means on log-transformed, standardized behaviour, k by
+  silhouette, profiles as indices (100 = average); :func:`marketing_groups` (overlapping lists);
+- ``model``: :func:`build_customer_model` -- all of it, written to ``main.customer_model`` (one
+  row per customer per as-of date; rows of that date replaced, other dates kept; in the catalog
+  with privacy tiers); :func:`customer_view` -- one customer's 360 view for the lookup;
+- ``checks``: :class:`LeakageError`, and :func:`clv_recovery` -- the CLV fit against the
+  parameters planted in the sample database.
+"""
+
+from .c360 import (
     CUSTOMER_TYPES,
     customer_types,
     LIFECYCLE_STAGES,
-    VALUE_TIERS,
     CHANNELS,
     TICKET_TYPES,
-    LeakageError,
     LifecycleRules,
     ServiceCosts,
     SOURCES,
     customer_360,
     lifecycle,
+)
+from .value import (
+    VALUE_TIERS,
     value_tiers,
     profit_pareto,
     ClvResult,
     fit_clv,
+    MIN_CLV_BUYERS,
+    MIN_CLV_REPEATERS,
+)
+from .churn import (
     CHURN_FEATURES,
     WHOLE_NUMBER_FEATURES,
     FEATURE_LABELS,
@@ -29,13 +61,17 @@ from .model import (
     ChurnResult,
     churn_model,
     valuable_at_risk,
+)
+from .segments import (
     SEGMENT_FEATURES,
     SegmentResult,
     segment,
     MARKETING_GROUPS,
     unknown_groups,
     marketing_groups,
-    MODEL_COLUMNS,
+)
+from .model import (
+    CUSTOMER_MODEL,
     CustomerModel,
     build_customer_model,
     has_product_costs,
@@ -43,10 +79,11 @@ from .model import (
     customer_view,
     VIEW_SECTIONS,
     view_sections,
+)
+from .checks import (
+    LeakageError,
     clv_recovery,
     clv_recovery_note,
-    MIN_CLV_BUYERS,
-    MIN_CLV_REPEATERS,
 )
 from .tables import group_counts, profit_bridge, stage_by_type, stage_counts, tier_summary, type_summary, types_by_source
 
@@ -86,7 +123,7 @@ __all__ = [
     "MARKETING_GROUPS",
     "unknown_groups",
     "marketing_groups",
-    "MODEL_COLUMNS",
+    "CUSTOMER_MODEL",
     "CustomerModel",
     "build_customer_model",
     "has_product_costs",
