@@ -24,7 +24,9 @@ one module a job:
   row per customer per as-of date; rows of that date replaced, other dates kept; in the catalog
   with privacy tiers); :func:`customer_view` -- one customer's 360 view for the lookup;
 - ``checks``: :class:`LeakageError`, and :func:`clv_recovery` -- the CLV fit against the
-  parameters planted in the sample database.
+  parameters planted in the sample database;
+- ``tables``: the summary tables chapters 01 and 03 show (types, stages, revenue to profit,
+  value tiers, marketing groups), from the model's frames.
 """
 
 from .c360 import (
