@@ -1,0 +1,112 @@
+"""A notebook's HTML pages: written without code for business readers or with it for
+analysts (:func:`export_html`), and the noise a reader would see in one listed
+(:func:`check_report_html`; tests use it)."""
+
+from __future__ import annotations
+
+import logging
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+from nbconvert import HTMLExporter
+
+from .executed import WIDGET_VIEW
+
+# nbconvert warns on every chart that has no alternative text; keep the console quiet.
+_NBCONVERT_LOG = logging.getLogger("dbmarketing.reports.nbconvert")
+_NBCONVERT_LOG.setLevel(logging.ERROR)
+
+
+def export_html(nb, path: str | Path, with_code: bool, title: str | None = None) -> Path:
+    """Write a notebook as a standalone HTML page, with or without its code."""
+    if with_code:
+        exporter = HTMLExporter(log=_NBCONVERT_LOG)
+    else:
+        exporter = HTMLExporter(log=_NBCONVERT_LOG, exclude_input=True, exclude_input_prompt=True,
+                                exclude_output_prompt=True)
+    resources = {"metadata": {"name": title or Path(path).stem}}
+    body, _ = exporter.from_notebook_node(nb, resources=resources)
+    path = Path(path)
+    path.write_text(body, encoding="utf-8")
+    return path
+
+
+class _ReportHTMLScanner(HTMLParser):
+    """Collects the visible text of an nbconvert page, leaving out code and page furniture."""
+
+    SKIP_CLASSES = ("jp-InputArea-editor", "input_area")  # code input (lab, classic)
+    STDERR_CLASSES = ("output_stderr", "output_error")  # classic template
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.text: list[str] = []
+        self.widget_views = 0
+        self.stderr_areas = 0
+        self.skip_tag = None
+        self.skip_depth = 0
+        self.in_script_or_style = 0
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        classes = (attrs.get("class") or "").split()
+        if tag == "script" and attrs.get("type") == WIDGET_VIEW:
+            self.widget_views += 1
+        if tag in ("script", "style"):
+            self.in_script_or_style += 1
+            return
+        if attrs.get("data-mime-type") == "application/vnd.jupyter.stderr" or any(
+            c in self.STDERR_CLASSES for c in classes
+        ):
+            self.stderr_areas += 1
+        if self.skip_tag is not None:
+            if tag == self.skip_tag:
+                self.skip_depth += 1
+        elif any(c in self.SKIP_CLASSES for c in classes):
+            self.skip_tag, self.skip_depth = tag, 1
+
+    def handle_endtag(self, tag):
+        if tag in ("script", "style"):
+            self.in_script_or_style = max(0, self.in_script_or_style - 1)
+            return
+        if self.skip_tag is not None and tag == self.skip_tag:
+            self.skip_depth -= 1
+            if self.skip_depth == 0:
+                self.skip_tag = None
+
+    def handle_data(self, data):
+        if self.skip_tag is None and not self.in_script_or_style:
+            self.text.append(data)
+
+
+def check_report_html(path: str | Path) -> list[str]:
+    """Problems a reader would see in a report page; an empty list means a clean page.
+
+    Looks, outside the code cells, for a "Traceback", Python warnings ("UserWarning",
+    "FutureWarning", "DeprecationWarning", "RuntimeWarning", ...), "Loading widget" and widget
+    views (which show "Loading widget..." in a browser), and error or stderr output areas.
+    """
+    scanner = _ReportHTMLScanner()
+    scanner.feed(Path(path).read_text(encoding="utf-8"))
+    scanner.close()
+    text = "".join(scanner.text)
+    problems = []
+
+    def context(match):
+        start = text.rfind("\n", 0, match.start()) + 1
+        end = text.find("\n", match.end())
+        return text[start:end if end >= 0 else len(text)].strip()[:160]
+
+    for label, pattern in [
+        ("Traceback", r"Traceback"),
+        ("Warning", r"\b[A-Z]\w*Warning\b"),
+        ("Loading widget", r"Loading widget"),
+    ]:
+        match = re.search(pattern, text)
+        if match:
+            problems.append(f"{label}: {context(match)!r}")
+    if scanner.widget_views:
+        problems.append(f"Loading widget: {scanner.widget_views} widget view(s) that need live widget code")
+    if scanner.stderr_areas:
+        problems.append(f"Error: {scanner.stderr_areas} error or stderr output area(s)")
+    return problems
