@@ -88,6 +88,7 @@ from datetime import datetime
 from pathlib import Path
 
 from .. import __version__, warehouse
+from ..warehouse import sql
 from . import masks as privacy
 
 KEY_ENV = "DBMARKETING_PSEUDONYM_KEY"
@@ -271,10 +272,6 @@ def _mask_udf(column: str):
     return fn
 
 
-def _q(name: str) -> str:
-    return '"' + str(name).replace('"', '""') + '"'
-
-
 @dataclass
 class Publication:
     """What :func:`publish` wrote."""
@@ -381,27 +378,21 @@ def _write(db_path: Path, tmp: Path, clearance: int, key: bytes, now: datetime) 
 
     con = duckdb.connect(str(tmp))
     try:
-        quoted = str(db_path.resolve()).replace("'", "''")
-        con.execute(f"ATTACH '{quoted}' AS src (READ_ONLY)")
-        if not con.execute("SELECT count(*) FROM duckdb_tables() WHERE database_name = 'src' AND schema_name = 'main' "
-                           "AND table_name = 'catalog'").fetchone()[0]:
+        sql.run(con, "privacy.attach_source", {"path": str(db_path.resolve())})
+        if not sql.one(con, "privacy.source_has_table", {"table": "catalog"})[0]:
             raise PublishError(f"{db_path} is not a dbmarketing database (it has no main.catalog)")
-        if con.execute("SELECT count(*) FROM duckdb_tables() WHERE database_name = 'src' AND schema_name = 'main' "
-                       "AND table_name = 'publication'").fetchone()[0]:
-            held = con.execute("SELECT min(clearance) FROM src.main.publication").fetchone()[0]
+        if sql.one(con, "privacy.source_has_table", {"table": "publication"})[0]:
+            held = sql.one(con, "privacy.published_clearance", publication=sql.ident("src", "main", "publication"))[0]
             raise PublishError(f"{db_path} is already a published copy (clearance {held}): publish from the full database")
-        tables = con.execute("SELECT schema_name, table_name FROM duckdb_tables() WHERE database_name = 'src' "
-                             "ORDER BY schema_name, table_name").fetchall()
-        columns = con.execute("SELECT schema_name, table_name, column_name, data_type FROM duckdb_columns() "
-                              "WHERE database_name = 'src' ORDER BY schema_name, table_name, column_index").fetchall()
-        catalog = con.execute("SELECT * FROM src.main.catalog ORDER BY ALL").fetchall()
-        catalog_tables = con.execute("SELECT * FROM src.main.catalog_tables ORDER BY ALL").fetchall()
-        views = con.execute("SELECT schema_name || '.' || view_name FROM duckdb_views() WHERE database_name = 'src' "
-                            "AND NOT internal ORDER BY 1").fetchall()
-        home = con.execute("SELECT current_database()").fetchone()[0]
-        con.execute("USE src")  # the catalog lookup of displays, on the full database
+        tables = sql.run(con, "privacy.source_tables").fetchall()
+        columns = sql.run(con, "privacy.source_columns").fetchall()
+        catalog = sql.run(con, "privacy.source_catalog").fetchall()
+        catalog_tables = sql.run(con, "privacy.source_catalog_tables").fetchall()
+        views = sql.run(con, "privacy.source_views").fetchall()
+        home = sql.one(con, "privacy.current_database")[0]
+        sql.run(con, "privacy.use_database", database=sql.ident("src"))  # the catalog lookup of displays, on the full database
         tiers = _family_tiers(privacy.catalog_tiers(con))
-        con.execute(f"USE {_q(home)}")
+        sql.run(con, "privacy.use_database", database=sql.ident(home))
 
         kept = [(s, t) for s, t in tables if s not in LEFT_OUT_SCHEMAS]
         described = {(s, t, c) for s, t, c, *_ in catalog}
@@ -424,7 +415,7 @@ def _write(db_path: Path, tmp: Path, clearance: int, key: bytes, now: datetime) 
         con.execute(warehouse.catalog.CATALOG_DDL)
         rows = 0
         for s, t in kept:
-            con.execute(f"CREATE SCHEMA IF NOT EXISTS {_q(s)}")
+            sql.run(con, "privacy.create_schema", schema=sql.ident(s))
             if (s, t) in (("main", "catalog"), ("main", "catalog_tables")):
                 continue
             cols = by_table[(s, t)]
@@ -433,31 +424,31 @@ def _write(db_path: Path, tmp: Path, clearance: int, key: bytes, now: datetime) 
             for c, typ in cols:
                 tier = tiers.get(c, 1)
                 if tier <= clearance:
-                    exprs.append(_q(c))
+                    exprs.append(sql.ident(c))
                     continue
                 kind, holds = treatment(c, typ)
                 above.append({"table_schema": s, "table_name": t, "column_name": c, "privacy_tier": tier,
                               "treatment": kind, "holds": holds})
                 if kind == PSEUDONYM:
-                    exprs.append(f"_dbm_pseudonym(CAST({_q(c)} AS VARCHAR)) AS {_q(c)}")
+                    exprs.append(f"_dbm_pseudonym(CAST({sql.ident(c)} AS VARCHAR)) AS {sql.ident(c)}")
                 elif kind in (MASK, GENERALIZE, OTHER_TEXT):
                     if c not in masks:
                         masks[c] = f"_dbm_mask_{len(masks)}"
                         con.create_function(masks[c], _mask_udf(c), ["VARCHAR", "VARCHAR"], "VARCHAR", type="arrow",
                                             null_handling="special", side_effects=False)
                     city = "CAST(city AS VARCHAR)" if "city" in names else "CAST(NULL AS VARCHAR)"
-                    exprs.append(f"{masks[c]}(CAST({_q(c)} AS VARCHAR), {city}) AS {_q(c)}")
+                    exprs.append(f"{masks[c]}(CAST({sql.ident(c)} AS VARCHAR), {city}) AS {sql.ident(c)}")
                 else:
-                    exprs.append(f"CAST(NULL AS {typ}) AS {_q(c)}")
+                    exprs.append(f"CAST(NULL AS {typ}) AS {sql.ident(c)}")
                     continue
                 if typ != "VARCHAR":
                     new_types[(s, t, c)] = "VARCHAR"
-            con.execute(f"CREATE TABLE {_q(s)}.{_q(t)} AS SELECT {', '.join(exprs)} FROM src.{_q(s)}.{_q(t)}")
-            rows += con.execute(f"SELECT count(*) FROM {_q(s)}.{_q(t)}").fetchone()[0]
+            sql.run(con, "privacy.copy_table", target=sql.ident(s, t), columns=", ".join(exprs), source=sql.ident("src", s, t))
+            rows += sql.one(con, "warehouse.count_rows", table=sql.ident(s, t))[0]
 
-        con.executemany("INSERT INTO main.catalog_tables VALUES (?, ?, ?, ?, ?)",
+        con.executemany(sql.text("privacy.insert_catalog_tables"),
                         [list(r) for r in catalog_tables if r[0] not in LEFT_OUT_SCHEMAS])
-        con.executemany("INSERT INTO main.catalog VALUES (?, ?, ?, ?, ?, ?)",
+        con.executemany(sql.text("privacy.insert_catalog"),
                         [[s, t, c, new_types.get((s, t, c), typ), desc, tier]
                          for s, t, c, typ, desc, tier in catalog if s not in LEFT_OUT_SCHEMAS])
         rows += len(catalog_tables) + len(catalog)
@@ -470,13 +461,12 @@ def _write(db_path: Path, tmp: Path, clearance: int, key: bytes, now: datetime) 
                                (PUBLICATION_COLUMNS, [[a[k] for k in ("table_schema", "table_name", "column_name",
                                                                        "privacy_tier", "treatment", "holds")]
                                                       for a in above])):
-            body = ", ".join(f"{_q(c.name)} {c.type}" for c in table.columns)
-            con.execute(f"CREATE TABLE main.{table.name} ({body})")
+            warehouse.create_table(con, table, layer="bookkeeping")
             if records:
-                con.executemany(f"INSERT INTO main.{table.name} VALUES ({', '.join('?' * len(table.columns))})", records)
-            warehouse.register_table(con, "main", table.name, table.columns, table.description, layer="bookkeeping")
-        con.execute("DETACH src")
-        con.execute("CHECKPOINT")
+                con.executemany(sql.text("privacy.insert_rows", table=sql.ident("main", table.name),
+                                         marks=", ".join("?" * len(table.columns))), records)
+        sql.run(con, "privacy.detach_source")
+        sql.run(con, "privacy.checkpoint")
     finally:
         con.close()
     return Publication(path=tmp, clearance=clearance, source_database=db_path.name, key_fingerprint=fp,

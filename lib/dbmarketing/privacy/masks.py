@@ -112,8 +112,7 @@ def mask_series(column: str, values: pd.Series, city: pd.Series | None = None) -
 
 def catalog_tiers(con) -> dict[str, int]:
     """Column name -> highest privacy tier the catalog records for a column of that name."""
-    rows = con.execute("SELECT column_name, max(privacy_tier) FROM main.catalog GROUP BY 1").fetchall()
-    return dict(rows)
+    return dict(warehouse.sql.run(con, "privacy.catalog_tiers").fetchall())
 
 
 def database_clearance(con) -> int:
@@ -121,11 +120,9 @@ def database_clearance(con) -> int:
     copy written by ``dbmarketing publish`` (:mod:`dbmarketing.privacy`), the clearance it was
     published for (``main.publication``): its columns above that hold pseudonyms, generalized or
     masked values, whatever clearance a reader asks for."""
-    published = con.execute("SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() "
-                            "AND schema_name = 'main' AND table_name = 'publication'").fetchone()[0]
-    if not published:
+    if not warehouse.table_exists(con, "main", "publication"):
         return 4
-    held = con.execute("SELECT min(clearance) FROM main.publication").fetchone()[0]
+    held = warehouse.sql.one(con, "privacy.published_clearance", publication=warehouse.sql.ident("main", "publication"))[0]
     return 4 if held is None else int(held)
 
 

@@ -15,6 +15,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from . import sql
+from .catalog import table_exists
+
 
 # The output metadata key under which a skipped section is recorded for the report index.
 SKIPPED_KEY = "dbmarketing"
@@ -30,47 +33,47 @@ class Holding:
     """One thing a database may hold: how to count it, and how a user loads it."""
 
     what: str     # in words, as in "needs <what>"
-    count: str    # SQL returning one number (0 = not there)
+    count: str    # the statement counting it (warehouse/sql/needs.sql; 0 = not there)
     load: str     # how to get it into the database
+    table: tuple[str, str] | None = None  # a table that must exist first (schema, name)
 
 
 HOLDINGS: dict[str, Holding] = {
     "customer records": Holding(
         "a customer master (customer records with personal data)",
-        "SELECT count(*) FROM raw.customers WHERE valid_to IS NULL",
+        "needs.customer_records",
         "load a customer export into the `customers` table (README, *Bring your own data*)"),
     "orders": Holding(
-        "orders", "SELECT count(*) FROM raw.orders",
+        "orders", "needs.orders",
         "load an order export into the `orders` table (order totals in `amount:`, or order lines), or an "
         "event log with `format: cdnow`"),
     "purchases": Holding(
         "purchases (completed sales counted by the cleaning)",
-        "SELECT CASE WHEN (SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'main' AND table_name = 'sales') "
-        "> 0 THEN (SELECT count(*) FROM main.sales) ELSE 0 END",
-        "load orders, then run notebook 02 (data cleaning)"),
+        "needs.purchases",
+        "load orders, then run notebook 02 (data cleaning)", table=("main", "sales")),
     "product costs": Holding(
         "product costs (`unit_cost` of the products)",
-        "SELECT count(*) FROM raw.products WHERE unit_cost IS NOT NULL",
+        "needs.product_costs",
         "load a product master with a unit cost into the `products` table, and order lines with a `product_id`"),
     "campaigns": Holding(
-        "campaigns with their contacts", "SELECT count(*) FROM raw.contacts c JOIN raw.campaigns g USING (campaign_id)",
+        "campaigns with their contacts", "needs.campaigns",
         "load the campaigns into `campaigns` and who was selected into `contacts` (cell test or control)"),
     "control groups": Holding(
         "campaign contacts held out as a control group (cell = control)",
-        "SELECT count(*) FROM raw.contacts WHERE cell = 'control'",
+        "needs.control_groups",
         "hold out a random control group in every campaign and load it into `contacts` with cell control"),
     "service tickets": Holding(
-        "service tickets", "SELECT count(*) FROM raw.service_tickets",
+        "service tickets", "needs.service_tickets",
         "load the help-desk export into `service_tickets`"),
     "id numbers": Holding(
-        "resident ID numbers", "SELECT count(*) FROM raw.customers WHERE valid_to IS NULL AND id_number IS NOT NULL",
+        "resident ID numbers", "needs.id_numbers",
         "map the ID number column (`id_number:`) in the customer source, if your system keeps one"),
     "cities": Holding(
-        "customers' cities", "SELECT count(*) FROM raw.customers WHERE valid_to IS NULL AND city IS NOT NULL",
+        "customers' cities", "needs.cities",
         "map the customers' city column (`city:`) in the customer source"),
     "history": Holding(
         "customer records loaded more than once (a later export that changed them)",
-        "SELECT count(*) FROM raw.customers WHERE valid_to IS NOT NULL",
+        "needs.history",
         "load each new customer export as it comes: changed customers get a new version"),
 }
 
@@ -94,14 +97,20 @@ SECTIONS: dict[str, tuple[str, ...]] = {
 
 def holdings(con) -> dict[str, int]:
     """What the database holds: name -> count (0 when absent), for every :data:`HOLDINGS`."""
-    return {name: int(con.execute(h.count).fetchone()[0] or 0) for name, h in HOLDINGS.items()}
+    return {name: _count(con, h) for name, h in HOLDINGS.items()}
+
+
+def _count(con, holding: Holding) -> int:
+    if holding.table is not None and not table_exists(con, *holding.table):
+        return 0
+    return int(sql.one(con, holding.count)[0] or 0)
 
 
 def missing(con, section: str) -> list[str]:
     """The holdings a section needs that the database lacks (empty: the section can run)."""
     if section not in SECTIONS:
         raise KeyError(f"unknown section {section!r}; known: {', '.join(SECTIONS)}")
-    return [name for name in SECTIONS[section] if int(con.execute(HOLDINGS[name].count).fetchone()[0] or 0) == 0]
+    return [name for name in SECTIONS[section] if _count(con, HOLDINGS[name]) == 0]
 
 
 def explain(section: str, lacking: list[str]) -> str:
