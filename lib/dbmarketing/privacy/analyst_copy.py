@@ -412,7 +412,7 @@ def _write(db_path: Path, tmp: Path, clearance: int, key: bytes, now: datetime) 
         for s, t, c, typ in columns:
             by_table.setdefault((s, t), []).append((c, typ))
 
-        con.execute(warehouse.catalog.CATALOG_DDL)
+        warehouse.create_catalog(con)
         rows = 0
         for s, t in kept:
             sql.run(con, "privacy.create_schema", schema=sql.ident(s))

@@ -18,6 +18,7 @@ from .catalog import (
     Column,
     Table,
     add_missing_columns,
+    create_catalog,
     create_table,
     privacy_tiers,
     raw_columns,
@@ -49,7 +50,7 @@ __all__ = [
     "check_database_file", "connect", "fingerprint", "sha256_file", "upgrade", "create_schema",
     # catalog
     "BOOKKEEPING", "DEEP_PUBLIC", "HIGHLY_PRIVATE", "HISTORY_EXTRA", "MODEL", "PRIVATE", "PUBLIC", "RAW_EXTRA",
-    "Column", "Table", "add_missing_columns", "create_table", "privacy_tiers", "raw_columns", "raw_tables", "register_table", "table_exists",
+    "Column", "Table", "add_missing_columns", "create_catalog", "create_table", "privacy_tiers", "raw_columns", "raw_tables", "register_table", "table_exists",
     # as-of date
     "check_as_of", "data_range", "newest_extraction", "purchase_dates", "resolve_as_of", "stored_as_of", "stored_dates",
     # marts and SQL

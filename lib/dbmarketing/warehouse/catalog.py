@@ -264,26 +264,22 @@ BOOKKEEPING: dict[str, Table] = {
     ]
 }
 
-CATALOG_DDL = """
-CREATE TABLE IF NOT EXISTS main.catalog_tables (
-    table_schema VARCHAR, table_name VARCHAR, layer VARCHAR, origin VARCHAR, description VARCHAR,
-    PRIMARY KEY (table_schema, table_name));
-CREATE TABLE IF NOT EXISTS main.catalog (
-    table_schema VARCHAR, table_name VARCHAR, column_name VARCHAR, data_type VARCHAR,
-    description VARCHAR, privacy_tier INTEGER, PRIMARY KEY (table_schema, table_name, column_name));
-"""
+def create_catalog(con) -> None:
+    """The catalog's own two tables (of tables, of columns), if not there yet."""
+    sql.run(con, "warehouse.create_catalog_tables")
+    sql.run(con, "warehouse.create_catalog")
 
 
 def add_missing_columns(con, schema: str, table: str, columns) -> None:
     """Give a table made by an older version of the workbook the columns added since
     (empty for its existing rows), so a database keeps working across upgrades."""
     for c in columns:
-        con.execute(f"ALTER TABLE {sql.ident(schema, table)} ADD COLUMN IF NOT EXISTS {sql.ident(c.name)} {c.type}")
+        sql.run(con, "warehouse.add_column", table=sql.ident(schema, table), column=sql.ident(c.name), type=c.type)
 
 
 def _create(con, schema: str, name: str, columns) -> None:
-    body = ", ".join(f"{sql.ident(c.name)} {c.type}" for c in columns)
-    con.execute(f"CREATE TABLE IF NOT EXISTS {sql.ident(schema, name)} ({body})")
+    sql.run(con, "warehouse.create_table", table=sql.ident(schema, name),
+            columns=", ".join(f"{sql.ident(c.name)} {c.type}" for c in columns))
 
 
 def register_table(con, schema: str, table: str, columns, description: str,
@@ -316,7 +312,7 @@ def create_table(con, table: Table, schema: str = "main", replace: bool = False,
     """Create ``schema.<table.name>`` as declared (``replace``: drop what was there first), give a
     table kept from an older version the columns added since, and register it in the catalog."""
     if replace:
-        con.execute(f"DROP TABLE IF EXISTS {sql.ident(schema, table.name)}")
+        sql.run(con, "warehouse.drop_table", table=sql.ident(schema, table.name))
     _create(con, schema, table.name, table.columns)
     add_missing_columns(con, schema, table.name, table.columns)
     register_table(con, schema, table.name, table.columns, table.description, layer=layer, origin=table.origin)

@@ -45,11 +45,12 @@ def write_mart(con, table: Table, frame: pd.DataFrame, *, schema: str = "main", 
         if check is not None:
             check(con, new)
         if where is not None:
-            target = sql.ident(schema, table.name)
-            con.execute(f"DELETE FROM {target} t WHERE {sql.text(where, new=sql.ident(new))}")
+            sql.run(con, "warehouse.delete_replaced", table=sql.ident(schema, table.name),
+                    condition=sql.text(where, new=sql.ident(new)))
         columns = ", ".join(sql.ident(c.name) for c in table.columns)
         casts = ", ".join(f"CAST({sql.ident(c.name)} AS {c.type})" for c in table.columns)
-        con.execute(f"INSERT INTO {sql.ident(schema, table.name)} ({columns}) SELECT {casts} FROM {sql.ident(new)}")
+        sql.run(con, "warehouse.insert_declared", table=sql.ident(schema, table.name), columns=columns, casts=casts,
+                source=sql.ident(new))
         if atomic:
             con.execute("COMMIT")
     except BaseException:

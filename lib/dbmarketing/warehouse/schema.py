@@ -6,13 +6,13 @@ from __future__ import annotations
 import duckdb
 
 from . import sql
-from .catalog import BOOKKEEPING, CATALOG_DDL, MODEL, _create, add_missing_columns, raw_columns, register_table
+from .catalog import BOOKKEEPING, MODEL, _create, add_missing_columns, create_catalog, raw_columns, register_table
 
 def create_schema(con: duckdb.DuckDBPyConnection) -> None:
     """Create the raw layer, the bookkeeping tables and the catalog (idempotent; a
     database made by an older version gets the bookkeeping columns added since)."""
-    con.execute("CREATE SCHEMA IF NOT EXISTS raw")
-    con.execute(CATALOG_DDL)
+    sql.run(con, "warehouse.create_raw_schema")
+    create_catalog(con)
     for t in BOOKKEEPING.values():
         _create(con, "main", t.name, t.columns)
         add_missing_columns(con, "main", t.name, t.columns)
@@ -40,8 +40,6 @@ _OLD_REASONS = [
 def _move_values_out_of_reasons(con) -> None:
     for pattern, group, new_reason in _OLD_REASONS:
         quoted = sql.literal(pattern)  # a constant the regexp functions need at bind time
-        con.execute(f"""UPDATE main.rejects SET raw_value = regexp_extract(reason, {quoted}, {group}),
-                            reason = {new_reason.format(p=quoted)}
-                        WHERE raw_value IS NULL AND regexp_matches(reason, {quoted})""")
+        sql.run(con, "warehouse.move_value_out_of_reason", pattern=quoted, group=group, new_reason=new_reason.format(p=quoted))
 
 

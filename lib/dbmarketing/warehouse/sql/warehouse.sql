@@ -94,3 +94,44 @@ SELECT t.table_schema || '.' || t.table_name AS "table", t.origin, t.description
        count(c.column_name) AS columns, max(c.privacy_tier) AS highest_tier
 FROM main.catalog_tables t JOIN main.catalog c USING (table_schema, table_name)
 WHERE t.layer = 'raw' GROUP BY ALL ORDER BY t.origin DESC, 1
+
+-- name: create_catalog_tables
+-- The catalog of tables: where each comes from, its layer and description.
+CREATE TABLE IF NOT EXISTS main.catalog_tables (
+    table_schema VARCHAR, table_name VARCHAR, layer VARCHAR, origin VARCHAR, description VARCHAR,
+    PRIMARY KEY (table_schema, table_name))
+
+-- name: create_catalog
+-- The catalog of columns: type, description and privacy tier of every column.
+CREATE TABLE IF NOT EXISTS main.catalog (
+    table_schema VARCHAR, table_name VARCHAR, column_name VARCHAR, data_type VARCHAR,
+    description VARCHAR, privacy_tier INTEGER, PRIMARY KEY (table_schema, table_name, column_name))
+
+-- name: create_raw_schema
+CREATE SCHEMA IF NOT EXISTS raw
+
+-- name: create_table
+-- A declared table ({{columns}}: name and type of each, from its Table declaration).
+CREATE TABLE IF NOT EXISTS {{table}} ({{columns}})
+
+-- name: add_column
+ALTER TABLE {{table}} ADD COLUMN IF NOT EXISTS {{column}} {{type}}
+
+-- name: drop_table
+DROP TABLE IF EXISTS {{table}}
+
+-- name: delete_replaced
+-- The stored rows ({{table}} as t) a mart write replaces: {{condition}} is a named condition
+-- over t and the new rows.
+DELETE FROM {{table}} t WHERE {{condition}}
+
+-- name: insert_declared
+-- New rows into a declared table, by column name, each cast to its declared type.
+INSERT INTO {{table}} ({{columns}}) SELECT {{casts}} FROM {{source}}
+
+-- name: move_value_out_of_reason
+-- Upgrade: a reject reason of an older version held the value at fault; move it into raw_value.
+-- {{pattern}} is a literal (the regexp functions need it at bind time), {{group}} the group
+-- holding the value, {{new_reason}} the reason without it.
+UPDATE main.rejects SET raw_value = regexp_extract(reason, {{pattern}}, {{group}}), reason = {{new_reason}}
+WHERE raw_value IS NULL AND regexp_matches(reason, {{pattern}})
