@@ -10,6 +10,8 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from ..warehouse import sql
+
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*){0,2}$")
 
 
@@ -21,7 +23,7 @@ def _check_name(name: str, what: str) -> str:
 
 def _columns(con, relation: str) -> dict[str, str]:
     try:
-        rows = con.execute(f"DESCRIBE SELECT * FROM {relation}").fetchall()
+        rows = sql.run(con, "rfm.describe", relation=sql.ident(*relation.split("."))).fetchall()
     except duckdb.Error as error:
         raise ValueError(f"{relation}: cannot be read ({str(error).splitlines()[0]})") from None
     return {r[0]: r[1] for r in rows}

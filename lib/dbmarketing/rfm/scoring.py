@@ -331,14 +331,14 @@ def compute(con, as_of, bins: int = 5, method: str = "independent", weights=(1, 
     :func:`score` (see both for the parameters; ``table=None`` reads the purchases as known
     at ``as_of``). The summary is kept in a temporary table while the cut points are found;
     one row per customer comes back (sorted by customer with ``sort``), ready for :func:`store`."""
-    as_of, summary = summary_query(con, as_of, window, table, customers, unit, frequency, customer_type, repeat)
+    as_of, parts, params = summary_query(con, as_of, window, table, customers, unit, frequency, customer_type, repeat)
     opts = _score_options(bins, method, weights, breakpoints, monetary, segments)
-    temp = "_rfm_summary"
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {temp} AS {summary}")
+    temp = sql.temp_name("rfm_summary")
+    sql.run(con, "rfm.temp_table", params, table=sql.ident(temp), query=sql.text("rfm.summary", order_by="", **parts))
     try:
         out = _frame(con.sql(_score_sql(con, temp, *opts) + ("\nORDER BY customer_id" if sort else "")))
     finally:
-        con.execute(f"DROP TABLE IF EXISTS {temp}")
+        sql.run(con, "rfm.drop_temp_table", table=sql.ident(temp))
     out.attrs.update(as_of=as_of.isoformat())
     return _describe(out, *opts, window=window, frequency=frequency, population=population_of(customers, customer_type))
 

@@ -95,11 +95,12 @@ def _unit_days(unit: str) -> int:
 
 def _summary_sql(con, as_of: date, window: int | None, table: str, customers: str | None, unit: int,
                  frequency: str, repeat: bool, holdout_end: date | None = None,
-                 customer_type: str | None = None, holdout_table: str | None = None) -> str:
-    """The SQL of the customer summary (see :func:`summarize`). One implementation for the
-    RFM values, the repeat-purchase summary and its holdout columns. ``table`` holds the
-    purchases up to ``as_of``; ``holdout_table`` (default: the same) those after it, up to
-    ``holdout_end``."""
+                 customer_type: str | None = None, holdout_table: str | None = None) -> tuple[dict, dict]:
+    """The statement ``rfm.summary`` of the customer summary (see :func:`summarize`): its parts
+    and its parameters. One implementation for the RFM values, the repeat-purchase summary and
+    its holdout columns. ``table`` holds the purchases up to ``as_of``; ``holdout_table``
+    (default: the same) those after it, up to ``holdout_end``. The aggregates are composed
+    here from the periods they count (conditions on ``$parameters``, no values)."""
     holdout_table = holdout_table or table
     relations = dict.fromkeys([table, holdout_table] if holdout_end is not None else [table])
     cols = {}
@@ -118,21 +119,21 @@ def _summary_sql(con, as_of: date, window: int | None, table: str, customers: st
         raise ValueError(f"the holdout ends ({holdout_end}) before the calibration period ({as_of})")
     # orders are distinct order_ids, unless the relation is known to hold one row per order
     by_id = all("order_id" in cols[r] and not _one_row_per_order(r) for r in relations)
-    end = holdout_end or as_of
-    E = sql.literal(as_of)
+    params = {"as_of": as_of, "end": holdout_end or as_of, "holdout_end": holdout_end, "unit": float(unit),
+              "money_digits": MONEY_DIGITS, "customer_type": customer_type,
+              "window_start": as_of - timedelta(days=int(window)) if window else None}
 
-    def rows(relation: str, upto: date, after: date | None = None) -> str:
+    def rows(relation: str, period: str) -> str:
         day = "order_date" if cols[relation]["order_date"] == "DATE" else "CAST(order_date AS DATE)"
-        later = f" AND {day} > {sql.literal(after)}" if after else ""
-        return (f"SELECT customer_id, {day} AS d, CAST(net_amount AS DOUBLE) AS v{', order_id' if by_id else ''} "
-                f"FROM {relation} WHERE customer_id IS NOT NULL AND {day} <= {sql.literal(upto)}{later}")
+        return sql.text("rfm.purchase_rows", relation=_relation(relation), day=day,
+                        order_id=", order_id" if by_id else "", period=period.format(day=day))
 
     if holdout_table == table:
-        tx = rows(table, end)
+        tx = rows(table, "{day} <= $end")
     else:  # the calibration period as known at its end, the holdout as known at the holdout's end
-        tx = f"{rows(table, as_of)}\n    UNION ALL {rows(holdout_table, end, after=as_of)}"
-    period = f"d <= {E}" if holdout_end is not None else None
-    in_window = f"d > {sql.literal(as_of - timedelta(days=int(window)))}" if window else None
+        tx = f"{rows(table, '{day} <= $as_of')}\n    UNION ALL {rows(holdout_table, '{day} <= $end AND {day} > $as_of')}"
+    period = "d <= $as_of" if holdout_end is not None else None
+    in_window = "d > $window_start" if window else None
 
     def filt(*conds):
         conds = [c for c in conds if c]
@@ -145,55 +146,37 @@ def _summary_sql(con, as_of: date, window: int | None, table: str, customers: st
 
     need_days = repeat or frequency == "days"
     if need_days:
-        lo, hi = con.execute(f"SELECT min(d), max(d) FROM ({tx})").fetchall()[0]
+        lo, hi = sql.one(con, "rfm.purchase_days", params, purchases=tx)
         span = (hi - lo).days if lo is not None else 0
+        params["first_day"] = lo
         if span <= BITSTRING_MAX_DAYS and lo is not None:
             def distinct_days(*conds):
-                return (f"coalesce(bit_count(bitstring_agg(CAST(d - {sql.literal(lo)} AS INTEGER), 0, {span})"
-                        f"{filt(*conds)}), 0)")
+                return f"coalesce(bit_count(bitstring_agg(CAST(d - $first_day AS INTEGER), 0, {span}){filt(*conds)}), 0)"
         else:
             def distinct_days(*conds):
                 return f"count(DISTINCT d){filt(*conds)}"
 
     aggs = [f"min(d){filt(period)} AS first_purchase", f"max(d){filt(period)} AS last_purchase",
             f"{orders(period, in_window)} AS orders",
-            f"coalesce(round(sum(v){filt(period, in_window)}, {MONEY_DIGITS}), 0) AS monetary"]
+            f"coalesce(round(sum(v){filt(period, in_window)}, $money_digits), 0) AS monetary"]
     if frequency == "days":
         aggs.append(f"{distinct_days(period, in_window)} AS days_w")
     if repeat:
         aggs += [f"count(*){filt(period)} AS n_rows", f"sum(v){filt(period)} AS total",
                  f"{distinct_days(period)} AS n_days", f"arg_min(v, d){filt(period)} AS first_v"]
     if holdout_end is not None:
-        aggs += [f"{distinct_days(f'd > {E}')} AS days_h", f"coalesce(sum(v) FILTER (WHERE d > {E}), 0) AS total_h"]
-    having = f"HAVING count(*) FILTER (WHERE d <= {E}) > 0" if holdout_end is not None else ""
-    u = float(unit)
-    ctes = [
-        f"""tx AS NOT MATERIALIZED (
-    {tx})""",
-        f"""agg AS MATERIALIZED (
-    SELECT customer_id, {', '.join(aggs)}
-    FROM tx GROUP BY customer_id {having})""",
-    ]
+        aggs += [f"{distinct_days('d > $as_of')} AS days_h", "coalesce(sum(v) FILTER (WHERE d > $as_of), 0) AS total_h"]
     buyer_cols = [
         "a.customer_id", "a.first_purchase", "a.last_purchase",
-        f"CAST({E} - a.last_purchase AS INTEGER) AS recency",
+        "CAST($as_of - a.last_purchase AS INTEGER) AS recency",
         f"CAST({'a.days_w' if frequency == 'days' else 'a.orders'} AS BIGINT) AS frequency",
-        "a.monetary", f"CASE WHEN a.orders > 0 THEN round(a.monetary / a.orders, {MONEY_DIGITS}) END AS avg_order_value",
+        "a.monetary", "CASE WHEN a.orders > 0 THEN round(a.monetary / a.orders, $money_digits) END AS avg_order_value",
     ]
-    fix_join = ""
     if repeat:
-        # The value of the first purchase day: arg_min gives it when the first day holds one
-        # purchase; customers with several purchases on some day get it summed exactly.
-        ctes.append(f"""fix AS (
-    SELECT t.customer_id, sum(t.v) AS first_v
-    FROM tx t JOIN (SELECT customer_id, first_purchase FROM agg WHERE n_rows > n_days) x
-      ON t.customer_id = x.customer_id AND t.d = x.first_purchase
-    GROUP BY t.customer_id)""")
-        fix_join = "LEFT JOIN fix f ON a.customer_id = f.customer_id"
         buyer_cols += [
             "CAST(a.n_days - 1 AS BIGINT) AS clv_frequency",
-            f"CAST(a.last_purchase - a.first_purchase AS DOUBLE) / {u} AS clv_recency",
-            f"CAST({E} - a.first_purchase AS DOUBLE) / {u} AS clv_T",
+            "CAST(a.last_purchase - a.first_purchase AS DOUBLE) / $unit AS clv_recency",
+            "CAST($as_of - a.first_purchase AS DOUBLE) / $unit AS clv_T",
             "CASE WHEN a.n_days > 1 THEN (a.total - coalesce(f.first_v, a.first_v)) / (a.n_days - 1) ELSE 0.0 END"
             " AS clv_monetary_value",
         ]
@@ -201,32 +184,33 @@ def _summary_sql(con, as_of: date, window: int | None, table: str, customers: st
             buyer_cols += [
                 "CAST(a.days_h AS BIGINT) AS clv_frequency_holdout",
                 "CASE WHEN a.days_h > 0 THEN a.total_h / a.days_h ELSE 0.0 END AS clv_monetary_value_holdout",
-                f"CAST({sql.literal(holdout_end)} - {E} AS DOUBLE) / {u} AS clv_duration_holdout",
+                "CAST($holdout_end - $as_of AS DOUBLE) / $unit AS clv_duration_holdout",
             ]
-    ctes.append(f"buyers AS (SELECT {', '.join(buyer_cols)} FROM agg a {fix_join})")
-    value_cols = [c.split(" AS ")[-1].split(".")[-1] for c in buyer_cols[1:]]
+    values = ", ".join("b." + c.split(" AS ")[-1].split(".")[-1] for c in buyer_cols[1:])
 
     if customers is None:
         if customer_type is not None:
             raise ValueError("customer_type needs a customers table (the customer master) to know the types")
-        select = (f"SELECT b.customer_id, {E} AS as_of, CAST(NULL AS VARCHAR) AS customer_type, FALSE AS is_prospect, "
-                  f"{', '.join('b.' + c for c in value_cols)} FROM buyers b")
+        select = sql.text("rfm.summary_of_buyers", values=values)
     else:
         _check_name(customers, "customers")
         ccols = _columns(con, customers)
         if "customer_id" not in ccols:
             raise ValueError(f"{customers}: no column customer_id")
-        ctype = "customer_type" if "customer_type" in ccols else "CAST(NULL AS VARCHAR)"
-        signup = "signup_date" if "signup_date" in ccols else "CAST(NULL AS DATE)"
-        ctes.append(f"people AS (SELECT customer_id, {ctype} AS customer_type, CAST({signup} AS DATE) AS signup_date "
-                    f"FROM {customers})")
-        where = [f"(b.customer_id IS NOT NULL OR p.signup_date IS NULL OR p.signup_date <= {E})"]
-        if customer_type is not None:
-            where.append(f"p.customer_type = {sql.literal(customer_type)}")
-        select = (f"SELECT coalesce(b.customer_id, p.customer_id) AS customer_id, {E} AS as_of, p.customer_type, "
-                  f"b.customer_id IS NULL AS is_prospect, {', '.join('b.' + c for c in value_cols)} "
-                  f"FROM buyers b FULL JOIN people p ON b.customer_id = p.customer_id WHERE {' AND '.join(where)}")
-    return "WITH " + ",\n".join(ctes) + "\n" + select
+        select = sql.text("rfm.summary_of_customers", values=values, customers=_relation(customers),
+                          customer_type="customer_type" if "customer_type" in ccols else "CAST(NULL AS VARCHAR)",
+                          signup_date="signup_date" if "signup_date" in ccols else "CAST(NULL AS DATE)")
+    parts = {"purchases": tx, "aggregates": ", ".join(aggs),
+             "having": "HAVING count(*) FILTER (WHERE d <= $as_of) > 0" if holdout_end is not None else "",
+             "first_day_value": ",\n" + sql.text("rfm.first_day_value") if repeat else "",
+             "first_day_join": "LEFT JOIN fix f ON a.customer_id = f.customer_id" if repeat else "",
+             "buyer_columns": ", ".join(buyer_cols), "select": select}
+    return parts, params
+
+
+def _relation(name: str) -> str:
+    """A checked table or view name (``main.sales``) as a quoted identifier."""
+    return sql.ident(*name.split("."))
 
 
 def population_of(customers: str | None, customer_type: str | None) -> str:
@@ -235,13 +219,14 @@ def population_of(customers: str | None, customer_type: str | None) -> str:
 
 
 def summary_query(con, as_of, window: int | None, table: str | None, customers: str | None, unit: str,
-                  frequency: str, customer_type: str | None, repeat: bool) -> tuple[date, str]:
-    """The as-of date resolved and the SQL of the customer summary at it (see :func:`summarize`
-    for the parameters): what :func:`summarize` and :func:`dbmarketing.rfm.compute` run."""
+                  frequency: str, customer_type: str | None, repeat: bool) -> tuple[date, dict, dict]:
+    """The as-of date resolved and the statement ``rfm.summary`` of the customer summary at it
+    (its parts and parameters; see :func:`summarize` for the arguments): what :func:`summarize`
+    and :func:`dbmarketing.rfm.compute` run."""
     as_of = _resolve_as_of(con, as_of, table)
     relation = _purchases(con, as_of, table)
-    return as_of, _summary_sql(con, as_of, window, relation, customers, _unit_days(unit), frequency, repeat,
-                               customer_type=customer_type)
+    return as_of, *_summary_sql(con, as_of, window, relation, customers, _unit_days(unit), frequency, repeat,
+                                customer_type=customer_type)
 
 
 def summarize(con, as_of, window: int | None = None, table: str | None = None,
@@ -282,8 +267,8 @@ def summarize(con, as_of, window: int | None = None, table: str | None = None,
     ``monetary`` (net spend in the window), ``avg_order_value`` (per order in the window),
     and the ``clv_*`` columns with ``repeat``. Prospects have empty values.
     """
-    as_of, query = summary_query(con, as_of, window, table, customers, unit, frequency, customer_type, repeat)
-    out = _frame(con.sql(query + ("\nORDER BY customer_id" if sort else "")))
+    as_of, parts, params = summary_query(con, as_of, window, table, customers, unit, frequency, customer_type, repeat)
+    out = _frame(sql.relation(con, "rfm.summary", params, order_by="ORDER BY customer_id" if sort else "", **parts))
     out.attrs.update(as_of=as_of.isoformat(), window=window, frequency=frequency,
                      population=population_of(customers, customer_type))
     return out
@@ -314,9 +299,9 @@ def repeat_summary(con, observation_end, calibration_end=None, table: str | None
         raise ValueError(f"the calibration period ends ({cal}) after the observation end ({obs})")
     relation = _purchases(con, cal, table)
     holdout = _purchases(con, obs, table) if calibration_end is not None else None
-    query = _summary_sql(con, cal, None, relation, None, _unit_days(unit), "orders", True,
-                         holdout_end=obs if calibration_end is not None else None, holdout_table=holdout)
-    out = _frame(con.sql(query + "\nORDER BY customer_id"))
+    parts, params = _summary_sql(con, cal, None, relation, None, _unit_days(unit), "orders", True,
+                                 holdout_end=obs if calibration_end is not None else None, holdout_table=holdout)
+    out = _frame(sql.relation(con, "rfm.summary", params, order_by="ORDER BY customer_id", **parts))
     cols = {c: c[4:] for c in out.columns if c.startswith("clv_")}
     out = out.set_index("customer_id")[list(cols)].rename(columns=cols)
     out["frequency"] = out["frequency"].astype("int64")

@@ -65,3 +65,67 @@ SELECT s.customer_id, s.segment, s.as_of, s.r_score, s.f_score, s.m_score, s.rfm
 FROM main.rfm_scores s LEFT JOIN {{customers}} c USING (customer_id)
 WHERE s.as_of = $as_of AND s.segment = $segment AND ($customer_type IS NULL OR s.customer_type = $customer_type)
 ORDER BY s.monetary DESC NULLS LAST, s.customer_id
+
+-- name: describe
+-- The columns of a table or view {{relation}} and their types.
+DESCRIBE SELECT * FROM {{relation}}
+
+-- name: purchase_rows
+-- One row per purchase of {{relation}} for the customer summary: customer, day d ({{day}}: the
+-- order date as a DATE), net value v and, when orders are counted by id, {{order_id}}
+-- (", order_id"); {{period}}: the days that count ($end, $as_of).
+SELECT customer_id, {{day}} AS d, CAST(net_amount AS DOUBLE) AS v{{order_id}}
+FROM {{relation}} WHERE customer_id IS NOT NULL AND {{period}}
+
+-- name: purchase_days
+-- The first and the last purchase day of {{purchases}} (rows of purchase_rows).
+SELECT min(d), max(d) FROM ({{purchases}})
+
+-- name: summary
+-- The customer summary (rfm.summarize) at $as_of: the purchases {{purchases}} (purchase_rows)
+-- aggregated per customer ({{aggregates}}, counted over the periods they name with FILTER;
+-- {{having}}), the buyers' values ({{buyer_columns}}; {{first_day_value}} and
+-- {{first_day_join}} add first_day_value for the repeat-purchase summary), and who is in it:
+-- {{select}}, summary_of_buyers or summary_of_customers. {{order_by}}: sorted or not.
+WITH tx AS NOT MATERIALIZED (
+    {{purchases}}),
+agg AS MATERIALIZED (
+    SELECT customer_id, {{aggregates}}
+    FROM tx GROUP BY customer_id {{having}}){{first_day_value}},
+buyers AS (SELECT {{buyer_columns}} FROM agg a {{first_day_join}})
+{{select}}
+{{order_by}}
+
+-- name: first_day_value
+-- The value of the first purchase day: arg_min gives it when the first day holds one
+-- purchase; customers with several purchases on some day get it summed exactly.
+fix AS (
+    SELECT t.customer_id, sum(t.v) AS first_v
+    FROM tx t JOIN (SELECT customer_id, first_purchase FROM agg WHERE n_rows > n_days) x
+      ON t.customer_id = x.customer_id AND t.d = x.first_purchase
+    GROUP BY t.customer_id)
+
+-- name: summary_of_buyers
+-- The summary's rows without a customer master: the buyers with their {{values}}.
+SELECT b.customer_id, $as_of AS as_of, CAST(NULL AS VARCHAR) AS customer_type, FALSE AS is_prospect, {{values}}
+FROM buyers b
+
+-- name: summary_of_customers
+-- The summary's rows with the customer master {{customers}} ({{customer_type}} and
+-- {{signup_date}}: its columns, or NULL where it has none): the buyers with their {{values}},
+-- and the customers who had signed up by $as_of (or have no signup date) but never bought, as
+-- prospects; only customers of $customer_type unless it is NULL.
+SELECT coalesce(b.customer_id, p.customer_id) AS customer_id, $as_of AS as_of, p.customer_type,
+       b.customer_id IS NULL AS is_prospect, {{values}}
+FROM buyers b FULL JOIN (SELECT customer_id, {{customer_type}} AS customer_type,
+                                CAST({{signup_date}} AS DATE) AS signup_date
+                         FROM {{customers}}) p ON b.customer_id = p.customer_id
+WHERE (b.customer_id IS NOT NULL OR p.signup_date IS NULL OR p.signup_date <= $as_of)
+  AND ($customer_type IS NULL OR p.customer_type = $customer_type)
+
+-- name: temp_table
+-- A temporary table {{table}} (sql.temp_name) holding the result of {{query}}.
+CREATE TEMP TABLE {{table}} AS {{query}}
+
+-- name: drop_temp_table
+DROP TABLE IF EXISTS {{table}}
