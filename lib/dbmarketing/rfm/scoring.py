@@ -41,6 +41,7 @@ from pathlib import Path
 import duckdb
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from ..warehouse import sql
 from ._common import _check_bins, _frame
@@ -90,20 +91,19 @@ def _breakpoints(breakpoints, bins: int) -> dict[str, list[float]]:
     return out
 
 
-def _quantiles(bins: int) -> str:
-    """[1/bins, 2/bins, ...] as DECIMALs rounded down: quantile_disc then picks the value at
-    position ceil(j n / bins) exactly (integer arithmetic inside DuckDB)."""
-    qs = [(Decimal(j) / Decimal(bins)).quantize(Decimal("1e-18"), rounding=ROUND_FLOOR) for j in range(1, bins)]
-    return "[" + ", ".join(f"{q}::DECIMAL(19, 18)" for q in qs) + "]"
+def _quantiles(bins: int) -> list[str]:
+    """[1/bins, 2/bins, ...] as DECIMAL texts rounded down (the statements cast them to
+    DECIMAL(19, 18)): quantile_disc then picks the value at position ceil(j n / bins) exactly
+    (integer arithmetic inside DuckDB)."""
+    return [str((Decimal(j) / Decimal(bins)).quantize(Decimal("1e-18"), rounding=ROUND_FLOOR)) for j in range(1, bins)]
 
 
-def _num(value) -> str:
-    """A cut point as an exact SQL literal (floats through their shortest round-trip text)."""
-    if value is None:
-        return "CAST(NULL AS DOUBLE)"
-    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
-        return str(int(value))
-    return f"CAST('{float(value)!r}' AS DOUBLE)"
+def _column(values) -> pa.Array:
+    """Cut points (or group scores) as one column of a registered table: integers stay
+    integers, other numbers are exact doubles, None is empty."""
+    if all(v is None or (isinstance(v, (int, np.integer)) and not isinstance(v, bool)) for v in values):
+        return pa.array([None if v is None else int(v) for v in values], type=pa.int64())
+    return pa.array([None if v is None else float(v) for v in values], type=pa.float64())
 
 
 def _count_above(value: str, cuts: list[str]) -> str:
@@ -142,102 +142,116 @@ def _fill_levels(cuts: dict, successors) -> dict:
 
 
 
-def _lookup_lists(bins: int, segments: Segments) -> tuple[str, str, bool]:
-    """SQL list literals of every RFM cell's label ("543") and every score combination's segment
-    (:func:`~dbmarketing.rfm.segments.grid_rows`); scoring looks the segment up by position, which is much faster than a
-    CASE per customer. Returns (cells, segments, per_cell): segments are listed per R-F pair,
-    or per R-F-M cell when a rule uses M."""
+def _lookup_lists(bins: int, segments: Segments) -> tuple[list[str], list[str], bool]:
+    """Every RFM cell's label ("543") and every score combination's segment
+    (:func:`~dbmarketing.rfm.segments.grid_rows`); scoring looks the segment up by position,
+    which is much faster than a CASE per customer. Returns (cells, segments, per_cell): segments
+    are listed per R-F pair, or per R-F-M cell when a rule uses M."""
     rows, per_cell = grid_rows(bins, segments)
     sep = "" if bins < 10 else "-"
     labels = [f"{r}{sep}{f}{sep}{m}" for r in range(1, bins + 1) for f in range(1, bins + 1) for m in range(1, bins + 1)]
-    return ("[" + ", ".join(map(sql.literal, labels)) + "]", "[" + ", ".join(sql.literal(r[3]) for r in rows) + "]", per_cell)
+    return labels, [r[3] for r in rows], per_cell
 
 
-def _score_sql(con, relation: str, bins: int, method: str, weights, breakpoints: dict, monetary: str,
-               segments: Segments) -> str:
-    """SQL scoring every row of ``relation`` (a table or view of ``con`` with is_prospect,
-    recency, frequency, monetary, avg_order_value): adds r_score, f_score, m_score, rfm_cell,
-    rfm_score, segment. The cut points are found first, with a few small queries on
-    ``relation`` (quantiles, then the next distinct values where ties make cuts coincide),
-    and written into the returned SQL as numbers."""
-    Q = _quantiles(bins)
+def _scores(con, relation: str, bins: int, method: str, weights, breakpoints: dict, monetary: str,
+            segments: Segments, order_by: str = "") -> pd.DataFrame:
+    """Score every row of ``relation`` (a table or view of ``con`` with is_prospect, recency,
+    frequency, monetary, avg_order_value): adds r_score, f_score, m_score, rfm_cell, rfm_score,
+    segment. The cut points are found first, with a few small queries on ``relation``
+    (quantiles, then the next distinct values where ties make cuts coincide), and registered
+    as small tables of their own name that the scoring statement joins."""
     keys = {"recency": "(-recency)", "frequency": "frequency",
             "monetary": "coalesce(avg_order_value, 0)" if monetary == "average" else "monetary"}
     cut_cols = [f"c{j}" for j in range(1, bins)]
-    ctes: list[str] = []
+    params = {"quantiles": _quantiles(bins), "bins": bins}
+    steps: list[str] = []  # the nested method's steps, as WITH clauses
+    registered: list[str] = []
 
-    def query(select: str) -> list[tuple]:
-        return con.execute(("WITH " + ",\n".join(ctes) + "\n" if ctes else "") + select).fetchall()
+    def register(stem: str, columns: dict) -> str:
+        name = sql.temp_name(stem)
+        con.register(name, pa.table(columns))
+        registered.append(name)
+        return sql.ident(name)
+
+    def with_steps() -> str:
+        return "WITH " + ",\n".join(steps) + "\n" if steps else ""
+
+    def group_parts(groups: list[str], alias: str = "") -> dict:
+        g = ", ".join(f"{alias}{c}" for c in groups)
+        return {"groups": g + ", " if g else "", "group_by": " GROUP BY " + g if g else ""}
 
     def quantile_cuts(measures: list[str], stage: str, groups: list[str]) -> dict[str, dict]:
-        g = ", ".join(groups)
-        rows = query(f"SELECT {g + ', ' if g else ''}{', '.join(f'quantile_disc({keys[m]}, {Q})' for m in measures)} "
-                     f"FROM {stage} WHERE NOT is_prospect{' GROUP BY ' + g if g else ''}")
+        rows = sql.run(con, "rfm.quantile_cuts", params, steps=with_steps(), stage=stage, **group_parts(groups),
+                       cuts=", ".join(sql.text("rfm.quantile_cut", key=keys[m]) for m in measures)).fetchall()
         k = len(groups)
         out = {}
         for i, m in enumerate(measures):
             raw = {tuple(r[:k]): r[k + i] for r in rows if r[k + i] is not None}
 
             def successors(need, key=keys[m]):  # the smallest value above x, per group
-                values = ", ".join("(" + ", ".join([*map(str, grp), _num(x)]) + ")" for grp, x in need.items())
-                on = " AND ".join([*(f"s.{c} = p.{c}" for c in groups), f"{key} > p._x"])
-                pg = ", ".join(f"p.{c}" for c in groups)
-                found = query(f"SELECT {pg + ', ' if pg else ''}min({key}) "
-                              f"FROM {stage} s JOIN (VALUES {values}) p({', '.join([*groups, '_x'])}) ON {on} "
-                              f"WHERE NOT s.is_prospect{' GROUP BY ' + pg if pg else ''}")
+                cuts = register("rfm_cut", {**{c: _column([grp[j] for grp in need]) for j, c in enumerate(groups)},
+                                            "_x": _column(list(need.values()))})
+                found = sql.run(con, "rfm.next_values", steps=with_steps(), stage=stage, key=key, cuts=cuts,
+                                on="".join(f"s.{c} = p.{c} AND " for c in groups),
+                                **group_parts(groups, "p.")).fetchall()
                 return {tuple(r[:k]): r[k] for r in found if r[k] is not None}
 
             out[m] = _fill_levels(raw, successors)
         return out
 
-    def cut_table(name: str, groups: list[str], cuts: dict) -> str:
-        rows = [", ".join([*map(str, grp), *map(_num, c)]) for grp, c in sorted(cuts.items())]
+    def cut_table(groups: list[str], cuts: dict) -> str:
+        rows = sorted(cuts.items())
         if not rows:  # nobody to score: a row that matches nothing
-            rows = [", ".join(["CAST(NULL AS INTEGER)"] * len(groups) + [_num(None)] * len(cut_cols))]
-        values = ", ".join(f"({r})" for r in rows)
-        return f"{name} AS (SELECT * FROM (VALUES {values}) t({', '.join([*groups, *cut_cols])}))"
+            rows = [((None,) * len(groups), [None] * len(cut_cols))]
+        return register("rfm_cuts", {**{c: _column([grp[j] for grp, _ in rows]) for j, c in enumerate(groups)},
+                                     **{c: _column([cut[j] for _, cut in rows]) for j, c in enumerate(cut_cols)}})
 
-    def expr(measure: str, cut_table_name: str) -> str:
-        if measure in breakpoints:
-            cuts = [_num(float(c)) for c in breakpoints[measure]]
-            body = (f"{bins} - ({_count_above('recency', cuts)})" if measure == "recency"  # recency <= first: best
-                    else f"1 + {_count_above(keys[measure], cuts)}")
+    def expr(measure: str, table: str) -> str:
+        cuts = [f"{table}.{c}" for c in cut_cols]
+        if measure == "recency" and measure in breakpoints:  # recency <= first: best
+            body = f"$bins - ({_count_above('recency', cuts)})"
         else:
-            body = f"1 + {_count_above(keys[measure], [f'{cut_table_name}.{c}' for c in cut_cols])}"
+            body = f"1 + {_count_above(keys[measure], cuts)}"
         return f"CASE WHEN NOT is_prospect THEN CAST({body} AS INTEGER) END"
 
-    if method == "independent":
-        need = [m for m in MEASURES if m not in breakpoints]
-        cuts = quantile_cuts(need, relation, []) if need else {}
-        joins = ""
-        for m in need:
-            ctes.append(cut_table(f"{m[0]}c", [], cuts[m]))
-            joins += f" CROSS JOIN {m[0]}c"
-        ctes.append(f"""scored AS (SELECT s.*, {expr('recency', 'rc')} AS r_score, {expr('frequency', 'fc')} AS f_score,
-            {expr('monetary', 'mc')} AS m_score FROM {relation} s{joins})""")
-    else:  # nested: R over everybody, F within each R score, M within each R-F cell
-        stage, groups = relation, []
-        for m, name in zip(MEASURES, ("r", "f", "scored")):
-            table, join = f"{m[0]}c", ""
-            if m not in breakpoints:
-                ctes.append(cut_table(table, groups, quantile_cuts([m], stage, groups)[m]))
-                join = f" LEFT JOIN {table} USING ({', '.join(groups)})" if groups else f" CROSS JOIN {table}"
-            ctes.append(f"{name} AS (SELECT s.*, {expr(m, table)} AS {m[0]}_score FROM {stage} s{join})")
-            stage, groups = name, [*groups, f"{m[0]}_score"]
-    wr, wf, wm = weights
-    cells, names, per_cell = _lookup_lists(bins, segments)
-    cell_index = f"((r_score - 1) * {bins} + f_score - 1) * {bins} + m_score"
-    seg_index = cell_index if per_cell else f"(r_score - 1) * {bins} + f_score"
-    # rfm_cell and segment come back as ENUMs (pandas categories, segments in the map's order)
-    segment_enum = "ENUM(" + ", ".join(map(sql.literal, dict.fromkeys([*segments.names, UNCLASSIFIED]))) + ")"
-    cell_enum = f"ENUM({cells[1:-1]})"
-    select = f"""SELECT * EXCLUDE (r_score, f_score, m_score), r_score, f_score, m_score,
-        CASE WHEN NOT is_prospect THEN CAST({cells} AS {cell_enum}[])[{cell_index}] END AS rfm_cell,
-        ({wr!r} * r_score + {wf!r} * f_score + {wm!r} * m_score) / {wr + wf + wm!r} AS rfm_score,
-        CAST(CASE WHEN is_prospect THEN {sql.literal(segments.prospects.name)} ELSE {names}[{seg_index}] END AS {segment_enum})
-            AS segment
-    FROM scored"""
-    return "WITH " + ",\n".join(ctes) + "\n" + select
+    def breakpoint_table(measure: str) -> str:
+        return register("rfm_breakpoints", {c: _column([float(b)]) for c, b in zip(cut_cols, breakpoints[measure])})
+
+    try:
+        if method == "independent":
+            need = [m for m in MEASURES if m not in breakpoints]
+            cuts = quantile_cuts(need, sql.ident(relation), []) if need else {}
+            tables = {m: cut_table([], cuts[m]) if m in need else breakpoint_table(m) for m in MEASURES}
+            steps.append(sql.text("rfm.scored_independently", relation=sql.ident(relation),
+                                  r_score=expr("recency", "rc"), f_score=expr("frequency", "fc"),
+                                  m_score=expr("monetary", "mc"),
+                                  rc=tables["recency"], fc=tables["frequency"], mc=tables["monetary"]))
+        else:  # nested: R over everybody, F within each R score, M within each R-F cell
+            stage, groups = sql.ident(relation), []
+            for m, name in zip(MEASURES, ("r", "f", "scored")):
+                if m in breakpoints:
+                    table, using = breakpoint_table(m), ""
+                else:
+                    table = cut_table(groups, quantile_cuts([m], stage, groups)[m])
+                    using = f" USING ({', '.join(groups)})" if groups else ""
+                steps.append(sql.text("rfm.scored_step", step=name, stage=stage, score=f"{expr(m, 'c')} AS {m[0]}_score",
+                                      join="LEFT JOIN" if using else "CROSS JOIN", cuts=table, using=using))
+                stage, groups = name, [*groups, f"{m[0]}_score"]
+        wr, wf, wm = weights
+        cells, names, per_cell = _lookup_lists(bins, segments)
+        # rfm_cell and segment come back as ENUMs (pandas categories, segments in the map's order);
+        # an ENUM's values and the weights are written as literals: a type takes no parameters, and a
+        # weight as a parameter would be a DOUBLE where its literal is an exact DECIMAL
+        return _frame(sql.relation(
+            con, "rfm.scores", {**params, "cells": cells, "segment_names": names, "prospects": segments.prospects.name},
+            steps=with_steps(), cell_enum="ENUM(" + ", ".join(map(sql.literal, cells)) + ")",
+            segment_enum="ENUM(" + ", ".join(map(sql.literal, dict.fromkeys([*segments.names, UNCLASSIFIED]))) + ")",
+            segment_index=sql.text("rfm.cell_index") if per_cell else "(r_score - 1) * $bins + f_score",
+            cell_index=sql.text("rfm.cell_index"), wr=sql.literal(wr), wf=sql.literal(wf), wm=sql.literal(wm),
+            weight_sum=sql.literal(wr + wf + wm), order_by=order_by))
+    finally:
+        for name in registered:
+            con.unregister(name)
 
 
 def _score_options(bins, method, weights, breakpoints, monetary, segments):
@@ -310,8 +324,9 @@ def score(summary: pd.DataFrame, bins: int = 5, method: str = "independent", wei
     frame["_row"] = np.arange(len(frame))
     con = duckdb.connect()
     try:
-        con.register("_summary", frame)
-        out = _frame(con.sql(_score_sql(con, "_summary", *opts) + " ORDER BY _row"))
+        name = sql.temp_name("rfm_summary")
+        con.register(name, frame)
+        out = _scores(con, name, *opts, order_by="ORDER BY _row")
     finally:
         con.close()
     out = out.drop(columns="_row")
@@ -336,7 +351,7 @@ def compute(con, as_of, bins: int = 5, method: str = "independent", weights=(1, 
     temp = sql.temp_name("rfm_summary")
     sql.run(con, "rfm.temp_table", params, table=sql.ident(temp), query=sql.text("rfm.summary", order_by="", **parts))
     try:
-        out = _frame(con.sql(_score_sql(con, temp, *opts) + ("\nORDER BY customer_id" if sort else "")))
+        out = _scores(con, temp, *opts, order_by="ORDER BY customer_id" if sort else "")
     finally:
         sql.run(con, "rfm.drop_temp_table", table=sql.ident(temp))
     out.attrs.update(as_of=as_of.isoformat())

@@ -129,3 +129,47 @@ CREATE TEMP TABLE {{table}} AS {{query}}
 
 -- name: drop_temp_table
 DROP TABLE IF EXISTS {{table}}
+
+-- name: quantile_cuts
+-- The quantile cut points {{cuts}} (quantile_cut of each measure) of the scored customers of
+-- {{stage}} (after the {{steps}} before it), per group {{groups}} ({{group_by}}).
+{{steps}}SELECT {{groups}}{{cuts}} FROM {{stage}} WHERE NOT is_prospect{{group_by}}
+
+-- name: quantile_cut
+-- The values of {{key}} at the positions ceil(j n / bins) ($quantiles: j / bins, rounded down).
+quantile_disc({{key}}, CAST($quantiles AS DECIMAL(19, 18)[]))
+
+-- name: next_values
+-- The smallest value of {{key}} above each group's cut p._x ({{cuts}}: the groups {{groups}} and
+-- their cuts), among the scored customers of {{stage}} (after the {{steps}} before it).
+{{steps}}SELECT {{groups}}min({{key}})
+FROM {{stage}} s JOIN {{cuts}} p ON {{on}}{{key}} > p._x
+WHERE NOT s.is_prospect{{group_by}}
+
+-- name: scored_independently
+-- R, F and M scores of every row of {{relation}}, each over all customers: {{r_score}},
+-- {{f_score}}, {{m_score}} count the cuts of {{rc}}, {{fc}}, {{mc}} (one row each) a value exceeds.
+scored AS (SELECT s.*, {{r_score}} AS r_score, {{f_score}} AS f_score, {{m_score}} AS m_score
+           FROM {{relation}} s CROSS JOIN {{rc}} rc CROSS JOIN {{fc}} fc CROSS JOIN {{mc}} mc)
+
+-- name: scored_step
+-- One step of nested scores: {{step}} adds {{score}} to the rows of {{stage}}, counting the cuts
+-- c of {{cuts}} (per group of the scores before, {{using}}) that a value exceeds.
+{{step}} AS (SELECT s.*, {{score}} FROM {{stage}} s {{join}} {{cuts}} c{{using}})
+
+-- name: cell_index
+-- The position of a row's R-F-M cell in the list of cells (R, then F, then M, each 1..$bins).
+((r_score - 1) * $bins + f_score - 1) * $bins + m_score
+
+-- name: scores
+-- The scored rows ({{steps}} ending with scored) with their cell (the label of the
+-- {{cell_index}}-th of $cells, as {{cell_enum}}), the weighted score ({{wr}}, {{wf}}, {{wm}}
+-- over {{weight_sum}}) and the segment (the {{segment_index}}-th of $segment_names, or
+-- $prospects, as {{segment_enum}}).
+{{steps}}SELECT * EXCLUDE (r_score, f_score, m_score), r_score, f_score, m_score,
+    CASE WHEN NOT is_prospect THEN CAST($cells AS {{cell_enum}}[])[{{cell_index}}] END AS rfm_cell,
+    ({{wr}} * r_score + {{wf}} * f_score + {{wm}} * m_score) / {{weight_sum}} AS rfm_score,
+    CAST(CASE WHEN is_prospect THEN $prospects ELSE $segment_names[{{segment_index}}] END AS {{segment_enum}})
+        AS segment
+FROM scored
+{{order_by}}
