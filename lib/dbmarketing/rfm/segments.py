@@ -173,11 +173,14 @@ def _scaled(score_sql: str, bins: int) -> str:
     return f"(({3 * d} + 8 * ({score_sql} - 1)) // {2 * d})"
 
 
-def _segment_case(segments: Segments, bins: int, prefix: str = "") -> str:
-    """SQL CASE naming the segment of each row from its r_score, f_score, m_score."""
-    parts = [f"WHEN {prefix}is_prospect THEN {sql.literal(segments.prospects.name)}"]
+def _segment_case(segments: Segments, bins: int) -> str:
+    """SQL CASE naming the segment of each row from its r_score, f_score, m_score. The map's
+    names and bounds are written with :func:`~dbmarketing.warehouse.sql.literal`: the CASE is
+    evaluated once per map on the small grid of scores (:func:`grid_rows`), never per customer."""
+    parts = [f"WHEN is_prospect THEN {sql.literal(segments.prospects.name)}"]
     for s in segments.segments:
-        conds = [f"{_scaled(prefix + k + '_score', bins)} BETWEEN {lo} AND {hi}" for k, (lo, hi) in s.rule.items()]
+        conds = [f"{_scaled(k + '_score', bins)} BETWEEN {sql.literal(lo)} AND {sql.literal(hi)}"
+                 for k, (lo, hi) in s.rule.items()]
         parts.append(f"WHEN {' AND '.join(conds)} THEN {sql.literal(s.name)}")
     return "CASE " + " ".join(parts) + f" ELSE {sql.literal(UNCLASSIFIED)} END"
 
@@ -195,14 +198,15 @@ def grid_rows(bins: int, segments: Segments) -> tuple[list[tuple[int, int, int, 
     return _GRIDS[key]
 
 
-def _grid(bins: int, segments: Segments) -> tuple[list[tuple[int, int, int, str]], bool]:
+def _grid(bins: int, segments: Segments, m_scores: tuple[int, int] | None = None) -> tuple[list, bool]:
+    """(r, f, m, segment) of every R and F score 1..bins and M score ``m_scores`` (first, last;
+    default 1..bins when a rule uses M, else 1), sorted; and whether a rule uses M."""
     per_cell = any("m" in s.rule for s in segments.segments)
+    m_first, m_last = m_scores or (1, bins if per_cell else 1)
     con = duckdb.connect()
     try:
-        grid = f"""SELECT r.r AS r_score, f.f AS f_score, m.m AS m_score, FALSE AS is_prospect
-                   FROM range(1, {bins + 1}) r(r), range(1, {bins + 1}) f(f), range(1, {bins + 1 if per_cell else 2}) m(m)"""
-        rows = con.execute(f"SELECT r_score, f_score, m_score, {_segment_case(segments, bins)} FROM ({grid}) "
-                           f"ORDER BY r_score, f_score, m_score").fetchall()
+        rows = sql.run(con, "rfm.score_grid", {"bins": bins, "m_first": m_first, "m_last": m_last},
+                       segment=_segment_case(segments, bins)).fetchall()
     finally:
         con.close()
     return rows, per_cell
@@ -214,14 +218,7 @@ def segment_grid(bins: int = 5, segments=None, m_score: int | None = None) -> pd
     bins = _check_bins(bins)
     seg = load_segments(segments)
     m = bins if m_score is None else int(m_score)
-    con = duckdb.connect()
-    try:
-        rows = con.execute(f"""
-            WITH g AS (SELECT r.r AS r_score, f.f AS f_score, {m} AS m_score, FALSE AS is_prospect
-                       FROM range(1, {bins + 1}) r(r), range(1, {bins + 1}) f(f))
-            SELECT r_score, f_score, {_segment_case(seg, bins)} AS segment FROM g""").fetchall()
-    finally:
-        con.close()
+    rows = [(r, f, name) for r, f, _, name in _grid(bins, seg, (m, m))[0]]
     grid = pd.DataFrame(rows, columns=["R", "F", "segment"]).pivot(index="F", columns="R", values="segment")
     return grid.sort_index(ascending=False)
 

@@ -173,3 +173,11 @@ scored AS (SELECT s.*, {{r_score}} AS r_score, {{f_score}} AS f_score, {{m_score
         AS segment
 FROM scored
 {{order_by}}
+
+-- name: score_grid
+-- Every combination of R and F scores 1..$bins and M scores $m_first..$m_last, with the
+-- segment {{segment}} (the segment map's CASE) of each.
+SELECT r_score, f_score, m_score, {{segment}}
+FROM (SELECT r.r AS r_score, f.f AS f_score, m.m AS m_score, FALSE AS is_prospect
+      FROM range(1, $bins + 1) r(r), range(1, $bins + 1) f(f), range($m_first, $m_last + 1) m(m))
+ORDER BY r_score, f_score, m_score
