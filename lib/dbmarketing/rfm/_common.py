@@ -21,9 +21,14 @@ def _check_name(name: str, what: str) -> str:
     return name
 
 
+def _relation(name: str) -> str:
+    """A checked table or view name (``main.sales``) as a quoted identifier."""
+    return sql.ident(*name.split("."))
+
+
 def _columns(con, relation: str) -> dict[str, str]:
     try:
-        rows = sql.run(con, "rfm.describe", relation=sql.ident(*relation.split("."))).fetchall()
+        rows = sql.run(con, "rfm.describe", relation=_relation(relation)).fetchall()
     except duckdb.Error as error:
         raise ValueError(f"{relation}: cannot be read ({str(error).splitlines()[0]})") from None
     return {r[0]: r[1] for r in rows}

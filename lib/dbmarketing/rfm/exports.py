@@ -8,7 +8,7 @@ import pandas as pd
 
 from .. import privacy
 from ..warehouse import sql
-from ._common import _check_name, _columns, _frame
+from ._common import _check_name, _columns, _frame, _relation
 from .segments import load_segments
 from .store import stored_as_of
 
@@ -44,7 +44,7 @@ def export_segment(con, segment: str, path: str | Path, clearance: int, as_of=No
     frame = _frame(sql.relation(con, "rfm.segment_contacts",
                                 {"as_of": d, "segment": name, "customer_type": customer_type or None},
                                 contact="".join(f", c.{sql.ident(c)}" for c in contact),
-                                customers=sql.ident(*customers.split("."))))
+                                customers=_relation(customers)))
     for col in frame.columns:  # dates as dates (Excel shows no midnight)
         if pd.api.types.is_datetime64_any_dtype(frame[col]):
             frame[col] = frame[col].dt.date

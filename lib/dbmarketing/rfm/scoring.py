@@ -164,7 +164,7 @@ def _scores(con, relation: str, bins: int, method: str, weights, breakpoints: di
             "monetary": "coalesce(avg_order_value, 0)" if monetary == "average" else "monetary"}
     cut_cols = [f"c{j}" for j in range(1, bins)]
     params = {"quantiles": _quantiles(bins), "bins": bins}
-    steps: list[str] = []  # the nested method's steps, as WITH clauses
+    steps: list[str] = []  # the scoring steps so far, as WITH clauses
     registered: list[str] = []
 
     def register(stem: str, columns: dict) -> str:

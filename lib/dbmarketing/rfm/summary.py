@@ -36,7 +36,7 @@ import pandas as pd
 
 from .. import cleanse, warehouse
 from ..warehouse import sql
-from ._common import _check_name, _columns, _frame
+from ._common import _check_name, _columns, _frame, _relation
 
 __all__ = ["UNITS", "MEASURES", "MONEY_DIGITS", "BITSTRING_MAX_DAYS", "summarize", "repeat_summary"]
 
@@ -206,11 +206,6 @@ def _summary_sql(con, as_of: date, window: int | None, table: str, customers: st
              "first_day_join": "LEFT JOIN fix f ON a.customer_id = f.customer_id" if repeat else "",
              "buyer_columns": ", ".join(buyer_cols), "select": select}
     return parts, params
-
-
-def _relation(name: str) -> str:
-    """A checked table or view name (``main.sales``) as a quoted identifier."""
-    return sql.ident(*name.split("."))
 
 
 def population_of(customers: str | None, customer_type: str | None) -> str:
