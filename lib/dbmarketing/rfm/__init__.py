@@ -1,4 +1,12 @@
-"""RFM: the summary, the scores, the segment maps and migration between runs."""
+"""RFM: the summary, the scores, the segment maps and migration between runs.
+
+The rooms: :mod:`.summary` (recency, frequency and monetary value per customer from the
+sales), :mod:`.scoring` (scores 1..bins, :func:`compute`), :mod:`.segments` (the segment map
+of ``segments.yaml`` and the tables per segment), :mod:`.store` (``main.rfm_scores``),
+:mod:`.migration` (segments between two stored dates), :mod:`.pareto` (concentration of
+spend), :mod:`.exports` (contact lists by clearance) and :mod:`.retention` (the tables and
+rules of chapter 04). Their SQL is in ``warehouse/sql/rfm.sql``.
+"""
 
 from .exports import CONTACT_COLUMNS, export_segment
 from .migration import migration, movers
