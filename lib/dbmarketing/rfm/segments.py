@@ -18,6 +18,7 @@ from pathlib import Path
 import duckdb
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import yaml
 
 from .. import messages
@@ -205,7 +206,10 @@ def _grid(bins: int, segments: Segments, m_scores: tuple[int, int] | None = None
     m_first, m_last = m_scores or (1, bins if per_cell else 1)
     con = duckdb.connect()
     try:
-        rows = sql.run(con, "rfm.score_grid", {"bins": bins, "m_first": m_first, "m_last": m_last},
+        levels, m_levels = sql.temp_name("rfm_levels"), sql.temp_name("rfm_m_levels")
+        con.register(levels, pa.table({"level": pa.array(range(1, bins + 1), pa.int64())}))
+        con.register(m_levels, pa.table({"level": pa.array(range(m_first, m_last + 1), pa.int64())}))
+        rows = sql.run(con, "rfm.score_grid", levels=sql.ident(levels), m_levels=sql.ident(m_levels),
                        segment=_segment_case(segments, bins)).fetchall()
     finally:
         con.close()

@@ -175,9 +175,9 @@ FROM scored
 {{order_by}}
 
 -- name: score_grid
--- Every combination of R and F scores 1..$bins and M scores $m_first..$m_last, with the
--- segment {{segment}} (the segment map's CASE) of each.
+-- Every combination of R and F scores ({{levels}}: a table of the levels 1..bins) and M scores
+-- ({{m_levels}}), with the segment {{segment}} (the segment map's CASE) of each.
 SELECT r_score, f_score, m_score, {{segment}}
-FROM (SELECT r.r AS r_score, f.f AS f_score, m.m AS m_score, FALSE AS is_prospect
-      FROM range(1, $bins + 1) r(r), range(1, $bins + 1) f(f), range($m_first, $m_last + 1) m(m))
+FROM (SELECT r.level AS r_score, f.level AS f_score, m.level AS m_score, FALSE AS is_prospect
+      FROM {{levels}} r CROSS JOIN {{levels}} f CROSS JOIN {{m_levels}} m) g
 ORDER BY r_score, f_score, m_score
