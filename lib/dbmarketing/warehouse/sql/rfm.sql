@@ -54,7 +54,7 @@ SELECT b.customer_id, a.segment AS segment_before, b.segment AS segment_now,
 FROM main.rfm_scores a JOIN main.rfm_scores b USING (customer_id)
 WHERE a.as_of = $from_as_of AND b.as_of = $to_as_of
   AND ($customer_type IS NULL OR b.customer_type = $customer_type)
-  AND a.segment = ANY($from_segments) AND b.segment = ANY($to_segments)
+  AND list_contains($from_segments, a.segment) AND list_contains($to_segments, b.segment)
 ORDER BY b.monetary DESC, b.customer_id
 
 -- name: segment_contacts
