@@ -616,7 +616,7 @@ def test_store_replaces_one_date_and_keeps_others(con):
     tiers = warehouse.privacy_tiers(con, "rfm_scores")
     assert tiers["customer_id"] == 1 and set(tiers.values()) <= {1, 2} and tiers["monetary"] == 2
     assert con.execute("SELECT layer FROM main.catalog_tables WHERE table_name = 'rfm_scores'").fetchall() == [("marts",)]
-    with pytest.raises(ValueError, match="no RFM scores stored"):
+    with pytest.raises(ValueError, match="main.rfm_scores holds nothing for 2020-01-01"):
         rfm.load(con, "2020-01-01")
 
 
@@ -765,7 +765,7 @@ def test_compute_equals_summarize_then_score_for_every_option(con):
 
 def test_distinct_days_without_bitstrings_give_the_same_summary(con, monkeypatch):
     fast = rfm.summarize(con, AS_OF, frequency="days", window=200, repeat=True, sort=True)
-    monkeypatch.setattr(rfm.scoring, "BITSTRING_MAX_DAYS", 0)  # long histories: count(DISTINCT day)
+    monkeypatch.setattr(rfm.summary, "BITSTRING_MAX_DAYS", 0)  # long histories: count(DISTINCT day)
     slow = rfm.summarize(con, AS_OF, frequency="days", window=200, repeat=True, sort=True)
     pd.testing.assert_frame_equal(fast, slow)
 

@@ -1,37 +1,30 @@
-"""RFM: the summary, the scores, the segment maps and migration between runs."""
+"""RFM: the summary, the scores, the segment maps and migration between runs.
 
-from .scoring import (
-    UNCLASSIFIED,
+The rooms: :mod:`.summary` (recency, frequency and monetary value per customer from the
+sales), :mod:`.scoring` (scores 1..bins, :func:`compute`), :mod:`.segments` (the segment map
+of ``segments.yaml`` and the tables per segment), :mod:`.store` (``main.rfm_scores``),
+:mod:`.migration` (segments between two stored dates), :mod:`.pareto` (concentration of
+spend), :mod:`.exports` (contact lists by clearance) and :mod:`.retention` (the tables and
+rules of chapter 04). Their SQL is in ``warehouse/sql/rfm.sql``.
+"""
+
+from .exports import CONTACT_COLUMNS, export_segment
+from .migration import migration, movers
+from .pareto import Pareto, pareto
+from .scoring import METHODS, compute, rf_matrix, score
+from .segments import (
     NOT_YET,
-    UNITS,
-    METHODS,
-    MEASURES,
-    MONEY_DIGITS,
-    BITSTRING_MAX_DAYS,
-    SCORE_COLUMNS,
-    SCORES_TABLE,
     ROLES,
+    UNCLASSIFIED,
     Segment,
     Segments,
-    load_segments,
-    summarize,
-    repeat_summary,
-    score,
-    compute,
-    segment_grid,
     empty_segments,
-    store,
-    stored_dates,
-    load,
-    migration,
-    movers,
+    load_segments,
+    segment_grid,
     segment_table,
-    rf_matrix,
-    Pareto,
-    pareto,
-    CONTACT_COLUMNS,
-    export_segment,
 )
+from .store import SCORE_COLUMNS, SCORES_TABLE, load, store, stored_dates
+from .summary import BITSTRING_MAX_DAYS, MEASURES, MONEY_DIGITS, UNITS, repeat_summary, summarize
 from .retention import (
     Retention,
     export_segments,

@@ -3,3 +3,181 @@
 -- name: contact_details
 -- Name, phone and city of every customer, to put beside a segment's scores.
 SELECT customer_id, name, phone, city FROM main.customers
+
+-- name: replaced_scores
+-- The stored scores t that new scores {{new}} replace: of the same as-of date and the same
+-- population or the same customers, or stored before settings were recorded.
+EXISTS (SELECT 1 FROM {{new}} n WHERE CAST(n.as_of AS DATE) = t.as_of
+        AND (n.population IS NOT DISTINCT FROM t.population OR t.settings IS NULL
+             OR t.customer_id IN (SELECT customer_id FROM {{new}})))
+
+-- name: settings_clash
+-- The stored scores that new scores {{new}} would replace ({{replaced}}: replaced_scores) but
+-- that were computed with other settings: as-of date, settings, rows.
+SELECT t.as_of, coalesce(t.settings, '(settings not recorded)'), count(*)
+FROM main.rfm_scores t
+WHERE {{replaced}}
+  AND NOT EXISTS (SELECT 1 FROM {{new}} n WHERE CAST(n.as_of AS DATE) = t.as_of
+                  AND n.settings IS NOT DISTINCT FROM t.settings)
+GROUP BY ALL ORDER BY 1, 2
+
+-- name: load_scores
+-- The stored scores of one as-of date, only customers of $customer_type unless it is NULL.
+SELECT * FROM main.rfm_scores
+WHERE as_of = $as_of AND ($customer_type IS NULL OR customer_type = $customer_type)
+ORDER BY customer_id
+
+-- name: settings_of_dates
+-- The settings the scores of the as-of dates $a and $b were computed with, and how many
+-- customers each (only customers of $customer_type unless it is NULL).
+SELECT as_of, coalesce(settings, '(settings not recorded)'), count(*)
+FROM main.rfm_scores
+WHERE as_of IN ($a, $b) AND ($customer_type IS NULL OR customer_type = $customer_type)
+GROUP BY ALL ORDER BY 1, 2
+
+-- name: migration
+-- Customers by their segment at $from_as_of and at $to_as_of ($not_yet: the segment of those
+-- not in the scores of a date), only customers of $customer_type unless it is NULL.
+WITH a AS (SELECT customer_id, segment FROM main.rfm_scores
+           WHERE as_of = $from_as_of AND ($customer_type IS NULL OR customer_type = $customer_type)),
+     b AS (SELECT customer_id, segment FROM main.rfm_scores
+           WHERE as_of = $to_as_of AND ($customer_type IS NULL OR customer_type = $customer_type))
+SELECT coalesce(a.segment, $not_yet) AS "from", coalesce(b.segment, $not_yet) AS "to", count(*) AS customers
+FROM a FULL JOIN b USING (customer_id) GROUP BY ALL
+
+-- name: movers
+-- The customers in one of $from_segments at $from_as_of and in one of $to_segments at
+-- $to_as_of, with both dates' segments, cells and recency and their values now.
+SELECT b.customer_id, a.segment AS segment_before, b.segment AS segment_now,
+       a.rfm_cell AS cell_before, b.rfm_cell AS cell_now, a.recency AS recency_before, b.recency AS recency_now,
+       b.frequency, b.monetary, b.last_purchase
+FROM main.rfm_scores a JOIN main.rfm_scores b USING (customer_id)
+WHERE a.as_of = $from_as_of AND b.as_of = $to_as_of
+  AND ($customer_type IS NULL OR b.customer_type = $customer_type)
+  AND list_contains($from_segments, a.segment) AND list_contains($to_segments, b.segment)
+ORDER BY b.monetary DESC, b.customer_id
+
+-- name: segment_contacts
+-- One segment's stored scores at $as_of with the contact columns {{contact}} (", c.name, ...")
+-- of the customer master {{customers}}, largest spend first.
+SELECT s.customer_id, s.segment, s.as_of, s.r_score, s.f_score, s.m_score, s.rfm_cell, s.recency, s.frequency,
+       s.monetary, s.last_purchase{{contact}}
+FROM main.rfm_scores s LEFT JOIN {{customers}} c USING (customer_id)
+WHERE s.as_of = $as_of AND s.segment = $segment AND ($customer_type IS NULL OR s.customer_type = $customer_type)
+ORDER BY s.monetary DESC NULLS LAST, s.customer_id
+
+-- name: describe
+-- The columns of a table or view {{relation}} and their types.
+DESCRIBE SELECT * FROM {{relation}}
+
+-- name: purchase_rows
+-- One row per purchase of {{relation}} for the customer summary: customer, day d ({{day}}: the
+-- order date as a DATE), net value v and, when orders are counted by id, {{order_id}}
+-- (", order_id"); {{period}}: the days that count ($end, $as_of).
+SELECT customer_id, {{day}} AS d, CAST(net_amount AS DOUBLE) AS v{{order_id}}
+FROM {{relation}} WHERE customer_id IS NOT NULL AND {{period}}
+
+-- name: purchase_days
+-- The first and the last purchase day of {{purchases}} (rows of purchase_rows).
+SELECT min(d), max(d) FROM ({{purchases}})
+
+-- name: summary
+-- The customer summary (rfm.summarize) at $as_of: the purchases {{purchases}} (purchase_rows)
+-- aggregated per customer ({{aggregates}}, counted over the periods they name with FILTER;
+-- {{having}}), the buyers' values ({{buyer_columns}}; {{first_day_value}} and
+-- {{first_day_join}} add first_day_value for the repeat-purchase summary), and who is in it:
+-- {{select}}, summary_of_buyers or summary_of_customers. {{order_by}}: sorted or not.
+WITH tx AS NOT MATERIALIZED (
+    {{purchases}}),
+agg AS MATERIALIZED (
+    SELECT customer_id, {{aggregates}}
+    FROM tx GROUP BY customer_id {{having}}){{first_day_value}},
+buyers AS (SELECT {{buyer_columns}} FROM agg a {{first_day_join}})
+{{select}}
+{{order_by}}
+
+-- name: first_day_value
+-- The value of the first purchase day: arg_min gives it when the first day holds one
+-- purchase; customers with several purchases on some day get it summed exactly.
+fix AS (
+    SELECT t.customer_id, sum(t.v) AS first_v
+    FROM tx t JOIN (SELECT customer_id, first_purchase FROM agg WHERE n_rows > n_days) x
+      ON t.customer_id = x.customer_id AND t.d = x.first_purchase
+    GROUP BY t.customer_id)
+
+-- name: summary_of_buyers
+-- The summary's rows without a customer master: the buyers with their {{values}}.
+SELECT b.customer_id, $as_of AS as_of, CAST(NULL AS VARCHAR) AS customer_type, FALSE AS is_prospect, {{values}}
+FROM buyers b
+
+-- name: summary_of_customers
+-- The summary's rows with the customer master {{customers}} ({{customer_type}} and
+-- {{signup_date}}: its columns, or NULL where it has none): the buyers with their {{values}},
+-- and the customers who had signed up by $as_of (or have no signup date) but never bought, as
+-- prospects; only customers of $customer_type unless it is NULL.
+SELECT coalesce(b.customer_id, p.customer_id) AS customer_id, $as_of AS as_of, p.customer_type,
+       b.customer_id IS NULL AS is_prospect, {{values}}
+FROM buyers b FULL JOIN (SELECT customer_id, {{customer_type}} AS customer_type,
+                                CAST({{signup_date}} AS DATE) AS signup_date
+                         FROM {{customers}}) p ON b.customer_id = p.customer_id
+WHERE (b.customer_id IS NOT NULL OR p.signup_date IS NULL OR p.signup_date <= $as_of)
+  AND ($customer_type IS NULL OR p.customer_type = $customer_type)
+
+-- name: temp_table
+-- A temporary table {{table}} (sql.temp_name) holding the result of {{query}}.
+CREATE TEMP TABLE {{table}} AS {{query}}
+
+-- name: drop_temp_table
+DROP TABLE IF EXISTS {{table}}
+
+-- name: quantile_cuts
+-- The quantile cut points {{cuts}} (quantile_cut of each measure) of the scored customers of
+-- {{stage}} (after the {{steps}} before it), per group {{groups}} ({{group_by}}).
+{{steps}}SELECT {{groups}}{{cuts}} FROM {{stage}} WHERE NOT is_prospect{{group_by}}
+
+-- name: quantile_cut
+-- The values of {{key}} at the positions ceil(j n / bins) ($quantiles: j / bins, rounded down).
+quantile_disc({{key}}, CAST($quantiles AS DECIMAL(19, 18)[]))
+
+-- name: next_values
+-- The smallest value of {{key}} above each group's cut p._x ({{cuts}}: the groups {{groups}} and
+-- their cuts), among the scored customers of {{stage}} (after the {{steps}} before it).
+{{steps}}SELECT {{groups}}min({{key}})
+FROM {{stage}} s JOIN {{cuts}} p ON {{on}}{{key}} > p._x
+WHERE NOT s.is_prospect{{group_by}}
+
+-- name: scored_independently
+-- R, F and M scores of every row of {{relation}}, each over all customers: {{r_score}},
+-- {{f_score}}, {{m_score}} count the cuts of {{rc}}, {{fc}}, {{mc}} (one row each) a value exceeds.
+scored AS (SELECT s.*, {{r_score}} AS r_score, {{f_score}} AS f_score, {{m_score}} AS m_score
+           FROM {{relation}} s CROSS JOIN {{rc}} rc CROSS JOIN {{fc}} fc CROSS JOIN {{mc}} mc)
+
+-- name: scored_step
+-- One step of nested scores: {{step}} adds {{score}} to the rows of {{stage}}, counting the cuts
+-- c of {{cuts}} (per group of the scores before, {{using}}) that a value exceeds.
+{{step}} AS (SELECT s.*, {{score}} FROM {{stage}} s {{join}} {{cuts}} c{{using}})
+
+-- name: cell_index
+-- The position of a row's R-F-M cell in the list of cells (R, then F, then M, each 1..$bins).
+((r_score - 1) * $bins + f_score - 1) * $bins + m_score
+
+-- name: scores
+-- The scored rows ({{steps}} ending with scored) with their cell (the label of the
+-- {{cell_index}}-th of $cells, as {{cell_enum}}), the weighted score ({{wr}}, {{wf}}, {{wm}}
+-- over {{weight_sum}}) and the segment (the {{segment_index}}-th of $segment_names, or
+-- $prospects, as {{segment_enum}}).
+{{steps}}SELECT * EXCLUDE (r_score, f_score, m_score), r_score, f_score, m_score,
+    CASE WHEN NOT is_prospect THEN CAST($cells AS {{cell_enum}}[])[{{cell_index}}] END AS rfm_cell,
+    ({{wr}} * r_score + {{wf}} * f_score + {{wm}} * m_score) / {{weight_sum}} AS rfm_score,
+    CAST(CASE WHEN is_prospect THEN $prospects ELSE $segment_names[{{segment_index}}] END AS {{segment_enum}})
+        AS segment
+FROM scored
+{{order_by}}
+
+-- name: score_grid
+-- Every combination of R and F scores ({{levels}}: a table of the levels 1..bins) and M scores
+-- ({{m_levels}}), with the segment {{segment}} (the segment map's CASE) of each.
+SELECT r_score, f_score, m_score, {{segment}}
+FROM (SELECT r.level AS r_score, f.level AS f_score, m.level AS m_score, FALSE AS is_prospect
+      FROM {{levels}} r CROSS JOIN {{levels}} f CROSS JOIN {{m_levels}} m) g
+ORDER BY r_score, f_score, m_score

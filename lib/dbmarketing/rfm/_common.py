@@ -1,0 +1,53 @@
+"""Helpers the RFM modules share: reading a relation's columns, a query's result as a
+DataFrame, and the checks of names and score levels."""
+
+from __future__ import annotations
+
+import re
+
+import duckdb
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from ..warehouse import sql
+
+_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*){0,2}$")
+
+
+def _check_name(name: str, what: str) -> str:
+    if not isinstance(name, str) or not _IDENT.match(name):
+        raise ValueError(f"{what}: expected a table or view name like main.sales, got {name!r}")
+    return name
+
+
+def _relation(name: str) -> str:
+    """A checked table or view name (``main.sales``) as a quoted identifier."""
+    return sql.ident(*name.split("."))
+
+
+def _columns(con, relation: str) -> dict[str, str]:
+    try:
+        rows = sql.run(con, "rfm.describe", relation=_relation(relation)).fetchall()
+    except duckdb.Error as error:
+        raise ValueError(f"{relation}: cannot be read ({str(error).splitlines()[0]})") from None
+    return {r[0]: r[1] for r in rows}
+
+
+def _frame(relation) -> pd.DataFrame:
+    """A query's result (a DuckDB relation) as a DataFrame, through Arrow (fast for a million rows).
+
+    Dates become datetime64; integer columns with empty values (prospects have no scores)
+    become nullable ``Int64``, the others stay plain integers."""
+    table = relation.to_arrow_table()
+    frame = table.to_pandas(split_blocks=True, date_as_object=False)
+    for name, column in zip(table.column_names, table.columns):
+        if pa.types.is_integer(column.type) and column.null_count:
+            frame[name] = frame[name].astype("Int64")
+    return frame
+
+
+def _check_bins(bins) -> int:
+    if isinstance(bins, bool) or not isinstance(bins, (int, np.integer)) or not 2 <= bins <= 10:
+        raise ValueError(f"bins must be a whole number from 2 to 10, got {bins!r}")
+    return int(bins)

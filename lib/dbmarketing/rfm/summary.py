@@ -1,0 +1,305 @@
+"""The customer summary: recency, frequency and monetary value of every customer at an as-of date.
+
+The three figures database marketing reads first, for every customer at an as-of date:
+
+- **recency** -- days from the last purchase to the as-of date (0 = bought that day);
+- **frequency** -- how many purchases: orders (default) or purchase days;
+- **monetary value** -- net spend (after returns), in total and per order.
+
+Everything over transactions runs as SQL inside DuckDB; pandas receives one row per customer.
+
+:func:`summarize` -- the customer summary at ``as_of``. By default it reads the purchases
+**as they were known at** ``as_of`` (:func:`dbmarketing.cleanse.sales_as_of`): sales dated up
+to ``as_of``, net of the returns made up to ``as_of`` only, so a summary of last quarter
+does not see this month's returns. ``table=`` names any other purchase table or view
+(``customer_id``, ``order_date``, ``net_amount``, optionally ``order_id``). Frequency counts
+distinct orders (``order_id``; the workbook's own ``main.sales`` is one row per order, so
+its rows are counted directly) or distinct purchase days. With ``window`` only the last
+``window`` days count for frequency and monetary value (recency always looks at the
+whole history). Customers of the ``customers`` table who had signed up by ``as_of`` (or
+have no signup date) but never bought are **prospects**: a row with ``is_prospect`` true
+and empty values and scores, never zeros mixed into the scores.
+With ``repeat=True`` it adds the **repeat-purchase summary** the CLV models use
+(``clv_frequency``, ``clv_recency``, ``clv_T``, ``clv_monetary_value``), following the
+conventions of :func:`dbmarketing.clv.summary_from_events` exactly (purchases on one day
+are one purchase; the first purchase is not a repeat purchase; times are whole days,
+in days or weeks). :func:`repeat_summary` returns that summary with the lifetimes
+column names, optionally split into calibration and holdout periods.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+import duckdb
+import pandas as pd
+
+from .. import cleanse, warehouse
+from ..warehouse import sql
+from ._common import _check_name, _columns, _frame, _relation
+
+__all__ = ["UNITS", "MEASURES", "MONEY_DIGITS", "BITSTRING_MAX_DAYS", "summarize", "repeat_summary"]
+
+UNITS = {"days": 1, "d": 1, "weeks": 7, "w": 7}
+MEASURES = ("recency", "frequency", "monetary")
+# Sums of money are rounded to this many decimals: a floating-point sum depends on the order
+# DuckDB adds in, and equal spend must stay equal (ties share a score).
+MONEY_DIGITS = 6
+# Distinct purchase days are counted with a bitstring per customer when the date range is
+# at most this many days (fast, ~range/8 bytes per customer); beyond it with count(DISTINCT).
+BITSTRING_MAX_DAYS = 4000
+
+
+def _as_date(value, what: str) -> date:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if isinstance(value, pd.Timestamp):
+        return value.date()
+    try:
+        return date.fromisoformat(str(value).strip()[:10])
+    except ValueError:
+        raise ValueError(f"{what} must be a date like 2026-10-31, got {value!r}") from None
+
+
+def _resolve_as_of(con, as_of, table: str | None) -> date:
+    return warehouse.resolve_as_of(con, as_of, purchases=None if table is None else _check_name(table, "table"))
+
+
+def _purchases(con, as_of: date, table: str | None) -> str:
+    """The purchase relation to summarize: ``table`` as given, or (None) the purchases as they
+    were known at ``as_of`` (:func:`dbmarketing.cleanse.sales_as_of`)."""
+    if table is not None:
+        return _check_name(table, "table")
+    try:
+        return cleanse.sales_as_of(con, as_of)
+    except duckdb.CatalogException as error:
+        raise ValueError(f"the purchases as known at {as_of} need main.returns and main.sales_returned "
+                         f"({str(error).splitlines()[0]}): this database was cleaned by an older version; "
+                         f"run notebook 02 (data cleaning) again") from None
+
+
+def _one_row_per_order(relation: str) -> bool:
+    """Relations the workbook writes one row per order (order_id is their key): their rows
+    are counted as orders directly, which saves a count(DISTINCT) over every transaction."""
+    return relation in ("main.sales", "main.sales_returned") or relation.startswith("_sales_as_of_")
+
+
+def _unit_days(unit: str) -> int:
+    key = str(unit).strip().lower()
+    if key not in UNITS:
+        raise ValueError(f"unit must be 'days' or 'weeks', got {unit!r}")
+    return UNITS[key]
+
+
+def _summary_sql(con, as_of: date, window: int | None, table: str, customers: str | None, unit: int,
+                 frequency: str, repeat: bool, holdout_end: date | None = None,
+                 customer_type: str | None = None, holdout_table: str | None = None) -> tuple[dict, dict]:
+    """The statement ``rfm.summary`` of the customer summary (see :func:`summarize`): its parts
+    and its parameters. One implementation for the RFM values, the repeat-purchase summary and
+    its holdout columns. ``table`` holds the purchases up to ``as_of``; ``holdout_table``
+    (default: the same) those after it, up to ``holdout_end``. The aggregates are composed
+    here from the periods they count (conditions on ``$parameters``, no values)."""
+    holdout_table = holdout_table or table
+    relations = dict.fromkeys([table, holdout_table] if holdout_end is not None else [table])
+    cols = {}
+    for relation in relations:
+        _check_name(relation, "table")
+        cols[relation] = _columns(con, relation)
+        missing = [c for c in ("customer_id", "order_date", "net_amount") if c not in cols[relation]]
+        if missing:
+            raise ValueError(f"{relation}: no column {', '.join(missing)} (a purchase table needs customer_id, "
+                             f"order_date and net_amount, one row per order or an order_id)")
+    if frequency not in ("orders", "days"):
+        raise ValueError(f"frequency must be 'orders' or 'days', got {frequency!r}")
+    if window is not None and (int(window) != window or window < 1):
+        raise ValueError(f"window must be a whole number of days >= 1 (or None for all history), got {window!r}")
+    if holdout_end is not None and holdout_end < as_of:
+        raise ValueError(f"the holdout ends ({holdout_end}) before the calibration period ({as_of})")
+    # orders are distinct order_ids, unless the relation is known to hold one row per order
+    by_id = all("order_id" in cols[r] and not _one_row_per_order(r) for r in relations)
+    params = {"as_of": as_of, "end": holdout_end or as_of, "holdout_end": holdout_end, "unit": float(unit),
+              "money_digits": MONEY_DIGITS, "customer_type": customer_type,
+              "window_start": as_of - timedelta(days=int(window)) if window else None}
+
+    def rows(relation: str, period: str) -> str:
+        day = "order_date" if cols[relation]["order_date"] == "DATE" else "CAST(order_date AS DATE)"
+        return sql.text("rfm.purchase_rows", relation=_relation(relation), day=day,
+                        order_id=", order_id" if by_id else "", period=period.format(day=day))
+
+    if holdout_table == table:
+        tx = rows(table, "{day} <= $end")
+    else:  # the calibration period as known at its end, the holdout as known at the holdout's end
+        tx = f"{rows(table, '{day} <= $as_of')}\n    UNION ALL {rows(holdout_table, '{day} <= $end AND {day} > $as_of')}"
+    period = "d <= $as_of" if holdout_end is not None else None
+    in_window = "d > $window_start" if window else None
+
+    def filt(*conds):
+        conds = [c for c in conds if c]
+        return f" FILTER (WHERE {' AND '.join(conds)})" if conds else ""
+
+    def orders(*conds):
+        if not by_id:
+            return f"count(*){filt(*conds)}"
+        return f"(count(DISTINCT order_id){filt(*conds)} + count(*){filt('order_id IS NULL', *conds)})"
+
+    need_days = repeat or frequency == "days"
+    if need_days:
+        lo, hi = sql.one(con, "rfm.purchase_days", params, purchases=tx)
+        span = (hi - lo).days if lo is not None else 0
+        params["first_day"] = lo
+        if span <= BITSTRING_MAX_DAYS and lo is not None:
+            def distinct_days(*conds):
+                return f"coalesce(bit_count(bitstring_agg(CAST(d - $first_day AS INTEGER), 0, {span}){filt(*conds)}), 0)"
+        else:
+            def distinct_days(*conds):
+                return f"count(DISTINCT d){filt(*conds)}"
+
+    aggs = [f"min(d){filt(period)} AS first_purchase", f"max(d){filt(period)} AS last_purchase",
+            f"{orders(period, in_window)} AS orders",
+            f"coalesce(round(sum(v){filt(period, in_window)}, $money_digits), 0) AS monetary"]
+    if frequency == "days":
+        aggs.append(f"{distinct_days(period, in_window)} AS days_w")
+    if repeat:
+        aggs += [f"count(*){filt(period)} AS n_rows", f"sum(v){filt(period)} AS total",
+                 f"{distinct_days(period)} AS n_days", f"arg_min(v, d){filt(period)} AS first_v"]
+    if holdout_end is not None:
+        aggs += [f"{distinct_days('d > $as_of')} AS days_h", "coalesce(sum(v) FILTER (WHERE d > $as_of), 0) AS total_h"]
+    buyer_cols = [
+        "a.customer_id", "a.first_purchase", "a.last_purchase",
+        "CAST($as_of - a.last_purchase AS INTEGER) AS recency",
+        f"CAST({'a.days_w' if frequency == 'days' else 'a.orders'} AS BIGINT) AS frequency",
+        "a.monetary", "CASE WHEN a.orders > 0 THEN round(a.monetary / a.orders, $money_digits) END AS avg_order_value",
+    ]
+    if repeat:
+        buyer_cols += [
+            "CAST(a.n_days - 1 AS BIGINT) AS clv_frequency",
+            "CAST(a.last_purchase - a.first_purchase AS DOUBLE) / $unit AS clv_recency",
+            "CAST($as_of - a.first_purchase AS DOUBLE) / $unit AS clv_T",
+            "CASE WHEN a.n_days > 1 THEN (a.total - coalesce(f.first_v, a.first_v)) / (a.n_days - 1) ELSE 0.0 END"
+            " AS clv_monetary_value",
+        ]
+        if holdout_end is not None:
+            buyer_cols += [
+                "CAST(a.days_h AS BIGINT) AS clv_frequency_holdout",
+                "CASE WHEN a.days_h > 0 THEN a.total_h / a.days_h ELSE 0.0 END AS clv_monetary_value_holdout",
+                "CAST($holdout_end - $as_of AS DOUBLE) / $unit AS clv_duration_holdout",
+            ]
+    values = ", ".join("b." + c.split(" AS ")[-1].split(".")[-1] for c in buyer_cols[1:])
+
+    if customers is None:
+        if customer_type is not None:
+            raise ValueError("customer_type needs a customers table (the customer master) to know the types")
+        select = sql.text("rfm.summary_of_buyers", values=values)
+    else:
+        _check_name(customers, "customers")
+        ccols = _columns(con, customers)
+        if "customer_id" not in ccols:
+            raise ValueError(f"{customers}: no column customer_id")
+        select = sql.text("rfm.summary_of_customers", values=values, customers=_relation(customers),
+                          customer_type="customer_type" if "customer_type" in ccols else "CAST(NULL AS VARCHAR)",
+                          signup_date="signup_date" if "signup_date" in ccols else "CAST(NULL AS DATE)")
+    parts = {"purchases": tx, "aggregates": ", ".join(aggs),
+             "having": "HAVING count(*) FILTER (WHERE d <= $as_of) > 0" if holdout_end is not None else "",
+             "first_day_value": ",\n" + sql.text("rfm.first_day_value") if repeat else "",
+             "first_day_join": "LEFT JOIN fix f ON a.customer_id = f.customer_id" if repeat else "",
+             "buyer_columns": ", ".join(buyer_cols), "select": select}
+    return parts, params
+
+
+def population_of(customers: str | None, customer_type: str | None) -> str:
+    """Who is scored together, in words (stored with the scores)."""
+    return customer_type if customer_type else ("all customers" if customers else "all buyers")
+
+
+def summary_query(con, as_of, window: int | None, table: str | None, customers: str | None, unit: str,
+                  frequency: str, customer_type: str | None, repeat: bool) -> tuple[date, dict, dict]:
+    """The as-of date resolved and the statement ``rfm.summary`` of the customer summary at it
+    (its parts and parameters; see :func:`summarize` for the arguments): what :func:`summarize`
+    and :func:`dbmarketing.rfm.compute` run."""
+    as_of = _resolve_as_of(con, as_of, table)
+    relation = _purchases(con, as_of, table)
+    return as_of, *_summary_sql(con, as_of, window, relation, customers, _unit_days(unit), frequency, repeat,
+                                customer_type=customer_type)
+
+
+def summarize(con, as_of, window: int | None = None, table: str | None = None,
+              customers: str | None = "main.customers", unit: str = "days", frequency: str = "orders",
+              customer_type: str | None = None, repeat: bool = False, sort: bool = False) -> pd.DataFrame:
+    """Recency, frequency and monetary value of every customer at ``as_of``, computed in DuckDB.
+
+    Parameters
+    ----------
+    con : DuckDB connection to the customer database.
+    as_of : date, ISO text or "latest" (the newest purchase not after today). Only
+        purchases dated on or before it count.
+    window : only the last ``window`` days (``as_of - window + 1 .. as_of``) count for
+        frequency and monetary value; None counts all history. Recency is always days since
+        the last purchase ever.
+    table : None (default): the purchases as they were known at ``as_of``
+        (:func:`dbmarketing.cleanse.sales_as_of`: ``main.sales`` with only the returns made by
+        then netted). Or a table or view with ``customer_id``, ``order_date`` and
+        ``net_amount`` (and ``order_id`` if it may hold several rows per order), used as it is.
+    customers : the customer master, one row per customer (``customer_id``, optionally
+        ``customer_type`` and ``signup_date``), for prospects and customer types; None for a
+        purchase log alone.
+    unit : "days" or "weeks", the unit of the repeat-purchase columns.
+    frequency : "orders" (distinct ``order_id``; rows where the table has none, or is
+        ``main.sales``, one row per order) or "days" (distinct purchase days).
+    customer_type : keep only customers of this type (e.g. "consumer").
+    repeat : add the repeat-purchase summary for CLV models: ``clv_frequency`` (repeat
+        purchase days), ``clv_recency`` (first to last purchase), ``clv_T`` (first purchase
+        to ``as_of``), ``clv_monetary_value`` (mean value of the repeat purchase days, 0 if
+        none), in ``unit``; the conventions of :func:`dbmarketing.clv.summary_from_events`.
+    sort : sort the rows by customer_id (otherwise they come in no particular order, which
+        saves a sort of every customer).
+
+    Returns
+    -------
+    DataFrame, one row per customer: ``customer_id``, ``as_of``, ``customer_type``,
+    ``is_prospect``, ``first_purchase``, ``last_purchase``, ``recency`` (days), ``frequency``,
+    ``monetary`` (net spend in the window), ``avg_order_value`` (per order in the window),
+    and the ``clv_*`` columns with ``repeat``. Prospects have empty values.
+    """
+    as_of, parts, params = summary_query(con, as_of, window, table, customers, unit, frequency, customer_type, repeat)
+    out = _frame(sql.relation(con, "rfm.summary", params, order_by="ORDER BY customer_id" if sort else "", **parts))
+    out.attrs.update(as_of=as_of.isoformat(), window=window, frequency=frequency,
+                     population=population_of(customers, customer_type))
+    return out
+
+
+def repeat_summary(con, observation_end, calibration_end=None, table: str | None = None,
+                   unit: str = "weeks") -> pd.DataFrame:
+    """The repeat-purchase summary of every customer, for the CLV models (BG/NBD, Gamma-Gamma).
+
+    The same SQL as :func:`summarize` (``repeat=True``), with the names of the lifetimes package
+    and :func:`dbmarketing.clv.summary_from_events`, whose conventions it follows exactly:
+    ``frequency`` (repeat purchase days), ``recency`` (first to last purchase), ``T`` (first
+    purchase to the end of the period), ``monetary_value`` (mean value of the repeat purchase
+    days, 0 without). With ``calibration_end`` the summary describes purchases up to it, only
+    customers who bought by then are kept, and ``frequency_holdout``,
+    ``monetary_value_holdout`` and ``duration_holdout`` describe the days after it up to
+    ``observation_end``. Indexed by ``customer_id``.
+
+    With ``table=None`` (default) each period reads the purchases as they were known at its
+    end (:func:`dbmarketing.cleanse.sales_as_of`): the calibration figures see only the returns
+    made by ``calibration_end`` -- what a model fitted on that day would have seen -- and the
+    holdout purchases are net of the returns made by ``observation_end``. An explicit
+    ``table`` is used as it is for both periods.
+    """
+    obs = _as_date(observation_end, "observation_end")
+    cal = obs if calibration_end is None else _as_date(calibration_end, "calibration_end")
+    if cal > obs:
+        raise ValueError(f"the calibration period ends ({cal}) after the observation end ({obs})")
+    relation = _purchases(con, cal, table)
+    holdout = _purchases(con, obs, table) if calibration_end is not None else None
+    parts, params = _summary_sql(con, cal, None, relation, None, _unit_days(unit), "orders", True,
+                                 holdout_end=obs if calibration_end is not None else None, holdout_table=holdout)
+    out = _frame(sql.relation(con, "rfm.summary", params, order_by="ORDER BY customer_id", **parts))
+    cols = {c: c[4:] for c in out.columns if c.startswith("clv_")}
+    out = out.set_index("customer_id")[list(cols)].rename(columns=cols)
+    out["frequency"] = out["frequency"].astype("int64")
+    if "frequency_holdout" in out:
+        out["frequency_holdout"] = out["frequency_holdout"].astype("int64")
+    return out
