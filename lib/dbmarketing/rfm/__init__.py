@@ -2,15 +2,15 @@
 
 The rooms: :mod:`.summary` (recency, frequency and monetary value per customer from the
 sales), :mod:`.scoring` (scores 1..bins, :func:`compute`), :mod:`.segments` (the segment map
-of ``segments.yaml`` and the tables per segment), :mod:`.store` (``main.rfm_scores``),
-:mod:`.migration` (segments between two stored dates), :mod:`.pareto` (concentration of
+of ``segments.yaml`` and the tables per segment), :mod:`.storage` (``main.rfm_scores``),
+:mod:`.movement` (segments between two stored dates), :mod:`.concentration` (concentration of
 spend), :mod:`.exports` (contact lists by clearance) and :mod:`.retention` (the tables and
 rules of chapter 04). Their SQL is in ``warehouse/sql/rfm.sql``.
 """
 
 from .exports import CONTACT_COLUMNS, export_segment
-from .migration import migration, movers
-from .pareto import Pareto, pareto
+from .movement import migration, movers
+from .concentration import Pareto, pareto
 from .scoring import METHODS, compute, rf_matrix, score
 from .segments import (
     NOT_YET,
@@ -23,7 +23,7 @@ from .segments import (
     segment_grid,
     segment_table,
 )
-from .store import SCORE_COLUMNS, SCORES_TABLE, load, store, stored_dates
+from .storage import SCORE_COLUMNS, SCORES_TABLE, load, store, stored_dates
 from .summary import BITSTRING_MAX_DAYS, MEASURES, MONEY_DIGITS, UNITS, repeat_summary, summarize
 from .retention import (
     Retention,

@@ -10,7 +10,7 @@ from .. import privacy
 from ..warehouse import sql
 from ._common import _check_name, _columns, _frame, _relation
 from .segments import load_segments
-from .store import stored_as_of
+from .storage import stored_as_of
 
 __all__ = ["CONTACT_COLUMNS", "export_segment"]
 

@@ -13,7 +13,7 @@ import pandas as pd
 from ..warehouse import sql
 from ._common import _frame
 from .segments import NOT_YET, load_segments, ordered
-from .store import stored_as_of
+from .storage import stored_as_of
 
 __all__ = ["migration", "movers"]
 
