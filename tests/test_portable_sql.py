@@ -18,10 +18,15 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import sqlglot
+import yaml
 
+from dbmarketing import ingest, privacy, sample, warehouse
 from dbmarketing.warehouse import dialect, sql
 
 ROOT = Path(__file__).resolve().parents[1]
+# DuckDB's own session commands (attach a second database file, make one the default, write the
+# WAL out): another engine has no such statement and its port replaces them, not translates them
+ENGINE_COMMANDS = ("ATTACH", "DETACH", "USE", "CHECKPOINT")
 CHAPTERS = ["01_data_collection", "02_data_cleaning", "03_customer_model", "04_rfm_scoring", "05_campaign_response"]
 
 
@@ -69,29 +74,53 @@ def checked(small_sample, tmp_path_factory, monkeypatch_module):
     db = work / "crm.duckdb"
     shutil.copy(small_sample["db_path"], db)
     seen: dict[str, dict] = {}
-    real_run = sql.run
+    real_run, real_relation = sql.run, sql.relation
 
-    def checking_run(con, name, params=None, **parts):
+    def check(con, name, params, parts) -> None:
         text, given = sql._prepare(name, params, parts)
         entry = seen.setdefault(name, {"runs": 0, "problems": []})
         entry["runs"] += 1
+        if text.lstrip().split(None, 1)[0].upper() in ENGINE_COMMANDS:
+            return
         try:
             back = _round_trip(text)
         except sqlglot.errors.SqlglotError as exc:
             entry["problems"].append(f"does not transpile: {exc}")
-            return real_run(con, name, params, **parts)
+            return
         if _is_query(text) and entry["runs"] <= 3:
             want = _rows(con.execute(text, given).df() if given else con.execute(text).df())
             got = _rows(con.execute(back, given).df() if given else con.execute(back).df())
             if want != got:
                 entry["problems"].append(f"a different result after the round trip ({len(want)} vs {len(got)} rows):\n"
                                          f"{text}\n--- became ---\n{back}")
-        else:
-            sqlglot.parse_one(back, read="duckdb")
+        elif not _is_query(text):
+            try:
+                sqlglot.parse_one(back, read="duckdb")
+            except sqlglot.errors.SqlglotError as exc:
+                entry["problems"].append(f"not valid DuckDB after the round trip: {exc}\n{back}")
+
+    def checking_run(con, name, params=None, **parts):
+        check(con, name, params, parts)
         return real_run(con, name, params, **parts)
 
+    def checking_relation(con, name, params=None, **parts):
+        check(con, name, params, parts)
+        return real_relation(con, name, params, **parts)
+
     monkeypatch_module.setattr(sql, "run", checking_run)
+    monkeypatch_module.setattr(sql, "relation", checking_relation)
     monkeypatch_module.chdir(work)
+    # what the chapters do not run: a sample written and loaded into an empty database, and
+    # an analyst copy published from the small sample
+    tiny = work / "tiny"
+    sample.generate(tiny / "raw", db_path=tiny / "crm.duckdb", n_customers=300, years=1, seed=3)
+    spec = yaml.safe_load((ROOT / "params/sources/sample.yaml").read_text(encoding="utf-8"))
+    spec["base_dir"] = str(tiny / "raw")
+    (tiny / "sources.yaml").write_text(yaml.safe_dump(spec, allow_unicode=True), encoding="utf-8")
+    con = warehouse.connect(tiny / "crm.duckdb")
+    ingest.load_sources(con, tiny / "sources.yaml")
+    con.close()
+    privacy.publish(small_sample["db_path"], work / "analyst.duckdb", clearance=2, key=b"k" * 32)
     common = {"db_path": str(db), "interactive": False}
     _run_chapter("01_data_collection", {**common, "sources": str(small_sample["sources"])})
     _run_chapter("02_data_cleaning", common)
@@ -117,12 +146,28 @@ def test_every_statement_means_the_same_after_a_round_trip_through_spark(checked
 def test_the_chapters_run_the_named_statements(checked):
     # the check above is only as good as what ran: most named statements must have run
     ran = set(checked)
-    assert len(ran) >= 20, sorted(ran)
-    queries = [n for n, e in checked.items()]
-    assert any(n.startswith("cleanse") for n in queries) and any(n.startswith("campaigns") for n in queries)
+    total = len(sql.queries())
+    print(f"{len(ran)} of {total} named statements ran; not run:", sorted(set(sql.queries()) - ran))
+    # the others are fragments checked inside the statements that embed them (order_exclusion,
+    # in_response_window, rfm.summary's parts), inserts run row by row, and paths of errors,
+    # watermarks and re-loads with a changed map that the chapters do not take
+    assert len(ran) >= 0.75 * total
+    for stage in ("warehouse", "ingest", "cleanse", "customers", "rfm", "campaigns", "privacy", "sample", "needs"):
+        assert any(n.startswith(stage + ".") for n in ran), stage
 
 
 def test_the_round_trip_catches_a_changed_meaning():
-    # the planted case of the issue: two aliases of one table must stay apart
-    text = "SELECT coalesce(m.master_id, c.customer_id) AS id FROM a AS m JOIN b AS c ON m.k = c.k"
-    assert "m.master_id, c.customer_id" in _round_trip(text).replace("COALESCE", "coalesce")
+    # the case the issue found: with USING, sqlglot resolves c.customer_id to m's column when it
+    # rewrites QUALIFY for Spark; two contacts of unmapped customers then share one partition
+    import duckdb
+
+    con = duckdb.connect()
+    con.execute("CREATE TABLE contacts AS SELECT * FROM (VALUES ('K1', 'a', 1), ('K1', 'b', 2)) t(campaign_id, customer_id, source_line)")
+    con.execute("CREATE TABLE customer_map (customer_id VARCHAR, master_id VARCHAR)")  # nobody mapped
+    text = ("SELECT c.campaign_id, m.master_id AS customer_id, c.customer_id AS source_customer_id "
+            "FROM contacts c LEFT JOIN customer_map m USING (customer_id) "
+            "QUALIFY row_number() OVER (PARTITION BY c.campaign_id, coalesce(m.master_id, c.customer_id) "
+            "ORDER BY c.source_line) = 1")
+    want = _rows(con.execute(text).df())
+    assert want == [("K1", "<null>", "a"), ("K1", "<null>", "b")]
+    assert _rows(con.execute(_round_trip(text)).df()) != want

@@ -139,8 +139,8 @@ def _write_rejects(con, batch_id: int, problems: pd.DataFrame, records: Records)
         return
     problems["found"] = range(len(problems))
     header = list(records.frame.columns)
-    record = ", ".join(f"$keys[{n}], r.{sql.ident(name)}" for n, name in enumerate(header, start=1))
-    _query(con, "ingest.write_rejects", {"batch_id": batch_id, "keys": header},
+    record = ", ".join(f"{sql.ident(name)} := r.{sql.ident(name)}" for name in header)
+    _query(con, "ingest.write_rejects", {"batch_id": batch_id},
            {"problems": problems, "records": records.frame.reset_index(names="__line__")}, record=record)
 
 

@@ -45,11 +45,11 @@ DELETE FROM {{table}} r USING {{keys}} k WHERE {{join}}
 
 -- name: write_rejects
 -- One row of main.rejects per problem of {{problems}}, in line order, with the record of
--- {{records}} (by its __line__) as JSON: {{record}} pairs each key of $keys with its column, the
--- record's own when it could not be split into fields.
+-- {{records}} (by its __line__) as JSON: {{record}} names each of the file's columns ("name" :=
+-- r."name"), the record's own when it could not be split into fields.
 INSERT INTO main.rejects (batch_id, line_no, column_name, model_column, reason, raw_value, raw_record)
 SELECT $batch_id, p.line_no, p.column_name, p.model_column, p.reason, p.raw_value,
-       coalesce(p.raw_record, CAST(json_object({{record}}) AS VARCHAR))
+       coalesce(p.raw_record, CAST(to_json(struct_pack({{record}})) AS VARCHAR))
 FROM {{problems}} p LEFT JOIN {{records}} r ON r.__line__ = p.line_no
 ORDER BY p.line_no, p.found
 
