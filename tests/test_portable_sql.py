@@ -61,6 +61,9 @@ def _run_chapter(name: str, params: dict) -> None:
             space.update(params)
     if "con" in space:
         space["con"].close()  # a kernel would end here; the next chapter opens its own
+    import matplotlib.pyplot as plt
+
+    plt.close("all")
 
 
 @pytest.fixture(scope="module")
