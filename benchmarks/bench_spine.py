@@ -51,7 +51,10 @@ def main() -> None:
             run.mkdir()
             (run / "sources.yaml").write_text(yaml.safe_dump(spec, allow_unicode=True), encoding="utf-8")
             params = yaml.safe_load((ROOT / "params/default.yaml").read_text(encoding="utf-8"))
-            params.update(db_path=str(dbp), sources=str(run / "sources.yaml"))
+            campaign = yaml.safe_load((ROOT / "params/campaigns/email_test.yaml").read_text(encoding="utf-8"))
+            campaign["path"] = str(raw / Path(campaign["path"]).name)  # this run's e-mail test export
+            (run / "email_test.yaml").write_text(yaml.safe_dump(campaign, allow_unicode=True), encoding="utf-8")
+            params.update(db_path=str(dbp), sources=str(run / "sources.yaml"), campaign_file=str(run / "email_test.yaml"))
             (run / "params.yaml").write_text(yaml.safe_dump(params, allow_unicode=True), encoding="utf-8")
             rows["generate sample"].append(measure(
                 [py, "-m", "dbmarketing", "sample", "--out", str(raw), "--db", str(dbp),

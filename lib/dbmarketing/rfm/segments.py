@@ -174,16 +174,21 @@ def _scaled(score_sql: str, bins: int) -> str:
     return f"(({3 * d} + 8 * ({score_sql} - 1)) // {2 * d})"
 
 
-def _segment_case(segments: Segments, bins: int) -> str:
-    """SQL CASE naming the segment of each row from its r_score, f_score, m_score. The map's
-    names and bounds are written with :func:`~dbmarketing.warehouse.sql.literal`: the CASE is
-    evaluated once per map on the small grid of scores (:func:`grid_rows`), never per customer."""
-    parts = [f"WHEN is_prospect THEN {sql.literal(segments.prospects.name)}"]
-    for s in segments.segments:
-        conds = [f"{_scaled(k + '_score', bins)} BETWEEN {sql.literal(lo)} AND {sql.literal(hi)}"
-                 for k, (lo, hi) in s.rule.items()]
-        parts.append(f"WHEN {' AND '.join(conds)} THEN {sql.literal(s.name)}")
-    return "CASE " + " ".join(parts) + f" ELSE {sql.literal(UNCLASSIFIED)} END"
+def _segment_case(segments: Segments, bins: int) -> tuple[str, dict]:
+    """SQL CASE naming the segment of each row from its r_score, f_score, m_score, and its
+    parameters: the map's names and bounds (``$s<i>`` the name of the i-th segment,
+    ``$s<i>_<measure>_lo``/``_hi`` its bounds). The CASE is evaluated once per map on the
+    small grid of scores (:func:`grid_rows`), never per customer."""
+    params = {"prospects": segments.prospects.name, "unclassified": UNCLASSIFIED}
+    parts = ["WHEN is_prospect THEN $prospects"]
+    for i, s in enumerate(segments.segments):
+        conds = []
+        for k, (lo, hi) in s.rule.items():
+            params[f"s{i}_{k}_lo"], params[f"s{i}_{k}_hi"] = lo, hi
+            conds.append(f"{_scaled(k + '_score', bins)} BETWEEN $s{i}_{k}_lo AND $s{i}_{k}_hi")
+        params[f"s{i}"] = s.name
+        parts.append(f"WHEN {' AND '.join(conds)} THEN $s{i}")
+    return "CASE " + " ".join(parts) + " ELSE $unclassified END", params
 
 
 _GRIDS: dict[tuple[int, str], tuple[list, bool]] = {}  # (bins, map fingerprint) -> grid_rows
@@ -209,8 +214,9 @@ def _grid(bins: int, segments: Segments, m_scores: tuple[int, int] | None = None
         levels, m_levels = sql.temp_name("rfm_levels"), sql.temp_name("rfm_m_levels")
         con.register(levels, pa.table({"level": pa.array(range(1, bins + 1), pa.int64())}))
         con.register(m_levels, pa.table({"level": pa.array(range(m_first, m_last + 1), pa.int64())}))
-        rows = sql.run(con, "rfm.score_grid", levels=sql.ident(levels), m_levels=sql.ident(m_levels),
-                       segment=_segment_case(segments, bins)).fetchall()
+        case, params = _segment_case(segments, bins)
+        rows = sql.run(con, "rfm.score_grid", params, levels=sql.ident(levels), m_levels=sql.ident(m_levels),
+                       segment=case).fetchall()
     finally:
         con.close()
     return rows, per_cell
