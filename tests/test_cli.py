@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -25,6 +26,48 @@ def test_sample_then_load(tmp_path):
     assert "crm_customers" in out.stdout and "loaded" in out.stdout
     again = run("load", "--db", str(dbp), "--sources", str(raw / "sources.yaml"))
     assert again.returncode == 0 and "skipped" in again.stdout  # the same files are not loaded twice
+    for output in (out, again):  # the cron log: one timestamped line per source and the total
+        lines = output.stdout.splitlines()
+        assert all(LOG_LINE.match(line) and len(line) < 120 for line in lines), lines
+        assert len(lines) == len(yaml.safe_load((raw / "sources.yaml").read_text(encoding="utf-8"))["sources"]) + 1
+    assert re.search(r"  crm_customers -> customers: loaded, batch \d+, [\d,]+ read, [\d,]+ loaded", out.stdout)
+
+
+LOG_LINE = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d  \S")
+
+
+def _tiny_notebooks(folder: Path, fail: bool) -> None:
+    import nbformat
+    from nbformat.v4 import new_code_cell, new_notebook
+
+    for name, body in (("01_first", "print(n)"), ("02_second", "raise ValueError('planted failure')" if fail else "n")):
+        nb = new_notebook()
+        nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+        params_cell = new_code_cell("n = 1\nclearance = 3")
+        params_cell.metadata["tags"] = ["parameters"]
+        nb.cells = [params_cell, new_code_cell(body)]
+        nbformat.write(nb, folder / f"{name}.ipynb")
+
+
+@pytest.mark.parametrize("fail", [False, True])
+def test_report_log_has_a_header_a_line_per_notebook_and_the_result(tmp_path, fail):
+    (tmp_path / "notebooks").mkdir()
+    _tiny_notebooks(tmp_path / "notebooks", fail)
+    (tmp_path / "p.yaml").write_text("n: 2\n", encoding="utf-8")
+    out = run("report", "--params", "p.yaml", "--run", "monthly-2026-12", "--quiet", cwd=tmp_path)
+    lines = out.stdout.splitlines()
+    assert all(LOG_LINE.match(line) and len(line) < 120 for line in lines), lines
+    # unattended runs read at the scheduled clearance; no as_of parameter, no as-of date
+    assert lines[0].endswith("  report monthly-2026-12: 2 notebooks, clearance 2, params p.yaml")
+    assert re.search(r"  01_first ok in \d+\.\d s$", lines[1])
+    if fail:
+        assert out.returncode == 1 and len(lines) == 3
+        assert "02_second" in lines[2] and "FAILED after" in lines[2] and "the last good report is kept" in lines[2]
+        assert "planted failure" in out.stderr
+    else:
+        assert out.returncode == 0 and len(lines) == 4
+        assert re.search(r"  02_second ok in", lines[2])
+        assert "reports written in" in lines[3] and "index.html" in lines[3]
 
 
 def test_report_with_unknown_parameter_exits_non_zero(tmp_path):

@@ -15,6 +15,7 @@ import sys
 import time
 
 from .privacy import KEY_ENV as _KEY_ENV
+from .messages import log
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -97,8 +98,10 @@ def _load(args) -> int:
         result = ingest.load_sources(con, args.sources, only=args.only)
     finally:
         con.close()
-    print(result.to_string(index=False))
-    print(f"loaded into {args.db} in {time.perf_counter() - t0:.1f} s")
+    for row in result.itertuples():
+        log(f"{row.source} -> {row.table}: {row.status}, batch {row.batch_id}, {row.rows_read:,} read, "
+            f"{row.rows_loaded:,} loaded, {row.rows_unchanged:,} unchanged, {row.rows_rejected:,} rejected")
+    log(f"loaded into {args.db} in {time.perf_counter() - t0:.1f} s")
     return 0
 
 
@@ -108,7 +111,7 @@ def _report(args) -> int:
     t0 = time.perf_counter()
     out = reports.run_reports(args.params, args.run, notebooks_dir=args.notebooks, reports_dir=args.reports,
                              progress=not args.quiet)
-    print(f"reports written to {out} in {time.perf_counter() - t0:.1f} s: open {out / 'index.html'}")
+    log(f"reports written in {time.perf_counter() - t0:.1f} s: open {out / 'index.html'}")
     return 0
 
 

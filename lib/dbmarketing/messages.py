@@ -15,7 +15,9 @@ the helpers every module uses to keep to that:
 
 from __future__ import annotations
 
+import datetime as dt
 import difflib
+import sys
 from pathlib import Path
 
 import yaml
@@ -143,3 +145,16 @@ def read_yaml(path: str | Path, error: type[Exception], what: str = "file", load
         return yaml.load(text, Loader=loader)
     except yaml.YAMLError as exc:
         raise error(f"{path}, {_yaml_problem(exc, text)}") from None
+
+
+LOG_WIDTH = 119
+
+
+def log(text, out=None) -> str:
+    """One line of a scheduler's log (``reports/cron.log``): the local date and time, then
+    ``text`` on one line, cut so that the whole line stays under 120 characters; written to
+    ``out`` (standard output by default) and returned."""
+    stamp = dt.datetime.now().strftime("%Y-%m-%d %H:%M:%S")
+    line = f"{stamp}  {one_line(text, LOG_WIDTH - len(stamp) - 2)}"
+    print(line, file=out or sys.stdout, flush=True)
+    return line

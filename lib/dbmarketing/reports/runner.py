@@ -183,6 +183,12 @@ def _run(notebooks, params, params_file, plan, run_as_of, run_name, notebooks_di
         ],
         "notebooks_left_out": list(left_out),
     }
+    clearances = {given["clearance"] for given in plan.values() if "clearance" in given}
+    as_of = run_as_of or ("after loading" if "as_of" in params else None)
+    messages.log(f"report {run_name}: {len(notebooks)} notebooks"
+                 + (f", as of {as_of}" if as_of else "")
+                 + (f", clearance {', '.join(map(str, sorted(clearances)))}" if clearances else "")
+                 + f", params {params_file}")
     cwd = os.getcwd()
     for i, (nb_path, entry) in enumerate(zip(notebooks, manifest["notebooks"]), 1):
         if progress:
@@ -212,6 +218,7 @@ def _run(notebooks, params, params_file, plan, run_as_of, run_name, notebooks_di
             if run_as_of is not None:
                 _give_as_of(plan, run_as_of)  # the manifest's entries share these dicts
                 manifest["as_of"] = run_as_of
+                messages.log(f"as of {run_as_of}: the newest purchase, now that the sources are loaded")
 
         executed = nbformat.read(output, as_version=4)
         entry["title"] = notebook_title(executed, nb_path.stem)
@@ -232,6 +239,9 @@ def _run(notebooks, params, params_file, plan, run_as_of, run_name, notebooks_di
             _fail(manifest, partial, failed, final, None, f"{nb_path} ran, but its report could not be written: "
                   f"{type(exc).__name__}: {messages.one_line(exc, 300)}", exc)
         entry["status"] = "ok"
+        skipped = [s["section"] for s in entry["skipped"]]
+        messages.log(f"{nb_path.stem} ok in {entry['seconds']:.1f} s"
+                     + (f"; skipped: {messages.cut_list(skipped, 4, 24)}" if skipped else ""))
 
     manifest["database"] = _database_info(params, notebooks)
     for entry in manifest["notebooks"]:  # as the reader finds it: inside the run's folder
@@ -338,6 +348,10 @@ def _fail(manifest: dict, partial: Path, failed: Path, final: Path, output: Path
     manifest["status"] = "failed"
     manifest["finished"] = _now()
     manifest["error"] = message
+    for entry in manifest["notebooks"]:
+        if entry["status"] == "failed":
+            messages.log(f"{entry['name']} FAILED after {entry['seconds'] or 0:.1f} s: the error follows; "
+                         "the last good report is kept")
     if output is not None and output.exists():
         try:  # the failed notebook as analysts read it, traceback included
             export_html(nbformat.read(output, as_version=4), output.with_name(f"{output.stem}.code.html"), True)

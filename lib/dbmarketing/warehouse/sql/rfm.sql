@@ -6,10 +6,13 @@ SELECT customer_id, name, phone, city FROM main.customers
 
 -- name: replaced_scores
 -- The stored scores t that new scores {{new}} replace: of the same as-of date and the same
--- population or the same customers, or stored before settings were recorded.
-EXISTS (SELECT 1 FROM {{new}} n WHERE CAST(n.as_of AS DATE) = t.as_of
-        AND (n.population IS NOT DISTINCT FROM t.population OR t.settings IS NULL
-             OR t.customer_id IN (SELECT customer_id FROM {{new}})))
+-- population or the same customers, or stored before settings were recorded. The new rows are
+-- matched by their distinct (as_of, population): one or a few rows, not one per customer
+-- (matching every stored row against every new one ran for minutes on a second store).
+EXISTS (SELECT 1 FROM (SELECT DISTINCT CAST(as_of AS DATE) AS as_of, population FROM {{new}}) n
+        WHERE n.as_of = t.as_of
+          AND (n.population IS NOT DISTINCT FROM t.population OR t.settings IS NULL
+               OR t.customer_id IN (SELECT customer_id FROM {{new}})))
 
 -- name: settings_clash
 -- The stored scores that new scores {{new}} would replace ({{replaced}}: replaced_scores) but
@@ -17,8 +20,8 @@ EXISTS (SELECT 1 FROM {{new}} n WHERE CAST(n.as_of AS DATE) = t.as_of
 SELECT t.as_of, coalesce(t.settings, '(settings not recorded)'), count(*)
 FROM main.rfm_scores t
 WHERE {{replaced}}
-  AND NOT EXISTS (SELECT 1 FROM {{new}} n WHERE CAST(n.as_of AS DATE) = t.as_of
-                  AND n.settings IS NOT DISTINCT FROM t.settings)
+  AND NOT EXISTS (SELECT 1 FROM (SELECT DISTINCT CAST(as_of AS DATE) AS as_of, settings FROM {{new}}) n
+                  WHERE n.as_of = t.as_of AND n.settings IS NOT DISTINCT FROM t.settings)
 GROUP BY ALL ORDER BY 1, 2
 
 -- name: load_scores
