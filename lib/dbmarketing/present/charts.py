@@ -2,8 +2,7 @@
 
 - :func:`setup_notebook` -- run once at the top of a notebook: project-root working
   directory, table display limits, a chart style with a CJK font so Chinese labels render.
-- :func:`show_table` -- display a DataFrame masked by the reader's clearance and cut to a
-  readable number of rows, saying how many were left out.
+- :func:`log_axis` -- a logarithmic axis whose ticks read 10, 100, 1,000.
 - :func:`finish` -- title and axis labels are required on every chart.
 """
 
@@ -16,7 +15,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-MAX_ROWS = 15
+from . import words
+from .tables import number
+
 
 
 def project_root(start: Path | None = None) -> Path:
@@ -28,8 +29,10 @@ def project_root(start: Path | None = None) -> Path:
     return here
 
 
-def setup_notebook() -> Path:
-    """Prepare a notebook: working directory = project root, display options, chart style."""
+def setup_notebook(lang: str = "en") -> Path:
+    """Prepare a notebook: working directory = project root, the language of its words
+    (``lang``: "en" or "zh", see :mod:`.words`), display options, chart style."""
+    words.set_lang(lang)
     root = project_root()
     os.chdir(root)
     os.environ["TQDM_DISABLE"] = "1"  # progress bars (splink, ...) would show as widgets in reports
@@ -38,15 +41,9 @@ def setup_notebook() -> Path:
     pd.set_option("display.max_columns", 30)
     pd.set_option("display.width", 160)
     pd.set_option("display.max_colwidth", 200)  # reasons and descriptions are read whole
-    pd.set_option("display.float_format", _number)
+    pd.set_option("display.float_format", number)
     _chart_style()
     return root
-
-
-def _number(v: float) -> str:
-    """Two decimals with thousands separators; small values (p-values, rates below 1%) with
-    two significant digits instead of 0.00."""
-    return f"{v:,.2f}" if v == 0 or abs(v) >= 0.01 or v != v else f"{v:.2g}"
 
 
 def _chart_style() -> None:
@@ -74,45 +71,25 @@ def _chart_style() -> None:
     matplotlib.rcParams["figure.dpi"] = 96
 
 
-def show_table(df: pd.DataFrame, clearance: int, con=None, rows: int = MAX_ROWS, caption: str | None = None):
-    """Display ``df`` masked by ``clearance`` and cut to ``rows`` rows (with a note of what was cut)."""
-    from IPython.display import Markdown, display
-
-    from .. import privacy
-
-    shown = privacy.mask_frame(df.head(rows), clearance, con=con) if con is not None else df.head(rows)
-    if caption:
-        display(Markdown(f"**{caption}**"))
-    display(_Table(shown))
-    if len(df) > rows:
-        display(Markdown(f"*Showing {rows:,} of {len(df):,} rows.*"))
-
-
-class _Table:
-    """A DataFrame shown with empty cells for missing values (not NaN, None or <NA>)."""
-
-    def __init__(self, df: pd.DataFrame):
-        df = df.copy()
-        for col in df.columns:
-            if pd.api.types.is_float_dtype(df[col]) and isinstance(df[col].dtype, pd.api.extensions.ExtensionDtype):
-                df[col] = df[col].astype("float64")  # nullable Float64: <NA> -> NaN, shown blank
-            elif not pd.api.types.is_float_dtype(df[col]) and not pd.api.types.is_datetime64_any_dtype(df[col]):
-                df[col] = df[col].astype(object).where(df[col].notna(), "")
-        self.df = df
-
-    def _repr_html_(self) -> str:
-        return self.df.to_html(na_rep="")
-
-    def __repr__(self) -> str:
-        return self.df.to_string(na_rep="")
-
-
 def finish(ax, title: str, xlabel: str, ylabel: str):
     """Title and label a chart (every chart in a report has all three)."""
     ax.set_title(title)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.figure.tight_layout()
+    return ax
+
+
+def log_axis(ax, axis: str = "x"):
+    """Put ``axis`` ("x" or "y") on a log scale with ticks written as plain numbers (10, 100,
+    1,000): with ``text.parse_math`` off, matplotlib's own log ticks would print as TeX."""
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+
+    target = ax.xaxis if axis == "x" else ax.yaxis
+    (ax.set_xscale if axis == "x" else ax.set_yscale)("log")
+    target.set_major_locator(LogLocator(base=10))
+    target.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}" if v >= 1 else f"{v:g}"))
+    target.set_minor_formatter(NullFormatter())
     return ax
 
 

@@ -18,6 +18,7 @@ import nbformat
 import papermill
 
 from dbmarketing import messages
+from dbmarketing.present.words import LANGS
 from dbmarketing.privacy import SCHEDULED_CLEARANCE
 
 from ._common import _plain
@@ -121,7 +122,7 @@ def _type_matches(value, expected) -> bool:
 def check_values(params: dict, params_file: str | Path = "<params>") -> None:
     """Check the values of the parameters the workbook knows, as set in a parameters file.
 
-    ``clearance`` 1-4; ``as_of`` an ISO date (2026-10-31) or "latest"; ``sources`` an
+    ``lang`` "en" or "zh"; ``clearance`` 1-4; ``as_of`` an ISO date (2026-10-31) or "latest"; ``sources`` an
     existing sources file that :func:`dbmarketing.ingest.read_sources` accepts; ``db_path``
     a file in an existing folder (the database itself may be created by notebook 01), a
     DuckDB file if it exists; ``campaign_file`` (notebook 05) and ``segments`` (notebook 04)
@@ -135,6 +136,9 @@ def check_values(params: dict, params_file: str | Path = "<params>") -> None:
         raise ParameterError(f"{params_file}: parameter {name!r} {problem}, got "
                              f"{messages.one_line(repr(params[name]), 80)}")
 
+    if "lang" in params and params["lang"] not in LANGS:
+        fail("lang", f"must be one of {', '.join(LANGS)} (the edition of the notebooks and the language of the "
+                     "reports)")
     if "clearance" in params:
         value = params["clearance"]
         if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 4:

@@ -52,12 +52,14 @@ import nbformat
 import papermill
 
 from dbmarketing import messages
+from dbmarketing.present.words import LANGS
 
 from ._common import _plain
 from .errors import ParameterError, ReportError
 from .executed import _describe_failure, clean_outputs, find_errors, notebook_title, skipped_sections
 from .index import write_index
 from .pages import export_html
+from .editions import edition_dir
 from .parameters import (NOTEBOOK_PATTERN, _give_as_of, _run_as_of, declared_parameters, find_notebooks, load_params,
                          plan_parameters)
 from .versions import lock_file_info, package_versions
@@ -119,10 +121,13 @@ def run_reports(params_file: str | Path, run_name: str, notebooks_dir: str | Pat
         are kept in ``reports/<run_name>.failed/``), or there is nothing to run.
     """
     _check_run_name(run_name)
+    params = load_params(params_file)
+    lang = params.get("lang", "en")
+    if lang in LANGS and lang != "en":  # a bad lang is refused, naming the file, by plan_parameters
+        notebooks_dir = edition_dir(notebooks_dir, lang)
     notebooks = find_notebooks(notebooks_dir)
     if not notebooks:
         raise ReportError(f"no notebooks named {NOTEBOOK_PATTERN} in {notebooks_dir}")
-    params = load_params(params_file)
     held = _published_clearance(params)
     left_out = []
     if held is not None:  # an analyst copy: loading and cleaning belong to the full database
@@ -166,6 +171,7 @@ def _run(notebooks, params, params_file, plan, run_as_of, run_name, notebooks_di
 
     manifest = {
         "run_name": run_name,
+        "lang": params.get("lang", "en"),
         "as_of": run_as_of,
         "status": "running",
         "started": _now(),
