@@ -106,10 +106,12 @@ def scorecard_heatmap(scores: pd.DataFrame, title: str):
     for ax, stage in zip(axes, stages):
         grid = (scores[scores.stage == stage].pivot_table(index="field", columns="dimension", values="score")
                 .reindex(index=fields, columns=["completeness", "validity", "uniqueness", "timeliness"]))
+        grid.columns = [words.label(c) for c in grid.columns]
         sns.heatmap(100 * grid, ax=ax, vmin=50, vmax=100, cmap="RdYlGn", annot=True, fmt=".0f", cbar=False,
                     annot_kws={"size": 8}, linewidths=0.5, linecolor="white")
         ax.grid(False)
-        finish(ax, f"{stage} cleaning", "quality dimension (score %)", "table.column" if ax is axes[0] else "")
+        finish(ax, words.text(f"common.scorecard_{stage}"), words.text("common.scorecard_x"),
+               words.text("common.scorecard_y") if ax is axes[0] else "")
     fig.suptitle(title)
     fig.tight_layout()
     return fig

@@ -131,9 +131,9 @@ def clearance_note(con, clearance: int) -> str:
     held = database_clearance(con)
     if int(clearance) <= held:
         return ""
-    return (f"You asked for clearance {int(clearance)} but this database is a copy published at clearance {held}: "
-            f"columns above tier {held} hold pseudonyms, generalized or masked values (main.publication_columns), "
-            f"not the values themselves.")
+    from dbmarketing.present import words
+
+    return words.text("common.clearance_note", clearance=int(clearance), held=held)
 
 
 def mask_frame(df: pd.DataFrame, clearance: int, con=None, tiers: dict[str, int] | None = None) -> pd.DataFrame:

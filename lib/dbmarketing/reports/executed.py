@@ -137,3 +137,17 @@ def _describe_failure(exc: Exception, output: Path) -> str:
                 f"{messages.one_line(exc.evalue, 300)}"
                 + (f" (the cell starts: {messages.one_line(first_line, 80)})" if first_line else ""))
     return f"{type(exc).__name__}: {messages.one_line(exc, 300)}"
+
+
+def headlines(nb) -> list[dict]:
+    """The headline figures an executed notebook recorded (:func:`dbmarketing.present.headline`),
+    in order; a key recorded twice keeps its last value."""
+    from dbmarketing.present.headlines import MIME
+
+    found = {}
+    for cell in nb.cells:
+        for out in cell.get("outputs", []) if cell.cell_type == "code" else []:
+            figure = (out.get("data") or {}).get(MIME)
+            if figure:
+                found[figure["key"]] = dict(figure)
+    return list(found.values())

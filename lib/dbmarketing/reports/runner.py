@@ -56,8 +56,8 @@ from dbmarketing.present.words import LANGS
 
 from ._common import _plain
 from .errors import ParameterError, ReportError
-from .executed import _describe_failure, clean_outputs, find_errors, notebook_title, skipped_sections
-from .index import write_index
+from .executed import _describe_failure, clean_outputs, find_errors, headlines, notebook_title, skipped_sections
+from .index import export_rows, previous_run, section_anchor, write_index
 from .pages import export_html
 from .editions import edition_dir
 from .parameters import (NOTEBOOK_PATTERN, _give_as_of, _run_as_of, declared_parameters, find_notebooks, load_params,
@@ -177,6 +177,7 @@ def _run(notebooks, params, params_file, plan, run_as_of, run_name, notebooks_di
         "started": _now(),
         "finished": None,
         "params_file": str(params_file),
+        "params_path": str(Path(params_file).resolve()),
         "parameters": _plain(params),
         "notebooks_dir": str(notebooks_dir),
         "database": None,
@@ -229,6 +230,7 @@ def _run(notebooks, params, params_file, plan, run_as_of, run_name, notebooks_di
         executed = nbformat.read(output, as_version=4)
         entry["title"] = notebook_title(executed, nb_path.stem)
         entry["skipped"] = skipped_sections(executed)
+        entry["headlines"] = headlines(executed)
         errors = find_errors(executed)
         if errors:
             entry["status"] = "failed"
@@ -240,6 +242,9 @@ def _run(notebooks, params, params_file, plan, run_as_of, run_name, notebooks_di
             entry["html"] = export_html(executed, partial / f"{nb_path.stem}.html", False, entry["title"]).name
             entry["code_html"] = export_html(executed, partial / f"{nb_path.stem}.code.html", True,
                                              entry["title"]).name
+            page = (partial / entry["html"]).read_text(encoding="utf-8")
+            for figure in entry["headlines"]:
+                figure["anchor"] = section_anchor(page, figure["section"])
         except Exception as exc:
             entry["status"] = "failed"
             _fail(manifest, partial, failed, final, None, f"{nb_path} ran, but its report could not be written: "
@@ -255,10 +260,12 @@ def _run(notebooks, params, params_file, plan, run_as_of, run_name, notebooks_di
             entry["parameters"]["export_dir"] = EXPORTS
     manifest["exports"] = sorted(str(f.relative_to(partial)) for f in exports.rglob("*") if f.is_file()) \
         if exports.exists() else []
+    manifest["export_rows"] = {name: export_rows(partial / name) for name in manifest["exports"]}
+    manifest["period"] = _data_period(params, manifest["as_of"])
     manifest["status"] = "ok"
     manifest["finished"] = _now()
     _write_manifest(manifest, partial)
-    write_index(partial / "index.html", manifest)
+    write_index(partial / "index.html", manifest, previous_run(reports_dir, params_file, manifest))
 
     # Swap: the new run replaces the old one only now that it is complete.
     if final.exists():
@@ -346,6 +353,25 @@ def _database_info(params: dict, notebooks: list[Path]) -> dict | None:
         except Exception as exc:  # a database without the bookkeeping tables, or locked
             info["error"] = f"{type(exc).__name__}: {exc}"
     return info
+
+
+def _data_period(params: dict, as_of: str | None) -> list[str] | None:
+    """[first purchase, as-of date] of the run's database (ISO dates), or None when unknown."""
+    db_path = params.get("db_path")
+    if not isinstance(db_path, str) or not Path(db_path).exists():
+        return None
+    from dbmarketing import warehouse
+
+    con = warehouse.connect(db_path, read_only=True)
+    try:
+        if not warehouse.table_exists(con, "raw", "orders"):
+            return None
+        first, newest = warehouse.purchase_dates(con)
+    finally:
+        con.close()
+    if first is None:
+        return None
+    return [first.isoformat(), as_of or newest.isoformat()]
 
 
 def _fail(manifest: dict, partial: Path, failed: Path, final: Path, output: Path | None, message: str,

@@ -30,51 +30,24 @@ class NotEnoughData(ValueError):
 
 @dataclass(frozen=True)
 class Holding:
-    """One thing a database may hold: how to count it, and how a user loads it."""
+    """One thing a database may hold: how to count it. What it is and how a user loads it are
+    the catalog's words ``needs.what_<name>`` and ``needs.load_<name>`` (spaces as ``_``)."""
 
-    what: str     # in words, as in "needs <what>"
     count: str    # the statement counting it (warehouse/sql/needs.sql; 0 = not there)
-    load: str     # how to get it into the database
     table: tuple[str, str] | None = None  # a table that must exist first (schema, name)
 
 
 HOLDINGS: dict[str, Holding] = {
-    "customer records": Holding(
-        "a customer master (customer records with personal data)",
-        "needs.customer_records",
-        "load a customer export into the `customers` table (README, *Bring your own data*)"),
-    "orders": Holding(
-        "orders", "needs.orders",
-        "load an order export into the `orders` table (order totals in `amount:`, or order lines), or an "
-        "event log with `format: cdnow`"),
-    "purchases": Holding(
-        "purchases (completed sales counted by the cleaning)",
-        "needs.purchases",
-        "load orders, then run notebook 02 (data cleaning)", table=("main", "sales")),
-    "product costs": Holding(
-        "product costs (`unit_cost` of the products)",
-        "needs.product_costs",
-        "load a product master with a unit cost into the `products` table, and order lines with a `product_id`"),
-    "campaigns": Holding(
-        "campaigns with their contacts", "needs.campaigns",
-        "load the campaigns into `campaigns` and who was selected into `contacts` (cell test or control)"),
-    "control groups": Holding(
-        "campaign contacts held out as a control group (cell = control)",
-        "needs.control_groups",
-        "hold out a random control group in every campaign and load it into `contacts` with cell control"),
-    "service tickets": Holding(
-        "service tickets", "needs.service_tickets",
-        "load the help-desk export into `service_tickets`"),
-    "id numbers": Holding(
-        "resident ID numbers", "needs.id_numbers",
-        "map the ID number column (`id_number:`) in the customer source, if your system keeps one"),
-    "cities": Holding(
-        "customers' cities", "needs.cities",
-        "map the customers' city column (`city:`) in the customer source"),
-    "history": Holding(
-        "customer records loaded more than once (a later export that changed them)",
-        "needs.history",
-        "load each new customer export as it comes: changed customers get a new version"),
+    "customer records": Holding("needs.customer_records"),
+    "orders": Holding("needs.orders"),
+    "purchases": Holding("needs.purchases", table=("main", "sales")),
+    "product costs": Holding("needs.product_costs"),
+    "campaigns": Holding("needs.campaigns"),
+    "control groups": Holding("needs.control_groups"),
+    "service tickets": Holding("needs.service_tickets"),
+    "id numbers": Holding("needs.id_numbers"),
+    "cities": Holding("needs.cities"),
+    "history": Holding("needs.history"),
 }
 
 # section -> the holdings it needs (all of them)
@@ -114,18 +87,25 @@ def missing(con, section: str) -> list[str]:
 
 
 def explain(section: str, lacking: list[str]) -> str:
-    """One short paragraph: what the section would need, and how to load it."""
-    what = " and ".join(HOLDINGS[n].what for n in lacking)
-    how = "; ".join(HOLDINGS[n].load for n in lacking)
-    return f"**Skipped: {section}.** It needs {what}, which this database does not hold yet. To get it: {how}."
+    """One short paragraph, in the reader's language: what the section would need, and how to
+    load it (the catalog's ``needs.*`` texts; :class:`Holding` keeps the English words)."""
+    from dbmarketing.present import words
+
+    key = {name: name.replace(" ", "_") for name in lacking}
+    what = words.text("needs.and").join(words.text(f"needs.what_{key[n]}") for n in lacking)
+    how = words.text("needs.then").join(words.text(f"needs.load_{key[n]}") for n in lacking)
+    return words.text("needs.lacking", what=what, how=how)
 
 
 def skip(title: str, reason: str) -> None:
-    """Show that a section is skipped and why (one paragraph), recorded for the report index."""
+    """Show that a section is skipped and why (one paragraph), recorded for the report index
+    with the reason alone (the index names the section)."""
     from IPython.display import Markdown, display
 
-    text = reason if reason.startswith("**Skipped") else f"**Skipped: {title}.** {reason}"
-    display(Markdown(text), metadata={SKIPPED_KEY: {"skipped": title, "reason": _plain(text)}})
+    from dbmarketing.present import words
+
+    text = words.text("needs.skipped", section=title, reason=reason)
+    display(Markdown(text), metadata={SKIPPED_KEY: {"skipped": title, "reason": _plain(reason)}})
 
 
 def ready(con, section: str, title: str | None = None) -> bool:
@@ -133,7 +113,7 @@ def ready(con, section: str, title: str | None = None) -> bool:
     return False."""
     lacking = missing(con, section)
     if lacking:
-        skip(title or section, explain(title or section, lacking))
+        skip(title or section, explain(section, lacking))
     return not lacking
 
 
