@@ -14,7 +14,7 @@ LOCK    := requirements.lock
 UV_VERSION ?= 0.13.9
 UV      := $(VENV)/uv-$(UV_VERSION)/bin/uv
 
-.PHONY: setup lock lock-upgrade data reports test lab bench clean
+.PHONY: setup lock lock-upgrade data reports editions test lab bench clean
 
 setup: $(VENV)/.installed
 
@@ -59,6 +59,11 @@ $(DB): | $(VENV)/.installed
 
 reports: $(VENV)/.installed $(DB)
 	$(PY) -m dbmarketing report --params $(PARAMS) --run $(RUN)
+
+# The Chinese edition (notebooks/zh/) keeps its prose and takes the English code cells: run after
+# changing a notebook's code (a test fails while an edition departs from the English code).
+editions: $(VENV)/.installed
+	$(PY) -m dbmarketing editions
 
 test: $(VENV)/.installed
 	$(PY) -m pytest -q

@@ -310,3 +310,68 @@ def test_reports_show_no_personal_data_at_clearance_2(run, small_sample):
         text = unescape(page.read_text(encoding="utf-8"))
         found = [v for v in values if v in text]
         assert not found, (page.name, found[:5])
+
+
+# --------------------------------------------------------------------------------------
+# The Chinese edition and the index's headline figures
+# --------------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def zh_run(run, tmp_path_factory):
+    """The Chinese edition, run on the same small sample after the English one."""
+    out = run["folder"].parent
+    params = dict(run["params"], lang="zh")
+    pfile = out / "params_zh.yaml"
+    pfile.write_text(yaml.safe_dump(params, allow_unicode=True), encoding="utf-8")
+    return {"folder": reports.run_reports(pfile, "nbtest-zh", notebooks_dir=ROOT / "notebooks", reports_dir=out,
+                                          progress=False)}
+
+
+def reader_text(page: str) -> str:
+    """What a reader reads on a report page: no styles, scripts, code or tags."""
+    page = re.sub(r"<(style|script|code|pre)\b.*?</\1>", " ", page, flags=re.S)
+    page = re.sub(r'<div class="jp-InputArea.*?</div>', " ", page, flags=re.S)
+    return unescape(re.sub(r"<[^>]+>", " ", page))
+
+
+def test_chinese_reports_have_no_english_sentence(zh_run):
+    from test_words import english_words
+
+    folder = zh_run["folder"]
+    pages = ["index.html"] + [f"{p.stem}.html" for p in NOTEBOOKS]
+    found = {}
+    for name in pages:
+        words = english_words(reader_text((folder / name).read_text(encoding="utf-8")))
+        if words:
+            found[name] = sorted(set(words))[:30]
+    assert not found
+
+
+def section_text(page: str, anchor: str) -> str:
+    """The reader's text of the section whose heading has id ``anchor``, up to the next heading
+    of the same or a higher level."""
+    m = re.search(rf'<h([1-6]) id="{re.escape(anchor)}"', page)
+    assert m, anchor
+    level = int(m.group(1))
+    rest = page[m.start():]
+    end = re.search(rf"<h[1-{level}] id=", rest[10:])
+    return reader_text(rest[: 10 + end.start()] if end else rest)
+
+
+@pytest.mark.parametrize("edition", ["en", "zh"])
+def test_index_headline_figures_are_the_figures_of_their_sections(run, zh_run, edition):
+    folder = (run if edition == "en" else zh_run)["folder"]
+    index = (folder / "index.html").read_text(encoding="utf-8")
+    cards = re.findall(r'<div class="figure" data-key="([^"]+)">([^<]+)</div>.*?<div class="where"><a href="([^"#]+)#'
+                       r'([^"]+)">', index, flags=re.S)
+    keys = [key for key, *_ in cards]
+    assert keys == list(present_keys()), keys
+    for key, figure, page, anchor in cards:
+        text = section_text((folder / page).read_text(encoding="utf-8"), unescape(anchor))
+        assert unescape(figure) in text, (key, figure, page, anchor)
+
+
+def present_keys():
+    from dbmarketing.present.headlines import KEYS
+
+    return KEYS

@@ -234,3 +234,34 @@ def test_every_notebook_has_its_chinese_edition():
         edition = ROOT / "notebooks" / "zh" / name
         assert edition.exists(), f"notebooks/zh/{name} is missing"
         assert editions.differences(ROOT / "notebooks" / name, edition, "zh") == []
+
+
+def test_the_index_shows_each_figure_with_its_change_and_link(tmp_path):
+    def manifest(name, share, at_risk, lang="en"):
+        figures = [{"key": "top20_revenue_share", "value": share, "kind": "percent",
+                    "text": headlines.written(share, "percent"), "section": "6. Pareto", "anchor": "6.-Pareto",
+                    "note": None},
+                   {"key": "at_risk_customers", "value": at_risk, "kind": "count",
+                    "text": headlines.written(at_risk, "count"), "section": "4. Churn", "anchor": "4.-Churn",
+                    "note": None}]
+        return {"run_name": name, "lang": lang, "as_of": "2026-10-31", "period": ["2024-11-01", "2026-10-31"],
+                "started": "2026-11-01T08:00:00+00:00", "finished": "2026-11-01T08:10:00+00:00",
+                "params_file": "p.yaml", "parameters": {"clearance": 2},
+                "notebooks": [{"name": "04_rfm", "title": "04 · RFM", "status": "ok", "html": "04_rfm.html",
+                               "code_html": "04_rfm.code.html", "seconds": 3.0, "parameters": {"clearance": 2},
+                               "headlines": figures[:1], "skipped": [{"section": "uplift", "reason": "no control"}]},
+                              {"name": "03_model", "title": "03 · Model", "status": "ok", "html": "03_model.html",
+                               "code_html": "03_model.code.html", "seconds": 3.0, "parameters": {},
+                               "headlines": figures[1:]}],
+                "exports": ["exports/a_clearance2.csv"], "export_rows": {"exports/a_clearance2.csv": 1234}}
+
+    page = index.write_index(tmp_path / "index.html", manifest("mar", 0.62, 120),
+                             manifest("feb", 0.6134, 100)).read_text(encoding="utf-8")
+    assert re.search(r'data-key="at_risk_customers">120</div><div class="change">\+20 since run feb', page)
+    assert "+0.7 pts since run feb" in page
+    assert page.index('data-key="top20_revenue_share"') < page.index('data-key="at_risk_customers"')  # KEYS order
+    assert 'href="03_model.html#4.-Churn"' in page
+    assert "More valuable customers are at risk than last time (120)" in page
+    assert "1,234" in page and "uplift" in page and "no control" in page
+    first = index.write_index(tmp_path / "first.html", manifest("jan", 0.6, 100, "zh")).read_text(encoding="utf-8")
+    assert "这组参数的首次运行" in first and "先看这 100 位" in first

@@ -42,6 +42,11 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--reports", default="reports")
     r.add_argument("--quiet", action="store_true", help="no progress bars")
 
+    ed = sub.add_parser("editions", help="copy the English notebooks' code cells into the other editions "
+                                         "(notebooks/zh/), their prose untouched; --check only says where they differ")
+    ed.add_argument("--notebooks", default="notebooks")
+    ed.add_argument("--check", action="store_true", help="change nothing; exit 1 if an edition departs")
+
     pb = sub.add_parser(
         "publish", help="write a de-identified copy of the database for readers of a lower clearance",
         description="Write a copy of the database in which every column above --clearance (main.catalog) holds a keyed "
@@ -68,6 +73,8 @@ def main(argv: list[str] | None = None) -> int:
             return _report(args)
         if args.command == "publish":
             return _publish(args)
+        if args.command == "editions":
+            return _editions(args)
     except Exception as exc:  # one clear line for schedulers; the type names the kind of failure
         from .messages import one_line  # a last resort: the messages themselves are one line
 
@@ -113,6 +120,28 @@ def _report(args) -> int:
                              progress=not args.quiet)
     log(f"reports written in {time.perf_counter() - t0:.1f} s: open {out / 'index.html'}")
     return 0
+
+
+def _editions(args) -> int:
+    from pathlib import Path
+
+    from .present.words import LANGS
+    from .reports import editions
+    from .reports.parameters import find_notebooks
+
+    found = []
+    for lang in LANGS[1:]:
+        if args.check:
+            for english in find_notebooks(args.notebooks):
+                edition = editions.edition_dir(args.notebooks, lang) / english.name
+                found += editions.differences(english, edition, lang) if edition.exists() else [
+                    f"{edition}: missing (every chapter comes in every edition)"]
+        else:
+            for path in editions.sync(args.notebooks, lang):
+                log(f"{path}: code cells copied from {Path(args.notebooks) / path.name}")
+    for line in found:
+        print(line, file=sys.stderr)
+    return 1 if found else 0
 
 
 def _publish(args) -> int:
