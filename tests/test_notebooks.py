@@ -56,7 +56,7 @@ def run(small_sample, tmp_path_factory):
 
 def test_notebooks_are_committed_clean():
     assert NOTEBOOKS, "no numbered notebooks found"
-    for path in NOTEBOOKS:
+    for path in NOTEBOOKS + sorted((ROOT / "notebooks" / "zh").glob("[0-9][0-9]_*.ipynb")):
         nb = nbformat.read(path, as_version=4)
         code = [c for c in nb.cells if c.cell_type == "code"]
         assert not any(c.outputs or c.execution_count for c in code), f"{path.name} has outputs"
