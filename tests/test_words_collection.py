@@ -119,7 +119,7 @@ def rendered() -> list[str]:
     for frame in frames:
         texts.append(" ".join(words.header(c) for c in frame.columns))
         texts += [str(words.label(v)) for col in frame.columns if not pd.api.types.is_numeric_dtype(frame[col])
-                  for v in frame[col] if col not in ("model_column", "column", "file", "format", "example", "example_value")]
+                  for v in frame[col] if col not in ("model_column", "file_column", "file", "format", "example", "example_value")]
     for key in ("sources_caption", "load_caption", "history_caption", "rejects_caption", "overview_caption", "gaps_caption",
                 "types_caption", "types_chart_x", "types_chart_y", "types_legend", "crosstab_caption", "tables_caption",
                 "tier_chart_title", "tier_chart_x", "tier_chart_y", "tier_caption", "versions_caption", "changes_caption"):

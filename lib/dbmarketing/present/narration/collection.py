@@ -58,6 +58,13 @@ def table_name(table: str) -> str:
     return words.text(key) if key in words.catalog(words.lang())["text"] else name
 
 
+def field_name(column: str) -> str:
+    """A field of the customer information model in words (``consent_mail`` -> "direct-mail
+    consent"); a column the catalog does not name stays as it is."""
+    key = f"collection.field_{column}"
+    return words.text(key) if key in words.catalog(words.lang())["text"] else str(column)
+
+
 def sources_table(source_list) -> pd.DataFrame:
     """The sources file as a table: name, the model table it feeds (in words), format, file."""
     return pd.DataFrame([{"source": s.name, "table": table_name(s.table), "format": s.format,
@@ -112,7 +119,7 @@ def reason(text: str) -> str:
         if found:
             values = found.groupdict()
             if "field" in values:
-                values["field"] = words.header(values["field"])
+                values["field"] = field_name(values["field"])
             if "system" in values:
                 values["system"] = words.label(values["system"])
             return words.text(f"collection.{key}", **values)
@@ -121,9 +128,10 @@ def reason(text: str) -> str:
 
 def rejects_table(rejects: pd.DataFrame) -> pd.DataFrame:
     """:func:`ingest.reject_summary` with the reasons and the fields they feed in words."""
-    into = rejects["into"].map(lambda v: ", ".join(words.header(n) for n in v.split(",")) if v else "")
-    return rejects.assign(reason=rejects.reason.map(reason), into=into)[
-        ["source", "column", "into", "reason", "count", "first_line", "example_value"]]
+    field = rejects["into"].map(lambda v: ", ".join(field_name(n) for n in v.split(",")) if v else "")
+    return pd.DataFrame({"source": rejects.source, "file_column": rejects.column, "field": field,
+                         "reason": rejects.reason.map(reason), "records": rejects["count"],
+                         "first_line": rejects.first_line, "example_value": rejects.example_value})
 
 
 def profiles_overview(profiles: dict) -> pd.DataFrame:
@@ -150,11 +158,11 @@ def profile_gaps(profiles: dict) -> pd.DataFrame:
     for source, (_row, prof) in profiles.items():
         content = prof[~prof.column.isin(TECHNICAL)]
         gaps = content[content.pct_missing.fillna(100.0) > 0].sort_values("pct_missing", ascending=False, kind="stable")
-        parts.append(pd.DataFrame({"source": source, "field": gaps.column.map(words.header),
+        parts.append(pd.DataFrame({"source": source, "field": gaps.column.map(field_name),
                                    "model_column": gaps.column,
-                                   "tier": gaps.tier, "missing": gaps.pct_missing.fillna(100.0) / 100,
+                                   "privacy_tier": gaps.tier, "missing": gaps.pct_missing.fillna(100.0) / 100,
                                    "distinct": gaps["distinct"], "example": gaps.example}))
-    columns = ["source", "field", "model_column", "tier", "missing", "distinct", "example"]
+    columns = ["source", "field", "model_column", "privacy_tier", "missing", "distinct", "example"]
     return pd.concat(parts, ignore_index=True)[columns] if parts else pd.DataFrame(columns=columns)
 
 
@@ -184,7 +192,7 @@ def type_table(types: pd.DataFrame, order) -> pd.DataFrame:
     """Customer records per type (in words, in the order of ``order``) and their share (0-1)."""
     counts = types.customer_type4.value_counts().reindex(list(order), fill_value=0)
     total = counts.sum()
-    return pd.DataFrame({"customer_type": [words.label(t) for t in counts.index], "customers": counts.to_numpy(),
+    return pd.DataFrame({"customer_type": [words.label(t) for t in counts.index], "customer_records": counts.to_numpy(),
                          "share": (counts / total).to_numpy() if total else 0.0})
 
 
@@ -231,7 +239,7 @@ def by_tier_table(by_tier: pd.DataFrame) -> pd.DataFrame:
         return words.text(key) if key in words.catalog(words.lang())["text"] else words.text("collection.tier", tier=int(v))
 
     income = pd.to_numeric(by_tier.avg_income_index, errors="coerce")
-    return pd.DataFrame({"city_tier": [tier(v) for v in by_tier.city_tier], "customers": by_tier.customers.to_numpy(),
+    return pd.DataFrame({"city_tier": [tier(v) for v in by_tier.city_tier], "customer_records": by_tier.customers.to_numpy(),
                          "avg_income_index": income.to_numpy()})
 
 
@@ -241,7 +249,12 @@ def unmatched_cities() -> str:
 
 def history_changes_table(changes: pd.DataFrame) -> pd.DataFrame:
     """:func:`ingest.history_changes` with the attributes in words."""
-    return changes.assign(attribute=changes.attribute.map(words.header))
+    return changes.assign(attribute=changes.attribute.map(field_name))
+
+
+def versions_table(versions: pd.DataFrame) -> pd.DataFrame:
+    """:func:`ingest.customer_versions` for reading: its count of customers is of records."""
+    return versions.rename(columns={"customers": "customer_records"})
 
 
 def history_kept() -> str:
