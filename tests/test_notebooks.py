@@ -178,7 +178,8 @@ def test_collection_notebook_shows_every_source_even_when_already_loaded(run, sm
     con.close()
 
     outputs = cell_outputs(run, "01_data_collection", "c06")
-    assert f"**0** of {len(sources)} sources loaded now" in output_markdown(outputs)
+    # nothing new arrived: said as such, not as "0 of 12 sources loaded now"
+    assert f"All **{len(sources)}** sources were already loaded (batches " in output_markdown(outputs)
     [table] = html_tables(output_html(outputs))
     header, rows = table[0], table[1:]
     column = {name: i for i, name in enumerate(header)}
@@ -186,25 +187,22 @@ def test_collection_notebook_shows_every_source_even_when_already_loaded(run, sm
     assert list(shown) == [s["name"] for s in sources]
     for name, (batch_id, table_name, read, loaded, rejected) in first.items():
         row = shown[name]
-        assert row[column["status"]] == "skipped"
-        assert [int(row[column[c]]) for c in ("batch_id", "rows_read", "rows_loaded", "rows_rejected")] == [
+        assert row[column["status"]] == "already loaded"
+        assert [int(row[column[c]].replace(",", "")) for c in ("batch", "read", "loaded", "rejected")] == [
             batch_id, read, loaded, rejected], name
-        assert row[column["loaded_at"]]  # when it was loaded
+        assert row[column["loaded at"]]  # when it was loaded
 
-    # one profile per source, from its own batch: the POS never collects mail consent
+    # one line per source, from its own batch, then its columns with gaps: the POS never collects mail consent
     profiles = cell_outputs(run, "01_data_collection", "c12")
-    captions = output_markdown(profiles)
-    for name, (batch_id, table_name, *_rest) in first.items():
-        assert f"**{name}: raw.{table_name}, batch {batch_id}," in captions
+    overview, gaps = html_tables(output_html(profiles))
+    column = {name: i for i, name in enumerate(overview[0])}
+    batches = {r[column["source"]]: int(r[column["batch"]]) for r in overview[1:]}
+    assert batches == {name: batch_id for name, (batch_id, *_rest) in first.items()}
+    assert "**pos_members**: direct-mail consent, e-mail consent" in output_markdown(profiles)
     assert pos_missing == 100.0
-    tables, caption = {}, None
-    for out in profiles:
-        caption = out.get("data", {}).get("text/markdown", caption)
-        if "text/html" in out.get("data", {}):
-            [tables[caption]] = html_tables(out.data["text/html"])
-    [pos_table] = [t for c, t in tables.items() if c.startswith("**pos_members:")]
-    consent_mail = next(r for r in pos_table if r[1] == "consent_mail")
-    assert consent_mail[pos_table[0].index("pct_missing")] == "100.00"
+    column = {name: i for i, name in enumerate(gaps[0])}
+    [consent_mail] = [r for r in gaps[1:] if r[column["source"]] == "pos_members" and r[column["column name"]] == "consent_mail"]
+    assert consent_mail[column["missing"]] == "100.0%" and consent_mail[column["field"]] == "direct-mail consent"
 
 
 MISSING_MARKERS = ("NaN", "nan", "<NA>", "None", "NaT")
