@@ -109,7 +109,7 @@ def level(comparison: str, level: str) -> str:
         return _t("level_label", field=field, level=_t("level_exact"))
     close = re.match(r"Levenshtein distance of .+ <= (\d+)$", level)
     if close:
-        return _t("level_label", field=field, level=_t("level_close", field=field, n=int(close[1])))
+        return _t("level_label", field=field, level=_t("level_close", n=int(close[1])))
     if level == "All other comparisons":
         return _t("level_label", field=field, level=_t("level_other"))
     return _t("level_label", field=field, level=level)
