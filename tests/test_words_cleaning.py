@@ -186,7 +186,7 @@ def test_the_english_sentences_carry_the_figures(lang):
     assert "customers.* 42%" in story.lowest(data.summary) and "customers.phone 97%" in story.lowest(data.summary)
     assert "customers.city validity from 38% to 100%" in story.improved(data.summary)
     rules = story.rules(data.log, "identities", records=20_600, masters=20_002)
-    assert "records 20,600 -> customers 20,002" in rules.description[0]
+    assert "records 20,600 → customers 20,002" in rules.description[0]
     assert story.detail("newest contact_date 2026-09-17: 44 days before 2026-10-31") == (
         "newest contact date 2026-09-17: 44 days before 2026-10-31")
     lang("zh")

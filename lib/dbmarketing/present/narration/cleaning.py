@@ -136,7 +136,7 @@ def sessions(sessions: pd.DataFrame) -> pd.DataFrame:
         for prefix, key in (("no pairs", "reason_no_pairs"), ("a level's m fell to 0", "reason_conclusive")):
             if text.startswith(prefix):
                 rest = text.split(":", 1)[1].strip() if ":" in text.split(")", 1)[-1] else ""
-                return _t(key) + (f": {rest}" if rest else "")
+                return _t("reason_detail", reason=_t(key), detail=rest) if rest else _t(key)
         return text
 
     return sessions.assign(blocked_on=sessions.blocked_on.map(words.header), trained=sessions.trained.map(trained),
@@ -202,6 +202,7 @@ MONEY_ROWS = {"customer sales (main.sales)": "money_sales", "anonymous sales (no
 def reconciliation(recon: pd.DataFrame) -> pd.DataFrame:
     """:func:`dbmarketing.cleanse.reconciliation` with its steps and notes in words."""
     keys = [RECONCILIATION_STEPS.get(s) for s in recon.step]
+    recon = recon[[c for c in recon.columns if c != "note"] + ["note"]]  # the long note last: the counts read together
     return recon.assign(step=[_t(f"recon_{k}") if k else s for k, s in zip(keys, recon.step)],
                         note=[_t(f"recon_note_{k}") if k else n for k, n in zip(keys, recon.note)])
 
