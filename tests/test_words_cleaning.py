@@ -157,7 +157,7 @@ def rendered(data) -> list[str]:
     sessions = pd.DataFrame({"blocked_on": ["phone", "email"], "status": ["trained", "skipped"],
                              "trained": ["name, id_number", ""], "reason": ["", "no pairs: splink found none"]})
     shown = s.sessions(sessions)
-    texts += list(shown.blocked_on) + [shown.trained[0], shown.reason[1].split(":")[0]]  # a skipped session trained nothing
+    texts += list(shown.blocked_on) + [shown.trained[0], re.split("[:：]", shown.reason[1])[0]]  # a skipped session trained nothing
     recon = pd.DataFrame({"step": list(s.RECONCILIATION_STEPS), "note": ["x"] * 5})
     texts += list(s.reconciliation(recon).step) + list(s.reconciliation(recon).note)
     texts += list(s.money(pd.DataFrame({"what": list(s.MONEY_ROWS)})).what)
