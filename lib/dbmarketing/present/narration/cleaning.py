@@ -1,73 +1,173 @@
-"""Chapter 02, data cleaning: the sentences its report prints."""
+"""Chapter 02, data cleaning: the sentences its report prints, and the tables it shows in the
+reader's words. Every word comes from the catalog (``words/<lang>/cleaning.yaml``, keys
+``cleaning.*``); the functions here hold the logic (which sentence, which figures)."""
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
+
+from .. import words
 
 # Dimensions no cleaning rule raises: tasks for the business (collect, confirm, keep exporting).
 BUSINESS_DIMENSIONS = ("completeness", "timeliness")
 
 
+def _t(key: str, **values) -> str:
+    return words.text(f"cleaning.{key}", **values)
+
+
+def slug(name: str) -> str:
+    """A rule, table or step name as a catalog key: ``id upgraded 15->18`` -> ``id_upgraded_15_18``."""
+    return re.sub(r"[^a-z0-9]+", "_", str(name).lower()).strip("_")
+
+
+def _known(key: str) -> bool:
+    return f"cleaning.{key}" in words.catalog(words.lang())["text"]
+
+
 def analyst_copy(db_path, clearance: int) -> str:
-    return (f"{db_path} is an analyst copy published at clearance {clearance}: "
-            "cleaning runs on the full database; run notebooks 03-05 on the copy")
+    return _t("analyst_copy", db_path=db_path, clearance=clearance)
 
 
 def run_summary(result) -> str:
-    return (f"Cleaning run **{result.run_id}** on the data as extracted up to **{result.as_of}** (orders dated after "
-            f"their own delivery's extraction date are future-dated): **{result.records:,}** customer records became "
-            f"**{result.masters:,}** customers ({result.merged_records:,} records merged into another record's customer), "
-            f"in {result.seconds:.0f} seconds.")
+    return _t("run_summary", run_id=result.run_id, as_of=result.as_of, records=result.records, masters=result.masters,
+              merged=result.merged_records, seconds=result.seconds)
 
 
-NO_PROVINCE_MAPPING = ("No province needed mapping: every recorded province was already in its standard form, "
-                       "or none was recorded.")
+def no_province_mapping() -> str:
+    return _t("no_province_mapping")
+
+
+# --- the cleaning log, in words ------------------------------------------------------------
+
+def rules(log: pd.DataFrame, step: str, table: bool = False, **values) -> pd.DataFrame:
+    """The rules of one ``step`` of the cleaning log (``standardize``, ``identities``,
+    ``transactions``) as a reader sees them: the rule's name and what it does from the catalog
+    (``rule_<slug>``, ``about_<slug>``, filled with ``values``: ``records``, ``masters``,
+    ``threshold``, ``wholesale_amount``, ``wholesale_quantity``), the rows it touched and the
+    action (a label). A rule the catalog does not know keeps the log's own words. ``table``:
+    with the table each rule touched."""
+    rows = log[log.step == step]
+    out = pd.DataFrame({
+        "rule": [_t(f"rule_{slug(r)}") if _known(f"rule_{slug(r)}") else r for r in rows.rule],
+        "table_name": [table_name(t) for t in rows.table_name],
+        "rows_affected": rows.rows_affected.astype("int64").to_numpy(),
+        "action": list(rows.action),
+        "description": [_t(f"about_{slug(r)}", **values) if _known(f"about_{slug(r)}") else d
+                        for r, d in zip(rows.rule, rows.description)],
+    })
+    return out if table else out.drop(columns="table_name")
+
+
+def table_name(name: str) -> str:
+    """A table of the database as a reader names it (``order_lines`` -> order lines)."""
+    key = f"table_{slug(name)}"
+    return _t(key) if _known(key) else name
+
+
+def fields(df: pd.DataFrame, column: str = "column_name") -> pd.DataFrame:
+    """``df`` with the column names held in ``column`` written as their headers (``birth_date`` -> birth date)."""
+    return df.assign(**{column: df[column].map(lambda c: words.header(c) if isinstance(c, str) else c)})
+
+
+# --- section 2: ID numbers and findings -------------------------------------------------------
+
+ID_STEPS = ("legacy_15_digit", "upgraded_to_18", "same_number_as_another_record", "merged_into_one_customer")
 
 
 def id_upgrade(story: dict) -> str:
-    return (f"**{story['legacy_15_digit']:,}** records held a 15-digit number; **{story['upgraded_to_18']:,}** became valid "
-            f"18-digit numbers. **{story['same_number_as_another_record']:,}** of them then equal another record's number -- "
-            f"the same person seen in both forms -- and **{story['merged_into_one_customer']:,}** of those are now one customer. "
-            "Records sharing a valid ID number are always merged (an ID number belongs to one person by law), even where "
-            "the other fields disagree too much for the match model alone.")
+    return _t("id_upgrade", legacy=story["legacy_15_digit"], upgraded=story["upgraded_to_18"],
+              same=story["same_number_as_another_record"], merged=story["merged_into_one_customer"])
+
+
+def id_upgrade_table(story: dict) -> pd.DataFrame:
+    """The four counts of :func:`dbmarketing.cleanse.id_upgrade_story`, one row each, in words."""
+    return pd.DataFrame({"what": [_t(f"id_{k}") for k in ID_STEPS],
+                         "records": [int(story[k]) for k in ID_STEPS]})
 
 
 def findings(findings: pd.DataFrame) -> str:
     if not len(findings):
-        return "Nothing was left that the standardization could not repair: no findings in this run."
-    return (f"**{int(findings.records.sum()):,}** findings of **{len(findings)}** kinds. A finding names the kind of "
-            "problem only; the value and the part at fault (a check digit, a mobile prefix, a mistyped domain) are "
-            "in `raw_value` and `derived_value`, which are highly private.")
+        return _t("no_findings")
+    return _t("findings", records=int(findings.records.sum()), kinds=len(findings))
 
 
-READING_MATCH_WEIGHTS = """\
-**Reading the chart.** Green bars are evidence *for* a match, red bars evidence against. An
-exact ID-number or phone match carries far more weight than an exact name match, because
-many people share a name but almost nobody shares a phone. "All other comparisons" (the
-values differ) pushes the pair apart. Grey bars are levels the data could not estimate --
-no training pair ever showed them -- so the model uses splink's cautious starting value;
-they are listed so that nobody mistakes them for learned evidence. Each m is learned in a
-session whose candidate pairs were chosen by *another* field (pairs sharing a phone teach
-what names look like for one person), and a session is skipped, with its reason, when it
-finds no pairs or when a field turns out conclusive within its pairs."""
+# --- section 3: identity resolution ------------------------------------------------------------
+
+def reading_match_weights() -> str:
+    return _t("reading_match_weights")
+
+
+def level(comparison: str, level: str) -> str:
+    """A comparison level of the match model (splink's words) in the reader's words."""
+    field = words.header(comparison)
+    if level == "two random records match":
+        return _t("level_prior")
+    if level.startswith("Exact match"):
+        return _t("level_label", field=field, level=_t("level_exact"))
+    close = re.match(r"Levenshtein distance of .+ <= (\d+)$", level)
+    if close:
+        return _t("level_label", field=field, level=_t("level_close", n=int(close[1])))
+    if level == "All other comparisons":
+        return _t("level_label", field=field, level=_t("level_other"))
+    return _t("level_label", field=field, level=level)
+
+
+def weight_labels(weights: pd.DataFrame) -> list[str]:
+    """The bar labels of the match-weights chart: comparison and level, and a mark where m
+    was not estimated."""
+    return [level(c, lv) + ("" if est else _t("m_not_estimated"))
+            for c, lv, est in zip(weights.comparison, weights.level, weights.m_estimated)]
+
+
+def sessions(sessions: pd.DataFrame) -> pd.DataFrame:
+    """:func:`dbmarketing.cleanse.training_sessions` in words: fields as headers, reasons from the catalog."""
+    sep = _t("name_separator")
+
+    def trained(names) -> str:
+        names = names.split(", ") if isinstance(names, str) else list(names or [])
+        return sep.join(words.header(n) for n in names if n)
+
+    def reason(text) -> str:
+        if not isinstance(text, str) or not text:
+            return ""
+        for prefix, key in (("no pairs", "reason_no_pairs"), ("a level's m fell to 0", "reason_conclusive")):
+            if text.startswith(prefix):
+                rest = text.split(":", 1)[1].strip() if ":" in text.split(")", 1)[-1] else ""
+                return _t("reason_detail", reason=_t(key), detail=rest) if rest else _t(key)
+        return text
+
+    return sessions.assign(blocked_on=sessions.blocked_on.map(words.header), trained=sessions.trained.map(trained),
+                           reason=sessions.reason.map(reason))
+
+
+def threshold_legend(threshold: float) -> str:
+    return _t("threshold_legend", threshold=threshold)
 
 
 def candidate_pairs(pairs: pd.DataFrame, min_probability: float, threshold: float) -> str:
-    return (f"**{len(pairs):,}** candidate pairs with a match probability of at least {min_probability:.0%} (the rest are clearly "
-            f"different people and not kept); **{int((pairs.match_probability >= threshold).sum()):,}** at or "
-            "above the threshold.")
+    return _t("candidate_pairs", pairs=len(pairs), min_probability=min_probability,
+              above=int((pairs.match_probability >= threshold).sum()))
 
 
 def truth_score(score: dict | None) -> str:
     if score is None:
-        return "This database has no planted truth (it is not the sample): precision and recall cannot be measured."
-    return (f"Precision **{score['precision']:.3f}**, recall **{score['recall']:.3f}** "
-            f"({score['correct_pairs']:,} of {score['true_pairs']:,} planted duplicate pairs found, "
-            f"{score['predicted_pairs'] - score['correct_pairs']:,} wrongly merged).")
+        return _t("no_truth")
+    return _t("truth_score", precision=score["precision"], recall=score["recall"], correct=score["correct_pairs"],
+              true=score["true_pairs"], wrong=score["predicted_pairs"] - score["correct_pairs"])
+
+
+def truth_table(score: dict) -> pd.DataFrame:
+    """The grade of the merge (:func:`dbmarketing.cleanse.evaluate_against_truth`) as a one-row table."""
+    return pd.DataFrame([{k: score[k] for k in ("predicted_pairs", "true_pairs", "correct_pairs", "precision", "recall")}])
 
 
 def _pairs(n: int) -> str:
-    return f"{n} pair" + ("" if n == 1 else "s")
+    if n == 0:
+        return _t("borderline_no_pair")
+    return _t("borderline_one_pair") if n == 1 else _t("borderline_pairs", n=n)
 
 
 def borderline(sure: dict, near: pd.DataFrame, threshold: float) -> str:
@@ -75,42 +175,129 @@ def borderline(sure: dict, near: pd.DataFrame, threshold: float) -> str:
     shows up to half of its rows below the threshold)."""
     below_shown = min(sure["below"], 4)
     above_shown = near.pair.nunique() - below_shown
-    text = (f"Of the **{sure['pairs']:,}** pairs kept, **{sure['below']:,}** scored between {sure['min_probability']:.0%} and "
-            f"the threshold {threshold} (not merged by the model; the same-ID rule may still link them), "
-            f"**{sure['just_above']:,}** just above it (from {threshold} to below {sure['sure']}) and "
-            f"**{sure['sure_pairs']:,}** at {sure['sure']} or more. ")
+    text = _t("borderline", pairs=sure["pairs"], below=sure["below"], min_probability=sure["min_probability"],
+              threshold=threshold, just_above=sure["just_above"], sure=sure["sure"], sure_pairs=sure["sure_pairs"])
     if sure["below"] + sure["just_above"] == 0:
-        return text + "No pair is in doubt here: the table shows the merged pairs that scored lowest."
-    text += (f"The table shows the {_pairs(below_shown)} below the threshold that scored highest"
-             + (f" (up to {sure['highest_below']:.2f})" if below_shown else "")
-             + f" and the {above_shown} merged pair{'' if above_shown == 1 else 's'} that scored lowest"
-             + (f" (from {sure['lowest_above']:.2f})" if above_shown else "") + ".")
+        return text + " " + _t("borderline_none")
+    text += " " + _t("borderline_shown", below_shown=_pairs(below_shown), above_shown=_pairs(above_shown),
+                     highest=_t("borderline_highest", p=sure["highest_below"]) if below_shown else "",
+                     lowest=_t("borderline_lowest", p=sure["lowest_above"]) if above_shown else "")
     if sure["just_above"] == 0 and sure["below"] < 4:
-        text += " Few pairs are in doubt: most merged pairs in the table are ones the model is sure of."
+        text += " " + _t("borderline_few")
     return text
+
+
+# --- section 5: transactions ---------------------------------------------------------------------
+
+RECONCILIATION_STEPS = {  # the step names of dbmarketing.cleanse.reconciliation -> catalog keys
+    "customer records -> customers": "customers",
+    "orders -> sales and returns": "orders",
+    "order lines": "lines",
+    "campaign contacts": "contacts",
+    "service tickets": "tickets",
+}
+MONEY_ROWS = {"customer sales (main.sales)": "money_sales", "anonymous sales (not in customer metrics)": "money_anonymous"}
+
+
+def reconciliation(recon: pd.DataFrame) -> pd.DataFrame:
+    """:func:`dbmarketing.cleanse.reconciliation` with its steps and notes in words."""
+    keys = [RECONCILIATION_STEPS.get(s) for s in recon.step]
+    recon = recon[[c for c in recon.columns if c != "note"] + ["note"]]  # the long note last: the counts read together
+    return recon.assign(step=[_t(f"recon_{k}") if k else s for k, s in zip(keys, recon.step)],
+                        note=[_t(f"recon_note_{k}") if k else n for k, n in zip(keys, recon.note)])
+
+
+def money(flow: pd.DataFrame) -> pd.DataFrame:
+    """:func:`dbmarketing.cleanse.money_flow` with its rows named in words."""
+    return flow.assign(what=[_t(MONEY_ROWS[w]) if w in MONEY_ROWS else w for w in flow.what])
+
+
+# --- section 6: the scorecard --------------------------------------------------------------------
+
+_DETAIL_CUSTOMERS = re.compile(r"records updated within (\d+) days; median age of the last update (-?\d+) days, "
+                               r"newest (-?\d+) days$")
+_DETAIL_NEWEST = re.compile(r"newest (\w+) (\S+): (-?\d+) days before (\S+)$")
+_DETAIL_FIXED = {"one contact per customer and campaign": "detail_one_contact",
+                 "0 <= unit cost <= price": "detail_unit_cost"}
+
+
+def detail(text) -> str:
+    """What a score measured (``main.quality_scores.detail``, written by
+    :func:`dbmarketing.cleanse.quality_scorecard`) in the reader's words; unknown forms as stored."""
+    if not isinstance(text, str) or not text:
+        return ""
+    if text in _DETAIL_FIXED:
+        return _t(_DETAIL_FIXED[text])
+    if m := _DETAIL_CUSTOMERS.match(text):
+        return _t("detail_customers", days=int(m[1]), median=int(m[2]), newest=int(m[3]))
+    if m := _DETAIL_NEWEST.match(text):
+        return _t("detail_newest", column=words.header(m[1]), day=m[2], age=int(m[3]), as_of=m[4])
+    return text
+
+
+def timeliness(scores: pd.DataFrame) -> pd.DataFrame:
+    """The timeliness scores after cleaning, table by table, with what was measured."""
+    timely = scores[(scores.dimension == "timeliness") & (scores.stage == "after")]
+    return pd.DataFrame({"table_name": [table_name(t) for t in timely.table_name], "score": timely.score.to_numpy(),
+                         "detail": [detail(d) for d in timely.detail]})
+
+
+def trend(trend: pd.DataFrame) -> pd.DataFrame:
+    """:func:`dbmarketing.cleanse.quality_trend` with the average score as a share (shown as a percentage)."""
+    return trend.assign(average_score=trend.average_score / 100)
+
+
+def scorecard_title(run_id, as_of) -> str:
+    return _t("scorecard_title", run_id=run_id, as_of=as_of)
+
+
+def _meaning_key(table: str, dimension: str) -> str:
+    key = f"meaning_{dimension}_{table}"
+    return key if _known(key) else f"meaning_{dimension}"
+
+
+def meaning(table: str, dimension: str) -> str:
+    """What a low score of ``dimension`` in ``table`` means (the catalog's ``meaning_*``)."""
+    return _t(_meaning_key(table, dimension))
 
 
 def improved(summary) -> str:
     if not len(summary.improved):
-        return "No score rose in this run: the data were already in standard form."
-    raised = "; ".join(f"{r.field} {r.dimension} from {r.before:.0%} to {r.after:.0%}"
-                       for r in summary.improved.head(4).itertuples())
-    return f"**What cleaning raised most:** {raised}."
+        return _t("no_improvement")
+    raised = _t("list_separator").join(
+        _t("improved_item", field=r.field, dimension=words.label(r.dimension), before=r.before, after=r.after)
+        for r in summary.improved.head(4).itertuples())
+    return _t("improved", raised=raised)
 
 
 def lowest(summary) -> str:
     low = summary.lowest
     if not len(low):
-        return "Every score is 100% after cleaning."
+        return _t("all_perfect")
     lines = []
-    for meaning, group in low.groupby("meaning", sort=False):  # cells that mean the same, together
-        cells = ", ".join(f"{r.field} {r.after:.0%}" for r in group.itertuples())
-        details = "; ".join(d for d in group.detail if d)
-        lines.append(f"- **{group.dimension.iloc[0]}**: {cells}" + (f" ({details})" if details else "") + f". {meaning.capitalize()}.")
+    keys = pd.Series([_meaning_key(f.split(".")[0], d) for f, d in zip(low.field, low.dimension)], index=low.index)
+    for key, group in low.groupby(keys, sort=False):  # cells that mean the same, together
+        cells = _t("name_separator").join(_t("lowest_cell", field=r.field, score=r.after) for r in group.itertuples())
+        details = _t("list_separator").join(detail(d) for d in group.detail if d)
+        lines.append(_t("lowest_line", dimension=words.label(group.dimension.iloc[0]), cells=cells,
+                        details=_t("lowest_details", details=details) if details else "", meaning=_t(key)))
     business = int(low.dimension.isin(BUSINESS_DIMENSIONS).sum())
-    share = "All" if business == len(low) else f"{business} of the"
-    text = (f"{share} {len(low)} lowest cells are completeness or timeliness: no cleaning rule raises them; they are "
-            "tasks for the business (collect the missing data, ask customers to confirm theirs, keep the exports coming).")
-    if business < len(low):
-        text += f" The other {len(low) - business} are validity or uniqueness left after cleaning: values for the source owners to correct."
-    return "**The lowest scores after cleaning, and what they mean:**\n\n" + "\n".join(lines) + "\n\n" + text
+    if business == len(low):
+        text = _t("lowest_all_business", n=len(low))
+    else:
+        text = _t("lowest_some_business", business=business, n=len(low), other=len(low) - business)
+    return _t("lowest_title") + "\n\n" + "\n".join(lines) + "\n\n" + text
+
+
+# --- section 7: privacy tiers ---------------------------------------------------------------------
+
+def tiers(tiers: pd.DataFrame) -> pd.DataFrame:
+    """:func:`dbmarketing.privacy.column_tiers` of ``main.customers`` with each column described
+    in words (the catalog's ``column_<name>``; a column it does not know keeps the database's description)."""
+    return tiers.assign(description=[_t(f"column_{c}") if _known(f"column_{c}") else d
+                                     for c, d in zip(tiers.column_name, tiers.description)])
+
+
+def caption(key: str, **values) -> str:
+    """A caption, chart title or axis label of the chapter (``cleaning.<key>``)."""
+    return _t(key, **values)
