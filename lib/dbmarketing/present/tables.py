@@ -28,7 +28,8 @@ import yaml
 from . import words
 
 MAX_ROWS = 15
-PAGE_CHARS = 130  # characters of table a 1400 px page holds at the report's font size
+PAGE_CHARS = 150  # characters of table a 1400 px page holds at the report's font size
+WRAP_CHARS = 40   # a text column wider than this wraps in its cell: it takes this much of the page
 
 
 @functools.cache
@@ -69,8 +70,9 @@ def _numeric(series: pd.Series) -> bool:
     return (pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series))
 
 
-def _width(col: str, texts: list[str]) -> int:
-    return max([len(words.header(col))] + [len(t) for t in texts]) + 3
+def _width(col: str, texts: list[str], wraps: bool) -> int:
+    widest = max([len(t) for t in texts], default=0)
+    return max(len(words.header(col)), min(widest, WRAP_CHARS) if wraps else widest) + 3
 
 
 def _parts(columns: list[str], widths: dict[str, int], keep: int) -> list[list[str]]:
@@ -99,7 +101,7 @@ class Table:
         self.texts = pd.DataFrame({col: [_formatter(col, df[col], percent, whole)(v) for v in df[col]]
                                    for col in df.columns}, index=range(len(df)), columns=df.columns)
         self.right = {col for col in df.columns if _numeric(df[col])}
-        widths = {col: _width(col, list(self.texts[col])) for col in df.columns}
+        widths = {col: _width(col, list(self.texts[col]), col not in self.right) for col in df.columns}
         if keep is None:
             keep = 1 if len(df.columns) and not _numeric(df[df.columns[0]]) else 0
         self.parts = _parts(list(df.columns), widths, keep)
