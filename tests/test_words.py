@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[1]
 # abbreviations of the trade, units, file formats and the names of things in the database.
 ALLOWED = {"RFM", "CLV", "ROI", "AUC", "CSV", "XLSX", "SMS", "ID", "KPI", "BG", "NBD", "VIP", "CRM", "ERP", "SQL",
            "HTML", "MVC", "MGC", "BZ", "NTILE", "qcut", "Excel", "DuckDB", "GBK", "UTF", "UTC", "YAML", "README",
-           "Champions", "pts"}
+           "Champions", "pts", "POS", "splink", "McDonald", "Beijing", "Zhengzhou", "PDF"}
 ENGLISH_WORD = re.compile(r"(?<![\w./`{-])[A-Za-z]{3,}(?![\w./`}-])")
 
 
