@@ -268,7 +268,7 @@ def test_rfm_notebook_shares_agree_and_the_export_preview_is_masked_once(run, sm
                             AND NOT is_prospect""", [as_of]).fetchone()[0]
     con.close()
     outputs = cell_outputs(run, "04_rfm_scoring", "c13")
-    assert f"shares of the {buyers:,} buyers" in output_markdown(outputs)
+    assert f"shares of the {buyers:,} buyers" in output_html(outputs)  # the table's caption
     table = html_tables(output_html(outputs))[0]
     column = {name: i for i, name in enumerate(table[0])}
     rows = {r[column["segment"]]: r for r in table[1:]}
