@@ -1,11 +1,16 @@
 """Segments: named groups from a YAML map (``segments.yaml`` in this package, or a path of
 your own; see :func:`load_segments`) with an English and a Chinese label, a suggested action
-and optionally a ``role`` (best, loyal, at_risk, win_back) that reports use to find "the best
+(in English and, optionally, in Chinese) and optionally a ``role`` (best, loyal, at_risk, win_back) that reports use to find "the best
 customers" in any map. Rules are written for 5-point R and F (optionally M) scores; with
 other ``bins`` scores are first rescaled to 1-5 (see the YAML file).
 
 :func:`segment_grid` shows the segment of every R x F score pair, :func:`empty_segments` says
 why a segment has no customers, :func:`segment_table` sums the scores up per segment.
+
+The words a reader sees -- labels, actions, roles, the reasons of empty segments -- come in the
+reader's language: ``lang`` ("en" or "zh"; None: the language the notebook set, see
+:mod:`dbmarketing.present.words`). Segment *names* stay as the map writes them: they are the
+values stored in ``main.rfm_scores`` and passed between functions.
 """
 
 from __future__ import annotations
@@ -42,9 +47,36 @@ ROLES = {
 }
 
 
+def _lang(lang: str | None) -> str:
+    """``lang``, or (None) the language of the reader set by the notebook."""
+    from ..present import words
+
+    if lang is None:
+        return words.lang()
+    if lang not in words.LANGS:
+        raise ValueError(f"lang {lang!r} is not one of {', '.join(words.LANGS)}")
+    return lang
+
+
+def _text(key: str, lang: str | None = None, **values) -> str:
+    """The chapter's sentence ``rfm.<key>`` in ``lang`` (the catalog of :mod:`dbmarketing.present.words`)."""
+    from ..present import words
+
+    lang = _lang(lang)
+    if lang == words.lang():
+        return words.text(f"rfm.{key}", **values)
+    before = words.lang()
+    words.set_lang(lang)
+    try:
+        return words.text(f"rfm.{key}", **values)
+    finally:
+        words.set_lang(before)
+
+
 @dataclass(frozen=True)
 class Segment:
-    """A named segment: labels, suggested action, the rule on 5-point scores, an optional role."""
+    """A named segment: labels, suggested action, the rule on 5-point scores, an optional role.
+    ``action_zh``: the action in Chinese (empty: the English one is shown)."""
 
     name: str
     label_en: str
@@ -52,6 +84,15 @@ class Segment:
     action: str
     rule: dict[str, tuple[int, int]] = field(default_factory=dict)
     role: str | None = None
+    action_zh: str = ""
+
+    def label(self, lang: str | None = None) -> str:
+        """The label a reader of ``lang`` sees (None: the notebook's language)."""
+        return self.label_zh if _lang(lang) == "zh" else self.label_en
+
+    def action_in(self, lang: str | None = None) -> str:
+        """The suggested action in ``lang`` (None: the notebook's language)."""
+        return (self.action_zh or self.action) if _lang(lang) == "zh" else self.action
 
 
 @dataclass(frozen=True)
@@ -73,14 +114,32 @@ class Segments:
         spec = [(s.name, sorted(s.rule.items())) for s in self.segments] + [self.prospects.name]
         return hashlib.sha1(repr(spec).encode("utf-8")).hexdigest()[:8]
 
-    def frame(self) -> pd.DataFrame:
-        """The map as a table: name, labels, rule, role and action."""
+    def frame(self, lang: str | None = None) -> pd.DataFrame:
+        """The map as a reader of ``lang`` sees it (None: the notebook's language): segment (its
+        label), rule (on 5-point scores), role in the reports and suggested action."""
         rows = []
         for s in (*self.segments, self.prospects):
-            rows.append({"segment": s.name, "label_en": s.label_en, "label_zh": s.label_zh,
-                         "rule (5-point scores)": _rule_text(s.rule) or ("never bought" if s is self.prospects else "any"),
-                         "role": s.role or "", "action": s.action})
+            rule = _rule_text(s.rule) or _text("rule_never_bought" if s is self.prospects else "rule_any", lang)
+            rows.append({"segment": s.label(lang), "rule": rule,
+                         "role": _text(f"role_{s.role}", lang) if s.role else "", "action": s.action_in(lang)})
         return pd.DataFrame(rows)
+
+    def label(self, name, lang: str | None = None):
+        """The word a reader of ``lang`` sees for the segment ``name`` (its label; Unclassified and
+        the customers not yet in the database in words too; anything else as it is)."""
+        for s in (*self.segments, self.prospects):
+            if name == s.name:
+                return s.label(lang)
+        if name == UNCLASSIFIED:
+            return _text("unclassified", lang)
+        if name == NOT_YET:
+            return _text("not_yet", lang)
+        return name
+
+    def labels(self, lang: str | None = None) -> dict[str, str]:
+        """Segment name -> label in ``lang``, for every segment of the map (and Unclassified,
+        the customers not yet in the database): to rename a table's rows and columns."""
+        return {name: self.label(name, lang) for name in [*self.names, UNCLASSIFIED, NOT_YET]}
 
     def get(self, name: str) -> Segment:
         """The segment called ``name`` (its name or either label)."""
@@ -149,7 +208,8 @@ def load_segments(path: str | Path | Segments | None = None) -> Segments:
             raise ValueError(f"{label} ({item['name']}): role {role!r} is not one of {', '.join(ROLES)}"
                              + ("" if with_rule else " (prospects take no role)"))
         return Segment(str(item["name"]), str(item["label_en"]), str(item["label_zh"]),
-                       " ".join(str(item["action"]).split()), rule, role)
+                       " ".join(str(item["action"]).split()), rule, role,
+                       " ".join(str(item.get("action_zh") or "").split()))
 
     segments = tuple(entry(item, i, True) for i, item in enumerate(spec["segments"]))
     prospects = entry(spec.get("prospects") or {"name": "Prospects", "label_en": "Prospects (never bought)",
@@ -239,13 +299,14 @@ def _on_5(score: int, bins: int) -> int:
     return score if bins == 5 else (3 * d + 8 * (score - 1)) // (2 * d)
 
 
-def empty_segments(scores: pd.DataFrame, segments=None) -> pd.DataFrame:
+def empty_segments(scores: pd.DataFrame, segments=None, lang: str | None = None) -> pd.DataFrame:
     """The segments of the map that hold no customer in ``scores``, each with the reason.
 
     Reasons, checked in this order: at this number of score levels no score combination fits
     the rule; segments earlier in the map take every combination it covers; no customer has
     a score the rule needs (e.g. F 3: too few distinct values, or a large tie at the top);
-    or no customer has one of its combinations. Columns: segment, label_en, reason."""
+    or no customer has one of its combinations. Columns: segment (the name), segment_label and reason
+    (in ``lang``; None: the notebook's language)."""
     seg = load_segments(segments)
     buyers = scores[~scores["is_prospect"].astype(bool)] if "is_prospect" in scores else scores
     bins = scores.attrs.get("bins") or (int(buyers[["r_score", "f_score", "m_score"]].max().max()) if len(buyers) else 5)
@@ -263,25 +324,26 @@ def empty_segments(scores: pd.DataFrame, segments=None) -> pd.DataFrame:
         levels = {k: [v for v in range(1, bins + 1) if lo <= _on_5(v, bins) <= hi] for k, (lo, hi) in s.rule.items()}
         if not cells:
             if any(not v for v in levels.values()):
-                reason = f"at {bins} score levels no score fits its rule ({_rule_text(s.rule)})"
+                reason = _text("empty_no_fit", lang, bins=bins, rule=_rule_text(s.rule))
             else:
-                reason = f"segments earlier in the map take every score combination of its rule ({_rule_text(s.rule)})"
+                reason = _text("empty_shadowed", lang, rule=_rule_text(s.rule))
         else:
             scored = {k: set(buyers[f"{k}_score"].dropna().astype("int64")) for k in levels}
             missing = [k for k, v in levels.items() if not scored[k] & set(v)]
             if missing:
-                reason = "; ".join(
-                    f"no customer has {k.upper()} score {', '.join(map(str, levels[k]))} "
-                    f"(too few distinct {dict(zip('rfm', MEASURES))[k]} values, or a large tie at the top)"
+                values = dict(zip("rfm", MEASURES))
+                reason = _text("reason_sep", lang).join(
+                    _text("empty_no_score", lang, measure=k.upper(), levels=_text("list_sep", lang).join(map(str, levels[k])),
+                          values=_text(f"value_{values[k]}", lang))
                     for k in missing)
             else:
                 shown = ", ".join(f"R{r} F{f}" + (f" M{m}" if per_cell else "") for r, f, m in cells[:6])
-                reason = f"no customer has one of its score combinations ({shown}{', ...' if len(cells) > 6 else ''})"
-        out.append({"segment": s.name, "label_en": s.label_en, "reason": reason})
+                reason = _text("empty_no_cell", lang, cells=shown + (", ..." if len(cells) > 6 else ""))
+        out.append({"segment": s.name, "segment_label": s.label(lang), "reason": reason})
     if not counts.get(seg.prospects.name, 0):
-        out.append({"segment": seg.prospects.name, "label_en": seg.prospects.label_en,
-                    "reason": "every customer in scope has bought"})
-    return pd.DataFrame(out, columns=["segment", "label_en", "reason"])
+        out.append({"segment": seg.prospects.name, "segment_label": seg.prospects.label(lang),
+                    "reason": _text("empty_prospects", lang)})
+    return pd.DataFrame(out, columns=["segment", "segment_label", "reason"])
 
 
 def ordered(names, segments: Segments) -> list[str]:
@@ -290,10 +352,12 @@ def ordered(names, segments: Segments) -> list[str]:
     return sorted(set(names), key=lambda n: (order.get(n, len(order)), str(n)))
 
 
-def segment_table(scores: pd.DataFrame, segments=None) -> pd.DataFrame:
-    """One row per segment (map order, prospects last): customers, share of customers, revenue
-    and share of revenue, average recency (days), frequency and monetary value, labels and
-    the suggested action. Segments without customers are left out."""
+def segment_table(scores: pd.DataFrame, segments=None, lang: str | None = None) -> pd.DataFrame:
+    """One row per segment (map order, prospects last): customers, share of customers, share of
+    the buyers (``buyer_share``: prospects, who never bought, have none), revenue and share of
+    revenue, average recency (days), frequency and monetary value, labels (``segment_label`` in
+    ``lang``, None: the notebook's language) and the suggested action in ``lang``. Segments
+    without customers are left out."""
     seg = load_segments(segments)
     buyers = scores[~scores["is_prospect"].astype(bool)] if "is_prospect" in scores else scores
     total_revenue = float(buyers["monetary"].sum())
@@ -306,14 +370,17 @@ def segment_table(scores: pd.DataFrame, segments=None) -> pd.DataFrame:
         "avg_monetary": g["monetary"].mean(),
     })
     table["customer_share"] = table["customers"] / table["customers"].sum()
+    table["buyer_share"] = (table["customers"] / len(buyers)).where(table.index != seg.prospects.name) if len(buyers) \
+        else np.nan
     table["revenue_share"] = table["revenue"] / total_revenue if total_revenue else np.nan
     table = table.reindex(ordered(table.index, seg))
     known = {s.name: s for s in (*seg.segments, seg.prospects)}
     table["label_en"] = [known[n].label_en if n in known else n for n in table.index]
     table["label_zh"] = [known[n].label_zh if n in known else n for n in table.index]
-    table["action"] = [known[n].action if n in known else "" for n in table.index]
+    table["segment_label"] = [seg.label(n, lang) for n in table.index]
+    table["action"] = [known[n].action_in(lang) if n in known else "" for n in table.index]
     table.index.name = "segment"
-    cols = ["label_en", "label_zh", "customers", "customer_share", "revenue", "revenue_share", "avg_recency",
-            "avg_frequency", "avg_monetary", "action"]
+    cols = ["segment_label", "label_en", "label_zh", "customers", "customer_share", "buyer_share", "revenue",
+            "revenue_share", "avg_recency", "avg_frequency", "avg_monetary", "action"]
     return table[cols].astype({"customers": "int64"})
 
