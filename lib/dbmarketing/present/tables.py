@@ -63,16 +63,17 @@ def _formatter(col: str, series: pd.Series, percent: set, whole: set):
     if pd.api.types.is_datetime64_any_dtype(series):
         timed = bool((series.dropna().dt.normalize() != series.dropna()).any())
         return lambda v: "" if _blank(v) else (v.strftime("%Y-%m-%d %H:%M") if timed else v.strftime("%Y-%m-%d"))
-    return lambda v: "" if _blank(v) else str(words.label(v))
+    return lambda v: "" if _blank(v) else (words.label("yes" if v else "no") if isinstance(v, (bool, np.bool_))
+                                           else str(words.label(v)))
 
 
 def _numeric(series: pd.Series) -> bool:
     return (pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series))
 
 
-def _width(col: str, texts: list[str], wraps: bool) -> int:
+def _width(header: str, texts: list[str], wraps: bool) -> int:
     widest = max([len(t) for t in texts], default=0)
-    return max(len(words.header(col)), min(widest, WRAP_CHARS) if wraps else widest) + 3
+    return max(len(header), min(widest, WRAP_CHARS) if wraps else widest) + 3
 
 
 def _parts(columns: list[str], widths: dict[str, int], keep: int) -> list[list[str]]:
@@ -93,15 +94,15 @@ class Table:
     """A formatted table: HTML for notebooks and reports, plain text elsewhere."""
 
     def __init__(self, df: pd.DataFrame, percent=(), whole=(), keep: int | None = None, caption: str | None = None,
-                 note: str | None = None):
-        df = df.reset_index() if not isinstance(df.index, pd.RangeIndex) or df.index.name else df
-        df.columns = [str(c) for c in df.columns]
+                 note: str | None = None, headers: dict | None = None):
+        df = (df.reset_index() if not isinstance(df.index, pd.RangeIndex) or df.index.name else df).rename(columns=str)
         percent = set(percent) | kinds().get("percent", set())
         whole = set(whole) | kinds().get("whole", set())
         self.texts = pd.DataFrame({col: [_formatter(col, df[col], percent, whole)(v) for v in df[col]]
                                    for col in df.columns}, index=range(len(df)), columns=df.columns)
         self.right = {col for col in df.columns if _numeric(df[col])}
-        widths = {col: _width(col, list(self.texts[col]), col not in self.right) for col in df.columns}
+        self.headers = {col: (headers or {}).get(col) or words.header(col) for col in df.columns}
+        widths = {col: _width(self.headers[col], list(self.texts[col]), col not in self.right) for col in df.columns}
         if keep is None:
             keep = 1 if len(df.columns) and not _numeric(df[df.columns[0]]) else 0
         self.parts = _parts(list(df.columns), widths, keep)
@@ -109,7 +110,7 @@ class Table:
 
     def _part_html(self, columns: list[str], caption: str | None) -> str:
         esc = html.escape
-        head = "".join(f'<th class="{"num" if c in self.right else "text"}">{esc(words.header(c))}</th>'
+        head = "".join(f'<th class="{"num" if c in self.right else "text"}">{esc(self.headers[c])}</th>'
                        for c in columns)
         rows = "".join("<tr>" + "".join(f'<td class="{"num" if c in self.right else "text"}">{esc(v)}</td>'
                                         for c, v in zip(columns, row)) + "</tr>"
@@ -135,7 +136,7 @@ class Table:
     def __repr__(self) -> str:
         lines = [self.caption] if self.caption else []
         for cols in self.parts:
-            shown = self.texts[cols].rename(columns=words.header)
+            shown = self.texts[cols].rename(columns=self.headers)
             lines.append(shown.to_string(index=False))
         if self.note:
             lines.append(self.note)
@@ -143,11 +144,14 @@ class Table:
 
 
 def show_table(df: pd.DataFrame, clearance: int | None = None, con=None, rows: int = MAX_ROWS,
-               caption: str | None = None, percent=(), whole=(), keep: int | None = None, full=None):
+               caption: str | None = None, percent=(), whole=(), keep: int | None = None, full=None,
+               headers: dict | None = None):
     """Display ``df`` for reading: masked by ``clearance`` (when ``con`` is given, from its
     catalog), cut to ``rows`` rows with the count of the others, formatted as the module says.
     ``full``: a file (CSV or Excel) to write the whole table to when it is cut, masked the same
     way (:func:`dbmarketing.privacy.export_frame`); the note under the table names it.
+    ``headers``: column -> header for this table only, where the catalog's header of a column
+    name would mislead (an ``action`` that is a marketing action, not a cleaning step).
     Returns the :class:`Table`."""
     from IPython.display import display
 
@@ -165,6 +169,6 @@ def show_table(df: pd.DataFrame, clearance: int | None = None, con=None, rows: i
             Path(full).parent.mkdir(parents=True, exist_ok=True)
             privacy.export_frame(df, full, clearance, con=con)
             note += " " + words.text("common.rows_full", file=Path(full).name)
-    table = Table(shown, percent=percent, whole=whole, keep=keep, caption=caption, note=note)
+    table = Table(shown, percent=percent, whole=whole, keep=keep, caption=caption, note=note, headers=headers)
     display(table)
     return table
