@@ -126,3 +126,16 @@ def test_readable_writes_segment_names_in_the_readers_language(lang):
 def test_the_chinese_edition_of_notebook_05_is_faithful():
     english = ROOT / "notebooks" / "05_campaign_response.ipynb"
     assert editions.differences(english, ROOT / "notebooks" / "zh" / english.name, "zh") == []
+
+
+@pytest.mark.parametrize("edition", ["en", "zh"])
+def test_the_headline_names_a_heading_of_its_edition(lang, edition):
+    """Section 1 records the last campaign's incremental profit under the heading the catalog
+    gives (campaigns.section_1): each edition's markdown writes that heading word for word."""
+    import nbformat
+
+    path = ROOT / "notebooks" / ("" if edition == "en" else edition) / "05_campaign_response.ipynb"
+    headings = {line[3:].strip() for cell in nbformat.read(path, as_version=4).cells if cell.cell_type == "markdown"
+                for line in cell.source.splitlines() if line.startswith("## ")}
+    lang(edition)
+    assert words.text("campaigns.section_1") in headings
