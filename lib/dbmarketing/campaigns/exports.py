@@ -12,8 +12,7 @@ import pandas as pd
 
 from .. import ingest, messages
 from ..ingest import BOOLEAN_WORDS
-from ._common import _small_cells
-from .measurement import compare_cells, response_profile
+from .measurement import _small_cells, compare_cells, response_profile
 
 
 YES = {word for word, yes in BOOLEAN_WORDS.items() if yes}

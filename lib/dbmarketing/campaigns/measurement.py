@@ -42,8 +42,9 @@ import numpy as np
 import pandas as pd
 
 from .. import customers, rfm, warehouse
+from ..present import words
 from ..warehouse import NotEnoughData
-from ._common import _small_cells, _subset
+from ._common import _subset
 
 # channel -> the consent it needs and the contact point it uses
 CHANNEL_CONSENT = {"direct_mail": "consent_mail", "sms": "consent_sms", "email": "consent_email",
@@ -51,6 +52,21 @@ CHANNEL_CONSENT = {"direct_mail": "consent_mail", "sms": "consent_sms", "email":
 CHANNEL_CONTACT = {"direct_mail": "address", "sms": "phone", "email": "email", "outbound_call": "phone"}
 
 BREAKDOWNS = ("segment", "value_tier", "main_channel", "city_tier", "city", "lifecycle_stage", "age_band")
+
+
+def _small_cells(cells: dict, min_contacts: int, min_responders: int, name: str) -> str:
+    """The warning, in the reader's language (:mod:`dbmarketing.present.words`), for a
+    comparison (a :func:`compare_cells` result) whose cells are too small to trust: fewer than
+    ``min_contacts`` customers in a cell or ``min_responders`` responders. ``name``: what the
+    treated cell is called ("test", or "arm" in a campaign file)."""
+    problems = []
+    if cells["contacted"] < min_contacts or cells["control"] < min_contacts:
+        problems.append(words.text("campaigns.warning_few_customers", min_contacts=min_contacts,
+                                   cell=words.label(name), contacted=cells["contacted"], control=cells["control"]))
+    if cells["test_responders"] + cells["control_responders"] < min_responders:
+        problems.append(words.text("campaigns.warning_few_responders", min_responders=min_responders))
+    return words.text("campaigns.warning_too_small", problems=words.text("campaigns.warning_join").join(problems)) \
+        if problems else ""
 
 
 def campaign_list(con) -> pd.DataFrame:
@@ -160,6 +176,7 @@ def _cell_results(group: pd.DataFrame, cost_per_contact: float, alpha: float, mi
     inc = out["incremental_responders"]
     per_incremental = out["incremental_margin"] / inc if inc and inc > 0 else math.nan
     out["break_even_lift"] = cost_per_contact / per_incremental if per_incremental and per_incremental > 0 else math.nan
+    out["incremental_profit"] = out["incremental_margin"] - cost  # what the campaign earned, its contacts paid
     out["roi"] = (out["incremental_margin"] - cost) / cost if cost else math.nan
     out["warning"] = _small_cells(out, min_contacts, min_responders, "test")
     return out
@@ -209,15 +226,15 @@ def results(con, campaign_id=None, by: str | None = None, features: pd.DataFrame
         row.update(campaign_name=info.campaign_name, channel=info.channel)
         row.update(_cell_results(group, float(info.cost_per_contact or 0), alpha, min_contacts, min_responders))
         if not group.window_closed.all():
-            note = f"response window open until {group.window_end.max().date() - timedelta(days=1)}: not final"
-            row["warning"] = f"{note}; {row['warning']}" if row["warning"] else note
+            note = words.text("campaigns.warning_window_open", until=group.window_end.max().date() - timedelta(days=1))
+            row["warning"] = f"{note}{words.text('campaigns.warning_join')}{row['warning']}" if row["warning"] else note
         rows.append(row)
     for cid in ids:  # campaigns nobody of which was contacted by as_of
         if cid not in set(resp.campaign_id):
             info = camp.loc[cid]
             rows.append({"campaign_id": cid, "campaign_name": info.campaign_name, "channel": info.channel,
                          "contacted": 0, "control": 0,
-                         "warning": f"no contact resolved to a customer by {A}: nothing to measure"})
+                         "warning": words.text("campaigns.warning_no_contact", as_of=A)})
     out = pd.DataFrame(rows)
     order = {c: i for i, c in enumerate(ids)}
     out["_order"] = out.campaign_id.map(order)
@@ -319,9 +336,9 @@ def response_profile(features: pd.DataFrame, campaign_id=None, attributes=PROFIL
             chi2, p, dof, expected = chi2_contingency(table, correction=False)
             tests.append({"attribute": attr, "chi2": float(chi2), "dof": int(dof), "p_value": float(p),
                           "min_expected": float(expected.min()),
-                          "note": "" if expected.min() >= 5 else "expected counts below 5: merge small levels"})
+                          "note": "" if expected.min() >= 5 else words.text("campaigns.note_expected_below_5")})
         else:
             tests.append({"attribute": attr, "chi2": np.nan, "dof": 0, "p_value": np.nan, "min_expected": np.nan,
-                          "note": "one level only: nothing to test"})
+                          "note": words.text("campaigns.note_one_level")})
     return pd.DataFrame(rows), pd.DataFrame(tests)
 

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from .. import ingest, privacy, warehouse
+from ..present import words
 from .design import assign_cells, minimum_detectable_lift
 from .measurement import CHANNEL_CONSENT, CHANNEL_CONTACT, results, snapshot
 
@@ -82,20 +83,22 @@ def select_targets(con, as_of, channel: str, model, margin_per_response: float, 
 
     consent, point = CHANNEL_CONSENT[channel], CHANNEL_CONTACT[channel]
     dnc = suppressed(con, channel)
+    # the reasons in the reader's language (dbmarketing.present.words): the table shows them as they are
     rules = [
-        (f"no {consent.split('_')[1]} consent", ~snap[consent].fillna(False).astype(bool)),
-        (f"no {point} to reach", snap[point].isna()),
-        ("on the do-not-contact list", snap.customer_id.isin(dnc.customer_id)),
-        ("never bought (prospect)", snap.is_prospect.astype(bool) & (not include_prospects)),
+        (words.text("campaigns.reason_no_consent", consent=words.label(consent.split('_')[1])),
+         ~snap[consent].fillna(False).astype(bool)),
+        (words.text("campaigns.reason_no_contact_point", point=words.label(point)), snap[point].isna()),
+        (words.text("campaigns.reason_do_not_contact"), snap.customer_id.isin(dnc.customer_id)),
+        (words.text("campaigns.reason_prospect"), snap.is_prospect.astype(bool) & (not include_prospects)),
     ]
     left = pd.Series(False, index=snap.index)
-    excluded = [("customers scored", len(snap))]
+    excluded = [(words.text("campaigns.reason_scored"), len(snap))]
     for reason, mask in rules:
         hit = mask & ~left
         excluded.append((reason, int(hit.sum())))
         left |= hit
     eligible = snap[~left]
-    excluded.append(("no expected profit (uplift x margin <= cost)", int((eligible.expected_profit <= 0).sum())))
+    excluded.append((words.text("campaigns.reason_no_profit"), int((eligible.expected_profit <= 0).sum())))
     ranked = eligible[eligible.expected_profit > 0].sort_values(["expected_profit", "customer_id"],
                                                                 ascending=[False, True])
     caps = [int(math.floor(c)) for c in (capacity, None if budget is None or cost_per_contact == 0
@@ -107,7 +110,7 @@ def select_targets(con, as_of, channel: str, model, margin_per_response: float, 
     if max_contacts is not None:  # stratified rounding can leave a few contacts too many: drop the least profitable
         extra = chosen.index[chosen.cell == "test"][max_contacts:]
         chosen = chosen.drop(index=extra)
-    excluded.append(("beyond capacity or budget", len(ranked) - len(chosen)))
+    excluded.append((words.text("campaigns.reason_capacity"), len(ranked) - len(chosen)))
     test, ctrl = chosen[chosen.cell == "test"], chosen[chosen.cell == "control"]
     base = float(ctrl.response_score.mean() - ctrl.uplift.mean()) if len(ctrl) else math.nan  # P(respond | no contact)
     summary = {
@@ -122,12 +125,11 @@ def select_targets(con, as_of, channel: str, model, margin_per_response: float, 
     }
     problems = []
     if len(ctrl) < min_control:
-        problems.append(f"the control cell holds {len(ctrl)} customers, fewer than {min_control}: the campaign "
-                        "cannot be measured reliably; hold out a larger share or select more customers")
+        problems.append(words.text("campaigns.warning_small_control", control=len(ctrl), min_control=min_control))
     mde = summary["minimum_detectable_lift"]
     if not np.isfinite(mde) or mde > summary["expected_lift"]:
-        problems.append("these cells cannot detect the expected lift with the chosen power: hold out more customers")
-    summary["warning"] = "; ".join(problems)
+        problems.append(words.text("campaigns.warning_undetectable"))
+    summary["warning"] = words.text("campaigns.warning_join").join(problems)
     keep = ["customer_id", "cell", "customer_type", "segment", "value_tier", "lifecycle_stage", "city", "city_tier",
             "uplift", "response_score", "expected_profit", consent]
     targets = chosen[keep].reset_index(drop=True)
@@ -157,6 +159,7 @@ def export_list(con, plan: TargetPlan, path, clearance: int) -> tuple[Path, list
     point = CHANNEL_CONTACT[plan.channel]
     people = warehouse.sql.run(con, "campaigns.contact_list_people", point=warehouse.sql.ident(point)).df()
     lst = plan.targets[plan.targets.cell == "test"][["customer_id", "segment", "expected_profit"]]
+    lst = lst.assign(expected_profit=lst.expected_profit.round(2))  # money: two decimals, not the model's fifteen
     lst = lst.merge(people, on="customer_id", how="left")[["customer_id", "name", point, "city", "segment",
                                                             "expected_profit"]]
     visible = privacy.visible_columns(lst.columns, clearance, con=con)

@@ -1,13 +1,48 @@
-"""Chapter 05, campaign response: the sentences its report prints."""
+"""Chapter 05, campaign response: the sentences its report prints.
+
+The wording is the catalog's (``words/<lang>/campaigns.yaml``, keys ``campaigns.*``); the
+functions here decide which sentences a run prints and with which figures, whatever the
+language. Values the data holds (channels, learners, arm names) are written in the reader's
+words with :func:`dbmarketing.present.words.label`, segment names with the segment map's
+label of the reader's language (:func:`readable`).
+"""
 
 from __future__ import annotations
 
 import pandas as pd
 
+from .. import words
+
+
+def _t(key: str, **values) -> str:
+    return words.text(f"campaigns.{key}", **values)
+
+
+def _list(items) -> str:
+    return _t("list_sep").join(str(i) for i in items)
+
+
+def readable(frame: pd.DataFrame, segments=None) -> pd.DataFrame:
+    """A copy of ``frame`` for display with RFM segment names in the reader's language (the
+    segment map's ``label_en`` / ``label_zh``): the ``segment`` column, and the ``level`` of the
+    rows whose ``attribute`` is ``segment`` (a response profile). Other values stay as they are
+    (the table helper writes them with the catalog's labels)."""
+    from ... import rfm
+
+    seg_map = rfm.load_segments(segments)
+    lang = words.lang()
+    names = {s.name: getattr(s, f"label_{lang}") for s in (*seg_map.segments, seg_map.prospects)}
+    out = frame.copy()
+    if "segment" in out:
+        out["segment"] = out["segment"].map(lambda v: names.get(v, v))
+    if {"attribute", "level"} <= set(out.columns):
+        is_segment = out["attribute"] == "segment"
+        out.loc[is_segment, "level"] = out.loc[is_segment, "level"].map(lambda v: names.get(v, v))
+    return out
+
 
 def nothing_closed(as_of) -> str:
-    return (f"No campaign's response window had closed by {as_of}: a campaign is measured once its window is over. "
-            "Choose a later as_of.")
+    return _t("nothing_closed", as_of=as_of)
 
 
 def reading_results(results: pd.DataFrame, measured: pd.DataFrame, closed, as_of) -> str:
@@ -15,103 +50,91 @@ def reading_results(results: pd.DataFrame, measured: pd.DataFrame, closed, as_of
     still_open = sorted(set(results.campaign_id) - set(closed))
     with_control = measured[measured.incremental_margin.notna()]
     if with_control.empty:
-        best_text = ("**No campaign held out a control group**: the blue bars are the response rates of the contacted "
-                     "customers, but how many of them would have bought anyway, and so what the campaigns caused (lift, "
-                     "incremental margin, ROI), cannot be measured. Hold out a random control group next time.")
+        best_text = _t("no_control")
     else:
         best = with_control.loc[with_control.incremental_margin.idxmax()]
-        best_text = (f"The largest incremental margin came from **{best.campaign_id}** ({best.channel}): "
-                     f"{best.incremental_responders:,.0f} extra responders, {best.incremental_margin:,.0f} of extra margin "
-                     f"for {best.cost:,.0f} of contacts. ")
-    return ((f"Not measured yet on {as_of} (response window still open, or not started; left out of the chart and the "
-             f"models): {', '.join(still_open)}. " if still_open else "")
-            + f"**Reading the chart.** The grey bars are what customers bought anyway. {len(sig)} of {len(measured)} "
-            "campaigns show a lift that is significant at 5% with cells large enough to trust. " + best_text
-            + "Where the control cell is small the interval is wide: the lift may be real, but the test cannot tell.")
+        best_text = _t("best_margin", campaign=best.campaign_id, channel=words.label(best.channel),
+                       responders=best.incremental_responders, margin=best.incremental_margin, cost=best.cost)
+    return ((_t("not_measured_yet", as_of=as_of, campaigns=_list(still_open)) if still_open else "")
+            + _t("reading_chart", significant=len(sig), measured=len(measured)) + best_text
+            + _t("small_control_note"))
+
+
+def last_campaign(row, profit: str) -> str:
+    """The newest measured campaign's incremental profit, ``profit`` written as the index
+    writes it (:func:`dbmarketing.present.headline` returns it)."""
+    return _t("last_campaign", campaign=row.campaign_id, name=row.campaign_name, profit=profit,
+              margin=row.incremental_margin, cost=row.cost)
 
 
 def reading_gains(gains: pd.DataFrame, learner: str) -> str:
     top = gains.iloc[2]
-    return (f"Contacting the best **30%** by the {learner} score reaches **{100 * top.gain:.0f}%** of the "
-            f"responders: {top.cum_lift:.2f} times what a random 30% would.")
+    return _t("reading_gains", learner=words.label(learner), gain=top.gain, lift=top.cum_lift)
 
 
 def reading_uplift(qini: pd.DataFrame, truth: dict | None, control_share_past: float) -> str:
     q = qini.set_index("ranking").qini
-    winner = "uplift" if q["by uplift"] > q["by response score"] else "the response score"
-    lines = [f"On this holdout the Qini coefficient is **{q['by uplift']:.2f}** ranking by uplift and "
-             f"**{q['by response score']:.2f}** ranking by the response score: measured against the control customers, "
-             f"ranking by {winner} found more incremental responders."]
+    by_uplift = q["by uplift"] > q["by response score"]
+    lines = [_t("uplift_qini", qini_uplift=q["by uplift"], qini_response=q["by response score"],
+                winner=_t("winner_uplift") if by_uplift else _t("winner_response"))]
     if truth is not None:
-        better = ("uplift" if truth["mean_true_uplift_top_30%"] > truth["mean_true_uplift_top_30%_by_response"]
-                  else "the response score")
+        truth_uplift = truth["mean_true_uplift_top_30%"] > truth["mean_true_uplift_top_30%_by_response"]
         lines.append(
-            f"The sample knows each customer's true uplift (it was planted): the rank correlation between predicted and true "
-            f"uplift is **{truth['spearman']:.2f}** ({truth['spearman_response_score']:.2f} for the response score); the top "
-            f"30% by predicted uplift have a mean true uplift of {100 * truth['mean_true_uplift_top_30%']:.1f} points, the top "
-            f"30% by response score {100 * truth['mean_true_uplift_top_30%_by_response']:.1f}, everybody "
-            f"{100 * truth['mean_true_uplift_all']:.1f}: by the answer key, {better} picks the more persuadable customers."
-            + (" The holdout's verdict and the answer key's differ: a holdout measures uplift through small control cells, "
-               "and its Qini carries that noise." if better != winner else ""))
-    lines.append(
-        f"The control cells held {100 * control_share_past:.0f}% of the selected customers; uplift is learned from the "
-        "contrast with them, so the smaller they are, the noisier the uplift. Where response and uplift rank alike, the "
-        "customers most likely to buy are also the most persuadable; uplift pays most where many loyal customers buy anyway "
-        "or where contacts annoy.")
-    return " ".join(lines)
+            _t("uplift_truth", spearman=truth["spearman"], spearman_response=truth["spearman_response_score"],
+               top_uplift=100 * truth["mean_true_uplift_top_30%"],
+               top_response=100 * truth["mean_true_uplift_top_30%_by_response"],
+               everybody=100 * truth["mean_true_uplift_all"],
+               better=_t("winner_uplift") if truth_uplift else _t("winner_response"))
+            + (_t("uplift_verdicts_differ") if truth_uplift != by_uplift else ""))
+    lines.append(_t("uplift_control", control_share=control_share_past))
+    return _t("sentence_sep").join(lines)
 
 
 def no_uplift_to_rank() -> str:
-    return ("The next list is ranked by the uplift model, learned from past campaigns with a control group (see above): "
-            "without it there is nothing to rank by.")
+    return _t("no_uplift_to_rank")
 
 
 def test_design(channel: str, figures: dict, design: dict, min_lift: float, power: float, alpha: float,
                 control_share: float) -> str:
-    return (f"Past {channel} campaigns: control response rate **{100 * figures['control_rate']:.1f}%**, a responder's "
-            f"margin **{figures['margin_per_response']:,.2f}**, a contact costs **{figures['cost_per_contact']:,.2f}**. "
-            f"To detect a lift of {100 * min_lift:.1f} points with {100 * power:.0f}% power at {100 * alpha:.0f}% "
-            f"significance, holding out {100 * control_share:.0f}%: **{design['test']:,}** contacted and "
-            f"**{design['control']:,}** in control ({design['total']:,} in all).")
+    return _t("test_design", channel=words.label(channel), control_rate=figures["control_rate"],
+              margin=figures["margin_per_response"], cost=figures["cost_per_contact"], min_lift=100 * min_lift,
+              power=power, alpha=alpha, control_share=control_share, test=design["test"],
+              control=design["control"], total=design["total"])
 
 
 def plan_summary(s: dict) -> str:
-    return (f"**{s['selected']:,}** customers selected: **{s['contacts']:,}** to contact, **{s['control']:,}** held out. "
-            f"Expected: {s['expected_incremental_responders']:,.0f} incremental responders, "
-            f"{s['expected_incremental_margin']:,.0f} of incremental margin for {s['cost']:,.0f} of contacts, expected "
-            f"profit **{s['expected_profit']:,.0f}**. These cells can detect a lift of "
-            f"{100 * s['minimum_detectable_lift']:.1f} points (expected lift {100 * s['expected_lift']:.1f})."
-            + (f" **Warning: {s['warning']}.**" if s["warning"] else ""))
+    return (_t("plan_summary", selected=s["selected"], contacts=s["contacts"], control=s["control"],
+               responders=s["expected_incremental_responders"], margin=s["expected_incremental_margin"],
+               cost=s["cost"], profit=s["expected_profit"], detectable=100 * s["minimum_detectable_lift"],
+               expected=100 * s["expected_lift"])
+            + (_t("plan_warning", warning=s["warning"]) if s["warning"] else ""))
 
 
 def lists_written(folder: str, written, contacts: int, dropped, clearance: int) -> str:
-    return (f"Written to the folder `{folder}` (in a report run, the run's own folder, linked "
-            f"from its index): {', '.join(f'`{w}`' for w in written)} ({contacts:,} customers). "
-            + (f"Left out at clearance {clearance}: {', '.join(dropped)}." if dropped else "All columns included."))
+    return (_t("lists_written", folder=folder, files=_list(f"`{w}`" for w in written), contacts=contacts)
+            + (_t("lists_dropped", clearance=clearance, columns=_list(words.header(c) for c in dropped))
+               if dropped else _t("lists_all")))
 
 
 def not_recorded() -> str:
-    return ("The plan is not recorded as a campaign (`save_as` is empty). Record it when the list is really "
-            "sent: a plan recorded but never sent would later look like a campaign that did nothing.")
+    return _t("not_recorded")
 
 
 def recorded(campaign_id: str, start, contacts_loaded: int) -> str:
-    return (f"Recorded as campaign **{campaign_id}** starting {start}: {contacts_loaded:,} "
-            "contacts loaded (test and control cells). Measure it here once its response window has passed.")
+    return _t("recorded", campaign=campaign_id, start=start, contacts=contacts_loaded)
 
 
 def no_campaign_file() -> str:
-    return "No campaign export given (`campaign_file` is empty): nothing to analyse here."
+    return _t("no_campaign_file")
 
 
 def campaign_file(cf) -> str:
     arms = cf.frame.arm.value_counts()
-    return (f"`{cf.path}`: **{len(cf.frame):,}** customers in {len(arms)} arms "
-            f"({', '.join(f'{a} {n:,}' for a, n in arms.items())}); control arm **{cf.control}**.")
+    return _t("campaign_file", path=cf.path, customers=len(cf.frame), arms=len(arms),
+              sizes=_list(_t("arm_size", arm=words.label(a), customers=n) for a, n in arms.items()),
+              control=words.label(cf.control))
 
 
 def reading_arms(best, outcome: str) -> str:
-    return (f"**Reading the chart.** On {outcome}, **{best.arm}** has the larger lift overall "
-            f"({100 * best.lift:.1f} points, Holm-adjusted p = {best.p_holm:.2g}). The bars show whether an arm works for "
-            "everybody or only for some: an offer that lifts one group and leaves the other cold should go to that "
-            "group only, and the next test can confirm it.")
+    return _t("reading_arms", outcome=words.header(outcome), arm=words.label(best.arm), lift=100 * best.lift,
+              p=best.p_holm)
