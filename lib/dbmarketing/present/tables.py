@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import functools
 import html
+import unicodedata
 from pathlib import Path
 
 import numpy as np
@@ -53,7 +54,7 @@ def number(v) -> str:
 
 def _formatter(col: str, series: pd.Series, percent: set, whole: set):
     if col in percent:
-        return lambda v: "" if _blank(v) else f"{100 * v:,.1f}%"
+        return lambda v: "" if _blank(v) else (f"{100 * v:,.1f}%" if v == 0 or abs(v) >= 0.001 else f"{100 * v:.2g}%")
     if pd.api.types.is_bool_dtype(series):
         return lambda v: "" if _blank(v) else words.label("yes" if v else "no")
     if pd.api.types.is_integer_dtype(series) or col in whole:
@@ -71,9 +72,14 @@ def _numeric(series: pd.Series) -> bool:
     return (pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series))
 
 
+def _chars(text: str) -> int:
+    """The width of ``text`` in characters of a Latin font: a Chinese character takes two."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
 def _width(header: str, texts: list[str], wraps: bool) -> int:
-    widest = max([len(t) for t in texts], default=0)
-    return max(len(header), min(widest, WRAP_CHARS) if wraps else widest) + 3
+    widest = max([_chars(t) for t in texts], default=0)
+    return max(_chars(header), min(widest, WRAP_CHARS) if wraps else widest) + 3
 
 
 def _parts(columns: list[str], widths: dict[str, int], keep: int) -> list[list[str]]:

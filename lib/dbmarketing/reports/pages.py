@@ -18,8 +18,9 @@ _NBCONVERT_LOG = logging.getLogger("dbmarketing.reports.nbconvert")
 _NBCONVERT_LOG.setLevel(logging.ERROR)
 
 
-def export_html(nb, path: str | Path, with_code: bool, title: str | None = None) -> Path:
-    """Write a notebook as a standalone HTML page, with or without its code."""
+def export_html(nb, path: str | Path, with_code: bool, title: str | None = None, lang: str = "en") -> Path:
+    """Write a notebook as a standalone HTML page, with or without its code, declared in the
+    edition's language (``lang``: browsers pick fonts and hyphenation by it)."""
     if with_code:
         exporter = HTMLExporter(log=_NBCONVERT_LOG)
     else:
@@ -27,6 +28,8 @@ def export_html(nb, path: str | Path, with_code: bool, title: str | None = None)
                                 exclude_output_prompt=True)
     resources = {"metadata": {"name": title or Path(path).stem}}
     body, _ = exporter.from_notebook_node(nb, resources=resources)
+    if lang != "en":
+        body = re.sub(r'<html lang="en"', f'<html lang="{"zh-CN" if lang == "zh" else lang}"', body, count=1)
     path = Path(path)
     path.write_text(body, encoding="utf-8")
     return path

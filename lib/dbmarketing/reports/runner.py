@@ -239,9 +239,10 @@ def _run(notebooks, params, params_file, plan, run_as_of, run_name, notebooks_di
             entry["removed_outputs"] = clean_outputs(executed)
             nbformat.write(executed, output)
             entry["executed"] = output.name
-            entry["html"] = export_html(executed, partial / f"{nb_path.stem}.html", False, entry["title"]).name
+            lang = manifest["lang"]
+            entry["html"] = export_html(executed, partial / f"{nb_path.stem}.html", False, entry["title"], lang).name
             entry["code_html"] = export_html(executed, partial / f"{nb_path.stem}.code.html", True,
-                                             entry["title"]).name
+                                             entry["title"], lang).name
             page = (partial / entry["html"]).read_text(encoding="utf-8")
             for figure in entry["headlines"]:
                 figure["anchor"] = section_anchor(page, figure["section"])
