@@ -28,18 +28,31 @@ def model_stored(as_of, c360: pd.DataFrame, stored_dates) -> str:
               prospects=int(c360.is_prospect.sum()), dates=_t("list_sep").join(str(d) for d in stored_dates))
 
 
-def columns_by_tier(names_by_tier, width: int = 120) -> pd.DataFrame:
-    """The columns of ``main.customer_model`` by privacy tier (``tier -> sorted names``), the
-    names wrapped to ``width`` characters; the tier said in words on its first line only."""
-    import textwrap
-
+def columns_by_tier(names_by_tier, width: int = 110) -> pd.DataFrame:
+    """The columns of ``main.customer_model`` by privacy tier (``tier -> column names``), each by
+    its header in the reader's words, in lines of about ``width`` characters (a Chinese character
+    counts two); the tier said in words on its first line only."""
     rows = []
+    sep = _t("list_sep")
     for tier, names in names_by_tier.items():
-        for i, line in enumerate(textwrap.wrap(", ".join(names), width)):
+        lines, line = [], ""
+        for name in names:
+            said = words.header(name)
+            if line and _display_width(line + sep + said) > width:
+                lines.append(line + sep.rstrip())
+                line = said
+            else:
+                line = line + sep + said if line else said
+        lines.append(line)
+        for i, text in enumerate(lines):
             rows.append({"privacy_tier": _t("tier_row", tier=int(tier), meaning=_t(f"tier_{int(tier)}"),
                                             columns=len(names)) if i == 0 else "",
-                         "columns": line})
+                         "columns": text})
     return pd.DataFrame(rows, columns=["privacy_tier", "columns"])
+
+
+def _display_width(text: str) -> int:
+    return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
 
 
 # ---------------------------------------------------------------- section 1: types and lifecycle
