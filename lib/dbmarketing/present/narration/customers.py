@@ -333,6 +333,9 @@ def view_part(part: pd.DataFrame) -> pd.DataFrame:
             v = words.label("yes" if v == "True" else "no")
         elif f in _VIEW_SHARES and _is_number(v):
             v = f"{100 * float(v.replace(',', '')):.0f}%"
+        elif f == "source_systems" and isinstance(v, str) and v:
+            v = _t("list_sep").join(_t(f"source_{s}") if _has(f"source_{s}") else str(words.label(s))
+                                    for s in v.split(","))
         elif f == "gender" and v in ("F", "M"):
             v = _t(f"gender_{v}")
         elif f == "category_mix" and isinstance(v, str):
