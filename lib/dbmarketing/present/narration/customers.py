@@ -47,8 +47,8 @@ def columns_by_tier(names_by_tier, width: int = 110) -> pd.DataFrame:
         for i, text in enumerate(lines):
             rows.append({"privacy_tier": _t("tier_row", tier=int(tier), meaning=_t(f"tier_{int(tier)}"),
                                             columns=len(names)) if i == 0 else "",
-                         "columns": text})
-    return pd.DataFrame(rows, columns=["privacy_tier", "columns"])
+                         "column_names": text})
+    return pd.DataFrame(rows, columns=["privacy_tier", "column_names"])
 
 
 def _display_width(text: str) -> int:
