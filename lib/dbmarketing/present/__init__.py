@@ -7,7 +7,6 @@ from .charts import (
     finish,
     log_axis,
     scorecard_heatmap,
-    percent,
 )
 from .headlines import headline
 from .tables import MAX_ROWS, Table, number, show_table
@@ -23,7 +22,6 @@ __all__ = [
     "finish",
     "log_axis",
     "scorecard_heatmap",
-    "percent",
     "headline",
     "words",
     "text",

@@ -115,13 +115,3 @@ def scorecard_heatmap(scores: pd.DataFrame, title: str):
     fig.suptitle(title)
     fig.tight_layout()
     return fig
-
-
-def percent(df: pd.DataFrame, columns) -> pd.DataFrame:
-    """A copy of ``df`` with the share columns (0-1) shown as percentages: times 100, the
-    name followed by " %" (rates of 0.6% would read 0.01 with two decimals)."""
-    out = df.copy()
-    for col in columns:
-        if col in out:
-            out[col] = 100 * out[col]
-    return out.rename(columns={c: f"{c} %" for c in columns if c in out})

@@ -75,7 +75,8 @@ def _figures(manifest: dict) -> list[dict]:
     found = {}
     for entry in manifest["notebooks"]:
         for figure in entry.get("headlines") or []:
-            found[figure["key"]] = {**figure, "page": entry.get("html"), "notebook": entry.get("title") or entry["name"]}
+            title = entry.get("title") or entry["name"]
+            found[figure["key"]] = {**figure, "page": entry.get("html"), "notebook": re.split(r"[:：]", title)[0].strip()}
     return [found[key] for key in KEYS if key in found]
 
 

@@ -4,6 +4,7 @@ analysts (:func:`export_html`), and the noise a reader would see in one listed
 
 from __future__ import annotations
 
+import copy
 import logging
 import re
 from html.parser import HTMLParser
@@ -27,12 +28,24 @@ def export_html(nb, path: str | Path, with_code: bool, title: str | None = None,
         exporter = HTMLExporter(log=_NBCONVERT_LOG, exclude_input=True, exclude_input_prompt=True,
                                 exclude_output_prompt=True)
     resources = {"metadata": {"name": title or Path(path).stem}}
-    body, _ = exporter.from_notebook_node(nb, resources=resources)
+    body, _ = exporter.from_notebook_node(_without_headlines(nb), resources=resources)
     if lang != "en":
         body = re.sub(r'<html lang="en"', f'<html lang="{"zh-CN" if lang == "zh" else lang}"', body, count=1)
     path = Path(path)
     path.write_text(body, encoding="utf-8")
     return path
+
+
+def _without_headlines(nb):
+    """A copy of ``nb`` without the outputs that only record a headline figure for the index
+    (no page shows them, and nbconvert would warn about each)."""
+    from dbmarketing.present.headlines import MIME
+
+    nb = copy.deepcopy(nb)
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            cell.outputs = [out for out in cell.get("outputs", []) if set(out.get("data") or {}) != {MIME}]
+    return nb
 
 
 class _ReportHTMLScanner(HTMLParser):
