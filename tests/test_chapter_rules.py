@@ -54,9 +54,9 @@ def test_group_counts_and_type_tables():
     assert out.customers.tolist() == [3, 1] and out.share.tolist() == [0.75, 0.25]
     types = pd.DataFrame({"customer_type4": ["current", "current", "lapsed", "potential"],
                           "source_system": ["crm", "shop", "crm", "crm"]})
-    summary = customers.type_summary(types, customers.CUSTOMER_TYPES)
-    assert summary.loc["current", "customers"] == 2 and summary.loc["current", "share %"] == 50.0
-    assert summary.loc["distributor", "customers"] == 0
+    summary = customers.type_summary(types, customers.CUSTOMER_TYPES).set_index("customer_type")
+    assert summary.loc["current", "customer_records"] == 2 and summary.loc["current", "share"] == 0.5
+    assert summary.loc["distributor", "customer_records"] == 0
     cross = customers.types_by_source(types, customers.CUSTOMER_TYPES)
     assert cross.loc["crm"].tolist() == [1, 1, 1, 0]  # current, potential, lapsed, distributor
     assert cross.loc["crm", "lapsed"] == 1 and cross.loc["shop", "current"] == 1

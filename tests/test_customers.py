@@ -363,7 +363,7 @@ def test_view_sections_are_short_and_lose_nothing():
     assert values["share_online"] == "0.12"
 
 
-def test_clv_recovery_note_reads_the_figures():
+def test_clv_check_reads_the_figures():
     rows = [("consumer", p, e, d) for p, e, d in [("r", 0.04, None), ("alpha", 0.12, None), ("a", -0.09, None),
                                                    ("b", 0.04, None), ("p", -0.20, -0.01), ("q", 0.02, 0.006),
                                                    ("gamma", 0.38, 0.012), ("mean spend p*gamma/(q-1)", 0.067, 0.012)]]
@@ -372,10 +372,11 @@ def test_clv_recovery_note_reads_the_figures():
                                                       ("gamma", -0.72, -0.87), ("mean spend p*gamma/(q-1)", -0.003, 0.002)]]
     rec = pd.DataFrame(rows, columns=["customer_type", "parameter", "relative_error", "drawn_error"])
     rec["repeat_buyers"] = np.where(rec.customer_type == "consumer", 10315, 299)
-    text = customers.clv_recovery_note(rec)
-    consumer, distributor = text.split("\n\n")
+    from dbmarketing.present.narration import customers as story
+
+    intro, consumer, distributor, pooled = story.clv_check(rec).split("\n\n")
     assert "within **12%**" in consumer and "mean spend per purchase within **7%**" in consumer
-    assert "p -20%, gamma +38%" in consumer and "come within **1%**" in consumer and "realised order values" in consumer
+    assert "p -20%, γ +38%" in consumer and "come within **1%**" in consumer and "realised order values" in consumer
     assert "within **30%**" in distributor and "p is +550% off" in distributor and "299 repeat buyers" in distributor
     assert "realised order values, not in the fit" not in distributor
 

@@ -53,9 +53,7 @@ from .models import (
 )
 from .selection import TargetPlan, export_list, past_channel_figures, save_campaign, select_targets, suppressed
 from .planning import (
-    BY_COLUMNS,
     RATE_COLUMNS,
-    RESULT_COLUMNS,
     check_choices,
     compare_uplift_methods,
     next_campaign_figures,
@@ -63,7 +61,7 @@ from .planning import (
 )
 
 __all__ = [
-    "BY_COLUMNS", "RATE_COLUMNS", "RESULT_COLUMNS", "check_choices", "compare_uplift_methods", "next_campaign_figures",
+    "RATE_COLUMNS", "check_choices", "compare_uplift_methods", "next_campaign_figures",
     "response_window",
     "CHANNEL_CONSENT",
     "CHANNEL_CONTACT",

@@ -1,20 +1,8 @@
-"""What two modules of the campaigns package share (private)."""
+"""What two modules of the campaigns package share (private): a campaign's rows of a feature table."""
 
 from __future__ import annotations
 
 import pandas as pd
-
-
-def _small_cells(cells: dict, min_contacts: int, min_responders: int, name: str) -> str:
-    """The warning for a comparison (a :func:`compare_cells` result) whose cells are too small
-    to trust: fewer than ``min_contacts`` customers in a cell or ``min_responders`` responders."""
-    problems = []
-    if cells["contacted"] < min_contacts or cells["control"] < min_contacts:
-        problems.append(f"fewer than {min_contacts} customers in a cell ({name} {cells['contacted']}, "
-                        f"control {cells['control']})")
-    if cells["test_responders"] + cells["control_responders"] < min_responders:
-        problems.append(f"fewer than {min_responders} responders")
-    return "too small to trust: " + "; ".join(problems) if problems else ""
 
 
 def _subset(features: pd.DataFrame, campaign_id) -> pd.DataFrame:

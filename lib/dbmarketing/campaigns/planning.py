@@ -13,14 +13,6 @@ from .selection import past_channel_figures
 RATE_COLUMNS = ["test_rate", "test_rate_low", "test_rate_high", "control_rate", "control_rate_low", "control_rate_high",
                 "lift", "lift_low", "lift_high", "relative_lift", "break_even_rate", "break_even_lift", "arm_rate", "gain",
                 "cum_share_customers", "response_rate", "share_of_contacted", "share_of_responders"]
-# A campaign's result row as the overview shows it.
-RESULT_COLUMNS = ["campaign_id", "channel", "contacted", "control", "test_rate", "test_rate_low", "test_rate_high",
-                  "control_rate", "control_rate_low", "control_rate_high", "lift", "lift_low", "lift_high", "relative_lift",
-                  "p_value", "incremental_responders", "incremental_revenue", "incremental_margin", "cost", "roi",
-                  "break_even_rate", "break_even_lift", "warning"]
-# The results of one campaign by a breakdown (after the breakdown's own column).
-BY_COLUMNS = ["contacted", "control", "test_rate", "control_rate", "lift", "lift_low", "lift_high", "p_value",
-              "incremental_responders", "incremental_margin", "cost", "roi", "warning"]
 DEFAULT_WINDOW_DAYS = 30
 
 

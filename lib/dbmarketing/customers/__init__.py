@@ -85,7 +85,6 @@ from .model import (
 from .checks import (
     LeakageError,
     clv_recovery,
-    clv_recovery_note,
 )
 from .tables import group_counts, profit_bridge, stage_by_type, stage_counts, tier_summary, type_summary, types_by_source
 
@@ -134,7 +133,6 @@ __all__ = [
     "VIEW_SECTIONS",
     "view_sections",
     "clv_recovery",
-    "clv_recovery_note",
     "MIN_CLV_BUYERS",
     "MIN_CLV_REPEATERS",
 ]

@@ -73,37 +73,3 @@ def clv_recovery(con, result: ClvResult) -> pd.DataFrame | None:
     if out is not None:
         out[["drawn_fit", "drawn_error"]] = out[["drawn_fit", "drawn_error"]].astype(float)
     return out
-
-
-def clv_recovery_note(recovery: pd.DataFrame, close: float = 0.10) -> str:
-    """The reading of :func:`clv_recovery` in plain words, from its figures: per customer type,
-    how close the purchase model and the mean spend came, and where Gamma-Gamma's p and gamma
-    are off, whether the cause is in the data (a refit on the drawn order values comes within
-    ``close``) or in what the data can tell (even the drawn values miss: p and gamma are
-    poorly determined one by one)."""
-    parts = []
-    for t, g in recovery.groupby("customer_type", sort=True):
-        e = g.set_index("parameter")
-        purchase = e.loc[[p for p in ("r", "alpha", "a", "b") if p in e.index], "relative_error"].abs().max()
-        spend = e.filter(like="mean spend", axis=0)
-        text = f"**{t}s**: the purchase model (r, alpha, a, b) is within **{purchase:.0%}** of the planted values"
-        if not spend.empty:
-            text += f", the mean spend per purchase within **{abs(spend.relative_error.iloc[0]):.0%}**"
-        pg = e.loc[[p for p in ("p", "gamma") if p in e.index]]
-        if not pg.empty:
-            off = ", ".join(f"{p} {v:+.0%}" for p, v in pg.relative_error.items())
-            text += f". Gamma-Gamma's p and gamma one by one: {off}"
-            drawn = e.loc[[p for p in ("p", "q", "gamma") if p in e.index], "drawn_error"]
-            n = int(pg.repeat_buyers.iloc[0]) if pd.notna(pg.repeat_buyers.iloc[0]) else None
-            if drawn.notna().all() and drawn.abs().max() <= close:
-                text += (f"; fitted on the order values the simulator drew (before they became whole-unit baskets "
-                         f"and partial returns) they come within **{drawn.abs().max():.0%}** -- the gap lies in the "
-                         f"realised order values, not in the fit")
-            elif drawn.notna().all():
-                worst = drawn.abs().idxmax()
-                text += (f"; even fitted on the order values the simulator drew, {worst} is {drawn[worst]:+.0%} off: "
-                         f"{'with ' + format(n, ',') + ' repeat buyers ' if n else ''}p and gamma are poorly "
-                         f"determined one by one (many pairs give nearly the same spread of order values), only "
-                         f"the mean spend is")
-        parts.append(text + ".")
-    return "\n\n".join(parts)

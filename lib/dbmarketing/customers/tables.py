@@ -56,10 +56,12 @@ def group_counts(groups: pd.DataFrame) -> pd.DataFrame:
 
 
 def type_summary(types: pd.DataFrame, order) -> pd.DataFrame:
-    """Customer records per type (``customer_type4``, in the order of ``order``) and their share
-    in percent, one decimal."""
+    """Customer records per type (``customer_type4``, in the order of ``order``): one row per type
+    with ``customer_records`` and their ``share`` (0-1)."""
     by_type = types.customer_type4.value_counts().reindex(list(order), fill_value=0)
-    return pd.DataFrame({"customers": by_type, "share %": (100 * by_type / by_type.sum()).round(1)})
+    total = by_type.sum()
+    return pd.DataFrame({"customer_type": by_type.index, "customer_records": by_type.to_numpy(),
+                         "share": (by_type / total).to_numpy() if total else 0.0})
 
 
 def types_by_source(types: pd.DataFrame, order) -> pd.DataFrame:

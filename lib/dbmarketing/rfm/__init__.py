@@ -33,13 +33,12 @@ from .retention import (
     retention,
     score_ranges,
     segment_members,
-    segment_shares,
     slug,
 )
 
 __all__ = [
     "Retention", "export_segments", "first_segment", "measure_summary", "retention", "score_ranges",
-    "segment_members", "segment_shares", "slug",
+    "segment_members", "slug",
     "UNCLASSIFIED",
     "NOT_YET",
     "UNITS",

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-__all__ = ["measure_summary", "score_ranges", "segment_shares", "Retention", "retention",
+__all__ = ["measure_summary", "score_ranges", "Retention", "retention",
            "first_segment", "export_segments", "slug", "segment_members"]
 
 _MEASURES = {"recency": "recency (days)", "frequency": "frequency (orders)", "monetary": "monetary (net spend)",
@@ -34,21 +34,6 @@ def score_ranges(buyers: pd.DataFrame) -> pd.DataFrame:
             rows.append({"measure": measure, "score": int(level), "from": row["min"], "to": row["max"],
                          "customers": int(row["size"]), "share": row["size"] / len(buyers)})
     return pd.DataFrame(rows)
-
-
-def segment_shares(table: pd.DataFrame, segments) -> tuple[pd.DataFrame, int]:
-    """The segment table (:func:`dbmarketing.rfm.segment_table`) as shown: shares in percent of
-    the buyers (prospects, who never bought, are counted but have no share), revenue in percent,
-    plain headers. Returns (table, number of buyers)."""
-    prospects = segments.prospects.name
-    n_buyers = int(table.drop(index=prospects, errors="ignore").customers.sum())
-    shown = table.reset_index()[["segment", "label_zh", "customers", "revenue_share",
-                                 "avg_recency", "avg_frequency", "avg_monetary", "action"]]
-    shown.insert(3, "% of buyers", (100 * shown.customers / n_buyers).where(shown.segment != prospects).round(1))
-    shown = shown.assign(revenue_share=(100 * shown.revenue_share).round(1))
-    shown = shown.rename(columns={"revenue_share": "revenue %", "avg_recency": "avg R (days)",
-                                  "avg_frequency": "avg F (orders)", "avg_monetary": "avg M"})
-    return shown, n_buyers
 
 
 @dataclass

@@ -189,11 +189,11 @@ def customer_types(types: pd.DataFrame, as_of) -> str:
 
 
 def type_table(types: pd.DataFrame, order) -> pd.DataFrame:
-    """Customer records per type (in words, in the order of ``order``) and their share (0-1)."""
-    counts = types.customer_type4.value_counts().reindex(list(order), fill_value=0)
-    total = counts.sum()
-    return pd.DataFrame({"customer_type": [words.label(t) for t in counts.index], "customer_records": counts.to_numpy(),
-                         "share": (counts / total).to_numpy() if total else 0.0})
+    """Customer records per type (:func:`dbmarketing.customers.type_summary`), the types in words."""
+    from dbmarketing import customers
+
+    out = customers.type_summary(types, order)
+    return out.assign(customer_type=out.customer_type.map(words.label))
 
 
 def worded(crosstab: pd.DataFrame) -> pd.DataFrame:

@@ -107,8 +107,7 @@ def holdout(calibration_end, holdout_weeks: int, attrs: dict) -> str:
 
 
 def clv_check(recovery: pd.DataFrame, close: float = 0.10) -> str:
-    """The reading of :func:`dbmarketing.customers.clv_recovery` in words (the logic of
-    :func:`dbmarketing.customers.clv_recovery_note`): per customer type, how close the purchase
+    """The reading of :func:`dbmarketing.customers.clv_recovery` in words: per customer type, how close the purchase
     model and the mean spend came, and where Gamma-Gamma's p and gamma are off, whether the cause
     is in the data (a refit on the drawn order values comes within ``close``) or in what the data
     can tell (even the drawn values miss)."""
