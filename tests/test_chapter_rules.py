@@ -61,7 +61,7 @@ def test_group_counts_and_type_tables():
     assert cross.loc["crm"].tolist() == [1, 1, 1, 0]  # current, potential, lapsed, distributor
     assert cross.loc["crm", "lapsed"] == 1 and cross.loc["shop", "current"] == 1
     text = collection_story.reading_types(cross)
-    assert "**crm**: 33% current, 33% potential, 33% lapsed" in text
+    assert "**CRM**: 33% current, 33% potential, 33% lapsed" in text
 
 
 def test_accounted_names_the_batch_that_lost_records():

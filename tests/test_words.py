@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[1]
 # abbreviations of the trade, units, file formats and the names of things in the database.
 ALLOWED = {"RFM", "CLV", "ROI", "AUC", "CSV", "XLSX", "SMS", "ID", "KPI", "BG", "NBD", "VIP", "CRM", "ERP", "SQL",
            "HTML", "MVC", "MGC", "BZ", "NTILE", "qcut", "Excel", "DuckDB", "GBK", "UTF", "UTC", "YAML", "README",
-           "Champions", "pts", "POS", "splink", "McDonald", "Beijing", "Zhengzhou", "PDF"}
+           "Champions", "pts", "POS", "splink", "McDonald", "Beijing", "Zhengzhou", "PDF", "Qini", "Holm"}
 ENGLISH_WORD = re.compile(r"(?<![\w./`{-])[A-Za-z]{3,}(?![\w./`}-])")
 
 
@@ -265,3 +265,4 @@ def test_the_index_shows_each_figure_with_its_change_and_link(tmp_path):
     assert "1,234" in page and "uplift" in page and "no control" in page
     first = index.write_index(tmp_path / "first.html", manifest("jan", 0.6, 100, "zh")).read_text(encoding="utf-8")
     assert "这组参数的首次运行" in first and "先看这 100 位" in first
+    assert words.lang() == "en"  # writing a zh index leaves the process's language as it was

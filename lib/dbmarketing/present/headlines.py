@@ -12,6 +12,8 @@ their names are the catalog's ``headline.<key>`` texts.
 
 from __future__ import annotations
 
+import math
+
 MIME = "application/vnd.dbmarketing.headline+json"
 
 # key -> how its value is written: count (1,234), money (1,234.56), percent (a share, 12.3%)
@@ -28,7 +30,9 @@ KEYS = {
 
 
 def written(value, kind: str) -> str:
-    """``value`` as the index and the section write it."""
+    """``value`` as the index and the section write it ("–" when it is not known)."""
+    if not math.isfinite(value):
+        return "–"
     if kind == "percent":
         return f"{100 * value:.1f}%"
     if kind == "money":
@@ -50,12 +54,15 @@ def headline(key: str, value, section: str, note: str | None = None) -> str:
     """Record the headline figure ``key`` (one of :data:`KEYS`) with ``value``, explained in the
     section whose heading is ``section`` (its words as the notebook's markdown writes them).
     ``note``: a few words of context the index shows under the figure (e.g. the campaign's
-    name). Returns the figure as written, for the sentence that shows it."""
+    name). A value that is not a finite number is not recorded. Returns the figure as written,
+    for the sentence that shows it."""
     from IPython.display import display
 
     if key not in KEYS:
         raise KeyError(f"headline {key!r} is not one of {', '.join(KEYS)}")
     value = float(value)
+    if not math.isfinite(value):  # not known on this data (e.g. a campaign without a control group)
+        return written(value, KEYS[key])
     display({MIME: {"key": key, "value": value, "kind": KEYS[key], "text": written(value, KEYS[key]),
                     "section": section, "note": note}}, raw=True)
     return written(value, KEYS[key])

@@ -4,6 +4,7 @@ show "Loading widget..."), its title, and which cell failed, in words."""
 
 from __future__ import annotations
 
+import math
 import re
 from pathlib import Path
 
@@ -148,6 +149,6 @@ def headlines(nb) -> list[dict]:
     for cell in nb.cells:
         for out in cell.get("outputs", []) if cell.cell_type == "code" else []:
             figure = (out.get("data") or {}).get(MIME)
-            if figure:
+            if figure and isinstance(figure.get("value"), (int, float)) and math.isfinite(figure["value"]):
                 found[figure["key"]] = dict(figure)
     return list(found.values())

@@ -5,7 +5,8 @@ figures the chapters recorded (:func:`dbmarketing.present.headline`) with their 
 the previous successful run of the same parameters file (the runs' manifests are the
 history, :func:`previous_run`), each linked to the section that explains it; what to open
 first; the lists the run exported with their row counts and the clearance they were written
-at; the sections skipped for lack of data and the warnings. Then the chapters with their
+at; the sections skipped for lack of data, with what they need (Python warnings stay in the
+manifest: they are for the analyst). Then the chapters with their
 pages, and the parameters and database for the analyst. Every word comes from the catalog
 (``words/<lang>/index.yaml``).
 """
@@ -120,7 +121,15 @@ def _link(figure: dict) -> str:
 
 def write_index(path: str | Path, manifest: dict, previous: dict | None = None) -> Path:
     """Write ``index.html`` for ``manifest`` in its language, comparing with ``previous`` (a manifest)."""
+    before = words.lang()
     words.set_lang(manifest.get("lang") or "en")
+    try:
+        return _write_index(path, manifest, previous)
+    finally:
+        words.set_lang(before)  # the caller's language (a process may write both editions)
+
+
+def _write_index(path: str | Path, manifest: dict, previous: dict | None) -> Path:
     t, esc = words.text, html.escape
     figures = _figures(manifest)
     before = {f["key"]: f["value"] for f in _figures(previous)} if previous else {}
@@ -170,11 +179,8 @@ def write_index(path: str | Path, manifest: dict, previous: dict | None = None) 
                   if list_rows else f'<p>{t("index.no_lists")}</p>')
 
     skipped = [(e, s) for e in manifest["notebooks"] for s in e.get("skipped") or []]
-    warned = [(e, w) for e in manifest["notebooks"] for w in (e.get("removed_outputs") or {}).get("warnings", [])]
     notes = [f'<li><b>{esc(e.get("title") or e["name"])} &rsaquo; {esc(s["section"])}</b>: {esc(s["reason"])}</li>'
              for e, s in skipped]
-    notes += [f'<li>{esc(e.get("title") or e["name"])}: {t("index.warning")} <code>{esc(w)}</code></li>'
-              for e, w in warned]
     notes += [f'<li>{esc(e["name"])}: {t("index.not_run")} ({esc(e["reason"])})</li>'
               for e in manifest.get("notebooks_left_out") or []]
     notes_part = f'<ul class="notes">{"".join(notes)}</ul>' if notes else f'<p>{t("index.no_notes")}</p>'
