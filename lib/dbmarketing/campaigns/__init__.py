@@ -9,6 +9,8 @@ The parts (private; the names below are the public face):
 - ``models`` -- the response model (gains), the uplift learners (:class:`TwoModelUplift`,
   :class:`InteractionUplift`, which accept any scikit-learn classifier) and the Qini measures;
 - ``design`` -- the test design: sample sizes, power, detectable lift, random cells;
+- ``policy`` -- the contact policy across every campaign and trigger: consent, contact point,
+  do-not-contact, frequency caps by channel and priorities (:func:`apply_contact_policy`);
 - ``selection`` -- the next campaign: whom to contact, its contact list and its record;
 - ``exports`` -- a customer-level campaign export brought from a campaign tool, arm by arm;
 - ``planning`` -- what chapter 05 decides between its calls: its choices checked, the columns
@@ -51,7 +53,17 @@ from .models import (
     uplift_against_truth,
     uplift_model,
 )
-from .selection import TargetPlan, export_list, past_channel_figures, save_campaign, select_targets, suppressed
+from .policy import (
+    DEFAULT_POLICY,
+    ContactPolicy,
+    PolicyError,
+    apply_contact_policy,
+    load_policy,
+    reach_rules,
+    recent_contacts,
+    suppressed,
+)
+from .selection import TargetPlan, export_list, past_channel_figures, save_campaign, select_targets
 from .planning import (
     RATE_COLUMNS,
     check_choices,
@@ -94,6 +106,13 @@ __all__ = [
     "minimum_detectable_lift",
     "assign_cells",
     "suppressed",
+    "DEFAULT_POLICY",
+    "ContactPolicy",
+    "PolicyError",
+    "apply_contact_policy",
+    "load_policy",
+    "reach_rules",
+    "recent_contacts",
     "TargetPlan",
     "select_targets",
     "past_channel_figures",

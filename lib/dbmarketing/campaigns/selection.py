@@ -1,6 +1,6 @@
 """Campaigns: the next campaign's selection -- whom to contact, by expected profit from an
-uplift model, within consent, contact points, the do-not-contact list, capacity and budget,
-with a control cell held out -- and its contact list and record in the database."""
+uplift model, within consent, contact points, the do-not-contact list (the contact policy's
+first rules, :mod:`.policy`), capacity and budget, with a control cell held out -- and its contact list and record in the database."""
 
 from __future__ import annotations
 
@@ -16,15 +16,7 @@ from .. import ingest, privacy, warehouse
 from ..present import words
 from .design import assign_cells, minimum_detectable_lift
 from .measurement import CHANNEL_CONSENT, CHANNEL_CONTACT, results, snapshot
-
-
-def suppressed(con, channel: str | None = None) -> pd.DataFrame:
-    """The master customers not to contact (``main.suppressions``, the do-not-contact list as
-    cleaning resolved it): customer_id, reason. With ``channel``, the entries for that channel
-    and those for every channel. Empty when no list was loaded."""
-    if not warehouse.table_exists(con, "main", "suppressions"):
-        return pd.DataFrame({"customer_id": pd.Series(dtype=object), "reason": pd.Series(dtype=object)})
-    return warehouse.sql.run(con, "campaigns.suppressed", {"channel": channel}).df()
+from .policy import reach_rules, suppressed  # noqa: F401  (suppressed: campaigns.selection.suppressed as before)
 
 
 @dataclass
@@ -81,14 +73,10 @@ def select_targets(con, as_of, channel: str, model, margin_per_response: float, 
     snap["response_score"] = model.predict_response(snap)
     snap["expected_profit"] = snap.uplift * float(margin_per_response) - float(cost_per_contact)
 
-    consent, point = CHANNEL_CONSENT[channel], CHANNEL_CONTACT[channel]
-    dnc = suppressed(con, channel)
-    # the reasons in the reader's language (dbmarketing.present.words): the table shows them as they are
-    rules = [
-        (words.text("campaigns.reason_no_consent", consent=words.label(consent.split('_')[1])),
-         ~snap[consent].fillna(False).astype(bool)),
-        (words.text("campaigns.reason_no_contact_point", point=words.label(point)), snap[point].isna()),
-        (words.text("campaigns.reason_do_not_contact"), snap.customer_id.isin(dnc.customer_id)),
+    consent = CHANNEL_CONSENT[channel]
+    # consent, contact point, do-not-contact (the contact policy's rules 1-3), then prospects; the reasons
+    # in the reader's language (dbmarketing.present.words): the table shows them as they are
+    rules = reach_rules(con, snap, channel) + [
         (words.text("campaigns.reason_prospect"), snap.is_prospect.astype(bool) & (not include_prospects)),
     ]
     left = pd.Series(False, index=snap.index)
