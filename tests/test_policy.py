@@ -179,3 +179,41 @@ def test_the_cap_holds_across_all_lists_of_a_run():
     # and the caps bind: without them more would be kept
     assert len(together) < sum(map(len, lists))
     con.close()
+
+
+class _Flat:
+    """A stand-in uplift model: every customer the same uplift, so every eligible one is chosen."""
+
+    def predict(self, frame):
+        return np.full(len(frame), 0.1)
+
+    def predict_response(self, frame):
+        return np.full(len(frame), 0.2)
+
+
+def test_the_next_campaign_keeps_to_the_caps(cleaned_sample, tmp_path):
+    import shutil
+
+    path = tmp_path / "crm.duckdb"
+    shutil.copy(cleaned_sample, path)
+    con = warehouse.connect(path)
+    try:
+        free = campaigns.select_targets(con, "2026-10-31", "sms", _Flat(), 10.0, 0.1, policy={"caps": {}})
+        chosen = sorted(free.targets.customer_id)[:7]
+        con.execute("INSERT INTO main.campaigns (campaign_id, campaign_name, channel, start_date) "
+                    "VALUES ('T1', 'test', 'sms', DATE '2026-10-25')")
+        con.executemany("INSERT INTO main.contacts (campaign_id, customer_id, cell, contact_date, source_customer_id) "
+                        "VALUES ('T1', ?, ?, DATE '2026-10-25', ?)",
+                        [(c, "control" if i == 6 else "test", c) for i, c in enumerate(chosen)])
+        policy = {"caps": {"sms": {"contacts": 1, "days": 7}}}
+        capped = campaigns.select_targets(con, "2026-10-31", "sms", _Flat(), 10.0, 0.1, policy=policy)
+        # the six contacted 6 days ago are left out and counted; the one held out stays
+        assert set(free.targets.customer_id) - set(capped.targets.customer_id) == set(chosen[:6])
+        excluded = capped.excluded.set_index("reason").customers
+        assert excluded["frequency cap: 1 SMS contacts in 7 days"] == 6
+        assert excluded["customers scored"] == excluded.drop("customers scored").sum() + capped.summary["selected"]
+        wider = campaigns.select_targets(con, "2026-10-31", "sms", _Flat(), 10.0, 0.1,
+                                         policy={"caps": {"sms": {"contacts": 1, "days": 6}}})
+        assert set(wider.targets.customer_id) == set(free.targets.customer_id)  # 6 days ago: outside a 6-day cap
+    finally:
+        con.close()

@@ -16,7 +16,7 @@ from .. import ingest, privacy, warehouse
 from ..present import words
 from .design import assign_cells, minimum_detectable_lift
 from .measurement import CHANNEL_CONSENT, CHANNEL_CONTACT, results, snapshot
-from .policy import reach_rules, suppressed  # noqa: F401  (suppressed: campaigns.selection.suppressed as before)
+from .policy import apply_contact_policy, load_policy, reach_rules, suppressed  # noqa: F401  (suppressed: as before)
 
 
 @dataclass
@@ -38,7 +38,9 @@ class TargetPlan:
 def select_targets(con, as_of, channel: str, model, margin_per_response: float, cost_per_contact: float,
                    budget: float | None = None, capacity: int | None = None, control_share: float = 0.2,
                    customer_type: str | None = "consumer", include_prospects: bool = False, strata: str = "segment",
-                   seed: int = 42, alpha: float = 0.05, power: float = 0.8, min_control: int = 100) -> TargetPlan:
+                   seed: int = 42, alpha: float = 0.05, power: float = 0.8, min_control: int = 100,
+                   policy=None, source: str = "next_campaign", priority: float = 5,
+                   planned: pd.DataFrame | None = None) -> TargetPlan:
     """Choose whom to contact in the next ``channel`` campaign, by expected profit.
 
     Every customer known at ``as_of`` (of ``customer_type``; None = all) is scored with the
@@ -48,7 +50,10 @@ def select_targets(con, as_of, channel: str, model, margin_per_response: float, 
     for the channel, without the contact point it needs (address, phone or e-mail), those
     on the do-not-contact list (:func:`suppressed`), and, unless ``include_prospects``, those
     who never bought (the model learned from past campaigns, which contacted buyers: it has
-    nothing to say about prospects, who need an acquisition offer of their own). Of the rest, those with positive
+    nothing to say about prospects, who need an acquisition offer of their own), and those the
+    contact policy's frequency caps leave no room for (:func:`apply_contact_policy` with
+    ``policy``, the list named ``source`` with ``priority``; ``planned``: lists kept earlier in
+    the same run). Of the rest, those with positive
     expected profit are ranked best first and taken while the contacts stay within
     ``capacity`` (e.g. call-center calls) and ``budget`` / ``cost_per_contact``. A share
     ``control_share`` of the selection is held out as a random control cell, stratified by
@@ -86,6 +91,18 @@ def select_targets(con, as_of, channel: str, model, margin_per_response: float, 
         excluded.append((reason, int(hit.sum())))
         left |= hit
     eligible = snap[~left]
+    # the contact policy's caps (its consent and do-not-contact rules are the ones above: nobody left for them)
+    rules_in_force = load_policy(policy)
+    wanted = pd.DataFrame({"customer_id": eligible.customer_id, "channel": channel, "priority": priority,
+                           "source": source})
+    kept, dropped = apply_contact_policy(con, wanted, A, rules_in_force, planned=planned)
+    capped = dropped.reason.value_counts(sort=False)
+    cap = rules_in_force.caps.get(channel)
+    if cap is not None and capped.empty:  # the rule applied, nobody hit it
+        capped = pd.Series({words.text("campaigns.reason_frequency_cap", contacts=cap.contacts,
+                                       channel=words.label(channel), days=cap.days): 0})
+    excluded.extend((reason, int(n)) for reason, n in capped.items())
+    eligible = eligible[eligible.customer_id.isin(kept.customer_id)]
     excluded.append((words.text("campaigns.reason_no_profit"), int((eligible.expected_profit <= 0).sum())))
     ranked = eligible[eligible.expected_profit > 0].sort_values(["expected_profit", "customer_id"],
                                                                 ascending=[False, True])
