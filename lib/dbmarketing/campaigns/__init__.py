@@ -11,6 +11,8 @@ The parts (private; the names below are the public face):
 - ``design`` -- the test design: sample sizes, power, detectable lift, random cells;
 - ``policy`` -- the contact policy across every campaign and trigger: consent, contact point,
   do-not-contact, frequency caps by channel and priorities (:func:`apply_contact_policy`);
+- ``rollout`` -- test, then roll out: the eligible, the decision rule stated before the test,
+  a representative pilot, its reading, and the roll-out list through the contact policy;
 - ``selection`` -- the next campaign: whom to contact, its contact list and its record;
 - ``exports`` -- a customer-level campaign export brought from a campaign tool, arm by arm;
 - ``planning`` -- what chapter 05 decides between its calls: its choices checked, the columns
@@ -64,6 +66,16 @@ from .policy import (
     suppressed,
 )
 from .selection import TargetPlan, export_list, past_channel_figures, save_campaign, select_targets
+from .rollout import (
+    DecisionRule,
+    decide,
+    decision_rule,
+    draw_pilot,
+    eligible,
+    read_pilot,
+    rollout_list,
+    strata_shares,
+)
 from .planning import (
     RATE_COLUMNS,
     check_choices,
@@ -113,6 +125,14 @@ __all__ = [
     "load_policy",
     "reach_rules",
     "recent_contacts",
+    "DecisionRule",
+    "decide",
+    "decision_rule",
+    "draw_pilot",
+    "eligible",
+    "read_pilot",
+    "rollout_list",
+    "strata_shares",
     "TargetPlan",
     "select_targets",
     "past_channel_figures",
