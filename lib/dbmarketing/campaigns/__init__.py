@@ -68,12 +68,14 @@ from .policy import (
 from .selection import TargetPlan, export_list, past_channel_figures, save_campaign, select_targets
 from .rollout import (
     DecisionRule,
+    as_plan,
     decide,
     decision_rule,
     draw_pilot,
     eligible,
     read_pilot,
     rollout_list,
+    rule_before_test,
     strata_shares,
 )
 from .planning import (
@@ -126,12 +128,14 @@ __all__ = [
     "reach_rules",
     "recent_contacts",
     "DecisionRule",
+    "as_plan",
     "decide",
     "decision_rule",
     "draw_pilot",
     "eligible",
     "read_pilot",
     "rollout_list",
+    "rule_before_test",
     "strata_shares",
     "TargetPlan",
     "select_targets",

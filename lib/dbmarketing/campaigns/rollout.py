@@ -37,6 +37,7 @@ from .. import warehouse
 from ..present import words
 from .design import assign_cells
 from .measurement import CHANNEL_CONSENT, compare_cells, responses, snapshot
+from .planning import next_campaign_figures
 from .policy import apply_contact_policy, reach_rules
 from .selection import TargetPlan
 
@@ -80,13 +81,15 @@ class DecisionRule:
     margin_per_response: float
     cost_per_contact: float
     alpha: float = 0.05
+    control_rate: float = math.nan  # the expected control response rate, for sizing the pilot
 
     @property
     def break_even_lift(self) -> float:
         return self.cost_per_contact / self.margin_per_response
 
 
-def decision_rule(margin_per_response: float, cost_per_contact: float, alpha: float = 0.05) -> DecisionRule:
+def decision_rule(margin_per_response: float, cost_per_contact: float, alpha: float = 0.05,
+                  control_rate: float = math.nan) -> DecisionRule:
     """Step 2: the rule, from the margin an extra responder brings and the cost of a contact
     (both > 0 and finite; cost below margin, else no lift can pay)."""
     for name, value in (("margin_per_response", margin_per_response), ("cost_per_contact", cost_per_contact)):
@@ -97,7 +100,26 @@ def decision_rule(margin_per_response: float, cost_per_contact: float, alpha: fl
                          f"({margin_per_response:g}): no lift can pay for it")
     if not 0 < alpha < 1:
         raise ValueError(f"alpha must be between 0 and 1, got {alpha!r}")
-    return DecisionRule(float(margin_per_response), float(cost_per_contact), float(alpha))
+    return DecisionRule(float(margin_per_response), float(cost_per_contact), float(alpha), float(control_rate))
+
+
+def rule_before_test(con, measured: pd.DataFrame, overview: pd.DataFrame, channel: str, start,
+                     margin_per_response: float = 0.0, cost_per_contact: float = 0.0, base_rate: float = 0.0,
+                     alpha: float = 0.05) -> DecisionRule:
+    """The rule of a pilot on ``channel`` starting on ``start``, from what was known before it:
+    the margin of a responder, the cost of a contact and the control rate (``base_rate``) each as given
+    (non-zero), else from the measured past campaigns of the channel that started before the
+    pilot (``measured``: :func:`results` rows of closed campaigns; ``overview``:
+    :func:`campaign_list`). Raises :class:`~dbmarketing.warehouse.NotEnoughData` when there are
+    none to take them from."""
+    start = pd.Timestamp(start)
+    earlier = set(overview.campaign_id[pd.to_datetime(overview.start_date) < start])
+    try:
+        figures = next_campaign_figures(con, channel, measured[measured.campaign_id.isin(earlier)],
+                                        margin_per_response, cost_per_contact, base_rate)
+    except ValueError as reason:
+        raise warehouse.NotEnoughData(str(reason)) from None
+    return decision_rule(figures["margin_per_response"], figures["cost_per_contact"], alpha, figures["control_rate"])
 
 
 def decide(rule: DecisionRule, reading: dict) -> dict:
@@ -190,6 +212,24 @@ def read_pilot(con, campaign_id: str, as_of=None, alpha: float = 0.05) -> dict:
 # step 5: the roll-out list
 # --------------------------------------------------------------------------------------
 
+def as_plan(customers: pd.DataFrame, as_of, channel: str, expected_profit: float = math.nan,
+            excluded: pd.DataFrame | None = None) -> TargetPlan:
+    """``customers`` (rows of :func:`eligible`, with ``cell`` or all to be contacted) as a
+    :class:`TargetPlan`, so the contact-list export (:func:`export_list`) writes them: each
+    with the ``expected_profit`` of a contact."""
+    targets = customers.assign(expected_profit=expected_profit)
+    if "cell" not in targets.columns:
+        targets["cell"] = "test"
+    keep = [c for c in ("customer_id", "cell", "customer_type", "segment", "value_tier", "lifecycle_stage", "city",
+                        "city_tier", "expected_profit") if c in targets.columns]
+    targets = targets[keep].reset_index(drop=True)
+    test = int((targets.cell == "test").sum())
+    summary = {"as_of": as_of, "channel": channel, "selected": len(targets), "contacts": test,
+               "control": len(targets) - test}
+    return TargetPlan(as_of, channel, targets, excluded if excluded is not None else
+                      pd.DataFrame(columns=["reason", "customers"]), summary)
+
+
 def rollout_list(con, population: pd.DataFrame, pilot_customers, as_of, channel: str, policy=None,
                  source: str = "rollout", priority: float = 5, planned: pd.DataFrame | None = None,
                  expected_profit: float = math.nan) -> TargetPlan:
@@ -207,9 +247,5 @@ def rollout_list(con, population: pd.DataFrame, pilot_customers, as_of, channel:
     excluded = [(words.text("campaigns.reason_eligible"), len(population)),
                 (words.text("campaigns.reason_in_pilot"), int(in_pilot.sum()))]
     excluded += [(reason, int(n)) for reason, n in dropped.reason.value_counts(sort=False).items()]
-    targets = rest[rest.customer_id.isin(kept.customer_id)].assign(cell="test", expected_profit=expected_profit)
-    keep = [c for c in ("customer_id", "cell", "customer_type", "segment", "value_tier", "lifecycle_stage", "city",
-                        "city_tier", "expected_profit") if c in targets.columns]
-    targets = targets[keep].reset_index(drop=True)
-    summary = {"as_of": A, "channel": channel, "selected": len(targets), "contacts": len(targets), "control": 0}
-    return TargetPlan(A, channel, targets, pd.DataFrame(excluded, columns=["reason", "customers"]), summary)
+    return as_plan(rest[rest.customer_id.isin(kept.customer_id)], A, channel, expected_profit,
+                   pd.DataFrame(excluded, columns=["reason", "customers"]))
