@@ -176,6 +176,7 @@ def _build(run: Run) -> None:
     behaviour.simulate(run)
     behaviour.assign_records_to_events(run)
     campaigns.campaign_history(run)
+    campaigns.pilot_campaign(run)  # from a generator of its own: the campaigns above are drawn as before
     behaviour.orders(run)
     behaviour.tickets(run)
     defects.order_defects(run)
