@@ -98,7 +98,7 @@ def missing(con, section: str) -> list[str]:
 
 
 # the sections a notebook may skip without a holding of their own (a model that cannot be fitted)
-MODEL_SECTIONS = ("pareto", "clv", "clv holdout", "churn", "segments", "migration", "response model")
+MODEL_SECTIONS = ("pareto", "clv", "clv holdout", "churn", "segments", "migration", "response model", "rollout")
 
 
 def title(section: str) -> str:
