@@ -17,12 +17,23 @@ Their SQL is in ``warehouse/sql/baskets.sql``.
 
 from .engine import RULE_COLUMNS, Itemsets, candidates, min_count, mine, rules, transactions_table
 from .offers import BASES, OFFER_COLUMNS, export_offers, next_best_offers, offer_basis
-from .orders import LEVELS, buy_next, mine_orders, order_baskets, planted_affinities, planted_recall
+from .orders import (
+    EXAMPLE,
+    LEVELS,
+    buy_next,
+    example_baskets,
+    mine_orders,
+    order_baskets,
+    planted_affinities,
+    planted_recall,
+    product_names,
+)
 from .responders import RESPONDED, attribute_transactions, responder_rules, split_item
 
 __all__ = [
     "RULE_COLUMNS", "Itemsets", "candidates", "min_count", "mine", "rules", "transactions_table",
-    "LEVELS", "buy_next", "mine_orders", "order_baskets", "planted_affinities", "planted_recall",
+    "EXAMPLE", "LEVELS", "buy_next", "example_baskets", "mine_orders", "order_baskets", "planted_affinities",
+    "planted_recall", "product_names",
     "BASES", "OFFER_COLUMNS", "export_offers", "next_best_offers", "offer_basis",
     "RESPONDED", "attribute_transactions", "responder_rules", "split_item",
 ]

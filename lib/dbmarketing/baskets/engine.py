@@ -148,12 +148,20 @@ class _Temps:
 
 def mine(con, transactions, min_support: float = 0.01, max_len: int = 3, steps: bool = False) -> Itemsets:
     """Frequent itemsets of up to ``max_len`` items with support >= ``min_support``, level by
-    level (Apriori), counted in the database. ``transactions``: a DataFrame (``tid``,
-    ``item``) or the name of a table or view with those columns (an item counts once per
-    transaction). ``steps=True`` also lists every candidate with its fate (small data: the
+    level (Apriori), counted in the database ``con`` (None: an in-memory DuckDB of its own).
+    ``transactions``: a DataFrame (``tid``, ``item``) or the name of a table or view with
+    those columns (an item counts once per transaction). ``steps=True`` also lists every candidate with its fate (small data: the
     pairs of all frequent items are listed)."""
     if int(max_len) < 1:
         raise ValueError(f"max_len must be at least 1, got {max_len!r}")
+    if con is None:  # a small frame: counted in a database of its own
+        import duckdb
+
+        own = duckdb.connect()
+        try:
+            return mine(own, transactions, min_support, max_len, steps)
+        finally:
+            own.close()
     temps = _Temps(con)
     try:
         with transactions_table(con, transactions) as source:

@@ -40,7 +40,8 @@ def next_best_offers(con, rule_table: pd.DataFrame, as_of, min_lift: float = 1.0
     the customer never did; the highest ``score`` wins. score = confidence x the consequent's
     unit margin (price - unit cost), or x its price when a product lacks a cost, or confidence x
     lift when one lacks a price (``attrs["basis"]``, one of :data:`BASES`; ``attrs["without_cost"]``
-    counts the offered products without a cost). Matching runs in the database."""
+    counts the offered products without a cost; ``attrs["buyers"]`` the customers who bought,
+    None without rules). Matching runs in the database."""
     r = rule_table[(rule_table.consequent.map(len) == 1) & (rule_table.lift > min_lift)].reset_index(drop=True)
     values = sql.run(con, "baskets.product_values").df().set_index("item")
     cons = [c[0] for c in r.consequent]
@@ -48,9 +49,9 @@ def next_best_offers(con, rule_table: pd.DataFrame, as_of, min_lift: float = 1.0
     v = values.reindex(cons)
     weight = {"margin": v.margin.to_numpy(), "price": v.price.to_numpy(), "confidence x lift": r.lift.to_numpy()}[basis]
     r = r.assign(rule=range(len(r)), item=cons, score=r.confidence.to_numpy() * weight)
-    empty = pd.DataFrame(columns=["customer_id", "offer", "product_name", "because", "confidence", "lift", "score"])
+    buyers = None
     if r.empty:
-        out = empty
+        out = pd.DataFrame(columns=["customer_id", "offer", "product_name", "because", "confidence", "lift", "score"])
     else:
         antecedents = pd.DataFrame([(i, item, len(a)) for i, a in zip(r.rule, r.antecedent) for item in a],
                                    columns=["rule", "item", "size"])
@@ -62,6 +63,7 @@ def next_best_offers(con, rule_table: pd.DataFrame, as_of, min_lift: float = 1.0
             rules_t = temps.frame("basket_rules", r[["rule", "item", "score"]].rename(columns={"item": "consequent"}))
             ante_t = temps.frame("basket_antecedents", antecedents)
             best = sql.run(con, "baskets.best_offers", rules=rules_t, antecedents=ante_t, customer_items=bought).df()
+            buyers = int(sql.one(con, "baskets.customer_count", table=bought)[0])
         finally:
             temps.close()
         chosen = r.set_index("rule").loc[best.rule]
@@ -71,7 +73,7 @@ def next_best_offers(con, rule_table: pd.DataFrame, as_of, min_lift: float = 1.0
             "because": [" + ".join(a) for a in chosen.antecedent],
             "confidence": chosen.confidence.to_numpy(), "lift": chosen.lift.to_numpy(), "score": best.score.to_numpy()})
     out.attrs.update(basis=basis, without_cost=int(values.margin.reindex(sorted(set(cons))).isna().sum()),
-                     as_of=str(as_of), rules=len(r))
+                     as_of=str(as_of), rules=len(r), buyers=buyers)
     return out
 
 

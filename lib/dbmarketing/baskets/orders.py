@@ -11,7 +11,25 @@ from .. import warehouse
 from ..warehouse import sql
 from .engine import Itemsets, mine
 
-__all__ = ["LEVELS", "buy_next", "mine_orders", "order_baskets", "planted_affinities", "planted_recall"]
+__all__ = ["LEVELS", "buy_next", "example_baskets", "mine_orders", "order_baskets", "planted_affinities",
+           "planted_recall", "product_names"]
+
+# Five baskets of a grocery (Tan, Steinbach & Kumar, Introduction to Data Mining, ch. 6): the
+# Apriori idea shown step by step.
+EXAMPLE = (("bread", "milk"), ("bread", "diapers", "beer", "eggs"), ("milk", "diapers", "beer", "cola"),
+           ("bread", "milk", "diapers", "beer"), ("bread", "milk", "diapers", "cola"))
+
+
+def example_baskets() -> pd.DataFrame:
+    """The five baskets of :data:`EXAMPLE` as transactions (``tid`` 1-5, ``item``)."""
+    return pd.DataFrame([(t, i) for t, items in enumerate(EXAMPLE, start=1) for i in items], columns=["tid", "item"])
+
+
+def product_names(con) -> dict[str, str]:
+    """Product code -> name, from the cleaned product master (empty without one)."""
+    if not warehouse.table_exists(con, "main", "products"):
+        return {}
+    return dict(sql.run(con, "baskets.product_names").fetchall())
 
 LEVELS = {"product": "baskets.order_products", "category": "baskets.order_categories"}
 

@@ -4,7 +4,6 @@ item; the rules A -> responded are mined by the same engine as baskets."""
 
 from __future__ import annotations
 
-import duckdb
 import pandas as pd
 
 from .engine import mine, rules
@@ -46,11 +45,7 @@ def responder_rules(features: pd.DataFrame, attributes, min_support: float = 0.0
     frame = features if cell is None else features[features["cell"] == cell]
     attributes = [a for a in attributes if a in frame.columns]
     tx = attribute_transactions(frame.reset_index(drop=True), attributes, target)
-    con = duckdb.connect()  # the contacts are a small frame: counted in a database of their own
-    try:
-        found = mine(con, tx, min_support=min_support, max_len=max_len)
-    finally:
-        con.close()
+    found = mine(None, tx, min_support=min_support, max_len=max_len)  # a small frame: a database of its own
     r = rules(found)
     r = r[r.consequent.map(lambda c: c == (RESPONDED,))].reset_index(drop=True)
     n, rate = found.transactions, float(frame[target].fillna(0).astype(bool).mean()) if len(frame) else float("nan")

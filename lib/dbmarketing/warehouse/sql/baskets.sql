@@ -155,3 +155,9 @@ SELECT code, item FROM {{items}} ORDER BY code
 -- name: planted_affinities
 -- The sample's planted affinities (truth schema).
 SELECT kind, antecedent, consequent, probability, orders_planted FROM truth.affinities ORDER BY kind, antecedent
+
+-- name: product_names
+SELECT product_id, product_name FROM main.products WHERE product_name IS NOT NULL
+
+-- name: customer_count
+SELECT count(DISTINCT customer_id) FROM {{table}}
