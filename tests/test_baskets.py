@@ -232,3 +232,20 @@ def test_responder_rules_on_the_sample_use_the_engine(sample_con):
         attribute, value = baskets.split_item(item)
         has &= (test[attribute].astype(str) == value).to_numpy()
     assert top.contacts == has.sum() and top.responders == test.responded[has].sum()
+
+
+def test_sections_say_what_they_lack_without_lines_or_categories():
+    from dbmarketing import warehouse
+
+    con = duckdb.connect()
+    con.execute("CREATE TABLE main.sales AS SELECT 'S1' AS order_id")
+    # order totals only: the cleaning made one line without a product from the order's amount
+    con.execute("CREATE TABLE main.order_lines AS SELECT 'S1' AS order_id, NULL::VARCHAR AS product_id, "
+                "NULL::VARCHAR AS exclude_reason")
+    con.execute("CREATE TABLE main.products AS SELECT 'P1' AS product_id, NULL::VARCHAR AS category")
+    assert warehouse.missing(con, "baskets") == ["order lines"]
+    assert warehouse.missing(con, "category baskets") == ["order lines", "product categories"]
+    con.execute("UPDATE main.order_lines SET product_id = 'P1'")
+    assert warehouse.missing(con, "baskets") == [] and warehouse.missing(con, "sequences") == []
+    assert warehouse.missing(con, "category baskets") == ["product categories"]
+    con.close()
