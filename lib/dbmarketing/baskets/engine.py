@@ -174,6 +174,7 @@ def mine(con, transactions, min_support: float = 0.01, max_len: int = 3, steps: 
         level_rows, step_rows = [], []
         counts = {(code,): int(c) for code, c in sql.run(con, "baskets.item_counts", tx=tx).fetchall()}
         current = {s: c for s, c in counts.items() if c >= mc}
+        present = set(c for (c,) in counts)  # the items of the transactions the next level counts
         found = dict(current)
         level_rows.append((1, len(counts), 0, len(counts), len(current)))
         if steps:
@@ -193,8 +194,12 @@ def mine(con, transactions, min_support: float = 0.01, max_len: int = 3, steps: 
                     level_rows.append((k, len(pruned), len(pruned), 0, 0))
                     break
                 keep = temps.frame("basket_keep", pd.DataFrame({"code": sorted({c for cand in kept for c in cand})}))
-            txk = temps.table("basket_tx")
-            sql.run(con, "baskets.keep_items", target=txk, tx=tx, keep=keep)
+            wanted = sorted(c for (c,) in current) if k == 2 else sorted({c for cand in kept for c in cand})
+            if len(wanted) < len(present):  # only the items that can still be in a frequent itemset
+                txk = temps.table("basket_tx")
+                sql.run(con, "baskets.keep_items", target=txk, tx=tx, keep=keep)
+                tx, present = txk, set(wanted)
+            txk = tx
             floor = 1 if steps else mc
             if k == 2:
                 rows = sql.run(con, "baskets.pair_counts", {"min_count": floor}, tx=txk).fetchall()
