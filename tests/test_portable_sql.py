@@ -131,6 +131,7 @@ def checked(small_sample, tmp_path_factory, monkeypatch_module):
     _run_chapter("04_rfm_scoring", {**common, "export_dir": str(work / "exports")})
     _run_chapter("05_campaign_response", {**common, "export_dir": str(work / "exports"),
                                            "campaign_file": str(small_sample["campaign_file"])})
+    _run_chapter("07_baskets", {**common, "export_dir": str(work / "exports")})
     plt.close("all")
     return seen
 
@@ -155,7 +156,8 @@ def test_the_chapters_run_the_named_statements(checked):
     # in_response_window, rfm.summary's parts), inserts run row by row, and paths of errors,
     # watermarks and re-loads with a changed map that the chapters do not take
     assert len(ran) >= 0.75 * total
-    for stage in ("warehouse", "ingest", "cleanse", "customers", "rfm", "campaigns", "privacy", "sample", "needs"):
+    for stage in ("warehouse", "ingest", "cleanse", "customers", "rfm", "campaigns", "privacy", "sample", "needs",
+                  "baskets"):
         assert any(n.startswith(stage + ".") for n in ran), stage
 
 

@@ -148,7 +148,7 @@ def orders(run: Run) -> None:
         "campaign_id": np.concatenate([E.campaign_id.to_numpy(), np.full(n_anon, None, dtype=object)]),
         "event": np.concatenate([np.arange(n_id), np.full(n_anon, -1)]),
     })
-    L = _lines(run, value, is_dist, day)
+    L = _lines(run, value, is_dist, day, person)
     # Returns: a share of the sales comes back within a month, fully or partly.
     ret = np.flatnonzero(rng.random(n_sale) < RATES["returns"])
     rday = day[ret] + 1 + rng.geometric(1 / 10, ret.size)
@@ -215,12 +215,14 @@ def orders(run: Run) -> None:
     run.O, run.L = allO, allL
 
 
-def _lines(run: Run, value, is_dist, day) -> pd.DataFrame:
-    """Fill each order with products so that it costs about ``value`` (vectorised).
+def _lines(run: Run, value, is_dist, day, person) -> pd.DataFrame:
+    """Fill each order with products so that it costs about ``value`` (vectorised), then plant
+    the product affinities (:func:`_plant_affinities`).
 
     The value is split over 1-8 lines (distributors 2-15); each line takes the product
     whose price is nearest to its share divided by a number of units, and the quantity
-    that brings the line closest to its share at the price paid.
+    that brings the line closest to its share at the price paid. ``person`` is the person of
+    each order (-1 for an anonymous sale).
     """
     rng = run.rng
     n = len(value)
@@ -248,9 +250,68 @@ def _lines(run: Run, value, is_dist, day) -> pd.DataFrame:
     order, pi = order[first], pi[first]
     unit_price = np.round(price[pi] * o_factor[order], 1 if run.zh else 2)  # CNY prices in jiao
     qty = np.maximum(1, np.round(lv / unit_price)).astype(int)
+    order, pi, qty, unit_price = _plant_affinities(run, order, pi, qty, unit_price, price, o_factor, day, person)
     line_no = np.arange(order.size) - np.searchsorted(order, order) + 1
     return pd.DataFrame({"order": order, "line_no": line_no, "product_id": prods.product_id.to_numpy()[pi],
                          "qty": qty, "unit_price": unit_price})
+
+
+# Planted product affinities (truth.affinities): pairs of products bought together more often
+# than chance (an order holding the first product gets the second with this probability), and
+# one sequence (a person's next order on a later day after one holding the first product gets
+# the second). Products are picked by how often they sell, so they are frequent enough to find.
+AFFINITY_RANKS = ((0, 5), (1, 7), (2, 9), (3, 11))  # (antecedent, consequent) by sales rank
+SEQUENCE_RANKS = (4, 13)
+AFFINITY_P, SEQUENCE_P = 0.5, 0.6
+
+
+def _plant_affinities(run: Run, order, pi, qty, unit_price, price, o_factor, day, person):
+    """Add one line of quantity 1 (at the order's discount) of each planted consequent to the
+    orders drawn; lines stay sorted by order. Draws from a generator of its own (seeded from the
+    run's seed), so everything else in the sample is drawn as before. Sets ``run.affinities``."""
+    rng = np.random.default_rng([run.seed, 14])
+    n_prod, n = len(price), len(o_factor)
+    prods = run.products.sort_values("price", kind="stable").reset_index()
+    pid = prods.product_id.to_numpy()
+    rank = np.argsort(-np.bincount(pi, minlength=n_prod), kind="stable")
+    have = set((order.astype(np.int64) * n_prod + pi).tolist())
+    new_o, new_p, truth = [], [], []
+
+    def add(orders, y):
+        orders = np.array([o for o in orders.tolist() if o * n_prod + y not in have], dtype=np.int64)
+        have.update((orders * n_prod + y).tolist())
+        new_o.append(orders)
+        new_p.append(np.full(orders.size, y))
+        return orders.size
+
+    for a, c in AFFINITY_RANKS:
+        x, y = rank[a], rank[c]
+        with_x = np.unique(order[pi == x])
+        planted = add(with_x[rng.random(with_x.size) < AFFINITY_P], y)
+        truth.append(("basket", pid[x], pid[y], AFFINITY_P, planted))
+    # The sequence: the same person's next order on a later day.
+    x, y = rank[SEQUENCE_RANKS[0]], rank[SEQUENCE_RANKS[1]]
+    person = np.asarray(person)
+    key = person.astype(np.int64) * (int(day.max()) + 2) + day
+    by = np.lexsort((np.arange(n), day, person))
+    nxt = np.searchsorted(key[by], key, side="right")  # the first order of a later day (of someone)
+    ok = nxt < n
+    later = np.where(ok, by[np.minimum(nxt, n - 1)], -1)
+    ok &= (person >= 0) & (person[np.maximum(later, 0)] == person)
+    with_x = np.unique(order[pi == x])
+    with_x = with_x[ok[with_x]]
+    drawn = with_x[rng.random(with_x.size) < SEQUENCE_P]
+    planted = add(np.unique(later[drawn]), y)
+    truth.append(("sequence", pid[x], pid[y], SEQUENCE_P, planted))
+    run.affinities = pd.DataFrame(truth, columns=["kind", "antecedent", "consequent", "probability", "orders_planted"])
+    add_o, add_p = np.concatenate(new_o), np.concatenate(new_p)
+    digits = 1 if run.zh else 2
+    order = np.concatenate([order, add_o])
+    pi = np.concatenate([pi, add_p])
+    qty = np.concatenate([qty, np.ones(add_o.size, int)])
+    unit_price = np.concatenate([unit_price, np.round(price[add_p] * o_factor[add_o], digits)])
+    keep = np.argsort(order, kind="stable")
+    return order[keep], pi[keep], qty[keep], unit_price[keep]
 
 
 def tickets(run: Run) -> None:

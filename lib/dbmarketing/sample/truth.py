@@ -108,7 +108,8 @@ def truth_tables(run: Run) -> dict[str, pd.DataFrame]:
                  "channel": run.S.channel}),
              "email_test": run.email_truth,
              "record_changes": run.crm_changes.assign(effective_date=run.end_date),
-             "seasonality": pd.DataFrame({"date": _dates(run, np.arange(D)), "factor": run.season.round(6)})}
+             "seasonality": pd.DataFrame({"date": _dates(run, np.arange(D)), "factor": run.season.round(6)}),
+             "affinities": run.affinities}
     truth["parameters"] = _parameters(run, truth)
     run.truth = truth
     return truth
@@ -336,6 +337,13 @@ TRUTH_TABLES = {
         "customer_id": ("Customer number", PUBLIC), "column_name": ("Attribute that changed", PUBLIC),
         "old_value": ("Value before", PRIVATE), "new_value": ("Value after", PRIVATE),
         "effective_date": ("Date the change is effective (the update export's date)", PUBLIC)}),
+    "affinities": ("Planted product affinities: products bought together, and one bought in a later order.", {
+        "kind": ("basket (the consequent is added to orders holding the antecedent) or sequence (to the "
+                 "person's next order on a later day)", PUBLIC),
+        "antecedent": ("Product code of the product bought first or with", PUBLIC),
+        "consequent": ("Product code of the product planted with it or after it", PUBLIC),
+        "probability": ("Probability that an order (basket) or a next order (sequence) gets the consequent", PUBLIC),
+        "orders_planted": ("Orders the consequent was added to (cancelled copies and returns come on top)", PUBLIC)}),
     "seasonality": ("Daily seasonal factor of the purchase rate (mean 1).", {
         "date": ("Day", PUBLIC), "factor": ("Multiplier of the purchase rate on that day", PUBLIC)}),
 }

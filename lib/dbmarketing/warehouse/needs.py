@@ -53,6 +53,8 @@ HOLDINGS: dict[str, Holding] = {
     "orders": Holding("needs.orders"),
     "purchases": Holding("needs.purchases", table=("main", "sales")),
     "product costs": Holding("needs.product_costs"),
+    "order lines": Holding("needs.order_lines", table=("main", "order_lines")),
+    "product categories": Holding("needs.product_categories", table=("main", "products")),
     "campaigns": Holding("needs.campaigns"),
     "control groups": Holding("needs.control_groups"),
     "service tickets": Holding("needs.service_tickets"),
@@ -76,6 +78,11 @@ SECTIONS: dict[str, tuple[str, ...]] = {
     "campaign results": ("purchases", "campaigns"),
     "uplift": ("purchases", "campaigns", "control groups"),
     "next campaign": ("purchases", "campaigns", "control groups"),
+    "baskets": ("purchases", "order lines"),
+    "category baskets": ("purchases", "order lines", "product categories"),
+    "sequences": ("purchases", "order lines"),
+    "next best offer": ("purchases", "order lines"),
+    "responder rules": ("purchases", "campaigns"),
 }
 
 

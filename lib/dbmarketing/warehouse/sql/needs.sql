@@ -16,6 +16,14 @@ SELECT count(*) FROM main.sales
 -- Products with a unit cost.
 SELECT count(*) FROM raw.products WHERE unit_cost IS NOT NULL
 
+-- name: order_lines
+-- Counted order lines of a product (main.order_lines exists once notebook 02 ran).
+SELECT count(*) FROM main.order_lines WHERE exclude_reason IS NULL AND product_id IS NOT NULL
+
+-- name: product_categories
+-- Products with a category (main.products exists once notebook 02 ran).
+SELECT count(*) FROM main.products WHERE category IS NOT NULL
+
 -- name: campaigns
 -- Contacts of known campaigns.
 SELECT count(*) FROM raw.contacts c JOIN raw.campaigns g USING (campaign_id)
