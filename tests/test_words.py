@@ -315,3 +315,12 @@ def test_every_reason_a_model_gives_is_in_both_catalogs():
     finally:
         words.set_lang("en")
     assert str(reason) == "segments need at least 20 buyers to group (12 here)."
+
+
+def test_every_section_a_notebook_may_skip_has_a_title_in_both_languages():
+    for lang in words.LANGS:
+        texts = words.catalog(lang)["text"]
+        for section in (*warehouse.SECTIONS, *warehouse.MODEL_SECTIONS):
+            assert f"needs.title_{section.replace(' ', '_')}" in texts, (lang, section)
+    with pytest.raises(KeyError, match="unknown section 'the churn model'"):
+        warehouse.title("the churn model")  # a section is named by its name, not by a title
