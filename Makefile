@@ -78,6 +78,7 @@ bench: $(VENV)/.installed
 	$(PY) benchmarks/bench_spine.py
 	$(PY) benchmarks/bench_clv.py
 	$(PY) benchmarks/bench_clean.py
+	$(PY) benchmarks/bench_baskets.py
 	$(PY) benchmarks/bench_rfm.py --lifetimes-dir data/.cache/lifetimes
 
 # Generated data and every report run (hidden .RUN.partial folders included); the
