@@ -489,7 +489,7 @@ def test_truth_schema_and_catalog(zh):
 def test_scales_with_size_and_years(tmp_path, zh):
     big, _, _ = zh
     s = sample.generate(tmp_path / "small", n_customers=600, years=1, seed=3)
-    assert s.persons == 600 and s.campaigns == 4
+    assert s.persons == 600 and s.campaigns == 4 + 1  # four past campaigns and the pilot of a new offer
     assert s.orders < big.orders / 3
     o = read_csv(tmp_path / "small" / "orders.csv")
     d = pd.to_datetime(o.order_date, format="%Y-%m-%d", errors="coerce").dropna()

@@ -110,16 +110,16 @@ def rule_before_test(con, measured: pd.DataFrame, overview: pd.DataFrame, channe
     the margin of a responder, the cost of a contact and the control rate (``base_rate``) each as given
     (non-zero), else from the measured past campaigns of the channel that started before the
     pilot (``measured``: :func:`results` rows of closed campaigns; ``overview``:
-    :func:`campaign_list`). Raises :class:`~dbmarketing.warehouse.NotEnoughData` when there are
-    none to take them from."""
+    :func:`campaign_list`). Raises :class:`~dbmarketing.warehouse.NotEnoughData`, saying so in
+    the reader's language, when they cannot be had (no such campaign, no responder, no cost)."""
     start = pd.Timestamp(start)
     earlier = set(overview.campaign_id[pd.to_datetime(overview.start_date) < start])
     try:
         figures = next_campaign_figures(con, channel, measured[measured.campaign_id.isin(earlier)],
                                         margin_per_response, cost_per_contact, base_rate)
-    except ValueError as reason:
-        raise warehouse.NotEnoughData(str(reason)) from None
-    return decision_rule(figures["margin_per_response"], figures["cost_per_contact"], alpha, figures["control_rate"])
+        return decision_rule(figures["margin_per_response"], figures["cost_per_contact"], alpha, figures["control_rate"])
+    except ValueError:  # no earlier campaign of the channel, or none with responders or a cost
+        raise warehouse.NotEnoughData(words.text("campaigns.rollout_no_figures", channel=words.label(channel))) from None
 
 
 def decide(rule: DecisionRule, reading: dict) -> dict:
