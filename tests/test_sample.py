@@ -176,8 +176,12 @@ def test_distributor_workbook_opens(zh):
 def test_service_tickets_parquet(zh):
     _, raw, _ = zh
     t = pq.read_table(raw / "service_tickets.parquet")
-    assert {f.name for f in t.schema} == {"ticket_no", "member_no", "created_date", "category", "csat", "resolved"}
+    assert {f.name for f in t.schema} == {"ticket_no", "member_no", "created_date", "closed_date", "category", "csat",
+                                           "resolved"}
     df = t.to_pandas()
+    closed = df.dropna(subset=["closed_date"])
+    assert (closed.closed_date >= closed.created_date).all() and closed.closed_date.max() <= END
+    assert 0.9 < len(closed) / len(df) < 1  # nearly all closed; the newest still open
     assert set(df.category) == {"投诉", "咨询", "退货"}
     csat = df.csat.dropna()
     assert csat.between(1, 5).all() and len(csat) > 0.5 * len(df)

@@ -62,7 +62,7 @@ CAMPAIGN_COLUMNS = {"campaign_id": "campaign_code", "campaign_name": "campaign_n
 CONTACT_COLUMNS = {"campaign_id": "campaign_code", "customer_id": "member_no", "cell": "group",
                    "contact_date": "contact_date"}
 TICKET_COLUMNS = {"ticket_id": "ticket_no", "customer_id": "member_no", "opened_date": "created_date",
-                  "ticket_type": "category", "satisfaction": "csat", "resolved": "resolved"}
+                  "closed_date": "closed_date", "ticket_type": "category", "satisfaction": "csat", "resolved": "resolved"}
 CITY_COLUMNS = {
     "zh_CN": {"city": "城市", "city_en": "英文名", "province": "省份", "city_tier": "城市等级",
               "population_m": "常住人口_百万", "income_index": "收入指数"},

@@ -246,6 +246,8 @@ def _write_tickets(run: Run, out: Path) -> None:
         TICKET_COLUMNS["ticket_id"]: pa.array(T.ticket_id.to_list(), pa.string()),
         TICKET_COLUMNS["customer_id"]: pa.array(T.customer_id.to_list(), pa.string(), from_pandas=True),
         TICKET_COLUMNS["opened_date"]: pa.array(run.day_to_date(T.day.to_numpy()), pa.date32()),
+        TICKET_COLUMNS["closed_date"]: pa.array(run.day_to_date(T.closed_day.fillna(0).to_numpy()), pa.date32(),
+                                                mask=T.closed_day.isna().to_numpy()),
         TICKET_COLUMNS["ticket_type"]: pa.array([types[t] for t in T.ticket_type], pa.string()),
         TICKET_COLUMNS["satisfaction"]: pa.Array.from_pandas(T.satisfaction).cast(pa.int32()),
         TICKET_COLUMNS["resolved"]: pa.array(T.resolved.to_list(), pa.bool_()),
