@@ -1,0 +1,315 @@
+"""Evaluating the triggers at an as-of date: who fired each rule in the period that ends on
+``as_of``, measured against the state one period earlier (recomputed from the history, so a
+first run needs nothing stored), each list with a random hold-out and a short profile.
+
+The rules, in plain sentences (``previous`` = ``as_of`` - ``period_days``; "in the period" =
+after ``previous``, up to and including ``as_of``):
+
+- **rfm_segment**: the customer's RFM segment at ``as_of`` (:func:`dbmarketing.rfm.compute`)
+  has one of the ``roles`` of the segment map, and at ``previous`` it had not (another segment,
+  or not a buyer yet).
+- **p_alive_drop**: among the ``valuable_share`` most valuable customers by CLV at ``previous``
+  (:func:`dbmarketing.customers.fit_clv` at each date), P(alive) was at least ``threshold`` at
+  ``previous`` and is below it at ``as_of``.
+- **overdue**: a customer with at least ``min_purchases`` purchase days; the usual interval is
+  (last - first purchase) / (purchase days - 1); the customer is overdue when the days since
+  the last purchase exceed ``times`` x that interval. Fires when overdue at ``as_of`` and not
+  at ``previous`` (with the purchases known then).
+- **no_second_purchase**: one purchase day only, and the first purchase + ``days`` falls in the period.
+- **complaint_closed**: a complaint closed (``closed_date``) in the period with a satisfaction
+  of ``max_satisfaction`` or less.
+- **birthday** / **anniversary**: the birth / signup date comes round in the calendar month
+  after ``as_of`` (birth date is a private column: below its tier, the trigger says so).
+- **large_first_purchase**: a first purchase in the period whose amount is at least the
+  ``quantile`` of every customer's first purchase up to ``as_of`` (or ``min_amount``).
+
+Each list holds out ``holdout`` of its customers at random (seeded by the run's seed, the
+trigger and the date): they are the control group the trigger's effect is measured against.
+"""
+
+from __future__ import annotations
+
+import zlib
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .. import privacy, warehouse
+from ..present import words
+from ..warehouse import NotEnoughData
+from .rules import Trigger, Triggers, load_triggers
+
+# kind -> the column that says why the customer is on the list
+SIGNAL = {"rfm_segment": "previous_segment", "p_alive_drop": "p_alive", "overdue": "overdue_ratio",
+          "no_second_purchase": "first_purchase", "complaint_closed": "satisfaction", "birthday": "age",
+          "anniversary": "member_years", "large_first_purchase": "first_amount"}
+# the short profile beside each customer
+PROFILE = ("name", "phone", "email", "city", "segment", "frequency", "monetary", "last_purchase")
+LIST_COLUMNS = ("customer_id", "event_date")  # then the signal, the cell and the profile
+
+
+@dataclass
+class TriggerRun:
+    """One evaluation of the triggers: ``lists`` (trigger name -> one row per customer:
+    customer_id, event_date, the trigger's signal column, cell = listed or held_out, and the
+    profile), ``skipped`` (trigger name -> why it could not run on this database), and the
+    dates it compared."""
+
+    as_of: date
+    previous: date
+    triggers: Triggers
+    seed: int
+    lists: dict[str, pd.DataFrame] = field(default_factory=dict)
+    skipped: dict[str, str] = field(default_factory=dict)
+
+    def summary(self, lang: str | None = None) -> pd.DataFrame:
+        """One row per trigger: its label, channel, customers found, listed, held out, and
+        the reason when it was skipped."""
+        rows = []
+        for t in self.triggers.triggers:
+            lst = self.lists.get(t.name)
+            rows.append({"trigger": t.label(lang), "channel": t.channel, "customers": 0 if lst is None else len(lst),
+                         "listed": 0 if lst is None else int((lst.cell == "listed").sum()),
+                         "held_out": 0 if lst is None else int((lst.cell == "held_out").sum()),
+                         "note": self.skipped.get(t.name, "")})
+        return pd.DataFrame(rows)
+
+
+class _Facts:
+    """What the rules read, computed once per date and shared between rules."""
+
+    def __init__(self, con, as_of: date, previous: date, segments=None):
+        self.con, self.dates, self.segments = con, {"now": as_of, "before": previous}, segments
+        self._cache: dict = {}
+
+    def _get(self, key, make):
+        if key not in self._cache:
+            self._cache[key] = make()
+        return self._cache[key]
+
+    def purchases(self, when: str) -> pd.DataFrame:
+        from .. import cleanse
+
+        def make():
+            day = self.dates[when]
+            sales = cleanse.sales_as_of(self.con, day)
+            out = warehouse.sql.run(self.con, "events.purchase_facts", {"as_of": day}, sales=sales).df()
+            for c in ("first_purchase", "last_purchase"):
+                out[c] = pd.to_datetime(out[c]).dt.date
+            return out.set_index("customer_id")
+        return self._get(("purchases", when), make)
+
+    def rfm(self, when: str) -> pd.DataFrame:
+        from .. import rfm
+
+        return self._get(("rfm", when), lambda: rfm.compute(self.con, self.dates[when], segments=self.segments)
+                         .set_index("customer_id"))
+
+    def clv(self, when: str) -> pd.DataFrame:
+        from .. import customers
+
+        return self._get(("clv", when), lambda: customers.fit_clv(self.con, self.dates[when]).predictions
+                         .set_index("customer_id"))
+
+
+# --------------------------------------------------------------------------------------
+# the rules on customer-level frames (pure: the tests compute them by hand)
+# --------------------------------------------------------------------------------------
+
+def crossed_into(now: pd.Series, before: pd.Series, wanted) -> pd.DataFrame:
+    """Customers whose segment ``now`` is one of ``wanted`` and ``before`` was not (or who
+    had no segment then): customer_id, previous_segment."""
+    wanted = set(wanted)
+    prev = before.reindex(now.index)
+    hit = now.isin(wanted) & ~prev.isin(wanted)
+    return pd.DataFrame({"customer_id": now.index[hit], "previous_segment": prev[hit].to_numpy()})
+
+
+def fading(now: pd.DataFrame, before: pd.DataFrame, threshold: float, valuable_share: float) -> pd.DataFrame:
+    """The valuable customers (the top ``valuable_share`` by ``clv`` in ``before``) whose
+    ``p_alive`` was >= ``threshold`` in ``before`` and is < ``threshold`` ``now``:
+    customer_id, p_alive (now)."""
+    if before.empty:
+        return pd.DataFrame({"customer_id": [], "p_alive": []})
+    cut = before["clv"].quantile(1 - valuable_share)
+    valuable = before.index[(before["clv"] >= cut) & (before["p_alive"] >= threshold)]
+    p_now = now["p_alive"].reindex(valuable)
+    hit = p_now < threshold
+    return pd.DataFrame({"customer_id": valuable[hit.to_numpy()], "p_alive": p_now[hit].to_numpy()})
+
+
+def overdue_ratio(facts: pd.DataFrame, as_of: date, min_purchases: int) -> pd.Series:
+    """Days since the last purchase / the customer's usual interval, for customers with at
+    least ``min_purchases`` purchase days (and an interval above 0)."""
+    f = facts[facts.purchase_days >= max(2, min_purchases)]
+    usual = np.array([(l - fi).days for fi, l in zip(f.first_purchase, f.last_purchase)], float) / (f.purchase_days - 1)
+    since = np.array([(as_of - l).days for l in f.last_purchase], float)
+    ratio = pd.Series(since / usual.where(usual > 0), index=f.index)
+    return ratio.dropna()
+
+
+def overdue(now: pd.DataFrame, before: pd.DataFrame, as_of: date, previous: date, times: float,
+            min_purchases: int) -> pd.DataFrame:
+    """Customers overdue at ``as_of`` (days since the last purchase > ``times`` x their usual
+    interval) who were not at ``previous``: customer_id, overdue_ratio (now)."""
+    r_now = overdue_ratio(now, as_of, min_purchases)
+    r_before = overdue_ratio(before, previous, min_purchases).reindex(r_now.index)
+    hit = (r_now > times) & ~(r_before > times)
+    return pd.DataFrame({"customer_id": r_now.index[hit], "overdue_ratio": r_now[hit].round(2).to_numpy()})
+
+
+def no_second(now: pd.DataFrame, as_of: date, previous: date, days: int) -> pd.DataFrame:
+    """One purchase day only, and first purchase + ``days`` in (previous, as_of]:
+    customer_id, event_date (first purchase + days), first_purchase."""
+    one = now[now.purchase_days == 1]
+    due = one.first_purchase.map(lambda d: d + timedelta(days=int(days)))
+    hit = (due > previous) & (due <= as_of)
+    return pd.DataFrame({"customer_id": one.index[hit], "event_date": due[hit].to_numpy(),
+                         "first_purchase": one.first_purchase[hit].to_numpy()})
+
+
+def large_first(now: pd.DataFrame, previous: date, quantile: float, min_amount=None) -> pd.DataFrame:
+    """A first purchase in the period whose amount reaches ``min_amount`` or, without it, the
+    ``quantile`` of all first purchases: customer_id, event_date (first purchase), first_amount."""
+    if now.empty:
+        return pd.DataFrame({"customer_id": [], "event_date": [], "first_amount": []})
+    cut = float(min_amount) if min_amount is not None else float(now.first_amount.quantile(quantile))
+    hit = (now.first_purchase > previous) & (now.first_amount >= cut)
+    return pd.DataFrame({"customer_id": now.index[hit], "event_date": now.first_purchase[hit].to_numpy(),
+                         "first_amount": now.first_amount[hit].round(2).to_numpy()})
+
+
+def hold_out(customer_ids, share: float, seed: int, trigger: str, as_of: date) -> np.ndarray:
+    """The cell of each customer of a trigger's list: round(share x n) of them ``held_out`` at
+    random, the others ``listed``. Seeded by ``seed``, the trigger and the date, so a run
+    repeated gives the same cells and two triggers or two dates draw apart."""
+    from .. import campaigns
+
+    ids = pd.Series(sorted(customer_ids), dtype=object)
+    if ids.empty:
+        return np.array([], dtype=object)
+    mixed = zlib.crc32(f"{int(seed)}|{trigger}|{as_of.isoformat()}".encode())
+    cells = campaigns.assign_cells(pd.DataFrame({"customer_id": ids}), share, strata=None, seed=mixed)
+    out = pd.Series(np.where(cells.to_numpy() == "control", "held_out", "listed"), index=ids.to_numpy())
+    return out.reindex(list(customer_ids)).to_numpy()
+
+
+# --------------------------------------------------------------------------------------
+# the rules on a database
+# --------------------------------------------------------------------------------------
+
+def _next_month(as_of: date) -> date:
+    return date(as_of.year + (as_of.month == 12), as_of.month % 12 + 1, 1)
+
+
+def _needs_column(con, column: str, clearance: int) -> str | None:
+    """Why a rule reading ``main.customers.column`` cannot run for this reader (its tier is
+    above the reader's clearance, or above what a published copy holds), or None."""
+    tier = privacy.catalog_tiers(con).get(column, 1)
+    held = min(int(clearance), privacy.database_clearance(con))
+    if tier > held:
+        return words.text("events.needs_column", column=column, tier=tier, clearance=held)
+    return None
+
+
+def _fire(con, trigger: Trigger, facts: _Facts, as_of: date, previous: date, clearance: int) -> pd.DataFrame:
+    """The customers ``trigger`` finds: customer_id, event_date, its signal column. Raises
+    :class:`NotEnoughData` (with the reason) when the database cannot answer it."""
+    p, kind = trigger.params, trigger.kind
+    if kind in ("rfm_segment", "p_alive_drop", "overdue", "no_second_purchase", "large_first_purchase") \
+            and not warehouse.table_exists(con, "main", "sales"):
+        raise NotEnoughData(words.text("events.needs_purchases"))
+    if kind == "rfm_segment":
+        from .. import rfm
+
+        segs = rfm.load_segments(facts.segments)
+        wanted = [s.name for r in p["roles"] for s in [segs.role(r)] if s is not None]
+        if not wanted:
+            raise NotEnoughData(words.text("events.no_role", roles=", ".join(p["roles"])))
+        now, before = facts.rfm("now"), facts.rfm("before")
+        out = crossed_into(now["segment"], before["segment"], wanted)
+    elif kind == "p_alive_drop":
+        out = fading(facts.clv("now"), facts.clv("before"), float(p["threshold"]), float(p["valuable_share"]))
+    elif kind == "overdue":
+        out = overdue(facts.purchases("now"), facts.purchases("before"), as_of, previous, float(p["times"]),
+                      int(p["min_purchases"]))
+    elif kind == "no_second_purchase":
+        return no_second(facts.purchases("now"), as_of, previous, int(p["days"]))
+    elif kind == "large_first_purchase":
+        return large_first(facts.purchases("now"), previous, float(p["quantile"]), p.get("min_amount"))
+    elif kind == "complaint_closed":
+        if not warehouse.table_exists(con, "main", "service_tickets"):
+            raise NotEnoughData(words.text("events.needs_tickets"))
+        if not warehouse.sql.one(con, "events.closed_dates_known")[0]:
+            raise NotEnoughData(words.text("events.needs_closed_date"))
+        out = warehouse.sql.run(con, "events.complaints_closed", {"previous": previous, "as_of": as_of,
+                                                                  "max_satisfaction": int(p["max_satisfaction"])}).df()
+        return out.rename(columns={"signal": "satisfaction"})
+    elif kind in ("birthday", "anniversary"):
+        column = "birth_date" if kind == "birthday" else "signup_date"
+        why = _needs_column(con, column, clearance)
+        if why:
+            raise NotEnoughData(why)
+        first = _next_month(as_of)
+        out = warehouse.sql.run(con, "events.date_next_month", {"month": first.month, "first_day": first},
+                                column=warehouse.sql.ident(column)).df()
+        return out.rename(columns={"signal": SIGNAL[kind]})
+    else:  # load_triggers refuses other kinds
+        raise ValueError(f"unknown trigger kind {kind!r}")
+    return out.assign(event_date=as_of)
+
+
+def evaluate(con, as_of, triggers=None, clearance: int = privacy.SCHEDULED_CLEARANCE, seed: int = 42,
+             segments=None) -> TriggerRun:
+    """Evaluate every trigger of the map (``triggers``: a path, a :class:`Triggers`, or None for
+    the default map) at ``as_of`` against one period earlier, hold out each list's share at
+    random (``seed``) and add the short profile. A trigger the database cannot answer (no
+    tickets, a private column above ``clearance``, too little history for a model) is
+    skipped with its reason; the others still run."""
+    trig = load_triggers(triggers)
+    A = warehouse.resolve_as_of(con, as_of)
+    before = A - timedelta(days=trig.period_days)
+    run = TriggerRun(A, before, trig, int(seed))
+    facts = _Facts(con, A, before, segments)
+    for t in trig.triggers:
+        try:
+            found = _fire(con, t, facts, A, before, clearance)
+        except NotEnoughData as reason:
+            run.skipped[t.name] = str(reason)
+            continue
+        found = found.drop_duplicates("customer_id").sort_values("customer_id", ignore_index=True)
+        found["event_date"] = pd.to_datetime(found["event_date"]).dt.date
+        found["cell"] = hold_out(found.customer_id.tolist(), t.holdout, seed, t.name, A)
+        run.lists[t.name] = found
+    _add_profiles(con, run, facts)
+    return run
+
+
+def _add_profiles(con, run: TriggerRun, facts: _Facts) -> None:
+    if not run.lists:
+        return
+    people = warehouse.sql.run(con, "events.profile").df().set_index("customer_id")
+    try:
+        scores = facts.rfm("now")[["segment", "frequency", "monetary", "last_purchase"]]
+    except Exception:  # no purchases: no RFM profile
+        scores = pd.DataFrame(columns=["segment", "frequency", "monetary", "last_purchase"])
+    profile = people.join(scores, how="left")
+    for name, lst in run.lists.items():
+        signal = SIGNAL[run.triggers.get(name).kind]
+        front = [*LIST_COLUMNS, signal, "cell"]
+        merged = lst.merge(profile.reset_index(), on="customer_id", how="left")
+        run.lists[name] = merged[[*front, *[c for c in PROFILE if c in merged.columns]]]
+
+
+def export_lists(con, run: TriggerRun, folder, clearance: int, suffix: str = ".csv") -> dict[str, Path]:
+    """Write each trigger's list -- the ``listed`` customers only: the held-out ones must not be
+    contacted -- to ``folder`` (``trigger_<name>_<as_of>_clearance<N>.csv``), masked for
+    ``clearance`` like every export. Returns trigger name -> file."""
+    out = {}
+    for name, lst in run.lists.items():
+        path = Path(folder) / privacy.export_name(f"trigger_{name}_{run.as_of}", clearance, suffix)
+        out[name] = privacy.export_frame(lst[lst.cell == "listed"].drop(columns="cell"), path, clearance, con=con)
+    return out
