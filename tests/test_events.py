@@ -156,19 +156,42 @@ def test_birthday_needs_the_private_column(db):
 
 
 def test_recording_a_run_twice_adds_nothing_and_the_lists_are_exported(db, tmp_path):
-    run = events.evaluate(db, "2026-08-31", clearance=2)
+    run = events.evaluate(db, "2026-09-15", clearance=2)
     first = events.record_lists(db, run, tmp_path / "campaigns")
     assert set(first.status) <= {"recorded", "nobody"} and (first.status == "recorded").any()
-    count = db.execute("SELECT count(*) FROM main.contacts WHERE campaign_id LIKE 'TRG-%-20260831'").fetchone()[0]
+    count = db.execute("SELECT count(*) FROM main.contacts WHERE campaign_id LIKE 'TRG-%-20260915'").fetchone()[0]
     assert count == sum(len(v) for v in run.lists.values())
-    again = events.record_lists(db, events.evaluate(db, "2026-08-31", clearance=2), tmp_path / "campaigns")
+    again = events.record_lists(db, events.evaluate(db, "2026-09-15", clearance=2), tmp_path / "campaigns")
     assert set(again.status) <= {"already recorded", "nobody"}
-    assert db.execute("SELECT count(*) FROM main.contacts WHERE campaign_id LIKE 'TRG-%-20260831'").fetchone()[0] == count
+    assert db.execute("SELECT count(*) FROM main.contacts WHERE campaign_id LIKE 'TRG-%-20260915'").fetchone()[0] == count
     cells = db.execute("SELECT cell, count(*) FROM main.contacts WHERE campaign_id = ? GROUP BY 1",
-                       [events.campaign_id("no_second_purchase", D(2026, 8, 31))]).fetchall()
+                       [events.campaign_id("no_second_purchase", D(2026, 9, 15))]).fetchall()
     lst = run.lists["no_second_purchase"]
     assert dict(cells) == {"test": int((lst.cell == "listed").sum()), "control": int((lst.cell == "held_out").sum())}
     files = events.export_lists(db, run, tmp_path / "exports", clearance=2)
     written = pd.read_csv(files["no_second_purchase"], encoding="utf-8-sig")
     assert len(written) == int((lst.cell == "listed").sum())                     # the held-out customers stay out
     assert not written["phone"].dropna().astype(str).str.fullmatch(r"\+?\d{7,}").any()  # masked at clearance 2
+
+
+def test_the_planted_trigger_effects_are_recovered(db):
+    planted = events.planted_effects(db)
+    assert planted is not None and len(planted) == len(events.load_triggers().triggers)
+    measured = events.measure(db, "2026-10-31")
+    # pooled by hand from the contacts: responders = a counted purchase in [contact, contact + window)
+    by_hand = db.execute("""
+        SELECT regexp_extract(c.campaign_id, '^TRG-(.*)-\\d{8}$', 1) AS trigger, c.cell,
+               count(*) AS n, count(*) FILTER (WHERE EXISTS (
+                   SELECT 1 FROM main.sales s WHERE s.customer_id = c.customer_id AND s.order_date >= c.contact_date
+                     AND s.order_date < c.contact_date + g.response_window_days)) AS responders
+        FROM main.contacts c JOIN main.campaigns g USING (campaign_id)
+        WHERE c.campaign_id LIKE 'TRG-%' AND c.customer_id IS NOT NULL GROUP BY ALL""").df()
+    rate = by_hand.assign(rate=by_hand.responders / by_hand.n).pivot(index="trigger", columns="cell", values="rate")
+    m = measured.set_index("name")
+    assert np.allclose(m.lift, (rate["test"] - rate["control"]).reindex(m.index), atol=1e-9)
+    r = events.recovery(measured, planted)
+    assert r.right_sign.all(), r
+    assert r.inside.mean() >= 0.8, r
+    # the batch campaigns' models do not learn from trigger campaigns
+    from dbmarketing import campaigns
+    assert not any(c.startswith("TRG-") for c in campaigns.closed_campaigns(db, "2026-10-31"))

@@ -26,7 +26,7 @@ END = date(2026, 10, 31)
 ROOT = Path(__file__).resolve().parents[1]
 DATA_FILES = ["crm_customers.csv", "pos_members.csv", "distributors.xlsx", "crm_customers_update.csv",
               "products.csv", "orders.csv", "order_lines.csv", "campaigns.csv", "contacts.csv",
-              "service_tickets.parquet", "cities.csv"]
+              "trigger_campaigns.csv", "trigger_contacts.csv", "service_tickets.parquet", "cities.csv"]
 
 # GB 11643 / ISO 7064 MOD 11-2, written out here rather than taken from the module.
 ID_WEIGHTS = [2 ** (17 - i) % 11 for i in range(17)]

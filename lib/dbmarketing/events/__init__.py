@@ -20,6 +20,7 @@ from .evaluate import (
     crossed_into,
     evaluate,
     export_lists,
+    for_reader,
     fading,
     hold_out,
     large_first,
@@ -41,7 +42,7 @@ from .rules import CHANNELS, KINDS, Trigger, Triggers, load_triggers
 
 __all__ = [
     "CHANNELS", "KINDS", "Trigger", "Triggers", "load_triggers",
-    "PROFILE", "SIGNAL", "TriggerRun", "evaluate", "export_lists", "hold_out",
+    "PROFILE", "SIGNAL", "TriggerRun", "evaluate", "export_lists", "for_reader", "hold_out",
     "crossed_into", "fading", "overdue", "overdue_ratio", "no_second", "large_first",
     "PREFIX", "campaign_id", "trigger_of", "record_lists", "trigger_campaigns", "measure",
     "planted_effects", "recovery",

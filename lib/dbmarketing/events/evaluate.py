@@ -304,6 +304,20 @@ def _add_profiles(con, run: TriggerRun, facts: _Facts) -> None:
         run.lists[name] = merged[[*front, *[c for c in PROFILE if c in merged.columns]]]
 
 
+def for_reader(frame: pd.DataFrame, segments=None) -> pd.DataFrame:
+    """A copy of a trigger list for display: RFM segment names (``segment``,
+    ``previous_segment``) in the reader's language, from the segment map's labels; the table
+    helper writes the other values (cells, channels) with the catalog's labels."""
+    from .. import rfm
+
+    names = rfm.load_segments(segments).labels()
+    out = frame.copy()
+    for col in ("segment", "previous_segment"):
+        if col in out:
+            out[col] = out[col].map(lambda v: names.get(v, v) if isinstance(v, str) else v)
+    return out
+
+
 def export_lists(con, run: TriggerRun, folder, clearance: int, suffix: str = ".csv") -> dict[str, Path]:
     """Write each trigger's list -- the ``listed`` customers only: the held-out ones must not be
     contacted -- to ``folder`` (``trigger_<name>_<as_of>_clearance<N>.csv``), masked for

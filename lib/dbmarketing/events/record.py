@@ -82,11 +82,12 @@ def measure(con, as_of=None, triggers=None, alpha: float = 0.05) -> pd.DataFrame
     found = trigger_campaigns(con)
     if found.empty:
         return pd.DataFrame()
-    closed = set(campaigns.closed_campaigns(con, as_of))
+    closed = set(campaigns.closed_campaigns(con, as_of, triggers=True))
     found = found[found.campaign_id.isin(closed)]
     if found.empty:
         return pd.DataFrame()
     res = campaigns.results(con, found.campaign_id.tolist(), as_of=as_of, alpha=alpha)
+    measured_on = res.attrs.get("as_of")
     res = res.merge(found[["campaign_id", "trigger"]], on="campaign_id")
     order = {n: i for i, n in enumerate(trig.names)}
     rows = []
@@ -101,7 +102,7 @@ def measure(con, as_of=None, triggers=None, alpha: float = 0.05) -> pd.DataFrame
                      "incremental_margin": float(g.incremental_margin.sum()), "cost": float(g.cost.sum()),
                      "incremental_profit": float(g.incremental_margin.sum() - g.cost.sum())})
     out = pd.DataFrame(rows)
-    out.attrs["as_of"] = res.attrs.get("as_of")
+    out.attrs["as_of"] = measured_on
     return out
 
 

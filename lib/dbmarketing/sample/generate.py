@@ -84,7 +84,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from . import behaviour, campaigns, defects, records, truth, world, writers
+from . import behaviour, campaigns, defects, events, records, truth, world, writers
 from ._common import check_locale
 from .state import Run
 
@@ -176,6 +176,7 @@ def _build(run: Run) -> None:
     behaviour.simulate(run)
     behaviour.assign_records_to_events(run)
     campaigns.campaign_history(run)
+    events.trigger_history(run)  # a generator of its own: the draws above and below are unchanged
     behaviour.orders(run)
     behaviour.tickets(run)
     defects.order_defects(run)

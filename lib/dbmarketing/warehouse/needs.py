@@ -65,6 +65,8 @@ SECTIONS: dict[str, tuple[str, ...]] = {
     "campaign results": ("purchases", "campaigns"),
     "uplift": ("purchases", "campaigns", "control groups"),
     "next campaign": ("purchases", "campaigns", "control groups"),
+    "event triggers": ("customer records",),
+    "trigger results": ("purchases", "campaigns", "control groups"),
 }
 
 
