@@ -273,6 +273,9 @@ def evaluate(con, as_of, triggers=None, clearance: int = privacy.SCHEDULED_CLEAR
     A = warehouse.resolve_as_of(con, as_of)
     before = A - timedelta(days=trig.period_days)
     run = TriggerRun(A, before, trig, int(seed))
+    if not warehouse.table_exists(con, "main", "customers"):  # loaded, not cleaned yet
+        run.skipped = {t.name: words.text("events.needs_cleaning") for t in trig.triggers}
+        return run
     facts = _Facts(con, A, before, segments)
     for t in trig.triggers:
         try:
@@ -292,10 +295,9 @@ def _add_profiles(con, run: TriggerRun, facts: _Facts) -> None:
     if not run.lists:
         return
     people = warehouse.sql.run(con, "events.profile").df().set_index("customer_id")
-    try:
-        scores = facts.rfm("now")[["segment", "frequency", "monetary", "last_purchase"]]
-    except Exception:  # no purchases: no RFM profile
-        scores = pd.DataFrame(columns=["segment", "frequency", "monetary", "last_purchase"])
+    scores = pd.DataFrame(columns=["segment", "frequency", "monetary", "last_purchase"])
+    if warehouse.table_exists(con, "main", "sales"):  # without purchases, no RFM profile
+        scores = facts.rfm("now")[list(scores.columns)]
     profile = people.join(scores, how="left")
     for name, lst in run.lists.items():
         signal = SIGNAL[run.triggers.get(name).kind]

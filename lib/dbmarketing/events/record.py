@@ -39,6 +39,8 @@ def record_lists(con, run: TriggerRun, folder) -> pd.DataFrame:
     trigger and date is left as it is. Returns one row per trigger: trigger, campaign_id,
     listed, held_out, status (recorded, already recorded, nobody)."""
     rows = []
+    if not warehouse.table_exists(con, "main", "campaigns"):  # loaded, not cleaned: nowhere to record
+        return pd.DataFrame(rows, columns=["trigger", "campaign_id", "listed", "held_out", "status"])
     for t in run.triggers.triggers:
         lst = run.lists.get(t.name)
         if lst is None:

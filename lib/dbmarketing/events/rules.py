@@ -95,7 +95,7 @@ def load_triggers(path: str | Path | Triggers | None = None) -> Triggers:
         return path
     if path is None or (isinstance(path, str) and not path.strip()):
         spec = yaml.safe_load((files("dbmarketing.events") / "triggers.yaml").read_text(encoding="utf-8"))
-        where = "triggers.yaml (default)"
+        where = "lib/dbmarketing/events/triggers.yaml"
     else:
         path = Path(path)
         if not path.exists():

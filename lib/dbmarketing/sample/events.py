@@ -5,9 +5,10 @@ At each month end of the last :data:`MONTHS` months whose response windows close
 history ends, every trigger of the default map (``events/triggers.yaml``) selects the
 customers a simple version of its rule finds in the simulated purchases (the selection need
 not match the rule exactly: only the effect is measured), a random share :data:`HOLDOUT` is
-held out, and each contacted (test) customer who would not have bought in the window anyway
-buys once more with probability ``lift / (1 - p_background)``: so the response rate of the
-test cell is the control cell's plus ``lift`` (the planted absolute lift of
+held out, and each contacted (test) customer who does not buy in the window anyway (no
+simulated purchase there) buys once more with probability ``lift / (1 - r)``, ``r`` the share
+of the selected customers who buy anyway: so the response rate of the test cell is the
+control cell's plus ``lift`` in expectation (the planted absolute lift of
 :data:`PLANTED_LIFT`, stored in ``truth.trigger_effects``). A customer is selected by one
 trigger at most, and not again within :data:`REST_DAYS` days, so one trigger's control cell
 is never another's test cell at the same time. Customers are taken in the map's priority
@@ -93,7 +94,7 @@ def trigger_history(run: Run) -> None:
     E = run.E
     ev_p, ev_t = E.person_idx.to_numpy(), E.t.to_numpy()
     ev_c = E.complaint.to_numpy().astype(bool)
-    lam_day = run.P.lam.to_numpy() / 7.0
+    kept = ~E.deleted.to_numpy().astype(bool)
     rested = np.full(run.n, -np.inf)  # last day a person was selected by any trigger
     camps, contacts, extra = [], [], []
     for tc in _month_ends(run):
@@ -101,6 +102,9 @@ def trigger_history(run: Run) -> None:
         month_next = d.month % 12 + 1
         found = _selections(run, tc, ev_p, ev_t, ev_c, month_next)
         taken = np.zeros(run.n, bool)
+        soon = kept & (ev_t >= tc) & (ev_t < tc + max(WINDOW.values()))
+        next_buy = np.full(run.n, np.inf)  # each person's first purchase on or after tc, as simulated
+        np.minimum.at(next_buy, ev_p[soon], ev_t[soon])
         for name in PRIORITY:
             sel = np.flatnonzero(found[name] & ~taken & (tc - rested >= REST_DAYS))
             if sel.size == 0:
@@ -111,18 +115,16 @@ def trigger_history(run: Run) -> None:
             cid = f"TRG-{name}-{d:%Y%m%d}"
             cell = np.full(sel.size, "test", dtype=object)
             cell[rng.permutation(sel.size)[:round(HOLDOUT * sel.size)]] = "control"
-            alive = ~(run.dropout[sel] < tc)
-            season = run.season_cum[min(tc + window, run.D)] - run.season_cum[tc]
-            p_bg = np.where(alive, 1 - np.exp(-lam_day[sel] * season), 0.0)
+            anyway = next_buy[sel] < tc + window  # bought in the window without the contact
             lift = PLANTED_LIFT[name]
-            q = np.clip(lift / np.maximum(1 - p_bg, 1e-9), 0, 1)
-            buys = (cell == "test") & (rng.random(sel.size) < q)
+            q = min(1.0, lift / max(1 - anyway.mean(), 1e-9))
+            buys = (cell == "test") & ~anyway & (rng.random(sel.size) < q)
             t = np.minimum(tc + window * rng.beta(1.0, 2.5, buys.sum()), run.D - 1e-6)
             extra.append(pd.DataFrame({"person_idx": sel[buys], "t": t, "origin": "campaign", "complaint": False,
                                        "deleted": False, "campaign_id": cid, "record": run.rec_primary[sel[buys]]}))
             contacts.append(pd.DataFrame({"campaign_id": cid, "record": run.rec_primary[sel], "person_idx": sel,
                                           "cell": cell, "contact_day": tc, "window": window,
-                                          "p_background": p_bg, "planted_lift": lift}))
+                                          "bought_anyway": anyway, "planted_lift": lift}))
             camps.append({"campaign_id": cid, "trigger": name, "channel": channel, "start_day": tc, "end_day": tc,
                           "window": window, "cost_per_contact": COST[channel], "planted_lift": lift})
     run.trigger_campaigns = pd.DataFrame(camps)
