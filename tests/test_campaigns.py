@@ -194,7 +194,7 @@ def test_uplift_learners_accept_any_scikit_learn_classifier():
 
 def test_uplift_model_needs_both_cells():
     frame, treated, responded, _ = synthetic_campaign(n=400)
-    with pytest.raises(ValueError, match="not contacted cell"):
+    with pytest.raises(ValueError, match="the control cell has 0 customers"):
         campaigns.InteractionUplift().fit(frame, np.ones(len(frame), bool), responded)
 
 

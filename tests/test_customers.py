@@ -40,6 +40,8 @@ import pandas as pd
 import pytest
 
 from dbmarketing import cleanse, present
+from dbmarketing.present import words
+from dbmarketing.present.narration import customers as story
 
 AS_OF = "2026-10-31"
 EXTRACTED = date(2026, 12, 31)  # the hand-made data is extracted two months after AS_OF
@@ -254,9 +256,18 @@ def test_segments_reproducible_with_seed():
 
 def test_marketing_groups_the_data_cannot_fill_are_named_not_shown_empty():
     m = pd.DataFrame({"consent_email": [True, None], "consent_sms": [None, None], "consent_mail": [False, None]})
-    assert customers.unknown_groups(m) == {"SMS consent": "no customer record says yes or no (consent_sms is empty)"}
+    unknown = customers.unknown_groups(m)
+    assert {g: str(why) for g, why in unknown.items()} == {
+        "SMS consent": "no customer record says yes or no (consent_sms is empty)"}
     assert set(customers.unknown_groups(m, value="revenue", tickets=False, churn=False)) == {
         "below zero", "complained recently", "SMS consent", "valuable at risk"}
+    # the reason is worded when read, in the reader's language (the group's name a label of the catalog)
+    words.set_lang("zh")
+    try:
+        assert story.unknown_groups(unknown) == "以下营销群组未计入，因为数据无法判断谁属于它们：{}（{}）。".format(
+            words.label("SMS consent"), "没有任何客户记录写明同意与否（consent_sms 为空）")
+    finally:
+        words.set_lang("en")
 
 
 def test_top_decile_lift_shares_out_ties():

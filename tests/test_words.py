@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from dbmarketing import present
+from dbmarketing import present, warehouse
 from dbmarketing.present import headlines, words
 from dbmarketing.reports import editions, index
 
@@ -266,3 +266,52 @@ def test_the_index_shows_each_figure_with_its_change_and_link(tmp_path):
     first = index.write_index(tmp_path / "first.html", manifest("jan", 0.6, 100, "zh")).read_text(encoding="utf-8")
     assert "这组参数的首次运行" in first and "先看这 100 位" in first
     assert words.lang() == "en"  # writing a zh index leaves the process's language as it was
+
+
+def test_the_index_says_what_each_exported_list_is(tmp_path):
+    from dbmarketing import privacy
+    from dbmarketing.reports.runner import _export_about
+
+    exports = tmp_path / "exports"
+    frame = pd.DataFrame({"customer_id": ["C1", "C2"]})
+    privacy.export_frame(frame, exports / "a_clearance2.csv", 2, tiers={"customer_id": 1}, about="Who to call\n first")
+    privacy.export_frame(frame, exports / "a_clearance2.xlsx", 2, tiers={"customer_id": 1}, about="Who to call first")
+    privacy.export_frame(frame, exports / "b_clearance2.csv", 2, tiers={"customer_id": 1})  # no words: none shown
+    about = _export_about(exports)
+    assert about == {"exports/a_clearance2.csv": "Who to call first", "exports/a_clearance2.xlsx": "Who to call first"}
+    assert not (exports / privacy.ABOUT_FILE).exists()  # the notes went into the manifest, not the run's folder
+    manifest = {"run_name": "r", "lang": "en", "as_of": "2026-10-31", "parameters": {}, "notebooks": [], "params_file": "p.yaml",
+                "started": "2026-11-01T08:00:00+00:00", "finished": "2026-11-01T08:10:00+00:00",
+                "exports": ["exports/a_clearance2.csv", "exports/a_clearance2.xlsx", "exports/b_clearance2.csv"],
+                "export_rows": {"exports/a_clearance2.csv": 2, "exports/b_clearance2.csv": 2}, "export_about": about}
+    page = index.write_index(tmp_path / "index.html", manifest).read_text(encoding="utf-8")
+    rows = re.findall(r"<tr><td class=\"text\">([^<]*)</td><td class=\"text\">([^<]*)</td>", page)
+    assert rows == [("Who to call first", "a_clearance2"), ("", "b_clearance2")]
+
+
+def test_every_reason_a_model_gives_is_in_both_catalogs():
+    """Why a model cannot be fitted reaches the reader in the reader's language: every key a
+    NotEnoughData or Phrase is raised or built with is a sentence of the catalog, with the values
+    the code fills in (f-string keys spelled out below)."""
+    found = {}
+    for path in (ROOT / "lib" / "dbmarketing").rglob("*.py"):
+        source = path.read_text(encoding="utf-8")
+        for m in re.finditer(r'(?:NotEnoughData|Phrase)\((f?)"([a-z_.{}]+)"(.*?)\)\n', source, flags=re.S):
+            if m.group(1):  # an f-string: its keys are listed here
+                continue
+            found[m.group(2)] = set(re.findall(r"\b(\w+)=", m.group(3))) | set(re.findall(r'"(\w+)":', m.group(3)))
+    assert len(found) >= 15, sorted(found)
+    keys = set(found) | {"needs.pareto_profit", "needs.pareto_revenue", "needs.uplift_cell_contacted",
+                         "needs.uplift_cell_not_contacted"}
+    for lang in words.LANGS:
+        texts = words.catalog(lang)["text"]
+        assert not keys - set(texts), (lang, keys - set(texts))
+        for key, names in found.items():
+            assert words.placeholders(texts[key]) <= names, (lang, key, names)
+    reason = warehouse.NotEnoughData("needs.segments_buyers", n=12)
+    words.set_lang("zh")
+    try:
+        assert str(reason) == "客户细分至少需要 20 位购买者（这里有 12 位）。"
+    finally:
+        words.set_lang("en")
+    assert str(reason) == "segments need at least 20 buyers to group (12 here)."

@@ -283,7 +283,7 @@ def contact_features(con, campaign_id=None, as_of=None) -> pd.DataFrame:
         ids = closed_campaigns(con, as_of)
         if not ids:
             day = warehouse.resolve_as_of(con, "latest" if as_of is None else as_of)
-            raise NotEnoughData(f"no campaign's response window had closed by {day}: nothing to learn from")
+            raise NotEnoughData("needs.no_closed_campaign", as_of=day)
     else:
         ids = _campaign_ids(con, campaign_id)
     resp = responses(con, ids, as_of)

@@ -178,11 +178,10 @@ def response_model(features: pd.DataFrame, campaign_id=None, learners=("logistic
     data = data[data.cell == "test"]
     y = data.responded.astype(int).to_numpy()
     if len(data) < 100 or y.sum() < 10 or y.sum() > len(y) - 10:
-        raise NotEnoughData(f"response_model: {len(data)} contacted customers with {int(y.sum())} responders are too "
-                         "few to learn from (need 100 customers and 10 responders and non-responders)")
+        raise NotEnoughData("needs.response_too_few", contacts=len(data), responders=int(y.sum()))
     train, hold = _split(data, y, holdout, test_size, seed)
     if y[hold].sum() == 0 or y[train].sum() == 0:
-        raise NotEnoughData("response_model: the training part or the holdout has no responder")
+        raise NotEnoughData("needs.response_no_responder")
     holdout_rows = pd.DataFrame({"campaign_id": data.campaign_id.to_numpy()[hold],
                                  "customer_id": data.customer_id.to_numpy()[hold], "responded": y[hold]})
     metrics, gains, models = [], {}, {}
@@ -292,10 +291,9 @@ class InteractionUplift:
 def _check_cells(treated, responded) -> tuple[np.ndarray, np.ndarray]:
     treated = np.asarray(treated, dtype=bool)
     y = np.asarray(responded, dtype=int)
-    for cell, mask in (("contacted", treated), ("not contacted", ~treated)):
+    for cell, mask in (("contacted", treated), ("not_contacted", ~treated)):
         if mask.sum() < 30 or y[mask].sum() < 3:
-            raise NotEnoughData(f"uplift model: the {cell} cell has {int(mask.sum())} customers and "
-                             f"{int(y[mask].sum())} responders: too few to learn from")
+            raise NotEnoughData(f"needs.uplift_cell_{cell}", customers=int(mask.sum()), responders=int(y[mask].sum()))
     return treated, y
 
 
@@ -378,7 +376,7 @@ def uplift_model(features: pd.DataFrame, campaign_id=None, method: str = "intera
     y = data.responded.astype(int).to_numpy()
     strata = treated.astype(int) * 2 + y
     if len(data) == 0:
-        raise NotEnoughData("uplift_model: no contacts to learn from")
+        raise NotEnoughData("needs.uplift_no_contacts")
     train, hold = _split(data, strata, holdout, test_size, seed)
     model = UPLIFT_METHODS[method](seed).fit(data.iloc[train], treated[train], y[train])
     h = data.iloc[hold]

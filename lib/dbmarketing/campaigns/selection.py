@@ -150,12 +150,12 @@ def past_channel_figures(con, channel: str, figures: pd.DataFrame | None = None)
     return {"margin_per_response": margin, "cost_per_contact": float(cost), "campaigns": len(past)}
 
 
-def export_list(con, plan: TargetPlan, path, clearance: int) -> tuple[Path, list[str]]:
+def export_list(con, plan: TargetPlan, path, clearance: int, about: str | None = None) -> tuple[Path, list[str]]:
     """Write the contact list (the test cell only: the control cell must not be contacted) to
     .csv or .xlsx for the call center or e-mail tool: customer number, the contact details
     the channel needs, name, city, segment and expected profit. Only the columns the reader's
     ``clearance`` allows are written (the catalog decides); the others are left out, not
-    masked. Returns (path, the columns left out)."""
+    masked. ``about``: what the list is, for the report index. Returns (path, the columns left out)."""
     point = CHANNEL_CONTACT[plan.channel]
     people = warehouse.sql.run(con, "campaigns.contact_list_people", point=warehouse.sql.ident(point)).df()
     lst = plan.targets[plan.targets.cell == "test"][["customer_id", "segment", "expected_profit"]]
@@ -164,7 +164,7 @@ def export_list(con, plan: TargetPlan, path, clearance: int) -> tuple[Path, list
                                                             "expected_profit"]]
     visible = privacy.visible_columns(lst.columns, clearance, con=con)
     dropped = [c for c in lst.columns if c not in visible]
-    written = privacy.export_frame(lst[visible], path, clearance, con=con)
+    written = privacy.export_frame(lst[visible], path, clearance, con=con, about=about)
     return written, dropped
 
 

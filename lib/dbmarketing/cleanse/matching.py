@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from .. import warehouse
+from ..present.words import Phrase
 from . import standardize as st
 from ._common import PUBLIC, _cols
 
@@ -164,7 +165,7 @@ def name_frequencies(names: pd.Series) -> pd.DataFrame:
     return pd.DataFrame({"name": values, "tf_name": tf}).drop_duplicates("name").reset_index(drop=True)
 
 
-def why_no_matching(records: pd.DataFrame) -> str | None:
+def why_no_matching(records: pd.DataFrame) -> Phrase | None:
     """Why the match model cannot run on these records (None when it can): fewer than two
     records with a name, ID number, phone or e-mail; no candidate pairs (no two records share
     an ID number, phone, e-mail, or a name with a birth date or city); or no two records
@@ -172,20 +173,16 @@ def why_no_matching(records: pd.DataFrame) -> str | None:
     records are one person. Counted with pandas, before splink is asked."""
     usable = records[records[list(IDENTIFIERS)].notna().any(axis=1)]
     if len(usable) < 2:
-        return (f"{len(usable)} customer record(s) with a name, ID number, phone or e-mail: nothing to compare, "
-                "so no records are merged")
+        return Phrase("needs.match_records", {"n": len(usable)})
 
     def shared(block) -> int:
         keys = usable[list(block)].dropna()
         return int(keys.duplicated(keep=False).sum())
 
     if not any(shared(block) for block in BLOCKS):
-        return ("no two records share an ID number, a phone, an e-mail, or a name with a birth date or a city: there "
-                "are no candidate pairs, so no records are merged")
+        return Phrase("needs.match_no_pairs")
     if not (shared(("id_number",)) or shared(("phone",))):
-        return ("no two records share an ID number or a phone: the match model learns from such pairs how often two "
-                "records are one person, and without them it cannot tell a duplicate from two people of the same "
-                "name, so no records are merged")
+        return Phrase("needs.match_no_key_pairs")
     return None
 
 
@@ -222,7 +219,7 @@ def find_duplicates(records: pd.DataFrame, keep_apart: set[str] | None = None, s
     if reason is not None:
         empty = pd.DataFrame({"customer_id_l": pd.Series(dtype="str"), "customer_id_r": pd.Series(dtype="str"),
                               "match_weight": pd.Series(dtype="float64"), "match_probability": pd.Series(dtype="float64")})
-        return empty, {"skipped": reason, "probability_two_random_records_match": None, "comparisons": [],
+        return empty, {"skipped": reason.record(), "probability_two_random_records_match": None, "comparisons": [],
                        "training_sessions": [], "untrained_comparisons": [], "levels": []}
     scratch = duckdb.connect()
     try:
@@ -316,9 +313,9 @@ def id_upgrade_story(con) -> dict:
                     warehouse.sql.one(con, "cleanse.id_upgrade_story")))
 
 
-def matching_skipped(con, run_id: int | None = None) -> str | None:
+def matching_skipped(con, run_id: int | None = None) -> Phrase | str | None:
     """Why the match model of a run did not run (:func:`why_no_matching`), or None if it ran."""
-    return _run_model(con, run_id).get("skipped")
+    return Phrase.from_record(_run_model(con, run_id).get("skipped"))
 
 
 def _run_model(con, run_id: int | None) -> dict:

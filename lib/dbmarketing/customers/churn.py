@@ -255,11 +255,7 @@ def churn_model(con, as_of, horizon_days: int = 180, seed: int = 42, max_depth: 
     X0, y0 = snapshot(t0)
     X1, y1 = snapshot(t1)
     if len(X0) < 50 or len(set(y0)) < 2 or len(set(y1)) < 2:
-        raise NotEnoughData(
-            f"the churn model learns from the customers who could churn {2 * h} days before the as-of date "
-            f"({t0}) and checks itself on those of {t1}: it needs at least 50 of them, some who bought again and "
-            f"some who did not in each period; this database has {len(X0)} at {t0} and {len(X1)} at {t1} "
-            f"(history from the first purchase on; a shorter horizon_days or a longer history helps)")
+        raise NotEnoughData("needs.churn_history", days=2 * h, t0=t0, t1=t1, n0=len(X0), n1=len(X1))
     tree, logit = _churn_estimators(len(X0), seed, max_depth)
     tree.fit(X0[feats], y0)
     logit.fit(X0[feats], y0)

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from .. import warehouse
+from ..present.words import Phrase
 from ..warehouse import NotEnoughData
 from .c360 import CHANNELS, LifecycleRules, ServiceCosts, customer_360
 from .churn import ChurnResult, churn_model, valuable_at_risk
@@ -102,7 +103,8 @@ class CustomerModel:
     c360: pd.DataFrame
     at_risk: pd.DataFrame
     value: str = "profit"          # what value tiers rank by: profit, or revenue without product costs
-    skipped: dict = field(default_factory=dict)  # part -> why it was not computed
+    skipped: dict = field(default_factory=dict)  # part -> why it was not computed (a Phrase)
+    unknown_groups: dict = field(default_factory=dict)  # marketing group -> why the data cannot fill it (a Phrase)
 
 
 def build_customer_model(con, as_of, horizon_days: int = 180, seed: int = 42, k: int | None = None,
@@ -121,22 +123,20 @@ def build_customer_model(con, as_of, horizon_days: int = 180, seed: int = 42, k:
     A = warehouse.resolve_as_of(con, as_of)
     c = customer_360(con, A, rules=rules, costs=costs)
     if int((~c["is_prospect"].astype(bool)).sum()) == 0:
-        raise NotEnoughData(f"the customer model needs buyers: nobody had bought by {A}")
-    skipped: dict[str, str] = {}
+        raise NotEnoughData("needs.no_buyers", as_of=A)
+    skipped: dict[str, Phrase] = {}
 
     def attempt(part, fn):
         try:
             return fn()
-        except NotEnoughData as reason:
-            skipped[part] = str(reason)
+        except NotEnoughData as exc:
+            skipped[part] = exc.reason
             return None
 
     value = "profit" if has_product_costs(con) else "revenue"
     if value == "revenue":  # no cost of goods: margin and profit are unknown, not zero
         c[["cost_of_goods", "gross_margin", "margin_12m", "profit", "profit_12m"]] = np.nan
-        skipped["profit"] = ("The database holds no product costs, so no margin and no profit can be known: value "
-                             "tiers and the Pareto curve rank customers by revenue, and CLV is in revenue. Load a "
-                             "product master with unit costs (and order lines with product codes) to see profit.")
+        skipped["profit"] = Phrase("needs.no_product_costs")
     cl = attempt("clv", lambda: fit_clv(con, A, horizon_months=clv_months, annual_discount_rate=annual_discount_rate,
                                         holdout_weeks=holdout_weeks))
     if cl is not None:
@@ -160,9 +160,6 @@ def build_customer_model(con, as_of, horizon_days: int = 180, seed: int = 42, k:
     m["segment"] = m["segment"].astype("Int64")
     tickets = bool(warehouse.sql.one(con, "customers.service_tickets_loaded")[0])
     unknown = unknown_groups(m, value, tickets=tickets, churn=ch is not None)
-    if unknown:
-        skipped["groups"] = ("Left out of the marketing groups, since the data cannot tell who is in them: "
-                             + "; ".join(f"{g} ({why})" for g, why in unknown.items()) + ".")
     groups = marketing_groups(m, {g: rule for g, rule in MARKETING_GROUPS.items() if g not in unknown})
     m["groups"] = groups["groups"].to_numpy()
     table = m[[c.name for c in CUSTOMER_MODEL.columns]].copy()
@@ -171,7 +168,7 @@ def build_customer_model(con, as_of, horizon_days: int = 180, seed: int = 42, k:
     pareto = attempt("pareto", lambda: profit_pareto(c, value))
     return CustomerModel(as_of=A, table=table, clv=cl, churn=ch, segments=sg, pareto=pareto,
                          groups=groups.set_index(m["customer_id"]), c360=m, at_risk=at_risk, value=value,
-                         skipped=skipped)
+                         skipped=skipped, unknown_groups=unknown)
 
 
 def has_product_costs(con) -> bool:

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from ..present.words import Phrase
 from ..warehouse import NotEnoughData
 from .c360 import LifecycleRules, customer_360
 
@@ -74,14 +75,13 @@ def segment(con, as_of, k: int | None = None, seed: int = 42, k_range=range(3, 9
     # a feature every buyer shares (no returns or tickets loaded, one category) tells nobody apart
     raw = raw.loc[:, raw.nunique() > 1]
     if raw.shape[1] < 2:
-        raise NotEnoughData("segments need at least two behaviour features that differ between buyers "
-                            f"({', '.join(raw.columns) or 'none'} here)")
+        raise NotEnoughData("needs.segments_features", n=raw.shape[1])
     Z = StandardScaler().fit_transform(np.log1p(raw))
     rng = np.random.default_rng(seed)
     idx = rng.choice(len(Z), size=min(sample_size, len(Z)), replace=False)
     ks = [k] if k is not None else [kk for kk in k_range if 2 <= kk < len(idx)]
     if not ks or len(Z) < 20:
-        raise NotEnoughData(f"segments need at least 20 buyers to group ({len(Z)} here)")
+        raise NotEnoughData("needs.segments_buyers", n=len(Z))
     sil = []
     for kk in ks:  # k is chosen on the seeded sample; the chosen k is then fitted on every buyer
         km = KMeans(n_clusters=kk, n_init=4, random_state=seed).fit(Z[idx])
@@ -124,22 +124,22 @@ MARKETING_GROUPS = {
 }
 
 
-def unknown_groups(model: pd.DataFrame, value: str = "profit", tickets: bool = True, churn: bool = True) -> dict[str, str]:
+def unknown_groups(model: pd.DataFrame, value: str = "profit", tickets: bool = True, churn: bool = True) -> dict[str, Phrase]:
     """The marketing groups the data cannot fill, with the reason: an empty group must mean
     nobody is in it, not that nobody could be known to be. ``value``: what value tiers rank by
     (no BZ tier without profit); ``tickets``: whether service tickets were loaded; ``churn``:
-    whether the churn model was fitted."""
+    whether the churn model was fitted. The reasons are :class:`Phrase` (worded when read)."""
     out = {}
     if value != "profit":
-        out["below zero"] = "no product costs, so no profit"
+        out["below zero"] = Phrase("needs.group_no_profit")
     if not tickets:
-        out["complained recently"] = "no service tickets"
+        out["complained recently"] = Phrase("needs.group_no_tickets")
     for group, column in (("e-mail consent", "consent_email"), ("SMS consent", "consent_sms"),
                           ("mail consent", "consent_mail")):
         if model[column].isna().all():
-            out[group] = f"no customer record says yes or no ({column} is empty)"
+            out[group] = Phrase("needs.group_no_consent", {"column": column})
     if not churn:
-        out["valuable at risk"] = "no churn model"
+        out["valuable at risk"] = Phrase("needs.group_no_churn")
     return out
 
 

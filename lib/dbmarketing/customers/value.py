@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from .. import cleanse, warehouse
+from ..present.words import Phrase
 from ..warehouse import NotEnoughData
 
 VALUE_TIERS = ("MVC", "MGC", "BZ", "other", "prospect")
@@ -63,7 +64,7 @@ def profit_pareto(frame: pd.DataFrame, value: str = "profit") -> pd.DataFrame:
     v = frame.loc[~frame["is_prospect"].astype(bool), value].astype(float).sort_values(ascending=False).to_numpy()
     total = v.sum()
     if len(v) == 0 or total == 0:
-        raise NotEnoughData(f"the Pareto curve needs buyers whose {value} adds up to more than zero")
+        raise NotEnoughData(f"needs.pareto_{value}")
     cum = np.cumsum(v) / total
     share = np.arange(1, len(v) + 1) / len(v)
     out = pd.DataFrame({"customer_share": np.r_[0.0, share], "value_share": np.r_[0.0, cum]})
@@ -96,7 +97,7 @@ class ClvResult:
     predictions: pd.DataFrame
     holdout: pd.DataFrame | None  # None when the history is too short: holdout_note says why
     models: dict
-    holdout_note: str = ""
+    holdout_note: Phrase | None = None
     basis: str = "margin"  # what CLV is in: margin, or revenue where no product costs are known
 
 
@@ -146,9 +147,8 @@ def fit_clv(con, as_of, horizon_months: int = 12, annual_discount_rate: float = 
     summ = summ[~summ["is_prospect"].astype(bool)].set_index("customer_id")
     repeat_buyers = int((summ["clv_frequency"] > 0).sum())
     if len(summ) < MIN_CLV_BUYERS or repeat_buyers < MIN_CLV_REPEATERS:
-        raise NotEnoughData(f"CLV models learn from repeat purchases: they need at least {MIN_CLV_BUYERS} buyers, "
-                            f"{MIN_CLV_REPEATERS} of whom bought again; this database has {len(summ)} buyers, "
-                            f"{repeat_buyers} of whom bought again by {A}")
+        raise NotEnoughData("needs.clv_buyers", min_buyers=MIN_CLV_BUYERS, min_repeaters=MIN_CLV_REPEATERS,
+                            buyers=len(summ), repeaters=repeat_buyers, as_of=A)
     margins = _margin_rates(con, A, known)
     total_margin = warehouse.sql.one(con, "customers.margin_rate", {"as_of": A}, sales=known)[0]
     if total_margin is None:  # no product costs: no margin is known, so CLV is in revenue
@@ -197,11 +197,10 @@ def fit_clv(con, as_of, horizon_months: int = 12, annual_discount_rate: float = 
         warehouse.sql.run(con, "customers.drop_view", view=warehouse.sql.ident(purchases))
     types = warehouse.sql.run(con, "customers.customer_type_of_each").df().set_index("customer_id")["customer_type"]
     hold = hold[types.reindex(hold.index).eq("consumer").to_numpy()]
-    table, note = None, ""
+    table, note = None, None
     if len(hold) < MIN_CLV_BUYERS or int((hold["frequency"] > 0).sum()) < MIN_CLV_REPEATERS:
-        note = (f"The holdout check refits the model on the purchases up to {cal_end} ({holdout_weeks} weeks before "
-                f"the as-of date) and needs {MIN_CLV_BUYERS} consumers who had bought by then, {MIN_CLV_REPEATERS} of "
-                f"them twice; there are {len(hold)}. A longer history, or a smaller holdout_weeks, allows it.")
+        note = Phrase("needs.clv_holdout", {"end": cal_end, "weeks": holdout_weeks, "min_buyers": MIN_CLV_BUYERS,
+                                            "min_repeaters": MIN_CLV_REPEATERS, "buyers": len(hold)})
     else:
         bg_cal = clv.BetaGeo().fit(hold["frequency"], hold["recency"], hold["T"])
         table = clv.holdout_comparison(bg_cal, hold, hold["frequency_holdout"], float(hold["duration_holdout"].iloc[0]))

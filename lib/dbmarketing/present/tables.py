@@ -173,7 +173,7 @@ def show_table(df: pd.DataFrame, clearance: int | None = None, con=None, rows: i
             if clearance is None:
                 raise ValueError("show_table: writing the full table (full=) needs the reader's clearance")
             Path(full).parent.mkdir(parents=True, exist_ok=True)
-            privacy.export_frame(df, full, clearance, con=con)
+            privacy.export_frame(df, full, clearance, con=con, about=caption)
             note += " " + words.text("common.rows_full", file=Path(full).name)
     table = Table(shown, percent=percent, whole=whole, keep=keep, caption=caption, note=note, headers=headers)
     display(table)

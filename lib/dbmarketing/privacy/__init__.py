@@ -21,6 +21,7 @@ from .masks import (
     defuse,
     defuse_frame,
     export_name,
+    ABOUT_FILE,
     export_frame,
 )
 from .analyst_copy import (
@@ -70,6 +71,7 @@ __all__ = [
     "defuse",
     "defuse_frame",
     "export_name",
+    "ABOUT_FILE",
     "export_frame",
     "KEY_ENV",
     "MIN_KEY_CHARS",

@@ -194,12 +194,19 @@ def export_name(stem: str, clearance: int, suffix: str) -> str:
     return f"{stem}_clearance{int(clearance)}{suffix}"
 
 
-def export_frame(df: pd.DataFrame, path, clearance: int, con=None, tiers: dict[str, int] | None = None):
+# Beside the lists of a folder: what each list is (file name -> one line in the reader's words),
+# for the report index (read and removed by the report runner).
+ABOUT_FILE = ".about.json"
+
+
+def export_frame(df: pd.DataFrame, path, clearance: int, con=None, tiers: dict[str, int] | None = None,
+                 about: str | None = None):
     """Write ``df`` to .csv (UTF-8 with BOM, so Excel opens Chinese text) or .xlsx, masked for ``clearance``.
 
     Text that a spreadsheet would run as a formula is defused (:func:`defuse`), and .xlsx cells
     holding text are written as text, never as formulas. The file is written aside and renamed
-    into place, so a failed export leaves no half-written file.
+    into place, so a failed export leaves no half-written file. ``about``: what the list is, one
+    line for the reader (recorded in the folder's :data:`ABOUT_FILE` for the report index).
     """
     from pathlib import Path
 
@@ -219,7 +226,21 @@ def export_frame(df: pd.DataFrame, path, clearance: int, con=None, tiers: dict[s
         tmp.replace(path)
     finally:
         tmp.unlink(missing_ok=True)
+    if about:
+        _note_about(path, about)
     return path
+
+
+def _note_about(path, about: str) -> None:
+    """Record what the list ``path`` is in its folder's :data:`ABOUT_FILE` (written aside, renamed)."""
+    import json
+
+    notes_path = path.parent / ABOUT_FILE
+    notes = json.loads(notes_path.read_text(encoding="utf-8")) if notes_path.exists() else {}
+    notes[path.name] = " ".join(str(about).split())
+    tmp = notes_path.with_name(notes_path.name + ".partial")
+    tmp.write_text(json.dumps(notes, ensure_ascii=False, indent=1), encoding="utf-8")
+    tmp.replace(notes_path)
 
 
 def _write_xlsx(df: pd.DataFrame, path) -> None:

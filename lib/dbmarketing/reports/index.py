@@ -119,6 +119,11 @@ def _link(figure: dict) -> str:
     return html.escape(page + (f"#{figure['anchor']}" if figure.get("anchor") else ""))
 
 
+
+def _code(text: str) -> str:
+    """`names` of a reason (tables, columns, values) as code, as the chapter's page shows them."""
+    return re.sub(r"`([^`]+)`", r"<code>\1</code>", text)
+
 def write_index(path: str | Path, manifest: dict, previous: dict | None = None) -> Path:
     """Write ``index.html`` for ``manifest`` in its language, comparing with ``previous`` (a manifest)."""
     before = words.lang()
@@ -162,6 +167,7 @@ def _write_index(path: str | Path, manifest: dict, previous: dict | None) -> Pat
                       f'{esc(ok[0]["title"] or ok[0]["name"])}</a></p>') if ok else ""
 
     rows = manifest.get("export_rows") or {}
+    about = manifest.get("export_about") or {}
     lists = {}
     for name in manifest.get("exports") or []:
         lists.setdefault(Path(name).with_suffix("").as_posix(), []).append(name)
@@ -170,16 +176,17 @@ def _write_index(path: str | Path, manifest: dict, previous: dict | None) -> Pat
         count = next((rows[n] for n in names if rows.get(n) is not None), None)
         level = re.search(r"clearance(\d)", stem)
         links = " &middot; ".join(f'<a href="{esc(n)}">{esc(Path(n).suffix.lstrip(".").upper())}</a>' for n in names)
-        list_rows.append(f'<tr><td class="text">{esc(Path(stem).name)}</td><td class="num">'
+        what = next((about[n] for n in names if about.get(n)), "")
+        list_rows.append(f'<tr><td class="text">{esc(what)}</td><td class="text">{esc(Path(stem).name)}</td><td class="num">'
                          f'{"" if count is None else f"{count:,}"}</td><td class="num">'
                          f'{esc(level.group(1) if level else str(_clearance_of(manifest)))}</td><td>{links}</td></tr>')
     lists_part = (f'<p class="meta">{t("index.lists_note", clearance=esc(str(_clearance_of(manifest))))}</p>'
-                  f'<table><tr><th>{t("index.list")}</th><th class="num">{t("index.rows")}</th>'
+                  f'<table><tr><th>{t("index.list_about")}</th><th>{t("index.list")}</th><th class="num">{t("index.rows")}</th>'
                   f'<th class="num">{t("index.clearance")}</th><th>{t("index.files")}</th></tr>{"".join(list_rows)}</table>'
                   if list_rows else f'<p>{t("index.no_lists")}</p>')
 
     skipped = [(e, s) for e in manifest["notebooks"] for s in e.get("skipped") or []]
-    notes = [f'<li><b>{esc(e.get("title") or e["name"])} &rsaquo; {esc(s["section"])}</b>: {esc(s["reason"])}</li>'
+    notes = [f'<li><b>{esc(e.get("title") or e["name"])} &rsaquo; {esc(s["section"])}</b>: {_code(esc(s["reason"]))}</li>'
              for e, s in skipped]
     notes += [f'<li>{esc(e["name"])}: {t("index.not_run")} ({esc(e["reason"])})</li>'
               for e in manifest.get("notebooks_left_out") or []]

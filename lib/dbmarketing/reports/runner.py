@@ -259,6 +259,7 @@ def _run(notebooks, params, params_file, plan, run_as_of, run_name, notebooks_di
     for entry in manifest["notebooks"]:  # as the reader finds it: inside the run's folder
         if "export_dir" in entry["parameters"]:
             entry["parameters"]["export_dir"] = EXPORTS
+    manifest["export_about"] = _export_about(exports)
     manifest["exports"] = sorted(str(f.relative_to(partial)) for f in exports.rglob("*") if f.is_file()) \
         if exports.exists() else []
     manifest["export_rows"] = {name: export_rows(partial / name) for name in manifest["exports"]}
@@ -277,6 +278,20 @@ def _run(notebooks, params, params_file, plan, run_as_of, run_name, notebooks_di
     if failed.exists():  # a failed run's notebooks and lists, superseded by this good run
         shutil.rmtree(failed)
     return final
+
+
+def _export_about(exports: Path) -> dict[str, str]:
+    """What each exported list is (export name -> one line), from the notes the export writer
+    left beside the lists (:data:`dbmarketing.privacy.ABOUT_FILE`), which are then removed."""
+    from dbmarketing import privacy
+
+    about = {}
+    for notes in sorted(exports.rglob(privacy.ABOUT_FILE)) if exports.exists() else []:
+        folder = notes.parent.relative_to(exports.parent)
+        about.update({(folder / name).as_posix(): line
+                      for name, line in json.loads(notes.read_text(encoding="utf-8")).items()})
+        notes.unlink()
+    return about
 
 
 class RunLock:

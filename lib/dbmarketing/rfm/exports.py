@@ -19,7 +19,8 @@ CONTACT_COLUMNS = ("name", "phone", "email", "province", "city", "address",
 
 
 def export_segment(con, segment: str, path: str | Path, clearance: int, as_of=None, segments=None,
-                   customers: str = "main.customers", customer_type: str | None = None) -> pd.DataFrame:
+                   customers: str = "main.customers", customer_type: str | None = None,
+                   about: str | None = None) -> pd.DataFrame:
     """Write one segment's customers (stored scores of ``as_of``, None = latest; only
     ``customer_type`` if given) with their contact details to ``path`` (.csv, UTF-8 with BOM so
     Excel reads Chinese; or .xlsx).
@@ -28,6 +29,7 @@ def export_segment(con, segment: str, path: str | Path, clearance: int, as_of=No
     reader's ``clearance`` through the catalog (:func:`dbmarketing.privacy.export_frame`): at
     clearance 2 phone, e-mail, name and address are masked, at 3 they are in clear. The file
     is written aside and renamed into place, so a failed export leaves no half-written file.
+    ``about``: what the list is, for the report index (:func:`dbmarketing.privacy.export_frame`).
     Returns the frame as written.
     """
     if not 1 <= int(clearance) <= 4:
@@ -49,7 +51,7 @@ def export_segment(con, segment: str, path: str | Path, clearance: int, as_of=No
         if pd.api.types.is_datetime64_any_dtype(frame[col]):
             frame[col] = frame[col].dt.date
     tiers = privacy.catalog_tiers(con)
-    privacy.export_frame(frame, path, int(clearance), tiers=tiers)
+    privacy.export_frame(frame, path, int(clearance), tiers=tiers, about=about)
     masked = privacy.mask_frame(frame, int(clearance), tiers=tiers)
     masked.attrs.update(as_of=d.isoformat(), segment=name, clearance=int(clearance), path=str(path))
     return masked

@@ -24,16 +24,21 @@ def measure_summary(buyers: pd.DataFrame) -> pd.DataFrame:
 
 
 def score_ranges(buyers: pd.DataFrame) -> pd.DataFrame:
-    """What each score level covers: per measure and level the lowest and highest value, the
-    customers and their share of the buyers."""
-    rows = []
-    for measure, col, value in (("recency (days)", "r_score", "recency"), ("frequency (orders)", "f_score", "frequency"),
-                                ("monetary", "m_score", "monetary")):
+    """What each score level covers: one row per level, and per measure the lowest and highest
+    value of the level (``recency_from``, ``recency_to`` in days, ``frequency_*`` in orders, both
+    whole numbers; ``monetary_*`` money) and its customers (``recency_customers`` ...): ties make
+    the levels unequal, most of all in frequency."""
+    parts = []
+    for col, value in (("r_score", "recency"), ("f_score", "frequency"), ("m_score", "monetary")):
         g = buyers.groupby(col)[value].agg(["min", "max", "size"])
-        for level, row in g.iterrows():
-            rows.append({"measure": measure, "score": int(level), "from": row["min"], "to": row["max"],
-                         "customers": int(row["size"]), "share": row["size"] / len(buyers)})
-    return pd.DataFrame(rows)
+        g.columns = [f"{value}_from", f"{value}_to", f"{value}_customers"]
+        if value != "monetary":
+            g[[f"{value}_from", f"{value}_to"]] = g[[f"{value}_from", f"{value}_to"]].round().astype("Int64")
+        parts.append(g.rename_axis("score"))
+    out = pd.concat(parts, axis=1).sort_index()
+    counts = [c for c in out.columns if c.endswith("_customers")]
+    out[counts] = out[counts].astype("Int64")
+    return out.reset_index().assign(score=lambda f: f["score"].astype(int))
 
 
 @dataclass

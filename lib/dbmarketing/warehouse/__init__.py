@@ -41,7 +41,8 @@ from .connection import (
     upgrade,
 )
 from .marts import write_mart
-from .needs import HOLDINGS, SECTIONS, SKIPPED_KEY, Holding, NotEnoughData, explain, holdings, missing, ready, skip
+from .needs import (HOLDINGS, MODEL_SECTIONS, SECTIONS, SKIPPED_KEY, Holding, NotEnoughData, explain, holdings, missing,
+                    ready, skip, title)
 from .schema import create_schema
 
 __all__ = [
@@ -56,5 +57,6 @@ __all__ = [
     # marts and SQL
     "write_mart", "sql", "dialect",
     # what sections need
-    "HOLDINGS", "SECTIONS", "SKIPPED_KEY", "Holding", "NotEnoughData", "explain", "holdings", "missing", "ready", "skip",
+    "HOLDINGS", "MODEL_SECTIONS", "SECTIONS", "SKIPPED_KEY", "Holding", "NotEnoughData", "explain", "holdings", "missing",
+    "ready", "skip", "title",
 ]

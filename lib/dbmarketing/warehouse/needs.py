@@ -25,7 +25,18 @@ SKIPPED_KEY = "dbmarketing"
 
 class NotEnoughData(ValueError):
     """A model cannot be fitted on the data there is (too few buyers, too short a history).
-    The message says what it would need; callers show it as a skipped section."""
+    Raised with the catalog's key of the reason and its values (``NotEnoughData("needs.no_buyers",
+    as_of=day)``); ``str()`` and :attr:`reason` say what it would need in the reader's language,
+    and callers show it as a skipped section."""
+
+    def __init__(self, key: str, **values):
+        from dbmarketing.present.words import Phrase
+
+        super().__init__(key, values)
+        self.reason = Phrase(key, values)
+
+    def __str__(self) -> str:
+        return str(self.reason)
 
 
 @dataclass(frozen=True)
@@ -88,6 +99,20 @@ def missing(con, section: str) -> list[str]:
     return [name for name in SECTIONS[section] if _count(con, HOLDINGS[name]) == 0]
 
 
+# the sections a notebook may skip without a holding of their own (a model that cannot be fitted)
+MODEL_SECTIONS = ("pareto", "clv", "clv holdout", "churn", "segments", "migration", "response model")
+
+
+def title(section: str) -> str:
+    """The title a reader sees for ``section`` (a name in :data:`SECTIONS` or :data:`MODEL_SECTIONS`),
+    in the reader's language (the catalog's ``needs.title_<section>``, spaces as ``_``)."""
+    from dbmarketing.present import words
+
+    if section not in SECTIONS and section not in MODEL_SECTIONS:
+        raise KeyError(f"unknown section {section!r}; known: {', '.join((*SECTIONS, *MODEL_SECTIONS))}")
+    return words.text(f"needs.title_{section.replace(' ', '_')}")
+
+
 def explain(section: str, lacking: list[str]) -> str:
     """One short paragraph, in the reader's language: what the section would need, and how to
     load it (the catalog's ``needs.*`` texts; :class:`Holding` keeps the English words)."""
@@ -99,28 +124,31 @@ def explain(section: str, lacking: list[str]) -> str:
     return words.text("needs.lacking", what=what, how=how)
 
 
-def skip(title: str, reason: str) -> None:
-    """Show that a section is skipped and why (one paragraph), recorded for the report index
+def skip(section: str, reason) -> None:
+    """Show that ``section`` (see :func:`title`) is skipped and why (one paragraph; ``reason`` a
+    sentence or a :class:`~dbmarketing.present.words.Phrase`), recorded for the report index
     with the reason alone (the index names the section)."""
     from IPython.display import Markdown, display
 
     from dbmarketing.present import words
 
-    text = words.text("needs.skipped", section=title, reason=reason)
-    display(Markdown(text), metadata={SKIPPED_KEY: {"skipped": title, "reason": _plain(reason)}})
+    heading, reason = title(section), str(reason)
+    text = words.text("needs.skipped", section=heading, reason=reason)
+    display(Markdown(text), metadata={SKIPPED_KEY: {"skipped": heading, "reason": _plain(reason)}})
 
 
-def ready(con, section: str, title: str | None = None) -> bool:
+def ready(con, section: str) -> bool:
     """True when ``section`` can run on this database; otherwise show why (:func:`skip`) and
     return False."""
     lacking = missing(con, section)
     if lacking:
-        skip(title or section, explain(section, lacking))
+        skip(section, explain(section, lacking))
     return not lacking
 
 
 def _plain(markdown: str) -> str:
-    return markdown.replace("**", "").replace("`", "")
+    """The reason for the index: bold marks dropped, `code` (names of tables, columns, values) kept."""
+    return markdown.replace("**", "")
 
 
-__all__ = ["HOLDINGS", "SECTIONS", "SKIPPED_KEY", "NotEnoughData", "explain", "holdings", "missing", "ready", "skip"]
+__all__ = ["HOLDINGS", "MODEL_SECTIONS", "SECTIONS", "title", "SKIPPED_KEY", "NotEnoughData", "explain", "holdings", "missing", "ready", "skip"]

@@ -14,8 +14,7 @@ import pandas as pd
 from .. import words
 
 
-def _t(key: str, **values) -> str:
-    return words.text(f"campaigns.{key}", **values)
+_t = words.of("campaigns")
 
 
 def _list(items) -> str:

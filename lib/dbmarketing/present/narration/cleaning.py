@@ -14,17 +14,12 @@ from .. import words
 BUSINESS_DIMENSIONS = ("completeness", "timeliness")
 
 
-def _t(key: str, **values) -> str:
-    return words.text(f"cleaning.{key}", **values)
+_t = words.of("cleaning")
 
 
 def slug(name: str) -> str:
     """A rule, table or step name as a catalog key: ``id upgraded 15->18`` -> ``id_upgraded_15_18``."""
     return re.sub(r"[^a-z0-9]+", "_", str(name).lower()).strip("_")
-
-
-def _known(key: str) -> bool:
-    return f"cleaning.{key}" in words.catalog(words.lang())["text"]
 
 
 def analyst_copy(db_path, clearance: int) -> str:
@@ -51,20 +46,14 @@ def rules(log: pd.DataFrame, step: str, table: bool = False, **values) -> pd.Dat
     with the table each rule touched."""
     rows = log[log.step == step]
     out = pd.DataFrame({
-        "rule": [_t(f"rule_{slug(r)}") if _known(f"rule_{slug(r)}") else r for r in rows.rule],
-        "table_name": [table_name(t) for t in rows.table_name],
+        "rule": [words.text_or(f"cleaning.rule_{slug(r)}", r) for r in rows.rule],
+        "table_name": [words.table(t) for t in rows.table_name],
         "rows_affected": rows.rows_affected.astype("int64").to_numpy(),
         "action": list(rows.action),
-        "description": [_t(f"about_{slug(r)}", **values) if _known(f"about_{slug(r)}") else d
+        "description": [words.text_or(f"cleaning.about_{slug(r)}", d, **values)
                         for r, d in zip(rows.rule, rows.description)],
     })
     return out if table else out.drop(columns="table_name")
-
-
-def table_name(name: str) -> str:
-    """A table of the database as a reader names it (``order_lines`` -> order lines)."""
-    key = f"table_{slug(name)}"
-    return _t(key) if _known(key) else name
 
 
 def fields(df: pd.DataFrame, column: str = "column_name") -> pd.DataFrame:
@@ -130,16 +119,18 @@ def sessions(sessions: pd.DataFrame) -> pd.DataFrame:
         names = names.split(", ") if isinstance(names, str) else list(names or [])
         return sep.join(words.header(n) for n in names if n)
 
-    def reason(text) -> str:
+    def reason(text) -> str:  # splink's own message after the reason stays in the database, for the analyst
         if not isinstance(text, str) or not text:
             return ""
         for prefix, key in (("no pairs", "reason_no_pairs"), ("a level's m fell to 0", "reason_conclusive")):
             if text.startswith(prefix):
-                rest = text.split(":", 1)[1].strip() if ":" in text.split(")", 1)[-1] else ""
-                return _t("reason_detail", reason=_t(key), detail=rest) if rest else _t(key)
+                return _t(key)
         return text
 
-    return sessions.assign(blocked_on=sessions.blocked_on.map(words.header), trained=sessions.trained.map(trained),
+    def rule(text) -> str:  # "name and birth_date": the fields a pair agrees on
+        return _t("block_and").join(words.header(f) for f in str(text).split(" and "))
+
+    return sessions.assign(blocked_on=sessions.blocked_on.map(rule), trained=sessions.trained.map(trained),
                            reason=sessions.reason.map(reason))
 
 
@@ -238,7 +229,7 @@ def detail(text) -> str:
 def timeliness(scores: pd.DataFrame) -> pd.DataFrame:
     """The timeliness scores after cleaning, table by table, with what was measured."""
     timely = scores[(scores.dimension == "timeliness") & (scores.stage == "after")]
-    return pd.DataFrame({"table_name": [table_name(t) for t in timely.table_name], "score": timely.score.to_numpy(),
+    return pd.DataFrame({"table_name": [words.table(t) for t in timely.table_name], "score": timely.score.to_numpy(),
                          "detail": [detail(d) for d in timely.detail]})
 
 
@@ -253,7 +244,7 @@ def scorecard_title(run_id, as_of) -> str:
 
 def _meaning_key(table: str, dimension: str) -> str:
     key = f"meaning_{dimension}_{table}"
-    return key if _known(key) else f"meaning_{dimension}"
+    return key if words.has(f"cleaning.{key}") else f"meaning_{dimension}"
 
 
 def meaning(table: str, dimension: str) -> str:
@@ -294,7 +285,7 @@ def lowest(summary) -> str:
 def tiers(tiers: pd.DataFrame) -> pd.DataFrame:
     """:func:`dbmarketing.privacy.column_tiers` of ``main.customers`` with each column described
     in words (the catalog's ``column_<name>``; a column it does not know keeps the database's description)."""
-    return tiers.assign(description=[_t(f"column_{c}") if _known(f"column_{c}") else d
+    return tiers.assign(description=[words.text_or(f"cleaning.column_{c}", d)
                                      for c, d in zip(tiers.column_name, tiers.description)])
 
 

@@ -51,23 +51,15 @@ def history(history: pd.DataFrame) -> str:
                       rejected=int(history.rows_rejected.sum()))
 
 
-def table_name(table: str) -> str:
-    """A table of the customer information model in words (``raw.orders`` -> "orders")."""
-    name = str(table).split(".")[-1]
-    key = f"collection.table_{name}"
-    return words.text(key) if key in words.catalog(words.lang())["text"] else name
-
-
 def field_name(column: str) -> str:
     """A field of the customer information model in words (``consent_mail`` -> "direct-mail
     consent"); a column the catalog does not name stays as it is."""
-    key = f"collection.field_{column}"
-    return words.text(key) if key in words.catalog(words.lang())["text"] else str(column)
+    return words.text_or(f"collection.field_{column}", str(column))
 
 
 def sources_table(source_list) -> pd.DataFrame:
     """The sources file as a table: name, the model table it feeds (in words), format, file."""
-    return pd.DataFrame([{"source": s.name, "table": table_name(s.table), "format": s.format,
+    return pd.DataFrame([{"source": s.name, "table": words.table(s.table), "format": s.format,
                           "file": s.path or s.url} for s in source_list], columns=["source", "table", "format", "file"])
 
 
@@ -141,7 +133,7 @@ def profiles_overview(profiles: dict) -> pd.DataFrame:
     for source, (row, prof) in profiles.items():
         content = prof[~prof.column.isin(TECHNICAL)]
         missing = content.pct_missing.fillna(100.0)
-        rows.append({"source": source, "table": table_name(row.table), "batch_id": row.batch_id,
+        rows.append({"source": source, "table": words.table(row.table), "batch_id": row.batch_id,
                      "records": int(row.rows_loaded), "columns": len(content),
                      "complete": int((missing == 0).sum()),
                      "with_gaps": int(((missing > 0) & (missing < 100)).sum()),
@@ -218,13 +210,10 @@ def reading_types(crosstab: pd.DataFrame) -> str:
 def tables_overview(tables: pd.DataFrame) -> pd.DataFrame:
     """:func:`warehouse.raw_tables` in words: each table's name and description from the
     catalog of words where it has them (the database's own description otherwise)."""
-    catalog = words.catalog(words.lang())["text"]
-
     def described(row) -> str:
-        key = f"collection.about_{str(row.table).split('.')[-1]}"
-        return catalog[key] if key in catalog else row.description
+        return words.text_or(f"collection.about_{str(row.table).split('.')[-1]}", row.description)
 
-    return pd.DataFrame({"table": [table_name(t) for t in tables.table],
+    return pd.DataFrame({"table": [words.table(t) for t in tables.table],
                          "origin": [words.label(o) for o in tables.origin],
                          "description": [described(r) for r in tables.itertuples()],
                          "columns": tables["columns"].to_numpy(), "highest_tier": tables.highest_tier.to_numpy()})
@@ -235,8 +224,8 @@ def by_tier_table(by_tier: pd.DataFrame) -> pd.DataFrame:
     def tier(v):
         if isinstance(v, str) and not v.strip().isdigit():
             return words.label(v)
-        key = f"collection.tier_{int(v)}"  # the tiers with a name of their own (一线城市 ...)
-        return words.text(key) if key in words.catalog(words.lang())["text"] else words.text("collection.tier", tier=int(v))
+        # the tiers with a name of their own (一线城市 ...)
+        return words.text_or(f"collection.tier_{int(v)}", words.text("collection.tier", tier=int(v)))
 
     income = pd.to_numeric(by_tier.avg_income_index, errors="coerce")
     return pd.DataFrame({"city_tier": [tier(v) for v in by_tier.city_tier], "customer_records": by_tier.customers.to_numpy(),

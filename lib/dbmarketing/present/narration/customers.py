@@ -16,8 +16,7 @@ import pandas as pd
 from .. import words
 
 
-def _t(key: str, **values) -> str:
-    return words.text(f"customers.{key}", **values)
+_t = words.of("customers")
 
 
 # ---------------------------------------------------------------- the model and its columns
@@ -290,15 +289,11 @@ def segment_label(name):
     m = _SEGMENT.match(name)
     if not m:
         return words.label(name)
-    said = [_t("seg_" + w.lower().replace("-", "_")) if _has("seg_" + w.lower().replace("-", "_")) else w
+    said = [words.text_or("customers.seg_" + w.lower().replace("-", "_"), w)
             for w in m["words"].split()]
     out = _t("segment_name", words=_t("seg_join").join(said))
     out = out[0].upper() + out[1:]  # a name starts with a capital, whichever word comes first
     return out + (_t("segment_number", n=int(m["n"])) if m["n"] else "")
-
-
-def _has(key: str) -> bool:
-    return f"customers.{key}" in words.catalog(words.lang())["text"]
 
 
 def left_out_of_segments(left_out) -> str:
@@ -333,13 +328,14 @@ def view_part(part: pd.DataFrame) -> pd.DataFrame:
         elif f in _VIEW_SHARES and _is_number(v):
             v = f"{100 * float(v.replace(',', '')):.0f}%"
         elif f == "source_systems" and isinstance(v, str) and v:
-            v = _t("list_sep").join(_t(f"source_{s}") if _has(f"source_{s}") else str(words.label(s))
+            v = _t("list_sep").join(words.text_or(f"customers.source_{s}", str(words.label(s)))
                                     for s in v.split(","))
         elif f == "gender" and v in ("F", "M"):
             v = _t(f"gender_{v}")
         elif f == "category_mix" and isinstance(v, str):
             v = _MORE_UNDER.sub(lambda m: _t("view_more_under", n=int(m[1])), v)
-            v = _t("list_sep").join(v.split(", "))
+            v = _t("list_sep").join(_CATEGORY_SHARE.sub(lambda m: f"{words.label(m[1])} {m[2]}", item)
+                                    for item in v.split(", "))
         elif f == "segment_name":
             v = segment_label(v)
         elif f == "churn_reasons":
@@ -356,6 +352,7 @@ def view_part(part: pd.DataFrame) -> pd.DataFrame:
 
 _VIEW_SHARES = {"share_store", "share_online", "share_phone", "share_distributor", "main_category_share", "p_alive",
                 "churn_risk"}
+_CATEGORY_SHARE = re.compile(r"^(.+) (\d+%)$")  # one category of the mix: "unknown 100%"
 _MORE_UNDER = re.compile(r"(\d+) more under 1%")
 
 
@@ -369,3 +366,11 @@ def _is_number(v) -> bool:
 
 def no_customer(customer_id: str) -> str:
     return _t("no_customer", customer_id=customer_id)
+
+
+def unknown_groups(unknown: dict) -> str:
+    """The marketing groups the data cannot fill (:func:`dbmarketing.customers.unknown_groups`),
+    each with its reason, in one sentence."""
+    parts = words.text("needs.group_separator").join(
+        words.text("needs.group_reason", group=words.label(group), reason=why) for group, why in unknown.items())
+    return words.text("needs.groups_unknown", groups=parts)

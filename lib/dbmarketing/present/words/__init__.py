@@ -18,7 +18,9 @@ the language: it asks for a key.
 from __future__ import annotations
 
 import functools
+import re
 import string
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
@@ -86,6 +88,57 @@ def text(key: str, **values) -> str:
         return template.format(**values)
     except (KeyError, IndexError, ValueError) as exc:
         raise WordsError(f"text {key!r} ({lang()}): {type(exc).__name__}: {exc}") from None
+
+
+def has(key: str) -> bool:
+    """Whether the catalog holds the sentence ``key`` (both languages hold the same keys)."""
+    return key in catalog(lang())["text"]
+
+
+def text_or(key: str, default: str, **values) -> str:
+    """The sentence ``key`` when the catalog holds it, else ``default`` (a value from the data
+    that has no words of its own, e.g. a rule or table a user added)."""
+    return text(key, **values) if has(key) else default
+
+
+def of(file: str):
+    """:func:`text` for the keys of one catalog file: ``of("rfm")("overview")`` is ``text("rfm.overview")``."""
+    return functools.partial(_text_of, file)
+
+
+def _text_of(file: str, key: str, **values) -> str:
+    return text(f"{file}.{key}", **values)
+
+
+def table(name) -> str:
+    """A table of the database as a reader names it (``raw.order_lines`` -> "order lines"): the
+    catalog's ``common.table_<name>``, else the name as the database has it."""
+    short = str(name).split(".")[-1]
+    return text_or("common.table_" + re.sub(r"[^a-z0-9]+", "_", short.lower()).strip("_"), short)
+
+
+@dataclass(frozen=True)
+class Phrase:
+    """A sentence to be read later, in the language of the moment it is read: the catalog's
+    ``key`` with ``values``. Code that decides *why* (a model that cannot be fitted, a match
+    model that cannot run) returns a Phrase; ``str()`` words it for the reader. Stored in the
+    database as :meth:`record` (the key and values, not one language's words)."""
+
+    key: str
+    values: dict = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        return text(self.key, **self.values)
+
+    def record(self) -> dict:
+        return {"key": self.key, "values": dict(self.values)}
+
+    @classmethod
+    def from_record(cls, record) -> "Phrase | str":
+        """A stored Phrase back (a plain string, as older runs stored it, comes back as it is)."""
+        if isinstance(record, dict) and "key" in record:
+            return cls(record["key"], dict(record.get("values") or {}))
+        return record
 
 
 def header(column) -> str:
