@@ -205,13 +205,13 @@ def _next_month(as_of: date) -> date:
     return date(as_of.year + (as_of.month == 12), as_of.month % 12 + 1, 1)
 
 
-def _needs_column(con, column: str, clearance: int) -> str | None:
+def _needs_column(con, column: str, clearance: int) -> NotEnoughData | None:
     """Why a rule reading ``main.customers.column`` cannot run for this reader (its tier is
     above the reader's clearance, or above what a published copy holds), or None."""
     tier = privacy.catalog_tiers(con).get(column, 1)
     held = min(int(clearance), privacy.database_clearance(con))
     if tier > held:
-        return words.text("events.needs_column", column=column, tier=tier, clearance=held)
+        return NotEnoughData("events.needs_column", column=column, tier=tier, clearance=held)
     return None
 
 
@@ -221,14 +221,14 @@ def _fire(con, trigger: Trigger, facts: _Facts, as_of: date, previous: date, cle
     p, kind = trigger.params, trigger.kind
     if kind in ("rfm_segment", "p_alive_drop", "overdue", "no_second_purchase", "large_first_purchase") \
             and not warehouse.table_exists(con, "main", "sales"):
-        raise NotEnoughData(words.text("events.needs_purchases"))
+        raise NotEnoughData("events.needs_purchases")
     if kind == "rfm_segment":
         from .. import rfm
 
         segs = rfm.load_segments(facts.segments)
         wanted = [s.name for r in p["roles"] for s in [segs.role(r)] if s is not None]
         if not wanted:
-            raise NotEnoughData(words.text("events.no_role", roles=", ".join(p["roles"])))
+            raise NotEnoughData("events.no_role", roles=", ".join(p["roles"]))
         now, before = facts.rfm("now"), facts.rfm("before")
         out = crossed_into(now["segment"], before["segment"], wanted)
     elif kind == "p_alive_drop":
@@ -242,17 +242,17 @@ def _fire(con, trigger: Trigger, facts: _Facts, as_of: date, previous: date, cle
         return large_first(facts.purchases("now"), previous, float(p["quantile"]), p.get("min_amount"))
     elif kind == "complaint_closed":
         if not warehouse.table_exists(con, "main", "service_tickets"):
-            raise NotEnoughData(words.text("events.needs_tickets"))
+            raise NotEnoughData("events.needs_tickets")
         if not warehouse.sql.one(con, "events.closed_dates_known")[0]:
-            raise NotEnoughData(words.text("events.needs_closed_date"))
+            raise NotEnoughData("events.needs_closed_date")
         out = warehouse.sql.run(con, "events.complaints_closed", {"previous": previous, "as_of": as_of,
                                                                   "max_satisfaction": int(p["max_satisfaction"])}).df()
         return out.rename(columns={"signal": "satisfaction"})
     elif kind in ("birthday", "anniversary"):
         column = "birth_date" if kind == "birthday" else "signup_date"
         why = _needs_column(con, column, clearance)
-        if why:
-            raise NotEnoughData(why)
+        if why is not None:
+            raise why
         first = _next_month(as_of)
         out = warehouse.sql.run(con, "events.date_next_month", {"month": first.month, "first_day": first},
                                 column=warehouse.sql.ident(column)).df()
@@ -327,5 +327,7 @@ def export_lists(con, run: TriggerRun, folder, clearance: int, suffix: str = ".c
     out = {}
     for name, lst in run.lists.items():
         path = Path(folder) / privacy.export_name(f"trigger_{name}_{run.as_of}", clearance, suffix)
-        out[name] = privacy.export_frame(lst[lst.cell == "listed"].drop(columns="cell"), path, clearance, con=con)
+        about = words.text("events.about_list", trigger=run.triggers.get(name).label(), as_of=run.as_of)
+        out[name] = privacy.export_frame(lst[lst.cell == "listed"].drop(columns="cell"), path, clearance, con=con,
+                                         about=about)
     return out
