@@ -128,7 +128,7 @@ def test_an_older_database_gains_the_ticket_closing_date(tmp_path):
 
 
 def test_complaint_and_anniversary_triggers_match_the_tables_by_hand(db):
-    run = events.evaluate(db, "2026-10-31", clearance=2)
+    run = events.evaluate(db, "2026-10-31", clearance=2, contact_policy=False)  # the rules alone
     assert (run.previous, run.as_of) == (D(2026, 10, 1), D(2026, 10, 31))
     t = db.execute("SELECT customer_id, closed_date, satisfaction, ticket_type FROM main.service_tickets").df()
     t = t[(t.ticket_type == "complaint") & t.customer_id.notna() & t.satisfaction.le(2)
@@ -148,9 +148,9 @@ def test_complaint_and_anniversary_triggers_match_the_tables_by_hand(db):
 
 
 def test_birthday_needs_the_private_column(db):
-    low = events.evaluate(db, "2026-10-31", clearance=2)
+    low = events.evaluate(db, "2026-10-31", clearance=2, contact_policy=False)
     assert "birthday" not in low.lists and "birth_date" in low.skipped["birthday"]
-    high = events.evaluate(db, "2026-10-31", clearance=3)
+    high = events.evaluate(db, "2026-10-31", clearance=3, contact_policy=False)
     born = db.execute("SELECT customer_id FROM main.customers WHERE month(birth_date) = 11").df()
     assert sorted(high.lists["birthday"].customer_id) == sorted(born.customer_id)
 
@@ -197,3 +197,27 @@ def test_the_planted_trigger_effects_are_recovered(db):
     # the batch campaigns' models do not learn from trigger campaigns
     from dbmarketing import campaigns
     assert not any(c.startswith("TRG-") for c in campaigns.closed_campaigns(db, "2026-10-31"))
+
+
+def test_the_contact_policy_caps_every_list_of_a_run(db):
+    """One contact per customer per channel in 45 days, and 1 over all channels: no customer is on
+    two lists of the run, none whose test cell had her within 45 days, and every customer the
+    rules found is on her list or left out with a reason."""
+    one = {"caps": {c: {"contacts": 1, "days": 45} for c in ("direct_mail", "sms", "email", "outbound_call")},
+           "all_channels": {"contacts": 1, "days": 45}, "priorities": {}}
+    free = events.evaluate(db, "2026-10-31", clearance=2, contact_policy=False)
+    run = events.evaluate(db, "2026-10-31", clearance=2, policy=one)
+    on = pd.concat([lst.assign(trigger=name) for name, lst in run.lists.items()], ignore_index=True)
+    assert not on.customer_id.duplicated().any()
+    recent = db.execute("""SELECT DISTINCT customer_id FROM main.contacts WHERE cell = 'test'
+                           AND abs(contact_date - DATE '2026-10-31') < 45""").df()
+    assert not on.customer_id.isin(recent.customer_id).any()
+    assert len(run.dropped) and set(run.dropped.trigger) <= set(run.lists)
+    # every customer the rules found is on a list or left out with a reason
+    for name, lst in free.lists.items():
+        kept = set(run.lists[name].customer_id)
+        out = set(run.dropped.customer_id[run.dropped.trigger == name])
+        assert kept | out == set(lst.customer_id) and not kept & out, name
+    # the hold-out is drawn from the customers the policy kept
+    for name, lst in run.lists.items():
+        assert (lst.cell == "held_out").sum() == round(run.triggers.get(name).holdout * len(lst))

@@ -9,6 +9,10 @@ The parts (private; the names below are the public face):
 - ``models`` -- the response model (gains), the uplift learners (:class:`TwoModelUplift`,
   :class:`InteractionUplift`, which accept any scikit-learn classifier) and the Qini measures;
 - ``design`` -- the test design: sample sizes, power, detectable lift, random cells;
+- ``policy`` -- the contact policy across every campaign and trigger: consent, contact point,
+  do-not-contact, frequency caps by channel and priorities (:func:`apply_contact_policy`);
+- ``rollout`` -- test, then roll out: the eligible, the decision rule stated before the test,
+  a representative pilot, its reading, and the roll-out list through the contact policy;
 - ``selection`` -- the next campaign: whom to contact, its contact list and its record;
 - ``exports`` -- a customer-level campaign export brought from a campaign tool, arm by arm;
 - ``planning`` -- what chapter 05 decides between its calls: its choices checked, the columns
@@ -51,7 +55,29 @@ from .models import (
     uplift_against_truth,
     uplift_model,
 )
-from .selection import TargetPlan, export_list, past_channel_figures, save_campaign, select_targets, suppressed
+from .policy import (
+    DEFAULT_POLICY,
+    ContactPolicy,
+    PolicyError,
+    apply_contact_policy,
+    load_policy,
+    reach_rules,
+    recent_contacts,
+    suppressed,
+)
+from .selection import TargetPlan, export_list, past_channel_figures, save_campaign, select_targets
+from .rollout import (
+    DecisionRule,
+    as_plan,
+    decide,
+    decision_rule,
+    draw_pilot,
+    eligible,
+    read_pilot,
+    rollout_list,
+    rule_before_test,
+    strata_shares,
+)
 from .planning import (
     RATE_COLUMNS,
     check_choices,
@@ -94,6 +120,23 @@ __all__ = [
     "minimum_detectable_lift",
     "assign_cells",
     "suppressed",
+    "DEFAULT_POLICY",
+    "ContactPolicy",
+    "PolicyError",
+    "apply_contact_policy",
+    "load_policy",
+    "reach_rules",
+    "recent_contacts",
+    "DecisionRule",
+    "as_plan",
+    "decide",
+    "decision_rule",
+    "draw_pilot",
+    "eligible",
+    "read_pilot",
+    "rollout_list",
+    "rule_before_test",
+    "strata_shares",
     "TargetPlan",
     "select_targets",
     "past_channel_figures",

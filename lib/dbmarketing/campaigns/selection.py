@@ -1,6 +1,6 @@
 """Campaigns: the next campaign's selection -- whom to contact, by expected profit from an
-uplift model, within consent, contact points, the do-not-contact list, capacity and budget,
-with a control cell held out -- and its contact list and record in the database."""
+uplift model, within consent, contact points, the do-not-contact list (the contact policy's
+first rules, :mod:`.policy`), capacity and budget, with a control cell held out -- and its contact list and record in the database."""
 
 from __future__ import annotations
 
@@ -16,15 +16,7 @@ from .. import ingest, privacy, warehouse
 from ..present import words
 from .design import assign_cells, minimum_detectable_lift
 from .measurement import CHANNEL_CONSENT, CHANNEL_CONTACT, results, snapshot
-
-
-def suppressed(con, channel: str | None = None) -> pd.DataFrame:
-    """The master customers not to contact (``main.suppressions``, the do-not-contact list as
-    cleaning resolved it): customer_id, reason. With ``channel``, the entries for that channel
-    and those for every channel. Empty when no list was loaded."""
-    if not warehouse.table_exists(con, "main", "suppressions"):
-        return pd.DataFrame({"customer_id": pd.Series(dtype=object), "reason": pd.Series(dtype=object)})
-    return warehouse.sql.run(con, "campaigns.suppressed", {"channel": channel}).df()
+from .policy import apply_contact_policy, load_policy, reach_rules, suppressed  # noqa: F401  (suppressed: as before)
 
 
 @dataclass
@@ -46,7 +38,9 @@ class TargetPlan:
 def select_targets(con, as_of, channel: str, model, margin_per_response: float, cost_per_contact: float,
                    budget: float | None = None, capacity: int | None = None, control_share: float = 0.2,
                    customer_type: str | None = "consumer", include_prospects: bool = False, strata: str = "segment",
-                   seed: int = 42, alpha: float = 0.05, power: float = 0.8, min_control: int = 100) -> TargetPlan:
+                   seed: int = 42, alpha: float = 0.05, power: float = 0.8, min_control: int = 100,
+                   policy=None, source: str = "next_campaign", priority: float = 5,
+                   planned: pd.DataFrame | None = None) -> TargetPlan:
     """Choose whom to contact in the next ``channel`` campaign, by expected profit.
 
     Every customer known at ``as_of`` (of ``customer_type``; None = all) is scored with the
@@ -56,7 +50,10 @@ def select_targets(con, as_of, channel: str, model, margin_per_response: float, 
     for the channel, without the contact point it needs (address, phone or e-mail), those
     on the do-not-contact list (:func:`suppressed`), and, unless ``include_prospects``, those
     who never bought (the model learned from past campaigns, which contacted buyers: it has
-    nothing to say about prospects, who need an acquisition offer of their own). Of the rest, those with positive
+    nothing to say about prospects, who need an acquisition offer of their own), and those the
+    contact policy's frequency caps leave no room for (:func:`apply_contact_policy` with
+    ``policy``, the list named ``source`` with ``priority``; ``planned``: lists kept earlier in
+    the same run). Of the rest, those with positive
     expected profit are ranked best first and taken while the contacts stay within
     ``capacity`` (e.g. call-center calls) and ``budget`` / ``cost_per_contact``. A share
     ``control_share`` of the selection is held out as a random control cell, stratified by
@@ -81,14 +78,10 @@ def select_targets(con, as_of, channel: str, model, margin_per_response: float, 
     snap["response_score"] = model.predict_response(snap)
     snap["expected_profit"] = snap.uplift * float(margin_per_response) - float(cost_per_contact)
 
-    consent, point = CHANNEL_CONSENT[channel], CHANNEL_CONTACT[channel]
-    dnc = suppressed(con, channel)
-    # the reasons in the reader's language (dbmarketing.present.words): the table shows them as they are
-    rules = [
-        (words.text("campaigns.reason_no_consent", consent=words.label(consent.split('_')[1])),
-         ~snap[consent].fillna(False).astype(bool)),
-        (words.text("campaigns.reason_no_contact_point", point=words.label(point)), snap[point].isna()),
-        (words.text("campaigns.reason_do_not_contact"), snap.customer_id.isin(dnc.customer_id)),
+    consent = CHANNEL_CONSENT[channel]
+    # consent, contact point, do-not-contact (the contact policy's rules 1-3), then prospects; the reasons
+    # in the reader's language (dbmarketing.present.words): the table shows them as they are
+    rules = reach_rules(con, snap, channel) + [
         (words.text("campaigns.reason_prospect"), snap.is_prospect.astype(bool) & (not include_prospects)),
     ]
     left = pd.Series(False, index=snap.index)
@@ -98,6 +91,18 @@ def select_targets(con, as_of, channel: str, model, margin_per_response: float, 
         excluded.append((reason, int(hit.sum())))
         left |= hit
     eligible = snap[~left]
+    # the contact policy's caps (its consent and do-not-contact rules are the ones above: nobody left for them)
+    rules_in_force = load_policy(policy)
+    wanted = pd.DataFrame({"customer_id": eligible.customer_id, "channel": channel, "priority": priority,
+                           "source": source})
+    kept, dropped = apply_contact_policy(con, wanted, A, rules_in_force, planned=planned)
+    capped = dropped.reason.value_counts(sort=False)
+    cap = rules_in_force.caps.get(channel)
+    if cap is not None and capped.empty:  # the rule applied, nobody hit it
+        capped = pd.Series({words.text("campaigns.reason_frequency_cap", contacts=cap.contacts,
+                                       channel=words.label(channel), days=cap.days): 0})
+    excluded.extend((reason, int(n)) for reason, n in capped.items())
+    eligible = eligible[eligible.customer_id.isin(kept.customer_id)]
     excluded.append((words.text("campaigns.reason_no_profit"), int((eligible.expected_profit <= 0).sum())))
     ranked = eligible[eligible.expected_profit > 0].sort_values(["expected_profit", "customer_id"],
                                                                 ascending=[False, True])

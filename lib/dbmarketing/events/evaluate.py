@@ -23,8 +23,14 @@ after ``previous``, up to and including ``as_of``):
 - **large_first_purchase**: a first purchase in the period whose amount is at least the
   ``quantile`` of every customer's first purchase up to ``as_of`` (or ``min_amount``).
 
-Each list holds out ``holdout`` of its customers at random (seeded by the run's seed, the
-trigger and the date): they are the control group the trigger's effect is measured against.
+The contact policy (:func:`dbmarketing.campaigns.apply_contact_policy`: consent, a contact
+point, do-not-contact, the frequency caps per channel counting the contacts already made and
+the other lists of the run, the triggers' priorities) then decides who stays on which list;
+a customer it leaves out of a list is in ``dropped`` with the reason. Each list then holds
+out ``holdout`` of its customers at random (seeded by the run's seed, the trigger and the
+date): they are the control group the trigger's effect is measured against. The hold-out is
+drawn from the customers the policy kept, and they count against the caps like the listed
+ones, so the two cells are alike in everything but the contact.
 """
 
 from __future__ import annotations
@@ -64,18 +70,34 @@ class TriggerRun:
     seed: int
     lists: dict[str, pd.DataFrame] = field(default_factory=dict)
     skipped: dict[str, str] = field(default_factory=dict)
+    dropped: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["customer_id", "trigger", "reason"]))
 
     def summary(self, lang: str | None = None) -> pd.DataFrame:
         """One row per trigger: its label, channel, customers found, listed, held out, and
         the reason when it was skipped."""
         rows = []
+        left_out = self.dropped.groupby("trigger").size()
         for t in self.triggers.triggers:
             lst = self.lists.get(t.name)
-            rows.append({"trigger": t.label(lang), "channel": t.channel, "customers": 0 if lst is None else len(lst),
+            rows.append({"trigger": t.label(lang), "channel": t.channel,
+                         "policy_dropped": int(left_out.get(t.name, 0)),
+                         "customers": 0 if lst is None else len(lst),
                          "listed": 0 if lst is None else int((lst.cell == "listed").sum()),
                          "held_out": 0 if lst is None else int((lst.cell == "held_out").sum()),
                          "note": self.skipped.get(t.name, "")})
         return pd.DataFrame(rows)
+
+    def policy_summary(self, lang: str | None = None) -> pd.DataFrame:
+        """The customers the contact policy left out of each list, by reason (trigger, reason,
+        customers), triggers in map order."""
+        if self.dropped.empty:
+            return pd.DataFrame(columns=["trigger", "reason", "customers"])
+        order = {n: i for i, n in enumerate(self.triggers.names)}
+        out = self.dropped.groupby(["trigger", "reason"]).size().rename("customers").reset_index()
+        out = out.sort_values(["trigger", "customers"], key=lambda s: s.map(order) if s.name == "trigger" else -s,
+                              ignore_index=True)
+        out["trigger"] = out.trigger.map(lambda n: self.triggers.get(n).label(lang))
+        return out
 
 
 class _Facts:
@@ -263,12 +285,15 @@ def _fire(con, trigger: Trigger, facts: _Facts, as_of: date, previous: date, cle
 
 
 def evaluate(con, as_of, triggers=None, clearance: int = privacy.SCHEDULED_CLEARANCE, seed: int = 42,
-             segments=None) -> TriggerRun:
+             segments=None, policy=None, contact_policy: bool = True, planned=None) -> TriggerRun:
     """Evaluate every trigger of the map (``triggers``: a path, a :class:`Triggers`, or None for
-    the default map) at ``as_of`` against one period earlier, hold out each list's share at
-    random (``seed``) and add the short profile. A trigger the database cannot answer (no
-    tickets, a private column above ``clearance``, too little history for a model) is
-    skipped with its reason; the others still run."""
+    the default map) at ``as_of`` against one period earlier, apply the contact policy
+    (``policy``: a file, a mapping or None for the package default, see
+    :func:`dbmarketing.campaigns.load_policy`; ``planned``: other lists of the run already
+    kept, counted against the caps; ``contact_policy=False`` leaves the lists as the rules
+    found them), hold out each list's share at random (``seed``) and add the short profile. A
+    trigger the database cannot answer (no tickets, a private column above ``clearance``, too
+    little history for a model) is skipped with its reason; the others still run."""
     trig = load_triggers(triggers)
     A = warehouse.resolve_as_of(con, as_of)
     before = A - timedelta(days=trig.period_days)
@@ -285,10 +310,31 @@ def evaluate(con, as_of, triggers=None, clearance: int = privacy.SCHEDULED_CLEAR
             continue
         found = found.drop_duplicates("customer_id").sort_values("customer_id", ignore_index=True)
         found["event_date"] = pd.to_datetime(found["event_date"]).dt.date
-        found["cell"] = hold_out(found.customer_id.tolist(), t.holdout, seed, t.name, A)
         run.lists[t.name] = found
+    if contact_policy and run.lists:
+        _apply_policy(con, run, policy, planned)
+    for name, found in run.lists.items():
+        found["cell"] = hold_out(found.customer_id.tolist(), trig.get(name).holdout, seed, name, A)
     _add_profiles(con, run, facts)
     return run
+
+
+def _apply_policy(con, run: TriggerRun, policy, planned) -> None:
+    """Keep on each list the customers the contact policy keeps there; the others go to
+    ``run.dropped`` with the reason."""
+    from .. import campaigns
+
+    parts = [pd.DataFrame({"customer_id": lst.customer_id, "channel": run.triggers.get(name).channel,
+                           "priority": run.triggers.get(name).priority, "source": name})
+             for name, lst in run.lists.items()]
+    candidates = pd.concat(parts, ignore_index=True)
+    if candidates.empty:
+        return
+    kept, dropped = campaigns.apply_contact_policy(con, candidates, run.as_of, policy=policy, planned=planned)
+    for name, lst in run.lists.items():
+        mine = set(kept.customer_id[kept.source == name])
+        run.lists[name] = lst[lst.customer_id.isin(mine)].reset_index(drop=True)
+    run.dropped = dropped[["customer_id", "source", "reason"]].rename(columns={"source": "trigger"}).reset_index(drop=True)
 
 
 def _add_profiles(con, run: TriggerRun, facts: _Facts) -> None:

@@ -1,5 +1,5 @@
-"""Campaigns: the history of past campaigns with control groups and planted uplift, the
-do-not-contact list, and the MineThatData-like e-mail test."""
+"""Campaigns: the history of past campaigns with control groups and planted uplift, the pilot
+of a new offer, the do-not-contact list, and the MineThatData-like e-mail test."""
 
 from __future__ import annotations
 
@@ -14,12 +14,9 @@ from .state import Run
 
 def campaign_history(run: Run) -> None:
     """Past campaigns with random control groups; campaign-induced purchases planted."""
-    rng, P, R, D = run.rng, run.P, run.R, run.D
+    rng, R, D = run.rng, run.R, run.D
     n_camp = max(4, 2 * run.years)
     days = np.linspace(90, D - 45, n_camp).astype(int)
-    lam_day = P.lam.to_numpy() / 7.0
-    age_end = ((np.datetime64(run.end_date) - P.birth.to_numpy()).astype("timedelta64[D]").astype(float) / 365.25)
-    tier = run.cities.tier.to_numpy()[P.city_idx.to_numpy()]
     camp_rows, resp_rows, new_events = [], [], []
     E = run.E
     ev_p, ev_t = E.person_idx.to_numpy(), E.t.to_numpy()
@@ -57,42 +54,15 @@ def campaign_history(run: Run) -> None:
         cell[rng.choice(size, round(ctrl_frac * size), replace=False)] = "control"
         cday = tc + rng.integers(0, spread, size)
         pp = rp[sel]
-        # Background: P(at least one purchase in the window | state at contact).
-        alive = ~(run.dropout[pp] < cday)
-        season_sum = run.season_cum[np.minimum(cday + window, D)] - run.season_cum[cday]
-        p_bg = np.where(alive, 1 - np.exp(-lam_day[pp] * season_sum), 0.0)
-        # Campaign-induced purchase q: heterogeneous by customer attributes.
-        age = np.nan_to_num(age_end[pp] - (D - cday) / 365.25, nan=40.0)
         slope = {"direct_mail": 0.03, "sms": -0.03, "email": -0.02, "outbound_call": 0.015}[channel]
-        recent = (cday - last[pp]) <= 90
-        logit = (icpt + slope * (age - 40) + 0.15 * (3 - tier[pp]) + 0.6 * recent
-                 + 0.25 * np.log1p(n_past[pp]) - 0.7 * ~alive + rng.normal(0, 0.3, size))
-        q = 1 / (1 + np.exp(-logit))
-        dog = rng.random(size) < np.where(run.complained[pp] & (run.first_complaint[pp] < cday),
-                                          RATES["sleeping_dog_if_complained"], RATES["sleeping_dog_share"])
-        q[dog] = 0.0
-        ksup = RATES["sleeping_dog_suppression"]
-        p0 = p_bg
-        p1 = np.where(dog, p_bg * (1 - ksup), 1 - (1 - p_bg) * (1 - q))
-        test = cell == "test"
-        # Realise: extra purchases for contacted customers, suppressed ones for sleeping dogs.
-        extra = test & ~dog & (rng.random(size) < q)
-        et = cday[extra] + window * rng.beta(1.0, 2.5, extra.sum())
-        et = np.minimum(et, D - 1e-6)
-        new_events.append(pd.DataFrame({"person_idx": pp[extra], "t": et, "origin": "campaign",
-                                        "complaint": False, "deleted": False, "campaign_id": cid,
-                                        "record": sel[extra]}))  # booked under the contacted number
-        suppress = test & dog & (rng.random(size) < ksup)
-        for j in np.flatnonzero(suppress):
+        events, suppress, resp = _plant_response(run, rng, cid, sel, pp, cell, cday, window, icpt, slope,
+                                                 consent[np.searchsorted(elig, sel)], last, n_past)
+        new_events.append(events)
+        for j in suppress:
             lo, hi = np.searchsorted(ev_p, [pp[j], pp[j] + 1])
             tt = ev_t[lo:hi]
             deleted[lo:hi] |= (tt >= cday[j]) & (tt < cday[j] + window)
-        resp_rows.append(pd.DataFrame({
-            "campaign_id": cid, "record": sel, "person_idx": pp, "cell": cell, "contact_day": cday,
-            "window": window, "consent": consent[np.searchsorted(elig, sel)], "alive_at_contact": alive,
-            "p_background": p_bg, "q_campaign": q, "sleeping_dog": dog,
-            "p_without_contact": p0, "p_with_contact": p1, "uplift": p1 - p0,
-        }))
+        resp_rows.append(resp)
         label = CHANNEL_LABELS[run.locale][channel]
         start_d = run.day_to_date(tc).astype(object)
         camp_rows.append({
@@ -107,6 +77,122 @@ def campaign_history(run: Run) -> None:
     run.E = pd.concat([E, extra], ignore_index=True)
     run.campaigns = pd.DataFrame(camp_rows)
     run.responses = pd.concat(resp_rows, ignore_index=True)
+
+
+def _plant_response(run: Run, rng, cid: str, sel, pp, cell, cday, window: int, icpt: float, slope: float,
+                    consent, last, n_past):
+    """The planted response of a campaign's selected records ``sel`` (persons ``pp``, cells
+    ``cell``, contact days ``cday``): the background chance to buy in the window, the chance
+    ``q`` that the contact brings a purchase (logit ``icpt`` + ``slope`` x (age - 40) + city
+    tier, recent purchase, purchases so far, alive, noise), sleeping dogs, and the purchases
+    the contact causes. Returns (the caused purchase events, the positions of the contacted
+    sleeping dogs who skip their window purchases, the rows of ``run.responses``)."""
+    D, size = run.D, len(sel)
+    lam_day = run.P.lam.to_numpy() / 7.0
+    age_end = ((np.datetime64(run.end_date) - run.P.birth.to_numpy()).astype("timedelta64[D]").astype(float) / 365.25)
+    tier = run.cities.tier.to_numpy()[run.P.city_idx.to_numpy()]
+    # Background: P(at least one purchase in the window | state at contact).
+    alive = ~(run.dropout[pp] < cday)
+    season_sum = run.season_cum[np.minimum(cday + window, D)] - run.season_cum[cday]
+    p_bg = np.where(alive, 1 - np.exp(-lam_day[pp] * season_sum), 0.0)
+    # Campaign-induced purchase q: heterogeneous by customer attributes.
+    age = np.nan_to_num(age_end[pp] - (D - cday) / 365.25, nan=40.0)
+    recent = (cday - last[pp]) <= 90
+    logit = (icpt + slope * (age - 40) + 0.15 * (3 - tier[pp]) + 0.6 * recent
+             + 0.25 * np.log1p(n_past[pp]) - 0.7 * ~alive + rng.normal(0, 0.3, size))
+    q = 1 / (1 + np.exp(-logit))
+    dog = rng.random(size) < np.where(run.complained[pp] & (run.first_complaint[pp] < cday),
+                                      RATES["sleeping_dog_if_complained"], RATES["sleeping_dog_share"])
+    q[dog] = 0.0
+    ksup = RATES["sleeping_dog_suppression"]
+    p0 = p_bg
+    p1 = np.where(dog, p_bg * (1 - ksup), 1 - (1 - p_bg) * (1 - q))
+    test = cell == "test"
+    # Realise: extra purchases for contacted customers, suppressed ones for sleeping dogs.
+    extra = test & ~dog & (rng.random(size) < q)
+    et = cday[extra] + window * rng.beta(1.0, 2.5, extra.sum())
+    et = np.minimum(et, D - 1e-6)
+    events = pd.DataFrame({"person_idx": pp[extra], "t": et, "origin": "campaign", "complaint": False,
+                           "deleted": False, "campaign_id": cid, "record": sel[extra]})  # booked under the contacted number
+    suppress = np.flatnonzero(test & dog & (rng.random(size) < ksup))
+    resp = pd.DataFrame({
+        "campaign_id": cid, "record": sel, "person_idx": pp, "cell": cell, "contact_day": cday,
+        "window": window, "consent": consent, "alive_at_contact": alive,
+        "p_background": p_bg, "q_campaign": q, "sleeping_dog": dog,
+        "p_without_contact": p0, "p_with_contact": p1, "uplift": p1 - p0,
+    })
+    return events, suppress, resp
+
+
+# The pilot of a new offer (issue 14): channel, share of the eligible drawn, share of the pilot
+# held out, days to contact everyone, response window, cost per contact, logit intercept of q
+# (a stronger offer than the past campaigns'), the day it starts (days before the end), and the offer.
+PILOT_DESIGN = {"channel": "direct_mail", "share": 0.25, "control_share": 0.2, "spread": 3, "window": 30,
+                "cost": 3.5, "icpt": -2.2, "slope": 0.03, "days_before_end": 70}
+PILOT_OFFERS = {"zh_CN": "新品：下单即赠会员礼盒", "en_US": "New: a member gift box with the next order"}
+PILOT_ID = "PILOT01"
+
+
+def pilot_campaign(run: Run) -> None:
+    """A pilot of a new offer, read before it is rolled out: the customers the marketer could
+    select (consumers who bought before, registered in time, with an address and mail
+    consent) at the pilot's start, a share drawn at random within strata of recency (bought
+    in the last 180 days, 181-365, longer) and city tier in proportion to their size, so the
+    pilot looks like the population; a fifth of it held out as control. Responses are planted
+    as for the past campaigns (:func:`_plant_response`) with a stronger offer; the truth is in
+    ``truth.campaign_response`` under :data:`PILOT_ID`. Drawn from a generator of its own
+    (seeded by the run's seed), so the campaigns before it are drawn exactly as without it."""
+    rng = np.random.default_rng([run.seed, 14])
+    R, D, d = run.R, run.D, PILOT_DESIGN
+    tc = D - d["days_before_end"]
+    E = run.E[~run.E.deleted] if "deleted" in run.E else run.E
+    ev_p, ev_t = E.person_idx.to_numpy(), E.t.to_numpy()
+    before = ev_t < tc
+    n_past = np.bincount(ev_p[before], minlength=run.n)
+    last = np.full(run.n, -np.inf)
+    np.maximum.at(last, ev_p[before], ev_t[before])
+    rp = R.person_idx.to_numpy()
+    consent = np.array([bool(v) if v is not None and v == v else False for v in R.consent_mail.to_numpy()])
+    ok = (R.source.isin(["crm", "pos"]).to_numpy() & (R.signup_day.to_numpy() <= tc - 7) & (n_past[rp] > 0)
+          & R.address.notna().to_numpy() & consent)
+    elig = np.flatnonzero(ok)
+    _, first_of_person = np.unique(rp[elig], return_index=True)  # one record per person (the first)
+    elig = np.sort(elig[first_of_person])
+    recency = tc - last[rp[elig]]
+    band = np.where(recency <= 180, 0, np.where(recency <= 365, 1, 2))
+    tier = run.cities.tier.to_numpy()[run.P.city_idx.to_numpy()][rp[elig]]
+    stratum = band * 10 + tier
+    sel, cell = [], []
+    for s in np.unique(stratum):  # proportional allocation, drawn at random within each stratum
+        members = elig[stratum == s]
+        k = int(round(d["share"] * members.size))
+        chosen = np.sort(rng.choice(members, k, replace=False))
+        c = np.full(k, "test", dtype=object)
+        c[rng.choice(k, int(round(d["control_share"] * k)), replace=False)] = "control"
+        sel.append(chosen)
+        cell.append(c)
+    sel, cell = np.concatenate(sel), np.concatenate(cell)
+    order = np.argsort(sel, kind="stable")
+    sel, cell = sel[order], cell[order]
+    cday = tc + rng.integers(0, d["spread"], sel.size)
+    pp = rp[sel]
+    events, suppress, resp = _plant_response(run, rng, PILOT_ID, sel, pp, cell, cday, d["window"], d["icpt"],
+                                             d["slope"], np.ones(sel.size, bool), last, n_past)
+    deleted = run.E.deleted.to_numpy().copy()
+    person, t = run.E.person_idx.to_numpy(), run.E.t.to_numpy()
+    for j in suppress:
+        deleted |= (person == pp[j]) & (t >= cday[j]) & (t < cday[j] + d["window"])
+    run.E["deleted"] = deleted
+    run.E = pd.concat([run.E, events], ignore_index=True)
+    run.responses = pd.concat([run.responses, resp], ignore_index=True)
+    start = run.day_to_date(tc).astype(object)
+    offer = PILOT_OFFERS[run.locale]
+    run.campaigns = pd.concat([run.campaigns, pd.DataFrame([{
+        "campaign_id": PILOT_ID, "campaign_name": (f"{pd.Timestamp(start).year}年试点：{offer}" if run.zh
+                                                   else f"Pilot {pd.Timestamp(start).year}: {offer}"),
+        "channel": d["channel"], "start_day": int(tc), "end_day": int(tc + d["spread"] - 1), "window": d["window"],
+        "cost_per_contact": round(d["cost"] * run.scale, 2), "offer": offer,
+        "control_share": float((cell == "control").mean()), "q_intercept": d["icpt"]}])], ignore_index=True)
 
 
 def suppressions(run: Run) -> None:

@@ -176,7 +176,8 @@ def _build(run: Run) -> None:
     behaviour.simulate(run)
     behaviour.assign_records_to_events(run)
     campaigns.campaign_history(run)
-    events.trigger_history(run)  # a generator of its own: the draws above and below are unchanged
+    campaigns.pilot_campaign(run)  # from a generator of its own: the campaigns above are drawn as before
+    events.trigger_history(run)  # a generator of its own too; after the pilot, whose purchases it sees
     behaviour.orders(run)
     behaviour.tickets(run)
     defects.order_defects(run)

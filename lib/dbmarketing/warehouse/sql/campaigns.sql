@@ -62,6 +62,20 @@ SELECT customer_id, string_agg(DISTINCT reason, '; ' ORDER BY reason) AS reason 
 WHERE customer_id IS NOT NULL AND (channel IS NULL OR $channel IS NULL OR channel = $channel)
 GROUP BY 1 ORDER BY 1
 
+-- name: reach
+-- Every customer's consents and contact points: what the contact policy's first rules read.
+SELECT customer_id, consent_mail, consent_sms, consent_email, consent_phone, address, phone, email
+FROM main.customers
+
+-- name: recent_contacts
+-- The test-cell contacts (the control cell was not contacted) within $days days of $as_of,
+-- before or after, with their campaign's channel.
+SELECT c.customer_id, g.channel, c.contact_date
+FROM main.contacts c JOIN main.campaigns g USING (campaign_id)
+WHERE c.cell = 'test' AND c.customer_id IS NOT NULL
+  AND c.contact_date > CAST($as_of AS DATE) - CAST($days AS INTEGER)
+  AND c.contact_date < CAST($as_of AS DATE) + CAST($days AS INTEGER)
+
 -- name: contact_points
 SELECT customer_id, name, phone, email, address FROM main.customers
 
