@@ -5,11 +5,13 @@ At each month end of the last :data:`MONTHS` months whose response windows close
 history ends, every trigger of the default map (``events/triggers.yaml``) selects the
 customers a simple version of its rule finds in the simulated purchases (the selection need
 not match the rule exactly: only the effect is measured), a random share :data:`HOLDOUT` is
-held out, and each contacted (test) customer who does not buy in the window anyway (no
-simulated purchase there) buys once more with probability ``lift / (1 - r)``, ``r`` the share
-of the selected customers who buy anyway: so the response rate of the test cell is the
-control cell's plus ``lift`` in expectation (the planted absolute lift of
-:data:`PLANTED_LIFT`, stored in ``truth.trigger_effects``). A customer is selected by one
+held out, and each contacted (test) customer who does not buy in the window anyway but has a
+later purchase has it pulled forward into the window with probability ``lift / c`` (``c`` the
+share of the selected customers who could respond so): the response rate of the test cell is
+the control cell's plus ``lift`` in expectation, ``lift`` the planted lift of
+:data:`PLANTED_LIFT` or ``c`` when the selection allows less (``truth.trigger_effects`` holds
+each trigger's planted lift weighted by its campaigns' customers). Purchases are moved, never
+added: the CLV models' planted parameters still hold. A customer is selected by one
 trigger at most, and not again within :data:`REST_DAYS` days, so one trigger's control cell
 is never another's test cell at the same time. Customers are taken in the map's priority
 order.
@@ -28,6 +30,7 @@ from .state import Run
 MONTHS = 12
 HOLDOUT = 0.3
 REST_DAYS = 60
+LARGE_SHARE = 0.25  # the new buyers whose first purchase counts as large
 # trigger -> planted absolute lift of the response rate; the goodwill call after an unhappy
 # complaint sells nothing (a trigger without an effect: its interval should hold 0)
 PLANTED_LIFT = {
@@ -56,7 +59,7 @@ def _month_ends(run: Run) -> list[int]:
     return sorted(days)
 
 
-def _selections(run: Run, tc: int, ev_p, ev_t, ev_c, month_next: int) -> dict[str, np.ndarray]:
+def _selections(run: Run, tc: int, ev_p, ev_t, ev_c, month_next: int, large: np.ndarray) -> dict[str, np.ndarray]:
     """Persons each trigger's simple rule finds at day ``tc``."""
     n = run.n
     before = ev_t < tc
@@ -80,27 +83,29 @@ def _selections(run: Run, tc: int, ev_p, ev_t, ev_c, month_next: int) -> dict[st
         "at_risk": registered & (n_past >= 3) & (since >= 120) & (since < 150),
         "overdue": registered & (n_past >= 3) & (since > 2 * usual) & (since - 30 <= 2 * usual),
         "no_second_purchase": registered & (n_past == 1) & (tc - first >= 60) & (tc - first < 90),
-        "birthday": registered & (n_past > 0) & (birth.dt.month.to_numpy() == month_next),
-        "anniversary": registered & (n_past > 0) & (signup.month.to_numpy() == month_next)
+        "birthday": registered & (n_past >= 2) & (birth.dt.month.to_numpy() == month_next),
+        "anniversary": registered & (n_past >= 2) & (signup.month.to_numpy() == month_next)
                        & (P.signup_day.to_numpy() < tc - 300),
-        "large_first_purchase": registered & (n_past == 1) & (tc - first < 30),
+        # the first purchase's amount is drawn later (with the orders): a quarter of the new buyers
+        "large_first_purchase": registered & (n_past == 1) & (tc - first < 30) & large,
     }
 
 
 def trigger_history(run: Run) -> None:
     """Plant the past trigger campaigns (see the module): ``run.trigger_campaigns``,
-    ``run.trigger_contacts`` and the purchases they caused, appended to ``run.E``."""
+    ``run.trigger_contacts``, and the purchases they pulled forward moved in ``run.E``."""
     rng = np.random.default_rng([run.seed, 6])
     E = run.E
-    ev_p, ev_t = E.person_idx.to_numpy(), E.t.to_numpy()
+    ev_p, ev_t = E.person_idx.to_numpy(), E.t.to_numpy().copy()  # times move as purchases are pulled forward
     ev_c = E.complaint.to_numpy().astype(bool)
     kept = ~E.deleted.to_numpy().astype(bool)
     rested = np.full(run.n, -np.inf)  # last day a person was selected by any trigger
-    camps, contacts, extra = [], [], []
+    large = rng.random(run.n) < LARGE_SHARE
+    camps, contacts = [], []
     for tc in _month_ends(run):
         d = pd.Timestamp(run.day_to_date(tc))
         month_next = d.month % 12 + 1
-        found = _selections(run, tc, ev_p, ev_t, ev_c, month_next)
+        found = _selections(run, tc, ev_p, ev_t, ev_c, month_next, large)
         taken = np.zeros(run.n, bool)
         soon = kept & (ev_t >= tc) & (ev_t < tc + max(WINDOW.values()))
         next_buy = np.full(run.n, np.inf)  # each person's first purchase on or after tc, as simulated
@@ -116,12 +121,18 @@ def trigger_history(run: Run) -> None:
             cell = np.full(sel.size, "test", dtype=object)
             cell[rng.permutation(sel.size)[:round(HOLDOUT * sel.size)]] = "control"
             anyway = next_buy[sel] < tc + window  # bought in the window without the contact
-            lift = PLANTED_LIFT[name]
-            q = min(1.0, lift / max(1 - anyway.mean(), 1e-9))
-            buys = (cell == "test") & ~anyway & (rng.random(sel.size) < q)
+            # The contact pulls the customer's next purchase forward into the window: how many
+            # purchases a customer makes in all does not change (the CLV models' planted
+            # parameters still hold), and a customer with no purchase left cannot respond.
+            later = kept & (ev_t >= tc + window)
+            nxt = pd.Series(ev_t[later], index=np.flatnonzero(later)).groupby(ev_p[later]).idxmin()
+            pull = nxt.reindex(sel).to_numpy()
+            can = ~anyway & ~np.isnan(pull)
+            lift = min(PLANTED_LIFT[name], float(can.mean()))  # what the selection allows
+            q = min(1.0, lift / max(float(can.mean()), 1e-9))
+            buys = (cell == "test") & can & (rng.random(sel.size) < q)
             t = np.minimum(tc + window * rng.beta(1.0, 2.5, buys.sum()), run.D - 1e-6)
-            extra.append(pd.DataFrame({"person_idx": sel[buys], "t": t, "origin": "campaign", "complaint": False,
-                                       "deleted": False, "campaign_id": cid, "record": run.rec_primary[sel[buys]]}))
+            ev_t[pull[buys].astype(int)] = t
             contacts.append(pd.DataFrame({"campaign_id": cid, "record": run.rec_primary[sel], "person_idx": sel,
                                           "cell": cell, "contact_day": tc, "window": window,
                                           "bought_anyway": anyway, "planted_lift": lift}))
@@ -129,8 +140,7 @@ def trigger_history(run: Run) -> None:
                           "window": window, "cost_per_contact": COST[channel], "planted_lift": lift})
     run.trigger_campaigns = pd.DataFrame(camps)
     run.trigger_contacts = pd.concat(contacts, ignore_index=True) if contacts else pd.DataFrame()
-    if extra:
-        run.E = pd.concat([E, *extra], ignore_index=True)
+    E["t"] = ev_t
 
 
 def trigger_effects(run: Run) -> pd.DataFrame:
@@ -139,6 +149,12 @@ def trigger_effects(run: Run) -> pd.DataFrame:
     if C.empty:
         return pd.DataFrame({"trigger": [], "planted_lift": [], "campaigns": [], "contacts": []})
     sizes = X.merge(C[["campaign_id", "trigger"]], on="campaign_id").groupby("trigger").size()
-    out = C.groupby("trigger").agg(planted_lift=("planted_lift", "first"), campaigns=("campaign_id", "size"))
+    size = X.groupby("campaign_id").size()
+    C = C.assign(n=C.campaign_id.map(size).fillna(0))
+    out = C.groupby("trigger").agg(campaigns=("campaign_id", "size"))
+    # the lift each campaign's selection allowed, weighted by its customers
+    out["planted_lift"] = C.groupby("trigger").apply(lambda g: float((g.planted_lift * g.n).sum() / g.n.sum()),
+                                                     include_groups=False).round(6)
     out["contacts"] = sizes.reindex(out.index).fillna(0).astype(int)
+    out = out[["planted_lift", "campaigns", "contacts"]]
     return out.reset_index()
