@@ -118,12 +118,11 @@ def planted_effects(con) -> pd.DataFrame | None:
 
 def recovery(measured: pd.DataFrame, planted: pd.DataFrame) -> pd.DataFrame:
     """The measured lift of each trigger beside the planted one: planted_lift, lift and its
-    interval, ``right_sign`` (the measured lift has the planted effect's sign; for a planted
-    effect of 0, the interval holds 0) and ``inside`` (the interval holds the planted lift)."""
+    interval, ``right_sign`` (the measured lift has the planted effect's sign; empty for a
+    trigger without a planted effect) and ``inside`` (the interval holds the planted lift)."""
     m = measured.merge(planted, left_on="name", right_on="trigger", suffixes=("", "_planted"))
-    sign = [(math.copysign(1, l) == math.copysign(1, p)) if p != 0 else (lo <= 0 <= hi)
-            for l, p, lo, hi in zip(m.lift, m.planted_lift, m.lift_low, m.lift_high)]
-    m["right_sign"] = sign
+    m["right_sign"] = pd.Series([(math.copysign(1, l) == math.copysign(1, p)) if p != 0 else None
+                                 for l, p in zip(m.lift, m.planted_lift)], index=m.index, dtype=object)
     m["inside"] = (m.lift_low <= m.planted_lift) & (m.planted_lift <= m.lift_high)
     return m[["trigger", "runs", "contacted", "control", "planted_lift", "lift", "lift_low", "lift_high",
               "right_sign", "inside"]]
