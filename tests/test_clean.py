@@ -347,14 +347,20 @@ def test_findings_keep_personal_values_out_of_the_text(cleaned):
     assert leaking.empty, leaking.finding.unique()[:5]
 
 
+DEFECT_COLUMN = {"id_bad_check_digit": "id_number", "email_domain_typo": "email", "invalid_phone": "phone"}
+
+
 def planted_current(con, defect):
-    """Planted customer defects still in the record's current version (a later export may have
-    corrected the value: the CRM update file replaces a member's row)."""
-    return con.execute("""
+    """Planted customer defects still in the record's current version: a later export may have
+    corrected the value (the CRM update file replaces a member's row), or carried it over
+    unchanged into a new version when another field changed."""
+    column = DEFECT_COLUMN[defect]
+    return con.execute(f"""
         SELECT count(*) FROM truth.defects d
-        JOIN raw.customers c ON c.customer_id = d.record_key AND c.source_line = d.source_line AND c.valid_to IS NULL
-        JOIN main.load_batches b ON b.batch_id = c.batch_id AND b.path LIKE '%/' || d.source_file
-        WHERE d.defect = ?""", [defect]).fetchall()[0][0]
+        JOIN raw.customers o ON o.customer_id = d.record_key AND o.source_line = d.source_line
+        JOIN main.load_batches b ON b.batch_id = o.batch_id AND b.path LIKE '%/' || d.source_file
+        JOIN raw.customers c ON c.customer_id = d.record_key AND c.valid_to IS NULL
+        WHERE d.defect = ? AND c.{column} IS NOT DISTINCT FROM o.{column}""", [defect]).fetchall()[0][0]
 
 
 def test_findings_count_by_kind_with_the_specifics_kept_apart(cleaned):

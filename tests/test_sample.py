@@ -26,7 +26,7 @@ END = date(2026, 10, 31)
 ROOT = Path(__file__).resolve().parents[1]
 DATA_FILES = ["crm_customers.csv", "pos_members.csv", "distributors.xlsx", "crm_customers_update.csv",
               "products.csv", "orders.csv", "order_lines.csv", "campaigns.csv", "contacts.csv",
-              "service_tickets.parquet", "cities.csv"]
+              "trigger_campaigns.csv", "trigger_contacts.csv", "service_tickets.parquet", "cities.csv"]
 
 # GB 11643 / ISO 7064 MOD 11-2, written out here rather than taken from the module.
 ID_WEIGHTS = [2 ** (17 - i) % 11 for i in range(17)]
@@ -176,8 +176,12 @@ def test_distributor_workbook_opens(zh):
 def test_service_tickets_parquet(zh):
     _, raw, _ = zh
     t = pq.read_table(raw / "service_tickets.parquet")
-    assert {f.name for f in t.schema} == {"ticket_no", "member_no", "created_date", "category", "csat", "resolved"}
+    assert {f.name for f in t.schema} == {"ticket_no", "member_no", "created_date", "closed_date", "category", "csat",
+                                           "resolved"}
     df = t.to_pandas()
+    closed = df.dropna(subset=["closed_date"])
+    assert (closed.closed_date >= closed.created_date).all() and closed.closed_date.max() <= END
+    assert 0.9 < len(closed) / len(df) < 1  # nearly all closed; the newest still open
     assert set(df.category) == {"投诉", "咨询", "退货"}
     csat = df.csat.dropna()
     assert csat.between(1, 5).all() and len(csat) > 0.5 * len(df)

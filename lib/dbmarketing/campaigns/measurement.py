@@ -110,12 +110,15 @@ def responses(con, campaign_id=None, as_of=None) -> pd.DataFrame:
     return out
 
 
-def closed_campaigns(con, as_of=None) -> list[str]:
+def closed_campaigns(con, as_of=None, triggers: bool = False) -> list[str]:
     """The campaigns whose every response window had ended by ``as_of``: the ones whose
     results are final, and the only ones models may learn from (a campaign still running
-    would teach that its contacts did not respond)."""
+    would teach that its contacts did not respond). The campaigns a scheduled run recorded for
+    event triggers (ids ``TRG-...``: chapter 06 measures them) only with ``triggers``: their
+    customers were chosen by an event, not by a campaign's selection, and one a month each
+    would make the batch campaigns' models and close-ups slow."""
     A = warehouse.resolve_as_of(con, "latest" if as_of is None else as_of)
-    rows = warehouse.sql.run(con, "campaigns.closed_campaigns", {"as_of": A}).fetchall()
+    rows = warehouse.sql.run(con, "campaigns.closed_campaigns", {"as_of": A, "triggers": bool(triggers)}).fetchall()
     return [r[0] for r in rows]
 
 

@@ -353,4 +353,12 @@ def tickets(run: Run) -> None:
                     rng.choice([2, 3, 4, 5], n, p=[0.15, 0.3, 0.35, 0.2]))
     T["satisfaction"] = pd.array(np.where(rng.random(n) < 0.2, np.nan, sat), dtype="Int64")
     T["resolved"] = rng.random(n) < np.select([tt == "complaint", tt == "inquiry"], [0.6, 0.95], 0.9)
+    # The date each ticket was closed: drawn from a generator of its own, so the tickets (and
+    # everything drawn after them) stay as they were before tickets had a closing date.
+    # Complaints take 1-21 days, returns 1-10, inquiries 0-3; one still open at the end has none.
+    own = np.random.default_rng([run.seed, 14])
+    takes = np.select([tt == "complaint", tt == "inquiry"],
+                      [own.integers(1, 22, n), own.integers(0, 4, n)], own.integers(1, 11, n))
+    closed = T.day.to_numpy() + takes
+    T["closed_day"] = pd.array(np.where(closed < D, closed, np.nan), dtype="Int64")
     run.T = T

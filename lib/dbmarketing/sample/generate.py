@@ -84,7 +84,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from . import behaviour, campaigns, defects, records, truth, world, writers
+from . import behaviour, campaigns, defects, events, records, truth, world, writers
 from ._common import check_locale
 from .state import Run
 
@@ -177,6 +177,7 @@ def _build(run: Run) -> None:
     behaviour.assign_records_to_events(run)
     campaigns.campaign_history(run)
     campaigns.pilot_campaign(run)  # from a generator of its own: the campaigns above are drawn as before
+    events.trigger_history(run)  # a generator of its own too; after the pilot, whose purchases it sees
     behaviour.orders(run)
     behaviour.tickets(run)
     defects.order_defects(run)

@@ -62,7 +62,7 @@ CAMPAIGN_COLUMNS = {"campaign_id": "campaign_code", "campaign_name": "campaign_n
 CONTACT_COLUMNS = {"campaign_id": "campaign_code", "customer_id": "member_no", "cell": "group",
                    "contact_date": "contact_date"}
 TICKET_COLUMNS = {"ticket_id": "ticket_no", "customer_id": "member_no", "opened_date": "created_date",
-                  "ticket_type": "category", "satisfaction": "csat", "resolved": "resolved"}
+                  "closed_date": "closed_date", "ticket_type": "category", "satisfaction": "csat", "resolved": "resolved"}
 CITY_COLUMNS = {
     "zh_CN": {"city": "城市", "city_en": "英文名", "province": "省份", "city_tier": "城市等级",
               "population_m": "常住人口_百万", "income_index": "收入指数"},
@@ -81,6 +81,7 @@ FILES = {
     "distributors": "distributors.xlsx", "crm_customers_update": "crm_customers_update.csv",
     "products": "products.csv", "orders": "orders.csv", "order_lines": "order_lines.csv",
     "campaigns": "campaigns.csv", "contacts": "contacts.csv",
+    "trigger_campaigns": "trigger_campaigns.csv", "trigger_contacts": "trigger_contacts.csv",
     "service_tickets": "service_tickets.parquet", "cities": "cities.csv",
     "do_not_contact": "do_not_contact.csv", "email_test": "email_test.csv",
 }
@@ -132,6 +133,10 @@ def sources_config(locale: str = "zh_CN", end_date: str | date = "2026-10-31",
         source("campaigns", "campaigns", "csv", dict(CAMPAIGN_COLUMNS),
                values={"channel": {CHANNEL_LABELS[locale][c]: c for c in CHANNELS}}),
         source("contacts", "contacts", "csv", dict(CONTACT_COLUMNS), values={"cell": {"T": "test", "C": "control"}}),
+        source("trigger_campaigns", "campaigns", "csv", dict(CAMPAIGN_COLUMNS),
+               values={"channel": {CHANNEL_LABELS[locale][c]: c for c in CHANNELS}}),
+        source("trigger_contacts", "contacts", "csv", dict(CONTACT_COLUMNS),
+               values={"cell": {"T": "test", "C": "control"}}),
         source("service_tickets", "service_tickets", "parquet", dict(TICKET_COLUMNS), encoding=None,
                values={"ticket_type": {v: k for k, v in TICKET_TYPES[locale].items()}}),
         source("cities", "cities", "csv", dict(CITY_COLUMNS[locale])),

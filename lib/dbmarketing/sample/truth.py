@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .events import trigger_effects
 from ..warehouse import DEEP_PUBLIC, HIGHLY_PRIVATE, PRIVATE, PUBLIC
 from .layouts import FILES
 from .parameters import CONSUMER_PARAMS, DISTRIBUTOR_PARAMS, MODEL_RATES, RATES
@@ -109,7 +110,8 @@ def truth_tables(run: Run) -> dict[str, pd.DataFrame]:
              "email_test": run.email_truth,
              "record_changes": run.crm_changes.assign(effective_date=run.end_date),
              "seasonality": pd.DataFrame({"date": _dates(run, np.arange(D)), "factor": run.season.round(6)}),
-             "affinities": run.affinities}
+             "affinities": run.affinities,
+             "trigger_effects": trigger_effects(run)}
     truth["parameters"] = _parameters(run, truth)
     run.truth = truth
     return truth
@@ -238,6 +240,13 @@ def measured_rates(run: Run, truth=None) -> dict[str, float]:
 # Every column of every truth table: (description, privacy tier). Columns that also exist in
 # the customer information model take the model's tier (gender and consents 2, birth date 3).
 TRUTH_TABLES = {
+    "trigger_effects": ("Planted effect of each trigger's past campaigns (sample/events.py): the test cell's "
+                        "response rate is the control cell's plus planted_lift.", {
+        "trigger": ("Trigger name (events/triggers.yaml)", PUBLIC),
+        "planted_lift": ("Planted absolute lift of the response rate in the response window", PUBLIC),
+        "campaigns": ("Past campaigns of the trigger (one per month end)", PUBLIC),
+        "contacts": ("Customers selected, both cells", PUBLIC),
+    }),
     "persons": ("Planted people: true attributes and purchase-process parameters.", {
         "person_id": ("Person number (the duplicate cluster)", PUBLIC),
         "customer_type": ("consumer or distributor", PUBLIC),

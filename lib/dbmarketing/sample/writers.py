@@ -58,6 +58,7 @@ def write_files(run: Run, out: Path) -> None:
     _write_products(run, out)
     _write_orders(run, out)
     _write_campaigns(run, out)
+    _write_trigger_campaigns(run, out)
     _write_tickets(run, out)
     _write_cities(run, out)
     _write_suppressions(run, out)
@@ -236,6 +237,32 @@ def _write_campaigns(run: Run, out: Path) -> None:
     run.files[FILES["contacts"]] = len(cf)
 
 
+def _write_trigger_campaigns(run: Run, out: Path) -> None:
+    """The past trigger campaigns (:mod:`.events`), in the layout of campaigns.csv and contacts.csv."""
+    from dbmarketing.events import load_triggers
+
+    C, X = run.trigger_campaigns, run.trigger_contacts
+    triggers = load_triggers()
+    names = {t.name: (t.label_zh if run.zh else t.label_en) for t in triggers.triggers}
+    offers = {t.name: (t.action_zh if run.zh else t.action) for t in triggers.triggers}
+    f = pd.DataFrame({
+        "campaign_id": C.campaign_id, "campaign_name": C.trigger.map(names),
+        "channel": C.channel.map(CHANNEL_LABELS[run.locale]), "start_date": _fmt_dates(run, C.start_day.to_numpy()),
+        "end_date": _fmt_dates(run, C.end_day.to_numpy()), "response_window_days": C.window,
+        "cost_per_contact": C.cost_per_contact.map("{:.2f}".format), "offer": C.trigger.map(offers),
+    }, columns=list(CAMPAIGN_COLUMNS)).rename(columns=CAMPAIGN_COLUMNS)
+    f.to_csv(out / FILES["trigger_campaigns"], index=False, encoding="utf-8", lineterminator="\n")
+    run.files[FILES["trigger_campaigns"]] = len(f)
+    cf = pd.DataFrame({
+        "campaign_id": X.campaign_id.to_numpy() if len(X) else [],
+        "customer_id": run.R.customer_id.to_numpy()[X.record.to_numpy()] if len(X) else [],
+        "cell": np.where(X.cell.to_numpy() == "test", "T", "C") if len(X) else [],
+        "contact_date": _fmt_dates(run, X.contact_day.to_numpy()) if len(X) else [],
+    }, columns=list(CONTACT_COLUMNS)).rename(columns=CONTACT_COLUMNS)
+    cf.to_csv(out / FILES["trigger_contacts"], index=False, encoding="utf-8", lineterminator="\n")
+    run.files[FILES["trigger_contacts"]] = len(cf)
+
+
 def _write_tickets(run: Run, out: Path) -> None:
     import pyarrow as pa
     import pyarrow.parquet as pq
@@ -246,6 +273,8 @@ def _write_tickets(run: Run, out: Path) -> None:
         TICKET_COLUMNS["ticket_id"]: pa.array(T.ticket_id.to_list(), pa.string()),
         TICKET_COLUMNS["customer_id"]: pa.array(T.customer_id.to_list(), pa.string(), from_pandas=True),
         TICKET_COLUMNS["opened_date"]: pa.array(run.day_to_date(T.day.to_numpy()), pa.date32()),
+        TICKET_COLUMNS["closed_date"]: pa.array(run.day_to_date(T.closed_day.fillna(0).to_numpy()), pa.date32(),
+                                                mask=T.closed_day.isna().to_numpy()),
         TICKET_COLUMNS["ticket_type"]: pa.array([types[t] for t in T.ticket_type], pa.string()),
         TICKET_COLUMNS["satisfaction"]: pa.Array.from_pandas(T.satisfaction).cast(pa.int32()),
         TICKET_COLUMNS["resolved"]: pa.array(T.resolved.to_list(), pa.bool_()),

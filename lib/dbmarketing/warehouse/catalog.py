@@ -142,6 +142,7 @@ MODEL: dict[str, Table] = {
                 C("ticket_id", "VARCHAR", "Ticket number", PUBLIC, True),
                 C("customer_id", "VARCHAR", "Customer number", PUBLIC),
                 C("opened_date", "DATE", "Date opened", PUBLIC),
+                C("closed_date", "DATE", "Date closed (empty while the ticket is open)", PUBLIC),
                 C("ticket_type", "VARCHAR", "complaint, inquiry or return", PUBLIC),
                 C("satisfaction", "INTEGER", "Satisfaction score 1-5 after closing", DEEP_PUBLIC),
                 C("resolved", "BOOLEAN", "Resolved to the customer's satisfaction", PUBLIC),

@@ -83,6 +83,8 @@ SECTIONS: dict[str, tuple[str, ...]] = {
     "sequences": ("purchases", "order lines"),
     "next best offer": ("purchases", "order lines"),
     "responder rules": ("purchases", "campaigns"),
+    "event triggers": ("customer records",),
+    "trigger results": ("purchases", "campaigns", "control groups"),
 }
 
 

@@ -35,12 +35,14 @@ FROM k LEFT JOIN main.sales s ON s.customer_id = k.customer_id AND {{in_response
 GROUP BY ALL ORDER BY k.campaign_id, k.customer_id
 
 -- name: closed_campaigns
--- The campaigns whose every response window had ended by $as_of, oldest first.
+-- The campaigns whose every response window had ended by $as_of, oldest first; the campaigns
+-- recorded for event triggers (ids TRG-..., chapter 06) only when $triggers.
 WITH w AS (SELECT c.campaign_id, g.start_date,
                   max(c.contact_date + CAST(coalesce(g.response_window_days, 30) AS INTEGER)) AS window_end
            FROM main.contacts c JOIN main.campaigns g USING (campaign_id)
            WHERE c.customer_id IS NOT NULL GROUP BY 1, 2)
-SELECT campaign_id FROM w WHERE window_end <= $as_of + 1 ORDER BY start_date, campaign_id
+SELECT campaign_id FROM w WHERE window_end <= $as_of + 1 AND ($triggers OR campaign_id NOT LIKE 'TRG-%')
+ORDER BY start_date, campaign_id
 
 -- name: campaign_costs
 SELECT campaign_id, campaign_name, channel, cost_per_contact FROM main.campaigns
