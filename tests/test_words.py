@@ -296,6 +296,8 @@ def test_every_reason_a_model_gives_is_in_both_catalogs():
     found = {}
     for path in (ROOT / "lib" / "dbmarketing").rglob("*.py"):
         source = path.read_text(encoding="utf-8")
+        for m in re.finditer(r"(?<!class )\b(?:NotEnoughData|Phrase)\((?!\))", source):
+            assert re.match(r'f?"|key, values\)', source[m.end():]), f"{path.name}: {source[m.start():m.end() + 60]!r} (a key first)"
         for m in re.finditer(r'(?:NotEnoughData|Phrase)\((f?)"([a-z_.{}]+)"(.*?)\)\n', source, flags=re.S):
             if m.group(1):  # an f-string: its keys are listed here
                 continue

@@ -119,7 +119,7 @@ def rule_before_test(con, measured: pd.DataFrame, overview: pd.DataFrame, channe
                                         margin_per_response, cost_per_contact, base_rate)
         return decision_rule(figures["margin_per_response"], figures["cost_per_contact"], alpha, figures["control_rate"])
     except ValueError:  # no earlier campaign of the channel, or none with responders or a cost
-        raise warehouse.NotEnoughData(words.text("campaigns.rollout_no_figures", channel=words.label(channel))) from None
+        raise warehouse.NotEnoughData("campaigns.rollout_no_figures", channel=channel) from None
 
 
 def decide(rule: DecisionRule, reading: dict) -> dict:

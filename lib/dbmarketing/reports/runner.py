@@ -405,6 +405,7 @@ def _fail(manifest: dict, partial: Path, failed: Path, final: Path, output: Path
             export_html(nbformat.read(output, as_version=4), output.with_name(f"{output.stem}.code.html"), True)
         except Exception as exc:  # the executed notebook itself is what matters; say why there is no HTML
             manifest["error_html"] = f"no HTML of the failed notebook: {type(exc).__name__}: {exc}"
+    manifest["export_about"] = _export_about(partial / EXPORTS)  # the lists written so far, as a good run says them
     _write_manifest(manifest, partial)
     if failed.exists():
         shutil.rmtree(failed)

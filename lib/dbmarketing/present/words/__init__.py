@@ -122,13 +122,14 @@ class Phrase:
     """A sentence to be read later, in the language of the moment it is read: the catalog's
     ``key`` with ``values``. Code that decides *why* (a model that cannot be fitted, a match
     model that cannot run) returns a Phrase; ``str()`` words it for the reader. Stored in the
-    database as :meth:`record` (the key and values, not one language's words)."""
+    database as :meth:`record` (the key and values, not one language's words). A text value is
+    read as a value of the data (a channel, a segment, a customer type): its :func:`label`."""
 
     key: str
     values: dict = field(default_factory=dict)
 
     def __str__(self) -> str:
-        return text(self.key, **self.values)
+        return text(self.key, **{name: label(v) for name, v in self.values.items()})
 
     def record(self) -> dict:
         return {"key": self.key, "values": dict(self.values)}
