@@ -65,8 +65,10 @@ reports: $(VENV)/.installed $(DB)
 editions: $(VENV)/.installed
 	$(PY) -m dbmarketing editions
 
+# On every core (pytest-xdist): a file's tests on one worker, the data-shape matrix spread out.
+TEST_WORKERS ?= auto
 test: $(VENV)/.installed
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadgroup
 
 # JupyterLab refuses to start as root unless told --allow-root: told only when root (a
 # container, a server). LAB_ARGS passes more options, e.g. LAB_ARGS="--port 8890 --no-browser".

@@ -53,3 +53,12 @@ def cleaned_sample(small_sample, tmp_path_factory):
     cleanse.run(con, "2026-10-31")
     con.close()
     return path
+
+
+def pytest_collection_modifyitems(config, items):
+    """`make test` runs on every core (pytest-xdist, ``--dist loadgroup``): the tests of a file
+    share its module fixtures (a sample, a report run), so a file runs on one worker; the
+    data-shape matrix, whose runs share nothing, is spread over all of them."""
+    for item in items:
+        if item.module.__name__ != "test_matrix":
+            item.add_marker(pytest.mark.xdist_group(item.module.__name__))
