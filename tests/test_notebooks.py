@@ -386,3 +386,17 @@ def present_keys():
     from dbmarketing.present.headlines import KEYS
 
     return KEYS
+
+
+def test_no_cell_shows_a_table_twice(run):
+    """A cell that ends with a call returning its table (present.show_table) shows it twice unless
+    the call ends with ``;``: the report would repeat the table."""
+    twice = []
+    for path in sorted(run["folder"].glob("0*.ipynb")):
+        for cell in nbformat.read(path, as_version=4).cells:
+            shown = [output_html([o]) for o in cell.get("outputs", []) if o.get("output_type") in ("display_data",
+                                                                                                "execute_result")]
+            shown = [h for h in shown if h]
+            if len(shown) != len(set(shown)):
+                twice.append((path.name, cell.get("id")))
+    assert not twice
