@@ -152,6 +152,19 @@ def suppressed(con, channel: str | None = None) -> pd.DataFrame:
     return warehouse.sql.run(con, "campaigns.suppressed", {"channel": channel}).df()
 
 
+def left_out_by(rules: list[tuple[str, pd.Series]], total: tuple[str, int]) -> tuple[pd.Series, pd.DataFrame]:
+    """Apply ``rules`` ([(reason, mask)], in order; :func:`reach_rules` and a caller's own) to a
+    frame's rows: the rows any rule leaves out, and the count table (reason, customers): ``total``
+    first, then each rule's rows that no earlier rule left out."""
+    left = pd.Series(False, index=rules[0][1].index) if rules else pd.Series(dtype=bool)
+    counts = [total]
+    for reason, mask in rules:
+        hit = mask & ~left
+        counts.append((reason, int(hit.sum())))
+        left |= hit
+    return left, pd.DataFrame(counts, columns=["reason", "customers"])
+
+
 def reach_rules(con, frame: pd.DataFrame, channel: str) -> list[tuple[str, pd.Series]]:
     """Rules 1-3 for ``channel`` over ``frame`` (customer_id, the channel's consent column and
     contact point column): [(reason in the reader's language, mask of the rows it hits)], in

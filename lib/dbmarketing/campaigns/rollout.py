@@ -38,7 +38,7 @@ from ..present import words
 from .design import assign_cells
 from .measurement import CHANNEL_CONSENT, compare_cells, responses, snapshot
 from .planning import next_campaign_figures
-from .policy import apply_contact_policy, reach_rules
+from .policy import apply_contact_policy, left_out_by, reach_rules
 from .selection import TargetPlan
 
 
@@ -58,15 +58,10 @@ def eligible(con, as_of, channel: str, customer_type: str | None = "consumer",
     if customer_type:
         snap = snap[snap.customer_type == customer_type]
     rules = reach_rules(con, snap, channel) + [(words.text("campaigns.reason_prospect"), snap.is_prospect.astype(bool))]
-    left = pd.Series(False, index=snap.index)
-    excluded = [(words.text("campaigns.reason_known"), len(snap))]
-    for reason, mask in rules:
-        hit = mask & ~left
-        excluded.append((reason, int(hit.sum())))
-        left |= hit
+    left, excluded = left_out_by(rules, (words.text("campaigns.reason_known"), len(snap)))
     out = snap[~left].reset_index(drop=True)
     out.attrs["as_of"] = A
-    return out, pd.DataFrame(excluded, columns=["reason", "customers"])
+    return out, excluded
 
 
 # --------------------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from .. import ingest, privacy, warehouse
 from ..present import words
 from .design import assign_cells, minimum_detectable_lift
 from .measurement import CHANNEL_CONSENT, CHANNEL_CONTACT, results, snapshot
-from .policy import apply_contact_policy, load_policy, reach_rules, suppressed  # noqa: F401  (suppressed: as before)
+from .policy import apply_contact_policy, left_out_by, load_policy, reach_rules, suppressed  # noqa: F401  (suppressed: as before)
 
 
 @dataclass
@@ -84,12 +84,8 @@ def select_targets(con, as_of, channel: str, model, margin_per_response: float, 
     rules = reach_rules(con, snap, channel) + [
         (words.text("campaigns.reason_prospect"), snap.is_prospect.astype(bool) & (not include_prospects)),
     ]
-    left = pd.Series(False, index=snap.index)
-    excluded = [(words.text("campaigns.reason_scored"), len(snap))]
-    for reason, mask in rules:
-        hit = mask & ~left
-        excluded.append((reason, int(hit.sum())))
-        left |= hit
+    left, counted = left_out_by(rules, (words.text("campaigns.reason_scored"), len(snap)))
+    excluded = list(counted.itertuples(index=False, name=None))
     eligible = snap[~left]
     # the contact policy's caps (its consent and do-not-contact rules are the ones above: nobody left for them)
     rules_in_force = load_policy(policy)
