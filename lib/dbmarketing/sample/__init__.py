@@ -70,12 +70,14 @@ from .layouts import (
 from .generate import (
     SampleSummary,
     generate,
+    simulated_run,
 )
 from .truth import (
     TRUTH_TABLES,
 )
 
 __all__ = [
+    "simulated_run",
     "PROVINCES_CN",
     "CITIES_CN",
     "US_STATES",

@@ -158,3 +158,20 @@ def trigger_effects(run: Run) -> pd.DataFrame:
     out["contacts"] = sizes.reindex(out.index).fillna(0).astype(int)
     out = out[["planted_lift", "campaigns", "contacts"]]
     return out.reset_index()
+
+
+def simulated_responses(run: Run) -> pd.DataFrame:
+    """Each trigger's cells as the simulation drew them, before orders, defects and loading:
+    trigger, cell, contacts, responders (a purchase kept in [contact day, contact day + window)).
+    Checks of the planting use it (over many seeds the test cell's rate exceeds the control's by
+    the planted lift; one seed's difference is what the measurement of notebook 06 should find)."""
+    X = run.trigger_contacts.merge(run.trigger_campaigns[["campaign_id", "trigger"]], on="campaign_id")
+    E = run.E
+    kept = ~E.deleted.to_numpy().astype(bool)
+    p, t = E.person_idx.to_numpy()[kept], E.t.to_numpy()[kept]
+    key = np.sort(p * float(run.D + 1000) + t)  # purchases of a person are contiguous, in time order
+    start = X.person_idx.to_numpy() * float(run.D + 1000) + X.contact_day.to_numpy()
+    bought = np.searchsorted(key, start + X.window.to_numpy()) > np.searchsorted(key, start)
+    out = X.assign(responders=bought).groupby(["trigger", "cell"]).agg(
+        contacts=("responders", "size"), responders=("responders", "sum"))
+    return out.reset_index()

@@ -155,8 +155,7 @@ def generate(out_dir, db_path=None, n_customers: int = 20_000, years: int = 3, s
     if years < 1:
         raise ValueError("years must be at least 1")
     t0 = time.perf_counter()
-    run = Run(int(n_customers), int(years), int(seed), locale, end_date)
-    _build(run)
+    run = simulated_run(n_customers, years, seed, locale, end_date)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     writers.write_files(run, out)
@@ -167,23 +166,31 @@ def generate(out_dir, db_path=None, n_customers: int = 20_000, years: int = 3, s
     return summary
 
 
-def _build(run: Run) -> None:
-    """The steps in the order they draw from the random generator (the order fixes the data)."""
-    world.cities_and_products(run)
-    world.persons(run)
-    records.records(run)
-    behaviour.seasonality(run)
-    behaviour.simulate(run)
-    behaviour.assign_records_to_events(run)
-    campaigns.campaign_history(run)
-    campaigns.pilot_campaign(run)  # from a generator of its own: the campaigns above are drawn as before
-    events.trigger_history(run)  # a generator of its own too; after the pilot, whose purchases it sees
-    behaviour.orders(run)
-    behaviour.tickets(run)
-    defects.order_defects(run)
-    records.crm_update(run)
-    campaigns.suppressions(run)
-    campaigns.email_test(run)
+def _build(run: Run, through=None) -> None:
+    """The steps in the order they draw from the random generator (the order fixes the data);
+    ``through``: the last step to take (a function of the list), for checks of a planted effect
+    that need the simulation only up to it."""
+    steps = [
+        world.cities_and_products, world.persons, records.records, behaviour.seasonality, behaviour.simulate,
+        behaviour.assign_records_to_events, campaigns.campaign_history,
+        campaigns.pilot_campaign,  # from a generator of its own: the campaigns above are drawn as before
+        events.trigger_history,  # a generator of its own too; after the pilot, whose purchases it sees
+        behaviour.orders, behaviour.tickets, defects.order_defects, records.crm_update, campaigns.suppressions,
+        campaigns.email_test,
+    ]
+    for step in steps:
+        step(run)
+        if step is through:
+            return
+
+
+def simulated_run(n_customers: int = 20_000, years: int = 3, seed: int = 42, locale: str = "zh_CN",
+                  end_date: str | date = "2026-10-31", through=None) -> Run:
+    """The simulation of :func:`generate` in memory, up to the step ``through`` (all steps when
+    None), no file written: what the sample planted, before orders and exports hide it."""
+    run = Run(int(n_customers), int(years), int(seed), locale, end_date)
+    _build(run, through)
+    return run
 
 
 def _summary(run: Run, out: Path, db_path) -> SampleSummary:
