@@ -12,7 +12,9 @@ pairs. Then times, each run in a fresh process so its peak memory is its own:
 
 At each size where both ran, the itemsets and the rules' measures are checked to be equal.
 Prints the median seconds of ``--repeat`` runs, the peak resident memory (``ru_maxrss``, which
-includes the interpreter and libraries) and the speed-up against mlxtend's mining alone.
+includes the interpreter and libraries) and two speed-ups: from the table to the rules (ours
+codes the items itself; mlxtend needs the one-hot frame built from the same table: the goal is
+judged on this one) and against mlxtend's mining alone (its encoding left out, ours not).
 mlxtend runs under an address-space limit (``--mlxtend-gb``) and a timeout, first with its
 defaults, then, if that fails, with ``low_memory=True``; a size it cannot manage either way is
 reported as such, and the speed-up is then given at the largest size it managed.
@@ -182,13 +184,14 @@ def main() -> None:
         same = ok[0]["digest"] == ours[0]["digest"]
         print(f"{size:>10,} {'mlxtend':<10} {m_sec:>9.2f} {max(r['peak_mb'] for r in ok):>8.0f} {ok[0]['itemsets']:>8} "
               f"{ok[0]['rules']:>7}  {m_all:.2f} s with one-hot encoding; same itemsets and measures: "
-              f"{'yes' if same else 'NO'}; {m_sec / o_sec:.1f}x faster; mlxtend {ok[0]['how']}")
-        best = (size, m_sec / o_sec, o_sec, o_mb)
+              f"{'yes' if same else 'NO'}; {m_all / o_sec:.1f}x faster from the table, {m_sec / o_sec:.1f}x "
+              f"against its mining alone; mlxtend {ok[0]['how']}")
+        best = (size, m_all / o_sec, m_sec / o_sec, o_sec, o_mb)
     if best:
-        size, speedup, sec, mb = best
+        size, speedup, mining, sec, mb = best
         goal = "met" if speedup >= 10 and mb <= 2048 else "NOT met"
-        print(f"largest size both ran: {size:,} orders: ours {sec:.2f} s, {speedup:.1f}x faster than mlxtend, "
-              f"peak {mb:.0f} MB (goal >= 10x and <= 2 GB: {goal})")
+        print(f"largest size both ran: {size:,} orders: ours {sec:.2f} s, {speedup:.1f}x faster than mlxtend from the "
+              f"same table ({mining:.1f}x against its mining alone), peak {mb:.0f} MB (goal >= 10x and <= 2 GB: {goal})")
 
 
 if __name__ == "__main__":

@@ -7,6 +7,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from pathlib import Path
+
 import pandas as pd
 import pytest
 
@@ -92,7 +94,8 @@ def test_rollout_list_is_the_eligible_minus_the_pilot_through_the_policy():
     con = warehouse.connect(":memory:")
     ids = [f"C{i:02d}" for i in range(20)]
     con.execute("""CREATE TABLE main.customers AS SELECT customer_id, true AS consent_mail, true AS consent_sms,
-                   true AS consent_email, true AS consent_phone, 'street' AS address, '138' AS phone, 'e@x' AS email
+                   true AS consent_email, true AS consent_phone, 'street' AS address, '138' AS phone, 'e@x' AS email,
+                   'N' || customer_id AS name, 'Shanghai' AS city
                    FROM unnest(?) t(customer_id)""", [ids])
     con.execute("""CREATE TABLE main.campaigns AS SELECT * FROM (VALUES ('P1', 'direct_mail', DATE '2026-09-01'),
                    ('M1', 'direct_mail', DATE '2026-10-20')) t(campaign_id, channel, start_date)""")
@@ -107,7 +110,7 @@ def test_rollout_list_is_the_eligible_minus_the_pilot_through_the_policy():
     population = pd.DataFrame({"customer_id": ids, "segment": ["Loyal"] * 20})
     policy = {"caps": {"direct_mail": {"contacts": 1, "days": 30}}}
     plan = campaigns.rollout_list(con, population, ["C00", "C01", "C02"], "2026-10-31", "direct_mail", policy=policy,
-                                  expected_profit=1.5)
+                                  expected_profit=1.5, holdout_share=0)
     # 20 eligible - 3 in the pilot - 2 mailed within 30 days - 1 on the do-not-contact list
     assert sorted(plan.targets.customer_id) == sorted(set(ids) - {"C00", "C01", "C02", "C10", "C11", "C13"})
     assert (plan.targets.cell == "test").all() and (plan.targets.expected_profit == 1.5).all()
@@ -115,6 +118,20 @@ def test_rollout_list_is_the_eligible_minus_the_pilot_through_the_policy():
     assert excluded == {"eligible customers": 20, "in the pilot (either cell)": 3, "on the do-not-contact list": 1,
                         "frequency cap: 1 direct mail contacts in 30 days": 2}
     assert plan.summary["contacts"] == 14 and plan.summary["control"] == 0
+    # a hold-out of the roll-out: a quarter of the 14, drawn within the segments, never written to the list
+    population["segment"] = ["Loyal"] * 10 + ["At risk"] * 10
+    held = campaigns.rollout_list(con, population, ["C00", "C01", "C02"], "2026-10-31", "direct_mail", policy=policy,
+                                  holdout_share=0.25, seed=7)
+    assert sorted(held.targets.customer_id) == sorted(plan.targets.customer_id)
+    cells = held.targets.groupby("segment").cell.value_counts().unstack(fill_value=0)
+    # Loyal: C03-C09 (7), At risk: C12, C14-C19 (7); 0.25 x 7 = 1.75 each -> 2 control each (3.5 in all -> 4)
+    assert cells.control.to_dict() == {"At risk": 2, "Loyal": 2} and held.summary == {**held.summary, "contacts": 10,
+                                                                                        "control": 4}
+    import tempfile
+    with tempfile.TemporaryDirectory() as folder:
+        path = campaigns.export_list(con, held, Path(folder) / "rollout.csv", clearance=4)[0]
+        written = pd.read_csv(path, encoding="utf-8-sig")
+    assert sorted(written.customer_id) == sorted(held.targets.customer_id[held.targets.cell == "test"])
     con.close()
 
 

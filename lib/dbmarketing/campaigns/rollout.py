@@ -227,13 +227,16 @@ def as_plan(customers: pd.DataFrame, as_of, channel: str, expected_profit: float
 
 def rollout_list(con, population: pd.DataFrame, pilot_customers, as_of, channel: str, policy=None,
                  source: str = "rollout", priority: float = 5, planned: pd.DataFrame | None = None,
-                 expected_profit: float = math.nan) -> TargetPlan:
+                 expected_profit: float = math.nan, holdout_share: float = 0.05, seed: int = 42) -> TargetPlan:
     """Step 5: the eligible ``population`` minus the ``pilot_customers`` (both cells), through
     the contact policy (:func:`apply_contact_policy`: the list named ``source`` with
-    ``priority``; ``planned``: lists already kept in this run). Returns the roll-out as a
-    :class:`TargetPlan`: its targets are all contacted (cell "test"; the contact-list export
-    takes it as it is), with the ``expected_profit`` per contact; its ``excluded`` the
-    customers left out, counted (reason, customers)."""
+    ``priority``; ``planned``: lists already kept in this run). A random ``holdout_share`` of
+    them is held out (cell "control", drawn within the segments when the population has them:
+    :func:`~dbmarketing.campaigns.design.assign_cells`), so the roll-out's own lift can be
+    measured at full scale, as every campaign's is; 0 holds nobody out. Returns the roll-out as
+    a :class:`TargetPlan`: its test cell is contacted (the contact-list export writes it), each
+    with the ``expected_profit`` per contact; its ``excluded`` the customers left out, counted
+    (reason, customers)."""
     A = warehouse.resolve_as_of(con, as_of)
     in_pilot = population.customer_id.isin(set(pilot_customers))
     rest = population[~in_pilot]
@@ -242,5 +245,8 @@ def rollout_list(con, population: pd.DataFrame, pilot_customers, as_of, channel:
     excluded = [(words.text("campaigns.reason_eligible"), len(population)),
                 (words.text("campaigns.reason_in_pilot"), int(in_pilot.sum()))]
     excluded += [(reason, int(n)) for reason, n in dropped.reason.value_counts(sort=False).items()]
-    return as_plan(rest[rest.customer_id.isin(kept.customer_id)], A, channel, expected_profit,
-                   pd.DataFrame(excluded, columns=["reason", "customers"]))
+    chosen = rest[rest.customer_id.isin(kept.customer_id)].reset_index(drop=True)
+    if holdout_share and len(chosen) > 1:
+        strata = "segment" if "segment" in chosen.columns else None
+        chosen = chosen.assign(cell=assign_cells(chosen, holdout_share, strata=strata, seed=seed))
+    return as_plan(chosen, A, channel, expected_profit, pd.DataFrame(excluded, columns=["reason", "customers"]))

@@ -26,6 +26,9 @@ KEYS = {
     "at_risk_customers": "count",
     "at_risk_value": "money",
     "campaign_incremental_profit": "money",
+    "trigger_customers": "count",
+    "trigger_incremental_profit": "money",
+    "next_best_offers": "count",
 }
 
 
