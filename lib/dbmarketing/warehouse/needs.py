@@ -61,6 +61,9 @@ HOLDINGS: dict[str, Holding] = {
     "id numbers": Holding("needs.id_numbers"),
     "cities": Holding("needs.cities"),
     "history": Holding("needs.history"),
+    "registered prospects": Holding("prospects.count_registered", table=("main", "sales")),
+    "prospect list": Holding("prospects.count_list", table=("main", "prospect_list")),
+    "acquisition test": Holding("prospects.count_acquisition", table=("main", "acquisition_contacts")),
 }
 
 # section -> the holdings it needs (all of them)
@@ -85,6 +88,12 @@ SECTIONS: dict[str, tuple[str, ...]] = {
     "responder rules": ("purchases", "campaigns"),
     "event triggers": ("customer records",),
     "trigger results": ("purchases", "campaigns", "control groups"),
+    "prospects": ("customer records",),
+    "prospect list": ("prospect list",),
+    "best customers": ("purchases", "customer records"),
+    "lookalike": ("purchases", "customer records"),
+    "acquisition test": ("prospect list", "acquisition test"),
+    "acquisition list": ("purchases", "customer records"),
 }
 
 
@@ -107,7 +116,8 @@ def missing(con, section: str) -> list[str]:
 
 
 # the sections a notebook may skip without a holding of their own (a model that cannot be fitted)
-MODEL_SECTIONS = ("pareto", "clv", "clv holdout", "churn", "segments", "migration", "response model", "rollout")
+MODEL_SECTIONS = ("pareto", "clv", "clv holdout", "churn", "segments", "migration", "response model", "rollout",
+                  "acquisition response model", "first year value", "prospect truth")
 
 
 def title(section: str) -> str:
