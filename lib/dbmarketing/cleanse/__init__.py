@@ -57,6 +57,14 @@ from .transactions import (
     reconciliation,
     money_flow,
 )
+from .prospects import (
+    PROSPECT_COLUMNS,
+    ACQUISITION_COLUMNS,
+    PROSPECT_LIST,
+    ACQUISITION_CONTACTS,
+    match_prospects,
+    clean_prospects,
+)
 from .quality import (
     SCORE_COLUMNS,
     CUSTOMER_VALIDITY,
@@ -181,6 +189,12 @@ __all__ = [
     "SUPPRESSION_COLUMNS",
     "clean_transactions",
     "resolve_suppressions",
+    "PROSPECT_COLUMNS",
+    "ACQUISITION_COLUMNS",
+    "PROSPECT_LIST",
+    "ACQUISITION_CONTACTS",
+    "match_prospects",
+    "clean_prospects",
     "CUSTOMER_VALIDITY",
     "quality_scorecard",
     "run",

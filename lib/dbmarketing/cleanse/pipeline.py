@@ -19,7 +19,9 @@
    ``main.customer_map`` (source id -> master id) is applied to orders, contacts and
    tickets, which keep the source id too, so every merge can be audited;
    :func:`keep_apart` records a human decision to undo one, honoured by every later run.
-4. **Clean transactions** (:func:`clean_transactions`) by the rules in :data:`RULES`.
+4. **Clean transactions** (:func:`clean_transactions`) by the rules in :data:`RULES`; resolve the
+   do-not-contact list; clean the external prospect list and its acquisition campaigns
+   (:func:`clean_prospects`: standardized like the customer records, matched to customers first).
 5. **Score data quality** before and after (:func:`quality_scorecard`), kept per run.
 
 Every rule writes a row to ``main.cleaning_log`` (rule, table, rows affected); nothing is
@@ -37,6 +39,7 @@ import pandas as pd
 from .. import warehouse
 from ._common import PUBLIC, _cols
 from .golden import CUSTOMERS, KEEP_APART, golden_records
+from .prospects import clean_prospects
 from .matching import CUSTOMER_MAP, CUSTOMER_MAP_HISTORY, MATCH_PAIRS, clusters_at, find_duplicates, same_id_pairs
 from .quality import QUALITY_SCORES, quality_scorecard
 from .records import CUSTOMER_RECORDS, QUALITY_FINDINGS, standardize_customers
@@ -123,6 +126,7 @@ def run(con, as_of=None, match_threshold: float = 0.9, wholesale_quantity: int =
             warehouse.write_mart(con, table, frame, layer="clean", replace=replace, atomic=False)
         log += clean_transactions(con, as_of, run_id, wholesale_quantity, wholesale_amount)
         log += resolve_suppressions(con, run_id)
+        log += clean_prospects(con, run_id)
         for table in CLEAN_TABLES:
             warehouse.register_table(con, "main", table.name, table.columns, table.description, layer="clean",
                                      origin=table.origin)

@@ -84,7 +84,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from . import behaviour, campaigns, defects, events, records, truth, world, writers
+from . import behaviour, campaigns, defects, events, prospects, records, truth, world, writers
 from ._common import check_locale
 from .state import Run
 
@@ -177,6 +177,7 @@ def _build(run: Run, through=None) -> None:
         events.trigger_history,  # a generator of its own too; after the pilot, whose purchases it sees
         behaviour.orders, behaviour.tickets, defects.order_defects, records.crm_update, campaigns.suppressions,
         campaigns.email_test,
+        prospects.prospect_list,  # a generator of its own: everything above draws what it drew before
     ]
     for step in steps:
         step(run)

@@ -7,6 +7,7 @@ from datetime import date
 
 from ._common import check_locale, end_dates
 from .parameters import CHANNEL_LABELS, CHANNELS
+from .prospects import AGE_LABELS, GENDER_LABELS, INCOME_LABELS, LIST_CHANNELS
 
 CRM_COLUMNS = {  # model column -> CSV header (both locales)
     "customer_id": "member_id", "name": "full_name", "gender": "gender", "birth_date": "birthday",
@@ -75,6 +76,24 @@ ORDER_STATUS_CODES = {"completed": "DONE", "cancelled": "CANCELLED"}
 TICKET_TYPES = {"zh_CN": {"complaint": "投诉", "inquiry": "咨询", "return": "退货"},
                 "en_US": {"complaint": "Complaint", "inquiry": "Inquiry", "return": "Return"}}
 CRM_SIGNUP_CHANNELS = {"web": "online", "app": "app", "wechat": "wechat", "store": "store"}
+# A rented prospect list (sample/prospects.py) in the vendor's layout, and the past acquisition
+# mailing to it as the campaign tool exports it.
+PROSPECT_COLUMNS = {
+    "zh_CN": {"list_id": "名单编号", "list_name": "名单来源", "name": "姓名", "phone": "手机号", "email": "电子邮箱",
+              "province": "省份", "city": "城市", "age_band": "年龄段", "gender": "性别", "income_band": "月收入",
+              "channel": "可联系渠道", "consent_mail": "直邮许可", "consent_sms": "短信许可", "consent_email": "邮件许可",
+              "consent_phone": "电话许可", "acquired_date": "获取日期"},
+    "en_US": {"list_id": "Record ID", "list_name": "Source List", "name": "Full Name", "phone": "Mobile",
+              "email": "Email", "province": "State", "city": "City", "age_band": "Age Range", "gender": "Gender",
+              "income_band": "Monthly Income", "channel": "Contact Channel", "consent_mail": "Mail OK",
+              "consent_sms": "SMS OK", "consent_email": "Email OK", "consent_phone": "Phone OK",
+              "acquired_date": "Acquired"},
+}
+PROSPECT_DATE_FORMAT = {"zh_CN": "%Y/%m/%d", "en_US": "%m/%d/%Y"}
+ACQUISITION_COLUMNS = {"campaign_id": "campaign_code", "list_id": "list_ref", "cell": "group",
+                       "contact_date": "contact_date", "channel": "channel", "cost_per_contact": "cost_per_contact",
+                       "response_window_days": "response_days", "responded": "converted",
+                       "first_order_amount": "first_order_amount"}
 
 FILES = {
     "crm_customers": "crm_customers.csv", "pos_members": "pos_members.csv",
@@ -84,6 +103,7 @@ FILES = {
     "trigger_campaigns": "trigger_campaigns.csv", "trigger_contacts": "trigger_contacts.csv",
     "service_tickets": "service_tickets.parquet", "cities": "cities.csv",
     "do_not_contact": "do_not_contact.csv", "email_test": "email_test.csv",
+    "prospect_list": "prospect_list.csv", "acquisition_contacts": "acquisition_contacts.csv",
 }
 
 
@@ -142,6 +162,15 @@ def sources_config(locale: str = "zh_CN", end_date: str | date = "2026-10-31",
         source("cities", "cities", "csv", dict(CITY_COLUMNS[locale])),
         source("do_not_contact", "suppressions", "csv", dict(SUPPRESSION_COLUMNS),
                values={"channel": {CHANNEL_LABELS[locale][c]: c for c in CHANNELS}}),
+        source("prospect_list", "prospect_list", "csv", dict(PROSPECT_COLUMNS[locale]),
+               date_formats={"acquired_date": PROSPECT_DATE_FORMAT[locale]},
+               values={"age_band": {v: k for k, v in AGE_LABELS[locale].items()},
+                       "income_band": {v: k for k, v in INCOME_LABELS[locale].items()},
+                       "gender": {v: k for k, v in GENDER_LABELS[locale].items()},
+                       "channel": {CHANNEL_LABELS[locale][c]: c for c in LIST_CHANNELS}}),
+        source("acquisition_contacts", "acquisition_contacts", "csv", dict(ACQUISITION_COLUMNS),
+               values={"cell": {"T": "test", "C": "control"},
+                       "channel": {CHANNEL_LABELS[locale][c]: c for c in CHANNELS}}),
     ]
     return {"base_dir": str(base_dir), "sources": sources}
 

@@ -10,6 +10,7 @@ import pandas as pd
 from .events import trigger_effects
 from ..warehouse import DEEP_PUBLIC, HIGHLY_PRIVATE, PRIVATE, PUBLIC
 from .layouts import FILES
+from .prospects import prospect_effects, prospect_truth
 from .parameters import CONSUMER_PARAMS, DISTRIBUTOR_PARAMS, MODEL_RATES, RATES
 from .state import Run
 
@@ -111,7 +112,9 @@ def truth_tables(run: Run) -> dict[str, pd.DataFrame]:
              "record_changes": run.crm_changes.assign(effective_date=run.end_date),
              "seasonality": pd.DataFrame({"date": _dates(run, np.arange(D)), "factor": run.season.round(6)}),
              "affinities": run.affinities,
-             "trigger_effects": trigger_effects(run)}
+             "trigger_effects": trigger_effects(run),
+             "prospect_propensity": prospect_truth(run), "prospect_effects": prospect_effects(),
+             "prospect_rejects": run.prospect_rejects}
     truth["parameters"] = _parameters(run, truth)
     run.truth = truth
     return truth
@@ -353,6 +356,35 @@ TRUTH_TABLES = {
         "consequent": ("Product code of the product planted with it or after it", PUBLIC),
         "probability": ("Probability that an order (basket) or a next order (sequence) gets the consequent", PUBLIC),
         "orders_planted": ("Orders the consequent was added to (cancelled copies and returns come on top)", PUBLIC)}),
+    "prospect_propensity": ("Per row of prospect_list.csv (sample/prospects.py): the planted chance to respond "
+                            "to an acquisition contact, and without one; whether the row is an existing customer.", {
+        "list_id": ("Vendor row id", PUBLIC),
+        "propensity": ("True P(first purchase in the window | contacted)", PUBLIC),
+        "baseline": ("True P(first purchase in the window | not contacted)", PUBLIC),
+        "uplift": ("propensity - baseline", PUBLIC),
+        "already_customer": ("The row is a person who is already in the customer database", PUBLIC),
+        "person_id": ("That person (truth.persons); empty for people who are not customers", PUBLIC),
+        "matchable_by": ("For existing customers: phone (the same phone, maybe the same e-mail), email (a new phone, "
+                         "the same e-mail) or none (both new: nothing to match on)", PUBLIC),
+        "on_do_not_contact": ("The row's phone or e-mail is an entry of do_not_contact.csv", PUBLIC),
+        "city_tier": ("Tier of the row's city", PUBLIC), "age_band": ("Age band (true)", PUBLIC),
+        "income_band": ("Monthly income band", PUBLIC), "channel": ("Channel the row may be contacted by", PUBLIC),
+        "acq01_cell": ("test or control in ACQ01; empty if not selected", PUBLIC),
+        "acq01_responded": ("Responded in ACQ01; empty if not selected", PUBLIC),
+    }),
+    "prospect_effects": ("The planted propensity's effects (logit scale): logit P(respond | contacted) = intercept "
+                         "+ the effect of each attribute's value + noise; the baseline uses base_intercept + "
+                         "base_share x the effects other than the channel's.", {
+        "attribute": ("intercept, base_intercept, base_share, noise_sd, city_tier, age_band, gender, channel or "
+                      "income_band", PUBLIC),
+        "value": ("The attribute's value (empty for the constants)", PUBLIC),
+        "effect": ("Its effect on the logit (or the constant)", PUBLIC),
+    }),
+    "prospect_rejects": ("Rows of prospect_list.csv the loader must reject.", {
+        "source_line": ("Line in prospect_list.csv (header = line 1)", PUBLIC),
+        "list_id": ("Vendor row id (empty when it is missing)", PUBLIC),
+        "kind": ("bad_date, missing_list_id or repeated_row (the later copy)", PUBLIC),
+    }),
     "seasonality": ("Daily seasonal factor of the purchase rate (mean 1).", {
         "date": ("Day", PUBLIC), "factor": ("Multiplier of the purchase rate on that day", PUBLIC)}),
 }

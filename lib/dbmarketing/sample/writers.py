@@ -14,6 +14,7 @@ import pandas as pd
 
 from .layouts import (
     CAMPAIGN_COLUMNS,
+    ACQUISITION_COLUMNS,
     CITY_COLUMNS,
     CONTACT_COLUMNS,
     CRM_COLUMNS,
@@ -30,6 +31,8 @@ from .layouts import (
     POS_COLUMNS,
     POS_EXTRA,
     PRODUCT_COLUMNS,
+    PROSPECT_COLUMNS,
+    PROSPECT_DATE_FORMAT,
     SUPPRESSION_COLUMNS,
     SUPPRESSION_REASONS,
     TICKET_COLUMNS,
@@ -37,6 +40,7 @@ from .layouts import (
     sources_config,
 )
 from .parameters import CHANNEL_LABELS
+from .prospects import ACQ_WINDOW, AGE_LABELS, GENDER_LABELS, INCOME_LABELS, VENDORS, YES_NO
 from .state import Run
 from .truth import TRUTH_TABLES, truth_tables
 
@@ -64,6 +68,7 @@ def write_files(run: Run, out: Path) -> None:
     _write_suppressions(run, out)
     run.email_test.to_csv(out / FILES["email_test"], index=False, encoding="utf-8", lineterminator="\n")
     run.files[FILES["email_test"]] = len(run.email_test)
+    _write_prospects(run, out)
     _write_yaml(out / "sources.yaml", sources_config(run.locale, run.end_date, base_dir=str(out)))
 
 
@@ -293,6 +298,80 @@ def _write_suppressions(run: Run, out: Path) -> None:
         "added_date": _fmt_dates(run, S.day.to_numpy())}).rename(columns=SUPPRESSION_COLUMNS)
     f.to_csv(out / FILES["do_not_contact"], index=False, encoding="utf-8", lineterminator="\n")
     run.files[FILES["do_not_contact"]] = len(f)
+
+
+def _write_prospects(run: Run, out: Path) -> None:
+    """The rented prospect list as its vendor delivers it (zh_CN: GBK, Chinese headers, Windows
+    line ends; en_US: UTF-8, English headers), with the rows the loader must reject
+    (``run.prospect_rejects``: line, list id, kind), and the ACQ01 export of the campaign tool."""
+    rng = np.random.default_rng([run.seed, 16])
+    f, loc, zh = run.prospects, run.locale, run.zh
+    c = run.cities
+    yes, no = YES_NO[loc]
+    cust = f.already_customer.to_numpy()
+
+    def phone_text(ph, k):
+        if not isinstance(ph, str):
+            return None
+        if zh:
+            return [ph, f"{ph[:3]}-{ph[3:7]}-{ph[7:]}", f"+86 {ph}"][k]
+        return [ph, f"({ph[:3]}) {ph[3:6]}-{ph[6:]}", f"{ph[:3]}.{ph[3:6]}.{ph[6:]}"][k]
+
+    style = rng.integers(0, 3, len(f))
+    style[~cust] = np.where(rng.random((~cust).sum()) < 0.8, 0, style[~cust])  # strangers mostly plain
+    phones = [phone_text(ph, k) for ph, k in zip(f.phone, style)]
+    emails = [e.upper() if cu and k == 1 else (e[0].upper() + e[1:] if cu and k == 2 else e)
+              for e, cu, k in zip(f.email, cust, style)]
+    ci = f.city_idx.to_numpy()
+    full = rng.random(len(f)) < 0.4
+    city = np.where(full, c.city_full.to_numpy()[ci], c.city.to_numpy()[ci])
+    province = np.where(full & zh, c.province_full.to_numpy()[ci], c.province.to_numpy()[ci])
+    label = {k: v[0] if zh else v[1] for k, v in VENDORS.items()}
+    acquired = pd.to_datetime(f.acquired_date).dt.strftime(PROSPECT_DATE_FORMAT[loc]).to_numpy().astype(object)
+    frame = pd.DataFrame({
+        "list_id": f.list_id, "list_name": f.vendor.map(label), "name": f.name, "phone": phones, "email": emails,
+        "province": province, "city": city, "age_band": f.age_band.map(AGE_LABELS[loc]),
+        "gender": f.gender.map(GENDER_LABELS[loc]), "income_band": f.income_band.map(INCOME_LABELS[loc]),
+        "channel": f.channel.map(CHANNEL_LABELS[loc]),
+        **{f"consent_{k}": _yes_no(f[f"consent_{k}"], yes, no) for k in ("mail", "sms", "email", "phone")},
+        "acquired_date": acquired,
+    })
+    # What cannot be loaded: an impossible date on a row outside ACQ01, two rows without a row id,
+    # and a row the vendor delivered twice.
+    rejects = []
+    outside = np.setdiff1d(np.flatnonzero(~cust), run.acquisition.row.to_numpy())
+    bad = int(rng.choice(outside))
+    frame.at[bad, "acquired_date"] = "2026/02/30" if zh else "02/30/2026"
+    others = np.setdiff1d(np.arange(len(frame)), [bad])
+    no_id = frame.iloc[rng.choice(others, 2, replace=False)].copy()
+    no_id["list_id"] = None
+    twice = frame.iloc[rng.choice(others, 1)].copy()
+    frame["_kind"] = None
+    frame.at[bad, "_kind"] = "bad_date"
+    no_id["_kind"], twice["_kind"] = "missing_list_id", "repeated_row"
+    frame = _insert_rows(frame, pd.concat([no_id, twice]), rng)
+    kinds = frame.pop("_kind")
+    repeated = frame.list_id == twice.list_id.iat[0]  # the later of the two lines is the reject
+    kinds[repeated] = None
+    kinds[repeated[repeated].index[-1]] = "repeated_row"
+    for line, (lid, kind) in enumerate(zip(frame.list_id, kinds), start=2):
+        if kind is not None:
+            rejects.append((line, lid, kind))
+    run.prospect_rejects = pd.DataFrame(rejects, columns=["source_line", "list_id", "kind"])
+    frame = frame.rename(columns=PROSPECT_COLUMNS[loc])
+    frame.to_csv(out / FILES["prospect_list"], index=False, encoding="gbk" if zh else "utf-8",
+                 lineterminator="\r\n" if zh else "\n")
+    run.files[FILES["prospect_list"]] = len(frame)
+    A = run.acquisition
+    a = pd.DataFrame({
+        "campaign_id": "ACQ01", "list_id": A.list_id, "cell": np.where(A.cell == "test", "T", "C"),
+        "contact_date": _fmt_dates(run, A.contact_day.to_numpy()), "channel": A.channel.map(CHANNEL_LABELS[loc]),
+        "cost_per_contact": A.cost_per_contact.map("{:.2f}".format), "response_window_days": ACQ_WINDOW,
+        "responded": A.responded.astype(int), "first_order_amount": A.first_order_amount.map("{:.2f}".format).where(
+            A.responded, ""),
+    }).rename(columns=ACQUISITION_COLUMNS)
+    a.to_csv(out / FILES["acquisition_contacts"], index=False, encoding="utf-8", lineterminator="\n")
+    run.files[FILES["acquisition_contacts"]] = len(a)
 
 
 def _write_cities(run: Run, out: Path) -> None:

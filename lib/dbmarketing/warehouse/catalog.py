@@ -163,6 +163,49 @@ MODEL: dict[str, Table] = {
             ),
         ),
         Table(
+            "prospect_list",
+            "An external prospect list (a rented or partner list): one row per list row, with the attributes such "
+            "lists carry, the consents and the channel the row may be contacted by.",
+            (
+                C("list_id", "VARCHAR", "The vendor's row id", PUBLIC, True),
+                C("list_name", "VARCHAR", "Vendor or list label", PUBLIC),
+                C("name", "VARCHAR", "Full name as the vendor wrote it", PRIVATE),
+                C("phone", "VARCHAR", "Mobile or phone as delivered", PRIVATE),
+                C("email", "VARCHAR", "E-mail address as delivered", PRIVATE),
+                C("province", "VARCHAR", "Province as delivered", PUBLIC),
+                C("city", "VARCHAR", "City as delivered", PUBLIC),
+                C("age_band", "VARCHAR", "Age band: under 25, 25-34, 35-44, 45-54, 55-64, 65+", DEEP_PUBLIC),
+                C("gender", "VARCHAR", "M or F", DEEP_PUBLIC),
+                C("income_band", "VARCHAR", "Monthly income band: under 5k, 5k-10k, 10k-20k, 20k+", DEEP_PUBLIC),
+                C("channel", "VARCHAR", "Channel the row may be contacted by (sms, email, direct_mail)", PUBLIC),
+                C("consent_mail", "BOOLEAN", "Agreed to receive direct mail (empty: not stated)", DEEP_PUBLIC),
+                C("consent_sms", "BOOLEAN", "Agreed to receive SMS (empty: not stated)", DEEP_PUBLIC),
+                C("consent_email", "BOOLEAN", "Agreed to receive e-mail (empty: not stated)", DEEP_PUBLIC),
+                C("consent_phone", "BOOLEAN", "Agreed to receive calls (empty: not stated)", DEEP_PUBLIC),
+                C("acquired_date", "DATE", "When the list was bought or received", PUBLIC),
+            ),
+            key=("list_id",),
+            origin="external",
+        ),
+        Table(
+            "acquisition_contacts",
+            "Acquisition campaigns to list prospects: who was selected, in the test (contacted) or control (held "
+            "out) cell, and whether the prospect became a customer in the response window.",
+            (
+                C("campaign_id", "VARCHAR", "Campaign code", PUBLIC, True),
+                C("list_id", "VARCHAR", "Row of the prospect list", PUBLIC, True),
+                C("cell", "VARCHAR", "test (contacted) or control (held out)", PUBLIC),
+                C("contact_date", "DATE", "Date of contact (planned date for control)", PUBLIC),
+                C("channel", "VARCHAR", "Channel of the contact", PUBLIC),
+                C("cost_per_contact", "DOUBLE", "Cost of one contact", PUBLIC),
+                C("response_window_days", "INTEGER", "Days after contact in which a first purchase counts", PUBLIC),
+                C("responded", "BOOLEAN", "Became a customer with a first purchase in the window (coupon code for "
+                  "the test cell, matched new customers for the control cell)", PUBLIC),
+                C("first_order_amount", "DOUBLE", "Amount of the first order (empty unless responded)", PUBLIC),
+            ),
+            key=("campaign_id", "list_id"),
+        ),
+        Table(
             "cities",
             "External city reference data: tier, population and income index.",
             (

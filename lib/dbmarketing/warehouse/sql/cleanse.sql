@@ -423,3 +423,24 @@ SELECT coalesce(max(run_id), 0) + 1 FROM main.cleaning_runs
 
 -- name: record_run
 INSERT INTO main.cleaning_runs VALUES ($run_id, $started, now(), $as_of, $parameters, $model)
+
+-- name: prospect_rows
+-- The external prospect list as loaded, in load order.
+SELECT list_id, list_name, name, phone, email, province, city, age_band, gender, income_band, channel,
+       consent_mail, consent_sms, consent_email, consent_phone, acquired_date
+FROM raw.prospect_list ORDER BY batch_id, source_line
+
+-- name: master_contacts
+-- The standardized phone and e-mail of every customer record, with its master customer.
+SELECT m.master_id AS customer_id, r.phone, r.email
+FROM main.customer_records r JOIN main.customer_map m ON m.customer_id = r.customer_id
+
+-- name: suppressed_contacts
+-- The standardized phones and e-mails of the do-not-contact list.
+SELECT DISTINCT phone, email FROM main.suppressions WHERE phone IS NOT NULL OR email IS NOT NULL
+
+-- name: acquisition_rows
+-- The acquisition campaigns' contacts as loaded, in load order.
+SELECT campaign_id, list_id, cell, contact_date, channel, cost_per_contact, response_window_days, responded,
+       first_order_amount
+FROM raw.acquisition_contacts ORDER BY batch_id, source_line
