@@ -38,6 +38,7 @@ from .selection import (
     AcquisitionList,
     FirstYearValue,
     acquisition_list,
+    contact_cost,
     expected_values,
     export_acquisition_list,
     first_year_value,
@@ -51,7 +52,7 @@ __all__ = [
     "BEST_TIER", "best_flag", "best_profile",
     "AttributeModel", "fit_attribute_model", "lookalike",
     "AcquisitionModels", "acquisition_lift", "acquisition_models", "acquisition_results", "acquisition_rules",
-    "LIST_COLUMNS", "AcquisitionList", "FirstYearValue", "acquisition_list", "expected_values", "export_acquisition_list",
+    "LIST_COLUMNS", "AcquisitionList", "FirstYearValue", "acquisition_list", "contact_cost", "expected_values", "export_acquisition_list",
     "first_year_value", "purchase_probability",
     "against_truth", "list_against_random", "planted",
 ]

@@ -39,7 +39,7 @@ from .lookalike import AttributeModel
 from .pool import SHARED_ATTRIBUTES, attribute_values
 
 __all__ = ["FirstYearValue", "first_year_value", "purchase_probability", "expected_values", "AcquisitionList",
-           "acquisition_list", "LIST_COLUMNS", "export_acquisition_list"]
+           "acquisition_list", "LIST_COLUMNS", "export_acquisition_list", "contact_cost"]
 
 
 @dataclass
@@ -54,6 +54,7 @@ class FirstYearValue:
     measure: str
     shrink: float
     new_customers: int
+    years: int = 0
 
     def of(self, frame: pd.DataFrame) -> np.ndarray:
         """The expected first-year value of each row of ``frame`` (its cell's; the overall mean
@@ -82,7 +83,7 @@ def first_year_value(con, as_of, base: pd.DataFrame, attributes=SHARED_ATTRIBUTE
     cells = sales.groupby(list(attributes)).agg(new_customers=("value", "size"), mean_value=("value", "mean")).reset_index()
     k = float(shrink)
     cells["value"] = (cells.new_customers * cells.mean_value + k * overall) / (cells.new_customers + k)
-    return FirstYearValue(tuple(attributes), cells, overall, measure, k, len(sales))
+    return FirstYearValue(tuple(attributes), cells, overall, measure, k, len(sales), int(years))
 
 
 def purchase_probability(pool: pd.DataFrame, look: AttributeModel, response: AttributeModel | None = None,
@@ -172,3 +173,14 @@ def export_acquisition_list(con, listed: pd.DataFrame, path, clearance: int, abo
     :func:`dbmarketing.privacy.export_frame`: name, phone and e-mail masked below their tiers."""
     return privacy.export_frame(listed[[c for c in LIST_COLUMNS if c in listed.columns]], path, clearance, con=con,
                                 about=about)
+
+
+def contact_cost(con, channel: str, cost_per_contact: float = 0.0) -> float:
+    """The cost of one contact: ``cost_per_contact`` when above 0, else that of the newest
+    campaign of ``channel`` (0 when no campaign used it)."""
+    if cost_per_contact and float(cost_per_contact) > 0:
+        return float(cost_per_contact)
+    if not warehouse.table_exists(con, "main", "campaigns"):
+        return 0.0
+    row = warehouse.sql.one(con, "campaigns.newest_cost_per_contact", {"channel": channel})
+    return float(row[0]) if row and row[0] is not None else 0.0
