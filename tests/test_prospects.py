@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -96,12 +97,50 @@ def plant_list(con, n: int = 3000, seed: int = 1) -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def planted_db(cleaned_sample, tmp_path_factory):
+    """The small sample with the list of :func:`plant_list` in place of the sample's own."""
     path = tmp_path_factory.mktemp("prospects") / "crm.duckdb"
     shutil.copy(cleaned_sample, path)
     con = warehouse.connect(path)
     plant_list(con)
     con.close()
     return path
+
+
+@pytest.fixture(scope="module")
+def without_prospects(cleaned_sample, tmp_path_factory):
+    """The small sample (customers, orders, campaigns) without a prospect list, an acquisition
+    test or their truth."""
+    path = tmp_path_factory.mktemp("no_prospects") / "crm.duckdb"
+    shutil.copy(cleaned_sample, path)
+    con = warehouse.connect(path)
+    for table in ("main.acquisition_contacts", "main.prospect_list", "truth.prospect_propensity"):
+        con.execute(f"DROP TABLE IF EXISTS {table}")
+    con.close()
+    return path
+
+
+def run_chapter(db_path, folder, lang="en", clearance=2):
+    """Run notebook 08 (its ``lang`` edition) on ``db_path``; return (the executed notebook, the
+    sections it skipped)."""
+    import nbformat
+    import papermill
+
+    from dbmarketing.present import words
+
+    root = Path(__file__).resolve().parents[1]
+    source = root / "notebooks" / ("" if lang == "en" else lang) / "08_prospects.ipynb"
+    out = Path(folder) / f"08_{lang}.ipynb"
+    papermill.execute_notebook(str(source), str(out), cwd=str(root), progress_bar=False, log_output=False,
+                               parameters={"db_path": str(db_path), "as_of": AS_OF, "clearance": clearance,
+                                           "export_dir": str(Path(folder) / "exports"), "value_years": 2})
+    words.set_lang("en")
+    nb = nbformat.read(out, as_version=4)
+    skipped = [o["metadata"][warehouse.SKIPPED_KEY]["skipped"] for c in nb.cells for o in c.get("outputs", [])
+               if warehouse.SKIPPED_KEY in o.get("metadata", {})]
+    errors = [o for c in nb.cells for o in c.get("outputs", []) if o.get("output_type") == "error"
+              or (o.get("output_type") == "stream" and o.get("name") == "stderr")]
+    assert not errors, errors
+    return nb, skipped
 
 
 # ---------------------------------------------------------------------------- the profile
@@ -244,10 +283,10 @@ def test_export_masks_personal_data_at_clearance_2(tmp_path):
 
 # ---------------------------------------------------------------------------- the small sample
 
-def test_sections_skip_without_prospect_tables(cleaned_sample):
+def test_sections_skip_without_prospect_tables(without_prospects, tmp_path):
     """A database with customers and orders but no list and no acquisition test: the list's and
     the test's sections say what to load; the registered non-buyers are still prospects."""
-    con = warehouse.connect(cleaned_sample, read_only=True)
+    con = warehouse.connect(without_prospects, read_only=True)
     try:
         assert warehouse.missing(con, "prospect list") == ["prospect list"]
         assert warehouse.missing(con, "acquisition test") == ["prospect list", "acquisition test"]
@@ -312,5 +351,64 @@ def test_the_planted_list_end_to_end(planted_db, tmp_path):
         assert made.excluded.prospects.iloc[0] == len(pool) == made.excluded.prospects.iloc[1:].sum()
         against = prospects.list_against_random(made.listed, made.eligible, truth)
         assert against["factor"] > 1.2
+    finally:
+        con.close()
+
+
+def test_the_chapter_runs_and_skips_what_the_database_lacks(without_prospects, tmp_path):
+    from dbmarketing.present import words
+
+    _, skipped = run_chapter(without_prospects, tmp_path)
+    assert skipped == [words.text("needs.title_prospect_list"), words.text("needs.title_acquisition_test")]
+    written = sorted(p.name for p in (tmp_path / "exports").glob("acquisition_*"))
+    assert written == ["acquisition_sms_2026-10-31_clearance2.csv", "acquisition_sms_2026-10-31_clearance2.xlsx"]
+
+
+def test_the_chapter_on_a_planted_list_masks_its_export(planted_db, tmp_path):
+    nb, skipped = run_chapter(planted_db, tmp_path, clearance=2)
+    assert skipped == []
+    listed = pd.read_csv(tmp_path / "exports" / "acquisition_sms_2026-10-31_clearance2.csv", dtype=str,
+                         encoding="utf-8-sig")
+    assert len(listed) > 0 and listed.phone.str.contains(r"\*\*\*\*", regex=True).all()
+    assert not listed.phone.str.fullmatch(r"1\d{10}").any()
+    shown = "".join(str(o.get("data", {}).get("text/html", "")) for c in nb.cells for o in c.get("outputs", []))
+    con = warehouse.connect(planted_db, read_only=True)
+    phones = [r[0] for r in con.execute("SELECT phone FROM main.prospect_list WHERE customer_id IS NULL").fetchall()]
+    con.close()
+    assert not any(p in shown for p in phones)  # no list phone in clear in the report at clearance 2
+
+
+def test_the_sample_s_own_list_and_test(cleaned_sample):
+    """The tables the sample's list and acquisition test are loaded and cleaned into (branch
+    prospdata) read as the chapter expects: every list row a prospect or counted as a customer,
+    every closed contact with its row's attributes, and a list chosen by expected value worth more
+    than a random one by the planted propensity."""
+    from dbmarketing import campaigns
+
+    con = warehouse.connect(cleaned_sample, read_only=True)
+    try:
+        if not prospects.has_acquisition(con):
+            pytest.skip("this sample has no prospect list or acquisition test")
+        rows, matched = con.execute("SELECT count(*), count(customer_id) FROM main.prospect_list "
+                                    "WHERE acquired_date IS NULL OR acquired_date <= ?", [AS_OF]).fetchone()
+        snap = campaigns.snapshot(con, AS_OF)
+        pool = prospects.prospects(con, AS_OF, snap=snap)
+        listed = pool[pool.origin == "list"]
+        assert len(listed) == rows and int(listed.already_customer.sum()) == matched
+        assert listed.age_band.dropna().isin(AGE_BANDS).all()
+        results = prospects.acquisition_results(con, pool, AS_OF)
+        assert len(results) == con.execute("SELECT count(*) FROM main.acquisition_contacts").fetchone()[0]
+        assert results.income_band.notna().mean() > 0.9
+        base = prospects.customer_base(snap)
+        best = prospects.best_flag(base)
+        look = prospects.lookalike(base, best)
+        models = prospects.acquisition_models(results, look)
+        value = prospects.first_year_value(con, AS_OF, base, years=2)
+        p, _ = prospects.purchase_probability(pool, look, models.response)
+        scored = prospects.expected_values(pool, p, value, prospects.contact_cost(con, "sms"))
+        made = prospects.acquisition_list(con, scored, "sms", size=len(listed) // 5,
+                                          answered=set(results.loc[results.responded == 1, "list_id"]))
+        against = prospects.list_against_random(made.listed, made.eligible, prospects.planted(con))
+        assert against["list_rows"] > 0 and against["factor"] > 1.0
     finally:
         con.close()
