@@ -61,7 +61,6 @@ HOLDINGS: dict[str, Holding] = {
     "id numbers": Holding("needs.id_numbers"),
     "cities": Holding("needs.cities"),
     "history": Holding("needs.history"),
-    "registered prospects": Holding("prospects.count_registered", table=("main", "sales")),
     "prospect list": Holding("prospects.count_list", table=("main", "prospect_list")),
     "acquisition test": Holding("prospects.count_acquisition", table=("main", "acquisition_contacts")),
 }
@@ -88,7 +87,7 @@ SECTIONS: dict[str, tuple[str, ...]] = {
     "responder rules": ("purchases", "campaigns"),
     "event triggers": ("customer records",),
     "trigger results": ("purchases", "campaigns", "control groups"),
-    "prospects": ("customer records",),
+    "prospects": ("customer records", "purchases"),
     "prospect list": ("prospect list",),
     "best customers": ("purchases", "customer records"),
     "lookalike": ("purchases", "customer records"),

@@ -1,12 +1,6 @@
 -- Prospects and acquisition (chapter 08): the external prospect list with its cities' tiers,
 -- a past acquisition mailing to list prospects, and the first-year purchases of new customers.
 
--- name: count_registered
--- Registered consumers who had bought nothing (no counted sale): the database's own prospects.
-SELECT count(*) FROM main.customers c
-WHERE c.customer_type = 'consumer'
-  AND NOT EXISTS (SELECT 1 FROM main.sales s WHERE s.customer_id = c.customer_id)
-
 -- name: count_list
 -- Rows of the external prospect list.
 SELECT count(*) FROM main.prospect_list
