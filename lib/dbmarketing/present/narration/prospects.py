@@ -68,9 +68,14 @@ def best_overview(profile: pd.DataFrame, best: int, customers: int) -> str:
               share_best=top.share_best, share_all=top.share_all)
 
 
+WEAK_AUC = 0.55  # below it a ranking is close to chance (the sentence says so)
+
+
 def lookalike_overview(look) -> str:
-    return _t("lookalike_overview", train=len(look.train_index), holdout=len(look.holdout), auc=look.auc,
-              attributes=", ".join(words.header(a) for a in look.attributes))
+    """What the look-alike learned on and how well it ranks; a warning when its AUC is below :data:`WEAK_AUC`."""
+    text = _t("lookalike_overview", train=len(look.train_index), holdout=len(look.holdout), auc=look.auc,
+              attributes=_t("separator").join(words.header(a) for a in look.attributes))
+    return text + (_t("lookalike_weak") if look.auc < WEAK_AUC else "")
 
 
 def acquisition_overview(results: pd.DataFrame, lift: dict) -> str:
