@@ -412,3 +412,61 @@ def test_the_sample_s_own_list_and_test(cleaned_sample):
         assert against["list_rows"] > 0 and against["factor"] > 1.0
     finally:
         con.close()
+
+
+# ---------------------------------------------------------------------------- against the truth, by hand
+
+def test_against_truth_by_hand():
+    """Ten list rows with propensities 0.01 ... 0.10: the perfect score has rank correlation 1 and
+    recovers all of the achievable gain, its reverse -1 and less than nothing; a score of ties
+    ranks no better than chance."""
+    truth = pd.DataFrame({"list_id": [f"L{i}" for i in range(10)], "propensity": np.arange(1, 11) / 100})
+    scores = pd.DataFrame({"list_id": truth.list_id, "perfect": truth.propensity, "reverse": -truth.propensity})
+    out = prospects.against_truth(scores, truth, ["perfect", "reverse"]).set_index("model")
+    assert out.loc["perfect", "spearman"] == pytest.approx(1.0) and out.loc["reverse", "spearman"] == pytest.approx(-1.0)
+    # the top 30% (3 rows) of the perfect order hold (0.10 + 0.09 + 0.08) / 0.55 of the expected responders
+    assert out.loc["perfect", "gain_top_30"] == pytest.approx(0.27 / 0.55)
+    assert out.loc["perfect", "perfect_top_30"] == pytest.approx(0.27 / 0.55)
+    assert out.loc["perfect", "recovered"] == pytest.approx(1.0)
+    assert out.loc["reverse", "gain_top_30"] == pytest.approx(0.06 / 0.55)
+    assert out.loc["reverse", "recovered"] == pytest.approx((0.06 / 0.55 - 0.3) / (0.27 / 0.55 - 0.3))
+
+
+def test_list_against_random_by_hand():
+    """Eligible list rows with propensities 0.1, 0.2, 0.3, 0.4 (mean 0.25) and a registered
+    prospect (no truth); the list holds the rows of 0.4 and 0.3 and the registered one: 0.7
+    expected first purchases against 2 x 0.25 = 0.5 for a random pair, a factor of 1.4."""
+    truth = pd.DataFrame({"list_id": ["a", "b", "c", "d"], "propensity": [0.1, 0.2, 0.3, 0.4]})
+    eligible = pd.DataFrame({"origin": ["list"] * 4 + ["registered"], "list_id": ["a", "b", "c", "d", None]})
+    listed = eligible.iloc[[3, 2, 4]]
+    out = prospects.list_against_random(listed, eligible, truth)
+    assert out == pytest.approx({"list_rows": 2, "eligible_rows": 4, "expected": 0.7, "random": 0.5, "factor": 1.4})
+
+
+def test_the_sentences_read_their_figures():
+    from dbmarketing.present import words
+    from dbmarketing.present.narration import prospects as story
+
+    words.set_lang("en")
+    pool = pd.DataFrame({"origin": ["registered"] * 3 + ["list"] * 4, "already_customer": [False] * 6 + [True]})
+    pool.attrs["as_of"] = "2026-10-31"
+    assert story.pool_overview(pool) == words.text("prospects.pool_overview", registered=3, as_of="2026-10-31",
+                                                   list_rows=4, already=1, already_share=0.25, list_new=3, total=6)
+    assert "3 registered" in story.pool_overview(pool) and "In all, 6 prospects" in story.pool_overview(pool)
+    profile = pd.DataFrame({"attribute": ["gender", "age_band"], "level": ["F", "65+"], "share_best": [0.6, 0.02],
+                            "share_all": [0.5, 0.04], "index": [120.0, 50.0], "significant": [True, True]})
+    assert "index 50" in story.best_overview(profile, 10, 100)  # the value furthest from 100
+    weak = story.lookalike_overview(prospects.AttributeModel(("gender",), None, 0.52, pd.DataFrame(index=range(3)),
+                                                             pd.DataFrame(), 0.2, pd.Index(range(7))))
+    assert words.text("prospects.lookalike_weak") in weak and "7 customers" in weak and "0.52" in weak
+    strong = story.lookalike_overview(prospects.AttributeModel(("gender",), None, 0.7, pd.DataFrame(index=range(3)),
+                                                               pd.DataFrame(), 0.2, pd.Index(range(7))))
+    assert words.text("prospects.lookalike_weak") not in strong
+
+
+def test_expected_gain_shares_ties_at_the_cut():
+    """Four rows, propensities 0.4, 0.3, 0.2, 0.1 (total 1), scores 2, 1, 1, 0: the top 50% take
+    the first row and half of the two tied at the cut: 0.4 + (0.3 + 0.2) / 2 = 0.65."""
+    assert prospects.expected_gain([0.4, 0.3, 0.2, 0.1], [2, 1, 1, 0], 0.5) == pytest.approx(0.65)
+    assert prospects.expected_gain([0.4, 0.3, 0.2, 0.1], [5, 5, 5, 5], 0.25) == pytest.approx(0.25)  # all tied: random
+    assert prospects.expected_gain([0.4, 0.3, 0.2, 0.1], [4, 3, 2, 1], 0.25) == pytest.approx(0.4)

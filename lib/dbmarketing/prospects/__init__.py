@@ -44,7 +44,7 @@ from .selection import (
     first_year_value,
     purchase_probability,
 )
-from .truth import against_truth, list_against_random, planted
+from .truth import against_truth, expected_gain, list_against_random, planted
 
 __all__ = [
     "LIST_ATTRIBUTES", "POOL_COLUMNS", "PROFILE_ATTRIBUTES", "SHARED_ATTRIBUTES", "attribute_values", "customer_base",
@@ -54,5 +54,5 @@ __all__ = [
     "AcquisitionModels", "acquisition_lift", "acquisition_models", "acquisition_results", "acquisition_rules",
     "LIST_COLUMNS", "AcquisitionList", "FirstYearValue", "acquisition_list", "contact_cost", "expected_values", "export_acquisition_list",
     "first_year_value", "purchase_probability",
-    "against_truth", "list_against_random", "planted",
+    "against_truth", "expected_gain", "list_against_random", "planted",
 ]
