@@ -30,12 +30,15 @@ def pool_overview(pool: pd.DataFrame) -> str:
 
 
 def pool_table(pool: pd.DataFrame) -> pd.DataFrame:
-    """One row per origin: rows, already customers, prospects, do not contact, consents (counts)."""
+    """One row per origin and source (the list's name): rows, already customers, prospects, do not
+    contact, consents (counts)."""
     rows = []
-    for origin, g in pool.groupby("origin", sort=True):
+    keys = [pool["origin"], pool["list_name"].astype(object).fillna("")]
+    for (origin, source), g in pool.groupby(keys, sort=True):
         already = g.already_customer.astype(bool)
         new = g[~already]
-        rows.append({"origin": words.label(origin), "rows": len(g), "already_customers": int(already.sum()),
+        rows.append({"origin": words.label(origin), "source": source, "rows": len(g),
+                     "already_customers": int(already.sum()),
                      "prospects": len(new), "do_not_contact": int(new.do_not_contact.fillna(False).astype(bool).sum()),
                      **{c: int(new[c].fillna(False).astype(bool).sum())
                         for c in ("consent_sms", "consent_email", "consent_mail")}})
