@@ -54,7 +54,7 @@ def plant_list(con, n: int = 3000, seed: int = 1) -> pd.DataFrame:
     known = customers.sample(k, random_state=seed)
     city = cities.iloc[rng.integers(0, len(cities), n)].reset_index(drop=True)
     rows = pd.DataFrame({
-        "list_id": [f"L{i:06d}" for i in range(n)], "list_name": "rented list A",
+        "list_id": [f"L{i:06d}" for i in range(n)], "list_name": "租用名单甲",
         "name": [f"Person {i}" for i in range(n)],
         "phone": [f"139{i:08d}" for i in range(n)], "email": [f"p{i}@example.com" for i in range(n)],
         "province": city.province, "city": city.city, "age_band": rng.choice(AGE_BANDS, n),
@@ -470,3 +470,56 @@ def test_expected_gain_shares_ties_at_the_cut():
     assert prospects.expected_gain([0.4, 0.3, 0.2, 0.1], [2, 1, 1, 0], 0.5) == pytest.approx(0.65)
     assert prospects.expected_gain([0.4, 0.3, 0.2, 0.1], [5, 5, 5, 5], 0.25) == pytest.approx(0.25)  # all tied: random
     assert prospects.expected_gain([0.4, 0.3, 0.2, 0.1], [4, 3, 2, 1], 0.25) == pytest.approx(0.4)
+
+
+@pytest.fixture(scope="module")
+def list_without_test(planted_db, tmp_path_factory):
+    """The planted list without its acquisition test (a list rented, never mailed)."""
+    path = tmp_path_factory.mktemp("list_only") / "crm.duckdb"
+    shutil.copy(planted_db, path)
+    con = warehouse.connect(path)
+    con.execute("DROP TABLE main.acquisition_contacts")
+    con.close()
+    return path
+
+
+def test_a_list_without_a_test_is_scored_by_the_look_alike(list_without_test, tmp_path):
+    from dbmarketing import campaigns
+    from dbmarketing.present import words
+
+    con = warehouse.connect(list_without_test, read_only=True)
+    try:
+        assert prospects.has_list(con) and not prospects.has_acquisition(con)
+        snap = campaigns.snapshot(con, AS_OF)
+        pool = prospects.prospects(con, AS_OF, snap=snap)
+        base = prospects.customer_base(snap)
+        look = prospects.lookalike(base, prospects.best_flag(base))
+        p, basis = prospects.purchase_probability(pool, look, None, expected_response=0.04)
+        assert set(basis) == {"look-alike"}
+        for origin in ("registered", "list"):  # scaled to the expected response rate within each origin
+            assert p[pool.origin.to_numpy() == origin].mean() == pytest.approx(0.04, rel=1e-6)
+    finally:
+        con.close()
+    _, skipped = run_chapter(list_without_test, tmp_path)
+    assert skipped == [words.text("needs.title_acquisition_test")]
+
+
+def test_the_chinese_edition_reads_chinese(planted_db, tmp_path):
+    """The zh edition on the planted list: every sentence, header and value a reader reads is
+    Chinese (the English words test_words.py finds: none)."""
+    import re
+
+    from test_words import english_words
+
+    nb, skipped = run_chapter(planted_db, tmp_path, lang="zh")
+    assert skipped == []
+    found = set()
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            found |= set(english_words(cell.source))
+        for o in cell.get("outputs", []):
+            for kind in ("text/markdown", "text/html"):
+                text = str(o.get("data", {}).get(kind, ""))
+                text = re.sub(r"<[^>]+>", " ", re.sub(r"<style.*?</style>", " ", text, flags=re.S))
+                found |= set(english_words(text))
+    assert not found
