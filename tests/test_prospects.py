@@ -164,10 +164,30 @@ def test_profile_index_and_test_by_hand():
     chi2, p, _, _ = chi2_contingency([[3, 1], [2, 4]], correction=False)
     assert f.p_value == pytest.approx(p, rel=1e-9) and f.z ** 2 == pytest.approx(chi2, rel=1e-9)
     assert f.p_value == pytest.approx(0.1967, abs=1e-4) and not f.significant
+    # Holm over the two values tested (F and M, the same p): both p x 2
+    assert f.p_holm == pytest.approx(2 * p) and prof.p_holm.notna().sum() == 2
     m = prof[(prof.attribute == "gender") & (prof.level == "M")].iloc[0]
     assert m["index"] == pytest.approx(100 * 0.25 / 0.5)
     one = prof[prof.attribute == "age_band"].iloc[0]  # everybody has it: index 100, nothing to test
-    assert one["index"] == pytest.approx(100.0) and math.isnan(one.p_value)
+    assert one["index"] == pytest.approx(100.0) and math.isnan(one.p_value) and math.isnan(one.p_holm)
+
+
+def test_the_profile_adjusts_for_testing_many_values():
+    """Holm's adjustment by hand on p 0.01, 0.02, 0.04: sorted, times 3, 2, 1, kept rising: 0.03,
+    0.04, 0.04 (statsmodels agrees); on a planted profile the adjusted p-values are statsmodels',
+    ``significant`` reads them, and the planted value stays significant."""
+    from statsmodels.stats.multitest import multipletests
+
+    assert list(multipletests([0.01, 0.02, 0.04], method="holm")[1]) == pytest.approx([0.03, 0.04, 0.04])
+    rng = np.random.default_rng(11)
+    n = 4000
+    base = pd.DataFrame({"age_band": rng.choice(AGE_BANDS, n), "gender": rng.choice(["F", "M"], n)})
+    best = pd.Series(rng.random(n) < np.where(base.age_band == "under 25", 0.4, 0.2))
+    prof = prospects.best_profile(base, best, attributes=("age_band", "gender"))
+    tested = prof.dropna(subset=["p_value"])
+    assert list(tested.p_holm) == pytest.approx(list(multipletests(tested.p_value, method="holm")[1]))
+    assert (prof.significant == (prof.p_holm < 0.05)).all()
+    assert prof.set_index(["attribute", "level"]).loc[("age_band", "under 25"), "significant"]
 
 
 # ---------------------------------------------------------------------------- the look-alike

@@ -11,7 +11,9 @@ Whether a difference is more than chance is a two-proportion z test of the value
 the best against its share among the **rest** (two independent groups: the best are part of
 "all", so a test against all would compare a group with itself in part); it is the same test
 as a chi-square test of the 2 x 2 table best/rest x value/other values, without continuity
-correction (z^2 = chi-square).
+correction (z^2 = chi-square). A profile tests many values at once (twenty-odd), so one in twenty
+would look "significant" by chance alone: the p-values are adjusted for the whole profile by Holm's
+method (as chapter 05 does for a campaign file's arms), and ``significant`` reads the adjusted one.
 """
 
 from __future__ import annotations
@@ -39,7 +41,9 @@ def best_flag(base: pd.DataFrame, tier: str = BEST_TIER) -> pd.Series:
 def best_profile(base: pd.DataFrame, best: pd.Series, attributes=PROFILE_ATTRIBUTES, alpha: float = 0.05) -> pd.DataFrame:
     """The profile of the best customers against all, per value of each attribute: attribute,
     level, best_customers, customers (all), share_best, share_all, index, z, p_value (two-sided),
-    significant (p < ``alpha``). Attributes ``base`` lacks are left out."""
+    p_holm (adjusted over every value tested), significant (p_holm < ``alpha``). Attributes
+    ``base`` lacks are left out."""
+    from statsmodels.stats.multitest import multipletests
     from statsmodels.stats.proportion import proportions_ztest
 
     attributes = [a for a in attributes if a in base.columns]
@@ -62,5 +66,11 @@ def best_profile(base: pd.DataFrame, best: pd.Series, attributes=PROFILE_ATTRIBU
             rows.append({"attribute": a, "level": level, "best_customers": k_best, "customers": k_all,
                          "share_best": share_best, "share_all": share_all,
                          "index": 100 * share_best / share_all if share_all else np.nan,
-                         "z": float(z), "p_value": float(p), "significant": bool(p < alpha) if p == p else False})
-    return pd.DataFrame(rows)
+                         "z": float(z), "p_value": float(p)})
+    out = pd.DataFrame(rows)
+    out["p_holm"] = np.nan
+    tested = out.p_value.notna() if len(out) else pd.Series(dtype=bool)
+    if tested.any():
+        out.loc[tested, "p_holm"] = multipletests(out.loc[tested, "p_value"], alpha=alpha, method="holm")[1]
+    out["significant"] = (out["p_holm"] < alpha).fillna(False).astype(bool) if len(out) else pd.Series(dtype=bool)
+    return out
