@@ -270,6 +270,7 @@ def test_expected_value_ranking_and_exclusions_by_hand(tmp_path):
     assert counts == [8, 1, 0, 1, 1, 0, 1, 1, 1, 2]
     assert counts[0] == sum(counts[1:])
     assert set(made.eligible.prospect_id) == {"a", "b", "e", "f"}
+    assert made.prospects == 7  # c is a customer
     answered = prospects.acquisition_list(con, _scored(), "sms", answered={"a"})
     assert list(answered.listed.prospect_id) == ["b", "e"] and answered.excluded.prospects.tolist()[2] == 1
     con.close()

@@ -118,11 +118,13 @@ def expected_values(pool: pd.DataFrame, p, value: FirstYearValue, cost_per_conta
 class AcquisitionList:
     """``listed``: the prospects chosen, best first (rank, cell test/control); ``eligible``: every
     prospect the exclusion rules let through, before the value and size cuts; ``excluded``: the
-    count table (reason, prospects), the total first."""
+    count table (reason, prospects), the total first (the list rows already customers included);
+    ``prospects``: the prospects, those rows left out."""
 
     listed: pd.DataFrame
     eligible: pd.DataFrame
     excluded: pd.DataFrame
+    prospects: int = 0
 
 
 def acquisition_list(con, scored: pd.DataFrame, channel: str, size: int | None = None, control_share: float = 0.1,
@@ -161,7 +163,8 @@ def acquisition_list(con, scored: pd.DataFrame, channel: str, size: int | None =
         listed["cell"] = "test"
     excluded = pd.concat([excluded, pd.DataFrame([(t("reason_listed"), len(listed))], columns=excluded.columns)],
                          ignore_index=True).rename(columns={"customers": "prospects"})
-    return AcquisitionList(listed, eligible.reset_index(drop=True), excluded)
+    prospects = int((~frame["already_customer"].fillna(False).astype(bool)).sum())
+    return AcquisitionList(listed, eligible.reset_index(drop=True), excluded, prospects)
 
 
 LIST_COLUMNS = ("rank", "prospect_id", "origin", "cell", "name", "phone", "email", "city", "age_band", "gender",

@@ -130,7 +130,7 @@ def list_overview(made, channel: str, cost: float) -> str:
     if listed.empty:
         return _t("list_empty", channel=words.label(channel))
     test = listed[listed.cell == "test"]
-    return _t("list_overview", listed=len(listed), total=int(made.excluded.prospects.iloc[0]),
+    return _t("list_overview", listed=len(listed), total=made.prospects,
               channel=words.label(channel), test=len(test), control=len(listed) - len(test),
               conversions=float(test.p_first_purchase.sum()), value=float(test.expected_value.sum()), cost=cost)
 
