@@ -203,3 +203,31 @@ def test_a_database_without_prospect_files_loads_and_cleans(built, tmp_path):
         assert rules == {"no prospect list", "no acquisition campaign"}
     finally:
         con.close()
+
+
+def test_the_american_list_loads_with_its_english_headers(tmp_path):
+    """en_US: a UTF-8 file with English headers and the vendor's own labels (18-24, Under 5K,
+    Female, E-mail, Y/N, 03/01/2026), mapped by the sources file the sample writes."""
+    raw, db = tmp_path / "raw", tmp_path / "crm.duckdb"
+    sample.generate(raw, db_path=db, n_customers=1500, years=2, seed=3, locale="en_US")
+    header = (raw / "prospect_list.csv").read_text(encoding="utf-8").split("\n", 1)[0]
+    assert header.startswith("Record ID,Source List,Full Name,Mobile,Email")
+    con = warehouse.connect(db)
+    try:
+        spec = yaml.safe_load((raw / "sources.yaml").read_text(encoding="utf-8"))
+        spec["sources"] = [s for s in spec["sources"] if s["name"] in PROSPECT_SOURCES]
+        path = tmp_path / "prospects.yaml"
+        path.write_text(yaml.safe_dump(spec, allow_unicode=True), encoding="utf-8")
+        ingest.load_sources(con, path)
+        rows = con.execute("SELECT age_band, income_band, gender, channel, consent_sms, acquired_date "
+                           "FROM raw.prospect_list").df()
+        planted = con.execute("SELECT count(*) FROM truth.prospect_rejects").fetchall()[0][0]
+        rejected = con.execute("SELECT rows_rejected FROM main.load_batches "
+                               "WHERE table_name = 'prospect_list'").fetchall()[0][0]
+    finally:
+        con.close()
+    assert rejected == planted == 4
+    assert set(rows.age_band) <= set(_age_band(pd.Series([20.0, 30.0, 40.0, 50.0, 60.0, 70.0])))
+    assert set(rows.income_band) == {"under 5k", "5k-10k", "10k-20k", "20k+"}
+    assert set(rows.gender) == {"F", "M"} and set(rows.channel) == {"sms", "email", "direct_mail"}
+    assert rows.consent_sms.notna().mean() > 0.85 and rows.acquired_date.notna().all()

@@ -32,6 +32,12 @@ from .records import _match_cities, city_reference
 AGE_BANDS = ("under 25", "25-34", "35-44", "45-54", "55-64", "65+")  # campaigns/measurement.py _age_band
 CHANNELS = ("direct_mail", "sms", "email", "outbound_call")  # the campaigns' channel names
 
+UNKNOWN_VALUE = {
+    "age_band": "age band not one of under 25, 25-34, 35-44, 45-54, 55-64, 65+: left empty",
+    "gender": "gender not F or M: left empty",
+    "channel": "channel not one of direct_mail, sms, email, outbound_call: left empty",
+}
+
 PROSPECT_COLUMNS = _cols(
     ("list_id", "VARCHAR", "The vendor's row id (unique)", PUBLIC),
     ("list_name", "VARCHAR", "Vendor or list label", PUBLIC),
@@ -147,26 +153,27 @@ def _write_list(con, raw: pd.DataFrame) -> list[tuple]:
         unknown = value.notna() & ~value.isin(allowed)
         out[column] = value.where(~unknown, None)
         log.append(("prospects", f"{column} unknown", "prospect_list", int(unknown.sum()), "emptied",
-                    f"{column} not one of {', '.join(allowed)}: left empty"))
+                    UNKNOWN_VALUE[column]))
     out["income_band"] = raw.income_band.map(lambda v: str(v).strip(), na_action="ignore")
     n_phone_bad = int((raw.phone.notna() & out.phone.isna()).sum())
     n_email_bad = int((raw.email.notna() & out.email.isna()).sum())
-    log.append(("prospects", "phone and e-mail", "prospect_list", n_phone_bad + n_email_bad, "emptied",
-                f"standardized like the customer records; not valid, left empty: {n_phone_bad:,} phones, "
-                f"{n_email_bad:,} e-mails"))
+    log.append(("prospects", "list phone invalid", "prospect_list", n_phone_bad, "emptied",
+                "phones standardized like the customer records; not a valid number: left empty"))
+    log.append(("prospects", "list email invalid", "prospect_list", n_email_bad, "emptied",
+                "e-mails standardized like the customer records; invalid syntax: left empty"))
     matched = match_prospects(out, sql.run(con, "cleanse.master_contacts").df())
     out["customer_id"], out["matched_by"] = matched.customer_id, matched.matched_by
     for key in ("phone", "email"):
         log.append(("prospects", f"already a customer ({key})", "prospect_list",
                     int((out.matched_by == key).sum()), "matched",
-                    f"list rows whose standardized {key} belongs to exactly one master customer"
-                    + (" (their phone did not match)" if key == "email" else "")))
+                    {"phone": "list rows whose standardized phone belongs to exactly one master customer",
+                     "email": "list rows whose phone did not match and whose standardized e-mail belongs to "
+                              "exactly one master customer"}[key]))
     supp = sql.run(con, "cleanse.suppressed_contacts").df()
     out["do_not_contact"] = (out.phone.isin(set(supp.phone.dropna())) | out.email.isin(set(supp.email.dropna())))
     log.append(("prospects", "do not contact", "prospect_list", int(out.do_not_contact.sum()), "flagged",
                 "list rows whose phone or e-mail is on the do-not-contact list"))
     warehouse.write_mart(con, PROSPECT_LIST, out, layer="clean", replace="table", atomic=False)
     log.insert(0, ("prospects", "prospect list", "prospect_list", len(out), "kept",
-                   f"rows of the external prospect list(s): {out.customer_id.notna().sum():,} already customers, "
-                   f"{int(out.do_not_contact.sum()):,} on the do-not-contact list"))
+                   "rows of the external prospect list(s), standardized; matched against the customer base"))
     return log

@@ -54,7 +54,12 @@ The model behind the data, in plain sentences:
    they get no extra purchase. So p_without_contact = p_bg, p_with_contact =
    1 - (1 - p_bg)(1 - q_i), or p_bg (1 - k) for a sleeping dog. A response is any
    completed purchase by the person in the window, as the matchback measures it.
-10. Data defects are planted at recorded rates and every one is listed in
+10. A rented third-party prospect list (about 0.4 rows per person; 10% of them people already
+    in the database, 2% numbers of the do-not-call registry) and a past acquisition mailing to
+    it (ACQ01, 80% test / 20% control, 60-day window) with a planted propensity on city tier,
+    age band, gender, channel and income band (:mod:`.prospects`; truth.prospect_propensity).
+    No customer or order is created for its responders.
+11. Data defects are planted at recorded rates and every one is listed in
     ``truth.defects`` with its file, key and line number.
 
 Resident ID numbers follow GB 11643-1999: a 6-digit region code (of the person's city),

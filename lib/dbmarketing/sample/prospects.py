@@ -156,7 +156,7 @@ def prospect_list(run: Run) -> None:
     dnc_rows = n_cust + np.sort(rng.choice(n_new, n_dnc, replace=False))
     phone[dnc_rows] = rng.choice(strangers, n_dnc, replace=False)
     # Names: a stranger's from the sample's name parts; a customer's written differently.
-    names = _names(run, rng, P.name.to_numpy()[consumers], gender, cust_people)
+    names = _names(run, rng, P.name.to_numpy()[consumers], P.gender.to_numpy()[consumers], gender, cust_people)
     # Consents: mostly yes for the row's channel, some refused, some left empty.
     consents = {}
     for ch, base in (("mail", 0.6), ("sms", 0.7), ("email", 0.6), ("phone", 0.25)):
@@ -262,7 +262,7 @@ def _new_emails(run: Run, rng, k: int, used: set) -> np.ndarray:
     return out
 
 
-def _names(run: Run, rng, pool: np.ndarray, gender, cust_people) -> np.ndarray:
+def _names(run: Run, rng, pool: np.ndarray, pool_gender: np.ndarray, gender, cust_people) -> np.ndarray:
     """Strangers: a family name and a given name from two different people of the sample; the
     customers' own names written differently (the way another system writes them)."""
     n, k = len(gender), len(cust_people)
@@ -277,7 +277,11 @@ def _names(run: Run, rng, pool: np.ndarray, gender, cust_people) -> np.ndarray:
         else:
             first, last = name.split(" ", 1)
             out[i] = [f"{first[0]}. {last}", f"{last.upper()}, {first.upper()}", f"{first} {last[0]}."][style[i]]
-    a, b = rng.integers(0, len(pool), n - k), rng.integers(0, len(pool), n - k)
+    # the given name from a person of the same gender
+    a = rng.integers(0, len(pool), n - k)
+    same = {g: np.flatnonzero(pool_gender == g) for g in ("F", "M")}
+    pick = rng.random(n - k)
+    b = np.array([same[g][int(u * len(same[g]))] for g, u in zip(gender[k:], pick)], dtype=int)
     for j in range(n - k):
         x, y = str(pool[a[j]]), str(pool[b[j]])
         out[k + j] = (x[0] + y[1:]) if run.zh else f"{y.split(' ', 1)[0]} {x.split(' ', 1)[-1]}"
