@@ -77,16 +77,17 @@ def next_best_offers(con, rule_table: pd.DataFrame, as_of, min_lift: float = 1.0
     return out
 
 
-def export_offers(con, offers: pd.DataFrame, path, clearance: int) -> tuple[Path, list[str]]:
+def export_offers(con, offers: pd.DataFrame, path, clearance: int, about: str | None = None) -> tuple[Path, list[str]]:
     """Write the offer list (customer number, name, city, the product offered and why, its
     confidence, lift and score) to .csv or .xlsx. As for a campaign's contact list
     (:func:`dbmarketing.campaigns.export_list`), only the columns the reader's ``clearance``
-    allows are written (the catalog decides); returns (path, the columns left out)."""
+    allows are written (the catalog decides); ``about`` says what the list is (the report index
+    shows it). Returns (path, the columns left out)."""
     people = sql.run(con, "baskets.offer_people").df()
     lst = offers.merge(people, on="customer_id", how="left")
     lst = lst.assign(confidence=lst.confidence.round(4), lift=lst.lift.round(3), score=lst.score.round(2))
     lst = lst[list(OFFER_COLUMNS)]
     visible = privacy.visible_columns(lst.columns, clearance, con=con)
     dropped = [c for c in lst.columns if c not in visible]
-    written = privacy.export_frame(lst[visible], path, clearance, con=con)
+    written = privacy.export_frame(lst[visible], path, clearance, con=con, about=about)
     return written, dropped
