@@ -554,14 +554,16 @@ def test_reject_reasons_show_no_private_values(con, tmp_path):
 
 
 def test_profile(con, tmp_path):
-    (tmp_path / "c.csv").write_text("id,name,city\n1,Ann,Shanghai\n2,,Shanghai\n3,Cai,\n4,Dan,Wuhan\n")
+    (tmp_path / "c.csv").write_text("id,name,city,sms\n1,Ann,Shanghai,\n2,,Shanghai,no\n3,Cai,,yes\n4,Dan,Wuhan,\n")
     result = load(con, tmp_path, path="c.csv", table="customers",
-                  columns={"customer_id": "id", "name": "name", "city": "city"})
+                  columns={"customer_id": "id", "name": "name", "city": "city", "consent_sms": "sms"})
     report = ingest.profile(con, "customers", batch_id=result["batch_id"]).set_index("column")
     assert report.index.tolist()[:3] == ["customer_id", "customer_type", "name"]
     assert report.loc["city", ["type", "pct_missing", "distinct", "example"]].tolist() == ["VARCHAR", 25.0, 2, "Shanghai"]
     assert report.loc["email", "pct_missing"] == 100.0 and report.loc["email", "example"] == ""
     assert report.loc["name", "example"] == "Ann"
+    # a yes/no example stays a bool (line 2's "no"), so a table words it in the reader's language
+    assert report.loc["consent_sms", "example"] is False
     masked = ingest.profile(con, "customers", clearance=warehouse.PUBLIC).set_index("column")
     assert masked.loc["name", "example"] == "***" and masked.loc["city", "example"] == "Shanghai"
     with pytest.raises(ValueError, match="unknown table"):

@@ -429,7 +429,7 @@ def test_a_report_on_the_copy_runs_the_chapters_that_apply_with_the_full_databas
                                  progress=False)
         manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
         chapters = ["03_customer_model", "04_rfm_scoring", "05_campaign_response", "06_event_triggers"]
-        assert [e["name"] for e in manifest["notebooks"]] == chapters + (["07_baskets"] if name == "copy" else [])
+        assert [e["name"] for e in manifest["notebooks"]] == chapters + (["07_baskets", "08_prospects"] if name == "copy" else [])
         figures[name] = {"left out": [e["name"] for e in manifest["notebooks_left_out"]]}
         with duckdb.connect(str(target), read_only=True) as con:
             for label, sql in (

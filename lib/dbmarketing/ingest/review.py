@@ -70,8 +70,8 @@ def reject_summary(con, batch_id: int | None = None, clearance: int | None = Non
 
 def profile(con, table: str, batch_id: int | None = None, clearance: int | None = None) -> pd.DataFrame:
     """One row per column of raw.<table>: type, privacy tier, % missing, distinct count and an
-    example value (the first non-empty one by batch and line; empty if the column is
-    empty), computed in one SQL scan. `batch_id` profiles what one load brought.
+    example value (the first non-empty one by batch and line, as text but a yes/no as a bool;
+    empty if the column is empty), computed in one SQL scan. `batch_id` profiles what one load brought.
 
     With `clearance`, examples of columns whose privacy tier is above it are masked.
     """
@@ -84,7 +84,9 @@ def profile(con, table: str, batch_id: int | None = None, clearance: int | None 
         measures += [
             f"100.0 * count_if({name} IS NULL) / nullif(count(*), 0) AS m{i}",
             f"count(DISTINCT {name}) AS d{i}",
-            f"CAST(first({name} ORDER BY batch_id, source_line) FILTER (WHERE {name} IS NOT NULL) AS VARCHAR) AS e{i}",
+            # text, but a yes/no stays a Python bool, so a table words it in the reader's language
+            f"CAST(first({name} ORDER BY batch_id, source_line) FILTER (WHERE {name} IS NOT NULL)"
+            f" AS {'BOOLEAN' if c.type.upper() == 'BOOLEAN' else 'VARCHAR'}) AS e{i}",
         ]
     scan = sql.one(con, "ingest.profile", {"batch_id": batch_id}, measures=", ".join(measures),
                    table=sql.ident("raw", table))
