@@ -29,6 +29,8 @@ KEYS = {
     "trigger_customers": "count",
     "trigger_incremental_profit": "money",
     "next_best_offers": "count",
+    "acquisition_contacts": "count",
+    "acquisition_expected_value": "money",
 }
 
 
