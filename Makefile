@@ -14,7 +14,7 @@ LOCK    := requirements.lock
 UV_VERSION ?= 0.13.9
 UV      := $(VENV)/uv-$(UV_VERSION)/bin/uv
 
-.PHONY: setup lock lock-upgrade data reports editions test lab bench clean
+.PHONY: setup lock lock-upgrade data reports editions test lab bench clean classroom classroom-run course
 
 setup: $(VENV)/.installed
 
@@ -60,6 +60,26 @@ $(DB): | $(VENV)/.installed
 reports: $(VENV)/.installed $(DB)
 	$(PY) -m dbmarketing report --params $(PARAMS) --run $(RUN)
 
+# The course (README, "For trainers"): the classroom sample (small enough that every notebook runs
+# in seconds, the same generator and planted truths), the classroom run of every notebook with
+# its course cells in both editions (every model answer must pass its check), then the trainer
+# and student notebooks and the offline slides in reports/course/.
+CLASSROOM_DB ?= data/classroom.duckdb
+classroom: $(CLASSROOM_DB)
+
+$(CLASSROOM_DB): | $(VENV)/.installed
+	rm -f $(CLASSROOM_DB).tmp $(CLASSROOM_DB).tmp.wal
+	$(PY) -m dbmarketing sample --out data/classroom/raw --db $(CLASSROOM_DB).tmp --customers 1500 --years 2 --seed $(SEED)
+	$(PY) -m dbmarketing load --db $(CLASSROOM_DB).tmp --sources data/classroom/raw/sources.yaml
+	mv $(CLASSROOM_DB).tmp $(CLASSROOM_DB)
+
+classroom-run: $(VENV)/.installed $(CLASSROOM_DB)
+	$(PY) -m dbmarketing report --params params/classroom.yaml --run classroom --course --quiet
+	$(PY) -m dbmarketing report --params params/classroom_zh.yaml --run classroom-zh --course --quiet
+
+course: classroom-run
+	$(PY) -m dbmarketing course --out reports/course --run en=reports/classroom --run zh=reports/classroom-zh
+
 # The Chinese edition (notebooks/zh/) keeps its prose and takes the English code cells: run after
 # changing a notebook's code (a test fails while an edition departs from the English code).
 editions: $(VENV)/.installed
@@ -87,5 +107,5 @@ bench: $(VENV)/.installed
 # committed reports/README.md and data/README.md stay.
 clean:
 	if [ -d reports ]; then find reports -mindepth 1 -maxdepth 1 ! -name README.md -exec rm -rf {} +; fi
-	rm -rf data/crm.duckdb data/crm.duckdb.* data/raw data/exports .pytest_cache
+	rm -rf data/crm.duckdb data/crm.duckdb.* data/raw data/exports data/classroom data/classroom.duckdb* .pytest_cache
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +

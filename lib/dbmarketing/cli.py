@@ -41,6 +41,15 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--notebooks", default="notebooks")
     r.add_argument("--reports", default="reports")
     r.add_argument("--quiet", action="store_true", help="no progress bars")
+    r.add_argument("--course", action="store_true", help="run the course cells too (goals, methods by hand, "
+                                                           "exercises and their checks); a report leaves them out")
+
+    co = sub.add_parser("course", help="write the trainer and student notebooks and the offline slides of every "
+                                       "chapter from classroom runs (make course)")
+    co.add_argument("--out", default="reports/course")
+    co.add_argument("--run", action="append", required=True, metavar="LANG=FOLDER",
+                    help="a classroom run (report --course) of one edition, e.g. en=reports/classroom")
+    co.add_argument("--notebooks", default="notebooks")
 
     ed = sub.add_parser("editions", help="copy the English notebooks' code cells into the other editions "
                                          "(notebooks/zh/), their prose untouched; --check only says where they differ")
@@ -75,6 +84,8 @@ def main(argv: list[str] | None = None) -> int:
             return _publish(args)
         if args.command == "editions":
             return _editions(args)
+        if args.command == "course":
+            return _course(args)
     except Exception as exc:  # one clear line for schedulers; the type names the kind of failure
         from .messages import one_line  # a last resort: the messages themselves are one line
 
@@ -117,8 +128,23 @@ def _report(args) -> int:
 
     t0 = time.perf_counter()
     out = reports.run_reports(args.params, args.run, notebooks_dir=args.notebooks, reports_dir=args.reports,
-                             progress=not args.quiet)
+                             progress=not args.quiet, course=args.course)
     log(f"reports written in {time.perf_counter() - t0:.1f} s: open {out / 'index.html'}")
+    return 0
+
+
+def _course(args) -> int:
+    from .course import build
+
+    t0 = time.perf_counter()
+    runs = {}
+    for given in args.run:
+        lang, sep, folder = given.partition("=")
+        if not sep:
+            raise ValueError(f"--run {given!r}: write LANG=FOLDER, e.g. en=reports/classroom")
+        runs[lang] = folder
+    out = build.build(args.out, runs, notebooks_dir=args.notebooks)
+    log(f"course written in {time.perf_counter() - t0:.1f} s: open {out / 'index.html'}")
     return 0
 
 

@@ -52,6 +52,7 @@ import nbformat
 import papermill
 
 from dbmarketing import messages
+from dbmarketing.course import without_course
 from dbmarketing.present.words import LANGS
 
 from ._common import _plain
@@ -98,7 +99,7 @@ def _check_run_name(run_name: str) -> None:
 
 def run_reports(params_file: str | Path, run_name: str, notebooks_dir: str | Path = "notebooks",
                 reports_dir: str | Path = "reports", progress: bool = True,
-                kernel_name: str = "python3") -> Path:
+                kernel_name: str = "python3", course: bool = False) -> Path:
     """Execute every numbered notebook and publish the reports in ``reports/<run_name>/``.
 
     Parameters
@@ -109,6 +110,8 @@ def run_reports(params_file: str | Path, run_name: str, notebooks_dir: str | Pat
     reports_dir : folder holding one folder per run.
     progress : show papermill's progress bar and a line per notebook on stderr.
     kernel_name : Jupyter kernel to run the notebooks with.
+    course : run the course cells too (learning goals, methods by hand, exercises and their
+        checks: :mod:`dbmarketing.course`); a report leaves them out.
 
     Returns
     -------
@@ -145,11 +148,11 @@ def run_reports(params_file: str | Path, run_name: str, notebooks_dir: str | Pat
     reports_dir.mkdir(parents=True, exist_ok=True)
     with RunLock(reports_dir, run_name):
         return _run(notebooks, params, params_file, plan, run_as_of, run_name, notebooks_dir, reports_dir,
-                    progress, kernel_name, left_out)
+                    progress, kernel_name, left_out, course)
 
 
 def _run(notebooks, params, params_file, plan, run_as_of, run_name, notebooks_dir, reports_dir: Path,
-         progress, kernel_name, left_out=()) -> Path:
+         progress, kernel_name, left_out=(), course=False) -> Path:
     """The run itself, under the run's lock (:func:`run_reports`)."""
     final = reports_dir / run_name
     partial = reports_dir / f".{run_name}.partial"
@@ -189,6 +192,7 @@ def _run(notebooks, params, params_file, plan, run_as_of, run_name, notebooks_di
             for nb in notebooks
         ],
         "notebooks_left_out": list(left_out),
+        "course": course,
     }
     clearances = {given["clearance"] for given in plan.values() if "clearance" in given}
     as_of = run_as_of or ("after loading" if "as_of" in params else None)
@@ -201,10 +205,15 @@ def _run(notebooks, params, params_file, plan, run_as_of, run_name, notebooks_di
         if progress:
             print(f"[{i}/{len(notebooks)}] {nb_path.name}", file=sys.stderr, flush=True)
         output = partial / nb_path.name
+        source = nb_path
+        if not course:  # a report reads as before: the course cells are the course's (dbmarketing.course)
+            source = partial / ".sources" / nb_path.name
+            source.parent.mkdir(exist_ok=True)
+            nbformat.write(without_course(nbformat.read(nb_path, as_version=4)), source)
         started = time.monotonic()
         try:
             papermill.execute_notebook(
-                str(nb_path), str(output), parameters=entry["parameters"], cwd=cwd,
+                str(source), str(output), parameters=entry["parameters"], cwd=cwd,
                 progress_bar=progress, kernel_name=kernel_name, log_output=False,
                 # The kernel's own log (a TCP-encryption notice per kernel; "KeyboardInterrupt
                 # caught in kernel" when it is shut down after a failed cell) is not for readers.
@@ -269,6 +278,8 @@ def _run(notebooks, params, params_file, plan, run_as_of, run_name, notebooks_di
     _write_manifest(manifest, partial)
     write_index(partial / "index.html", manifest, previous_run(reports_dir, params_file, manifest))
 
+    if (partial / ".sources").exists():  # the notebooks as run, without their course cells
+        shutil.rmtree(partial / ".sources")
     # Swap: the new run replaces the old one only now that it is complete.
     if final.exists():
         final.rename(previous)

@@ -70,6 +70,8 @@ def write_files(run: Run, out: Path) -> None:
     run.files[FILES["email_test"]] = len(run.email_test)
     _write_prospects(run, out)
     _write_yaml(out / "sources.yaml", sources_config(run.locale, run.end_date, base_dir=str(out)))
+    _write_yaml(out / "email_test.yaml", dict(EMAIL_TEST_MAP, path=str(out / FILES["email_test"])),
+                "The e-mail test export's column map (params/campaigns/email_test.yaml's, for these files)")
 
 
 def _customer_frame(run: Run, rows: np.ndarray, layout: str) -> pd.DataFrame:
@@ -488,7 +490,14 @@ def _write_xlsx(path: Path, sheet: str, header: list[str], rows: list[list], sta
             dst.writestr(zi, data)
 
 
-def _write_yaml(path: Path, config: dict) -> None:
+# The e-mail test export's column map: params/campaigns/email_test.yaml says what each entry means
+EMAIL_TEST_MAP = {"encoding": "auto", "group": "segment", "control": "No E-Mail", "responded": "conversion",
+                  "also": ["visit"], "spend": "spend", "cost_per_contact": 0.10,
+                  "attributes": ["recency", "history_segment", "mens", "womens", "zip_code", "newbie", "channel"]}
+
+
+def _write_yaml(path: Path, config: dict,
+                what: str = "Column map of the sample files (written by dbmarketing.sample.generate)") -> None:
     import yaml
 
     class NoAliases(yaml.SafeDumper):
@@ -496,5 +505,5 @@ def _write_yaml(path: Path, config: dict) -> None:
             return True
 
     text = yaml.dump(config, Dumper=NoAliases, allow_unicode=True, sort_keys=False, default_flow_style=False)
-    path.write_text("# Column map of the sample files (written by dbmarketing.sample.generate)\n" + text,
+    path.write_text(f"# {what}\n" + text,
                     encoding="utf-8")
