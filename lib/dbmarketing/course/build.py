@@ -143,9 +143,9 @@ def slides(executed: Path, out: Path, lang: str) -> Path:
     nb.metadata.pop("widgets", None)  # no widget manager offline: a widget shows its text form
     for cell in nb.cells:
         if cell.cell_type == "code":  # the workbook's own records (headline figures, checks) are for its tools
-            for out in cell.outputs:
-                for kind in [k for k in out.get("data", {}) if k.startswith("application/vnd.dbmarketing")]:
-                    del out["data"][kind]
+            for shown in cell.outputs:
+                for kind in [k for k in shown.get("data", {}) if k.startswith("application/vnd.dbmarketing")]:
+                    del shown["data"][kind]
             cell.outputs = [o for o in cell.outputs if "data" not in o or o["data"]]
         cell.metadata.setdefault("slideshow", {})["slide_type"] = _slide_type(cell)
     exporter = SlidesExporter(exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True,
