@@ -67,7 +67,7 @@ def main() -> int:
         fixed = []
         for _ in range(args.repeat):
             started = time.perf_counter()
-            papermill.execute_notebook(str(tmp / "probe.ipynb"), str(tmp / "probe.out.ipynb"), progress_bar=False,
+            papermill.execute_notebook(str(tmp / "probe.ipynb"), str(tmp / "probe.out.ipynb"), progress_bar=False, kernel_name="python3",
                                        cwd=str(ROOT), extra_arguments=["--IPKernelApp.log_level=CRITICAL"])
             fixed.append(time.perf_counter() - started)
     print(f"classroom run ({args.lang}, course cells included), median of {args.repeat}:")
