@@ -81,6 +81,39 @@ def sklearn_first_split(table: pd.DataFrame, target: str, attributes=None, yes="
     return tree, attributes[int(tree.tree_.feature[0])]
 
 
+def plot_entropy_tree(tree, names, ax, fontsize: int = 9):
+    """Draw a tree fitted by :func:`sklearn_first_split` with :func:`sklearn.tree.plot_tree`,
+    its boxes in the reader's words: the question (``names``: the attributes as the reader
+    names them), the entropy, the customers and how many of them are in the class "yes";
+    the branches "yes" (attribute = yes, right) and "no" (left)."""
+    from sklearn.tree import plot_tree
+
+    t = tree.tree_
+    drawn = plot_tree(tree, filled=True, rounded=True, fontsize=fontsize, ax=ax)
+    boxes = [a for a in drawn if a.get_bbox_patch() is not None]
+    labels = []
+
+    def visit(node):
+        value = t.value[node][0] * t.weighted_n_node_samples[node] if t.value[node][0].sum() <= 1 + 1e-9 \
+            else t.value[node][0]
+        counts = words.text("course_methods.tree_box", entropy=float(t.impurity[node]),
+                            n=int(t.n_node_samples[node]), yes=int(round(value[-1])))
+        if t.children_left[node] == -1:
+            labels.append(counts)
+            return
+        labels.append(words.text("course_methods.tree_question", attribute=names[t.feature[node]]) + "\n" + counts)
+        visit(t.children_left[node])
+        visit(t.children_right[node])
+
+    visit(0)
+    for box, label in zip(boxes, labels):
+        box.set_text(label)
+    for edge in (a for a in drawn if a.get_bbox_patch() is None):  # left (<= 0.5) is "no"
+        edge.set_text({"True": words.label("no"), "False": words.label("yes")}.get(edge.get_text().strip(),
+                                                                                    edge.get_text()))
+    return drawn
+
+
 # -- k-means -----------------------------------------------------------------------------
 
 
@@ -147,13 +180,13 @@ def kmeans_steps(points, k: int | None = None, centres=None, seed: int = 0, max_
 # -- rough sets --------------------------------------------------------------------------
 
 
-def _is(attribute: str, value) -> str:
-    return words.text("course_methods.rule_is", attribute=words.header(attribute), value=words.label(value))
-
-
-def rule_text(conditions: dict, then: str) -> str:
-    """A rule in the reader's words: "if a = x and b = y then <then>"."""
-    joined = words.text("course_methods.rule_and").join(_is(a, v) for a, v in conditions.items())
+def rule_text(conditions: dict, then: str, names: dict | None = None) -> str:
+    """A rule in the reader's words: "if a = x and b = y then <then>"; ``names``: attribute ->
+    the reader's name for it (else the catalog's header), values in the reader's words."""
+    names = names or {}
+    joined = words.text("course_methods.rule_and").join(
+        words.text("course_methods.rule_is", attribute=names.get(a) or words.header(a), value=words.label(v))
+        for a, v in conditions.items())
     return words.text("course_methods.rule", conditions=joined, then=then)
 
 
@@ -188,7 +221,8 @@ class RoughSets:
                              "customers": [len(self.target), len(self.lower), len(self.upper), len(self.boundary)]})
 
 
-def rough_sets(table: pd.DataFrame, conditions, decision: str, value) -> RoughSets:
+def rough_sets(table: pd.DataFrame, conditions, decision: str, value, names: dict | None = None,
+               then: str | None = None) -> RoughSets:
     """Rough sets of the rows of ``table`` where ``decision`` equals ``value``, approximated by
     the condition attributes ``conditions`` (columns of discrete values).
 
@@ -197,7 +231,8 @@ def rough_sets(table: pd.DataFrame, conditions, decision: str, value) -> RoughSe
     class: each gives a **certain rule** (if the conditions hold, the row is in the class, with
     no exception in the table). The **upper approximation** adds the classes that are only
     partly inside (the **boundary**): each gives a **possible rule**, true for the share
-    shown."""
+    shown. ``names``: attribute -> the reader's name for it in the rules; ``then``: the rules'
+    conclusion in words (else "decision = value")."""
     conditions = list(conditions)
     target_mask = table[decision] == value
     grouped = table.assign(_in=target_mask).groupby(conditions, sort=True, observed=True)
@@ -209,12 +244,14 @@ def rough_sets(table: pd.DataFrame, conditions, decision: str, value) -> RoughSe
     lower = table.index[region_of.to_numpy() == "lower"]
     boundary = table.index[region_of.to_numpy() == "boundary"]
     upper = lower.append(boundary)
-    then = words.label(value) if isinstance(value, str) else f"{decision} = {value}"
+    names = names or {}
+    then = then or words.text("course_methods.rule_is", attribute=names.get(decision) or words.header(decision),
+                              value=words.label(value))
 
     def rules(region: str) -> pd.DataFrame:
         part = classes[classes["region"] == region].sort_values(["in_class", "customers"], ascending=False)
         return pd.DataFrame({
-            "rule": [rule_text(dict(zip(conditions, row)), then) for row in part[conditions].itertuples(index=False)],
+            "rule": [rule_text(dict(zip(conditions, row)), then, names) for row in part[conditions].itertuples(index=False)],
             "customers": part["customers"].to_numpy(), "in_class": part["in_class"].to_numpy(),
             "share": part["share"].to_numpy()})
 
@@ -256,22 +293,30 @@ def tree_rules(tree, features, name=None) -> pd.DataFrame:
 # -- RFM by hand -------------------------------------------------------------------------
 
 
-def score_by_hand(values, bins: int = 5, higher_is_better: bool = True) -> pd.Series:
-    """The RFM score rule of :mod:`dbmarketing.rfm.scoring`, by hand for one measure.
+def score_steps(values, bins: int = 5, higher_is_better: bool = True) -> pd.DataFrame:
+    """The RFM score rule of :mod:`dbmarketing.rfm.scoring`, by hand for one measure, step by step.
 
     For the distinct values from worst to best: the quantile score of a value is
     1 + floor(bins x the share of customers with a strictly worse value); the worst value
     scores 1 and each next value its quantile score, but at most one more than the value
-    before it. So equal values share a score and no level is skipped."""
+    before it. So equal values share a score and no level is skipped. One row per distinct
+    value, worst first: value, customers (with that value), strictly_worse, quantile_score, score."""
     s = pd.Series(values, dtype=float)
-    worse_first = sorted(s.unique(), reverse=not higher_is_better)
-    n, score, previous = len(s), {}, 0
-    for v in worse_first:
+    rows, previous = [], 0
+    for v in sorted(s.unique(), reverse=not higher_is_better):
         strictly_worse = int((s < v).sum() if higher_is_better else (s > v).sum())
-        quantile_score = 1 + math.floor(bins * strictly_worse / n)
-        previous = 1 if not score else min(quantile_score, previous + 1)
-        score[v] = min(previous, bins)
-    return s.map(score).astype(int)
+        quantile_score = 1 + math.floor(bins * strictly_worse / len(s))
+        previous = 1 if not rows else min(quantile_score, previous + 1)
+        rows.append({"value": v, "customers": int((s == v).sum()), "strictly_worse": strictly_worse,
+                     "quantile_score": quantile_score, "score": previous})
+    return pd.DataFrame(rows)
+
+
+def score_by_hand(values, bins: int = 5, higher_is_better: bool = True) -> pd.Series:
+    """Each value's score by the rule of :func:`score_steps`."""
+    s = pd.Series(values, dtype=float)
+    steps = score_steps(s, bins, higher_is_better)
+    return s.map(dict(zip(steps["value"], steps["score"]))).astype(int)
 
 
 def rfm_by_hand(customers: pd.DataFrame, bins: int = 5) -> pd.DataFrame:
