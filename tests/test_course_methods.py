@@ -206,6 +206,16 @@ def test_rfm_by_hand_for_five_customers_with_ties():
     assert library["rfm_cell"].tolist() == by_hand["rfm_cell"].tolist()
 
 
+def test_score_steps_show_the_cap_on_recency():
+    steps = methods.score_steps(methods.five_customers()["recency"], bins=5, higher_is_better=False)
+    # worst first: 400, 200, 45 (two customers), 10 days
+    assert steps["value"].tolist() == [400, 200, 45, 10]
+    assert steps["customers"].tolist() == [1, 1, 2, 1]
+    assert steps["strictly_worse"].tolist() == [0, 1, 2, 4]
+    assert steps["quantile_score"].tolist() == [1, 2, 3, 5]
+    assert steps["score"].tolist() == [1, 2, 3, 4]  # 5 capped at 3 + 1
+
+
 def test_score_by_hand_without_ties_is_one_level_each():
     assert methods.score_by_hand([5, 1, 4, 2, 3]).tolist() == [5, 1, 4, 2, 3]
     assert methods.score_by_hand([5, 1, 4, 2, 3], higher_is_better=False).tolist() == [1, 5, 2, 4, 3]
