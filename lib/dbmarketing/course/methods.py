@@ -94,10 +94,10 @@ def plot_entropy_tree(tree, names, ax, fontsize: int = 9):
     labels = []
 
     def visit(node):
-        value = t.value[node][0] * t.weighted_n_node_samples[node] if t.value[node][0].sum() <= 1 + 1e-9 \
-            else t.value[node][0]
+        value = t.value[node][0]  # class counts or shares (newer scikit-learn): read as a share
+        yes = round(value[-1] / value.sum() * t.weighted_n_node_samples[node])
         counts = words.text("course_methods.tree_box", entropy=float(t.impurity[node]),
-                            n=int(t.n_node_samples[node]), yes=int(round(value[-1])))
+                            n=int(t.n_node_samples[node]), yes=int(yes))
         if t.children_left[node] == -1:
             labels.append(counts)
             return
