@@ -214,12 +214,6 @@ class RoughSets:
     certain_rules: pd.DataFrame
     possible_rules: pd.DataFrame
 
-    def counts(self) -> pd.DataFrame:
-        """The sizes a class counts: the decision class, the lower and upper approximation,
-        the boundary, and the accuracy."""
-        return pd.DataFrame({"set": ["decision class", "lower approximation", "upper approximation", "boundary"],
-                             "customers": [len(self.target), len(self.lower), len(self.upper), len(self.boundary)]})
-
 
 def rough_sets(table: pd.DataFrame, conditions, decision: str, value, names: dict | None = None,
                then: str | None = None) -> RoughSets:
