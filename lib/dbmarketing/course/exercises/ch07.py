@@ -53,7 +53,7 @@ def pair_measures(answer, rules=None, **_) -> Verdict:
         return Verdict(False, words.text("course_07.ex1_reversed", given=given["confidence"], **facts))
     if wrong == ["lift"]:
         return Verdict(False, words.text("course_07.ex1_lift", given=given["lift"], **facts))
-    return Verdict(False, words.text("course_07.ex1_wrong", measures=", ".join(wrong), **facts))
+    return Verdict(False, words.text("course_07.ex1_wrong", measures=", ".join(f"`{m}`" for m in wrong), **facts))
 
 
 @exercise("07.2")

@@ -35,7 +35,7 @@ def already_customers(answer, pool=None, **_) -> Verdict:
     by = rows[matched].matched_by.fillna("?").value_counts()
     facts = dict(expected=expected, rows=total)
     if given == expected:
-        how = ", ".join(f"{n:,} {words.label(k)}" for k, n in by.items())
+        how = ("、" if words.lang() == "zh" else ", ").join(f"{n:,} {words.label(k)}" for k, n in by.items())
         return Verdict(True, words.text("course_08.ex1_right", how=how, **facts))
     if given == total:
         return Verdict(False, words.text("course_08.ex1_all_rows", given=int(given), **facts))
