@@ -47,7 +47,7 @@ def valuable_at_risk(answer, con=None, model=None, **_) -> course.Verdict:
             ranked AS (SELECT * FROM m WHERE {rows})
             SELECT count(*) FROM ranked
             WHERE churn_risk IS NOT NULL AND "{value}" >= (SELECT quantile_cont("{value}", 0.8) FROM ranked)
-              AND {risk}""", {"as_of": as_of, "base": base}).fetchone()[0])
+              AND {risk}""", {"as_of": as_of} | ({"base": base} if "$base" in risk else {})).fetchone()[0])
 
     scored = f'churn_risk IS NOT NULL AND "{value}" IS NOT NULL'
     mistakes = (("ex1_all_customers", count(f'"{value}" IS NOT NULL', "churn_risk >= 1.2 * $base")),
