@@ -128,6 +128,7 @@ def _level_parameters(linker) -> list[dict]:
 
 
 MIN_PAIR_PROBABILITY = 0.01  # pairs scored below it are clearly different people and not kept
+U_PAIRS = 1_000_000  # random pairs u is estimated from: on the full sample the same pairs as 2,000,000 (precision 1.0, recall 0.997), 3 s sooner
 MATCH_FIELDS = ("name", "id_number", "phone", "email", "birth_date", "gender", "address", "city")
 IDENTIFIERS = ("name", "id_number", "phone", "email")  # a record without any of them cannot be matched
 BLOCKS = (("id_number",), ("phone",), ("email",), ("name", "birth_date"), ("name", "city"))  # candidate pairs
@@ -229,7 +230,7 @@ def find_duplicates(records: pd.DataFrame, keep_apart: set[str] | None = None, s
         logging.getLogger("splink").setLevel(logging.ERROR)
         linker.training.estimate_probability_two_random_records_match(
             [block_on("id_number"), block_on("phone")], recall=0.8)
-        linker.training.estimate_u_using_random_sampling(max_pairs=2_000_000, seed=seed)
+        linker.training.estimate_u_using_random_sampling(max_pairs=U_PAIRS, seed=seed)
         sessions, untrained = _train_m(linker)
         pairs = linker.inference.predict(threshold_match_probability=min_probability).as_pandas_dataframe()
         model = linker.misc.save_model_to_json()

@@ -70,15 +70,15 @@ def verdict(exercise_id: str, answer, **context) -> Verdict:
         return Verdict(False, words.text("course.unreadable", kind=type(answer).__name__, error=str(exc)[:200]))
 
 
-def check(exercise_id: str, answer, **context) -> bool:
-    """Check ``answer`` to exercise ``exercise_id`` and show the verdict; returns whether it is right."""
+def check(exercise_id: str, answer, **context) -> None:
+    """Check ``answer`` to exercise ``exercise_id`` and show the verdict (returns nothing, so a
+    check cell shows the verdict only; :func:`verdict` is the same without showing it)."""
     from IPython.display import display
 
     result = verdict(exercise_id, answer, **context)
     head = words.text("course.right" if result.passed else "course.not_yet", exercise=exercise_id)
     display({"text/markdown": f"{head} {result.why}",
              MIME: {"exercise": exercise_id, "passed": result.passed}}, raw=True)
-    return result.passed
 
 
 def blank(source: str) -> str:
