@@ -417,6 +417,49 @@ def test_traceback_on_stderr_is_a_failure(tmp_path, monkeypatch):
     assert (reports / "daily.failed" / "01_swallowed.ipynb").exists()
 
 
+def _kernel_children() -> set[int]:
+    """Process ids of the kernels this test process started (alive, not zombies)."""
+    import os
+
+    found = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            cmdline = (stat.parent / "cmdline").read_bytes()
+        except OSError:  # the process ended while we looked
+            continue
+        if int(fields[1]) == os.getpid() and fields[0] != "Z" and b"ipykernel" in cmdline:
+            found.add(int(stat.parent.name))
+    return found
+
+
+def test_kernels_started_ahead_are_each_notebooks_own_and_none_is_left(tmp_path, monkeypatch):
+    """The runner starts the next notebook's kernel while one runs (reports.kernels): still one
+    fresh kernel per notebook (a variable of one is not seen by the next, each has its own
+    process), every kernel is shut down after a good run, and after a failed run too (the
+    kernel started for the notebook that never ran included)."""
+    monkeypatch.chdir(tmp_path)
+    notebooks = tmp_path / "notebooks"
+    show = "import os\nprint(os.getpid(), 'planted' in globals())"
+    write_notebook(notebooks / "01_a.ipynb", None, "planted = 1", show)
+    write_notebook(notebooks / "02_b.ipynb", None, show)
+    write_notebook(notebooks / "03_c.ipynb", None, show)
+    params = tmp_path / "params.yaml"
+    params.write_text("")
+    before = _kernel_children()
+    out = run_reports(params, "ahead", notebooks_dir=notebooks, reports_dir=tmp_path / "reports", progress=False)
+    seen = [stream_texts(nbformat.read(out / f"{n}.ipynb", as_version=4)).split() for n in ("01_a", "02_b", "03_c")]
+    assert [s[1] for s in seen] == ["True", "False", "False"]
+    assert len({s[0] for s in seen}) == 3
+    assert _kernel_children() == before
+
+    write_notebook(notebooks / "02_b.ipynb", None, "raise ValueError('planted failure')")
+    with pytest.raises(ReportError, match="02_b"):
+        run_reports(params, "ahead", notebooks_dir=notebooks, reports_dir=tmp_path / "reports", progress=False)
+    assert _kernel_children() == before
+    assert (out / "03_c.html").exists()  # the good run is kept, its pages written
+
+
 # --------------------------------------------------------------------------------------
 # Parameter validation (no kernel)
 # --------------------------------------------------------------------------------------

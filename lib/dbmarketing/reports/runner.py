@@ -11,7 +11,9 @@ One call, :func:`run_reports`, makes a report run:
    ``segments`` empty or an existing file) raises :class:`ParameterError` (or the sources
    file's or database file's own error), in one line naming the file and the line, column
    or parameter.
-2. It executes ``notebooks/NN_*.ipynb`` in order into ``reports/.<run>.partial/``. Each
+2. It executes ``notebooks/NN_*.ipynb`` in order into ``reports/.<run>.partial/``, each in a
+   kernel of its own, started (and the workbook imported) while the previous notebook runs
+   (:mod:`.kernels`); a notebook's pages are written while the next one runs. Each
    notebook receives only the parameters it declares; a notebook that declares
    ``interactive`` gets ``interactive=False`` unless the parameters file sets it, so its
    widgets show a static default view, and one that declares ``clearance`` gets the
@@ -45,6 +47,7 @@ import platform
 import shutil
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import NoReturn
 
@@ -58,6 +61,7 @@ from dbmarketing.present.words import LANGS
 from ._common import _plain
 from .errors import ParameterError, ReportError
 from .executed import _describe_failure, clean_outputs, find_errors, headlines, notebook_title, skipped_sections
+from .kernels import KernelsAhead
 from .index import export_rows, previous_run, section_anchor, write_index
 from .pages import export_html
 from .editions import edition_dir
@@ -201,68 +205,12 @@ def _run(notebooks, params, params_file, plan, run_as_of, run_name, notebooks_di
                  + (f", clearance {', '.join(map(str, sorted(clearances)))}" if clearances else "")
                  + f", params {params_file}")
     cwd = os.getcwd()
-    for i, (nb_path, entry) in enumerate(zip(notebooks, manifest["notebooks"]), 1):
-        if progress:
-            print(f"[{i}/{len(notebooks)}] {nb_path.name}", file=sys.stderr, flush=True)
-        output = partial / nb_path.name
-        source = nb_path
-        if not course:  # a report reads as before: the course cells are the course's (dbmarketing.course)
-            source = partial / ".sources" / nb_path.name
-            source.parent.mkdir(exist_ok=True)
-            nbformat.write(without_course(nbformat.read(nb_path, as_version=4)), source)
-        started = time.monotonic()
-        try:
-            papermill.execute_notebook(
-                str(source), str(output), parameters=entry["parameters"], cwd=cwd,
-                progress_bar=progress, kernel_name=kernel_name, log_output=False,
-                # The kernel's own log (a TCP-encryption notice per kernel; "KeyboardInterrupt
-                # caught in kernel" when it is shut down after a failed cell) is not for readers.
-                extra_arguments=["--IPKernelApp.log_level=CRITICAL"],
-            )
-        except Exception as exc:
-            entry["seconds"] = round(time.monotonic() - started, 2)
-            entry["status"] = "failed"
-            _fail(manifest, partial, failed, final, output,
-                  f"{nb_path} failed at {_describe_failure(exc, output)}", exc)
-        entry["seconds"] = round(time.monotonic() - started, 2)
-        if run_as_of is None and "as_of" in params:  # resolved once the loading notebook has run
-            try:
-                run_as_of = _run_as_of(params, params_file, loaded=True)
-            except ParameterError as exc:
-                entry["status"] = "failed"
-                _fail(manifest, partial, failed, final, output, f"after {nb_path.name}: {exc}", exc)
-            if run_as_of is not None:
-                _give_as_of(plan, run_as_of)  # the manifest's entries share these dicts
-                manifest["as_of"] = run_as_of
-                messages.log(f"as of {run_as_of}: the newest purchase, now that the sources are loaded")
-
-        executed = nbformat.read(output, as_version=4)
-        entry["title"] = notebook_title(executed, nb_path.stem)
-        entry["skipped"] = skipped_sections(executed)
-        entry["headlines"] = headlines(executed)
-        errors = find_errors(executed)
-        if errors:
-            entry["status"] = "failed"
-            _fail(manifest, partial, failed, final, output, f"{nb_path} failed: {errors[0]}")
-        try:
-            entry["removed_outputs"] = clean_outputs(executed)
-            nbformat.write(executed, output)
-            entry["executed"] = output.name
-            lang = manifest["lang"]
-            entry["html"] = export_html(executed, partial / f"{nb_path.stem}.html", False, entry["title"], lang).name
-            entry["code_html"] = export_html(executed, partial / f"{nb_path.stem}.code.html", True,
-                                             entry["title"], lang).name
-            page = (partial / entry["html"]).read_text(encoding="utf-8")
-            for figure in entry["headlines"]:
-                figure["anchor"] = section_anchor(page, figure["section"])
-        except Exception as exc:
-            entry["status"] = "failed"
-            _fail(manifest, partial, failed, final, None, f"{nb_path} ran, but its report could not be written: "
-                  f"{type(exc).__name__}: {messages.one_line(exc, 300)}", exc)
-        entry["status"] = "ok"
-        skipped = [s["section"] for s in entry["skipped"]]
-        messages.log(f"{nb_path.stem} ok in {entry['seconds']:.1f} s"
-                     + (f"; skipped: {messages.cut_list(skipped, 4, 24)}" if skipped else ""))
+    # The kernel's own log (a TCP-encryption notice per kernel; "KeyboardInterrupt caught in
+    # kernel" when it is shut down after a failed cell) is not for readers.
+    kernel_args = ["--IPKernelApp.log_level=CRITICAL"]
+    with KernelsAhead(len(notebooks), kernel_name, cwd, kernel_args) as kernels:
+        run_as_of = _run_notebooks(notebooks, params, params_file, plan, run_as_of, manifest, partial, failed, final,
+                                   progress, kernel_name, kernel_args, kernels, course)
 
     manifest["database"] = _database_info(params, notebooks)
     for entry in manifest["notebooks"]:  # as the reader finds it: inside the run's folder
@@ -289,6 +237,113 @@ def _run(notebooks, params, params_file, plan, run_as_of, run_name, notebooks_di
     if failed.exists():  # a failed run's notebooks and lists, superseded by this good run
         shutil.rmtree(failed)
     return final
+
+
+def _run_notebooks(notebooks, params, params_file, plan, run_as_of, manifest, partial, failed, final, progress,
+                   kernel_name, kernel_args, kernels, course) -> str | None:
+    """Execute the notebooks in order into ``partial`` and write their pages; returns the run's
+    as-of date (resolved after the loading notebook when the parameters say "latest").
+
+    A notebook's pages are written in a background thread while the next notebook runs; they
+    are waited for before anything else can stop the run, so a failure names the right notebook
+    and nothing is left writing into a folder that is being moved."""
+    cwd = os.getcwd()
+    pages = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pages")
+    pending = None  # (the pages being written, notebook, its manifest entry)
+
+    def wait_for_pages():
+        nonlocal pending
+        if pending is None:
+            return
+        (future, nb_path, entry), pending = pending, None
+        try:
+            future.result()
+        except Exception as exc:
+            entry["status"] = "failed"
+            _fail(manifest, partial, failed, final, None, f"{nb_path} ran, but its report could not be written: "
+                  f"{type(exc).__name__}: {messages.one_line(exc, 300)}", exc)
+        entry["status"] = "ok"
+
+    with pages:
+        for i, (nb_path, entry) in enumerate(zip(notebooks, manifest["notebooks"]), 1):
+            run_as_of = _run_one(i, nb_path, entry, notebooks, params, params_file, plan, run_as_of, manifest, partial,
+                                 failed, final, progress, kernel_name, kernel_args, kernels, course, cwd,
+                                 wait_for_pages)
+            pending = (pages.submit(_write_pages, nb_path, entry, partial, manifest["lang"]), nb_path, entry)
+        wait_for_pages()
+    return run_as_of
+
+
+def _write_pages(nb_path: Path, entry: dict, partial: Path, lang: str) -> None:
+    """The executed notebook's two pages (without and with code) and its headline figures' anchors."""
+    executed = nbformat.read(partial / entry["executed"], as_version=4)
+    entry["html"] = export_html(executed, partial / f"{nb_path.stem}.html", False, entry["title"], lang).name
+    entry["code_html"] = export_html(executed, partial / f"{nb_path.stem}.code.html", True, entry["title"], lang).name
+    page = (partial / entry["html"]).read_text(encoding="utf-8")
+    for figure in entry["headlines"]:
+        figure["anchor"] = section_anchor(page, figure["section"])
+
+
+def _run_one(i, nb_path, entry, notebooks, params, params_file, plan, run_as_of, manifest, partial, failed, final,
+             progress, kernel_name, kernel_args, kernels, course, cwd, wait_for_pages) -> str | None:
+    """Execute one notebook into ``partial`` and clean it; returns the run's as-of date."""
+    if progress:
+        print(f"[{i}/{len(notebooks)}] {nb_path.name}", file=sys.stderr, flush=True)
+    output = partial / nb_path.name
+    source = nb_path
+    if not course:  # a report reads as before: the course cells are the course's (dbmarketing.course)
+        source = partial / ".sources" / nb_path.name
+        source.parent.mkdir(exist_ok=True)
+        nbformat.write(without_course(nbformat.read(nb_path, as_version=4)), source)
+    started = time.monotonic()
+    km = kernels.take()  # started while the previous notebook ran (None: papermill starts one)
+    try:
+        papermill.execute_notebook(
+            str(source), str(output), parameters=entry["parameters"], cwd=cwd,
+            progress_bar=progress, kernel_name=kernel_name, log_output=False, extra_arguments=kernel_args, km=km,
+        )
+    except Exception as exc:
+        entry["seconds"] = round(time.monotonic() - started, 2)
+        kernels.done(km)
+        wait_for_pages()  # the previous notebook's pages: finished before the run is set aside
+        entry["status"] = "failed"
+        _fail(manifest, partial, failed, final, output,
+              f"{nb_path} failed at {_describe_failure(exc, output)}", exc)
+    finally:
+        kernels.done(km)
+    entry["seconds"] = round(time.monotonic() - started, 2)
+    wait_for_pages()
+    if run_as_of is None and "as_of" in params:  # resolved once the loading notebook has run
+        try:
+            run_as_of = _run_as_of(params, params_file, loaded=True)
+        except ParameterError as exc:
+            entry["status"] = "failed"
+            _fail(manifest, partial, failed, final, output, f"after {nb_path.name}: {exc}", exc)
+        if run_as_of is not None:
+            _give_as_of(plan, run_as_of)  # the manifest's entries share these dicts
+            manifest["as_of"] = run_as_of
+            messages.log(f"as of {run_as_of}: the newest purchase, now that the sources are loaded")
+
+    executed = nbformat.read(output, as_version=4)
+    entry["title"] = notebook_title(executed, nb_path.stem)
+    entry["skipped"] = skipped_sections(executed)
+    entry["headlines"] = headlines(executed)
+    errors = find_errors(executed)
+    if errors:
+        entry["status"] = "failed"
+        _fail(manifest, partial, failed, final, output, f"{nb_path} failed: {errors[0]}")
+    try:
+        entry["removed_outputs"] = clean_outputs(executed)
+        nbformat.write(executed, output)
+        entry["executed"] = output.name
+    except Exception as exc:
+        entry["status"] = "failed"
+        _fail(manifest, partial, failed, final, None, f"{nb_path} ran, but its report could not be written: "
+              f"{type(exc).__name__}: {messages.one_line(exc, 300)}", exc)
+    skipped = [s["section"] for s in entry["skipped"]]
+    messages.log(f"{nb_path.stem} ok in {entry['seconds']:.1f} s"
+                 + (f"; skipped: {messages.cut_list(skipped, 4, 24)}" if skipped else ""))
+    return run_as_of
 
 
 def _export_about(exports: Path) -> dict[str, str]:
