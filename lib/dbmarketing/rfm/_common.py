@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from ..warehouse import sql
+from ..warehouse import dialect, sql
 
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*){0,2}$")
 
@@ -27,6 +27,8 @@ def _relation(name: str) -> str:
 
 
 def _columns(con, relation: str) -> dict[str, str]:
+    if dialect.engine_of(con) != dialect.ENGINE:  # Spark's catalog, its types in DuckDB's names
+        return con.columns(relation)
     try:
         rows = sql.run(con, "rfm.describe", relation=_relation(relation)).fetchall()
     except duckdb.Error as error:

@@ -43,7 +43,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from ..warehouse import sql
+from ..warehouse import dialect, sql
 from ._common import _check_bins, _frame
 from .segments import UNCLASSIFIED, Segments, grid_rows, load_segments
 from .summary import MEASURES, population_of, summary_query
@@ -242,13 +242,17 @@ def _scores(con, relation: str, bins: int, method: str, weights, breakpoints: di
         # rfm_cell and segment come back as ENUMs (pandas categories, segments in the map's order);
         # an ENUM's values and the weights are written as literals: a type takes no parameters, and a
         # weight as a parameter would be a DOUBLE where its literal is an exact DECIMAL
-        return _frame(sql.relation(
+        out = _frame(sql.relation(
             con, "rfm.scores", {**params, "cells": cells, "segment_names": names, "prospects": segments.prospects.name},
             steps=with_steps(), cell_enum="ENUM(" + ", ".join(map(sql.literal, cells)) + ")",
             segment_enum="ENUM(" + ", ".join(map(sql.literal, dict.fromkeys([*segments.names, UNCLASSIFIED]))) + ")",
             segment_index=sql.text("rfm.cell_index") if per_cell else "(r_score - 1) * $bins + f_score",
             cell_index=sql.text("rfm.cell_index"), wr=sql.literal(wr), wf=sql.literal(wf), wm=sql.literal(wm),
             weight_sum=sql.literal(wr + wf + wm), order_by=order_by))
+        if dialect.engine_of(con) != dialect.ENGINE:  # an engine without ENUMs gives strings: the same categories
+            out["rfm_cell"] = pd.Categorical(out["rfm_cell"], categories=cells)
+            out["segment"] = pd.Categorical(out["segment"], categories=list(dict.fromkeys([*segments.names, UNCLASSIFIED])))
+        return out
     finally:
         for name in registered:
             con.unregister(name)

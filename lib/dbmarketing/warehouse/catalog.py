@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from . import sql
+from . import dialect, sql
 
 PUBLIC, DEEP_PUBLIC, PRIVATE, HIGHLY_PRIVATE = 1, 2, 3, 4
 
@@ -347,6 +347,8 @@ def privacy_tiers(con, table: str, schema: str = "main") -> dict[str, int]:
 
 def table_exists(con, schema: str, table: str) -> bool:
     """Whether schema.table exists in the database (the one place that asks)."""
+    if dialect.engine_of(con) != dialect.ENGINE:  # Spark's catalog answers, not DuckDB's table functions
+        return con.table_exists(schema, table)
     return bool(sql.run(con, "warehouse.table_exists", {"schema": schema, "table": table}).fetchone()[0])
 
 

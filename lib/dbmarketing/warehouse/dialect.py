@@ -12,7 +12,13 @@ from __future__ import annotations
 
 ENGINE = "duckdb"
 
-__all__ = ["ENGINE", "distinct_days", "transpile"]
+__all__ = ["ENGINE", "engine_of", "distinct_days", "transpile"]
+
+
+def engine_of(con) -> str:
+    """The engine behind a connection: "duckdb", or "spark" for a
+    :class:`dbmarketing.warehouse.spark.SparkConnection`."""
+    return getattr(con, "engine", ENGINE)
 
 
 def distinct_days(day: str, first: str, span: int | None) -> str:
@@ -30,3 +36,46 @@ def transpile(statement: str, to: str, source: str = ENGINE) -> str:
     import sqlglot
 
     return sqlglot.transpile(statement, read=source, write=to)[0]
+
+
+def for_spark(tree):
+    """A statement parsed from DuckDB's dialect (a sqlglot tree, parameters already written in)
+    rewritten where Spark means something else by the same words or lacks the function; sqlglot
+    translates the rest when the tree is written as Spark SQL.
+
+    - ``list[i]`` counts from 1 in DuckDB, ``array[i]`` from 0 in Spark: ``element_at(list, i)``.
+    - ENUM types (DuckDB's dictionary-coded strings) are plain strings.
+    - ``quantile_disc(x, [q1, q2, ...])`` (a list of quantiles at once) becomes the list of
+      ``percentile_disc(q) WITHIN GROUP (ORDER BY x)``, the same discrete quantile."""
+    from sqlglot import exp, parse_one
+
+    def is_enum(dtype) -> bool:
+        return isinstance(dtype, exp.DataType) and (
+            dtype.this == exp.DataType.Type.ENUM
+            or (dtype.this == exp.DataType.Type.ARRAY and any(is_enum(e) for e in dtype.expressions)))
+
+    def literal_list(node):
+        while isinstance(node, exp.Cast):
+            node = node.this
+        return node.expressions if isinstance(node, exp.Array) else None
+
+    def no_enum(node):
+        return node.this if isinstance(node, exp.Cast) and is_enum(node.to) else node
+
+    def element_at(node):
+        if isinstance(node, exp.Bracket) and len(node.expressions) == 1 and not (
+                isinstance(node.expressions[0], exp.Literal) and node.expressions[0].is_string):
+            return exp.func("element_at", node.this, node.expressions[0])
+        return node
+
+    def quantiles(node):
+        if isinstance(node, exp.PercentileDisc) and literal_list(node.expression) is not None:
+            key = node.this.sql("spark")
+            return exp.Array(expressions=[
+                parse_one(f"percentile_disc({q.sql('spark')}) WITHIN GROUP (ORDER BY {key})", read="spark")
+                for q in literal_list(node.expression)])
+        return node
+
+    for rewrite in (no_enum, element_at, quantiles):  # one pass each: a rewritten node is not visited again
+        tree = tree.transform(rewrite)
+    return tree

@@ -171,7 +171,7 @@ scored AS (SELECT s.*, {{r_score}} AS r_score, {{f_score}} AS f_score, {{m_score
 -- $prospects, as {{segment_enum}}).
 {{steps}}SELECT * EXCLUDE (r_score, f_score, m_score), r_score, f_score, m_score,
     CASE WHEN NOT is_prospect THEN CAST($cells AS {{cell_enum}}[])[{{cell_index}}] END AS rfm_cell,
-    ({{wr}} * r_score + {{wf}} * f_score + {{wm}} * m_score) / {{weight_sum}} AS rfm_score,
+    ({{wr}} * r_score + {{wf}} * f_score + {{wm}} * m_score) / CAST({{weight_sum}} AS DOUBLE) AS rfm_score,
     CAST(CASE WHEN is_prospect THEN $prospects ELSE $segment_names[{{segment_index}}] END AS {{segment_enum}})
         AS segment
 FROM scored

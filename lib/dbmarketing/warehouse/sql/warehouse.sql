@@ -135,3 +135,8 @@ INSERT INTO {{table}} ({{columns}}) SELECT {{casts}} FROM {{source}}
 -- holding the value, {{new_reason}} the reason without it.
 UPDATE main.rejects SET raw_value = regexp_extract(reason, {{pattern}}, {{group}}), reason = {{new_reason}}
 WHERE raw_value IS NULL AND regexp_matches(reason, {{pattern}})
+
+-- name: copy_to_parquet
+-- The table {{table}} written as one Parquet file {{path}} (sql.literal: COPY takes no parameter),
+-- for the Spark engine's warehouse (warehouse.spark.write_parquet).
+COPY {{table}} TO {{path}} (FORMAT parquet, COMPRESSION zstd)

@@ -1,0 +1,262 @@
+"""Spark as the engine: the workbook's SQL run on a Spark session over a warehouse of Parquet tables.
+
+The statements in ``sql/*.sql`` are written once, in DuckDB's dialect. A
+:class:`SparkConnection` takes the place of a DuckDB connection for the library calls that
+support ``engine: spark`` (the RFM summary and scores, the repeat-purchase summary the CLV
+models fit, the customer 360 aggregates, the basket counts): each statement is parsed with
+sqlglot, its ``$parameters`` are written in as literals (Spark refuses parameter markers in a
+view's body), DuckDB's optimizer hints are dropped, and the result is Spark SQL; the few
+functions one engine spells differently come from :mod:`.dialect`. Results come back through
+Arrow, as DuckDB's do.
+
+Tables live in a warehouse folder, one Parquet folder per table, ``<warehouse>/<schema>/<table>``
+(plain Parquet: Delta Lake's jars come from a Maven repository). :func:`write_parquet` writes
+a DuckDB database's tables there (what loading does for the Spark engine: sources are read and
+cleaned as for DuckDB, then written as Parquet); :func:`attach` makes them the session's
+tables ``<schema>.<table>``.
+
+Spark needs Java 17 or newer: :func:`find_java` looks at ``JAVA_HOME`` and then ``java`` on
+the PATH and says what to install when there is none.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+from datetime import date, datetime
+from decimal import Decimal
+from functools import lru_cache
+from pathlib import Path
+
+import pyarrow as pa
+import sqlglot
+from sqlglot import exp
+
+from . import dialect
+
+__all__ = ["EngineError", "find_java", "session", "SparkConnection", "write_parquet", "attach", "to_spark"]
+
+JAVA_MAJOR = 17  # Spark 4 runs on Java 17 or 21
+
+
+class EngineError(RuntimeError):
+    """The Spark engine cannot start (no Java, no pyspark): one line saying what to install."""
+
+
+def find_java() -> str:
+    """The ``java`` executable Spark will use (``JAVA_HOME``, else the PATH), checked to be Java
+    17 or newer; EngineError naming what to install otherwise."""
+    home = os.environ.get("JAVA_HOME")
+    java = str(Path(home) / "bin" / "java") if home else shutil.which("java")
+    where = f"JAVA_HOME={home}" if home else "the PATH"
+    if not java or not Path(java).exists():
+        raise EngineError(f"the Spark engine needs Java {JAVA_MAJOR} or newer and found no java on {where}: install it "
+                          "(Debian/Ubuntu: apt install openjdk-17-jre-headless; macOS: brew install openjdk@17) "
+                          "or set JAVA_HOME to a Java 17 installation")
+    out = subprocess.run([java, "-version"], capture_output=True, text=True, timeout=60)
+    found = re.search(r'version "(\d+)(?:\.(\d+))?', out.stderr + out.stdout)
+    major = int(found.group(1)) if found else 0
+    if major == 1 and found.group(2):  # "1.8.0_392" is Java 8
+        major = int(found.group(2))
+    if major < JAVA_MAJOR:
+        raise EngineError(f"the Spark engine needs Java {JAVA_MAJOR} or newer; {java} (from {where}) is Java {major}: "
+                          "install openjdk-17 and set JAVA_HOME to it")
+    return java
+
+
+def session(master: str = "local[2]", warehouse: str | Path | None = None, memory: str = "2g",
+            config: dict | None = None):
+    """The Spark session (started once per process, then shared): ``master`` (``local[N]`` on
+    this machine, or a cluster's ``spark://host:7077``, ``yarn``, ...), the driver's memory,
+    and any further Spark ``config``. Dates are read and written in UTC, the session's
+    time zone, as DuckDB does."""
+    find_java()
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError:
+        raise EngineError("the Spark engine needs pyspark: make setup installs it (pip install pyspark)") from None
+    builder = (SparkSession.builder.master(master).appName("dbmarketing")
+               .config("spark.ui.enabled", "false")
+               .config("spark.ui.showConsoleProgress", "false")
+               .config("spark.driver.memory", memory)
+               .config("spark.sql.session.timeZone", "UTC")
+               .config("spark.sql.shuffle.partitions", "8" if master.startswith("local") else "200")
+               .config("spark.sql.execution.arrow.pyspark.enabled", "true"))
+    if warehouse is not None:
+        builder = builder.config("spark.sql.warehouse.dir", str(Path(warehouse).resolve()))
+    for key, value in (config or {}).items():
+        builder = builder.config(key, value)
+    spark = builder.getOrCreate()
+    spark.sparkContext.setLogLevel("ERROR")
+    # A failing statement raises in Python with Spark's message; the JVM's copy of it on stderr is noise.
+    jvm = spark.sparkContext._jvm
+    jvm.org.apache.logging.log4j.core.config.Configurator.setLevel(
+        "SQLQueryContextLogger", jvm.org.apache.logging.log4j.Level.OFF)
+    return spark
+
+
+# --------------------------------------------------------------------------------------
+# DuckDB's dialect -> Spark SQL
+# --------------------------------------------------------------------------------------
+
+def _value(value) -> exp.Expression:
+    """A parameter's value as a Spark literal."""
+    if value is None:
+        return exp.null()
+    if isinstance(value, bool):
+        return exp.Boolean(this=value)
+    if isinstance(value, datetime):
+        return exp.cast(exp.Literal.string(value.isoformat(sep=" ")), "TIMESTAMP")
+    if isinstance(value, date):
+        return exp.cast(exp.Literal.string(value.isoformat()), "DATE")
+    if isinstance(value, (int, float, Decimal, str)):
+        return exp.convert(value)
+    if isinstance(value, (list, tuple)):
+        return exp.Array(expressions=[_value(v) for v in value])
+    raise TypeError(f"no Spark literal for a {type(value).__name__}")
+
+
+@lru_cache(maxsize=2048)
+def _parsed(text: str) -> exp.Expression:
+    tree = sqlglot.parse_one(text, read="duckdb")
+    for cte in tree.find_all(exp.CTE):  # MATERIALIZED / NOT MATERIALIZED: DuckDB's planner hints
+        cte.set("materialized", None)
+    return tree
+
+
+def to_spark(text: str, params: dict | None = None) -> str:
+    """The DuckDB statement ``text`` in Spark SQL, its ``$parameters`` written in from ``params``.
+    A temporary table becomes a cached temporary view (Spark has no temporary tables)."""
+    tree = _parsed(text).copy()
+    params = params or {}
+
+    def fill(node):
+        if isinstance(node, exp.Placeholder) and node.name in params:
+            return _value(params[node.name])
+        return node
+
+    tree = dialect.for_spark(tree.transform(fill))
+    if isinstance(tree, exp.Create) and tree.args.get("kind") == "TABLE" and \
+            any(isinstance(p, exp.TemporaryProperty) for p in (tree.args.get("properties") or exp.Properties()).expressions):
+        return f"CACHE TABLE {tree.this.sql('spark')} AS {tree.expression.sql('spark')}"
+    return tree.sql("spark")
+
+
+class _Result:
+    """A statement's result, read as from DuckDB: ``fetchall``, ``fetchone``, ``df``, Arrow."""
+
+    def __init__(self, frame):
+        self._frame = frame  # a Spark DataFrame, or None for a command
+
+    def fetchall(self) -> list[tuple]:
+        return [] if self._frame is None else [tuple(row) for row in self._frame.collect()]
+
+    def fetchone(self):
+        rows = self.fetchall()
+        return rows[0] if rows else None
+
+    def to_arrow_table(self) -> pa.Table:
+        return self._frame.toArrow()
+
+    fetch_arrow_table = arrow = to_arrow_table
+
+    def df(self):
+        return self.to_arrow_table().to_pandas(date_as_object=False)
+
+    fetchdf = df
+
+
+class SparkConnection:
+    """What the library asks of a DuckDB connection, on a Spark session: ``execute`` and
+    ``sql`` (DuckDB-dialect statements with ``$parameters``), ``register``/``unregister`` (a
+    pandas or Arrow table as a temporary view), ``close``."""
+
+    engine = "spark"
+
+    def __init__(self, spark, warehouse: str | Path | None = None):
+        self.spark = spark
+        self.warehouse = Path(warehouse) if warehouse is not None else None
+
+    def execute(self, text: str, params: dict | None = None) -> _Result:
+        frame = self.spark.sql(to_spark(text, params))
+        first = text.lstrip().split(None, 1)[0].upper()
+        if first in ("SELECT", "WITH", "FROM", "(SELECT", "DESCRIBE", "SHOW"):
+            return _Result(frame)
+        return _Result(None)
+
+    sql = execute
+
+    def register(self, name: str, data) -> "SparkConnection":
+        table = data if isinstance(data, pa.Table) else pa.Table.from_pandas(data, preserve_index=False)
+        self.spark.createDataFrame(table).createOrReplaceTempView(name)
+        return self
+
+    def unregister(self, name: str) -> "SparkConnection":
+        self.spark.catalog.dropTempView(name)
+        return self
+
+    def close(self) -> None:
+        """Nothing to close: the session is shared by the process (``spark.stop()`` ends it)."""
+
+    def table_exists(self, schema: str, table: str) -> bool:
+        return bool(self.spark.catalog.tableExists(f"{schema}.{table}"))
+
+    def columns(self, relation: str) -> dict[str, str]:
+        """The columns of a table or view and their types, in DuckDB's names."""
+        return {f.name: _duckdb_type(f.dataType) for f in self.spark.table(relation).schema.fields}
+
+
+def _duckdb_type(spark_type) -> str:
+    name = spark_type.typeName()
+    simple = {"string": "VARCHAR", "date": "DATE", "double": "DOUBLE", "float": "FLOAT", "long": "BIGINT",
+              "integer": "INTEGER", "short": "SMALLINT", "byte": "TINYINT", "boolean": "BOOLEAN",
+              "timestamp": "TIMESTAMP WITH TIME ZONE", "timestamp_ntz": "TIMESTAMP", "binary": "BLOB"}
+    if name in simple:
+        return simple[name]
+    if name == "decimal":
+        return f"DECIMAL({spark_type.precision},{spark_type.scale})"
+    return spark_type.simpleString().upper()
+
+
+# --------------------------------------------------------------------------------------
+# The warehouse of Parquet tables
+# --------------------------------------------------------------------------------------
+
+def write_parquet(duck, folder: str | Path, tables: list[str]) -> list[Path]:
+    """Write the DuckDB tables ``tables`` ("schema.table") of connection ``duck`` as Parquet into
+    ``folder/<schema>/<table>/`` (replacing what was there; written aside, then moved, so a
+    reader never sees half a table). Returns the folders written."""
+    from . import sql
+
+    written = []
+    for name in tables:
+        schema, table = name.split(".")
+        target = Path(folder) / schema / table
+        aside = target.with_name(f".{table}.writing")
+        if aside.exists():
+            shutil.rmtree(aside)
+        aside.mkdir(parents=True)
+        sql.run(duck, "warehouse.copy_to_parquet", table=sql.ident(schema, table),
+                path=sql.literal(str(aside / "part-0.parquet")))
+        if target.exists():
+            shutil.rmtree(target)
+        aside.rename(target)
+        written.append(target)
+    return written
+
+
+def attach(con: SparkConnection, folder: str | Path) -> list[str]:
+    """Make every table of the Parquet warehouse ``folder`` (``<schema>/<table>/``) a table
+    ``<schema>.<table>`` of the Spark session. Returns their names."""
+    names = []
+    for path in sorted(Path(folder).glob("*/*")):
+        if not path.is_dir() or path.name.startswith("."):
+            continue
+        schema, table = path.parent.name, path.name
+        con.spark.sql(f"CREATE DATABASE IF NOT EXISTS `{schema}`")
+        con.spark.sql(f"DROP TABLE IF EXISTS `{schema}`.`{table}`")
+        con.spark.sql(f"CREATE TABLE `{schema}`.`{table}` USING parquet LOCATION '{path.resolve().as_posix()}'")
+        names.append(f"{schema}.{table}")
+    return names
