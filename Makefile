@@ -29,6 +29,8 @@ $(VENV)/.installed: pyproject.toml $(LOCK)
 	$(PY) -m pip install --quiet --require-hashes -r $(LOCK)
 	$(PY) -m pip install --quiet --no-deps -e .
 	@$(PY) -m pip check || { echo "$(LOCK) does not hold what pyproject.toml asks for: run make lock" >&2; exit 1; }
+	@# The Spark engine (and its tests in make test) needs Java 17: say so now, in one line, if it is missing.
+	@$(PY) -c 'from dbmarketing.warehouse.spark import find_java; find_java()' || echo "note: the Spark engine will not start until Java 17 is installed (see the line above)" >&2
 	touch $@
 
 # The lock, from PyPI, by uv: one file for Linux, macOS and Windows and every Python >= 3.11

@@ -35,7 +35,7 @@ import duckdb
 import pandas as pd
 
 from .. import cleanse, warehouse
-from ..warehouse import sql
+from ..warehouse import dialect, sql
 from ._common import _check_name, _columns, _frame, _relation
 
 __all__ = ["UNITS", "MEASURES", "MONEY_DIGITS", "BITSTRING_MAX_DAYS", "summarize", "repeat_summary"]
@@ -149,7 +149,7 @@ def _summary_sql(con, as_of: date, window: int | None, table: str, customers: st
         lo, hi = sql.one(con, "rfm.purchase_days", params, purchases=tx)
         span = (hi - lo).days if lo is not None else 0
         params["first_day"] = lo
-        if span <= BITSTRING_MAX_DAYS and lo is not None:
+        if span <= BITSTRING_MAX_DAYS and lo is not None and dialect.engine_of(con) == dialect.ENGINE:
             def distinct_days(*conds):
                 return f"coalesce(bit_count(bitstring_agg(CAST(d - $first_day AS INTEGER), 0, {span}){filt(*conds)}), 0)"
         else:
@@ -175,8 +175,8 @@ def _summary_sql(con, as_of: date, window: int | None, table: str, customers: st
     if repeat:
         buyer_cols += [
             "CAST(a.n_days - 1 AS BIGINT) AS clv_frequency",
-            "CAST(a.last_purchase - a.first_purchase AS DOUBLE) / $unit AS clv_recency",
-            "CAST($as_of - a.first_purchase AS DOUBLE) / $unit AS clv_T",
+            "CAST(date_diff('day', a.first_purchase, a.last_purchase) AS DOUBLE) / $unit AS clv_recency",
+            "CAST(date_diff('day', a.first_purchase, $as_of) AS DOUBLE) / $unit AS clv_T",
             "CASE WHEN a.n_days > 1 THEN (a.total - coalesce(f.first_v, a.first_v)) / (a.n_days - 1) ELSE 0.0 END"
             " AS clv_monetary_value",
         ]
@@ -184,7 +184,7 @@ def _summary_sql(con, as_of: date, window: int | None, table: str, customers: st
             buyer_cols += [
                 "CAST(a.days_h AS BIGINT) AS clv_frequency_holdout",
                 "CASE WHEN a.days_h > 0 THEN a.total_h / a.days_h ELSE 0.0 END AS clv_monetary_value_holdout",
-                "CAST($holdout_end - $as_of AS DOUBLE) / $unit AS clv_duration_holdout",
+                "CAST(date_diff('day', $as_of, $holdout_end) AS DOUBLE) / $unit AS clv_duration_holdout",
             ]
     values = ", ".join("b." + c.split(" AS ")[-1].split(".")[-1] for c in buyer_cols[1:])
 

@@ -38,16 +38,18 @@ def transpile(statement: str, to: str, source: str = ENGINE) -> str:
     return sqlglot.transpile(statement, read=source, write=to)[0]
 
 
-def for_spark(tree):
-    """A statement parsed from DuckDB's dialect (a sqlglot tree, parameters already written in)
-    rewritten where Spark means something else by the same words or lacks the function; sqlglot
+def for_spark(tree, fill=None):
+    """A statement parsed from DuckDB's dialect (a sqlglot tree) rewritten where Spark means something else by the same words or lacks the function; sqlglot
     translates the rest when the tree is written as Spark SQL.
 
     - ``list[i]`` counts from 1 in DuckDB, ``array[i]`` from 0 in Spark: ``element_at(list, i)``.
+      This is done before ``fill`` (a node -> node function writing the parameters in) runs, since
+      sqlglot's parser has already moved a literal position to count from 0, not a parameter's.
     - ENUM types (DuckDB's dictionary-coded strings) are plain strings.
     - ``quantile_disc(x, [q1, q2, ...])`` (a list of quantiles at once) becomes the list of
-      ``percentile_disc(q) WITHIN GROUP (ORDER BY x)``, the same discrete quantile."""
-    from sqlglot import exp, parse_one
+      ``percentile_disc(q) WITHIN GROUP (ORDER BY x)``, the same discrete quantile.
+    - ``list_contains(NULL, x)`` (a list parameter not given) is NULL: Spark wants a typed array."""
+    from sqlglot import exp
 
     def is_enum(dtype) -> bool:
         return isinstance(dtype, exp.DataType) and (
@@ -63,19 +65,33 @@ def for_spark(tree):
         return node.this if isinstance(node, exp.Cast) and is_enum(node.to) else node
 
     def element_at(node):
-        if isinstance(node, exp.Bracket) and len(node.expressions) == 1 and not (
-                isinstance(node.expressions[0], exp.Literal) and node.expressions[0].is_string):
-            return exp.func("element_at", node.this, node.expressions[0])
+        if isinstance(node, exp.Bracket) and len(node.expressions) == 1:
+            index = node.expressions[0]
+            if isinstance(index, exp.Literal):
+                if index.is_string:  # a struct's or map's key, not a position
+                    return node
+                # sqlglot's parser already counts a literal position from 0: back to DuckDB's 1
+                index = exp.Literal.number(int(index.this) + 1)
+            return exp.func("element_at", node.this, index)
         return node
 
     def quantiles(node):
         if isinstance(node, exp.PercentileDisc) and literal_list(node.expression) is not None:
-            key = node.this.sql("spark")
+            # spelled out: sqlglot writes its own PercentileDisc node for Spark as PERCENTILE_APPROX,
+            # which equals the exact quantile only below 10,000 values
             return exp.Array(expressions=[
-                parse_one(f"percentile_disc({q.sql('spark')}) WITHIN GROUP (ORDER BY {key})", read="spark")
+                exp.WithinGroup(this=exp.Anonymous(this="percentile_disc", expressions=[
+                    exp.cast(q.copy(), "DECIMAL(19, 18)") if q.is_string else q.copy()]),
+                                expression=exp.Order(expressions=[exp.Ordered(this=node.this.copy())]))
                 for q in literal_list(node.expression)])
         return node
 
-    for rewrite in (no_enum, element_at, quantiles):  # one pass each: a rewritten node is not visited again
+    def typed_null(node):  # list_contains(NULL, x), a list parameter left empty: NULL, as in DuckDB
+        if isinstance(node, exp.ArrayContains) and isinstance(node.this, exp.Null):
+            return exp.cast(exp.null(), "BOOLEAN")
+        return node
+
+    # one pass each: a rewritten node is not visited again
+    for rewrite in (element_at, fill or (lambda node: node), no_enum, quantiles, typed_null):
         tree = tree.transform(rewrite)
     return tree

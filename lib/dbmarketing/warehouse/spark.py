@@ -82,7 +82,7 @@ def session(master: str = "local[2]", warehouse: str | Path | None = None, memor
                .config("spark.ui.showConsoleProgress", "false")
                .config("spark.driver.memory", memory)
                .config("spark.sql.session.timeZone", "UTC")
-               .config("spark.sql.shuffle.partitions", "8" if master.startswith("local") else "200")
+               .config("spark.sql.shuffle.partitions", "4" if master.startswith("local") else "200")
                .config("spark.sql.execution.arrow.pyspark.enabled", "true"))
     if warehouse is not None:
         builder = builder.config("spark.sql.warehouse.dir", str(Path(warehouse).resolve()))
@@ -137,7 +137,7 @@ def to_spark(text: str, params: dict | None = None) -> str:
             return _value(params[node.name])
         return node
 
-    tree = dialect.for_spark(tree.transform(fill))
+    tree = dialect.for_spark(tree, fill)
     if isinstance(tree, exp.Create) and tree.args.get("kind") == "TABLE" and \
             any(isinstance(p, exp.TemporaryProperty) for p in (tree.args.get("properties") or exp.Properties()).expressions):
         return f"CACHE TABLE {tree.this.sql('spark')} AS {tree.expression.sql('spark')}"
@@ -163,9 +163,33 @@ class _Result:
     fetch_arrow_table = arrow = to_arrow_table
 
     def df(self):
-        return self.to_arrow_table().to_pandas(date_as_object=False)
+        return _pandas_like_duckdb(self.to_arrow_table())
 
     fetchdf = df
+
+
+_NULLABLE = {pa.int8(): "Int8", pa.int16(): "Int16", pa.int32(): "Int32", pa.int64(): "Int64", pa.bool_(): "boolean"}
+
+
+def _pandas_like_duckdb(table: pa.Table):
+    """A result as DuckDB's ``df()`` gives it: DECIMAL as float64, dates and times as
+    datetime64[us], integer and boolean columns with empty values as pandas' nullable types
+    (without empty values, as numpy's)."""
+    import pandas as pd
+
+    columns = {}
+    for name, column in zip(table.column_names, table.columns):
+        kind = column.type
+        if pa.types.is_decimal(kind):
+            column = column.cast(pa.float64())
+        elif pa.types.is_date(kind):
+            column = column.cast(pa.timestamp("us"))
+        elif pa.types.is_timestamp(kind) and kind.unit != "us":
+            column = column.cast(pa.timestamp("us", tz=kind.tz))
+        nullable = _NULLABLE.get(column.type) if column.null_count else None
+        columns[name] = (pd.Series(pd.array(column.to_pylist(), dtype=nullable), name=name) if nullable
+                         else pa.table({name: column}).to_pandas()[name])
+    return pd.DataFrame(columns, index=pd.RangeIndex(table.num_rows)) if columns else pd.DataFrame()
 
 
 class SparkConnection:

@@ -49,7 +49,7 @@ WITH p AS (
     SELECT customer_id, order_date AS d, channel, gross_amount, returned_amount, net_amount, cost, margin
     FROM {{sales}} WHERE customer_id IS NOT NULL AND order_date <= $as_of),
 days AS (
-    SELECT customer_id, d, d - lag(d) OVER (PARTITION BY customer_id ORDER BY d) AS gap
+    SELECT customer_id, d, date_diff('day', lag(d) OVER (PARTITION BY customer_id ORDER BY d), d) AS gap
     FROM (SELECT DISTINCT customer_id, d FROM p)),
 gaps AS (
     SELECT customer_id, count(*) AS purchase_days, avg(gap) AS mean_gap_days,
@@ -182,14 +182,14 @@ DROP VIEW IF EXISTS {{view}}
 -- Costs: $per_return per return handled; the lifecycle stage by LifecycleRules ($lapsed_days,
 -- $new_days, $reactivated_days, $at_risk_days), first rule that applies.
 SELECT c.customer_id, $as_of AS as_of, c.customer_type, c.gender,
-       CAST(coalesce(floor(($as_of - TRY_CAST(CAST(c.birth_date AS VARCHAR) AS DATE)) / 365.25),
+       CAST(coalesce(floor(date_diff('day', TRY_CAST(CAST(c.birth_date AS VARCHAR) AS DATE), $as_of) / 365.25),
                      year($as_of) - TRY_CAST(CAST(c.birth_date AS VARCHAR) AS INTEGER)
                      - CASE WHEN dayofyear($as_of) < 183 THEN 1 ELSE 0 END) AS INTEGER) AS age,
        c.province, c.city, ci.city_tier, c.signup_date, c.signup_channel,
-       CAST($as_of - least(coalesce(c.signup_date, p.first_purchase), coalesce(p.first_purchase, c.signup_date)) AS INTEGER) AS tenure_days,
+       CAST(date_diff('day', least(coalesce(c.signup_date, p.first_purchase), coalesce(p.first_purchase, c.signup_date)), $as_of) AS INTEGER) AS tenure_days,
        c.source_systems, c.consent_mail, c.consent_sms, c.consent_email, c.consent_phone,
        p.first_purchase IS NULL AS is_prospect,
-       p.first_purchase, p.last_purchase, CAST($as_of - p.last_purchase AS INTEGER) AS recency_days,
+       p.first_purchase, p.last_purchase, CAST(date_diff('day', p.last_purchase, $as_of) AS INTEGER) AS recency_days,
        coalesce(p.orders, 0) AS orders, coalesce(p.orders_90d, 0) AS orders_90d, coalesce(p.orders_12m, 0) AS orders_12m,
        coalesce(p.purchase_days, 0) AS purchase_days, p.mean_gap_days, p.comeback_date,
        coalesce(p.gross_amount, 0) AS gross_amount, coalesce(p.returned_amount, 0) AS returned_amount,
@@ -215,10 +215,10 @@ SELECT c.customer_id, $as_of AS as_of, c.customer_type, c.gender,
        coalesce(t.complaints_180d, 0) AS complaints_180d, coalesce(t.unresolved_complaints, 0) AS unresolved_complaints,
        t.last_complaint_date, t.mean_satisfaction,
        CASE WHEN p.last_purchase IS NULL THEN 'prospect'
-            WHEN $as_of - p.last_purchase >= $lapsed_days THEN 'lapsed'
-            WHEN $as_of - p.first_purchase < $new_days THEN 'new'
-            WHEN p.comeback_date IS NOT NULL AND $as_of - p.comeback_date < $reactivated_days THEN 'reactivated'
-            WHEN $as_of - p.last_purchase >= $at_risk_days THEN 'at risk'
+            WHEN date_diff('day', p.last_purchase, $as_of) >= $lapsed_days THEN 'lapsed'
+            WHEN date_diff('day', p.first_purchase, $as_of) < $new_days THEN 'new'
+            WHEN p.comeback_date IS NOT NULL AND date_diff('day', p.comeback_date, $as_of) < $reactivated_days THEN 'reactivated'
+            WHEN date_diff('day', p.last_purchase, $as_of) >= $at_risk_days THEN 'at risk'
             ELSE 'active' END AS lifecycle_stage
 FROM main.customers c
 LEFT JOIN {{purchases}} p USING (customer_id)
