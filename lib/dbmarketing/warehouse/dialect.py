@@ -1,6 +1,8 @@
 """Engine-specific SQL in one place: the functions and clauses one engine spells differently
 from another. The statements in ``sql/*.sql`` are written in DuckDB's dialect and take these
-as ``{{placeholders}}``; a second engine (issue 17: Spark) adds its spelling here, and
+as ``{{placeholders}}``; a second engine (issue 17: Spark) adds its spelling here:
+:func:`for_spark` rewrites what sqlglot would translate wrongly or not at all
+(:class:`dbmarketing.warehouse.spark.SparkConnection` runs every statement through it), and
 :func:`transpile` turns a statement into another engine's dialect with sqlglot for the tests
 that compare engines.
 
@@ -12,7 +14,7 @@ from __future__ import annotations
 
 ENGINE = "duckdb"
 
-__all__ = ["ENGINE", "engine_of", "distinct_days", "transpile"]
+__all__ = ["ENGINE", "engine_of", "distinct_days", "for_spark", "transpile"]
 
 
 def engine_of(con) -> str:
