@@ -10,9 +10,9 @@ Writes, seeded and deterministic, ``--transactions`` orders (one total per order
 Each chunk is ``--chunk-customers`` customers (default 500,000, so about 5,000,000 orders a
 file) and is written in row groups of at most 1,000,000 rows with pyarrow, then dropped, so
 the generator's memory depends on the chunk size, not on the total size. Customer k's orders
-are in the file of its chunk, sorted by date. A customer makes 1 + Poisson(9) orders on days
-drawn over three years before ``AS_OF``, each worth a Gamma amount around the customer's own
-mean; ids are ``C000000001`` and ``O0000000001``.
+are in the file of its chunk, sorted by date. Customers buy and drop out as BG/NBD assumes
+(:func:`orders_chunk`), each order worth a Gamma amount around the customer's own mean; ids
+are ``C000000001`` and ``O0000000001``.
 
     .venv/bin/python benchmarks/gen_scale.py --transactions 1000000 --out data/scale/1m
 """
@@ -34,6 +34,7 @@ AS_OF = dt.date(2026, 10, 31)
 DAYS = 1095  # three years of history
 ORDERS_PER_CUSTOMER = 10
 ROW_GROUP = 1_000_000
+R, ALPHA, A, B = 1.0, 45.0, 0.5, 6.0  # BG/NBD truth, days: a purchase every 45 days while alive
 CHANNELS = np.array(["store", "online", "phone"])
 CITIES = np.array(["Shanghai", "Beijing", "Guangzhou", "Shenzhen", "Chengdu", "Hangzhou", "Wuhan", "Nanjing"])
 PROVINCES = np.array(["Shanghai", "Beijing", "Guangdong", "Guangdong", "Sichuan", "Zhejiang", "Hubei", "Jiangsu"])
@@ -62,10 +63,28 @@ def customers_chunk(rng: np.random.Generator, first: int, n: int) -> pa.Table:
 
 def orders_chunk(rng: np.random.Generator, first_customer: int, n: int, first_order: int) -> pa.Table:
     """The orders of customers first_customer+1 .. +n, numbered from first_order+1, sorted
-    by customer and date."""
-    per = 1 + rng.poisson(ORDERS_PER_CUSTOMER - 1, n)
-    owner = np.repeat(np.arange(n), per)
-    day = rng.integers(0, DAYS, owner.size)
+    by customer and date.
+
+    A BG/NBD purchase process (what the CLV model assumes, so its fit is a real fit): the
+    first purchase on a day in the first two of the three years; then purchases at the
+    customer's own rate lambda ~ Gamma(R, 1/ALPHA) a day until the customer drops out, with
+    probability p ~ Beta(A, B) after each repeat purchase. About 10 orders a customer."""
+    first = rng.integers(0, DAYS - 365, n)
+    horizon = (DAYS - 1 - first).astype("float64")
+    lam = rng.gamma(R, 1.0 / ALPHA, n)
+    p_drop = np.clip(rng.beta(A, B, n), 1e-12, 1.0)
+    possible = rng.poisson(lam * horizon)
+    repeats = np.minimum(rng.geometric(p_drop) - 1, possible)  # purchases before dropping out
+    # the repeat purchases are the first `repeats` of the customer's Poisson purchase times
+    who = np.repeat(np.arange(n), possible)
+    times = rng.random(who.size) * horizon[who]
+    order = np.lexsort((times, who))
+    who, times = who[order], times[order]
+    rank = np.arange(who.size) - np.repeat(np.cumsum(possible) - possible, possible)
+    kept = rank < repeats[who]
+    owner = np.concatenate([np.arange(n), who[kept]])
+    day = np.concatenate([first, first[who[kept]] + 1 + np.floor(times[kept]).astype(np.int64)])
+    day = np.minimum(day, DAYS - 1)
     order = np.lexsort((day, owner))
     owner, day = owner[order], day[order]
     mean = rng.gamma(4.0, 25.0, n)  # each customer's own mean order value
