@@ -153,14 +153,38 @@ def worker(step: str, data: Path, db: Path, memory: str, template: Path) -> None
 # ------------------------------------------------------------------------------------------
 
 
-def run_worker(step: str, data: Path, db: Path, memory: str, template: Path) -> dict:
-    done = subprocess.run([sys.executable, __file__, "--worker", step, "--data", str(data), "--db", str(db),
-                           "--duckdb-memory", memory, "--template", str(template)],
-                          capture_output=True, text=True)
-    if done.returncode:
-        tail = (done.stderr.strip().splitlines() or [f"exit {done.returncode}"])[-1]
-        return {"error": tail[:200]}
-    return json.loads(done.stdout.strip().splitlines()[-1])
+def _rss_mb(pid: int) -> float:
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+def run_worker(step: str, data: Path, db: Path, memory: str, template: Path, max_rss_mb: float) -> dict:
+    """Run one step in a fresh process; stop it if its resident memory passes ``max_rss_mb``
+    (a cap on resident memory: an address-space cap such as prlimit --as also counts what
+    DuckDB and Arrow only reserve, and fails long before the memory is used)."""
+    child = subprocess.Popen([sys.executable, __file__, "--worker", step, "--data", str(data), "--db", str(db),
+                              "--duckdb-memory", memory, "--template", str(template)],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    killed = False
+    while child.poll() is None:
+        if _rss_mb(child.pid) > max_rss_mb:
+            child.kill()
+            killed = True
+        time.sleep(0.1)
+    out, err = child.communicate()
+    if killed:
+        return {"error": f"stopped: resident memory above {max_rss_mb / 1024:.0f} GB"}
+    if child.returncode:
+        lines = [line for line in err.strip().splitlines() if "Error" in line] or err.strip().splitlines() or [
+            f"exit {child.returncode}"]
+        return {"error": lines[-1][:200]}
+    return json.loads(out.strip().splitlines()[-1])
 
 
 def make_template(path: Path) -> None:
@@ -202,6 +226,7 @@ def main() -> None:
     ap.add_argument("--load-repeat", type=int, default=1, help="runs of the load step (minutes each at 10M)")
     ap.add_argument("--steps", default=",".join(STEPS))
     ap.add_argument("--duckdb-memory", default="8GB")
+    ap.add_argument("--max-rss-gb", type=float, default=16.0, help="stop a step whose resident memory passes this")
     ap.add_argument("--worker")
     ap.add_argument("--db", type=Path)
     args = ap.parse_args()
@@ -226,7 +251,7 @@ def main() -> None:
                 results[(step, n)] = {"skipped": f"above --load-up-to {_label(args.load_up_to)}"}
                 continue
             target = data / "load.duckdb" if step == "load" else db  # load starts from an empty database
-            runs = [run_worker(step, data, target, args.duckdb_memory, args.template)
+            runs = [run_worker(step, data, target, args.duckdb_memory, args.template, args.max_rss_gb * 1024)
                     for _ in range(1 if step == "build" else args.load_repeat if step == "load" else args.repeat)]  # build makes the database the others read
             bad = [r for r in runs if "error" in r]
             if bad:
