@@ -24,7 +24,7 @@ of failing. Prints one table: median seconds of ``--repeat`` runs, the largest p
 the growth of both from one size to the next (10x more data: 10.0 is linear).
 
     .venv/bin/python benchmarks/bench_scale.py [--sizes 1000000,10000000,100000000] [--repeat 3]
-        [--data data/scale] [--template data/crm.duckdb] [--load-up-to 10000000] [--load-repeat 1] [--steps load,build,rfm,clv,c360]
+        [--data data/scale] [--template data/scale/template.duckdb] [--load-up-to 10000000] [--load-repeat 1] [--max-rss-gb 16] [--steps load,build,rfm,clv,c360]
 """
 
 from __future__ import annotations
