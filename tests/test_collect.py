@@ -804,6 +804,22 @@ def test_numbers_as_exports_write_them(con, tmp_path):
     assert rejects(con)["reason"].tolist() == ["not a number"]  # 12,5 is ambiguous: no thousands group
 
 
+def test_plain_and_export_numbers_in_one_column(con, tmp_path):
+    """Plain number text skips the clean-up (the fast path); the cells that need it still get it,
+    each in its own line."""
+    totals = ["12.5", "\"1,104.92\"", "-3", "¥88", ".5", "１２３", "1e2", "\"12,5\"", " 7 ", "7.", "x"]
+    body = "".join(f"{i},2024-01-01,c1,{t}\n" for i, t in enumerate(totals))
+    (tmp_path / "o.csv").write_text("no,day,who,total\n" + body, encoding="utf-8")
+    out = load(con, tmp_path, path="o.csv", table="orders",
+               columns={"order_id": "no", "order_date": "day", "customer_id": "who", "amount": "total"})
+    assert (out["rows_loaded"], out["rows_rejected"]) == (9, 2)
+    rows = table(con, "orders")
+    assert dict(zip(rows["source_line"], rows["amount"])) == {
+        2: 12.5, 3: 1104.92, 4: -3.0, 5: 88.0, 6: 0.5, 7: 123.0, 8: 100.0, 10: 7.0, 11: 7.0}
+    assert rejects(con)[["line_no", "reason", "raw_value"]].values.tolist() == [
+        [9, "not a number", "12,5"], [12, "not a number", "x"]]
+
+
 def test_numeric_watermark_takes_the_largest_number(con, tmp_path):
     """A watermark on a number column (an id): 10 is above 9, whatever the text says."""
     import sqlalchemy as sa
