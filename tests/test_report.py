@@ -683,3 +683,20 @@ def test_good_values_and_the_scheduled_clearance(tmp_path, monkeypatch, workbook
     # whatever the notebook's interactive default (4 here)
     assert plan_parameters({}, notebooks)["01_w"] == {"clearance": 2}
     assert plan_parameters({"clearance": 3}, notebooks)["01_w"] == {"clearance": 3}
+
+
+def test_a_kernel_that_cannot_be_started_ahead_leaves_the_notebook_to_papermill(tmp_path, monkeypatch):
+    """When the kernel started ahead fails to import the workbook, it is shut down and the
+    notebook runs in a kernel papermill starts, as before the runner started kernels ahead."""
+    from dbmarketing.reports import kernels
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(kernels, "WARM_IMPORTS", "raise ValueError('planted warm-up failure')")
+    notebooks = tmp_path / "notebooks"
+    write_notebook(notebooks / "01_a.ipynb", None, "print(6 * 7)")
+    params = tmp_path / "params.yaml"
+    params.write_text("")
+    before = _kernel_children()
+    out = run_reports(params, "cold", notebooks_dir=notebooks, reports_dir=tmp_path / "reports", progress=False)
+    assert stream_texts(nbformat.read(out / "01_a.ipynb", as_version=4)).strip() == "42"
+    assert _kernel_children() == before

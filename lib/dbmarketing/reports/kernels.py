@@ -51,12 +51,16 @@ def _start(kernel_name: str, cwd: str, extra_arguments: list[str]) -> _Kernel:
         kc.start_channels()
         try:
             await kc.wait_for_ready(timeout=60)
-            reply = await kc.execute_interactive(WARM_IMPORTS, store_history=False, timeout=120)
-        finally:
+            reply = await kc.execute_interactive(WARM_IMPORTS, store_history=False, timeout=120,
+                                                 output_hook=lambda msg: None)  # its error is in the reply
+            if reply["content"]["status"] != "ok":
+                raise RuntimeError("the kernel started ahead could not import the workbook: "
+                                   f"{reply['content'].get('evalue')}")
+        except BaseException:  # not ready, or the imports failed: no kernel is left running
             km.close_clients()
-        if reply["content"]["status"] != "ok":
             await km.shutdown_kernel(now=True)
-            raise RuntimeError(f"the kernel started ahead could not import the workbook: {reply['content'].get('evalue')}")
+            raise
+        km.close_clients()
         return km
 
     return asyncio.run(start())
