@@ -62,3 +62,14 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if item.module.__name__ != "test_matrix":
             item.add_marker(pytest.mark.xdist_group(item.module.__name__))
+
+
+@pytest.fixture(scope="session")
+def spark_session(tmp_path_factory):
+    """One local Spark session (``local[2]``) for the whole test session: starting Spark takes
+    5-10 s, so every test file that needs Spark shares this one."""
+    from dbmarketing.warehouse import spark as engine
+
+    spark = engine.session("local[2]", warehouse=tmp_path_factory.mktemp("spark-warehouse"))
+    yield spark
+    spark.stop()

@@ -23,20 +23,18 @@ AS_OF = dt.date(2026, 10, 31)
 
 
 @pytest.fixture(scope="module")
-def both(cleaned_sample, tmp_path_factory):
+def both(cleaned_sample, spark_session, tmp_path_factory):
     """(DuckDB connection, Spark connection) on the same cleaned small sample."""
     root = tmp_path_factory.mktemp("spark")
     duck = warehouse.connect(cleaned_sample, read_only=True)
     tables = [f"main.{t}" for (t,) in duck.execute(
         "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'main'").fetchall()]
     engine.write_parquet(duck, root / "parquet", tables)
-    spark = engine.session("local[2]", warehouse=root / "spark-warehouse")
-    con = engine.SparkConnection(spark, root / "parquet")
+    con = engine.SparkConnection(spark_session, root / "parquet")
     attached = engine.attach(con, root / "parquet")
     assert sorted(attached) == sorted(tables)
     yield duck, con
     duck.close()
-    spark.stop()
 
 
 def _same(a: pd.DataFrame, b: pd.DataFrame, keys: list[str]) -> None:
