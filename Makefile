@@ -5,7 +5,10 @@ PY      := $(VENV)/bin/python
 DB      ?= data/crm.duckdb
 SOURCES ?= params/sources/sample.yaml
 PARAMS  ?= params/default.yaml
-RUN     ?= sample
+# ENGINE=spark: the sums over every purchase run on Spark (README: The Spark engine); the run is
+# then called sample-spark, beside the DuckDB one, so the two reports can be compared.
+ENGINE  ?=
+RUN     ?= $(if $(filter spark,$(ENGINE)),sample-spark,sample)
 CUSTOMERS ?= 20000
 YEARS   ?= 3
 SEED    ?= 42
@@ -60,7 +63,7 @@ $(DB): | $(VENV)/.installed
 	mv $(DB).tmp $(DB)
 
 reports: $(VENV)/.installed $(DB)
-	$(PY) -m dbmarketing report --params $(PARAMS) --run $(RUN)
+	$(PY) -m dbmarketing report --params $(PARAMS) --run $(RUN) $(if $(ENGINE),--set engine=$(ENGINE))
 
 # The course (README, "For trainers"): the classroom sample (small enough that every notebook runs
 # in seconds, the same generator and planted truths), the classroom run of every notebook with

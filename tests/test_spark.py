@@ -1,7 +1,7 @@
 """The Spark engine gives what DuckDB gives (issue 17): the same library calls, the same sample.
 
-The small sample, cleaned once (``cleaned_sample``), is written as a Parquet warehouse
-(``warehouse.spark.write_parquet``) and attached to one local Spark session for the whole file
+The small sample, cleaned once (``cleaned_sample``), is mirrored as a Parquet warehouse
+(``warehouse.spark.mirror``) and attached to the one local Spark session of the test session
 (``local[2]``: starting Spark takes ~10 s). Each library call runs on the DuckDB file and on Spark
 and the results must be equal: exactly for counts, scores, dates and labels, within 1e-9
 (relative) for sums of money and the figures derived from them. Spark's statements are the
@@ -24,15 +24,13 @@ AS_OF = dt.date(2026, 10, 31)
 
 @pytest.fixture(scope="module")
 def both(cleaned_sample, spark_session, tmp_path_factory):
-    """(DuckDB connection, Spark connection) on the same cleaned small sample."""
+    """(DuckDB connection, Spark connection) on the same cleaned small sample, the Spark side
+    the database's mirror (``warehouse.spark.mirror``, what a session of engine "spark" reads)."""
     root = tmp_path_factory.mktemp("spark")
     duck = warehouse.connect(cleaned_sample, read_only=True)
-    tables = [f"main.{t}" for (t,) in duck.execute(
-        "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'main'").fetchall()]
-    engine.write_parquet(duck, root / "parquet", tables)
     con = engine.SparkConnection(spark_session, root / "parquet")
-    attached = engine.attach(con, root / "parquet")
-    assert sorted(attached) == sorted(tables)
+    written = engine.mirror(duck, con, root / "parquet")
+    assert "main.sales" in written and "main.customers" in written
     yield duck, con
     duck.close()
 
@@ -127,3 +125,64 @@ def test_no_java_is_a_one_line_error_saying_what_to_install(monkeypatch, tmp_pat
         engine.find_java()
     message = str(info.value)
     assert "\n" not in message and "Java 17" in message and "openjdk-17" in message and "JAVA_HOME" in message
+
+
+def test_the_mirror_writes_again_only_what_changed_and_holds_no_personal_data(cleaned_sample, spark_session,
+                                                                               tmp_path):
+    """A session of engine "spark" mirrors the database before each step it runs on Spark: the
+    first time every raw and main table, then only a table whose content changed (here one row
+    of a mart written between two steps), never a column the catalog puts above tier 2 but the
+    birth date (the customer 360's age): every table the catalog describes, with those columns."""
+    import shutil
+
+    import pyarrow.parquet as pq
+
+    path = tmp_path / "crm.duckdb"
+    shutil.copy(cleaned_sample, path)
+    session = warehouse.Session(path, engine="spark", spark_warehouse=tmp_path / "wh")
+    on = session.compute_on()  # mirrors every table
+    assert engine.mirror(session.connection(), on, tmp_path / "wh") == []  # nothing changed since
+    tables = sorted(str(p.relative_to(tmp_path / "wh")).replace("/", ".") for p in (tmp_path / "wh").glob("*/*"))
+    duck = session.connection()
+    tiers = duck.execute("SELECT table_schema || '.' || table_name, column_name, privacy_tier FROM main.catalog "
+                         "WHERE table_schema IN ('raw', 'main')").fetchall()
+    expected = sorted({t for t, _, _ in tiers})
+    assert tables == expected and "main.sales" in tables
+    for table in tables:
+        names = pq.read_schema(next((tmp_path / "wh" / table.replace(".", "/")).glob("*.parquet"))).names
+        private = {c for t, c, tier in tiers if t == table and tier > 2}
+        assert not set(names) & (private - {"birth_date"}), table
+        assert set(names) == {c for t, c, tier in tiers if t == table and (tier <= 2 or c == "birth_date")}, table
+    assert "name" not in pq.read_schema(next((tmp_path / "wh/main/customers").glob("*.parquet"))).names
+    session.release()
+    with session.writing():
+        session.execute("UPDATE main.sales SET net_amount = net_amount + 1 WHERE order_id = "
+                        "(SELECT min(order_id) FROM main.sales)")
+    assert engine.mirror(session.connection(), on, tmp_path / "wh") == ["main.sales"]
+    manifest = __import__("json").loads((tmp_path / "wh/mirror.json").read_text())
+    assert set(manifest) == set(expected)
+    session.release()
+
+
+def test_a_session_of_engine_spark_gives_what_duckdb_gives(cleaned_sample, spark_session, tmp_path):
+    """The notebooks' way: the same library call on ``warehouse.Session(db, engine="spark")``
+    runs on Spark (a statement only Spark's SQL knows proves where it ran) and equals DuckDB's."""
+    import shutil
+
+    path = tmp_path / "crm.duckdb"
+    shutil.copy(cleaned_sample, path)
+    session = warehouse.Session(path, engine="spark", spark_warehouse=tmp_path / "wh")
+    on = warehouse.compute_on(session)
+    assert on.engine == "spark" and on.execute("SELECT element_at(array(1, 2), 2) AS x").fetchall() == [(2,)]
+    assert warehouse.compute_on(on) is on  # a step inside a step stays on Spark
+    plain = warehouse.connect(cleaned_sample, read_only=True)
+    a = rfm.compute(plain, AS_OF)
+    plain.close()
+    b = rfm.compute(session, AS_OF)
+    _same(a, b, ["customer_id"])
+    session.release()
+    duck = warehouse.Session(path)
+    assert warehouse.compute_on(duck) is duck
+    with pytest.raises(ValueError, match="engine must be one of duckdb, spark"):
+        warehouse.Session(path, engine="postgres")
+    duck.release()

@@ -15,7 +15,7 @@ import sys
 import time
 
 from .privacy import KEY_ENV as _KEY_ENV
-from .messages import log
+from .messages import log, one_line
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -41,6 +41,8 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--notebooks", default="notebooks")
     r.add_argument("--reports", default="reports")
     r.add_argument("--quiet", action="store_true", help="no progress bars")
+    r.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", dest="overrides",
+                   help="a parameter for this run over the file's (a YAML value), e.g. --set engine=spark")
     r.add_argument("--course", action="store_true", help="run the course cells too (goals, methods by hand, "
                                                            "exercises and their checks); a report leaves them out")
 
@@ -87,8 +89,6 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "course":
             return _course(args)
     except Exception as exc:  # one clear line for schedulers; the type names the kind of failure
-        from .messages import one_line  # a last resort: the messages themselves are one line
-
         print(f"error: {type(exc).__name__}: {one_line(exc, 2000)}", file=sys.stderr)
         return 1
     return 2
@@ -123,12 +123,28 @@ def _load(args) -> int:
     return 0
 
 
+def _overrides(pairs: list[str]) -> dict:
+    """``--set NAME=VALUE`` options as parameters: each VALUE read as YAML (2 is a number, 2026-10-31 a date)."""
+    import yaml
+
+    out = {}
+    for pair in pairs:
+        name, eq, value = pair.partition("=")
+        if not eq or not name.strip().isidentifier():
+            raise SystemExit(f"--set {pair}: expected NAME=VALUE, e.g. --set engine=spark")
+        try:
+            out[name.strip()] = yaml.safe_load(value) if value.strip() else ""
+        except yaml.YAMLError as error:
+            raise SystemExit(f"--set {pair}: the value is not YAML ({one_line(str(error), 120)})") from None
+    return out
+
+
 def _report(args) -> int:
     from . import reports
 
     t0 = time.perf_counter()
     out = reports.run_reports(args.params, args.run, notebooks_dir=args.notebooks, reports_dir=args.reports,
-                             progress=not args.quiet, course=args.course)
+                             progress=not args.quiet, course=args.course, overrides=_overrides(args.overrides))
     log(f"reports written in {time.perf_counter() - t0:.1f} s: open {out / 'index.html'}")
     return 0
 

@@ -56,7 +56,9 @@ def order_baskets(con, as_of, level: str = "product", customer_type: str | None 
 def mine_orders(con, as_of, level: str = "product", min_support: float = 0.01, max_len: int = 3,
                 customer_type: str | None = None) -> Itemsets:
     """Frequent itemsets of the orders up to ``as_of`` (:func:`order_baskets`), by product or
-    by category, counted in the database (:func:`~.engine.mine`)."""
+    by category, counted in the database (:func:`~.engine.mine`; on Spark with a session of
+    ``engine="spark"``: :func:`dbmarketing.warehouse.compute_on`)."""
+    con = warehouse.compute_on(con)
     with order_baskets(con, as_of, level, customer_type) as baskets:
         return mine(con, baskets, min_support=min_support, max_len=max_len)
 

@@ -136,6 +136,7 @@ def customer_360(con, as_of, rules: LifecycleRules | None = None, costs: Service
 
     Raises :class:`LeakageError` if any feature source used a row dated after ``as_of``.
     """
+    con = warehouse.compute_on(con)
     rules = rules or LifecycleRules()
     costs = costs or ServiceCosts()
     sql = warehouse.sql

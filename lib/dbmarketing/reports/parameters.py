@@ -122,7 +122,7 @@ def _type_matches(value, expected) -> bool:
 def check_values(params: dict, params_file: str | Path = "<params>") -> None:
     """Check the values of the parameters the workbook knows, as set in a parameters file.
 
-    ``lang`` "en" or "zh"; ``clearance`` 1-4; ``as_of`` an ISO date (2026-10-31) or "latest"; ``sources`` an
+    ``lang`` "en" or "zh"; ``engine`` "duckdb" or "spark" (then Java must be found); ``clearance`` 1-4; ``as_of`` an ISO date (2026-10-31) or "latest"; ``sources`` an
     existing sources file that :func:`dbmarketing.ingest.read_sources` accepts; ``db_path``
     a file in an existing folder (the database itself may be created by notebook 01), a
     DuckDB file if it exists; ``campaign_file`` (notebook 05) and ``segments`` (notebook 04)
@@ -139,6 +139,18 @@ def check_values(params: dict, params_file: str | Path = "<params>") -> None:
     if "lang" in params and params["lang"] not in LANGS:
         fail("lang", f"must be one of {', '.join(LANGS)} (the edition of the notebooks and the language of the "
                      "reports)")
+    if "engine" in params:
+        from dbmarketing.warehouse import ENGINES
+
+        if params["engine"] not in ENGINES:
+            fail("engine", f"must be one of {', '.join(ENGINES)} (where the sums over every purchase run)")
+        if params["engine"] == "spark":  # no Java: say so before notebooks 01-02 load and clean
+            from dbmarketing.warehouse.spark import EngineError, find_java
+
+            try:
+                find_java()
+            except EngineError as error:
+                fail("engine", str(error))
     if "clearance" in params:
         value = params["clearance"]
         if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 4:

@@ -103,7 +103,7 @@ def _check_run_name(run_name: str) -> None:
 
 def run_reports(params_file: str | Path, run_name: str, notebooks_dir: str | Path = "notebooks",
                 reports_dir: str | Path = "reports", progress: bool = True,
-                kernel_name: str = "python3", course: bool = False) -> Path:
+                kernel_name: str = "python3", course: bool = False, overrides: dict | None = None) -> Path:
     """Execute every numbered notebook and publish the reports in ``reports/<run_name>/``.
 
     Parameters
@@ -116,6 +116,8 @@ def run_reports(params_file: str | Path, run_name: str, notebooks_dir: str | Pat
     kernel_name : Jupyter kernel to run the notebooks with.
     course : run the course cells too (learning goals, methods by hand, exercises and their
         checks: :mod:`dbmarketing.course`); a report leaves them out.
+    overrides : parameters set for this run over the file's (``dbmarketing report --set
+        engine=spark``), checked as the file's are.
 
     Returns
     -------
@@ -128,7 +130,7 @@ def run_reports(params_file: str | Path, run_name: str, notebooks_dir: str | Pat
         are kept in ``reports/<run_name>.failed/``), or there is nothing to run.
     """
     _check_run_name(run_name)
-    params = load_params(params_file)
+    params = {**load_params(params_file), **(overrides or {})}
     lang = params.get("lang", "en")
     if lang in LANGS and lang != "en":  # a bad lang is refused, naming the file, by plan_parameters
         notebooks_dir = edition_dir(notebooks_dir, lang)

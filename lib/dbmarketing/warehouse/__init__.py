@@ -34,7 +34,9 @@ from .connection import (
     DatabaseBusy,
     DatabaseFileError,
     Session,
+    ENGINES,
     check_database_file,
+    compute_on,
     connect,
     fingerprint,
     sha256_file,
@@ -48,7 +50,7 @@ from .schema import create_schema
 __all__ = [
     # connection
     "DEFAULT_PATH", "DUCKDB_MAGIC", "SQLITE_MAGIC", "WAIT_SECONDS", "DatabaseBusy", "DatabaseFileError", "Session",
-    "check_database_file", "connect", "fingerprint", "sha256_file", "upgrade", "create_schema",
+    "ENGINES", "check_database_file", "compute_on", "connect", "fingerprint", "sha256_file", "upgrade", "create_schema",
     # catalog
     "BOOKKEEPING", "DEEP_PUBLIC", "HIGHLY_PRIVATE", "HISTORY_EXTRA", "MODEL", "PRIVATE", "PUBLIC", "RAW_EXTRA",
     "Column", "Table", "add_missing_columns", "create_catalog", "create_table", "privacy_tiers", "raw_columns", "raw_tables", "register_table", "table_exists",

@@ -140,12 +140,26 @@ class Session:
 
     Creating a session creates the database or upgrades its schema (briefly, as the writer),
     unless the file is read-only on disk (an analyst's published copy).
+
+    ``engine="spark"``: the aggregates over every transaction (the RFM summary and scores, the
+    repeat-purchase summary the CLV models fit, the customer 360, the basket counts) run on a
+    Spark session (``spark_master``) over a warehouse of Parquet tables (``spark_warehouse``,
+    by default beside the database: ``crm.duckdb`` -> ``crm.parquet/``), which mirrors the
+    database's tables before each such step (:func:`compute_on`). The database stays the one
+    the workbook writes to: loading, cleaning and the marts.
     """
 
-    def __init__(self, path: str | Path = DEFAULT_PATH, wait: float = WAIT_SECONDS):
+    def __init__(self, path: str | Path = DEFAULT_PATH, wait: float = WAIT_SECONDS, engine: str = "duckdb",
+                 spark_master: str = "local[2]", spark_warehouse: str | Path | None = None):
+        if engine not in ENGINES:
+            raise ValueError(f"engine must be one of {', '.join(ENGINES)}, got {engine!r}")
         self.path = Path(path)
         self.wait = wait
+        self.compute_engine = engine  # not .engine: the session itself always runs on DuckDB (dialect.engine_of)
+        self.spark_master = spark_master
+        self.spark_warehouse = Path(spark_warehouse) if spark_warehouse else self.path.with_suffix(".parquet")
         self._con: duckdb.DuckDBPyConnection | None = None
+        self._spark = None
         self._in_cell = False
         self._writing = False
         upgrade(self.path, wait)
@@ -208,6 +222,29 @@ class Session:
             con.close()
 
     close = release  # a notebook's last cell closes its connection; widgets still reopen it
+
+    def compute_on(self):
+        """Where an aggregate over every transaction runs: this session itself on DuckDB; with
+        ``engine="spark"`` the Spark connection, its Parquet warehouse first brought up to date
+        with the database (only the tables that changed are written again)."""
+        if self.compute_engine == "duckdb":
+            return self
+        from . import spark
+
+        if self._spark is None:
+            self._spark = spark.SparkConnection(spark.session(self.spark_master), self.spark_warehouse)
+        spark.mirror(self.connection(), self._spark, self.spark_warehouse)
+        return self._spark
+
+
+ENGINES = ("duckdb", "spark")
+
+
+def compute_on(con):
+    """The connection an aggregate over every transaction runs on (the one place that decides):
+    a :class:`Session`'s engine (:meth:`Session.compute_on`), else ``con`` itself (a DuckDB
+    connection, or a Spark connection given directly)."""
+    return con.compute_on() if isinstance(con, Session) else con
 
 
 

@@ -36,7 +36,7 @@ from sqlglot import exp
 
 from . import dialect
 
-__all__ = ["EngineError", "find_java", "session", "SparkConnection", "write_parquet", "attach", "to_spark"]
+__all__ = ["EngineError", "find_java", "session", "SparkConnection", "write_parquet", "attach", "mirror", "to_spark"]
 
 JAVA_MAJOR = 17  # Spark 4 runs on Java 17 or 21
 
@@ -248,21 +248,24 @@ def _duckdb_type(spark_type) -> str:
 # The warehouse of Parquet tables
 # --------------------------------------------------------------------------------------
 
-def write_parquet(duck, folder: str | Path, tables: list[str]) -> list[Path]:
-    """Write the DuckDB tables ``tables`` ("schema.table") of connection ``duck`` as Parquet into
+def write_parquet(duck, folder: str | Path, tables: list[str] | dict[str, list[str]]) -> list[Path]:
+    """Write the DuckDB tables ``tables`` ("schema.table", or a mapping of them to the columns to
+    write; a list writes every column) of connection ``duck`` as Parquet into
     ``folder/<schema>/<table>/`` (replacing what was there; written aside, then moved, so a
     reader never sees half a table). Returns the folders written."""
     from . import sql
 
+    if not isinstance(tables, dict):
+        tables = dict.fromkeys(tables)
     written = []
-    for name in tables:
+    for name, columns in tables.items():
         schema, table = name.split(".")
         target = Path(folder) / schema / table
         aside = target.with_name(f".{table}.writing")
         if aside.exists():
             shutil.rmtree(aside)
         aside.mkdir(parents=True)
-        sql.run(duck, "warehouse.copy_to_parquet", table=sql.ident(schema, table),
+        sql.run(duck, "warehouse.copy_to_parquet", table=sql.ident(schema, table), columns=_select(columns),
                 path=sql.literal(str(aside / "part-0.parquet")))
         if target.exists():
             shutil.rmtree(target)
@@ -271,16 +274,72 @@ def write_parquet(duck, folder: str | Path, tables: list[str]) -> list[Path]:
     return written
 
 
-def attach(con: SparkConnection, folder: str | Path) -> list[str]:
-    """Make every table of the Parquet warehouse ``folder`` (``<schema>/<table>/``) a table
-    ``<schema>.<table>`` of the Spark session. Returns their names."""
+def _select(columns: list[str] | None) -> str:
+    from . import sql
+
+    return "*" if columns is None else ", ".join(sql.ident(c) for c in columns)
+
+
+def attach(con: SparkConnection, folder: str | Path, tables: list[str] | None = None) -> list[str]:
+    """Make the tables of the Parquet warehouse ``folder`` (``<schema>/<table>/``; ``tables``:
+    only these "schema.table") tables ``<schema>.<table>`` of the Spark session, reading the
+    files as they are now. Returns their names."""
     names = []
     for path in sorted(Path(folder).glob("*/*")):
         if not path.is_dir() or path.name.startswith("."):
             continue
         schema, table = path.parent.name, path.name
+        if tables is not None and f"{schema}.{table}" not in tables:
+            continue
         con.spark.sql(f"CREATE DATABASE IF NOT EXISTS `{schema}`")
         con.spark.sql(f"DROP TABLE IF EXISTS `{schema}`.`{table}`")
         con.spark.sql(f"CREATE TABLE `{schema}`.`{table}` USING parquet LOCATION '{path.resolve().as_posix()}'")
         names.append(f"{schema}.{table}")
     return names
+
+
+MANIFEST = "mirror.json"
+# The columns above privacy tier 2 that a step run on Spark reads: the birth date, for the customer
+# 360's age at the as-of date. No name, phone, e-mail, address or ID number is read by one, so none
+# is written to the Parquet warehouse.
+PRIVATE_COLUMNS_READ = ("birth_date",)
+
+
+def mirror(duck, con: SparkConnection, folder: str | Path, max_tier: int = 2) -> list[str]:
+    """Bring the Parquet warehouse ``folder`` up to date with the customer database ``duck`` and
+    attach it to ``con``'s session: every raw and main table, with the columns the catalog
+    records at privacy ``max_tier`` or below, and the birth date (:data:`PRIVATE_COLUMNS_READ`);
+    no name, phone, e-mail, address or ID number.
+    A table is written again only when its content changed since the last mirror (its rows and
+    the sum of its rows' hashes, kept in ``folder/mirror.json``); a table gone from the database
+    goes from the warehouse. Returns the tables written this time."""
+    import json
+
+    from . import sql
+
+    folder = Path(folder)
+    wanted: dict[str, list[str]] = {}
+    params = {"max_tier": max_tier, "private": list(PRIVATE_COLUMNS_READ)}
+    for schema, table, column in sql.run(duck, "warehouse.mirrored_columns", params).fetchall():
+        wanted.setdefault(f"{schema}.{table}", []).append(column)
+    manifest_path = folder / MANIFEST
+    known = json.loads(manifest_path.read_text(encoding="utf-8")) if manifest_path.exists() else {}
+    now, changed = {}, {}
+    for name, columns in wanted.items():
+        rows, total = sql.one(duck, "warehouse.table_signature", table=sql.ident(*name.split(".")),
+                              columns=_select(columns))
+        now[name] = [columns, rows, total]
+        if known.get(name) != now[name] or not (folder / name.replace(".", "/")).is_dir():
+            changed[name] = columns
+    for name in set(known) - set(now):  # dropped from the database (or no longer mirrored)
+        shutil.rmtree(folder / name.replace(".", "/"), ignore_errors=True)
+        schema, table = name.split(".")
+        con.spark.sql(f"DROP TABLE IF EXISTS `{schema}`.`{table}`")
+    write_parquet(duck, folder, changed)
+    folder.mkdir(parents=True, exist_ok=True)
+    aside = manifest_path.with_name(f".{MANIFEST}.writing")
+    aside.write_text(json.dumps(now, indent=1), encoding="utf-8")
+    aside.replace(manifest_path)
+    missing = [n for n in now if n not in changed and not con.table_exists(*n.split("."))]
+    attach(con, folder, list(changed) + missing)
+    return sorted(changed)

@@ -137,6 +137,23 @@ UPDATE main.rejects SET raw_value = regexp_extract(reason, {{pattern}}, {{group}
 WHERE raw_value IS NULL AND regexp_matches(reason, {{pattern}})
 
 -- name: copy_to_parquet
--- The table {{table}} written as one Parquet file {{path}} (sql.literal: COPY takes no parameter),
--- for the Spark engine's warehouse (warehouse.spark.write_parquet).
-COPY {{table}} TO {{path}} (FORMAT parquet, COMPRESSION zstd)
+-- The {{columns}} of table {{table}} written as one Parquet file {{path}} (sql.literal: COPY takes
+-- no parameter), for the Spark engine's warehouse (warehouse.spark.write_parquet).
+COPY (SELECT {{columns}} FROM {{table}}) TO {{path}} (FORMAT parquet, COMPRESSION zstd)
+
+-- name: table_signature
+-- The content of the {{columns}} of table {{table}} in two values: its rows, and the sum of every
+-- row's hash (the order of rows does not change it). The Spark engine's mirror writes a table
+-- again only when these change (warehouse.spark.mirror).
+SELECT count(*), CAST(coalesce(sum(CAST(hash(t) AS HUGEINT)), 0) AS VARCHAR) FROM (SELECT {{columns}} FROM {{table}}) t
+
+-- name: mirrored_columns
+-- The columns of the raw and main tables the Spark engine's Parquet warehouse holds: those the
+-- catalog records at privacy tier $max_tier or below, and the more private columns named in
+-- $private (those a Spark step reads), in the table's order. A column the catalog does not
+-- describe stays in the customer database only.
+SELECT c.table_schema, c.table_name, c.column_name
+FROM information_schema.columns c
+JOIN main.catalog k ON k.table_schema = c.table_schema AND k.table_name = c.table_name AND k.column_name = c.column_name
+WHERE c.table_schema IN ('raw', 'main') AND (k.privacy_tier <= $max_tier OR list_contains($private, c.column_name))
+ORDER BY c.table_schema, c.table_name, c.ordinal_position
