@@ -58,6 +58,12 @@ def _parser() -> argparse.ArgumentParser:
     ed.add_argument("--notebooks", default="notebooks")
     ed.add_argument("--check", action="store_true", help="change nothing; exit 1 if an edition departs")
 
+    cr = sub.add_parser("compare-runs", help="say whether two report runs show the same figures (e.g. make reports "
+                                              "and make reports ENGINE=spark): exit 1 and one line per difference if not")
+    cr.add_argument("run_a", help="a run's folder, e.g. reports/sample")
+    cr.add_argument("run_b", help="the other run's folder, e.g. reports/sample-spark")
+    cr.add_argument("--tolerance", type=float, default=1e-9, help="relative difference allowed in a number (1e-9)")
+
     pb = sub.add_parser(
         "publish", help="write a de-identified copy of the database for readers of a lower clearance",
         description="Write a copy of the database in which every column above --clearance (main.catalog) holds a keyed "
@@ -84,6 +90,8 @@ def main(argv: list[str] | None = None) -> int:
             return _report(args)
         if args.command == "publish":
             return _publish(args)
+        if args.command == "compare-runs":
+            return _compare_runs(args)
         if args.command == "editions":
             return _editions(args)
         if args.command == "course":
@@ -121,6 +129,16 @@ def _load(args) -> int:
             f"{row.rows_loaded:,} loaded, {row.rows_unchanged:,} unchanged, {row.rows_rejected:,} rejected")
     log(f"loaded into {args.db} in {time.perf_counter() - t0:.1f} s")
     return 0
+
+
+def _compare_runs(args) -> int:
+    from .reports.compare import compare_runs
+
+    diffs = compare_runs(args.run_a, args.run_b, tolerance=args.tolerance)
+    for line in diffs:
+        print(line)
+    log(f"{args.run_a} and {args.run_b}: " + (f"{len(diffs)} difference(s)" if diffs else "the same figures"))
+    return 1 if diffs else 0
 
 
 def _overrides(pairs: list[str]) -> dict:

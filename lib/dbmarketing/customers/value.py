@@ -141,9 +141,12 @@ def fit_clv(con, as_of, horizon_months: int = 12, annual_discount_rate: float = 
     """
     from .. import clv, rfm
 
+    con = warehouse.compute_on(con)  # the summaries and margins: on Spark with a session of engine "spark"
     A = warehouse.resolve_as_of(con, as_of)
     known = cleanse.sales_as_of(con, A)
-    summ = rfm.summarize(con, A, table=known, unit="weeks", repeat=True)
+    # sorted: the fits then see the same rows in the same order on every engine and every run (an
+    # optimizer's last digits depend on the order of the sums it takes)
+    summ = rfm.summarize(con, A, table=known, unit="weeks", repeat=True, sort=True)
     summ = summ[~summ["is_prospect"].astype(bool)].set_index("customer_id")
     repeat_buyers = int((summ["clv_frequency"] > 0).sum())
     if len(summ) < MIN_CLV_BUYERS or repeat_buyers < MIN_CLV_REPEATERS:

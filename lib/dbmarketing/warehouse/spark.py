@@ -21,6 +21,7 @@ the PATH and says what to install when there is none.
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import shutil
@@ -73,11 +74,20 @@ def session(master: str = "local[2]", warehouse: str | Path | None = None, memor
     and any further Spark ``config``. Dates are read and written in UTC, the session's
     time zone, as DuckDB does."""
     find_java()
+    import warnings
+
+    # PySpark 4.3 warns on import that it does not yet fully support pandas 3; what the workbook
+    # reads back through it is checked against DuckDB (tests/test_spark.py).
+    warnings.filterwarnings("ignore", message="PySpark does not yet fully support pandas", category=FutureWarning)
     try:
         from pyspark.sql import SparkSession
     except ImportError:
         raise EngineError("the Spark engine needs pyspark: make setup installs it (pip install pyspark)") from None
+    if master.startswith("local"):  # this machine: no warning that its host name is a loopback address
+        os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    log_config = Path(__file__).with_name("log4j2.properties").as_uri()
     builder = (SparkSession.builder.master(master).appName("dbmarketing")
+               .config("spark.driver.extraJavaOptions", f"-Dlog4j2.configurationFile={log_config}")
                .config("spark.ui.enabled", "false")
                .config("spark.ui.showConsoleProgress", "false")
                .config("spark.driver.memory", memory)
@@ -90,10 +100,9 @@ def session(master: str = "local[2]", warehouse: str | Path | None = None, memor
         builder = builder.config(key, value)
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("ERROR")
-    # A failing statement raises in Python with Spark's message; the JVM's copy of it on stderr is noise.
-    jvm = spark.sparkContext._jvm
-    jvm.org.apache.logging.log4j.core.config.Configurator.setLevel(
-        "SQLQueryContextLogger", jvm.org.apache.logging.log4j.Level.OFF)
+    # A failing statement raises in Python with Spark's message; PySpark's logged copy of it (a
+    # JSON line with the JVM's stack, on stderr) is noise on a scheduler's console.
+    logging.getLogger("SQLQueryContextLogger").disabled = True
     return spark
 
 
