@@ -58,10 +58,12 @@ def cleaned_sample(small_sample, tmp_path_factory):
 def pytest_collection_modifyitems(config, items):
     """`make test` runs on every core (pytest-xdist, ``--dist loadgroup``): the tests of a file
     share its module fixtures (a sample, a report run), so a file runs on one worker; the
-    data-shape matrix, whose runs share nothing, is spread over all of them."""
+    data-shape matrix, whose runs share nothing, is spread over all of them. The Spark files
+    (test_spark*) are one group: one worker, one Spark session (``spark_session``)."""
     for item in items:
-        if item.module.__name__ != "test_matrix":
-            item.add_marker(pytest.mark.xdist_group(item.module.__name__))
+        name = item.module.__name__
+        if name != "test_matrix":
+            item.add_marker(pytest.mark.xdist_group("spark" if name.startswith("test_spark") else name))
 
 
 @pytest.fixture(scope="session")

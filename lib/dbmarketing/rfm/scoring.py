@@ -351,7 +351,8 @@ def compute(con, as_of, bins: int = 5, method: str = "independent", weights=(1, 
     :func:`score` (see both for the parameters; ``table=None`` reads the purchases as known
     at ``as_of``). The summary is kept in a temporary table while the cut points are found;
     one row per customer comes back (sorted by customer with ``sort``), ready for :func:`store`."""
-    con = warehouse.compute_on(con)
+    if table is None:  # main.sales: on the session's engine (a caller's own table stays on its connection)
+        con = warehouse.compute_on(con)
     as_of, parts, params = summary_query(con, as_of, window, table, customers, unit, frequency, customer_type, repeat)
     opts = _score_options(bins, method, weights, breakpoints, monetary, segments)
     temp = sql.temp_name("rfm_summary")

@@ -262,7 +262,8 @@ def summarize(con, as_of, window: int | None = None, table: str | None = None,
     ``monetary`` (net spend in the window), ``avg_order_value`` (per order in the window),
     and the ``clv_*`` columns with ``repeat``. Prospects have empty values.
     """
-    con = warehouse.compute_on(con)
+    if table is None:  # main.sales: on the session's engine (a caller's own table stays on its connection)
+        con = warehouse.compute_on(con)
     as_of, parts, params = summary_query(con, as_of, window, table, customers, unit, frequency, customer_type, repeat)
     out = _frame(sql.relation(con, "rfm.summary", params, order_by="ORDER BY customer_id" if sort else "", **parts))
     out.attrs.update(as_of=as_of.isoformat(), window=window, frequency=frequency,
@@ -289,7 +290,8 @@ def repeat_summary(con, observation_end, calibration_end=None, table: str | None
     holdout purchases are net of the returns made by ``observation_end``. An explicit
     ``table`` is used as it is for both periods.
     """
-    con = warehouse.compute_on(con)
+    if table is None:  # main.sales: on the session's engine (a caller's own table stays on its connection)
+        con = warehouse.compute_on(con)
     obs = _as_date(observation_end, "observation_end")
     cal = obs if calibration_end is None else _as_date(calibration_end, "calibration_end")
     if cal > obs:
