@@ -204,10 +204,8 @@ MODEL_NOTES = ("training_sessions", "untrained_comparisons", "levels", "skipped"
 def train_model(frame: pd.DataFrame, seed: int = 42) -> dict:
     """Estimate the match model on the records of ``frame`` (see :func:`match_frame`), on a
     DuckDB of its own: the prior from pairs that share an ID number or a phone, u from random
-    pairs, m by expectation-maximisation (:func:`_train_m`). Returns splink's settings with
-    every m and u the model scores with (the JSON splink saves leaves out the m no session
-    trained; they are put back, so the model scores alike wherever it is loaded), plus
-    ``training_sessions``, ``untrained_comparisons`` and ``levels``. Trained once, the model can
+    pairs, m by expectation-maximisation (:func:`_train_m`). Returns splink's settings as splink
+    saves them, plus ``training_sessions``, ``untrained_comparisons`` and ``levels``. Trained once, the model can
     score any number of records on either engine (:func:`score_pairs`)."""
     from splink import Linker, block_on
     from splink.backends.duckdb import DuckDBAPI
@@ -227,21 +225,35 @@ def train_model(frame: pd.DataFrame, seed: int = 42) -> dict:
         model["levels"] = _level_parameters(linker)
     finally:
         scratch.close()
-    for comp, saved in zip(linker._settings_obj.comparisons, model["comparisons"]):
-        for level, level_json in zip(comp.comparison_levels, saved["comparison_levels"]):
-            if not level.is_null_level:
-                level_json["m_probability"], level_json["u_probability"] = level.m_probability, level.u_probability
     return model
+
+
+def _scoring_settings(model: dict, dialect: str) -> dict:
+    """splink's settings (:func:`_splink_settings`) written for the engine's SQL ``dialect``
+    ("duckdb", "spark"), with the trained model's prior and the m and u of every level
+    (``model["levels"]``: also the m no session trained, which the JSON splink saves leaves out;
+    its SQL is DuckDB's, so only its numbers are taken)."""
+    settings = _splink_settings().create_settings_dict(dialect)
+    settings["probability_two_random_records_match"] = model["probability_two_random_records_match"]
+    levels = {(lv["comparison"], lv["level"]): lv for lv in model["levels"]}
+    for comp in settings["comparisons"]:
+        for level in comp["comparison_levels"]:
+            if not level.get("is_null_level"):
+                trained = levels[(comp["output_column_name"], level["label_for_charts"])]
+                level["m_probability"], level["u_probability"] = trained["m"], trained["u"]
+    return settings
 
 
 def _splink_api(con):
     """splink's database API on the engine of ``con``: a DuckDB connection, or a
     :class:`~dbmarketing.warehouse.spark.SparkConnection` (splink's SparkAPI on its session;
-    without splink's Scala functions: the comparisons use Spark's own ``levenshtein``)."""
+    without splink's Scala functions: the comparisons use Spark's own ``levenshtein``). On Spark
+    splink's intermediate tables are persisted (memory, then disk), not written as Parquet to a
+    checkpoint folder, which the session need not have."""
     if warehouse.dialect.engine_of(con) == "spark":
         from splink.backends.spark import SparkAPI
 
-        return SparkAPI(spark_session=con.spark, register_udfs_automatically=False)
+        return SparkAPI(spark_session=con.spark, register_udfs_automatically=False, break_lineage_method="persist")
     from splink.backends.duckdb import DuckDBAPI
 
     return DuckDBAPI(connection=con)
@@ -263,8 +275,7 @@ def score_pairs(con, records, model: dict, names, chunks: int = 1,
     from splink import Linker
 
     api = _splink_api(con)
-    settings = {k: v for k, v in model.items() if k not in MODEL_NOTES}
-    linker = Linker(api.register(records), settings, log_level=None)
+    linker = Linker(api.register(records), _scoring_settings(model, api.sql_dialect.sql_dialect_str), log_level=None)
     linker.table_management.register_term_frequency_lookup(api.register(names), "name")
     logging.getLogger("splink").setLevel(logging.ERROR)
     predicted = linker.inference.predict(threshold_match_probability=min_probability, num_chunks_left=chunks,
