@@ -232,15 +232,18 @@ def _scoring_settings(model: dict, dialect: str) -> dict:
     """splink's settings (:func:`_splink_settings`) written for the engine's SQL ``dialect``
     ("duckdb", "spark"), with the trained model's prior and the m and u of every level
     (``model["levels"]``: also the m no session trained, which the JSON splink saves leaves out;
-    its SQL is DuckDB's, so only its numbers are taken)."""
+    its SQL is DuckDB's, so only its numbers are taken). Only the model's comparisons: splink
+    leaves out one whose field was empty in every record it was trained on."""
     settings = _splink_settings().create_settings_dict(dialect)
     settings["probability_two_random_records_match"] = model["probability_two_random_records_match"]
+    trained = {comp["output_column_name"] for comp in model["comparisons"]}
+    settings["comparisons"] = [comp for comp in settings["comparisons"] if comp["output_column_name"] in trained]
     levels = {(lv["comparison"], lv["level"]): lv for lv in model["levels"]}
     for comp in settings["comparisons"]:
         for level in comp["comparison_levels"]:
             if not level.get("is_null_level"):
-                trained = levels[(comp["output_column_name"], level["label_for_charts"])]
-                level["m_probability"], level["u_probability"] = trained["m"], trained["u"]
+                used = levels[(comp["output_column_name"], level["label_for_charts"])]
+                level["m_probability"], level["u_probability"] = used["m"], used["u"]
     return settings
 
 
