@@ -1,5 +1,5 @@
-"""Resolving identities: a Fellegi-Sunter record-linkage model (splink on DuckDB) scores
-candidate pairs of customer records (blocking, comparisons, EM training), pairs at or above
+"""Resolving identities: a Fellegi-Sunter record-linkage model (splink, on DuckDB or Spark)
+scores candidate pairs of customer records (blocking, comparisons, EM training), pairs at or above
 the match threshold and records sharing a valid ID number are joined into clusters, one per
 person; and what a reader asks of the model afterwards (its weights, the borderline pairs,
 precision and recall against the sample's truth)."""
@@ -250,7 +250,10 @@ def _scoring_settings(model: dict, dialect: str) -> dict:
 def _splink_api(con):
     """splink's database API on the engine of ``con``: a DuckDB connection, or a
     :class:`~dbmarketing.warehouse.spark.SparkConnection` (splink's SparkAPI on its session;
-    without splink's Scala functions: the comparisons use Spark's own ``levenshtein``). On Spark
+    without splink's Scala functions: the comparisons use Spark's own ``levenshtein``, so the
+    session needs no jar. splink's jar for Spark 4, ``scala-udf-similarity-0.2.1_spark4.x``,
+    does work with PySpark 4.3 when a session is started with it in ``spark.jars``: checked
+    2026-12-06, ``jaro_winkler('MARTHA', 'MARHTA')`` = 0.961). On Spark
     splink's intermediate tables are persisted (memory, then disk), not written as Parquet to a
     checkpoint folder, which the session need not have."""
     if warehouse.dialect.engine_of(con) == "spark":
