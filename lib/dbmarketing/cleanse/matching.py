@@ -198,15 +198,12 @@ def match_frame(records: pd.DataFrame) -> pd.DataFrame:
     return frame[frame[list(IDENTIFIERS)].notna().any(axis=1)]
 
 
-MODEL_NOTES = ("training_sessions", "untrained_comparisons", "levels", "skipped")  # ours, not splink's settings
-
-
 def train_model(frame: pd.DataFrame, seed: int = 42) -> dict:
     """Estimate the match model on the records of ``frame`` (see :func:`match_frame`), on a
     DuckDB of its own: the prior from pairs that share an ID number or a phone, u from random
     pairs, m by expectation-maximisation (:func:`_train_m`). Returns splink's settings as splink
-    saves them, plus ``training_sessions``, ``untrained_comparisons`` and ``levels``. Trained once, the model can
-    score any number of records on either engine (:func:`score_pairs`)."""
+    saves them, plus ``training_sessions``, ``untrained_comparisons`` and ``levels``. Trained
+    once, the model can score any number of records on either engine (:func:`score_pairs`)."""
     from splink import Linker, block_on
     from splink.backends.duckdb import DuckDBAPI
 
