@@ -1,5 +1,5 @@
-"""Resolving identities: a Fellegi-Sunter record-linkage model (splink on DuckDB) scores
-candidate pairs of customer records (blocking, comparisons, EM training), pairs at or above
+"""Resolving identities: a Fellegi-Sunter record-linkage model (splink, on DuckDB or Spark)
+scores candidate pairs of customer records (blocking, comparisons, EM training), pairs at or above
 the match threshold and records sharing a valid ID number are joined into clusters, one per
 person; and what a reader asks of the model afterwards (its weights, the borderline pairs,
 precision and recall against the sample's truth)."""
@@ -187,6 +187,107 @@ def why_no_matching(records: pd.DataFrame) -> Phrase | None:
     return None
 
 
+def match_frame(records: pd.DataFrame) -> pd.DataFrame:
+    """The columns the match model reads (customer_id and :data:`MATCH_FIELDS`), as splink
+    wants them: plain Python values, missing ones None, birth dates as text; records without
+    any of the :data:`IDENTIFIERS` left out (they cannot be matched)."""
+    frame = records[["customer_id", *MATCH_FIELDS]].copy()
+    frame["birth_date"] = frame.birth_date.astype(str).where(frame.birth_date.notna(), None)
+    for col in frame.columns:
+        frame[col] = frame[col].astype(object).where(frame[col].notna(), None)
+    return frame[frame[list(IDENTIFIERS)].notna().any(axis=1)]
+
+
+def train_model(frame: pd.DataFrame, seed: int = 42) -> dict:
+    """Estimate the match model on the records of ``frame`` (see :func:`match_frame`), on a
+    DuckDB of its own: the prior from pairs that share an ID number or a phone, u from random
+    pairs, m by expectation-maximisation (:func:`_train_m`). Returns splink's settings as splink
+    saves them, plus ``training_sessions``, ``untrained_comparisons`` and ``levels``. Trained
+    once, the model can score any number of records on either engine (:func:`score_pairs`)."""
+    from splink import Linker, block_on
+    from splink.backends.duckdb import DuckDBAPI
+
+    scratch = duckdb.connect()
+    try:
+        api = DuckDBAPI(connection=scratch)
+        linker = Linker(api.register(frame, dataset_display_name="customer_records"), _splink_settings(), log_level=None)
+        linker.table_management.register_term_frequency_lookup(api.register(name_frequencies(frame["name"])), "name")
+        logging.getLogger("splink").setLevel(logging.ERROR)
+        linker.training.estimate_probability_two_random_records_match(
+            [block_on("id_number"), block_on("phone")], recall=0.8)
+        linker.training.estimate_u_using_random_sampling(max_pairs=U_PAIRS, seed=seed)
+        sessions, untrained = _train_m(linker)
+        model = linker.misc.save_model_to_json()
+        model["training_sessions"], model["untrained_comparisons"] = sessions, untrained
+        model["levels"] = _level_parameters(linker)
+    finally:
+        scratch.close()
+    return model
+
+
+def _scoring_settings(model: dict, dialect: str) -> dict:
+    """splink's settings (:func:`_splink_settings`) written for the engine's SQL ``dialect``
+    ("duckdb", "spark"), with the trained model's prior and the m and u of every level
+    (``model["levels"]``: also the m no session trained, which the JSON splink saves leaves out;
+    its SQL is DuckDB's, so only its numbers are taken). Only the model's comparisons: splink
+    leaves out one whose field was empty in every record it was trained on."""
+    settings = _splink_settings().create_settings_dict(dialect)
+    settings["probability_two_random_records_match"] = model["probability_two_random_records_match"]
+    trained = {comp["output_column_name"] for comp in model["comparisons"]}
+    settings["comparisons"] = [comp for comp in settings["comparisons"] if comp["output_column_name"] in trained]
+    levels = {(lv["comparison"], lv["level"]): lv for lv in model["levels"]}
+    for comp in settings["comparisons"]:
+        for level in comp["comparison_levels"]:
+            if not level.get("is_null_level"):
+                used = levels[(comp["output_column_name"], level["label_for_charts"])]
+                level["m_probability"], level["u_probability"] = used["m"], used["u"]
+    return settings
+
+
+def _splink_api(con):
+    """splink's database API on the engine of ``con``: a DuckDB connection, or a
+    :class:`~dbmarketing.warehouse.spark.SparkConnection` (splink's SparkAPI on its session;
+    without splink's Scala functions: the comparisons use Spark's own ``levenshtein``, so the
+    session needs no jar. splink's jar for Spark 4, ``scala-udf-similarity-0.2.1_spark4.x``,
+    does work with PySpark 4.3 when a session is started with it in ``spark.jars``: checked
+    2026-12-06, ``jaro_winkler('MARTHA', 'MARHTA')`` = 0.961). On Spark
+    splink's intermediate tables are persisted (memory, then disk), not written as Parquet to a
+    checkpoint folder, which the session need not have."""
+    if warehouse.dialect.engine_of(con) == "spark":
+        from splink.backends.spark import SparkAPI
+
+        return SparkAPI(spark_session=con.spark, register_udfs_automatically=False, break_lineage_method="persist")
+    from splink.backends.duckdb import DuckDBAPI
+
+    return DuckDBAPI(connection=con)
+
+
+def score_pairs(con, records, model: dict, names, chunks: int = 1,
+                min_probability: float = MIN_PAIR_PROBABILITY) -> pd.DataFrame:
+    """Score the candidate pairs (:data:`BLOCKS`) of ``records`` with a trained ``model``
+    (:func:`train_model`) on the engine of ``con`` (DuckDB or Spark).
+
+    ``records``: a table or view name on ``con`` (or a frame) with the columns of
+    :func:`match_frame`; ``names``: the name frequencies (:func:`name_frequencies` of all the
+    records' names; a frame, or a table name on ``con``). ``chunks`` > 1 scores the pairs in
+    chunks x chunks parts (splink's chunked predict: the records split by a hash of their id,
+    each part the pairs of one left and one right slice), so memory holds one part's pairs at a
+    time; the pairs and their probabilities are those of one pass. Returns pairs with
+    probability >= ``min_probability``: customer_id_l < customer_id_r, match_weight,
+    match_probability."""
+    from splink import Linker
+
+    api = _splink_api(con)
+    linker = Linker(api.register(records), _scoring_settings(model, api.sql_dialect.sql_dialect_str), log_level=None)
+    linker.table_management.register_term_frequency_lookup(api.register(names), "name")
+    logging.getLogger("splink").setLevel(logging.ERROR)
+    predicted = linker.inference.predict(threshold_match_probability=min_probability, num_chunks_left=chunks,
+                                         num_chunks_right=chunks, warning_mode="never")
+    pairs = predicted.as_pandas_dataframe()[["customer_id_l", "customer_id_r", "match_weight", "match_probability"]]
+    linker.table_management.delete_tables_created_by_splink_from_db()
+    return pairs
+
+
 def find_duplicates(records: pd.DataFrame, keep_apart: set[str] | None = None, seed: int = 42,
                     min_probability: float = MIN_PAIR_PROBABILITY) -> tuple[pd.DataFrame, dict]:
     """Score candidate pairs of customer records with a Fellegi-Sunter model (splink, DuckDB).
@@ -207,39 +308,22 @@ def find_duplicates(records: pd.DataFrame, keep_apart: set[str] | None = None, s
     Returns (pairs with probability >= ``min_probability``, the model as a dict of m/u, with
     ``training_sessions``: what each session trained or why it was skipped). When the model
     cannot run (:func:`why_no_matching`), no pairs, and the model dict says why under ``skipped``.
+    Records too many for one pass: :func:`train_model` on a sample, then :func:`score_pairs`
+    in chunks.
     """
-    from splink import Linker, block_on
-    from splink.backends.duckdb import DuckDBAPI
-
-    frame = records[["customer_id", *MATCH_FIELDS]].copy()
-    frame["birth_date"] = frame.birth_date.astype(str).where(frame.birth_date.notna(), None)
-    for col in frame.columns:
-        frame[col] = frame[col].astype(object).where(frame[col].notna(), None)
-    frame = frame[frame[list(IDENTIFIERS)].notna().any(axis=1)]
+    frame = match_frame(records)
     reason = why_no_matching(frame)
     if reason is not None:
         empty = pd.DataFrame({"customer_id_l": pd.Series(dtype="str"), "customer_id_r": pd.Series(dtype="str"),
                               "match_weight": pd.Series(dtype="float64"), "match_probability": pd.Series(dtype="float64")})
         return empty, {"skipped": reason.record(), "probability_two_random_records_match": None, "comparisons": [],
                        "training_sessions": [], "untrained_comparisons": [], "levels": []}
+    model = train_model(frame, seed)
     scratch = duckdb.connect()
     try:
-        api = DuckDBAPI(connection=scratch)
-        linker = Linker(api.register(frame, dataset_display_name="customer_records"), _splink_settings(), log_level=None)
-        linker.table_management.register_term_frequency_lookup(api.register(name_frequencies(frame["name"])), "name")
-        logging.getLogger("splink").setLevel(logging.ERROR)
-        linker.training.estimate_probability_two_random_records_match(
-            [block_on("id_number"), block_on("phone")], recall=0.8)
-        linker.training.estimate_u_using_random_sampling(max_pairs=U_PAIRS, seed=seed)
-        sessions, untrained = _train_m(linker)
-        pairs = linker.inference.predict(threshold_match_probability=min_probability).as_pandas_dataframe()
-        model = linker.misc.save_model_to_json()
-        model["training_sessions"], model["untrained_comparisons"] = sessions, untrained
-        model["levels"] = _level_parameters(linker)
+        pairs = score_pairs(scratch, frame, model, name_frequencies(frame["name"]), min_probability=min_probability)
     finally:
         scratch.close()
-    pairs = pairs.rename(columns={"customer_id_l": "customer_id_l", "customer_id_r": "customer_id_r"})
-    pairs = pairs[["customer_id_l", "customer_id_r", "match_weight", "match_probability"]]
     if keep_apart:
         pairs = pairs[~pairs.customer_id_l.isin(keep_apart) & ~pairs.customer_id_r.isin(keep_apart)]
     return pairs.sort_values("match_weight", ascending=False, ignore_index=True), model
