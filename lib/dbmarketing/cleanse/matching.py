@@ -289,8 +289,10 @@ def score_pairs(con, records, model: dict, names, chunks: int = 1,
 
 
 def find_duplicates(records: pd.DataFrame, keep_apart: set[str] | None = None, seed: int = 42,
-                    min_probability: float = MIN_PAIR_PROBABILITY) -> tuple[pd.DataFrame, dict]:
-    """Score candidate pairs of customer records with a Fellegi-Sunter model (splink, DuckDB).
+                    min_probability: float = MIN_PAIR_PROBABILITY, con=None) -> tuple[pd.DataFrame, dict]:
+    """Score candidate pairs of customer records with a Fellegi-Sunter model (splink; trained on
+    DuckDB, the pairs scored in a DuckDB of its own, or on Spark when ``con``, the customer
+    database's session, runs with engine "spark": :func:`dbmarketing.warehouse.compute_on`).
 
     Model, in plain sentences:
 
@@ -319,11 +321,16 @@ def find_duplicates(records: pd.DataFrame, keep_apart: set[str] | None = None, s
         return empty, {"skipped": reason.record(), "probability_two_random_records_match": None, "comparisons": [],
                        "training_sessions": [], "untrained_comparisons": [], "levels": []}
     model = train_model(frame, seed)
-    scratch = duckdb.connect()
-    try:
-        pairs = score_pairs(scratch, frame, model, name_frequencies(frame["name"]), min_probability=min_probability)
-    finally:
-        scratch.close()
+    names = name_frequencies(frame["name"])
+    on = warehouse.compute_on(con) if con is not None else None
+    if on is not None and warehouse.dialect.engine_of(on) == "spark":
+        pairs = score_pairs(on, frame, model, names, min_probability=min_probability)
+    else:
+        scratch = duckdb.connect()
+        try:
+            pairs = score_pairs(scratch, frame, model, names, min_probability=min_probability)
+        finally:
+            scratch.close()
     if keep_apart:
         pairs = pairs[~pairs.customer_id_l.isin(keep_apart) & ~pairs.customer_id_r.isin(keep_apart)]
     return pairs.sort_values("match_weight", ascending=False, ignore_index=True), model

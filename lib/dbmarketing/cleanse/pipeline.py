@@ -99,7 +99,7 @@ def run(con, as_of=None, match_threshold: float = 0.9, wholesale_quantity: int =
 
     records, findings, log = standardize_customers(con, run_id, as_of)
     keep = {r[0] for r in warehouse.sql.run(con, "cleanse.kept_apart").fetchall()}
-    pairs, model = find_duplicates(records, keep_apart=keep, seed=seed)
+    pairs, model = find_duplicates(records, keep_apart=keep, seed=seed, con=con)  # on Spark with engine "spark"
     rule_pairs = same_id_pairs(records, keep)
     clusters = clusters_at(records, pairs, match_threshold, rule_pairs)
     customers, cmap = golden_records(records, clusters, run_id)

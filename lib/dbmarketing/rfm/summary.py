@@ -162,10 +162,13 @@ def _summary_sql(con, as_of: date, window: int | None, table: str, customers: st
     if frequency == "days":
         aggs.append(f"{distinct_days(period, in_window)} AS days_w")
     if repeat:
-        aggs += [f"count(*){filt(period)} AS n_rows", f"sum(v){filt(period)} AS total",
+        # sums of money rounded to the money unit (as monetary is): a sum of DOUBLEs taken in another
+        # order (another engine, another thread) differs in its last bits, which the CLV fits carry
+        # into their parameters; rounded, every engine gives the same total when amounts are in cents
+        aggs += [f"count(*){filt(period)} AS n_rows", f"round(sum(v){filt(period)}, $money_digits) AS total",
                  f"{distinct_days(period)} AS n_days", f"arg_min(v, d){filt(period)} AS first_v"]
     if holdout_end is not None:
-        aggs += [f"{distinct_days('d > $as_of')} AS days_h", "coalesce(sum(v) FILTER (WHERE d > $as_of), 0) AS total_h"]
+        aggs += [f"{distinct_days('d > $as_of')} AS days_h", "coalesce(round(sum(v) FILTER (WHERE d > $as_of), $money_digits), 0) AS total_h"]
     buyer_cols = [
         "a.customer_id", "a.first_purchase", "a.last_purchase",
         "CAST($as_of - a.last_purchase AS INTEGER) AS recency",

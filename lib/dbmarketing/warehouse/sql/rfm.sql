@@ -101,9 +101,10 @@ buyers AS (SELECT {{buyer_columns}} FROM agg a {{first_day_join}})
 
 -- name: first_day_value
 -- The value of the first purchase day: arg_min gives it when the first day holds one
--- purchase; customers with several purchases on some day get it summed exactly.
+-- purchase; customers with several purchases on some day get it summed, rounded to the money
+-- unit as the totals are (the same on every engine).
 fix AS (
-    SELECT t.customer_id, sum(t.v) AS first_v
+    SELECT t.customer_id, round(sum(t.v), $money_digits) AS first_v
     FROM tx t JOIN (SELECT customer_id, first_purchase FROM agg WHERE n_rows > n_days) x
       ON t.customer_id = x.customer_id AND t.d = x.first_purchase
     GROUP BY t.customer_id)
