@@ -143,8 +143,9 @@ def fit_clv(con, as_of, horizon_months: int = 12, annual_discount_rate: float = 
 
     A = warehouse.resolve_as_of(con, as_of)
     known = cleanse.sales_as_of(con, A)
-    summ = rfm.summarize(con, A, table=known, unit="weeks", repeat=True)
-    summ = summ[~summ["is_prospect"].astype(bool)].set_index("customer_id")
+    _, parts, params = rfm.summary.summary_query(con, A, None, known, "main.customers", "weeks", "orders", None, True)
+    summ = rfm.buyer_columns(con, parts, params, ["customer_id", "customer_type", "clv_frequency", "clv_recency",
+                                                  "clv_T", "clv_monetary_value"]).set_index("customer_id")
     repeat_buyers = int((summ["clv_frequency"] > 0).sum())
     if len(summ) < MIN_CLV_BUYERS or repeat_buyers < MIN_CLV_REPEATERS:
         raise NotEnoughData("needs.clv_buyers", min_buyers=MIN_CLV_BUYERS, min_repeaters=MIN_CLV_REPEATERS,
@@ -192,11 +193,10 @@ def fit_clv(con, as_of, horizon_months: int = 12, annual_discount_rate: float = 
     cal_end = A - timedelta(weeks=int(holdout_weeks))
     purchases = _holdout_purchases(con, cal_end, A)
     try:
-        hold = rfm.repeat_summary(con, A, calibration_end=cal_end, table=purchases, unit="weeks")
+        hold = rfm.repeat_summary(con, A, calibration_end=cal_end, table=purchases, unit="weeks",
+                                  customer_type="consumer")
     finally:
         warehouse.sql.run(con, "customers.drop_view", view=warehouse.sql.ident(purchases))
-    types = warehouse.sql.run(con, "customers.customer_type_of_each").df().set_index("customer_id")["customer_type"]
-    hold = hold[types.reindex(hold.index).eq("consumer").to_numpy()]
     table, note = None, None
     if len(hold) < MIN_CLV_BUYERS or int((hold["frequency"] > 0).sum()) < MIN_CLV_REPEATERS:
         note = Phrase("needs.clv_holdout", {"end": cal_end, "weeks": holdout_weeks, "min_buyers": MIN_CLV_BUYERS,

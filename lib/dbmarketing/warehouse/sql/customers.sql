@@ -250,9 +250,6 @@ UNION ALL
 SELECT customer_id, order_date, net_amount FROM {{observed}}
 WHERE order_date > {{calibration_end}} AND order_date <= {{as_of}}
 
--- name: customer_type_of_each
-SELECT customer_id, customer_type FROM main.customers
-
 -- name: bought_between
 -- Customers who bought ({{sales}}) in ($start, $end].
 SELECT DISTINCT customer_id FROM {{sales}}

@@ -108,6 +108,13 @@ fix AS (
       ON t.customer_id = x.customer_id AND t.d = x.first_purchase
     GROUP BY t.customer_id)
 
+-- name: buyers_of
+-- Only the columns {{columns}} of the buyers (not the prospects) of a customer summary
+-- {{summary}} (the statement summary), {{order_by}}: what the CLV fits read, without moving
+-- every column of every customer out of the database.
+SELECT {{columns}} FROM ({{summary}}) s WHERE NOT s.is_prospect
+{{order_by}}
+
 -- name: summary_of_buyers
 -- The summary's rows without a customer master: the buyers with their {{values}}.
 SELECT b.customer_id, $as_of AS as_of, CAST(NULL AS VARCHAR) AS customer_type, FALSE AS is_prospect, {{values}}
