@@ -235,6 +235,20 @@ WHERE (c.signup_date IS NULL OR c.signup_date <= $as_of OR p.first_purchase IS N
   AND ($ids IS NULL OR list_contains($ids, c.customer_id))
 ORDER BY c.customer_id
 
+-- name: store_360
+-- The 360 view ({{query}}: the statement customer_360) written into {{table}}, replaced.
+CREATE OR REPLACE TABLE {{table}} AS {{query}}
+
+-- name: rows_of
+SELECT count(*) FROM {{table}}
+
+-- name: counts_360
+-- Customers, 12-month revenue and profit of a stored 360 view {{table}} (store_360, or the
+-- customer model) per lifecycle stage, customer type and main channel (empty for prospects).
+SELECT lifecycle_stage, customer_type, main_channel, count(*) AS customers,
+       sum(revenue_12m) AS total_revenue_12m, sum(profit) AS total_profit
+FROM {{table}} GROUP BY ALL ORDER BY ALL
+
 -- name: margin_rates
 -- Gross margin / revenue of the purchases ({{sales}}) up to $as_of, per customer type.
 SELECT c.customer_type, sum(s.margin) / nullif(sum(s.net_amount), 0)
