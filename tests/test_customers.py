@@ -464,6 +464,7 @@ def test_store_360_writes_the_view_in_the_database_and_counts_it_there(small_sam
     stored = con.execute("SELECT * FROM main.c360_test ORDER BY customer_id").df()
     pd.testing.assert_frame_equal(stored, c.reset_index(drop=True), check_dtype=False)
     counts = customers.counts_360(con, "main.c360_test")
+    assert customers.counts_360(con, "main.c360_test", date(2000, 1, 1)).empty  # only the rows of that as-of date
     keys = ["lifecycle_stage", "customer_type", "main_channel"]
     expected = c.groupby(keys, dropna=False).size()
     assert counts.set_index(keys).customers.sort_index().to_dict() == expected.sort_index().to_dict()

@@ -157,12 +157,13 @@ def store_360(con, as_of, table: str = "main.customer_360", rules: LifecycleRule
     return _with_features(con, as_of, rules, costs, None, write)
 
 
-def counts_360(con, table: str = "main.customer_360") -> pd.DataFrame:
+def counts_360(con, table: str = "main.customer_360", as_of=None) -> pd.DataFrame:
     """Customers, 12-month revenue and profit per lifecycle stage, customer type and main
-    channel of a stored 360 view (:func:`store_360`, or ``main.customer_model``), counted by the
-    database: what :func:`stage_counts` and :func:`stage_by_type` read."""
+    channel of a stored 360 view (:func:`store_360`, or ``main.customer_model``; only the rows
+    of ``as_of`` when given), counted by the database: what :func:`stage_counts` and
+    :func:`stage_by_type` read."""
     sql = warehouse.sql
-    return sql.run(con, "customers.counts_360", table=sql.ident(*table.split("."))).df()
+    return sql.run(con, "customers.counts_360", {"as_of": as_of}, table=sql.ident(*table.split("."))).df()
 
 
 def _with_features(con, as_of, rules, costs, customer_ids, use):

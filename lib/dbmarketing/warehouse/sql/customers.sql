@@ -244,10 +244,11 @@ SELECT count(*) FROM {{table}}
 
 -- name: counts_360
 -- Customers, 12-month revenue and profit of a stored 360 view {{table}} (store_360, or the
--- customer model) per lifecycle stage, customer type and main channel (empty for prospects).
+-- customer model) per lifecycle stage, customer type and main channel (empty for prospects),
+-- of the as-of date $as_of (NULL: every row).
 SELECT lifecycle_stage, customer_type, main_channel, count(*) AS customers,
        sum(revenue_12m) AS total_revenue_12m, sum(profit) AS total_profit
-FROM {{table}} GROUP BY ALL ORDER BY ALL
+FROM {{table}} WHERE $as_of IS NULL OR as_of = $as_of GROUP BY ALL ORDER BY ALL
 
 -- name: margin_rates
 -- Gross margin / revenue of the purchases ({{sales}}) up to $as_of, per customer type.
