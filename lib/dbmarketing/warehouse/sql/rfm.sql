@@ -92,7 +92,7 @@ SELECT min(d), max(d) FROM ({{purchases}})
 -- {{select}}, summary_of_buyers or summary_of_customers. {{order_by}}: sorted or not.
 WITH tx AS NOT MATERIALIZED (
     {{purchases}}),
-agg AS MATERIALIZED (
+agg AS (
     SELECT customer_id, {{aggregates}}
     FROM tx GROUP BY customer_id {{having}}){{first_day_value}},
 buyers AS (SELECT {{buyer_columns}} FROM agg a {{first_day_join}})
