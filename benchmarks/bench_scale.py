@@ -16,7 +16,11 @@ the baseline after imports is printed) is the step's own:
 - ``clv``: :func:`dbmarketing.customers.fit_clv` (repeat summary, BG/NBD and Gamma-Gamma per
   customer type, scoring every customer, the calibration/holdout check);
 - ``c360``: :func:`dbmarketing.customers.customer_360` (every aggregate in DuckDB, one row per
-  customer back into pandas).
+  customer back into pandas);
+- ``c360db``: :func:`dbmarketing.customers.store_360` (the same 360 view written by DuckDB into
+  ``main.customer_360``, nothing per customer into pandas) and
+  :func:`dbmarketing.customers.counts_360` (its counts per stage, type and channel), what a
+  report that shows aggregates needs.
 
 Every DuckDB connection gets ``memory_limit`` ``--duckdb-memory`` (default 8 GB) and a
 ``temp_directory`` next to the database, so a query larger than memory spills to disk instead
@@ -24,7 +28,7 @@ of failing. Prints one table: median seconds of ``--repeat`` runs, the largest p
 the growth of both from one size to the next (10x more data: 10.0 is linear).
 
     .venv/bin/python benchmarks/bench_scale.py [--sizes 1000000,10000000,100000000] [--repeat 3]
-        [--data data/scale] [--template data/scale/template.duckdb] [--load-up-to 10000000] [--load-repeat 1] [--max-rss-gb 16] [--steps load,build,rfm,clv,c360]
+        [--data data/scale] [--template data/scale/template.duckdb] [--load-up-to 10000000] [--load-repeat 1] [--max-rss-gb 16] [--steps load,build,rfm,clv,c360,c360db]
 """
 
 from __future__ import annotations
@@ -42,7 +46,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 AS_OF = "2026-10-31"
-STEPS = ("load", "build", "rfm", "clv", "c360")
+STEPS = ("load", "build", "rfm", "clv", "c360", "c360db")
 
 
 def _label(n: int) -> str:
@@ -137,6 +141,16 @@ def step_c360(data: Path, db: Path, memory: str, template: Path) -> tuple[float,
     t0 = time.perf_counter()
     out = customers.customer_360(con, AS_OF)
     return time.perf_counter() - t0, f"{len(out):,} customers x {out.shape[1]} columns"
+
+
+def step_c360db(data: Path, db: Path, memory: str, template: Path) -> tuple[float, str]:
+    from dbmarketing import customers
+
+    con = _connect(db, memory)
+    t0 = time.perf_counter()
+    rows = customers.store_360(con, AS_OF, table="main.customer_360")
+    counts = customers.counts_360(con, "main.customer_360")
+    return time.perf_counter() - t0, f"{rows:,} customers stored, {len(counts)} counts back"
 
 
 def worker(step: str, data: Path, db: Path, memory: str, template: Path) -> None:

@@ -450,6 +450,33 @@ def test_customer_model_on_small_sample(small_sample, tmp_path):
     pd.testing.assert_frame_equal(again.labels, m.segments.labels)
 
 
+def test_store_360_writes_the_view_in_the_database_and_counts_it_there(small_sample, tmp_path):
+    """store_360 writes exactly what customer_360 returns (no pandas round trip), and counts_360
+    counts it per stage, type and channel as pandas counts the frame."""
+    import shutil
+
+    path = tmp_path / "crm.duckdb"
+    shutil.copy(small_sample["db_path"], path)
+    con = warehouse.connect(path)
+    cleanse.run(con, AS_OF)
+    c = customers.customer_360(con, AS_OF)
+    assert customers.store_360(con, AS_OF, table="main.c360_test") == len(c)
+    stored = con.execute("SELECT * FROM main.c360_test ORDER BY customer_id").df()
+    pd.testing.assert_frame_equal(stored, c.reset_index(drop=True), check_dtype=False)
+    counts = customers.counts_360(con, "main.c360_test")
+    assert customers.counts_360(con, "main.c360_test", date(2000, 1, 1)).empty  # only the rows of that as-of date
+    keys = ["lifecycle_stage", "customer_type", "main_channel"]
+    expected = c.groupby(keys, dropna=False).size()
+    assert counts.set_index(keys).customers.sort_index().to_dict() == expected.sort_index().to_dict()
+    assert counts.total_revenue_12m.sum() == pytest.approx(c.revenue_12m.sum())
+    assert counts.total_profit.sum() == pytest.approx(c.profit.sum())
+    stages = customers.stage_counts(counts, customers.LIFECYCLE_STAGES, "profit")
+    assert stages.customers.to_dict() == c.lifecycle_stage.value_counts().reindex(customers.LIFECYCLE_STAGES,
+                                                                                   fill_value=0).to_dict()
+    pd.testing.assert_frame_equal(customers.stage_by_type(counts, customers.LIFECYCLE_STAGES),
+                                  customers.stage_by_type(c, customers.LIFECYCLE_STAGES))
+
+
 @pytest.fixture(scope="module")
 def medium_sample(tmp_path_factory):
     """10,000 customers over 3 years, loaded and cleaned: about 8,000 consumer buyers, enough

@@ -136,3 +136,21 @@ def test_a_file_that_is_not_a_duckdb_database_is_refused_in_one_line(tmp_path):
     con = warehouse.connect(tmp_path / "new.duckdb")  # a new file name still creates a database
     con.close()
     warehouse.connect(tmp_path / "new.duckdb", read_only=True).close()
+
+
+def test_connections_hold_duckdb_to_a_memory_limit(monkeypatch, tmp_path):
+    """Half the machine's memory (DuckDB's own default is 80 %), or DBMARKETING_DUCKDB_MEMORY."""
+    import os
+
+    import duckdb
+
+    def limit(con):
+        return con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]
+
+    half = duckdb.connect()
+    half.execute(f"SET memory_limit = '{os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') // 2 // 2**20}MB'")
+    assert limit(warehouse.connect(tmp_path / "a.duckdb")) == limit(half)
+    monkeypatch.setenv("DBMARKETING_DUCKDB_MEMORY", "1GB")
+    one = duckdb.connect()
+    one.execute("SET memory_limit = '1GB'")
+    assert limit(warehouse.connect(tmp_path / "b.duckdb")) == limit(one) != limit(half)

@@ -313,9 +313,12 @@ class _BGData:
     def __init__(self, x, tx, T_, w):
         self.x, self.tx, self.T, self.w = x, tx, T_, w
         self.n_customers = float(w.sum())
-        # terms that depend on x only are computed once per distinct x
+        # terms that depend on x only are computed once per distinct x, the logarithms of
+        # alpha + T and alpha + t_x once per distinct T and t_x (whole days: a few thousand)
         self.ux, self.ix = np.unique(x, return_inverse=True)
         self.wx = np.bincount(self.ix, weights=w, minlength=len(self.ux))
+        self.iT, self.uT = pd.factorize(T_)
+        self.itx, self.utx = pd.factorize(tx)
         self.has_repeat = x > 0
 
     @classmethod
@@ -324,14 +327,17 @@ class _BGData:
         keep = w > 0
         if not keep.all():
             x, tx, T_, w = x[keep], tx[keep], T_[keep], w[keep]
-        if len(x) > 1:
-            frame = pd.DataFrame({"x": x, "tx": tx, "T": T_, "w": w})
-            grouped = frame.groupby(["x", "tx", "T"], sort=False, observed=True)["w"].sum()
-            if len(grouped) < len(x):
-                x = grouped.index.get_level_values(0).to_numpy(np.float64)
-                tx = grouped.index.get_level_values(1).to_numpy(np.float64)
-                T_ = grouped.index.get_level_values(2).to_numpy(np.float64)
-                w = grouped.to_numpy(np.float64)
+        if len(x) > 1:  # one integer key per row from the codes of x, t_x and T (first-seen order)
+            codes = [pd.factorize(v) for v in (x, tx, T_)]
+            key = np.zeros(len(x), dtype=np.int64)
+            for c, uniques in codes:
+                key = key * len(uniques) + c
+            row, distinct = pd.factorize(key)
+            if len(distinct) < len(x):
+                first = np.empty(len(distinct), dtype=np.int64)
+                first[row[::-1]] = np.arange(len(x) - 1, -1, -1)  # the first row of each distinct triple
+                w = np.bincount(row, weights=w, minlength=len(distinct))
+                x, tx, T_ = x[first], tx[first], T_[first]
         return cls(x, tx, T_, w)
 
     def negloglik(self, params: np.ndarray, penalizer: float, grad: bool = True):
@@ -348,8 +354,8 @@ class _BGData:
         bx1 = np.where(pos_u, b + ux - 1, 1.0)
         l2_u = np.where(pos_u, l1_u + np.log(a) - np.log(bx1), -np.inf)
         # per row
-        log_aT = np.log(alpha + self.T)
-        log_atx = np.log(alpha + self.tx)
+        aT, atx = (alpha + self.uT)[self.iT], (alpha + self.utx)[self.itx]
+        log_aT, log_atx = np.log(alpha + self.uT)[self.iT], np.log(alpha + self.utx)[self.itx]
         rx = r + x
         l1 = l1_u[ix] - rx * log_aT
         l2 = l2_u[ix] - rx * log_atx
@@ -367,7 +373,7 @@ class _BGData:
             ((digamma(r + ux) - digamma(r)) * self.wx).sum() + np.log(alpha) * N
             - (wp1 * log_aT).sum() - (wp2 * log_atx).sum()
         )
-        g_alpha = r / alpha * N - (rx * (wp1 / (alpha + self.T) + wp2 / (alpha + self.tx))).sum()
+        g_alpha = r / alpha * N - (rx * (wp1 / aT + wp2 / atx)).sum()
         common_u = (dig_ab - dig_abx_u) * self.wx
         g_a = common_u.sum() + wp2.sum() / a
         dig_bx_u = digamma(b + ux)

@@ -9,7 +9,9 @@ one module a job:
   (:class:`ServiceCosts`), profit, channel and category mix, campaign history, complaints.
   Computed in DuckDB from feature sources (:data:`SOURCES`) that each report the newest date
   they used: a date after ``as_of`` raises :class:`LeakageError`; :func:`lifecycle` -- the
-  lifecycle stage alone;
+  lifecycle stage alone; :func:`store_360` -- the same view written by the database into a
+  table (no round trip through pandas, for ten million customers) and :func:`counts_360` --
+  its customers per stage, type and channel, counted there;
 - ``value``: :func:`value_tiers` (MVC, MGC, BZ) and :func:`profit_pareto`; :func:`fit_clv` --
   BG/NBD and Gamma-Gamma (:mod:`dbmarketing.clv`) per customer type on the repeat-purchase
   summary of :func:`dbmarketing.rfm.summarize`, CLV with a margin and a discount rate, and the
@@ -39,7 +41,9 @@ from .c360 import (
     ServiceCosts,
     SOURCES,
     customer_360,
+    counts_360,
     lifecycle,
+    store_360,
 )
 from .value import (
     VALUE_TIERS,
@@ -101,6 +105,8 @@ __all__ = [
     "ServiceCosts",
     "SOURCES",
     "customer_360",
+    "store_360",
+    "counts_360",
     "lifecycle",
     "value_tiers",
     "profit_pareto",

@@ -136,7 +136,41 @@ def customer_360(con, as_of, rules: LifecycleRules | None = None, costs: Service
 
     Raises :class:`LeakageError` if any feature source used a row dated after ``as_of``.
     """
-    con = warehouse.compute_on(con)
+    con = warehouse.compute_on(con)  # on Spark with a session of engine "spark"
+    return _with_features(con, as_of, rules, costs, customer_ids,
+                          lambda params, tables: warehouse.sql.run(con, "customers.customer_360", params, **tables).df())
+
+
+def store_360(con, as_of, table: str = "main.customer_360", rules: LifecycleRules | None = None,
+              costs: ServiceCosts | None = None) -> int:
+    """The 360 view of :func:`customer_360` written by the database into ``table`` (replaced),
+    without a round trip through pandas: at 10,000,000 customers its 60 columns do not fit in
+    the memory of one Python process, and the reports show aggregates of it
+    (:func:`counts_360`). Returns the rows written."""
+    sql = warehouse.sql
+    name = sql.ident(*table.split("."))
+
+    def write(params, tables):
+        sql.run(con, "customers.store_360", params, table=name,
+                query=sql.text("customers.customer_360", **tables))
+        return sql.one(con, "customers.rows_of", table=name)[0]
+
+    return _with_features(con, as_of, rules, costs, None, write)
+
+
+def counts_360(con, table: str = "main.customer_360", as_of=None) -> pd.DataFrame:
+    """Customers, 12-month revenue and profit per lifecycle stage, customer type and main
+    channel of a stored 360 view (:func:`store_360`, or ``main.customer_model``; only the rows
+    of ``as_of`` when given), counted by the database: what :func:`stage_counts` and
+    :func:`stage_by_type` read."""
+    sql = warehouse.sql
+    return sql.run(con, "customers.counts_360", {"as_of": as_of}, table=sql.ident(*table.split("."))).df()
+
+
+def _with_features(con, as_of, rules, costs, customer_ids, use):
+    """Fill the feature sources at ``as_of`` (temporary tables), prove that none used a row dated
+    after it, and return ``use(params, tables)`` -- the statement's parameters and the sources'
+    table names -- while they exist; they are dropped after it."""
     rules = rules or LifecycleRules()
     costs = costs or ServiceCosts()
     sql = warehouse.sql
@@ -160,13 +194,13 @@ def customer_360(con, as_of, rules: LifecycleRules | None = None, costs: Service
             newest = sql.one(con, "customers.newest_date_used", source=sql.ident(tables[name]))[0]
             if newest is not None and newest > A:
                 raise LeakageError(f"customer_360: feature source {name!r} used data dated {newest}, after as_of {A}")
-        out = sql.run(con, "customers.customer_360", params,
-                      **{name: sql.ident(table) for name, table in tables.items()}).df()
+        out = use(params, {name: sql.ident(table) for name, table in tables.items()})
     finally:
         for table in tables.values():
             sql.run(con, "customers.drop_table", table=sql.ident(table))
         con.unregister(parts["ticket_costs"])
-    out.attrs.update(as_of=A.isoformat(), rules=rules, costs=costs)
+    if isinstance(out, pd.DataFrame):
+        out.attrs.update(as_of=A.isoformat(), rules=rules, costs=costs)
     return out
 
 

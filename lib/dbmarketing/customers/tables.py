@@ -7,20 +7,34 @@ from __future__ import annotations
 import pandas as pd
 
 
-def stage_counts(c360: pd.DataFrame, stages, value: str) -> pd.DataFrame:
+def stage_counts(counts: pd.DataFrame, stages, value: str) -> pd.DataFrame:
     """Customers, 12-month revenue (and profit, where product costs are known: ``value`` is
-    "profit") and share of customers per lifecycle stage, in the order of ``stages``."""
-    aggregates = dict(customers=("customer_id", "size"), total_revenue_12m=("revenue_12m", "sum"))
+    "profit") and share of customers per lifecycle stage, in the order of ``stages``, from
+    :func:`~dbmarketing.customers.counts_360` (counted in the database) or a 360 frame."""
+    counts = _counted(counts)
+    aggregates = dict(customers=("customers", "sum"), total_revenue_12m=("total_revenue_12m", "sum"))
     if value == "profit":  # without product costs no profit is known
-        aggregates["total_profit"] = ("profit", "sum")
-    out = c360.groupby("lifecycle_stage").agg(**aggregates).reindex(list(stages)).fillna(0)
+        aggregates["total_profit"] = ("total_profit", "sum")
+    out = counts.groupby("lifecycle_stage").agg(**aggregates).reindex(list(stages)).fillna(0)
     out["share_of_customers"] = out.customers / out.customers.sum()
     return out
 
 
-def stage_by_type(c360: pd.DataFrame, stages) -> pd.DataFrame:
-    """Customers per lifecycle stage (rows, in the order of ``stages``) and customer type."""
-    return pd.crosstab(c360.lifecycle_stage, c360.customer_type).reindex(list(stages)).fillna(0).astype(int)
+def stage_by_type(counts: pd.DataFrame, stages) -> pd.DataFrame:
+    """Customers per lifecycle stage (rows, in the order of ``stages``) and customer type, from
+    :func:`~dbmarketing.customers.counts_360` or a 360 frame."""
+    counts = _counted(counts)
+    return (counts.pivot_table(index="lifecycle_stage", columns="customer_type", values="customers", aggfunc="sum")
+            .reindex(list(stages)).fillna(0).astype(int))
+
+
+def _counted(frame: pd.DataFrame) -> pd.DataFrame:
+    """A 360 frame (one row per customer) as the counts of :func:`~dbmarketing.customers.counts_360`;
+    counts as they are."""
+    if "customers" in frame:
+        return frame
+    return frame.assign(customers=1, total_revenue_12m=frame["revenue_12m"],
+                        total_profit=frame["profit"] if "profit" in frame else float("nan"))
 
 
 def profit_bridge(c360: pd.DataFrame) -> pd.DataFrame:

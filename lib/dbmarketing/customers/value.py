@@ -144,10 +144,13 @@ def fit_clv(con, as_of, horizon_months: int = 12, annual_discount_rate: float = 
     con = warehouse.compute_on(con)  # the summaries and margins: on Spark with a session of engine "spark"
     A = warehouse.resolve_as_of(con, as_of)
     known = cleanse.sales_as_of(con, A)
-    # sorted: the fits then see the same rows in the same order on every engine and every run (an
-    # optimizer's last digits depend on the order of the sums it takes)
-    summ = rfm.summarize(con, A, table=known, unit="weeks", repeat=True, sort=True)
-    summ = summ[~summ["is_prospect"].astype(bool)].set_index("customer_id")
+    _, parts, params = rfm.summary.summary_query(con, A, None, known, "main.customers", "weeks", "orders", None, True)
+    summ = rfm.buyer_columns(con, parts, params, ["customer_id", "customer_type", "clv_frequency", "clv_recency",
+                                                  "clv_T", "clv_monetary_value"], sort=True)
+    # sorted: the fits see the same rows in the same order on every engine and every run (an
+    # optimizer's last digits depend on the order of the sums it takes).
+    # customer_id stays a column: numpy reading a Series checks its attributes against the index,
+    # which with ten million customer ids as the index took seconds per call
     repeat_buyers = int((summ["clv_frequency"] > 0).sum())
     if len(summ) < MIN_CLV_BUYERS or repeat_buyers < MIN_CLV_REPEATERS:
         raise NotEnoughData("needs.clv_buyers", min_buyers=MIN_CLV_BUYERS, min_repeaters=MIN_CLV_REPEATERS,
@@ -181,7 +184,7 @@ def fit_clv(con, as_of, horizon_months: int = 12, annual_discount_rate: float = 
         value = clv.customer_lifetime_value(bg, gg, f, r, T, m, periods=horizon_months, margin=margin,
                                             discount_rate=monthly, period_length=month_weeks)
         preds.append(pd.DataFrame({
-            "customer_type": ctype,
+            "customer_id": s["customer_id"], "customer_type": ctype,
             "p_alive": bg.probability_alive(f, r, T),
             "expected_purchases": bg.expected_purchases(horizon_months * month_weeks, f, r, T),
             "expected_spend": gg.conditional_expected_spend(f, m),
@@ -190,16 +193,15 @@ def fit_clv(con, as_of, horizon_months: int = 12, annual_discount_rate: float = 
         rows.append({"customer_type": ctype, **bg.params_, **gg.params_, "margin_rate": margin,
                      "customers": len(s), "repeat_customers": repeaters, "fitted_on": fitted_on})
     params = pd.DataFrame(rows)
-    predictions = pd.concat(preds).reset_index()
+    predictions = pd.concat(preds, ignore_index=True)
 
     cal_end = A - timedelta(weeks=int(holdout_weeks))
     purchases = _holdout_purchases(con, cal_end, A)
     try:
-        hold = rfm.repeat_summary(con, A, calibration_end=cal_end, table=purchases, unit="weeks")
+        hold = rfm.repeat_summary(con, A, calibration_end=cal_end, table=purchases, unit="weeks",
+                                  customer_type="consumer").reset_index(drop=True)
     finally:
         warehouse.sql.run(con, "customers.drop_view", view=warehouse.sql.ident(purchases))
-    types = warehouse.sql.run(con, "customers.customer_type_of_each").df().set_index("customer_id")["customer_type"]
-    hold = hold[types.reindex(hold.index).eq("consumer").to_numpy()]
     table, note = None, None
     if len(hold) < MIN_CLV_BUYERS or int((hold["frequency"] > 0).sum()) < MIN_CLV_REPEATERS:
         note = Phrase("needs.clv_holdout", {"end": cal_end, "weeks": holdout_weeks, "min_buyers": MIN_CLV_BUYERS,

@@ -24,7 +24,7 @@ from .segments import (
     segment_table,
 )
 from .storage import SCORE_COLUMNS, SCORES_TABLE, load, store, stored_dates
-from .summary import BITSTRING_MAX_DAYS, MEASURES, MONEY_DIGITS, UNITS, repeat_summary, summarize
+from .summary import BITSTRING_MAX_DAYS, MEASURES, MONEY_DIGITS, UNITS, buyer_columns, repeat_summary, summarize
 from .retention import (
     Retention,
     export_segments,
@@ -54,6 +54,7 @@ __all__ = [
     "load_segments",
     "summarize",
     "repeat_summary",
+    "buyer_columns",
     "score",
     "compute",
     "segment_grid",

@@ -38,7 +38,7 @@ from .. import cleanse, warehouse
 from ..warehouse import dialect, sql
 from ._common import _check_name, _columns, _frame, _relation
 
-__all__ = ["UNITS", "MEASURES", "MONEY_DIGITS", "BITSTRING_MAX_DAYS", "summarize", "repeat_summary"]
+__all__ = ["UNITS", "MEASURES", "MONEY_DIGITS", "BITSTRING_MAX_DAYS", "summarize", "repeat_summary", "buyer_columns"]
 
 UNITS = {"days": 1, "d": 1, "weeks": 7, "w": 7}
 MEASURES = ("recency", "frequency", "monetary")
@@ -274,8 +274,16 @@ def summarize(con, as_of, window: int | None = None, table: str | None = None,
     return out
 
 
+def buyer_columns(con, parts: dict, params: dict, columns: list[str], sort: bool = False) -> pd.DataFrame:
+    """Only ``columns`` of the buyers (not the prospects) of the summary statement
+    (``parts`` and ``params`` from :func:`summary_query`): the database leaves out what is
+    not asked for, and pandas receives only these columns."""
+    return _frame(sql.relation(con, "rfm.buyers_of", params, summary=sql.text("rfm.summary", order_by="", **parts),
+                               columns=", ".join(columns), order_by="ORDER BY customer_id" if sort else ""))
+
+
 def repeat_summary(con, observation_end, calibration_end=None, table: str | None = None,
-                   unit: str = "weeks") -> pd.DataFrame:
+                   unit: str = "weeks", customer_type: str | None = None) -> pd.DataFrame:
     """The repeat-purchase summary of every customer, for the CLV models (BG/NBD, Gamma-Gamma).
 
     The same SQL as :func:`summarize` (``repeat=True``), with the names of the lifetimes package
@@ -285,7 +293,8 @@ def repeat_summary(con, observation_end, calibration_end=None, table: str | None
     days, 0 without). With ``calibration_end`` the summary describes purchases up to it, only
     customers who bought by then are kept, and ``frequency_holdout``,
     ``monetary_value_holdout`` and ``duration_holdout`` describe the days after it up to
-    ``observation_end``. Indexed by ``customer_id``.
+    ``observation_end``. Indexed by ``customer_id``. ``customer_type``: only the customers of
+    this type in ``main.customers`` (the filter runs in the database).
 
     With ``table=None`` (default) each period reads the purchases as they were known at its
     end (:func:`dbmarketing.cleanse.sales_as_of`): the calibration figures see only the returns
@@ -301,11 +310,14 @@ def repeat_summary(con, observation_end, calibration_end=None, table: str | None
         raise ValueError(f"the calibration period ends ({cal}) after the observation end ({obs})")
     relation = _purchases(con, cal, table)
     holdout = _purchases(con, obs, table) if calibration_end is not None else None
-    parts, params = _summary_sql(con, cal, None, relation, None, _unit_days(unit), "orders", True,
+    parts, params = _summary_sql(con, cal, None, relation, None if customer_type is None else "main.customers",
+                                 _unit_days(unit), "orders", True, customer_type=customer_type,
                                  holdout_end=obs if calibration_end is not None else None, holdout_table=holdout)
-    out = _frame(sql.relation(con, "rfm.summary", params, order_by="ORDER BY customer_id", **parts))
-    cols = {c: c[4:] for c in out.columns if c.startswith("clv_")}
-    out = out.set_index("customer_id")[list(cols)].rename(columns=cols)
+    names = ["frequency", "recency", "T", "monetary_value"]
+    if calibration_end is not None:
+        names += ["frequency_holdout", "monetary_value_holdout", "duration_holdout"]
+    out = buyer_columns(con, parts, params, ["customer_id", *(f"clv_{n}" for n in names)], sort=True)
+    out = out.set_index("customer_id").rename(columns={f"clv_{n}": n for n in names})
     out["frequency"] = out["frequency"].astype("int64")
     if "frequency_holdout" in out:
         out["frequency_holdout"] = out["frequency_holdout"].astype("int64")

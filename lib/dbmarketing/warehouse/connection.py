@@ -68,6 +68,26 @@ def check_database_file(path: str | Path) -> None:
 # a notebook cell reading) before it says who holds it.
 WAIT_SECONDS = 120.0
 
+# DuckDB takes up to 80 % of the machine's memory by default. The workbook's process holds
+# pandas frames beside it (a model of ten million customers is gigabytes), and notebooks, the
+# scheduled run and other users' kernels share the machine: a query larger than this spills
+# to disk (the temporary folder DuckDB keeps next to the database file, <database>.tmp)
+# instead of taking memory the others need. DBMARKETING_DUCKDB_MEMORY (e.g. "8GB") sets it.
+MEMORY_SHARE = 0.5
+
+
+def memory_limit() -> str:
+    """DuckDB's memory limit for the workbook's connections: DBMARKETING_DUCKDB_MEMORY, or
+    :data:`MEMORY_SHARE` of the machine's memory."""
+    import os
+
+    given = os.environ.get("DBMARKETING_DUCKDB_MEMORY", "").strip()
+    if given:
+        return given
+    total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    return f"{max(1, int(total * MEMORY_SHARE / 2**20))}MB"
+
+
 
 class DatabaseBusy(DatabaseFileError):
     """Another process held the database for longer than the wait (one line: who, how long)."""
@@ -101,7 +121,9 @@ def _open(path: Path, read_only: bool, wait: float) -> duckdb.DuckDBPyConnection
     deadline = time.monotonic() + wait
     while True:
         try:
-            return duckdb.connect(str(path), read_only=read_only)
+            con = duckdb.connect(str(path), read_only=read_only)
+            con.execute(f"SET memory_limit = '{memory_limit()}'")
+            return con
         except duckdb.Error as error:
             text = str(error)
             if "Could not set lock" not in text:

@@ -43,39 +43,43 @@ ORDER BY c.customer_id
 -- Feature source of the 360 view (into {{into}}): the purchases as known at $as_of
 -- ({{sales}}, cleanse.sales_as_of) per customer: dates, orders, gaps between purchase days and
 -- the comeback after a gap of $lapsed_days days or more, money, and the share of revenue per
--- channel (one column per customers.CHANNELS) with the main channel.
+-- channel (one column per customers.CHANNELS) with the main channel. The gap of a purchase is
+-- the days since the customer's purchase before it (in one window over the purchases, no
+-- DISTINCT of every customer-day): 0 for another purchase on the same day, so the purchase
+-- days are the purchases with no gap or a gap > 0, and the gaps > 0 are those between
+-- distinct purchase days. Everything per customer is aggregated first, then joined.
 CREATE OR REPLACE TEMP TABLE {{into}} AS
 WITH p AS (
-    SELECT customer_id, order_date AS d, channel, gross_amount, returned_amount, net_amount, cost, margin
+    SELECT customer_id, order_date AS d, channel, gross_amount, returned_amount, net_amount, cost, margin,
+           date_diff('day', lag(order_date) OVER (PARTITION BY customer_id ORDER BY order_date), order_date) AS gap
     FROM {{sales}} WHERE customer_id IS NOT NULL AND order_date <= $as_of),
-days AS (
-    SELECT customer_id, d, date_diff('day', lag(d) OVER (PARTITION BY customer_id ORDER BY d), d) AS gap
-    FROM (SELECT DISTINCT customer_id, d FROM p)),
-gaps AS (
-    SELECT customer_id, count(*) AS purchase_days, avg(gap) AS mean_gap_days,
-           max(d) FILTER (WHERE gap >= $lapsed_days) AS comeback_date
-    FROM days GROUP BY 1),
+a AS (
+    SELECT customer_id, min(d) AS first_purchase, max(d) AS last_purchase, count(*) AS orders,
+           count(*) FILTER (WHERE d > $as_of - 90) AS orders_90d, count(*) FILTER (WHERE d > $as_of - 365) AS orders_12m,
+           count(*) FILTER (WHERE gap IS NULL OR gap > 0) AS purchase_days,
+           avg(gap) FILTER (WHERE gap > 0) AS mean_gap_days,
+           max(d) FILTER (WHERE gap >= $lapsed_days) AS comeback_date,
+           sum(gross_amount) AS gross_amount, sum(returned_amount) AS returned_amount, sum(net_amount) AS revenue,
+           coalesce(sum(net_amount) FILTER (WHERE d > $as_of - 365), 0) AS revenue_12m,
+           sum(cost) AS cost_of_goods, sum(margin) AS gross_margin,
+           coalesce(sum(margin) FILTER (WHERE d > $as_of - 365), 0) AS margin_12m,
+           coalesce(sum(net_amount) FILTER (WHERE channel = 'store') / nullif(sum(net_amount), 0), 0) AS share_store,
+           coalesce(sum(net_amount) FILTER (WHERE channel = 'online') / nullif(sum(net_amount), 0), 0) AS share_online,
+           coalesce(sum(net_amount) FILTER (WHERE channel = 'phone') / nullif(sum(net_amount), 0), 0) AS share_phone,
+           coalesce(sum(net_amount) FILTER (WHERE channel = 'distributor') / nullif(sum(net_amount), 0), 0) AS share_distributor,
+           max(d) AS _last_date
+    FROM p GROUP BY customer_id),
 chan AS (  -- the main channel: the one with the most revenue in total (ties broken by name)
     SELECT customer_id, main_channel FROM (
         SELECT customer_id, channel AS main_channel,
                row_number() OVER (PARTITION BY customer_id ORDER BY sum(net_amount) DESC, channel) AS n
         FROM p GROUP BY customer_id, channel)
     WHERE n = 1)
-SELECT p.customer_id, min(d) AS first_purchase, max(d) AS last_purchase, count(*) AS orders,
-       count(*) FILTER (WHERE d > $as_of - 90) AS orders_90d, count(*) FILTER (WHERE d > $as_of - 365) AS orders_12m,
-       any_value(g.purchase_days) AS purchase_days, any_value(g.mean_gap_days) AS mean_gap_days,
-       any_value(g.comeback_date) AS comeback_date,
-       sum(gross_amount) AS gross_amount, sum(returned_amount) AS returned_amount, sum(net_amount) AS revenue,
-       coalesce(sum(net_amount) FILTER (WHERE d > $as_of - 365), 0) AS revenue_12m,
-       sum(cost) AS cost_of_goods, sum(margin) AS gross_margin,
-       coalesce(sum(margin) FILTER (WHERE d > $as_of - 365), 0) AS margin_12m,
-       coalesce(sum(net_amount) FILTER (WHERE channel = 'store') / nullif(sum(net_amount), 0), 0) AS share_store,
-       coalesce(sum(net_amount) FILTER (WHERE channel = 'online') / nullif(sum(net_amount), 0), 0) AS share_online,
-       coalesce(sum(net_amount) FILTER (WHERE channel = 'phone') / nullif(sum(net_amount), 0), 0) AS share_phone,
-       coalesce(sum(net_amount) FILTER (WHERE channel = 'distributor') / nullif(sum(net_amount), 0), 0) AS share_distributor,
-       any_value(c.main_channel) AS main_channel, max(d) AS _last_date
-FROM p LEFT JOIN gaps g USING (customer_id) LEFT JOIN chan c USING (customer_id)
-GROUP BY p.customer_id
+SELECT a.customer_id, a.first_purchase, a.last_purchase, a.orders, a.orders_90d, a.orders_12m, a.purchase_days,
+       a.mean_gap_days, a.comeback_date, a.gross_amount, a.returned_amount, a.revenue, a.revenue_12m,
+       a.cost_of_goods, a.gross_margin, a.margin_12m, a.share_store, a.share_online, a.share_phone,
+       a.share_distributor, c.main_channel, a._last_date
+FROM a LEFT JOIN chan c USING (customer_id)
 
 -- name: source_returns
 -- Feature source of the 360 view (into {{into}}): returns handled up to $as_of (also of sales
@@ -231,6 +235,21 @@ WHERE (c.signup_date IS NULL OR c.signup_date <= $as_of OR p.first_purchase IS N
   AND ($ids IS NULL OR list_contains($ids, c.customer_id))
 ORDER BY c.customer_id
 
+-- name: store_360
+-- The 360 view ({{query}}: the statement customer_360) written into {{table}}, replaced.
+CREATE OR REPLACE TABLE {{table}} AS {{query}}
+
+-- name: rows_of
+SELECT count(*) FROM {{table}}
+
+-- name: counts_360
+-- Customers, 12-month revenue and profit of a stored 360 view {{table}} (store_360, or the
+-- customer model) per lifecycle stage, customer type and main channel (empty for prospects),
+-- of the as-of date $as_of (NULL: every row).
+SELECT lifecycle_stage, customer_type, main_channel, count(*) AS customers,
+       sum(revenue_12m) AS total_revenue_12m, sum(profit) AS total_profit
+FROM {{table}} WHERE $as_of IS NULL OR as_of = $as_of GROUP BY ALL ORDER BY ALL
+
 -- name: margin_rates
 -- Gross margin / revenue of the purchases ({{sales}}) up to $as_of, per customer type.
 SELECT c.customer_type, sum(s.margin) / nullif(sum(s.net_amount), 0)
@@ -249,9 +268,6 @@ SELECT customer_id, order_date, net_amount FROM {{calibration}} WHERE order_date
 UNION ALL
 SELECT customer_id, order_date, net_amount FROM {{observed}}
 WHERE order_date > {{calibration_end}} AND order_date <= {{as_of}}
-
--- name: customer_type_of_each
-SELECT customer_id, customer_type FROM main.customers
 
 -- name: bought_between
 -- Customers who bought ({{sales}}) in ($start, $end].

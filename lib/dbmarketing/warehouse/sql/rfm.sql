@@ -92,7 +92,7 @@ SELECT min(d), max(d) FROM ({{purchases}})
 -- {{select}}, summary_of_buyers or summary_of_customers. {{order_by}}: sorted or not.
 WITH tx AS NOT MATERIALIZED (
     {{purchases}}),
-agg AS MATERIALIZED (
+agg AS (
     SELECT customer_id, {{aggregates}}
     FROM tx GROUP BY customer_id {{having}}){{first_day_value}},
 buyers AS (SELECT {{buyer_columns}} FROM agg a {{first_day_join}})
@@ -108,6 +108,13 @@ fix AS (
     FROM tx t JOIN (SELECT customer_id, first_purchase FROM agg WHERE n_rows > n_days) x
       ON t.customer_id = x.customer_id AND t.d = x.first_purchase
     GROUP BY t.customer_id)
+
+-- name: buyers_of
+-- Only the columns {{columns}} of the buyers (not the prospects) of a customer summary
+-- {{summary}} (the statement summary), {{order_by}}: what the CLV fits read, without moving
+-- every column of every customer out of the database.
+SELECT {{columns}} FROM ({{summary}}) s WHERE NOT s.is_prospect
+{{order_by}}
 
 -- name: summary_of_buyers
 -- The summary's rows without a customer master: the buyers with their {{values}}.
