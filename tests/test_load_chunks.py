@@ -56,7 +56,10 @@ def assert_same_in_chunks(tmp_path, sources_files, chunk_rows):
     chunked, chunked_rows = load_all(tmp_path, f"chunks_of_{chunk_rows}", sources_files, chunk_rows)
     results = ["source", "table", "batch_id", "status", "rows_read", "rows_loaded", "rows_rejected",
                "rows_changed", "rows_unchanged", "message"]
-    assert chunked[results].to_dict("records") == whole[results].to_dict("records")
+    def without_clock(frame):  # a skipped load's message says when the earlier batch finished
+        return frame[results].replace(r" on \d{4}-\d\d-\d\d \d\d:\d\d;", " on (time);", regex=True).to_dict("records")
+
+    assert without_clock(chunked) == without_clock(whole)
     for name, rows in whole_rows.items():
         assert chunked_rows[name] == rows, name
     return whole, whole_rows
