@@ -9,7 +9,9 @@ Loading a source (:func:`load_source`, :func:`load_sources`) follows these rules
    required column, a duplicate key) is not loaded; each problem becomes one row of
    ``main.rejects`` with the line and source column at fault. Rows read = loaded + rejected.
 3. Each load is one batch (``main.load_batches``) and one transaction: it lands completely
-   or not at all.
+   or not at all. It reads and writes the source in chunks (``chunk_rows`` records at a
+   time, :data:`~dbmarketing.ingest.readers.CHUNK_ROWS`), so its memory is that of a chunk,
+   not of the file; the result is the same whatever the chunk size.
 4. A file whose SHA-256 fingerprint was already loaded into the same table is skipped.
 5. Customers keep their history: a changed customer closes its current version
    (``valid_to``) and gets a new one (``valid_from``).
@@ -21,6 +23,8 @@ starts on (header = line 1), for Excel the row number, for Parquet and SQL the 1
 
 from __future__ import annotations
 
+import collections
+import contextlib
 import datetime as dt
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
@@ -32,7 +36,8 @@ from dbmarketing import messages, warehouse
 from dbmarketing.warehouse import sql
 
 from ._common import _at, _problems
-from .readers import READERS, Records, _cdnow_map, _check_mapped_columns, _fetch_sql, _read_file, _rows_to_records, _sql_fingerprint, check_source
+from .readers import (CHUNK_ROWS, READERS, Records, _cdnow_map, _check_mapped_columns, _file_fingerprint, _ResultDigest,
+                      _row_chunks, _sql_fingerprint, _sql_query, check_source)
 from .sources import ConfigError, Source, SourceError, map_fingerprint, read_sources
 from .values import _to_model
 
@@ -46,18 +51,38 @@ def _key_text(keys: pd.DataFrame) -> pd.Series:
     return text
 
 
-def _duplicate_keys(rows: pd.DataFrame, key: tuple[str, ...], column_name: str) -> pd.DataFrame:
-    """Reject rows for records whose key already appeared on an earlier line of the file."""
+def _duplicate_keys(con, rows: pd.DataFrame, table: warehouse.Table, column_name: str, seen: str | None) -> pd.DataFrame:
+    """Reject rows for records whose key already appeared on an earlier line of the file: of
+    this chunk, or of an earlier one (whose keys are in the temporary table `seen`, from
+    :func:`_seen_keys`; this chunk's keys are added to it)."""
+    key = list(table.key)
     if not key:  # a table without a key (a do-not-contact list) may repeat a row
         return _problems()
-    keys = rows.loc[rows[list(key)].notna().all(axis=1), list(key)]
-    keys = keys[keys.duplicated(keep=False)]
-    first_line = pd.Series(keys.index, index=keys.index).groupby([keys[k] for k in key], sort=False).transform("min")
+    keys = rows.loc[rows[key].notna().all(axis=1), key]
+    first_line = pd.Series(keys.index, index=keys.index)
+    repeated = keys.duplicated(keep=False)
+    first_line[repeated] = first_line[repeated].groupby([keys.loc[repeated, k] for k in key], sort=False).transform("min")
+    parts = {"seen": sql.ident(seen), "typed": _typed(c for c in table.columns if c.name in key),
+             "join": " AND ".join(f"s.{sql.ident(k)} = k.{sql.ident(k)}" for k in key)}
+    frames = {"keys": keys.reset_index(names="source_line")}
+    earlier = _query(con, "ingest.seen_keys", frames=frames, **parts)
+    first_line[earlier["source_line"].to_numpy()] = earlier["first_line"].to_numpy()
+    _query(con, "ingest.remember_keys", frames=frames, typed_names=", ".join(sql.ident(k) for k in key), **parts)
     later = keys.index != first_line.to_numpy()
     if not later.any():
         return _problems()
     reasons = "duplicate key, first at line " + first_line[later].astype("str")
     return _problems(keys.index[later], column_name, reasons, ",".join(key), _key_text(keys[later]))
+
+
+def _seen_keys(con, table: warehouse.Table) -> str | None:
+    """A new temporary table for the keys of `table` that a load reads (None: it has no key)."""
+    if not table.key:
+        return None
+    name = sql.temp_name("seen_keys")
+    columns = ", ".join(f"{sql.ident(c.name)} {c.type}" for c in table.columns if c.name in table.key)
+    sql.run(con, "ingest.create_seen_keys", seen=sql.ident(name), columns=columns)
+    return name
 
 
 def _query(con, name: str, params: dict | None = None, frames: dict[str, pd.DataFrame] | None = None,
@@ -144,11 +169,6 @@ def _write_rejects(con, batch_id: int, problems: pd.DataFrame, records: Records)
            {"problems": problems, "records": records.frame.reset_index(names="__line__")}, record=record)
 
 
-def _record_batch(con, batch: dict) -> None:
-    """The row of main.load_batches for a finished load."""
-    sql.run(con, "ingest.record_batch", batch)
-
-
 @dataclass
 class LoadResult:
     """What one load did. ``status`` is "loaded", or "skipped" when the same content was
@@ -206,7 +226,7 @@ def _source_name_of(source: Source, columns) -> str:
     return ",".join(mapping.get(c, c) for c in columns)
 
 
-def load_source(con, source: Source, base_dir: str | Path | None = None) -> LoadResult:
+def load_source(con, source: Source, base_dir: str | Path | None = None, chunk_rows: int | None = CHUNK_ROWS) -> LoadResult:
     """Load one source into the raw layer as one batch, in one transaction.
 
     A delivery is compared with what is loaded: a record identical to one already loaded
@@ -222,6 +242,8 @@ def load_source(con, source: Source, base_dir: str | Path | None = None) -> Load
     con : DuckDB connection from :func:`dbmarketing.warehouse.connect`.
     source : a :class:`Source` (from :func:`read_sources`).
     base_dir : folder relative paths are taken from; default the sources file's base_dir.
+    chunk_rows : records read, parsed and written at a time (None: the whole source at
+        once); memory grows with it, the result does not depend on it.
 
     Returns
     -------
@@ -231,11 +253,10 @@ def load_source(con, source: Source, base_dir: str | Path | None = None) -> Load
     started = _now()
     base = Path(base_dir if base_dir is not None else source.base_dir)
     mark = _last_watermark(con, source)
-    if source.format == "sql":
-        location, header, sql_rows = _fetch_sql(source, base, watermark=mark)
-        sha256 = _sql_fingerprint(header, sql_rows)
+    if source.format == "sql":  # a first pass over the query result, keeping none of it
+        sha256, sql_rows = _sql_fingerprint(source, base, mark)
     else:
-        location, data, sha256 = _read_file(source, base)
+        sha256 = _file_fingerprint(str(base / source.path))
     map_sha256 = map_fingerprint(source)
 
     earlier = sql.run(con, "ingest.loaded_before", {"sha256": sha256, "table_name": source.table}).fetchall()
@@ -246,25 +267,29 @@ def load_source(con, source: Source, base_dir: str | Path | None = None) -> Load
                           finished_at, f"same content already loaded in batch {batch_id} ({path}) "
                                        f"on {finished_at:%Y-%m-%d %H:%M}; not loaded again", unchanged)
     superseded = [e[0] for e in earlier if e[1] == source.name]
-
-    if source.format == "sql":
-        if mark is not None and not sql_rows:
-            return LoadResult(source.name, source.table, None, "skipped", 0, 0, 0, 0, started,
-                              f"no rows with {source.watermark} above {mark} (the newest loaded): nothing new")
-        records = _rows_to_records(sql_rows, location, header=header)
-    else:
-        records = READERS[source.format](data, source, location)
-    _check_mapped_columns(list(records.frame.columns), source, location, records.header_line)
-    tables, problems = _parse_source(records, source)
+    if source.format == "sql" and mark is not None and not sql_rows:
+        return LoadResult(source.name, source.table, None, "skipped", 0, 0, 0, 0, started,
+                          f"no rows with {source.watermark} above {mark} (the newest loaded): nothing new")
 
     con.execute("BEGIN TRANSACTION")
     try:
         batch_id = sql.one(con, "ingest.next_batch")[0]
         for old in superseded:
             _supersede(con, old, batch_id)
-        result = _write_batch(con, source, batch_id, records, tables, problems, location,
-                              {"sha256": sha256, "map_sha256": map_sha256, "started_at": started,
-                               "watermark": _new_watermark(source, records, mark)})
+        seen = _seen_keys(con, warehouse.MODEL[source.table])
+        counts, watermark = collections.Counter(), mark
+        with _chunks(source, base, mark, chunk_rows, sha256) as (location, chunks):
+            for n, records in enumerate(chunks):
+                if n == 0:
+                    _check_mapped_columns(list(records.frame.columns), source, location, records.header_line)
+                tables, problems = _parse_source(records, source)
+                counts.update(_write_batch(con, source, batch_id, started, records, tables, problems, seen))
+                watermark = _new_watermark(source, records, watermark)
+        if seen:
+            con.execute(f"DROP TABLE {sql.ident(seen)}")
+        result = _record_batch(con, source, location, counts, {
+            "batch_id": batch_id, "sha256": sha256, "map_sha256": map_sha256, "started_at": started,
+            "watermark": watermark})
         # every record rejected, and not because newer versions are loaded (an old file arriving late)
         bad = sql.one(con, "ingest.lines_rejected", {"batch_id": batch_id})[0]
         if result.rows_read and bad == result.rows_read:
@@ -279,6 +304,22 @@ def load_source(con, source: Source, base_dir: str | Path | None = None) -> Load
         con.execute("ROLLBACK")
         raise
     return result
+
+
+@contextlib.contextmanager
+def _chunks(source: Source, base: Path, mark: str | None, chunk_rows: int | None, sha256: str):
+    """While open: (location shown to readers, the source's :class:`Records` chunk by chunk).
+    A query is run again for its rows, which must be the ones fingerprinted (`sha256`)."""
+    if source.format != "sql":
+        location = str(base / source.path)
+        yield location, READERS[source.format](location, source, chunk_rows)
+        return
+    with _sql_query(source, base, mark) as (location, header, rows):
+        digest = _ResultDigest(header)
+        yield location, _row_chunks(digest.rows(rows), location, chunk_rows, header=header)
+    if digest.hexdigest() != sha256:
+        raise SourceError(f"{location}: the query result changed while it was loaded (rows written in the "
+                          "meantime?); nothing was loaded: load again")
 
 
 def _supersede(con, old: int, new: int) -> None:
@@ -316,23 +357,24 @@ def _new_watermark(source: Source, records: Records, mark: str | None) -> str | 
     return max(values, default=mark)  # dates and timestamps as ISO text sort as they are
 
 
-def _write_batch(con, source: Source, batch_id: int, records: Records, tables: dict[str, pd.DataFrame],
-                 problems: pd.DataFrame, location: str, batch: dict) -> LoadResult:
-    """The database part of a load; runs inside the load's transaction."""
+def _write_batch(con, source: Source, batch_id: int, started: dt.datetime, records: Records, tables: dict[str, pd.DataFrame],
+                 problems: pd.DataFrame, seen: str | None) -> dict[str, int]:
+    """The database part of a load, for one chunk of records; runs inside the load's
+    transaction. Returns the chunk's counts: rows_read, rows_rejected, rows_unchanged,
+    rows_changed."""
     table = warehouse.MODEL[source.table]
     rows = tables[source.table]
     key_column = _source_name_of(source, table.key)
-    problems = pd.concat([problems, _duplicate_keys(rows, table.key, key_column)], ignore_index=True)
+    problems = pd.concat([problems, _duplicate_keys(con, rows, table, key_column, seen)], ignore_index=True)
     accepted = rows.loc[~rows.index.isin(problems["line_no"])].assign(batch_id=batch_id)
-    extracted = source.extracted or batch["started_at"].date()
 
     if source.table == "customers":
         valid_from = source.effective_date or (dt.datetime.combine(source.extracted, dt.time())
-                                               if source.extracted else batch["started_at"])
+                                               if source.extracted else started)
         later, change = _write_customers(con, accepted, valid_from, key_column)
         problems = pd.concat([problems, later], ignore_index=True)
     else:
-        change = _compare_with_loaded(con, table, accepted)
+        change = _compare_with_loaded(con, table, accepted, batch_id)
         for name, table_rows in tables.items():
             kept = table_rows.loc[table_rows.index.isin(change.index[change != "same"])]
             if name == source.table:
@@ -342,21 +384,25 @@ def _write_batch(con, source: Source, batch_id: int, records: Records, tables: d
             _insert_rows(con, name, kept.assign(batch_id=batch_id, source_line=kept.index))
 
     _write_rejects(con, batch_id, problems, records)
-    sql.run(con, "ingest.repeated_rejects", {"batch": batch_id, "source": source.name})
-
     rejected_lines = set(problems["line_no"]) | set(records.bad_shape["line_no"])
-    rows_read = len(records.frame) + len(records.bad_shape)
-    unchanged = int((change.drop(index=list(rejected_lines), errors="ignore") == "same").sum())
-    changed = int((change.drop(index=list(rejected_lines), errors="ignore") == "changed").sum())
-    rows_rejected = len(rejected_lines)
+    kept = change.drop(index=list(rejected_lines), errors="ignore")
+    return {"rows_read": len(records.frame) + len(records.bad_shape), "rows_rejected": len(rejected_lines),
+            "rows_unchanged": int((kept == "same").sum()), "rows_changed": int((kept == "changed").sum())}
+
+
+def _record_batch(con, source: Source, location: str, counts: dict[str, int], batch: dict) -> LoadResult:
+    """Close the rejects of earlier batches that this one repeats and write its row of
+    main.load_batches, from the counts of its chunks; the load's result."""
+    sql.run(con, "ingest.repeated_rejects", {"batch": batch["batch_id"], "source": source.name})
+    rows_read, rows_rejected = counts["rows_read"], counts["rows_rejected"]
+    unchanged, changed = counts["rows_unchanged"], counts["rows_changed"]
     loaded = rows_read - rows_rejected - unchanged
     finished = _now()
-    _record_batch(con, {
-        "batch_id": batch_id, "source": source.name, "path": location, "table_name": source.table,
-        "sha256": batch["sha256"], "rows_read": rows_read, "rows_loaded": loaded, "rows_unchanged": unchanged,
-        "rows_rejected": rows_rejected, "rows_changed": changed, "started_at": batch["started_at"],
-        "finished_at": finished, "status": "loaded", "extracted": extracted, "map_sha256": batch["map_sha256"],
-        "watermark": batch["watermark"]})
+    sql.run(con, "ingest.record_batch", {
+        **batch, "source": source.name, "path": location, "table_name": source.table,
+        "rows_read": rows_read, "rows_loaded": loaded, "rows_unchanged": unchanged, "rows_rejected": rows_rejected,
+        "rows_changed": changed, "finished_at": finished, "status": "loaded",
+        "extracted": source.extracted or batch["started_at"].date()})
     into = "orders and order_lines" if source.format == "cdnow" else source.table
     message = f"{loaded} of {rows_read} records loaded into raw.{into}"
     if unchanged:
@@ -364,18 +410,20 @@ def _write_batch(con, source: Source, batch_id: int, records: Records, tables: d
     message += f", {rows_rejected} rejected"
     if changed:
         message += f", {changed} changed ({'new versions' if source.table == 'customers' else 'updated'})"
-    return LoadResult(source.name, source.table, batch_id, "loaded", rows_read, loaded, rows_rejected, changed,
-                      finished, message, unchanged)
+    return LoadResult(source.name, source.table, batch["batch_id"], "loaded", rows_read, loaded, rows_rejected,
+                      changed, finished, message, unchanged)
 
 
-def _compare_with_loaded(con, table: warehouse.Table, rows: pd.DataFrame) -> pd.Series:
-    """Per line of ``rows``: 'new', 'same' (a row with equal values is loaded) or 'changed' (its
-    key is loaded with other values). A table without a key compares whole rows."""
+def _compare_with_loaded(con, table: warehouse.Table, rows: pd.DataFrame, batch_id: int) -> pd.Series:
+    """Per line of ``rows``: 'new', 'same' (a row with equal values was loaded before batch
+    `batch_id`) or 'changed' (its key was loaded with other values). A table without a key
+    compares whole rows."""
     columns = table.columns
     key = list(table.key) or [c.name for c in columns]
     join = " AND ".join(f"r.{sql.ident(k)} IS NOT DISTINCT FROM i.{sql.ident(k)}" for k in key)
     differs = " OR ".join(f"r.{sql.ident(c.name)} IS DISTINCT FROM i.{sql.ident(c.name)}" for c in columns) or "FALSE"
-    found = _query(con, "ingest.compare_with_loaded", frames={"rows": rows.reset_index(names="source_line")},
+    found = _query(con, "ingest.compare_with_loaded", {"batch_id": batch_id},
+                   frames={"rows": rows.reset_index(names="source_line")},
                    table=sql.ident("raw", table.name), typed=_typed(columns), join=join, differs=differs)
     change = pd.Series("new", index=rows.index, dtype="str")
     change[found["source_line"].to_numpy()] = found["change"].to_numpy()
@@ -394,11 +442,12 @@ def _replace_changed(con, table: warehouse.Table, rows: pd.DataFrame, by: tuple[
 
 
 def load_sources(con, sources_file: str | Path, only: str | list[str] | None = None,
-                 base_dir: str | Path | None = None) -> pd.DataFrame:
+                 base_dir: str | Path | None = None, chunk_rows: int | None = CHUNK_ROWS) -> pd.DataFrame:
     """Load the sources of a sources file in file order; one row per source (LoadResult fields).
 
     `only` restricts the load to the named source(s); `base_dir` overrides the file's
-    base_dir (e.g. for a notebook whose current directory is not the project root).
+    base_dir (e.g. for a notebook whose current directory is not the project root);
+    `chunk_rows` is :func:`load_source`'s.
 
     Every source is checked first (:func:`check_source`): a missing file, undecodable
     bytes or a missing mapped column raise :class:`SourceError` before anything is
@@ -419,7 +468,7 @@ def load_sources(con, sources_file: str | Path, only: str | list[str] | None = N
     results = []
     for source in sources:
         try:
-            results.append(load_source(con, source, base_dir))
+            results.append(load_source(con, source, base_dir, chunk_rows))
         except Exception as error:
             loaded = [r for r in results if r.status == "loaded"]
             if not loaded:

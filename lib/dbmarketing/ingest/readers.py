@@ -1,16 +1,19 @@
 """Reading a source into text records: CSV (any encoding :func:`detect_encoding` knows),
 the CDNOW event log, Excel, Parquet and SQL databases, keeping the physical line (or row) of
-every record."""
+every record. Every reader streams: it yields the records in chunks of at most ``chunk_rows``
+(None: all in one), so what a load holds at a time is one chunk, not the file."""
 
 from __future__ import annotations
 
 import codecs
 import collections
+import contextlib
 import csv
 import datetime as dt
 import gzip
 import hashlib
 import io
+import itertools
 import json
 import re
 from dataclasses import dataclass, field
@@ -22,6 +25,9 @@ from dbmarketing import messages
 
 from ._common import _at, _cell_text, _plain_suffix, _problems
 from .sources import CDNOW_LAYOUTS, EXTENSIONS, Source, SourceError
+
+BLOCK_BYTES = 1 << 24  # a file is read (decoded, fingerprinted) 16 MB at a time
+CHUNK_ROWS = 1_000_000  # records a load holds at a time (load_source's chunk_rows)
 
 
 @dataclass
@@ -91,42 +97,101 @@ def detect_encoding(data: bytes) -> str:
     so that decoding names that line instead of one that GB18030 cannot read. (A GBK line of
     Chinese text is practically never valid UTF-8 with such characters.)
     """
-    if data.startswith(codecs.BOM_UTF8):
-        return "utf-8-sig"
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return "utf-16"
+    return _detect_encoding([data])
+
+
+_LEAD_BYTE = re.compile(rb"[\xe0-\xf4]")  # the first byte of a 3- or 4-byte UTF-8 character
+
+
+def _detect_encoding(blocks) -> str:
+    """:func:`detect_encoding` of the bytes `blocks` yields, read one block at a time."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    first, lines_before, open_line = True, False, False  # a lead byte in the complete lines / the open one
+    for block in _with_end(blocks):
+        if first and block:
+            first = False
+            if block.startswith(codecs.BOM_UTF8):
+                return "utf-8-sig"
+            if block.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+                return "utf-16"
+        pending = decoder.getstate()[0]
+        try:
+            decoder.decode(block, final=not block)
+            bad = False
+        except UnicodeDecodeError as error:
+            block, bad = (pending + block)[:error.start], True  # valid UTF-8, up to the bad byte
+        newline = block.rfind(b"\n")
+        if newline >= 0:
+            lines_before = lines_before or open_line or bool(_LEAD_BYTE.search(block, 0, newline + 1))
+            open_line = bool(_LEAD_BYTE.search(block, newline + 1))
+        else:
+            open_line = open_line or bool(_LEAD_BYTE.search(block))
+        if bad:
+            return "utf-8" if lines_before else "gb18030"
+    return "utf-8"
+
+
+def _with_end(blocks):
+    """The blocks, then b"" (an incremental decoder's final call)."""
+    yield from blocks
+    yield b""
+
+
+def _byte_blocks(location: str):
+    """The bytes of a file (.gz content uncompressed), :data:`BLOCK_BYTES` at a time."""
+    gz = location.lower().endswith(".gz")
     try:
-        data.decode("utf-8")
-        return "utf-8"
-    except UnicodeDecodeError as error:
-        lines_before = data[:data.rfind(b"\n", 0, error.start) + 1]  # valid UTF-8, up to the bad line
-        return "utf-8" if re.search(rb"[\xe0-\xf4]", lines_before) else "gb18030"  # a 3- or 4-byte character
+        file = gzip.open(location, "rb") if gz else open(location, "rb")
+    except OSError as error:
+        raise SourceError(f"{location}: cannot read the file ({error.strerror})") from None
+    with file:
+        while True:
+            try:
+                block = file.read(BLOCK_BYTES)
+            except (OSError, EOFError) as error:
+                if not gz:
+                    raise SourceError(f"{location}: cannot read the file ({error.strerror})") from None
+                raise SourceError(f"{location}: not a readable gzip file ({messages.foreign(error)})") from None
+            if not block:
+                return
+            yield block
 
 
-def _decode(data: bytes, encoding: str, location: str) -> str:
-    """Bytes to text, naming the first line that does not decode."""
+def _text_lines(location: str, encoding: str):
+    """The lines of a text file as ``open(newline="")`` splits them (each keeps its line end),
+    decoded block by block; `encoding` "auto" is :func:`detect_encoding`'s (a first pass over
+    the bytes). Bytes that do not decode stop it with a SourceError naming their line."""
     detected = encoding == "auto"
     if detected:
-        encoding = detect_encoding(data)
-    try:
-        text = data.decode(encoding)
-    except UnicodeDecodeError as error:
-        line = messages.line_of(data, error.start)
-        if detected and encoding == "utf-8":
-            raise SourceError(f"{_at(location, line)}: not UTF-8 like the lines before it ({error.reason}): "
-                              "part of the file was saved in another encoding; save it all in one, or set "
-                              "encoding: in the sources file") from None
-        raise SourceError(f"{_at(location, line)}: cannot decode the bytes as {encoding} "
-                          f"({error.reason}); set encoding: in the sources file") from None
-    return text.removeprefix("\ufeff")
+        encoding = _detect_encoding(_byte_blocks(location))
+    decoder = codecs.getincrementaldecoder(encoding)()
+    newlines, carry, first = 0, "", True  # newlines: b"\n" in the bytes decoded so far
+    for block in _with_end(_byte_blocks(location)):
+        pending = decoder.getstate()[0]  # the start of a character cut by the block's end
+        try:
+            text = decoder.decode(block, final=not block)
+        except UnicodeDecodeError as error:
+            line = newlines - pending.count(b"\n") + (pending + block).count(b"\n", 0, error.start) + 1
+            if detected and encoding == "utf-8":
+                raise SourceError(f"{_at(location, line)}: not UTF-8 like the lines before it ({error.reason}): "
+                                  "part of the file was saved in another encoding; save it all in one, or set "
+                                  "encoding: in the sources file") from None
+            raise SourceError(f"{_at(location, line)}: cannot decode the bytes as {encoding} "
+                              f"({error.reason}); set encoding: in the sources file") from None
+        newlines += block.count(b"\n")
+        if first and text:
+            text, first = text.removeprefix("\ufeff"), False
+        lines = io.StringIO(carry + text, newline="").readlines()
+        # the last line may go on in the next block (its "\r" the first half of a "\r\n")
+        carry = lines.pop() if block and lines and not lines[-1].endswith("\n") else ""
+        yield from lines
 
 
-def _read_csv(data: bytes, source: Source, location: str) -> Records:
+def _csv_chunks(location: str, source: Source, chunk_rows: int | None):
     """CSV with the csv module, keeping the physical line each record starts on."""
-    text = _decode(data, source.encoding, location)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=source.delimiter)
+    reader = csv.reader(_text_lines(location, source.encoding), delimiter=source.delimiter)
     header, header_line, rows, lines, bad = None, None, [], [], []
-    previous_line = 0
+    previous_line, chunks = 0, 0
     try:
         for values in reader:
             line, previous_line = previous_line + 1, reader.line_num
@@ -139,21 +204,26 @@ def _read_csv(data: bytes, source: Source, location: str) -> Records:
                 lines.append(line)
             else:
                 bad.append((line, values))
+            if chunk_rows and len(rows) + len(bad) == chunk_rows:
+                yield _make_records(header, rows, lines, bad, location, header_line)
+                rows, lines, bad, chunks = [], [], [], chunks + 1
     except csv.Error as error:
         raise SourceError(f"{_at(location, previous_line + 1)}: {error}") from None
     if header is None:
         raise SourceError(f"{location}: the file is empty (no header line)")
-    return _make_records(header, rows, lines, bad, location, header_line)
+    if rows or bad or not chunks:
+        yield _make_records(header, rows, lines, bad, location, header_line)
 
 
-def _csv_header(data: bytes, source: Source, location: str) -> tuple[list[str], int]:
+def _csv_header(location: str, source: Source) -> tuple[list[str], int]:
     """The header of a CSV file and its line, after checking that the whole file decodes."""
-    text = _decode(data, source.encoding, location)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=source.delimiter)
+    lines = _text_lines(location, source.encoding)
+    reader = csv.reader(lines, delimiter=source.delimiter)
     previous_line = 0
     try:
         for values in reader:
             if values:
+                collections.deque(lines, maxlen=0)  # decode the rest
                 return _clean_header(values, location, previous_line + 1), previous_line + 1
             previous_line = reader.line_num
     except csv.Error as error:
@@ -161,12 +231,11 @@ def _csv_header(data: bytes, source: Source, location: str) -> tuple[list[str], 
     raise SourceError(f"{location}: the file is empty (no header line)")
 
 
-def _read_cdnow(data: bytes, source: Source, location: str) -> Records:
+def _cdnow_chunks(location: str, source: Source, chunk_rows: int | None):
     """The CDNOW event log: whitespace-separated fields, no header. The fields are named
     "field 1", "field 2", ...; the first record says how many a record has."""
-    text = _decode(data, source.encoding, location)
-    rows, lines, bad, width = [], [], [], None
-    for line, content in enumerate(io.StringIO(text, newline=None), start=1):
+    rows, lines, bad, width, chunks = [], [], [], None, 0
+    for line, content in enumerate(_text_lines(location, source.encoding), start=1):
         values = content.split()
         if not values:
             continue
@@ -176,9 +245,13 @@ def _read_cdnow(data: bytes, source: Source, location: str) -> Records:
             lines.append(line)
         else:
             bad.append((line, values))
+        if chunk_rows and len(rows) + len(bad) == chunk_rows:
+            yield _make_records(_cdnow_header(width), rows, lines, bad, location, None)
+            rows, lines, bad, chunks = [], [], [], chunks + 1
     if width is None:
         raise SourceError(f"{location}: the file is empty (no records)")
-    return _make_records(_cdnow_header(width), rows, lines, bad, location, None)
+    if rows or bad or not chunks:
+        yield _make_records(_cdnow_header(width), rows, lines, bad, location, None)
 
 
 def _cdnow_header(width: int) -> list[str]:
@@ -197,10 +270,15 @@ def _cdnow_map(source: Source, width: int, location: str) -> dict[str, str]:
 
 
 def _rows_to_records(rows, location: str, first_line: int = 1, header=None) -> Records:
-    """Records from rows of Python values (Excel, SQL): the first non-empty row is the
-    header unless `header` is given; trailing empty cells are ignored."""
+    """Records from rows of Python values (Excel, SQL), all in one: see :func:`_row_chunks`."""
+    return next(_row_chunks(rows, location, None, first_line, header))
+
+
+def _row_chunks(rows, location: str, chunk_rows: int | None, first_line: int = 1, header=None):
+    """Records from rows of Python values (Excel, SQL), `chunk_rows` at a time: the first
+    non-empty row is the header unless `header` is given; trailing empty cells are ignored."""
     data, lines, bad, date_cells = [], [], [], []
-    header_line = None
+    header_line, chunks = None, 0
     width = len(header) if header is not None else 0
     for line, row in enumerate(rows, start=first_line):
         values = [_cell_text(v) for v in row]
@@ -214,21 +292,25 @@ def _rows_to_records(rows, location: str, first_line: int = 1, header=None) -> R
             continue
         if len(values) > width:
             bad.append((line, values))
-            continue
-        data.append(values + [""] * (width - len(values)))
-        date_cells.append([isinstance(v, dt.date) for v in row[:width]] + [False] * (width - len(row)))
-        lines.append(line)
+        else:
+            data.append(values + [""] * (width - len(values)))
+            date_cells.append([isinstance(v, dt.date) for v in row[:width]] + [False] * (width - len(row)))
+            lines.append(line)
+        if chunk_rows and len(data) + len(bad) == chunk_rows:
+            yield _make_records(header, data, lines, bad, location, header_line, date_cells)
+            data, lines, bad, date_cells, chunks = [], [], [], [], chunks + 1
     if header is None:
         raise SourceError(f"{location}: the sheet is empty (no header row)")
-    return _make_records(header, data, lines, bad, location, header_line, date_cells)
+    if data or bad or not chunks:
+        yield _make_records(header, data, lines, bad, location, header_line, date_cells)
 
 
-def _open_sheet(data: bytes, source: Source, location: str):
-    """(workbook, sheet) of an .xlsx source; close the workbook when done."""
+def _open_sheet(file, source: Source, location: str):
+    """(workbook, sheet) of an .xlsx source (an open file); close the workbook when done."""
     import openpyxl
 
     try:
-        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        book = openpyxl.load_workbook(file, read_only=True, data_only=True)
     except Exception as error:  # openpyxl raises many kinds for a bad file
         raise SourceError(f"{location}: cannot open as an Excel workbook ({messages.foreign(error)})") from None
     try:
@@ -245,40 +327,53 @@ def _open_sheet(data: bytes, source: Source, location: str):
     return book, sheet
 
 
-def _read_excel(data: bytes, source: Source, location: str) -> Records:
-    """An .xlsx sheet; the line of a record is its spreadsheet row number."""
-    book, sheet = _open_sheet(data, source, location)
-    try:
-        return _rows_to_records(sheet.iter_rows(min_row=1, values_only=True), location)
-    finally:
-        book.close()
+def _seekable(location: str):
+    """A file to read at random (Excel, Parquet); a .gz one uncompressed into memory, as a
+    compressed stream cannot be read at random."""
+    if not location.lower().endswith(".gz"):
+        try:
+            return open(location, "rb")
+        except OSError as error:
+            raise SourceError(f"{location}: cannot read the file ({error.strerror})") from None
+    return io.BytesIO(b"".join(_byte_blocks(location)))
 
 
-def _excel_header(data: bytes, source: Source, location: str) -> tuple[list[str], int]:
+def _excel_chunks(location: str, source: Source, chunk_rows: int | None):
+    """An .xlsx sheet, streamed row by row (openpyxl's read-only mode); the line of a record
+    is its spreadsheet row number."""
+    with _seekable(location) as file:
+        book, sheet = _open_sheet(file, source, location)
+        try:
+            yield from _row_chunks(sheet.iter_rows(min_row=1, values_only=True), location, chunk_rows)
+        finally:
+            book.close()
+
+
+def _excel_header(location: str, source: Source) -> tuple[list[str], int]:
     """The header row of an .xlsx source (its first non-empty row) and its row number."""
-    book, sheet = _open_sheet(data, source, location)
-    try:
-        for line, row in enumerate(sheet.iter_rows(min_row=1, values_only=True), start=1):
-            values = [_cell_text(v) for v in row]
-            while values and values[-1] == "":
-                values.pop()
-            if values:
-                return _clean_header(values, location, line), line
-    finally:
-        book.close()
+    with _seekable(location) as file:
+        book, sheet = _open_sheet(file, source, location)
+        try:
+            for line, row in enumerate(sheet.iter_rows(min_row=1, values_only=True), start=1):
+                values = [_cell_text(v) for v in row]
+                while values and values[-1] == "":
+                    values.pop()
+                if values:
+                    return _clean_header(values, location, line), line
+        finally:
+            book.close()
     raise SourceError(f"{location}: the sheet is empty (no header row)")
 
 
-def _arrow_text(column) -> pd.Series:
-    """A pyarrow column as text, vectorized; dates as YYYY-MM-DD, nulls as empty."""
+def _arrow_text(column, midnight: bool = False) -> pd.Series:
+    """A pyarrow column as text, vectorized; dates as YYYY-MM-DD, nulls as empty; timestamps
+    without their time when `midnight` (every value of the column, in the whole file, is at
+    midnight: see :func:`_parquet_chunks`)."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
     if pa.types.is_timestamp(column.type):
-        values = column.to_pandas()
-        present = values.dropna()
-        midnight = bool((present == present.dt.normalize()).all())
-        text = values.dt.strftime("%Y-%m-%d" if midnight else "%Y-%m-%d %H:%M:%S")
+        text = column.to_pandas().dt.strftime("%Y-%m-%d" if midnight else "%Y-%m-%d %H:%M:%S")
         return text.fillna("").astype("str")
     try:
         text = pc.cast(column, pa.string())
@@ -287,29 +382,46 @@ def _arrow_text(column) -> pd.Series:
     return pd.Series(pc.fill_null(text, "").to_pandas(), dtype="str")
 
 
-def _read_parquet(data: bytes, source: Source, location: str) -> Records:
-    """A Parquet file; the line of a record is its 1-based row number."""
+def _parquet_chunks(location: str, source: Source, chunk_rows: int | None):
+    """A Parquet file, `chunk_rows` rows at a time; the line of a record is its 1-based row
+    number. A first pass over its timestamp columns alone tells which hold times of day."""
+    import pyarrow as pa
     import pyarrow.parquet as pq
 
-    try:
-        table = pq.read_table(io.BytesIO(data))
-    except Exception as error:
-        raise SourceError(f"{location}: cannot read as Parquet ({messages.foreign(error)})") from None
-    import pyarrow as pa
+    with _seekable(location) as file:
+        try:
+            parquet = pq.ParquetFile(file)
+        except Exception as error:
+            raise SourceError(f"{location}: cannot read as Parquet ({messages.foreign(error)})") from None
+        schema = parquet.schema_arrow
+        header = _clean_header(schema.names, location, None)
+        stamps = [i for i, f in enumerate(schema) if pa.types.is_timestamp(f.type)]
+        dated = [i for i, f in enumerate(schema) if pa.types.is_timestamp(f.type) or pa.types.is_date(f.type)]
+        midnight = dict.fromkeys(stamps, True)
+        for part in parquet.iter_batches(batch_size=chunk_rows or CHUNK_ROWS, columns=[schema.names[i] for i in stamps]) if stamps else []:
+            for i, column in zip(stamps, part.columns):
+                present = column.to_pandas().dropna()
+                midnight[i] = midnight[i] and bool((present == present.dt.normalize()).all())
+        first = 1
+        parts = [parquet.read()] if chunk_rows is None else (
+            pa.Table.from_batches([b], schema) for b in parquet.iter_batches(batch_size=chunk_rows))
+        for part in itertools.chain(parts, [schema.empty_table()]):
+            if part.num_rows == 0 and first > 1:  # only a file without rows yields an empty chunk
+                continue
+            frame = pd.DataFrame({name: _arrow_text(part.column(i), midnight.get(i, False)) for i, name in enumerate(header)})
+            frame.index = pd.RangeIndex(first, first + part.num_rows, name="line")
+            dates = {header[i]: part.column(i).is_valid().to_pandas().set_axis(frame.index) for i in dated}
+            yield Records(frame, _bad_shape(header, []), dates=dates)
+            first += part.num_rows
+            if chunk_rows is None:
+                break
 
-    header = _clean_header(table.column_names, location, None)
-    frame = pd.DataFrame({name: _arrow_text(table.column(i)) for i, name in enumerate(header)})
-    frame.index = pd.RangeIndex(1, table.num_rows + 1, name="line")
-    dates = {name: table.column(i).is_valid().to_pandas().set_axis(frame.index)
-             for i, name in enumerate(header)
-             if pa.types.is_timestamp(table.column(i).type) or pa.types.is_date(table.column(i).type)}
-    return Records(frame, _bad_shape(header, []), dates=dates)
 
-
-def _fetch_sql(source: Source, base_dir: Path, fetch: bool = True, watermark: str | None = None) -> tuple[str, list[str], list]:
-    """Run the source's query; return (URL shown to readers, headers, rows); with
-    ``fetch=False`` the rows are not fetched (an empty list), only the headers. A query that
-    names ``:watermark`` gets the highest watermark value loaded so far (None the first time)."""
+@contextlib.contextmanager
+def _sql_query(source: Source, base_dir: Path, watermark: str | None = None):
+    """While open: (URL shown to readers, headers, the rows one by one, fetched
+    :data:`CHUNK_ROWS` at a time). A query that names ``:watermark`` gets the highest
+    watermark value loaded so far (None the first time)."""
     import sqlalchemy as sa
 
     try:
@@ -337,27 +449,71 @@ def _fetch_sql(source: Source, base_dir: Path, fetch: bool = True, watermark: st
             else:
                 statement = sa.text(f"SELECT * FROM {engine.dialect.identifier_preparer.quote(source.sql_table)}")
             bound = {"watermark": watermark} if ":watermark" in (source.query or "") else {}
-            result = connection.execute(statement, bound)
-            header = list(result.keys())
-            rows = result.fetchall() if fetch else []
-            result.close()
-            return shown, header, rows
+            result = connection.execution_options(stream_results=True).execute(statement, bound)
+            try:
+                yield shown, list(result.keys()), (row for rows in iter(lambda: result.fetchmany(CHUNK_ROWS), [])
+                                                   for row in rows)
+            finally:
+                result.close()
     except sa.exc.SQLAlchemyError as error:
         raise SourceError(f"{shown}: the query failed: {messages.foreign(getattr(error, 'orig', None) or error)}") from None
     finally:
         engine.dispose()
 
 
-def _sql_fingerprint(header: list[str], rows: list) -> str:
-    """SHA-256 of the query result written as CSV."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(header)
-    writer.writerows([_cell_text(v) for v in row] for row in rows)
-    return hashlib.sha256(buffer.getvalue().encode("utf-8")).hexdigest()
+class _ResultDigest:
+    """SHA-256 of a query result written as CSV (its fingerprint), taken row by row as the
+    rows pass through :meth:`rows`; ``count`` rows so far."""
+
+    def __init__(self, header: list[str]):
+        self.sha256, self.count = hashlib.sha256(), 0
+        self.buffer = io.StringIO()
+        self.writer = csv.writer(self.buffer)
+        self.writer.writerow(header)
+
+    def rows(self, rows):
+        for row in rows:
+            self.writer.writerow([_cell_text(v) for v in row])
+            self.count += 1
+            if self.buffer.tell() > BLOCK_BYTES:
+                self._flush()
+            yield row
+
+    def _flush(self) -> None:
+        self.sha256.update(self.buffer.getvalue().encode("utf-8"))
+        self.buffer.seek(0)
+        self.buffer.truncate()
+
+    def hexdigest(self) -> str:
+        self._flush()
+        return self.sha256.hexdigest()
 
 
-READERS = {"csv": _read_csv, "cdnow": _read_cdnow, "excel": _read_excel, "parquet": _read_parquet}
+def _sql_fingerprint(source: Source, base_dir: Path, watermark: str | None) -> tuple[str, int]:
+    """(SHA-256 of the query result written as CSV, its number of rows): a first pass over
+    the result, keeping none of it."""
+    with _sql_query(source, base_dir, watermark) as (_, header, rows):
+        digest = _ResultDigest(header)
+        collections.deque(digest.rows(rows), maxlen=0)
+    return digest.hexdigest(), digest.count
+
+
+def _file_fingerprint(location: str) -> str:
+    """SHA-256 of a file's bytes as stored, read block by block."""
+    digest = hashlib.sha256()
+    try:
+        with open(location, "rb") as file:
+            while block := file.read(BLOCK_BYTES):
+                digest.update(block)
+    except OSError as error:
+        raise SourceError(f"{location}: cannot read the file ({error.strerror})") from None
+    return digest.hexdigest()
+
+
+READERS = {"csv": _csv_chunks, "cdnow": _cdnow_chunks, "excel": _excel_chunks, "parquet": _parquet_chunks}
+"""Format -> reader(location, source, chunk_rows): an iterator of :class:`Records`, each of
+at most ``chunk_rows`` records (None: one of all), at least one (empty when the file has no
+records)."""
 
 
 def read_file(path: str | Path, encoding: str = "auto", delimiter: str = ",", sheet: str | int | None = None) -> Records:
@@ -372,8 +528,7 @@ def read_file(path: str | Path, encoding: str = "auto", delimiter: str = ",", sh
     if fmt not in ("csv", "excel", "parquet"):
         raise SourceError(f"{path}: read .csv, .txt, .xlsx or .parquet files (optionally .gz)")
     options = SimpleNamespace(encoding=encoding or "auto", delimiter=delimiter or ",", sheet=sheet, format=fmt, path=str(path))
-    location, data, _ = _read_file(options, Path("."))
-    return READERS[fmt](data, options, location)
+    return next(READERS[fmt](str(Path(".") / path), options, None))
 
 
 def _check_mapped_columns(header: list[str], source: Source, location: str, header_line: int | None) -> None:
@@ -393,44 +548,29 @@ def _check_mapped_columns(header: list[str], source: Source, location: str, head
                               + f"; the header has {columns}: {messages.cut_list(header)}")
 
 
-def _read_file(source: Source, base: Path) -> tuple[str, bytes, str]:
-    """(location, content, SHA-256 of the file) of a file source; .gz content uncompressed."""
-    location = str(base / source.path)
-    try:
-        data = Path(location).read_bytes()
-    except OSError as error:
-        raise SourceError(f"{location}: cannot read the file ({error.strerror})") from None
-    sha256 = hashlib.sha256(data).hexdigest()
-    if location.lower().endswith(".gz"):
-        try:
-            data = gzip.decompress(data)
-        except (OSError, EOFError) as error:
-            raise SourceError(f"{location}: not a readable gzip file ({messages.foreign(error)})") from None
-    return location, data, sha256
-
-
 def check_source(source: Source, base_dir: str | Path | None = None) -> None:
     """Check, writing nothing, that a source can be loaded: the file exists and opens (or
     the query runs), its bytes decode, and every mapped column is in its header.
     Raises :class:`SourceError` naming the file (and line) and column."""
     base = Path(base_dir if base_dir is not None else source.base_dir)
     if source.format == "sql":
-        location, header, _ = _fetch_sql(source, base, fetch=False)
-        header, header_line = _clean_header(header, location, None), None
+        with _sql_query(source, base) as (location, header, _):
+            header, header_line = _clean_header(header, location, None), None
     else:
-        location, data, _ = _read_file(source, base)
+        location = str(base / source.path)
         if source.format == "csv":
-            header, header_line = _csv_header(data, source, location)
+            header, header_line = _csv_header(location, source)
         elif source.format == "cdnow":
-            header, header_line = list(_read_cdnow(data, source, location).frame.columns), None
+            header, header_line = [list(chunk.frame.columns) for chunk in _cdnow_chunks(location, source, CHUNK_ROWS)][0], None
         elif source.format == "excel":
-            header, header_line = _excel_header(data, source, location)
+            header, header_line = _excel_header(location, source)
         else:
             import pyarrow.parquet as pq
 
-            try:
-                header = pq.read_schema(io.BytesIO(data)).names
-            except Exception as error:
-                raise SourceError(f"{location}: cannot read as Parquet ({messages.foreign(error)})") from None
+            with _seekable(location) as file:
+                try:
+                    header = pq.read_schema(file).names
+                except Exception as error:
+                    raise SourceError(f"{location}: cannot read as Parquet ({messages.foreign(error)})") from None
             header, header_line = _clean_header(header, location, None), None
     _check_mapped_columns(header, source, location, header_line)

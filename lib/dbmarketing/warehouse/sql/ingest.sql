@@ -31,12 +31,13 @@ UPDATE raw.customers SET valid_to = $valid_from
 WHERE valid_to IS NULL AND customer_id IN (SELECT customer_id FROM {{changed}})
 
 -- name: compare_with_loaded
--- Each incoming row of {{rows}} (cast by {{typed}}, with its source_line) that matches a loaded
--- row of {{table}} on the key ({{join}}): 'changed' when every such loaded row differs from it
--- ({{differs}}), else 'same'. Rows matching none are new.
+-- Each incoming row of {{rows}} (cast by {{typed}}, with its source_line) that matches a row of
+-- {{table}} loaded before batch $batch_id (not by an earlier chunk of the same file) on the
+-- key ({{join}}): 'changed' when every such loaded row differs from it ({{differs}}), else
+-- 'same'. Rows matching none are new.
 WITH i AS (SELECT {{typed}}, source_line FROM {{rows}})
 SELECT i.source_line, CASE WHEN bool_and({{differs}}) THEN 'changed' ELSE 'same' END AS change
-FROM i JOIN {{table}} r ON {{join}} GROUP BY i.source_line
+FROM i JOIN {{table}} r ON {{join}} AND r.batch_id <> $batch_id GROUP BY i.source_line
 
 -- name: delete_replaced
 -- The loaded rows of {{table}} that changed rows replace: those matching a row of {{keys}} on
@@ -162,3 +163,21 @@ ON o.customer_id = n.customer_id AND o.valid_to = n.valid_from
 SELECT count(*) FILTER (WHERE n > 1) AS customers_with_history,
        count(*) AS customers, CAST(sum(n) - count(*) AS BIGINT) AS closed_versions
 FROM (SELECT customer_id, count(*) AS n FROM raw.customers GROUP BY 1)
+
+-- name: create_seen_keys
+-- A temporary table {{seen}} for the keys a load has read so far, in chunks: {{columns}} (the
+-- key columns with their model types) and the line each key was first read on.
+CREATE TEMP TABLE {{seen}} ({{columns}}, first_line BIGINT)
+
+-- name: seen_keys
+-- The rows of {{keys}} (key columns cast by {{typed}}, with their source_line) whose key is in
+-- {{seen}} ({{join}}), with the line it was first read on.
+WITH k AS (SELECT {{typed}}, source_line FROM {{keys}})
+SELECT k.source_line, s.first_line FROM k JOIN {{seen}} s ON {{join}}
+
+-- name: remember_keys
+-- The keys of {{keys}} (cast by {{typed}}) not in {{seen}} yet ({{join}}), each with the first
+-- line it is on.
+INSERT INTO {{seen}}
+SELECT {{typed_names}}, min(source_line) FROM (SELECT {{typed}}, source_line FROM {{keys}}) k
+WHERE NOT EXISTS (SELECT 1 FROM {{seen}} s WHERE {{join}}) GROUP BY ALL
