@@ -164,7 +164,8 @@ class Session:
     unless the file is read-only on disk (an analyst's published copy).
 
     ``engine="spark"``: the aggregates over every transaction (the RFM summary and scores, the
-    repeat-purchase summary the CLV models fit, the customer 360, the basket counts) run on a
+    repeat-purchase summary the CLV models fit, the customer 360, the basket counts) and the
+    scoring of duplicate pairs in cleaning run on a
     Spark session (``spark_master``) over a warehouse of Parquet tables (``spark_warehouse``,
     by default beside the database: ``crm.duckdb`` -> ``crm.parquet/``), which mirrors the
     database's tables before each such step (:func:`compute_on`). The database stays the one
