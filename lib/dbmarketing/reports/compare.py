@@ -24,7 +24,7 @@ __all__ = ["compare_runs"]
 # What differs between two runs of the same data by design: durations ("in 3.2 s", "12.3 s"),
 # the run's folders, and the engine's own parameters.
 _VOLATILE = [
-    (re.compile(r"\b\d+(?:\.\d+)?\s?(?:s|ms|seconds|秒)\b"), "<seconds>"),
+    (re.compile(r"\b\d+(?:\.\d+)?\s?(?:(?:s|ms|seconds)\b|秒)"), "<seconds>"),
     (re.compile(r"reports/[^/\s\"'<>]+/"), "reports/<run>/"),
     (re.compile(r"(?:engine|spark_master)\s*=\s*['\"][^'\"]*['\"]"), "<engine>"),
     (re.compile(r"/tmp/[^\s\"'<>]+"), "<tmp>"),
