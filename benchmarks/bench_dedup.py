@@ -34,12 +34,13 @@ import argparse
 import json
 import math
 import resource
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 import yaml
+
+from bench_scale import watched  # the worker process, stopped above a resident-memory cap
 
 ROOT = Path(__file__).resolve().parents[1]
 TILED = ("customer_id", "name", "id_number", "phone", "email")  # made unique per tile
@@ -47,17 +48,6 @@ TILED = ("customer_id", "name", "id_number", "phone", "email")  # made unique pe
 
 def _peak_gb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 / 1024  # KB on Linux
-
-
-def _rss_gb(pid: int) -> float:
-    try:
-        with open(f"/proc/{pid}/status") as f:
-            for line in f:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1]) / 1024 / 1024
-    except OSError:
-        pass
-    return 0.0
 
 
 # ---------------------------------------------------------------------------- workers
@@ -168,18 +158,11 @@ def run_worker(name: str, args, max_rss_gb: float, **extra) -> dict:
            "--duckdb-memory", args.duckdb_memory]
     for k, v in extra.items():
         cmd += [f"--{k}", str(v)]
-    child = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    killed = False
-    while child.poll() is None:
-        if _rss_gb(child.pid) > max_rss_gb:
-            child.kill()
-            killed = True
-        time.sleep(0.1)
-    out, err = child.communicate()
-    if killed:
+    out, err, code = watched(cmd, max_rss_gb * 1024, cwd=ROOT)
+    if code is None:
         sys.exit(f"{name}: stopped, resident memory above {max_rss_gb:.0f} GB")
-    if child.returncode:
-        sys.exit(f"{name} failed (exit {child.returncode}):\n{err[-4000:]}")
+    if code:
+        sys.exit(f"{name} failed (exit {code}):\n{err[-4000:]}")
     return json.loads(out.strip().splitlines()[-1])
 
 

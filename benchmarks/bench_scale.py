@@ -182,9 +182,21 @@ def run_worker(step: str, data: Path, db: Path, memory: str, template: Path, max
     """Run one step in a fresh process; stop it if its resident memory passes ``max_rss_mb``
     (a cap on resident memory: an address-space cap such as prlimit --as also counts what
     DuckDB and Arrow only reserve, and fails long before the memory is used)."""
-    child = subprocess.Popen([sys.executable, __file__, "--worker", step, "--data", str(data), "--db", str(db),
-                              "--duckdb-memory", memory, "--template", str(template)],
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    out, err, code = watched([sys.executable, __file__, "--worker", step, "--data", str(data), "--db", str(db),
+                              "--duckdb-memory", memory, "--template", str(template)], max_rss_mb)
+    if code is None:
+        return {"error": f"stopped: resident memory above {max_rss_mb / 1024:.0f} GB"}
+    if code:
+        lines = [line for line in err.strip().splitlines() if "Error" in line] or err.strip().splitlines() or [
+            f"exit {code}"]
+        return {"error": lines[-1][:200]}
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def watched(cmd: list[str], max_rss_mb: float, cwd=None) -> tuple[str, str, int | None]:
+    """Run ``cmd`` and return its (stdout, stderr, exit code); the exit code is None when it was
+    stopped because its resident memory passed ``max_rss_mb`` (benchmarks' worker processes)."""
+    child = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     killed = False
     while child.poll() is None:
         if _rss_mb(child.pid) > max_rss_mb:
@@ -192,13 +204,7 @@ def run_worker(step: str, data: Path, db: Path, memory: str, template: Path, max
             killed = True
         time.sleep(0.1)
     out, err = child.communicate()
-    if killed:
-        return {"error": f"stopped: resident memory above {max_rss_mb / 1024:.0f} GB"}
-    if child.returncode:
-        lines = [line for line in err.strip().splitlines() if "Error" in line] or err.strip().splitlines() or [
-            f"exit {child.returncode}"]
-        return {"error": lines[-1][:200]}
-    return json.loads(out.strip().splitlines()[-1])
+    return out, err, None if killed else child.returncode
 
 
 def make_template(path: Path) -> None:
