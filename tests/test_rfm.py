@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 import shutil
-from datetime import date
+from datetime import date, timedelta
 from importlib.resources import files
 from pathlib import Path
 
@@ -867,3 +867,64 @@ def test_notebook_04_runs_a_segment_map_of_its_own(cleaned, tmp_path):
             assert phones and len(shown) and shown.str.fullmatch(r"\d{3}\*{4}\d{4}|\*+").all()
             assert back["email"].dropna().str.contains(r"\*\*\*@").all()
     assert not [p.name for p in (run / "exports").iterdir() if p.name.startswith(".")]  # nothing left aside
+
+
+# ------------------------------------------------------------------------------------------
+# main.purchase_summary: what the cleaning sums once, read instead of every purchase
+# ------------------------------------------------------------------------------------------
+
+
+def _aggregating(monkeypatch):
+    """Make the summary aggregate every purchase, as it did before main.purchase_summary."""
+    monkeypatch.setattr(rfm.summary, "summed_by_cleaning", lambda con, as_of: False)
+
+
+@pytest.mark.parametrize("options", [{}, {"frequency": "days"}, {"repeat": True, "unit": "weeks"},
+                                     {"customers": None}, {"method": "nested"}])
+def test_the_purchase_summary_gives_what_aggregating_every_purchase_gives(cleaned, monkeypatch, options):
+    from dbmarketing.warehouse import sql as statements
+
+    con = warehouse.connect(cleaned)
+    try:
+        assert rfm.summary.summed_by_cleaning(con, date(2026, 10, 31))
+        summed = rfm.compute(con, "2026-10-31", sort=True, **options)
+        assert "FROM main.purchase_summary" in statements.RAN["rfm.temp_table"][0]  # the cleaning's sums were read
+        repeat_summed = rfm.repeat_summary(con, "2026-10-31")
+        with monkeypatch.context() as m:
+            _aggregating(m)
+            aggregated = rfm.compute(con, "2026-10-31", sort=True, **options)
+            repeat_aggregated = rfm.repeat_summary(con, "2026-10-31")
+    finally:
+        con.close()
+    assert len(summed) > 1000
+    pd.testing.assert_frame_equal(summed, aggregated)  # exactly: the same aggregates, written once
+    pd.testing.assert_frame_equal(repeat_summed, repeat_aggregated)
+
+
+def test_the_purchase_summary_is_not_read_when_it_would_be_wrong(cleaned, tmp_path, monkeypatch):
+    path = tmp_path / "crm.duckdb"
+    shutil.copy(cleaned, path)
+    con = warehouse.connect(path)
+    try:
+        last = con.execute("SELECT max(order_date) FROM main.sales").fetchone()[0]
+        assert rfm.summary.summed_by_cleaning(con, last)
+        # an earlier date: purchases after it must not count
+        assert not rfm.summary.summed_by_cleaning(con, last - timedelta(days=1))
+        # a sale changed after the cleaning: its customer's spend is another
+        customer, amount = con.execute("SELECT customer_id, net_amount FROM main.sales ORDER BY order_id LIMIT 1").fetchone()
+        con.execute("UPDATE main.sales SET net_amount = net_amount + 100 "
+                    "WHERE order_id = (SELECT min(order_id) FROM main.sales)")
+        assert not rfm.summary.summed_by_cleaning(con, last)
+        scores = rfm.compute(con, last).set_index("customer_id")
+        with monkeypatch.context() as m:
+            _aggregating(m)
+            aggregated = rfm.compute(con, last).set_index("customer_id")
+        assert scores.loc[customer, "monetary"] == aggregated.loc[customer, "monetary"]
+        # and written again it agrees once more
+        rfm.summary.write_purchase_summary(con)
+        assert rfm.summary.summed_by_cleaning(con, last)
+        again = rfm.compute(con, last).set_index("customer_id")
+    finally:
+        con.close()
+    assert again.loc[customer, "monetary"] == pytest.approx(aggregated.loc[customer, "monetary"])
+    assert aggregated.loc[customer, "monetary"] >= amount + 100 - 1e-9

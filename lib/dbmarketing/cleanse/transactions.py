@@ -62,6 +62,15 @@ RETURN_COLUMNS = _cols(
     ("amount", "DOUBLE", "Amount returned (positive)", PUBLIC),
     ("cost", "DOUBLE", "Cost of the goods returned (positive)", DEEP),
 )
+PURCHASE_SUMMARY_COLUMNS = _cols(
+    ("customer_id", "VARCHAR", "Master customer", PUBLIC),
+    ("first_purchase", "DATE", "Date of the first purchase in main.sales", PUBLIC),
+    ("last_purchase", "DATE", "Date of the last purchase in main.sales", PUBLIC),
+    ("orders", "BIGINT", "Purchases (sales) in main.sales", PUBLIC),
+    ("monetary", "DOUBLE", "Their net spend", PUBLIC),
+    ("purchase_days", "BIGINT", "Distinct days with a purchase", PUBLIC),
+    ("first_day_value", "DOUBLE", "Net spend on the first purchase day", PUBLIC),
+)
 MAPPED_COLUMNS = (C("source_customer_id", "VARCHAR", "Customer number as recorded (before merging)", PUBLIC),)
 SUPPRESSION_COLUMNS = _cols(
     ("entry", "BIGINT", "Entry of the do-not-contact list (in load order)", PUBLIC),
@@ -81,6 +90,9 @@ CLEAN_TABLES = (
     warehouse.Table("sales", "Customer purchases: one row per sale, net of returns", SALES_COLUMNS),
     warehouse.Table("sales_returned", "Sales returned in full by the extraction date (not purchases then)", SALES_COLUMNS),
     warehouse.Table("returns", "Counted returns, each with its date and the sale it returns", RETURN_COLUMNS),
+    warehouse.Table("purchase_summary", "Every customer's purchases in main.sales summed, one row per buyer: what RFM "
+                    "and the CLV summary read when every purchase counts (written with main.sales)",
+                    PURCHASE_SUMMARY_COLUMNS),
     warehouse.Table("contacts", "Campaign contacts by master customer",
                     (*warehouse.MODEL["contacts"].columns, *MAPPED_COLUMNS)),
     warehouse.Table("service_tickets", "Service tickets by master customer",
@@ -113,6 +125,9 @@ def clean_transactions(con, as_of: date, run_id: int, wholesale_quantity: int = 
     sql.run(con, "cleanse.sales_all", order_totals=temp["order_totals"], sales_all=temp["sales_all"])
     for name in ("clean_sales", "clean_sales_returned", "fully_returned_orders"):
         sql.run(con, f"cleanse.{name}", sales_all=temp["sales_all"])
+    from ..rfm.summary import write_purchase_summary  # rfm reads the cleaning's tables: imported when run
+
+    write_purchase_summary(con)
     sql.run(con, "cleanse.clean_contacts")
     sql.run(con, "cleanse.clean_service_tickets")
     for table in ("products", "campaigns"):

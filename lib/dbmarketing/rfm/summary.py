@@ -38,7 +38,8 @@ from .. import cleanse, warehouse
 from ..warehouse import dialect, sql
 from ._common import _check_name, _columns, _frame, _relation
 
-__all__ = ["UNITS", "MEASURES", "MONEY_DIGITS", "BITSTRING_MAX_DAYS", "summarize", "repeat_summary", "buyer_columns"]
+__all__ = ["UNITS", "MEASURES", "MONEY_DIGITS", "BITSTRING_MAX_DAYS", "summarize", "repeat_summary", "buyer_columns",
+           "summed_by_cleaning", "write_purchase_summary"]
 
 UNITS = {"days": 1, "d": 1, "weeks": 7, "w": 7}
 MEASURES = ("recency", "frequency", "monetary")
@@ -95,12 +96,15 @@ def _unit_days(unit: str) -> int:
 
 def _summary_sql(con, as_of: date, window: int | None, table: str, customers: str | None, unit: int,
                  frequency: str, repeat: bool, holdout_end: date | None = None,
-                 customer_type: str | None = None, holdout_table: str | None = None) -> tuple[dict, dict]:
+                 customer_type: str | None = None, holdout_table: str | None = None,
+                 summed: bool | None = None) -> tuple[dict, dict]:
     """The statement ``rfm.summary`` of the customer summary (see :func:`summarize`): its parts
     and its parameters. One implementation for the RFM values, the repeat-purchase summary and
     its holdout columns. ``table`` holds the purchases up to ``as_of``; ``holdout_table``
     (default: the same) those after it, up to ``holdout_end``. The aggregates are composed
-    here from the periods they count (conditions on ``$parameters``, no values)."""
+    here from the periods they count (conditions on ``$parameters``, no values). ``summed``:
+    read the sums of ``main.purchase_summary`` instead of aggregating the purchases (None:
+    whenever :func:`summed_by_cleaning` says they are the same)."""
     holdout_table = holdout_table or table
     relations = dict.fromkeys([table, holdout_table] if holdout_end is not None else [table])
     cols = {}
@@ -117,6 +121,8 @@ def _summary_sql(con, as_of: date, window: int | None, table: str, customers: st
         raise ValueError(f"window must be a whole number of days >= 1 (or None for all history), got {window!r}")
     if holdout_end is not None and holdout_end < as_of:
         raise ValueError(f"the holdout ends ({holdout_end}) before the calibration period ({as_of})")
+    if summed is None:
+        summed = holdout_end is None and window is None and table == "main.sales" and summed_by_cleaning(con, as_of)
     # orders are distinct order_ids, unless the relation is known to hold one row per order
     by_id = all("order_id" in cols[r] and not _one_row_per_order(r) for r in relations)
     params = {"as_of": as_of, "end": holdout_end or as_of, "holdout_end": holdout_end, "unit": float(unit),
@@ -145,8 +151,8 @@ def _summary_sql(con, as_of: date, window: int | None, table: str, customers: st
         return f"(count(DISTINCT order_id){filt(*conds)} + count(*){filt('order_id IS NULL', *conds)})"
 
     need_days = repeat or frequency == "days"
-    if need_days:
-        lo, hi = sql.one(con, "rfm.purchase_days", params, purchases=tx)
+    if need_days:  # (read from main.purchase_summary when summed: no pass over the purchases)
+        lo, hi = sql.one(con, "rfm.purchase_days", params, purchases=tx) if not summed else (None, None)
         span = (hi - lo).days if lo is not None else 0
         params["first_day"] = lo
         if span <= BITSTRING_MAX_DAYS and lo is not None and dialect.engine_of(con) == dialect.ENGINE:
@@ -175,13 +181,14 @@ def _summary_sql(con, as_of: date, window: int | None, table: str, customers: st
         f"CAST({'a.days_w' if frequency == 'days' else 'a.orders'} AS BIGINT) AS frequency",
         "a.monetary", "CASE WHEN a.orders > 0 THEN round(a.monetary / a.orders, $money_digits) END AS avg_order_value",
     ]
+    fix = repeat and not summed  # the first day's value summed where that day holds several purchases
+    first_v = "coalesce(f.first_v, a.first_v)" if fix else "a.first_v"
     if repeat:
         buyer_cols += [
             "CAST(a.n_days - 1 AS BIGINT) AS clv_frequency",
             "CAST(date_diff('day', a.first_purchase, a.last_purchase) AS DOUBLE) / $unit AS clv_recency",
             "CAST(date_diff('day', a.first_purchase, $as_of) AS DOUBLE) / $unit AS clv_T",
-            "CASE WHEN a.n_days > 1 THEN (a.total - coalesce(f.first_v, a.first_v)) / (a.n_days - 1) ELSE 0.0 END"
-            " AS clv_monetary_value",
+            f"CASE WHEN a.n_days > 1 THEN (a.total - {first_v}) / (a.n_days - 1) ELSE 0.0 END AS clv_monetary_value",
         ]
         if holdout_end is not None:
             buyer_cols += [
@@ -203,12 +210,51 @@ def _summary_sql(con, as_of: date, window: int | None, table: str, customers: st
         select = sql.text("rfm.summary_of_customers", values=values, customers=_relation(customers),
                           customer_type="customer_type" if "customer_type" in ccols else "CAST(NULL AS VARCHAR)",
                           signup_date="signup_date" if "signup_date" in ccols else "CAST(NULL AS DATE)")
-    parts = {"purchases": tx, "aggregates": ", ".join(aggs),
-             "having": "HAVING count(*) FILTER (WHERE d <= $as_of) > 0" if holdout_end is not None else "",
-             "first_day_value": ",\n" + sql.text("rfm.first_day_value") if repeat else "",
-             "first_day_join": "LEFT JOIN fix f ON a.customer_id = f.customer_id" if repeat else "",
+    if summed:
+        aggregated = sql.text("rfm.summed_by_cleaning")
+    else:
+        aggregated = sql.text("rfm.aggregated", purchases=tx, aggregates=", ".join(aggs),
+                              having="HAVING count(*) FILTER (WHERE d <= $as_of) > 0" if holdout_end is not None else "")
+    parts = {"aggregated": aggregated,
+             "first_day_value": ",\n" + sql.text("rfm.first_day_value") if fix else "",
+             "first_day_join": "LEFT JOIN fix f ON a.customer_id = f.customer_id" if fix else "",
              "buyer_columns": ", ".join(buyer_cols), "select": select}
     return parts, params
+
+
+def summed_by_cleaning(con, as_of: date) -> bool:
+    """Whether the customer summary at ``as_of`` of every purchase in ``main.sales`` can read
+    ``main.purchase_summary`` (:func:`write_purchase_summary`, written by the cleaning with
+    ``main.sales``) instead of aggregating every purchase again: it exists, its purchases, last
+    date and total are main.sales's (a table changed since would differ), and every purchase
+    counts at ``as_of`` (none is dated after it). Ten times the purchases cost ten times the
+    aggregate; these checks cost one pass over three columns."""
+    if not warehouse.table_exists(con, "main", "purchase_summary"):
+        return False
+    n, last, total = sql.one(con, "rfm.sales_totals")
+    summed_n, summed_last, summed_total = sql.one(con, "rfm.purchase_summary_totals")
+    if n != (summed_n or 0) or last != summed_last or (last is not None and as_of < last):
+        return False
+    if total is None or summed_total is None:
+        return total is None and summed_total is None
+    # each customer's total is rounded to MONEY_DIGITS: the sums differ by at most half a unit each
+    return abs(total - summed_total) <= 1e-9 * abs(total) + 0.5 * 10.0 ** -MONEY_DIGITS * max(n, 1)
+
+
+def write_purchase_summary(con) -> int:
+    """Write ``main.purchase_summary``: every customer's purchases in ``main.sales`` summed --
+    first and last purchase, orders, net spend, distinct purchase days and the value of the
+    first purchase day -- by the same aggregates :func:`summarize` runs over the purchases
+    (``repeat=True``, every purchase counting). The cleaning writes it with ``main.sales``, so
+    that RFM and the CLV summary of every purchase (:func:`summed_by_cleaning`) read one row
+    per customer instead of every purchase. Returns its rows."""
+    last = sql.one(con, "rfm.sales_totals")[1]
+    as_of = last if last is not None else date.today()
+    parts, params = _summary_sql(con, as_of, None, "main.sales", None, 1, "days", True, summed=False)
+    sql.run(con, "rfm.purchase_summary", params, aggregated=parts["aggregated"],
+            first_day_value=parts["first_day_value"], first_day_join=parts["first_day_join"],
+            first_v="coalesce(f.first_v, a.first_v)")
+    return int(sql.one(con, "warehouse.count_rows", table=sql.ident("main", "purchase_summary"))[0])
 
 
 def population_of(customers: str | None, customer_type: str | None) -> str:

@@ -85,19 +85,54 @@ FROM {{relation}} WHERE customer_id IS NOT NULL AND {{period}}
 SELECT min(d), max(d) FROM ({{purchases}})
 
 -- name: summary
--- The customer summary (rfm.summarize) at $as_of: the purchases {{purchases}} (purchase_rows)
--- aggregated per customer ({{aggregates}}, counted over the periods they name with FILTER;
--- {{having}}), the buyers' values ({{buyer_columns}}; {{first_day_value}} and
--- {{first_day_join}} add first_day_value for the repeat-purchase summary), and who is in it:
--- {{select}}, summary_of_buyers or summary_of_customers. {{order_by}}: sorted or not.
-WITH tx AS NOT MATERIALIZED (
-    {{purchases}}),
-agg AS (
-    SELECT customer_id, {{aggregates}}
-    FROM tx GROUP BY customer_id {{having}}){{first_day_value}},
+-- The customer summary (rfm.summarize) at $as_of: the purchases aggregated per customer
+-- ({{aggregated}}: aggregated, or summed_by_cleaning), the buyers' values ({{buyer_columns}};
+-- {{first_day_value}} and {{first_day_join}} add first_day_value for the repeat-purchase
+-- summary), and who is in it: {{select}}, summary_of_buyers or summary_of_customers.
+-- {{order_by}}: sorted or not.
+WITH {{aggregated}}{{first_day_value}},
 buyers AS (SELECT {{buyer_columns}} FROM agg a {{first_day_join}})
 {{select}}
 {{order_by}}
+
+-- name: aggregated
+-- The purchases {{purchases}} (purchase_rows) aggregated per customer ({{aggregates}}, counted
+-- over the periods they name with FILTER; {{having}}).
+tx AS NOT MATERIALIZED (
+    {{purchases}}),
+agg AS (
+    SELECT customer_id, {{aggregates}}
+    FROM tx GROUP BY customer_id {{having}})
+
+-- name: summed_by_cleaning
+-- The per-customer sums of main.purchase_summary (purchase_summary) under the names the
+-- statement aggregated gives them: what every purchase of main.sales sums to, read instead of
+-- aggregating every purchase again (rfm.summary.summed_by_cleaning says when).
+agg AS (
+    SELECT customer_id, first_purchase, last_purchase, orders, coalesce(monetary, 0) AS monetary,
+           purchase_days AS days_w, orders AS n_rows, monetary AS total, purchase_days AS n_days,
+           first_day_value AS first_v
+    FROM main.purchase_summary)
+
+-- name: purchase_summary
+-- main.purchase_summary: every customer's purchases of main.sales summed ({{aggregated}}: the
+-- statement aggregated over all of them, {{first_day_value}}/{{first_day_join}} the value of the
+-- first purchase day), one row per buyer in customer order; main.sales's count, last date and
+-- total are what rfm.summary.summed_by_cleaning checks it against.
+CREATE OR REPLACE TABLE main.purchase_summary AS
+WITH {{aggregated}}{{first_day_value}}
+SELECT a.customer_id, a.first_purchase, a.last_purchase, CAST(a.orders AS BIGINT) AS orders, a.total AS monetary,
+       CAST(a.n_days AS BIGINT) AS purchase_days, {{first_v}} AS first_day_value
+FROM agg a {{first_day_join}}
+ORDER BY a.customer_id
+
+-- name: sales_totals
+-- The count of main.sales's purchases with a customer, their last date and their total.
+SELECT count(customer_id), max(order_date), sum(net_amount) FILTER (WHERE customer_id IS NOT NULL) FROM main.sales
+
+-- name: purchase_summary_totals
+-- What main.purchase_summary sums to: purchases, the last date, the total.
+SELECT sum(orders), max(last_purchase), sum(monetary) FROM main.purchase_summary
 
 -- name: first_day_value
 -- The value of the first purchase day: arg_min gives it when the first day holds one
