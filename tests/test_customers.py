@@ -519,3 +519,40 @@ def test_clv_fit_recovers_the_planted_consumer_parameters(medium_sample):
     # gamma come back closely; the realised baskets (whole units, partial returns) move them
     drawn = rec.drawn_error.loc["consumer"]
     assert drawn[["p", "q", "gamma"]].abs().max() < 0.15, drawn
+
+
+def test_the_clv_holdout_check_of_a_sample_reads_the_sampled_customers_purchases(cleaned_sample, tmp_path):
+    """Of more buyers than ``holdout_customers`` the holdout check summarizes a fixed sample:
+    exactly the customers whose MD5 (computed here by Python's hashlib) starts below the cut,
+    with the same figures as the summary of everybody has for them."""
+    import hashlib
+    import shutil
+
+    from dbmarketing import rfm
+    from dbmarketing.customers import value
+
+    path = tmp_path / "crm.duckdb"
+    shutil.copy(cleaned_sample, path)
+    con = warehouse.connect(path)
+    try:
+        as_of, cal_end = date(2026, 10, 31), date(2026, 1, 31)
+
+        def holdout_summary(share):
+            view = value._holdout_purchases(con, cal_end, as_of, share)
+            try:
+                return rfm.repeat_summary(con, as_of, calibration_end=cal_end, table=view, unit="weeks")
+            finally:
+                warehouse.sql.run(con, "customers.drop_view", view=warehouse.sql.ident(view))
+
+        everybody, sampled = holdout_summary(1.0), holdout_summary(0.25)
+        cut = format(int(0.25 * 16**8), "08x")
+        picked = {c for (c,) in con.execute("SELECT customer_id FROM main.customers").fetchall()
+                  if hashlib.md5(c.encode()).hexdigest()[:8] < cut}
+        result = customers.fit_clv(con, as_of, holdout_customers=1000)
+    finally:
+        con.close()
+    assert sorted(sampled.index) == sorted(set(everybody.index) & picked)
+    assert 0.15 < len(sampled) / len(everybody) < 0.35
+    pd.testing.assert_frame_equal(sampled, everybody.loc[sampled.index])
+    buyers = len(result.predictions)
+    assert result.holdout.attrs["sampled_share"] == pytest.approx(1000 / buyers)

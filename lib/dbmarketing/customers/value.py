@@ -106,23 +106,39 @@ def _margin_rates(con, A: date, table: str) -> dict:
     return {t: float(v) for t, v in rows if v is not None}
 
 
-def _holdout_purchases(con, calibration_end: date, as_of: date) -> str:
+def _holdout_purchases(con, calibration_end: date, as_of: date, share: float = 1.0) -> str:
     """The purchases of the CLV holdout check, as a temporary view (its name returned; drop it
     after use): up to ``calibration_end`` as known then (the calibration fit cannot know of
-    later returns), after it up to ``as_of`` as known at ``as_of``."""
+    later returns), after it up to ``as_of`` as known at ``as_of``. With ``share`` < 1 only the
+    customers of a fixed sample of about that share (:func:`_sampled_customers`)."""
     sql = warehouse.sql
     cal, obs = cleanse.sales_as_of(con, calibration_end), cleanse.sales_as_of(con, as_of)
     view = sql.temp_name("clv_holdout_purchases")
     sql.run(con, "customers.holdout_purchases", view=sql.ident(view), calibration=cal, observed=obs,
-            calibration_end=sql.literal(calibration_end), as_of=sql.literal(as_of))
+            calibration_end=sql.literal(calibration_end), as_of=sql.literal(as_of),
+            sampled=_sampled_customers(share))
     return view
+
+
+def _sampled_customers(share: float) -> str:
+    """A condition on ``customer_id``: its customer is in a fixed sample of about ``share`` of
+    the customer master, the customers whose MD5 (the same on DuckDB and Spark) starts below
+    ``share`` of the hex range; TRUE for a share of 1 or more."""
+    if share >= 1:
+        return "TRUE"
+    cut = format(max(1, int(share * 16**8)), "08x")
+    return warehouse.sql.text("customers.sampled_customers", cut=warehouse.sql.literal(cut))
 
 
 MIN_CLV_BUYERS, MIN_CLV_REPEATERS = 20, 5
 
 
+HOLDOUT_CUSTOMERS = 1_000_000
+
+
 def fit_clv(con, as_of, horizon_months: int = 12, annual_discount_rate: float = 0.10,
-            holdout_weeks: int = 39, min_customers: int = 200, min_repeaters: int = 50) -> ClvResult:
+            holdout_weeks: int = 39, min_customers: int = 200, min_repeaters: int = 50,
+            holdout_customers: int = HOLDOUT_CUSTOMERS) -> ClvResult:
     """Fit BG/NBD and Gamma-Gamma for each customer type at ``as_of`` and value every buyer.
 
     The repeat-purchase summary (weeks) comes from :func:`dbmarketing.rfm.summarize`
@@ -137,7 +153,10 @@ def fit_clv(con, as_of, horizon_months: int = 12, annual_discount_rate: float = 
     The holdout check refits the consumer purchase model on purchases up to
     ``as_of - holdout_weeks`` weeks (the purchases as known then) and compares its predictions
     with the purchases actually made after that date (repeat purchases by number of
-    calibration purchases).
+    calibration purchases). Of more than ``holdout_customers`` buyers it checks a fixed sample
+    of about that many customers (the same customers every run and on every engine): the
+    comparison of means needs no more, and its summary then passes over the purchases of the
+    sample only (``holdout.attrs["sampled_share"]``).
     """
     from .. import clv, rfm
 
@@ -196,7 +215,8 @@ def fit_clv(con, as_of, horizon_months: int = 12, annual_discount_rate: float = 
     predictions = pd.concat(preds, ignore_index=True)
 
     cal_end = A - timedelta(weeks=int(holdout_weeks))
-    purchases = _holdout_purchases(con, cal_end, A)
+    share = min(1.0, holdout_customers / len(summ))
+    purchases = _holdout_purchases(con, cal_end, A, share)
     try:
         hold = rfm.repeat_summary(con, A, calibration_end=cal_end, table=purchases, unit="weeks",
                                   customer_type="consumer").reset_index(drop=True)
@@ -210,6 +230,7 @@ def fit_clv(con, as_of, horizon_months: int = 12, annual_discount_rate: float = 
         bg_cal = clv.BetaGeo().fit(hold["frequency"], hold["recency"], hold["T"])
         table = clv.holdout_comparison(bg_cal, hold, hold["frequency_holdout"], float(hold["duration_holdout"].iloc[0]))
         table.attrs["calibration_params"] = bg_cal.params_
+        table.attrs["sampled_share"] = share
     return ClvResult(as_of=A, calibration_end=cal_end, params=params, predictions=predictions,
                      holdout=table, models=models, holdout_note=note,
                      basis="margin" if margins else "revenue (no product costs: margin unknown)")

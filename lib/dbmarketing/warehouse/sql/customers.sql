@@ -262,12 +262,19 @@ SELECT sum(margin) / nullif(sum(net_amount), 0) FROM {{sales}} WHERE order_date 
 -- name: holdout_purchases
 -- The purchases of the CLV holdout check, as a temporary view {{view}}: up to
 -- {{calibration_end}} as known then ({{calibration}}), after it up to {{as_of}} as known at
--- {{as_of}} ({{observed}}). A view takes no parameters: the dates are sql.literal.
+-- {{as_of}} ({{observed}}). A view takes no parameters: the dates are sql.literal. Only the
+-- customers {{sampled}} keeps (TRUE, or sampled_customers).
 CREATE OR REPLACE TEMP VIEW {{view}} AS
-SELECT customer_id, order_date, net_amount FROM {{calibration}} WHERE order_date <= {{calibration_end}}
+SELECT customer_id, order_date, net_amount FROM {{calibration}} WHERE order_date <= {{calibration_end}} AND {{sampled}}
 UNION ALL
 SELECT customer_id, order_date, net_amount FROM {{observed}}
-WHERE order_date > {{calibration_end}} AND order_date <= {{as_of}}
+WHERE order_date > {{calibration_end}} AND order_date <= {{as_of}} AND {{sampled}}
+
+-- name: sampled_customers
+-- A fixed sample of the customer master: those whose MD5 (hex, the same on every engine) is
+-- below {{cut}} in its first eight digits. Customers are picked once; the purchases only
+-- look them up.
+customer_id IN (SELECT customer_id FROM main.customers WHERE substr(md5(customer_id), 1, 8) < {{cut}})
 
 -- name: bought_between
 -- Customers who bought ({{sales}}) in ($start, $end].
