@@ -538,11 +538,8 @@ def test_the_clv_holdout_check_of_a_sample_reads_the_sampled_customers_purchases
         as_of, cal_end = date(2026, 10, 31), date(2026, 1, 31)
 
         def holdout_summary(share):
-            view = value._holdout_purchases(con, cal_end, as_of, share)
-            try:
-                return rfm.repeat_summary(con, as_of, calibration_end=cal_end, table=view, unit="weeks")
-            finally:
-                warehouse.sql.run(con, "customers.drop_view", view=warehouse.sql.ident(view))
+            with value._holdout_purchases(con, cal_end, as_of, share) as purchases:
+                return rfm.repeat_summary(con, as_of, calibration_end=cal_end, table=purchases, unit="weeks")
 
         everybody, sampled = holdout_summary(1.0), holdout_summary(0.25)
         cut = format(int(0.25 * 16**8), "08x")

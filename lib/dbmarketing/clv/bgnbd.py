@@ -236,13 +236,23 @@ class BetaGeo(BaseFitter):
 
     def _conditional_expectation(self, t: float, x, tx, T_, groups=None) -> np.ndarray:
         """E[Y(t) | x, t_x, T]; ``groups`` from :func:`_xT_groups` may be reused across t."""
-        r, alpha, a, b = self._params()
-        if t < 0 or not math.isfinite(t):
-            raise ValueError(f"t: the forecast period must be a finite length >= 0, got {t}")
         if t == 0:
             return np.zeros_like(x)
         # the hypergeometric term depends on (x, T) only: evaluate it once per distinct pair
         codes, ux, uT = _xT_groups(x, T_) if groups is None else groups
+        expected_if_alive = self._expected_if_alive(t, ux, uT)
+        if codes is not None:
+            expected_if_alive = expected_if_alive[codes]
+        return expected_if_alive * self._p_alive(x, tx, T_)
+
+    def _expected_if_alive(self, t: float, ux, uT) -> np.ndarray:
+        """E[Y(t) | alive, x, T] for each (x, T) of ``ux``, ``uT``: the conditional expectation
+        is this times P(alive | x, t_x, T), which does not depend on t."""
+        r, alpha, a, b = self._params()
+        if t < 0 or not math.isfinite(t):
+            raise ValueError(f"t: the forecast period must be a finite length >= 0, got {t}")
+        if t == 0:
+            return np.zeros_like(ux, dtype=float)
         a = _away_from_one(a)
         z = t / (alpha + uT + t)
         one_minus_z = (alpha + uT) / (alpha + uT + t)
@@ -253,9 +263,7 @@ class BetaGeo(BaseFitter):
         lost = ~np.isfinite(expected_if_alive)
         if lost.any():
             expected_if_alive[lost] = _one_dropout_rate(r, alpha, a, b, t, ux[lost], uT[lost])
-        if codes is not None:
-            expected_if_alive = expected_if_alive[codes]
-        return expected_if_alive * self._p_alive(x, tx, T_)
+        return expected_if_alive
 
     def expected_purchases_new(self, t):
         """Expected repeat purchases of a customer in the first ``t`` time units after the

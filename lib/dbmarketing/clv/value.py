@@ -89,13 +89,16 @@ def customer_lifetime_value(
     index = _index_of(frequency, recency, T, monetary_value)
     x, tx, T_ = _check_rfm(frequency, recency, T)
     spend = _array("spend", gg.conditional_expected_spend(x, _array("monetary_value", monetary_value)))
-    value = np.zeros_like(x)
-    previous = np.zeros_like(x)
-    groups = _xT_groups(x, T_)
+    # E[Y(t)] = E[Y(t) | alive] (by distinct (x, T)) x P(alive) (by customer, the same for every t):
+    # the discounted sum over the periods is taken per (x, T), then times P(alive) once
+    codes, ux, uT = _xT_groups(x, T_)
+    per_pair = np.zeros(len(ux))
+    previous = np.zeros(len(ux))
     for i in range(1, int(periods) + 1):
-        current = bg._conditional_expectation(i * period_length, x, tx, T_, groups)
-        value += (current - previous) / (1.0 + discount_rate) ** i
+        current = bg._expected_if_alive(i * period_length, ux, uT)
+        per_pair += (current - previous) / (1.0 + discount_rate) ** i
         previous = current
+    value = (per_pair if codes is None else per_pair[codes]) * bg._p_alive(x, tx, T_)
     return _output(value * spend * margin, index, "clv", scalar)
 
 

@@ -3,6 +3,8 @@ its calibration/holdout check."""
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 import math
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -106,18 +108,26 @@ def _margin_rates(con, A: date, table: str) -> dict:
     return {t: float(v) for t, v in rows if v is not None}
 
 
-def _holdout_purchases(con, calibration_end: date, as_of: date, share: float = 1.0) -> str:
-    """The purchases of the CLV holdout check, as a temporary view (its name returned; drop it
-    after use): up to ``calibration_end`` as known then (the calibration fit cannot know of
-    later returns), after it up to ``as_of`` as known at ``as_of``. With ``share`` < 1 only the
-    customers of a fixed sample of about that share (:func:`_sampled_customers`)."""
+@contextmanager
+def _holdout_purchases(con, calibration_end: date, as_of: date, share: float = 1.0):
+    """The purchases of the CLV holdout check, as a temporary relation whose name this yields
+    (dropped after): up to ``calibration_end`` as known then (the calibration fit cannot know
+    of later returns), after it up to ``as_of`` as known at ``as_of``. With ``share`` < 1 only
+    the customers of a fixed sample of about that share (:func:`_sampled_customers`), kept in a
+    temporary table: the summary passes over them twice (the range of days, the aggregate), and
+    a view would look every purchase up in the sample both times."""
     sql = warehouse.sql
     cal, obs = cleanse.sales_as_of(con, calibration_end), cleanse.sales_as_of(con, as_of)
-    view = sql.temp_name("clv_holdout_purchases")
-    sql.run(con, "customers.holdout_purchases", view=sql.ident(view), calibration=cal, observed=obs,
+    name = sql.temp_name("clv_holdout_purchases")
+    kind = "VIEW" if share >= 1 else "TABLE"
+    sql.run(con, "customers.holdout_purchases", kind=kind, view=sql.ident(name), calibration=cal, observed=obs,
             calibration_end=sql.literal(calibration_end), as_of=sql.literal(as_of),
             sampled=_sampled_customers(share))
-    return view
+    try:
+        yield name
+    finally:
+        sql.run(con, "customers.drop_view" if kind == "VIEW" else "rfm.drop_temp_table",
+                **{"view" if kind == "VIEW" else "table": sql.ident(name)})
 
 
 def _sampled_customers(share: float) -> str:
@@ -216,12 +226,9 @@ def fit_clv(con, as_of, horizon_months: int = 12, annual_discount_rate: float = 
 
     cal_end = A - timedelta(weeks=int(holdout_weeks))
     share = min(1.0, holdout_customers / len(summ))
-    purchases = _holdout_purchases(con, cal_end, A, share)
-    try:
+    with _holdout_purchases(con, cal_end, A, share) as purchases:
         hold = rfm.repeat_summary(con, A, calibration_end=cal_end, table=purchases, unit="weeks",
                                   customer_type="consumer").reset_index(drop=True)
-    finally:
-        warehouse.sql.run(con, "customers.drop_view", view=warehouse.sql.ident(purchases))
     table, note = None, None
     if len(hold) < MIN_CLV_BUYERS or int((hold["frequency"] > 0).sum()) < MIN_CLV_REPEATERS:
         note = Phrase("needs.clv_holdout", {"end": cal_end, "weeks": holdout_weeks, "min_buyers": MIN_CLV_BUYERS,

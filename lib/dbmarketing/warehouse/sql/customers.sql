@@ -260,11 +260,11 @@ FROM {{sales}} s JOIN main.customers c USING (customer_id) WHERE s.order_date <=
 SELECT sum(margin) / nullif(sum(net_amount), 0) FROM {{sales}} WHERE order_date <= $as_of
 
 -- name: holdout_purchases
--- The purchases of the CLV holdout check, as a temporary view {{view}}: up to
+-- The purchases of the CLV holdout check, as a temporary {{kind}} (VIEW or TABLE) {{view}}: up to
 -- {{calibration_end}} as known then ({{calibration}}), after it up to {{as_of}} as known at
 -- {{as_of}} ({{observed}}). A view takes no parameters: the dates are sql.literal. Only the
 -- customers {{sampled}} keeps (TRUE, or sampled_customers).
-CREATE OR REPLACE TEMP VIEW {{view}} AS
+CREATE OR REPLACE TEMP {{kind}} {{view}} AS
 SELECT customer_id, order_date, net_amount FROM {{calibration}} WHERE order_date <= {{calibration_end}} AND {{sampled}}
 UNION ALL
 SELECT customer_id, order_date, net_amount FROM {{observed}}
