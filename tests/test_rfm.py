@@ -928,3 +928,25 @@ def test_the_purchase_summary_is_not_read_when_it_would_be_wrong(cleaned, tmp_pa
         con.close()
     assert again.loc[customer, "monetary"] == pytest.approx(aggregated.loc[customer, "monetary"])
     assert aggregated.loc[customer, "monetary"] >= amount + 100 - 1e-9
+
+
+def test_clv_from_the_purchase_summary_is_clv_from_every_purchase(cleaned, monkeypatch):
+    """fit_clv reads its summary and its margin rates from main.purchase_summary: the same
+    values as from every purchase (the margins summed per customer first: within 1e-9)."""
+    from dbmarketing import customers
+    from dbmarketing.warehouse import sql as statements
+
+    con = warehouse.connect(cleaned)
+    try:
+        summed = customers.fit_clv(con, "2026-10-31")
+        assert "main.purchase_summary" in statements.RAN["customers.margin_rates"][0]
+        with monkeypatch.context() as m:
+            _aggregating(m)
+            aggregated = customers.fit_clv(con, "2026-10-31")
+        assert "main.purchase_summary" not in statements.RAN["customers.margin_rates"][0]
+    finally:
+        con.close()
+    assert summed.basis == aggregated.basis == "margin"
+    pd.testing.assert_frame_equal(summed.params, aggregated.params, check_exact=False, rtol=1e-9)
+    pd.testing.assert_frame_equal(summed.predictions, aggregated.predictions, check_exact=False, rtol=1e-9)
+    pd.testing.assert_frame_equal(summed.holdout, aggregated.holdout)

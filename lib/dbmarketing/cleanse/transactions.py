@@ -70,6 +70,7 @@ PURCHASE_SUMMARY_COLUMNS = _cols(
     ("monetary", "DOUBLE", "Their net spend", PUBLIC),
     ("purchase_days", "BIGINT", "Distinct days with a purchase", PUBLIC),
     ("first_day_value", "DOUBLE", "Net spend on the first purchase day", PUBLIC),
+    ("margin", "DOUBLE", "Their margin (net spend - cost); empty without product costs", DEEP),
 )
 MAPPED_COLUMNS = (C("source_customer_id", "VARCHAR", "Customer number as recorded (before merging)", PUBLIC),)
 SUPPRESSION_COLUMNS = _cols(

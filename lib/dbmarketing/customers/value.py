@@ -184,6 +184,8 @@ def fit_clv(con, as_of, horizon_months: int = 12, annual_discount_rate: float = 
     if len(summ) < MIN_CLV_BUYERS or repeat_buyers < MIN_CLV_REPEATERS:
         raise NotEnoughData("needs.clv_buyers", min_buyers=MIN_CLV_BUYERS, min_repeaters=MIN_CLV_REPEATERS,
                             buyers=len(summ), repeaters=repeat_buyers, as_of=A)
+    if known == "main.sales" and rfm.summary.summed_by_cleaning(con, A):  # every purchase counts: the cleaning's sums
+        known = warehouse.sql.text("rfm.summed_sales")
     margins = _margin_rates(con, A, known)
     total_margin = warehouse.sql.one(con, "customers.margin_rate", {"as_of": A}, sales=known)[0]
     if total_margin is None:  # no product costs: no margin is known, so CLV is in revenue

@@ -97,14 +97,15 @@ def _unit_days(unit: str) -> int:
 def _summary_sql(con, as_of: date, window: int | None, table: str, customers: str | None, unit: int,
                  frequency: str, repeat: bool, holdout_end: date | None = None,
                  customer_type: str | None = None, holdout_table: str | None = None,
-                 summed: bool | None = None) -> tuple[dict, dict]:
+                 summed: bool | None = None, margin: bool = False) -> tuple[dict, dict]:
     """The statement ``rfm.summary`` of the customer summary (see :func:`summarize`): its parts
     and its parameters. One implementation for the RFM values, the repeat-purchase summary and
     its holdout columns. ``table`` holds the purchases up to ``as_of``; ``holdout_table``
     (default: the same) those after it, up to ``holdout_end``. The aggregates are composed
     here from the periods they count (conditions on ``$parameters``, no values). ``summed``:
     read the sums of ``main.purchase_summary`` instead of aggregating the purchases (None:
-    whenever :func:`summed_by_cleaning` says they are the same)."""
+    whenever :func:`summed_by_cleaning` says they are the same). ``margin``: sum the margin too
+    (``main.purchase_summary``; NULL where the purchases have no margin column)."""
     holdout_table = holdout_table or table
     relations = dict.fromkeys([table, holdout_table] if holdout_end is not None else [table])
     cols = {}
@@ -131,8 +132,10 @@ def _summary_sql(con, as_of: date, window: int | None, table: str, customers: st
 
     def rows(relation: str, period: str) -> str:
         day = "order_date" if cols[relation]["order_date"] == "DATE" else "CAST(order_date AS DATE)"
+        g = "CAST(margin AS DOUBLE)" if "margin" in cols[relation] else "CAST(NULL AS DOUBLE)"
         return sql.text("rfm.purchase_rows", relation=_relation(relation), day=day,
-                        order_id=", order_id" if by_id else "", period=period.format(day=day))
+                        order_id=", order_id" if by_id else "", period=period.format(day=day),
+                        margin=f", {g} AS g" if margin else "")
 
     if holdout_table == table:
         tx = rows(table, "{day} <= $end")
@@ -173,6 +176,8 @@ def _summary_sql(con, as_of: date, window: int | None, table: str, customers: st
         # into their parameters; rounded, every engine gives the same total when amounts are in cents
         aggs += [f"count(*){filt(period)} AS n_rows", f"round(sum(v){filt(period)}, $money_digits) AS total",
                  f"{distinct_days(period)} AS n_days", f"arg_min(v, d){filt(period)} AS first_v"]
+    if margin:
+        aggs.append(f"sum(g){filt(period)} AS margin")
     if holdout_end is not None:
         aggs += [f"{distinct_days('d > $as_of')} AS days_h", "coalesce(round(sum(v) FILTER (WHERE d > $as_of), $money_digits), 0) AS total_h"]
     buyer_cols = [
@@ -243,14 +248,14 @@ def summed_by_cleaning(con, as_of: date) -> bool:
 
 def write_purchase_summary(con) -> int:
     """Write ``main.purchase_summary``: every customer's purchases in ``main.sales`` summed --
-    first and last purchase, orders, net spend, distinct purchase days and the value of the
-    first purchase day -- by the same aggregates :func:`summarize` runs over the purchases
+    first and last purchase, orders, net spend, distinct purchase days, the value of the
+    first purchase day and the margin -- by the same aggregates :func:`summarize` runs over the purchases
     (``repeat=True``, every purchase counting). The cleaning writes it with ``main.sales``, so
     that RFM and the CLV summary of every purchase (:func:`summed_by_cleaning`) read one row
     per customer instead of every purchase. Returns its rows."""
     last = sql.one(con, "rfm.sales_totals")[1]
     as_of = last if last is not None else date.today()
-    parts, params = _summary_sql(con, as_of, None, "main.sales", None, 1, "days", True, summed=False)
+    parts, params = _summary_sql(con, as_of, None, "main.sales", None, 1, "days", True, summed=False, margin=True)
     sql.run(con, "rfm.purchase_summary", params, aggregated=parts["aggregated"],
             first_day_value=parts["first_day_value"], first_day_join=parts["first_day_join"],
             first_v="coalesce(f.first_v, a.first_v)")

@@ -76,8 +76,9 @@ DESCRIBE SELECT * FROM {{relation}}
 -- name: purchase_rows
 -- One row per purchase of {{relation}} for the customer summary: customer, day d ({{day}}: the
 -- order date as a DATE), net value v and, when orders are counted by id, {{order_id}}
--- (", order_id"); {{period}}: the days that count ($end, $as_of).
-SELECT customer_id, {{day}} AS d, CAST(net_amount AS DOUBLE) AS v{{order_id}}
+-- (", order_id"); {{period}}: the days that count ($end, $as_of); {{margin}}: nothing, or the
+-- margin g for main.purchase_summary.
+SELECT customer_id, {{day}} AS d, CAST(net_amount AS DOUBLE) AS v{{order_id}}{{margin}}
 FROM {{relation}} WHERE customer_id IS NOT NULL AND {{period}}
 
 -- name: purchase_days
@@ -116,19 +117,24 @@ agg AS (
 
 -- name: purchase_summary
 -- main.purchase_summary: every customer's purchases of main.sales summed ({{aggregated}}: the
--- statement aggregated over all of them, {{first_day_value}}/{{first_day_join}} the value of the
--- first purchase day), one row per buyer in customer order; main.sales's count, last date and
+-- statement aggregated over all of them, with their margin; {{first_day_value}}/{{first_day_join}}
+-- the value of the first purchase day), one row per buyer in customer order; main.sales's count, last date and
 -- total are what rfm.summary.summed_by_cleaning checks it against.
 CREATE OR REPLACE TABLE main.purchase_summary AS
 WITH {{aggregated}}{{first_day_value}}
 SELECT a.customer_id, a.first_purchase, a.last_purchase, CAST(a.orders AS BIGINT) AS orders, a.total AS monetary,
-       CAST(a.n_days AS BIGINT) AS purchase_days, {{first_v}} AS first_day_value
+       CAST(a.n_days AS BIGINT) AS purchase_days, {{first_v}} AS first_day_value, a.margin
 FROM agg a {{first_day_join}}
 ORDER BY a.customer_id
 
 -- name: sales_totals
 -- The count of main.sales's purchases with a customer, their last date and their total.
 SELECT count(customer_id), max(order_date), sum(net_amount) FILTER (WHERE customer_id IS NOT NULL) FROM main.sales
+
+-- name: summed_sales
+-- main.purchase_summary as sales for the margin statements (customers.margin_rates and
+-- margin_rate): one row per buyer dated its last purchase, its spend and its margin.
+(SELECT customer_id, last_purchase AS order_date, monetary AS net_amount, margin FROM main.purchase_summary)
 
 -- name: purchase_summary_totals
 -- What main.purchase_summary sums to: purchases, the last date, the total.
