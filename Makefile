@@ -96,7 +96,7 @@ editions: $(VENV)/.installed
 # On every core (pytest-xdist): a file's tests on one worker, the data-shape matrix spread out.
 TEST_WORKERS ?= auto
 test: $(VENV)/.installed
-	$(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadgroup --durations=20
+	$(PY) -m pytest -q -n $(TEST_WORKERS) --durations=20
 
 # JupyterLab refuses to start as root unless told --allow-root: told only when root (a
 # container, a server). LAB_ARGS passes more options, e.g. LAB_ARGS="--port 8890 --no-browser".

@@ -55,15 +55,54 @@ def cleaned_sample(small_sample, tmp_path_factory):
     return path
 
 
+# `make test` runs on every core (pytest-xdist). The tests of a file share its module fixtures
+# (a sample, a report run), so a file is one unit of work, run by one worker; the data-shape
+# matrix, whose runs share nothing, is one unit per test, spread over all of them. The Spark
+# files (test_spark*) are one unit: one worker, one Spark session (``spark_session``).
+#
+# The units are made here, not by xdist_group marks and ``--dist loadgroup``: xdist 3.8 groups by
+# rewriting ``item._nodeid``, which pytest 9.2 no longer reads, so every file's tests were spread
+# over both workers, each building the file's module fixtures (a whole report run) again.
+
+# The files that take longest, longest first (their durations in make test, 2026-12-07): a
+# worker takes them first, so that the two workers finish together on the many short files.
+LONGEST_FIRST = ["test_hostile", "test_course", "test_notebooks", "test_spark", "test_publish", "test_portable_sql",
+                 "test_matrix", "test_report", "test_prospects", "test_cli", "test_customers", "test_load_chunks",
+                 "test_prospect_data", "test_events", "test_rfm"]
+
+
+def file_of(nodeid: str) -> str:
+    """The test's file by name, the Spark files as one (test_spark)."""
+    name = Path(nodeid.split("::")[0]).stem
+    return "test_spark" if name.startswith("test_spark") else name
+
+
+def unit(nodeid: str) -> str:
+    """The unit of work a test belongs to: its file, but in the matrix a test of its own."""
+    return nodeid if file_of(nodeid) == "test_matrix" else file_of(nodeid)
+
+
+def rank(nodeid: str) -> int:
+    name = file_of(nodeid)
+    return LONGEST_FIRST.index(name) if name in LONGEST_FIRST else len(LONGEST_FIRST)
+
+
 def pytest_collection_modifyitems(config, items):
-    """`make test` runs on every core (pytest-xdist, ``--dist loadgroup``): the tests of a file
-    share its module fixtures (a sample, a report run), so a file runs on one worker; the
-    data-shape matrix, whose runs share nothing, is spread over all of them. The Spark files
-    (test_spark*) are one group: one worker, one Spark session (``spark_session``)."""
-    for item in items:
-        name = item.module.__name__
-        if name != "test_matrix":
-            item.add_marker(pytest.mark.xdist_group("spark" if name.startswith("test_spark") else name))
+    items.sort(key=lambda item: rank(item.nodeid))  # stable: a file's tests keep their order
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    from xdist.scheduler import LoadScopeScheduling
+
+    class Units(LoadScopeScheduling):
+        """xdist's scheduling by scope, with :func:`unit` as the scope."""
+
+        def _split_scope(self, nodeid: str) -> str:
+            return unit(nodeid)
+
+    config.option.loadscopereorder = False  # the units in the order collected (longest first), not by size
+    return Units(config, log)
 
 
 @pytest.fixture(scope="session")

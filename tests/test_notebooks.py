@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 from html import unescape
 from pathlib import Path
 
@@ -37,12 +38,15 @@ def tree_state(paths) -> dict[str, float]:
 
 @pytest.fixture(scope="module")
 def run(small_sample, tmp_path_factory):
-    """Run every notebook on the small sample. The database and sources are the sample's;
+    """Run every notebook on a copy of the small sample's database (the session's sample stays as
+    loaded: a module that writes to it works on its own copy) and the sample's sources;
     every output folder a notebook declares (a parameter named ``*_dir``, e.g. ``export_dir``)
     goes to the test's folder, so the run writes nothing into the project tree."""
     out = tmp_path_factory.mktemp("reports")
+    db_path = tmp_path_factory.mktemp("notebooks_db") / "crm.duckdb"
+    shutil.copy(small_sample["db_path"], db_path)
     params = yaml.safe_load((ROOT / "params/default.yaml").read_text(encoding="utf-8"))
-    params.update(db_path=str(small_sample["db_path"]), sources=str(small_sample["sources"]),
+    params.update(db_path=str(db_path), sources=str(small_sample["sources"]),
                   campaign_file=str(small_sample["campaign_file"]))
     declared = {name for nb in NOTEBOOKS for name in reports.declared_parameters(nb)}
     # export_dir is the runner's (the run's own exports/ folder); every other output folder goes to the test's
@@ -51,7 +55,8 @@ def run(small_sample, tmp_path_factory):
     pfile.write_text(yaml.safe_dump(params, allow_unicode=True), encoding="utf-8")
     before = tree_state(default_outputs())
     folder = reports.run_reports(pfile, "nbtest", notebooks_dir=ROOT / "notebooks", reports_dir=out, progress=False)
-    return {"folder": folder, "params": params, "tree_before": before, "tree_after": tree_state(default_outputs())}
+    return {"folder": folder, "params": params, "db_path": db_path, "tree_before": before,
+            "tree_after": tree_state(default_outputs())}
 
 
 def test_notebooks_are_committed_clean():
@@ -101,10 +106,10 @@ def test_the_run_writes_nothing_into_the_project_tree(run):
     assert all(f'href="{name}"' in index for name in written)
 
 
-def test_every_table_is_catalogued(run, small_sample):
+def test_every_table_is_catalogued(run):
     """After every notebook ran: each column of each table in main, raw and truth has a
     catalog row with a description and a privacy tier 1-4."""
-    con = duckdb.connect(str(small_sample["db_path"]), read_only=True)
+    con = duckdb.connect(str(run["db_path"]), read_only=True)
     columns = set(con.execute("""
         SELECT c.schema_name, c.table_name, c.column_name
         FROM duckdb_columns() c JOIN duckdb_tables() t USING (database_name, schema_name, table_name)
@@ -151,9 +156,9 @@ def output_markdown(outputs) -> str:
     return "".join(o.get("data", {}).get("text/markdown", "") for o in outputs)
 
 
-def test_collection_notebook_accounts_for_every_record(run, small_sample):
+def test_collection_notebook_accounts_for_every_record(run):
     """Notebook 01's own figures: every load balances and the reject reasons are shown."""
-    con = duckdb.connect(str(small_sample["db_path"]), read_only=True)
+    con = duckdb.connect(str(run["db_path"]), read_only=True)
     batches = con.execute("SELECT sum(rows_read), sum(rows_loaded), sum(rows_rejected) FROM main.load_batches").fetchone()
     con.close()
     assert batches[0] == batches[1] + batches[2] and batches[2] > 0
@@ -167,7 +172,7 @@ def test_collection_notebook_shows_every_source_even_when_already_loaded(run, sm
     """The sample was loaded before the notebook ran (as `make reports` and the monthly cron do):
     the notebook loads nothing, yet its load table shows, per source, the batch that loaded it."""
     sources = yaml.safe_load(small_sample["sources"].read_text(encoding="utf-8"))["sources"]
-    con = duckdb.connect(str(small_sample["db_path"]), read_only=True)
+    con = duckdb.connect(str(run["db_path"]), read_only=True)
     first = {s: (b, t, r, ld, rj) for s, b, t, r, ld, rj in con.execute(
         "SELECT source, min(batch_id), any_value(table_name), arg_min(rows_read, batch_id), "
         "arg_min(rows_loaded, batch_id), arg_min(rows_rejected, batch_id) FROM main.load_batches GROUP BY 1").fetchall()}
@@ -233,11 +238,11 @@ def notebook_default(notebook: str, name: str):
     return reports.declared_parameters(ROOT / "notebooks" / f"{notebook}.ipynb")[name]["default"]
 
 
-def test_cleaning_notebook_reads_its_narrative_from_the_data(run, small_sample):
+def test_cleaning_notebook_reads_its_narrative_from_the_data(run):
     """Notebook 02: findings by kind without values; the borderline-pairs and heat-map
     sentences carry this run's figures, counted here straight from the database."""
     threshold = notebook_default("02_data_cleaning", "match_threshold")
-    con = duckdb.connect(str(small_sample["db_path"]), read_only=True)
+    con = duckdb.connect(str(run["db_path"]), read_only=True)
     below, just_above, sure = con.execute(f"""SELECT count(*) FILTER (WHERE match_probability < {threshold}),
         count(*) FILTER (WHERE match_probability >= {threshold} AND match_probability < 0.99),
         count(*) FILTER (WHERE match_probability >= 0.99) FROM main.match_pairs""").fetchone()
@@ -257,11 +262,11 @@ def test_cleaning_notebook_reads_its_narrative_from_the_data(run, small_sample):
     assert "red cells" not in heat
 
 
-def test_rfm_notebook_shares_agree_and_the_export_preview_is_masked_once(run, small_sample):
+def test_rfm_notebook_shares_agree_and_the_export_preview_is_masked_once(run):
     """Notebook 04: the segment table's shares and the sentence under the chart are of the same
     base (the buyers); the export preview shows phones masked once (138****5678), not '***'."""
     as_of = run["params"]["as_of"]
-    con = duckdb.connect(str(small_sample["db_path"]), read_only=True)
+    con = duckdb.connect(str(run["db_path"]), read_only=True)
     buyers = con.execute("""SELECT count(*) FROM main.rfm_scores WHERE as_of = ? AND customer_type = 'consumer'
                             AND NOT is_prospect""", [as_of]).fetchone()[0]
     con.close()
@@ -281,8 +286,8 @@ def test_rfm_notebook_shares_agree_and_the_export_preview_is_masked_once(run, sm
     assert any(phones) and all(re.fullmatch(r"1\d{2}\*{4}\d{4}|0\d{2,3}-\*{3,4}\d{4}|", p) for p in phones), phones
 
 
-def test_customer_model_notebook_shows_shares_as_percentages(run, small_sample):
-    con = duckdb.connect(str(small_sample["db_path"]), read_only=True)
+def test_customer_model_notebook_shows_shares_as_percentages(run):
+    con = duckdb.connect(str(run["db_path"]), read_only=True)
     customers, high_value = con.execute("""SELECT count(*), count(*) FILTER (WHERE value_tier = 'MVC')
         FROM main.customer_model WHERE as_of = ?""", [run["params"]["as_of"]]).fetchone()
     con.close()
@@ -293,11 +298,11 @@ def test_customer_model_notebook_shows_shares_as_percentages(run, small_sample):
     assert row[column["share of customers"]] == f"{100 * high_value / customers:.1f}%"
 
 
-def test_reports_show_no_personal_data_at_clearance_2(run, small_sample):
+def test_reports_show_no_personal_data_at_clearance_2(run):
     """At the scheduled clearance (2) no customer's phone, e-mail, ID number or street address
     appears in clear anywhere in the reports, in the forms loaded or standardized."""
     assert run["params"]["clearance"] == 2
-    con = duckdb.connect(str(small_sample["db_path"]), read_only=True)
+    con = duckdb.connect(str(run["db_path"]), read_only=True)
     values = set()
     for table in ("raw.customers", "main.customer_records"):
         for column in ("phone", "email", "id_number", "address"):
@@ -354,8 +359,8 @@ def english_on_pages(folder: Path, db_path, sources) -> dict[str, list[str]]:
     return found
 
 
-def test_chinese_reports_have_no_english_sentence(zh_run, small_sample):
-    assert not english_on_pages(zh_run["folder"], small_sample["db_path"], small_sample["sources"])
+def test_chinese_reports_have_no_english_sentence(run, zh_run, small_sample):
+    assert not english_on_pages(zh_run["folder"], run["db_path"], small_sample["sources"])
 
 
 def section_text(page: str, anchor: str) -> str:
