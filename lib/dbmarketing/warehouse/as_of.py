@@ -11,7 +11,7 @@ from .catalog import table_exists
 def newest_extraction(con) -> date | None:
     """The extraction date of the newest delivery (main.load_batches; the load date where a
     batch of an older version recorded none); None before anything was loaded."""
-    return sql.run(con, "warehouse.newest_extraction").fetchone()[0]
+    return sql.one(con, "warehouse.newest_extraction")[0]
 
 
 def _cleaning_is_current(con) -> bool:
@@ -21,7 +21,7 @@ def _cleaning_is_current(con) -> bool:
         return False
     if not table_exists(con, "main", "cleaning_runs"):
         return True
-    cleaned, loaded = sql.run(con, "warehouse.last_cleaning_and_load").fetchone()
+    cleaned, loaded = sql.one(con, "warehouse.last_cleaning_and_load")
     return cleaned is not None and (loaded is None or cleaned >= loaded)
 
 
@@ -31,9 +31,9 @@ def purchase_dates(con) -> tuple[date | None, date | None]:
     (the statement ``warehouse.order_exclusion``: completed sales with a customer number, not dated after their
     delivery's extraction date). (None, None) when there is none."""
     if _cleaning_is_current(con):
-        return sql.run(con, "warehouse.sales_dates").fetchone()
-    return sql.run(con, "warehouse.purchase_dates", {"reference": date(9999, 12, 31)},
-                   order_exclusion=sql.text("warehouse.order_exclusion")).fetchone()
+        return sql.one(con, "warehouse.sales_dates")
+    return sql.one(con, "warehouse.purchase_dates", {"reference": date(9999, 12, 31)},
+                   order_exclusion=sql.text("warehouse.order_exclusion"))
 
 
 def _as_date(as_of) -> date:
@@ -54,7 +54,7 @@ def resolve_as_of(con, as_of, purchases: str | None = None) -> date:
     depends on today's clock: an order dated after its delivery's extraction date never counts."""
     if isinstance(as_of, str) and as_of.strip().lower() == "latest":
         if purchases is not None:
-            newest = sql.run(con, "warehouse.newest_purchase_in", purchases=purchases).fetchone()[0]
+            newest = sql.one(con, "warehouse.newest_purchase_in", purchases=purchases)[0]
         else:
             newest = purchase_dates(con)[1]
         if newest is None:
@@ -69,7 +69,7 @@ def data_range(con) -> tuple[date, date] | None:
     extraction date of the newest delivery (or the newest purchase, if later). None when the
     database holds no dated customer or purchase."""
     first, newest = purchase_dates(con)
-    signup = sql.run(con, "warehouse.first_signup").fetchone()[0]
+    signup = sql.one(con, "warehouse.first_signup")[0]
     extracted = newest_extraction(con)
     starts = [d for d in (first, signup) if d is not None]
     ends = [d for d in (newest, extracted) if d is not None]

@@ -349,7 +349,7 @@ def table_exists(con, schema: str, table: str) -> bool:
     """Whether schema.table exists in the database (the one place that asks)."""
     if dialect.engine_of(con) != dialect.ENGINE:  # Spark's catalog answers, not DuckDB's table functions
         return con.table_exists(schema, table)
-    return bool(sql.run(con, "warehouse.table_exists", {"schema": schema, "table": table}).fetchone()[0])
+    return bool(sql.one(con, "warehouse.table_exists", {"schema": schema, "table": table})[0])
 
 
 

@@ -282,7 +282,7 @@ def sha256_file(path: str | Path, chunk: int = 1 << 20) -> str:
 def fingerprint(con) -> str:
     """A short fingerprint of the database contents: every table's row count and the batches loaded."""
     tables = sql.run(con, "warehouse.all_tables").fetchall()
-    counts = [(s, t, sql.run(con, "warehouse.count_rows", table=sql.ident(s, t)).fetchone()[0]) for s, t in tables]
-    batches = sql.run(con, "warehouse.batch_fingerprints").fetchone()[0]
+    counts = [(s, t, sql.one(con, "warehouse.count_rows", table=sql.ident(s, t))[0]) for s, t in tables]
+    batches = sql.one(con, "warehouse.batch_fingerprints")[0]
     return hashlib.sha256(repr((counts, batches)).encode()).hexdigest()[:16]
 
