@@ -889,6 +889,8 @@ def test_the_purchase_summary_gives_what_aggregating_every_purchase_gives(cleane
         assert rfm.summary.summed_by_cleaning(con, date(2026, 10, 31))
         summed = rfm.compute(con, "2026-10-31", sort=True, **options)
         assert "FROM main.purchase_summary" in statements.RAN["rfm.temp_table"][0]  # the cleaning's sums were read
+        # with the master, its customers (types, prospects) were read from the summary too: no join
+        assert "FULL JOIN" not in statements.RAN["rfm.temp_table"][0]
         repeat_summed = rfm.repeat_summary(con, "2026-10-31")
         with monkeypatch.context() as m:
             _aggregating(m)
@@ -930,6 +932,39 @@ def test_the_purchase_summary_is_not_read_when_it_would_be_wrong(cleaned, tmp_pa
     assert aggregated.loc[customer, "monetary"] >= amount + 100 - 1e-9
 
 
+def test_the_master_is_not_read_from_the_purchase_summary_once_it_changed(cleaned, tmp_path, monkeypatch):
+    """The summary of every customer reads main.customers's types and prospects from
+    main.purchase_summary only while they are the master's: a customer's type changed, or a
+    customer added, and the master is joined again (the same frame as aggregating every purchase)."""
+    path = tmp_path / "crm.duckdb"
+    shutil.copy(cleaned, path)
+    con = warehouse.connect(path)
+    try:
+        assert rfm.summary.summed_master(con)
+        buyer = con.execute("SELECT customer_id, customer_type FROM main.customers WHERE customer_id IN "
+                            "(SELECT customer_id FROM main.sales) ORDER BY customer_id LIMIT 1").fetchone()
+        other = "distributor" if buyer[1] == "consumer" else "consumer"
+        con.execute("UPDATE main.customers SET customer_type = ? WHERE customer_id = ?", [other, buyer[0]])
+        assert not rfm.summary.summed_master(con)
+        assert rfm.summary.summed_by_cleaning(con, date(2026, 10, 31))  # the purchases' sums still are right
+        changed = rfm.compute(con, "2026-10-31", sort=True)
+        assert changed.set_index("customer_id").loc[buyer[0], "customer_type"] == other
+        con.execute("INSERT INTO main.customers (customer_id, customer_type) VALUES ('NEW-1', 'consumer')")
+        assert not rfm.summary.summed_master(con)
+        added = rfm.compute(con, "2026-10-31", sort=True).set_index("customer_id")
+        assert bool(added.loc["NEW-1", "is_prospect"])
+        with monkeypatch.context() as m:
+            _aggregating(m)
+            aggregated = rfm.compute(con, "2026-10-31", sort=True)
+        rfm.summary.write_purchase_summary(con)  # written again: read from it once more, the same frame
+        assert rfm.summary.summed_master(con)
+        again = rfm.compute(con, "2026-10-31", sort=True)
+    finally:
+        con.close()
+    pd.testing.assert_frame_equal(added.reset_index(), aggregated)
+    pd.testing.assert_frame_equal(again, aggregated)
+
+
 def test_clv_from_the_purchase_summary_is_clv_from_every_purchase(cleaned, monkeypatch):
     """fit_clv reads its summary and its margin rates from main.purchase_summary: the same
     values as from every purchase (the margins summed per customer first: within 1e-9)."""
@@ -950,3 +985,4 @@ def test_clv_from_the_purchase_summary_is_clv_from_every_purchase(cleaned, monke
     pd.testing.assert_frame_equal(summed.params, aggregated.params, check_exact=False, rtol=1e-9)
     pd.testing.assert_frame_equal(summed.predictions, aggregated.predictions, check_exact=False, rtol=1e-9)
     pd.testing.assert_frame_equal(summed.holdout, aggregated.holdout)
+

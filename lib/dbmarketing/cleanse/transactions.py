@@ -71,6 +71,9 @@ PURCHASE_SUMMARY_COLUMNS = _cols(
     ("purchase_days", "BIGINT", "Distinct days with a purchase", PUBLIC),
     ("first_day_value", "DOUBLE", "Net spend on the first purchase day", PUBLIC),
     ("margin", "DOUBLE", "Their margin (net spend - cost); empty without product costs", DEEP),
+    ("customer_type", "VARCHAR", "Customer type in main.customers", PUBLIC),
+    ("signup_date", "DATE", "Signup date in main.customers", PUBLIC),
+    ("in_master", "BOOLEAN", "Whether main.customers holds the customer (buyers of unknown numbers do not)", PUBLIC),
 )
 MAPPED_COLUMNS = (C("source_customer_id", "VARCHAR", "Customer number as recorded (before merging)", PUBLIC),)
 SUPPRESSION_COLUMNS = _cols(
@@ -91,8 +94,9 @@ CLEAN_TABLES = (
     warehouse.Table("sales", "Customer purchases: one row per sale, net of returns", SALES_COLUMNS),
     warehouse.Table("sales_returned", "Sales returned in full by the extraction date (not purchases then)", SALES_COLUMNS),
     warehouse.Table("returns", "Counted returns, each with its date and the sale it returns", RETURN_COLUMNS),
-    warehouse.Table("purchase_summary", "Every customer's purchases in main.sales summed, one row per buyer: what RFM "
-                    "and the CLV summary read when every purchase counts (written with main.sales)",
+    warehouse.Table("purchase_summary", "Every customer's purchases in main.sales summed, one row per buyer and per "
+                    "customer of main.customers: what RFM and the CLV summary read when every purchase counts "
+                    "(written with main.sales)",
                     PURCHASE_SUMMARY_COLUMNS),
     warehouse.Table("contacts", "Campaign contacts by master customer",
                     (*warehouse.MODEL["contacts"].columns, *MAPPED_COLUMNS)),

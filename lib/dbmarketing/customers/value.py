@@ -120,9 +120,14 @@ def _holdout_purchases(con, calibration_end: date, as_of: date, share: float = 1
     cal, obs = cleanse.sales_as_of(con, calibration_end), cleanse.sales_as_of(con, as_of)
     name = sql.temp_name("clv_holdout_purchases")
     kind = "VIEW" if share >= 1 else "TABLE"
-    sql.run(con, "customers.holdout_purchases", kind=kind, view=sql.ident(name), calibration=cal, observed=obs,
-            calibration_end=sql.literal(calibration_end), as_of=sql.literal(as_of),
-            sampled=_sampled_customers(share))
+    sampled = _sampled_customers(share)
+    if cal == obs:  # no return between the two dates: every purchase up to as_of, in one pass
+        until, after = as_of, ""
+    else:
+        until, after = calibration_end, sql.text("customers.holdout_after", observed=obs, sampled=sampled,
+                                                 calibration_end=sql.literal(calibration_end), as_of=sql.literal(as_of))
+    sql.run(con, "customers.holdout_purchases", kind=kind, view=sql.ident(name), calibration=cal,
+            until=sql.literal(until), after=after, sampled=sampled)
     try:
         yield name
     finally:
@@ -173,7 +178,9 @@ def fit_clv(con, as_of, horizon_months: int = 12, annual_discount_rate: float = 
     con = warehouse.compute_on(con)  # the summaries and margins: on Spark with a session of engine "spark"
     A = warehouse.resolve_as_of(con, as_of)
     known = cleanse.sales_as_of(con, A)
-    _, parts, params = rfm.summary.summary_query(con, A, None, known, "main.customers", "weeks", "orders", None, True)
+    summed = known == "main.sales" and rfm.summary.summed_by_cleaning(con, A)  # every purchase counts: the cleaning's sums
+    _, parts, params = rfm.summary.summary_query(con, A, None, known, "main.customers", "weeks", "orders", None, True,
+                                                 summed=summed)
     summ = rfm.buyer_columns(con, parts, params, ["customer_id", "customer_type", "clv_frequency", "clv_recency",
                                                   "clv_T", "clv_monetary_value"], sort=True)
     # sorted: the fits see the same rows in the same order on every engine and every run (an
@@ -184,7 +191,7 @@ def fit_clv(con, as_of, horizon_months: int = 12, annual_discount_rate: float = 
     if len(summ) < MIN_CLV_BUYERS or repeat_buyers < MIN_CLV_REPEATERS:
         raise NotEnoughData("needs.clv_buyers", min_buyers=MIN_CLV_BUYERS, min_repeaters=MIN_CLV_REPEATERS,
                             buyers=len(summ), repeaters=repeat_buyers, as_of=A)
-    if known == "main.sales" and rfm.summary.summed_by_cleaning(con, A):  # every purchase counts: the cleaning's sums
+    if summed:
         known = warehouse.sql.text("rfm.summed_sales")
     margins = _margin_rates(con, A, known)
     total_margin = warehouse.sql.one(con, "customers.margin_rate", {"as_of": A}, sales=known)[0]

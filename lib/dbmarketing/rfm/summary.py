@@ -39,7 +39,7 @@ from ..warehouse import dialect, sql
 from ._common import _check_name, _columns, _frame, _relation
 
 __all__ = ["UNITS", "MEASURES", "MONEY_DIGITS", "BITSTRING_MAX_DAYS", "summarize", "repeat_summary", "buyer_columns",
-           "summed_by_cleaning", "write_purchase_summary"]
+           "summed_by_cleaning", "summed_master", "write_purchase_summary"]
 
 UNITS = {"days": 1, "d": 1, "weeks": 7, "w": 7}
 MEASURES = ("recency", "frequency", "monetary")
@@ -201,22 +201,25 @@ def _summary_sql(con, as_of: date, window: int | None, table: str, customers: st
                 "CASE WHEN a.days_h > 0 THEN a.total_h / a.days_h ELSE 0.0 END AS clv_monetary_value_holdout",
                 "CAST(date_diff('day', $as_of, $holdout_end) AS DOUBLE) / $unit AS clv_duration_holdout",
             ]
-    values = ", ".join("b." + c.split(" AS ")[-1].split(".")[-1] for c in buyer_cols[1:])
+    names = [c.split(" AS ")[-1].split(".")[-1] for c in buyer_cols[1:]]
+    values = ", ".join("b." + n for n in names)
+    # the master as main.purchase_summary holds it: no join of every buyer with the master
+    master_summed = summed and customers == "main.customers" and summed_master(con)
 
     if customers is None:
         if customer_type is not None:
             raise ValueError("customer_type needs a customers table (the customer master) to know the types")
         select = sql.text("rfm.summary_of_buyers", values=values)
     else:
-        _check_name(customers, "customers")
-        ccols = _columns(con, customers)
-        if "customer_id" not in ccols:
-            raise ValueError(f"{customers}: no column customer_id")
-        select = sql.text("rfm.summary_of_customers", values=values, customers=_relation(customers),
-                          customer_type="customer_type" if "customer_type" in ccols else "CAST(NULL AS VARCHAR)",
-                          signup_date="signup_date" if "signup_date" in ccols else "CAST(NULL AS DATE)")
+        if master_summed:
+            buyer_cols += ["a.orders > 0 AS bought", "a.customer_type", "a.signup_date"]
+            select = sql.text("rfm.summary_of_summed_customers",
+                              values=", ".join(f"CASE WHEN b.bought THEN b.{n} END AS {n}" for n in names))
+        else:
+            select = sql.text("rfm.summary_of_customers", values=values, **_master(con, customers))
     if summed:
-        aggregated = sql.text("rfm.summed_by_cleaning")
+        aggregated = sql.text("rfm.summed_by_cleaning", who="" if master_summed else "WHERE orders > 0",
+                              master=", customer_type, signup_date" if master_summed else "")
     else:
         aggregated = sql.text("rfm.aggregated", purchases=tx, aggregates=", ".join(aggs),
                               having="HAVING count(*) FILTER (WHERE d <= $as_of) > 0" if holdout_end is not None else "")
@@ -246,6 +249,32 @@ def summed_by_cleaning(con, as_of: date) -> bool:
     return abs(total - summed_total) <= 1e-9 * abs(total) + 0.5 * 10.0 ** -MONEY_DIGITS * max(n, 1)
 
 
+def _master(con, customers: str) -> dict:
+    """The customer master ``customers`` as the statements read it: its relation, and its
+    customer_type and signup_date columns (NULL where it has none)."""
+    _check_name(customers, "customers")
+    ccols = _columns(con, customers)
+    if "customer_id" not in ccols:
+        raise ValueError(f"{customers}: no column customer_id")
+    return {"customers": _relation(customers),
+            "customer_type": "customer_type" if "customer_type" in ccols else "CAST(NULL AS VARCHAR)",
+            "signup_date": "signup_date" if "signup_date" in ccols else "CAST(NULL AS DATE)"}
+
+
+def summed_master(con) -> bool:
+    """Whether ``main.purchase_summary`` holds the customer master ``main.customers`` as it is
+    (every customer, with their type and signup date: written by the cleaning with both), so
+    that the summary of every customer reads the master's columns and its prospects from it
+    instead of joining every buyer with the master; one pass over each of the two."""
+    if "in_master" not in _columns(con, "main.purchase_summary"):  # written by an older version
+        return False
+    parts = _master(con, "main.customers")
+    if "NULL" in parts["customer_type"] + parts["signup_date"]:
+        return False
+    n, summed_n, same = sql.one(con, "rfm.summed_master", customers=parts["customers"])
+    return n == summed_n and bool(same)
+
+
 def write_purchase_summary(con) -> int:
     """Write ``main.purchase_summary``: every customer's purchases in ``main.sales`` summed --
     first and last purchase, orders, net spend, distinct purchase days, the value of the
@@ -256,9 +285,11 @@ def write_purchase_summary(con) -> int:
     last = sql.one(con, "rfm.sales_totals")[1]
     as_of = last if last is not None else date.today()
     parts, params = _summary_sql(con, as_of, None, "main.sales", None, 1, "days", True, summed=False, margin=True)
+    master = _master(con, "main.customers")
     sql.run(con, "rfm.purchase_summary", params, aggregated=parts["aggregated"],
             first_day_value=parts["first_day_value"], first_day_join=parts["first_day_join"],
-            first_v="coalesce(f.first_v, a.first_v)")
+            first_v="coalesce(f.first_v, a.first_v)", customers=master["customers"],
+            customer_type=master["customer_type"], signup_date=master["signup_date"])
     return int(sql.one(con, "warehouse.count_rows", table=sql.ident("main", "purchase_summary"))[0])
 
 
@@ -268,14 +299,16 @@ def population_of(customers: str | None, customer_type: str | None) -> str:
 
 
 def summary_query(con, as_of, window: int | None, table: str | None, customers: str | None, unit: str,
-                  frequency: str, customer_type: str | None, repeat: bool) -> tuple[date, dict, dict]:
+                  frequency: str, customer_type: str | None, repeat: bool,
+                  summed: bool | None = None) -> tuple[date, dict, dict]:
     """The as-of date resolved and the statement ``rfm.summary`` of the customer summary at it
     (its parts and parameters; see :func:`summarize` for the arguments): what :func:`summarize`
-    and :func:`dbmarketing.rfm.compute` run."""
+    and :func:`dbmarketing.rfm.compute` run. ``summed``: whether it may read main.purchase_summary
+    (None: :func:`summed_by_cleaning` says; a caller that asked already passes its answer)."""
     as_of = _resolve_as_of(con, as_of, table)
     relation = _purchases(con, as_of, table)
     return as_of, *_summary_sql(con, as_of, window, relation, customers, _unit_days(unit), frequency, repeat,
-                                customer_type=customer_type)
+                                customer_type=customer_type, summed=summed)
 
 
 def summarize(con, as_of, window: int | None = None, table: str | None = None,

@@ -108,33 +108,50 @@ agg AS (
 -- name: summed_by_cleaning
 -- The per-customer sums of main.purchase_summary (purchase_summary) under the names the
 -- statement aggregated gives them: what every purchase of main.sales sums to, read instead of
--- aggregating every purchase again (rfm.summary.summed_by_cleaning says when).
+-- aggregating every purchase again (rfm.summary.summed_by_cleaning says when). {{who}}: the
+-- buyers only (WHERE orders > 0), or every row, the master's customers who never bought too.
 agg AS (
     SELECT customer_id, first_purchase, last_purchase, orders, coalesce(monetary, 0) AS monetary,
            purchase_days AS days_w, orders AS n_rows, monetary AS total, purchase_days AS n_days,
-           first_day_value AS first_v
-    FROM main.purchase_summary)
+           first_day_value AS first_v{{master}}
+    FROM main.purchase_summary {{who}})
 
 -- name: purchase_summary
 -- main.purchase_summary: every customer's purchases of main.sales summed ({{aggregated}}: the
 -- statement aggregated over all of them, with their margin; {{first_day_value}}/{{first_day_join}}
--- the value of the first purchase day), one row per buyer in customer order; main.sales's count, last date and
--- total are what rfm.summary.summed_by_cleaning checks it against.
+-- the value of the first purchase day), one row per buyer and per customer of the master
+-- {{customers}} (its customer_type and signup_date; orders 0 for those who never bought), in
+-- customer order; main.sales's count, last date and total are what
+-- rfm.summary.summed_by_cleaning checks it against, the master's rows what summed_master does.
 CREATE OR REPLACE TABLE main.purchase_summary AS
 WITH {{aggregated}}{{first_day_value}}
-SELECT a.customer_id, a.first_purchase, a.last_purchase, CAST(a.orders AS BIGINT) AS orders, a.total AS monetary,
-       CAST(a.n_days AS BIGINT) AS purchase_days, {{first_v}} AS first_day_value, a.margin
+SELECT coalesce(a.customer_id, c.customer_id) AS customer_id, a.first_purchase, a.last_purchase,
+       CAST(coalesce(a.orders, 0) AS BIGINT) AS orders, a.total AS monetary,
+       CAST(coalesce(a.n_days, 0) AS BIGINT) AS purchase_days, {{first_v}} AS first_day_value, a.margin,
+       c.customer_type, c.signup_date, c.customer_id IS NOT NULL AS in_master
 FROM agg a {{first_day_join}}
-ORDER BY a.customer_id
+FULL JOIN (SELECT customer_id, {{customer_type}} AS customer_type, CAST({{signup_date}} AS DATE) AS signup_date
+           FROM {{customers}}) c ON a.customer_id = c.customer_id
+ORDER BY 1
+
+-- name: summed_master
+-- Whether main.purchase_summary's rows of the customer master are still the master {{customers}}:
+-- both's customers, and a sum of the hashes of (customer, type, signup date) of each.
+SELECT (SELECT count(*) FROM {{customers}}), (SELECT count(*) FROM main.purchase_summary WHERE in_master),
+       (SELECT sum(hash(customer_id, customer_type, CAST(signup_date AS DATE))) FROM {{customers}})
+       = (SELECT sum(hash(customer_id, customer_type, signup_date)) FROM main.purchase_summary WHERE in_master)
 
 -- name: sales_totals
--- The count of main.sales's purchases with a customer, their last date and their total.
-SELECT count(customer_id), max(order_date), sum(net_amount) FILTER (WHERE customer_id IS NOT NULL) FROM main.sales
+-- The count of main.sales's purchases with a customer, their last date and their total: each a
+-- query of its own, so that the count and the last date come from the table's statistics and the
+-- total is one plain sum (less that of purchases without a customer, which statistics skip).
+SELECT (SELECT count(customer_id) FROM main.sales), (SELECT max(order_date) FROM main.sales),
+       (SELECT sum(net_amount) FROM main.sales) - coalesce((SELECT sum(net_amount) FROM main.sales WHERE customer_id IS NULL), 0)
 
 -- name: summed_sales
 -- main.purchase_summary as sales for the margin statements (customers.margin_rates and
 -- margin_rate): one row per buyer dated its last purchase, its spend and its margin.
-(SELECT customer_id, last_purchase AS order_date, monetary AS net_amount, margin FROM main.purchase_summary)
+(SELECT customer_id, last_purchase AS order_date, monetary AS net_amount, margin FROM main.purchase_summary WHERE orders > 0)
 
 -- name: purchase_summary_totals
 -- What main.purchase_summary sums to: purchases, the last date, the total.
@@ -174,6 +191,16 @@ FROM buyers b FULL JOIN (SELECT customer_id, {{customer_type}} AS customer_type,
                          FROM {{customers}}) p ON b.customer_id = p.customer_id
 WHERE (b.customer_id IS NOT NULL OR p.signup_date IS NULL OR p.signup_date <= $as_of)
   AND ($customer_type IS NULL OR p.customer_type = $customer_type)
+
+-- name: summary_of_summed_customers
+-- The summary's rows with the customer master as main.purchase_summary holds it (summed_master
+-- says when: no join of every buyer with the master): the buyers (b.bought) with their
+-- {{values}} and the customers who had signed up by $as_of (or have no signup date) but never
+-- bought, as prospects; only customers of $customer_type unless it is NULL.
+SELECT b.customer_id, $as_of AS as_of, b.customer_type, NOT b.bought AS is_prospect, {{values}}
+FROM buyers b
+WHERE (b.bought OR b.signup_date IS NULL OR b.signup_date <= $as_of)
+  AND ($customer_type IS NULL OR b.customer_type = $customer_type)
 
 -- name: temp_table
 -- A temporary table {{table}} (sql.temp_name) holding the result of {{query}}.
