@@ -185,30 +185,36 @@ class _GGData:
 
     def __init__(self, x, m, w):
         self.x, self.w = x, w
+        self.wx_ = w * x  # the weighted sums over customers below are dot products with w and w x
         self.N = float(w.sum())
         self.ux, ix = np.unique(x, return_inverse=True)
         self.wx = np.bincount(ix, weights=w, minlength=len(self.ux))
         log_m = np.log(m)
         self.xm = x * m
-        self.sum_log_m = float((w * log_m).sum())
-        self.sum_x_log_xm = float((w * x * (log_m + np.log(x))).sum())
+        self.sum_log_m = float(w @ log_m)
+        self.sum_x_log_xm = float(self.wx_ @ (log_m + np.log(x)))
 
     def negloglik(self, params: np.ndarray, penalizer: float, grad: bool = True):
-        """Mean negative log-likelihood (+ penalty) and its gradient in the log-parameters."""
+        """Mean negative log-likelihood (+ penalty) and its gradient in the log-parameters.
+
+        Per customer only ln(gamma + m_x x) and 1 / (gamma + m_x x) depend on the parameters;
+        the sums over customers are dot products of those with w and w x (two passes over
+        the customers for the value, two more for the gradient)."""
         p, q, g = params
-        x, w, N, ux, wx = self.x, self.w, self.N, self.ux, self.wx
+        w, wx_, N, ux, wx = self.w, self.wx_, self.N, self.ux, self.wx
         px_u = p * ux
         log_gxm = np.log(g + self.xm)
-        pxq = p * x + q
+        w_log, wx_log = float(w @ log_gxm), float(wx_ @ log_gxm)  # sums of w ln(.) and w x ln(.)
         ll = (
             ((gammaln(px_u + q) - gammaln(px_u)) * wx).sum() - gammaln(q) * N + q * np.log(g) * N
-            + p * self.sum_x_log_xm - self.sum_log_m - (w * pxq * log_gxm).sum()
+            + p * self.sum_x_log_xm - self.sum_log_m - (p * wx_log + q * w_log)
         )
         value = -ll / N + penalizer * float(np.sum(params**2))
         if not grad:
             return value
+        inv = np.reciprocal(g + self.xm, out=log_gxm)  # log_gxm is no longer needed: its memory is reused
         dig_u = digamma(px_u + q)
-        g_p = ((ux * (dig_u - digamma(px_u))) * wx).sum() + self.sum_x_log_xm - (w * x * log_gxm).sum()
-        g_q = (dig_u * wx).sum() - digamma(q) * N + np.log(g) * N - (w * log_gxm).sum()
-        g_g = q / g * N - (w * pxq / (g + self.xm)).sum()
+        g_p = ((ux * (dig_u - digamma(px_u))) * wx).sum() + self.sum_x_log_xm - wx_log
+        g_q = (dig_u * wx).sum() - digamma(q) * N + np.log(g) * N - w_log
+        g_g = q / g * N - (p * float(wx_ @ inv) + q * float(w @ inv))
         return value, -np.array([g_p, g_q, g_g]) * params / N + 2 * penalizer * params**2

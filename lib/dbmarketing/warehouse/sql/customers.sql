@@ -261,11 +261,17 @@ SELECT sum(margin) / nullif(sum(net_amount), 0) FROM {{sales}} WHERE order_date 
 
 -- name: holdout_purchases
 -- The purchases of the CLV holdout check, as a temporary {{kind}} (VIEW or TABLE) {{view}}: up to
--- {{calibration_end}} as known then ({{calibration}}), after it up to {{as_of}} as known at
--- {{as_of}} ({{observed}}). A view takes no parameters: the dates are sql.literal. Only the
--- customers {{sampled}} keeps (TRUE, or sampled_customers).
+-- {{until}} as known then ({{calibration}}), and {{after}} (holdout_after: the purchases after it,
+-- as known at the end of the holdout; nothing when both are known alike: one pass). A view takes
+-- no parameters: the dates are sql.literal. Only the customers {{sampled}} keeps (TRUE, or
+-- sampled_customers).
 CREATE OR REPLACE TEMP {{kind}} {{view}} AS
-SELECT customer_id, order_date, net_amount FROM {{calibration}} WHERE order_date <= {{calibration_end}} AND {{sampled}}
+SELECT customer_id, order_date, net_amount FROM {{calibration}} WHERE order_date <= {{until}} AND {{sampled}}
+{{after}}
+
+-- name: holdout_after
+-- The holdout's purchases after {{calibration_end}} up to {{as_of}} as known at {{as_of}}
+-- ({{observed}}), of the customers {{sampled}} keeps.
 UNION ALL
 SELECT customer_id, order_date, net_amount FROM {{observed}}
 WHERE order_date > {{calibration_end}} AND order_date <= {{as_of}} AND {{sampled}}
