@@ -15,6 +15,8 @@ the baseline after imports is printed) is the step's own:
   tables empty with the sample database's columns -- a stand-in for cleaning (notebook 02),
   which is not part of this benchmark;
 - ``rfm``: :func:`dbmarketing.rfm.compute` (summary, scores, segments; one row per customer back);
+- ``rfmdb``: :func:`dbmarketing.rfm.compute_and_store` (the same scores written by DuckDB into
+  ``main.rfm_scores``, replacing the last run's: nothing per customer into pandas);
 - ``clv``: :func:`dbmarketing.customers.fit_clv` (repeat summary, BG/NBD and Gamma-Gamma per
   customer type, scoring every customer, the calibration/holdout check);
 - ``c360``: :func:`dbmarketing.customers.customer_360` (every aggregate in DuckDB, one row per
@@ -30,7 +32,7 @@ of failing. Prints one table: median seconds of ``--repeat`` runs, the largest p
 the growth of both from one size to the next (10x more data: 10.0 is linear).
 
     .venv/bin/python benchmarks/bench_scale.py [--sizes 1000000,10000000,100000000] [--repeat 3]
-        [--data data/scale] [--template data/scale/template.duckdb] [--load-up-to 10000000] [--load-repeat 1] [--max-rss-gb 16] [--steps load,build,rfm,clv,c360,c360db]
+        [--data data/scale] [--template data/scale/template.duckdb] [--load-up-to 10000000] [--load-repeat 1] [--max-rss-gb 16] [--steps load,build,rfm,rfmdb,clv,c360,c360db]
 """
 
 from __future__ import annotations
@@ -48,7 +50,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 AS_OF = "2026-10-31"
-STEPS = ("load", "build", "rfm", "clv", "c360", "c360db")
+STEPS = ("load", "build", "rfm", "rfmdb", "clv", "c360", "c360db")
 
 
 def _label(n: int) -> str:
@@ -130,6 +132,15 @@ def step_rfm(data: Path, db: Path, memory: str, template: Path) -> tuple[float, 
     t0 = time.perf_counter()
     out = rfm.compute(con, AS_OF, table="main.sales")
     return time.perf_counter() - t0, f"{len(out):,} customers scored"
+
+
+def step_rfmdb(data: Path, db: Path, memory: str, template: Path) -> tuple[float, str]:
+    from dbmarketing import rfm
+
+    con = _connect(db, memory)
+    t0 = time.perf_counter()
+    rows = rfm.compute_and_store(con, AS_OF, table="main.sales", replace=True)
+    return time.perf_counter() - t0, f"{rows:,} customers scored and stored"
 
 
 def step_clv(data: Path, db: Path, memory: str, template: Path) -> tuple[float, str]:

@@ -986,3 +986,26 @@ def test_clv_from_the_purchase_summary_is_clv_from_every_purchase(cleaned, monke
     pd.testing.assert_frame_equal(summed.predictions, aggregated.predictions, check_exact=False, rtol=1e-9)
     pd.testing.assert_frame_equal(summed.holdout, aggregated.holdout)
 
+
+@pytest.mark.parametrize("options", [{}, {"customer_type": "consumer", "bins": 4, "method": "nested"},
+                                     {"customers": None, "frequency": "days", "window": 365}])
+def test_scores_computed_and_stored_in_the_database_are_those_stored_from_pandas(cleaned, tmp_path, options):
+    """rfm.compute_and_store (nothing per customer through pandas) stores the rows that
+    rfm.compute then rfm.store store, and refuses other settings as rfm.store does."""
+    path = tmp_path / "crm.duckdb"
+    shutil.copy(cleaned, path)
+    con = warehouse.connect(path)
+    try:
+        frame = rfm.compute(con, "2026-10-31", **options)
+        assert rfm.store(con, frame) == len(frame)
+        from_pandas = rfm.load(con, "2026-10-31")
+        assert rfm.compute_and_store(con, "2026-10-31", **options) == len(frame)  # the same settings: replaced
+        in_database = rfm.load(con, "2026-10-31")
+        with pytest.raises(ValueError, match="other settings|computed with"):
+            rfm.compute_and_store(con, "2026-10-31", **{**options, "bins": 3})
+        assert rfm.compute_and_store(con, "2026-10-31", **{**options, "bins": 3}, replace=True) == len(frame)
+        assert set(rfm.load(con, "2026-10-31")["bins"]) == {3}
+    finally:
+        con.close()
+    assert len(from_pandas) == len(frame) > 1000
+    pd.testing.assert_frame_equal(in_database.drop(columns="scored_at"), from_pandas.drop(columns="scored_at"))

@@ -11,7 +11,7 @@ rules of chapter 04). Their SQL is in ``warehouse/sql/rfm.sql``.
 from .exports import CONTACT_COLUMNS, export_segment
 from .movement import migration, movers
 from .concentration import Pareto, pareto
-from .scoring import METHODS, compute, rf_matrix, score
+from .scoring import METHODS, compute, compute_and_store, rf_matrix, score
 from .segments import (
     NOT_YET,
     ROLES,
@@ -23,7 +23,7 @@ from .segments import (
     segment_grid,
     segment_table,
 )
-from .storage import SCORE_COLUMNS, SCORES_TABLE, load, store, stored_dates
+from .storage import SCORE_COLUMNS, SCORES_TABLE, load, store, store_rows, stored_dates
 from .summary import BITSTRING_MAX_DAYS, MEASURES, MONEY_DIGITS, UNITS, buyer_columns, repeat_summary, summarize
 from .retention import (
     Retention,
@@ -57,9 +57,11 @@ __all__ = [
     "buyer_columns",
     "score",
     "compute",
+    "compute_and_store",
     "segment_grid",
     "empty_segments",
     "store",
+    "store_rows",
     "stored_dates",
     "load",
     "migration",

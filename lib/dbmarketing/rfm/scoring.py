@@ -49,7 +49,7 @@ from ._common import _check_bins, _frame
 from .segments import UNCLASSIFIED, Segments, grid_rows, load_segments
 from .summary import MEASURES, population_of, summary_query
 
-__all__ = ["METHODS", "score", "compute", "rf_matrix"]
+__all__ = ["METHODS", "score", "compute", "compute_and_store", "rf_matrix"]
 
 METHODS = ("independent", "nested")
 
@@ -155,12 +155,13 @@ def _lookup_lists(bins: int, segments: Segments) -> tuple[list[str], list[str], 
 
 
 def _scores(con, relation: str, bins: int, method: str, weights, breakpoints: dict, monetary: str,
-            segments: Segments, order_by: str = "") -> pd.DataFrame:
+            segments: Segments, order_by: str = "", into: str | None = None) -> pd.DataFrame | None:
     """Score every row of ``relation`` (a table or view of ``con`` with is_prospect, recency,
     frequency, monetary, avg_order_value): adds r_score, f_score, m_score, rfm_cell, rfm_score,
     segment. The cut points are found first, with a few small queries on ``relation``
     (quantiles, then the next distinct values where ties make cuts coincide), and registered
-    as small tables of their own name that the scoring statement joins."""
+    as small tables of their own name that the scoring statement joins. Returns the scored
+    rows, or (``into``) writes them into a temporary table of that name and returns None."""
     keys = {"recency": "(-recency)", "frequency": "frequency",
             "monetary": "coalesce(avg_order_value, 0)" if monetary == "average" else "monetary"}
     cut_cols = [f"c{j}" for j in range(1, bins)]
@@ -243,13 +244,16 @@ def _scores(con, relation: str, bins: int, method: str, weights, breakpoints: di
         # rfm_cell and segment come back as ENUMs (pandas categories, segments in the map's order);
         # an ENUM's values and the weights are written as literals: a type takes no parameters, and a
         # weight as a parameter would be a DOUBLE where its literal is an exact DECIMAL
-        out = _frame(sql.relation(
-            con, "rfm.scores", {**params, "cells": cells, "segment_names": names, "prospects": segments.prospects.name},
+        statement = ({**params, "cells": cells, "segment_names": names, "prospects": segments.prospects.name}, dict(
             steps=with_steps(), cell_enum="ENUM(" + ", ".join(map(sql.literal, cells)) + ")",
             segment_enum="ENUM(" + ", ".join(map(sql.literal, dict.fromkeys([*segments.names, UNCLASSIFIED]))) + ")",
             segment_index=sql.text("rfm.cell_index") if per_cell else "(r_score - 1) * $bins + f_score",
             cell_index=sql.text("rfm.cell_index"), wr=sql.literal(wr), wf=sql.literal(wf), wm=sql.literal(wm),
             weight_sum=sql.literal(wr + wf + wm), order_by=order_by))
+        if into is not None:
+            sql.run(con, "rfm.temp_table", statement[0], table=sql.ident(into), query=sql.text("rfm.scores", **statement[1]))
+            return None
+        out = _frame(sql.relation(con, "rfm.scores", statement[0], **statement[1]))
         if dialect.engine_of(con) != dialect.ENGINE:  # an engine without ENUMs gives strings: the same categories
             out["rfm_cell"] = pd.Categorical(out["rfm_cell"], categories=cells)
             out["segment"] = pd.Categorical(out["segment"], categories=list(dict.fromkeys([*segments.names, UNCLASSIFIED])))
@@ -363,6 +367,33 @@ def compute(con, as_of, bins: int = 5, method: str = "independent", weights=(1, 
         sql.run(con, "rfm.drop_temp_table", table=sql.ident(temp))
     out.attrs.update(as_of=as_of.isoformat())
     return _describe(out, *opts, window=window, frequency=frequency, population=population_of(customers, customer_type))
+
+
+def compute_and_store(con, as_of, bins: int = 5, method: str = "independent", weights=(1, 1, 1),
+                      breakpoints: dict | None = None, monetary: str = "total", segments=None,
+                      window: int | None = None, table: str | None = None, customers: str | None = "main.customers",
+                      frequency: str = "orders", customer_type: str | None = None, unit: str = "days",
+                      replace: bool = False) -> int:
+    """:func:`compute` then :func:`dbmarketing.rfm.store`, all in the database: the scores go
+    from the scoring statement straight into ``main.rfm_scores`` (the same rows, replacing the
+    same stored rows, refusing other settings unless ``replace``) and nothing per customer
+    goes through pandas -- for ten million customers, what a scheduled run does. Read back what
+    a chart needs with SQL or :func:`dbmarketing.rfm.load`. Returns the rows stored. On DuckDB only
+    (``main.rfm_scores`` is the customer database's table)."""
+    from .storage import store_rows
+
+    as_of, parts, params = summary_query(con, as_of, window, table, customers, unit, frequency, customer_type, False)
+    opts = _score_options(bins, method, weights, breakpoints, monetary, segments)
+    temp, scored = sql.temp_name("rfm_summary"), sql.temp_name("rfm_scored")
+    sql.run(con, "rfm.temp_table", params, table=sql.ident(temp), query=sql.text("rfm.summary", order_by="", **parts))
+    try:
+        _scores(con, temp, *opts, into=scored)
+        attrs = _describe(pd.DataFrame(), *opts, window=window, frequency=frequency,
+                          population=population_of(customers, customer_type)).attrs
+        return store_rows(con, scored, attrs, replace=replace)
+    finally:
+        for name in (temp, scored):
+            sql.run(con, "rfm.drop_temp_table", table=sql.ident(name))
 
 
 def rf_matrix(scores: pd.DataFrame, value: str = "monetary", agg: str = "mean") -> pd.DataFrame:

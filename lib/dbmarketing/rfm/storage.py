@@ -16,7 +16,7 @@ from .. import warehouse
 from ..warehouse import sql
 from ._common import _frame
 
-__all__ = ["SCORE_COLUMNS", "SCORES_TABLE", "store", "stored_dates", "load"]
+__all__ = ["SCORE_COLUMNS", "SCORES_TABLE", "store", "store_rows", "stored_dates", "load"]
 
 C = warehouse.Column
 SCORE_COLUMNS = (
@@ -67,27 +67,49 @@ def store(con, scores: pd.DataFrame, replace: bool = False) -> int:
     if needed:
         raise ValueError(f"store: not scored yet (no {', '.join(needed)}); run rfm.score first")
     frame = scores.copy()
-    attrs = scores.attrs
-    constants = {"bins": attrs.get("bins"), "method": attrs.get("method"), "window_days": attrs.get("window"),
-                 "weights": attrs.get("weights"), "population": attrs.get("population"),
-                 "settings": attrs.get("settings")}
-    for name, value in constants.items():
+    for name, value in _constants(scores.attrs).items():
         if name not in frame:
             frame[name] = value
     frame["scored_at"] = pd.Timestamp(datetime.now().replace(microsecond=0))
+    return _write(con, frame, sorted({str(x) for x in frame["settings"].dropna().unique()}), replace)
+
+
+def store_rows(con, relation: str, attrs: dict, replace: bool = False) -> int:
+    """:func:`store` for scores the database holds: ``relation`` (a temporary table of
+    ``con`` with the columns of :func:`dbmarketing.rfm.compute`'s frame) and the ``attrs`` that
+    frame would carry. Nothing per customer goes through pandas. Returns rows written."""
+    constants = _constants(attrs)
+    rows = sql.temp_name("rfm_stored")
+    values = {**constants, "scored_at": datetime.now().replace(microsecond=0)}
+    sql.run(con, "rfm.scores_to_store", view=sql.ident(rows), scores=sql.ident(relation),
+            **{k: sql.literal(v) for k, v in values.items()})
+    try:
+        return _write(con, rows, [constants["settings"]] if constants["settings"] else [], replace)
+    finally:
+        sql.run(con, "customers.drop_view", view=sql.ident(rows))
+
+
+def _constants(attrs: dict) -> dict:
+    """The columns every stored row of one computation shares, from the scores' ``attrs``."""
+    return {"bins": attrs.get("bins"), "method": attrs.get("method"), "window_days": attrs.get("window"),
+            "weights": attrs.get("weights"), "population": attrs.get("population"), "settings": attrs.get("settings")}
+
+
+def _write(con, rows, settings: list[str], replace: bool) -> int:
+    """Write the rows (a frame, or a relation of ``con``) into main.rfm_scores, replacing those
+    they stand for: refused where those were computed with other settings, unless ``replace``."""
 
     def same_settings(con, new: str) -> None:
         """Refuse to replace rows computed with other settings (unless ``replace``)."""
         clash = sql.run(con, "rfm.settings_clash", new=sql.ident(new),
                         replaced=sql.text("rfm.replaced_scores", new=sql.ident(new))).fetchall()
         if clash:
-            new_settings = sorted({str(x) for x in frame["settings"].dropna().unique()}) or ["(settings not recorded)"]
             old = "; ".join(f"{n:,} rows of {d} computed with: {t}" for d, t, n in clash)
             raise ValueError(f"main.{SCORES_TABLE} already holds {old}. These scores were computed with: "
-                             f"{'; '.join(new_settings)}. Pass replace=True to replace them, or store other settings "
-                             f"under another as-of date")
+                             f"{'; '.join(settings or ['(settings not recorded)'])}. Pass replace=True to replace "
+                             f"them, or store other settings under another as-of date")
 
-    return warehouse.write_mart(con, SCORES, frame, replace="rows", where="rfm.replaced_scores",
+    return warehouse.write_mart(con, SCORES, rows, replace="rows", where="rfm.replaced_scores",
                                 check=None if replace else same_settings)
 
 

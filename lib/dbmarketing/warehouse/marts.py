@@ -17,9 +17,11 @@ from .catalog import Table, create_table
 __all__ = ["write_mart"]
 
 
-def write_mart(con, table: Table, frame: pd.DataFrame, *, schema: str = "main", layer: str = "marts",
+def write_mart(con, table: Table, frame: pd.DataFrame | str, *, schema: str = "main", layer: str = "marts",
                replace: str = "rows", where: str | None = None, check=None, atomic: bool = True) -> int:
-    """Write ``frame`` into ``schema.<table.name>``; returns the rows written.
+    """Write ``frame`` into ``schema.<table.name>``; returns the rows written. ``frame`` may
+    also name a temporary table or view of ``con`` holding the rows with every declared column
+    (rows the database computed: nothing goes through pandas).
 
     ``replace``: ``"table"`` drops what was there (the table holds only these rows);
     ``"rows"`` keeps the table and first deletes the rows that the named SQL condition
@@ -32,9 +34,13 @@ def write_mart(con, table: Table, frame: pd.DataFrame, *, schema: str = "main", 
     if replace not in ("rows", "table"):
         raise ValueError(f"replace must be 'rows' or 'table', got {replace!r}")
     names = [c.name for c in table.columns]
-    rows = frame.reindex(columns=names)
-    new = sql.temp_name(table.name)
-    con.register(new, rows)
+    in_database = isinstance(frame, str)
+    if in_database:
+        new = frame
+    else:
+        rows = frame.reindex(columns=names)
+        new = sql.temp_name(table.name)
+        con.register(new, rows)
     if atomic:
         con.execute("BEGIN TRANSACTION")
     try:
@@ -56,9 +62,12 @@ def write_mart(con, table: Table, frame: pd.DataFrame, *, schema: str = "main", 
     except BaseException:
         if atomic:
             con.execute("ROLLBACK")
-            con.unregister(new)
+            if not in_database:
+                con.unregister(new)
         # without atomic the caller's transaction is aborted and refuses even the unregister,
         # which would hide the real error; the uniquely named view goes with the connection
         raise
+    if in_database:
+        return int(sql.one(con, "warehouse.count_rows", table=sql.ident(new))[0])
     con.unregister(new)
     return len(rows)

@@ -253,6 +253,17 @@ scored AS (SELECT s.*, {{r_score}} AS r_score, {{f_score}} AS f_score, {{m_score
 FROM scored
 {{order_by}}
 
+-- name: scores_to_store
+-- The scores {{scores}} (a temporary table of rfm.compute's columns) as main.rfm_scores stores
+-- them: with the settings they were computed with ({{bins}} ... {{settings}}) and {{scored_at}},
+-- as a temporary view {{view}} (a view takes no parameters: the values are sql.literal).
+CREATE OR REPLACE TEMP VIEW {{view}} AS
+SELECT s.*, CAST({{bins}} AS INTEGER) AS bins, CAST({{method}} AS VARCHAR) AS method,
+       CAST({{window_days}} AS INTEGER) AS window_days, CAST({{weights}} AS VARCHAR) AS weights,
+       CAST({{population}} AS VARCHAR) AS population, CAST({{settings}} AS VARCHAR) AS settings,
+       CAST({{scored_at}} AS TIMESTAMP) AS scored_at
+FROM {{scores}} s
+
 -- name: score_grid
 -- Every combination of R and F scores ({{levels}}: a table of the levels 1..bins) and M scores
 -- ({{m_levels}}), with the segment {{segment}} (the segment map's CASE) of each.
