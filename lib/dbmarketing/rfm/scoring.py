@@ -35,6 +35,7 @@ over the R x F score cells.
 from __future__ import annotations
 
 import math
+from contextlib import contextmanager
 from decimal import ROUND_FLOOR, Decimal
 from pathlib import Path
 
@@ -154,19 +155,42 @@ def _lookup_lists(bins: int, segments: Segments) -> tuple[list[str], list[str], 
     return labels, [r[3] for r in rows], per_cell
 
 
+@contextmanager
+def _summary(con, parts: dict, params: dict):
+    """The customer summary (``rfm.summary``: ``parts``, ``params``) as :func:`_scores` reads
+    it: (its name, the WITH clause and parameters that define it, or None). Read from
+    main.purchase_summary on DuckDB it is cheap to read again: each scoring statement reads it
+    in a WITH clause of its own (writing ten million rows into a temporary table cost more than
+    the three statements' reading). Aggregated over every purchase it is computed once, into a
+    temporary table dropped after."""
+    name = sql.temp_name("rfm_summary")
+    if params["_summed"] and dialect.engine_of(con) == dialect.ENGINE:
+        yield name, (sql.text("rfm.summary", order_by="", **parts), params)
+        return
+    sql.run(con, "rfm.temp_table", params, table=sql.ident(name), query=sql.text("rfm.summary", order_by="", **parts))
+    try:
+        yield name, None
+    finally:
+        sql.run(con, "rfm.drop_temp_table", table=sql.ident(name))
+
+
 def _scores(con, relation: str, bins: int, method: str, weights, breakpoints: dict, monetary: str,
-            segments: Segments, order_by: str = "", into: str | None = None) -> pd.DataFrame | None:
+            segments: Segments, order_by: str = "", into: str | None = None, defined=None) -> pd.DataFrame | None:
     """Score every row of ``relation`` (a table or view of ``con`` with is_prospect, recency,
     frequency, monetary, avg_order_value): adds r_score, f_score, m_score, rfm_cell, rfm_score,
     segment. The cut points are found first, with a few small queries on ``relation``
     (quantiles, then the next distinct values where ties make cuts coincide), and registered
     as small tables of their own name that the scoring statement joins. Returns the scored
-    rows, or (``into``) writes them into a temporary table of that name and returns None."""
+    rows, or (``into``) writes them into a temporary table of that name and returns None.
+    ``defined``: (the text, its parameters) of a WITH clause defining ``relation`` (see :func:`_summary`)."""
     keys = {"recency": "(-recency)", "frequency": "frequency",
             "monetary": "coalesce(avg_order_value, 0)" if monetary == "average" else "monetary"}
     cut_cols = [f"c{j}" for j in range(1, bins)]
     params = {"quantiles": _quantiles(bins), "bins": bins}
     steps: list[str] = []  # the scoring steps so far, as WITH clauses
+    if defined is not None:
+        steps.append(f"{sql.ident(relation)} AS (\n{defined[0]})")
+        params.update({k: v for k, v in defined[1].items() if not k.startswith("_")})
     registered: list[str] = []
 
     def register(stem: str, columns: dict) -> str:
@@ -193,7 +217,7 @@ def _scores(con, relation: str, bins: int, method: str, weights, breakpoints: di
             def successors(need, key=keys[m]):  # the smallest value above x, per group
                 cuts = register("rfm_cut", {**{c: _column([grp[j] for grp in need]) for j, c in enumerate(groups)},
                                             "_x": _column(list(need.values()))})
-                found = sql.run(con, "rfm.next_values", steps=with_steps(), stage=stage, key=key, cuts=cuts,
+                found = sql.run(con, "rfm.next_values", params, steps=with_steps(), stage=stage, key=key, cuts=cuts,
                                 on="".join(f"s.{c} = p.{c} AND " for c in groups),
                                 **group_parts(groups, "p.")).fetchall()
                 return {tuple(r[:k]): r[k] for r in found if r[k] is not None}
@@ -359,12 +383,8 @@ def compute(con, as_of, bins: int = 5, method: str = "independent", weights=(1, 
         con = warehouse.compute_on(con)
     as_of, parts, params = summary_query(con, as_of, window, table, customers, unit, frequency, customer_type, repeat)
     opts = _score_options(bins, method, weights, breakpoints, monetary, segments)
-    temp = sql.temp_name("rfm_summary")
-    sql.run(con, "rfm.temp_table", params, table=sql.ident(temp), query=sql.text("rfm.summary", order_by="", **parts))
-    try:
-        out = _scores(con, temp, *opts, order_by="ORDER BY customer_id" if sort else "")
-    finally:
-        sql.run(con, "rfm.drop_temp_table", table=sql.ident(temp))
+    with _summary(con, parts, params) as (name, defined):
+        out = _scores(con, name, *opts, order_by="ORDER BY customer_id" if sort else "", defined=defined)
     out.attrs.update(as_of=as_of.isoformat())
     return _describe(out, *opts, window=window, frequency=frequency, population=population_of(customers, customer_type))
 
@@ -384,16 +404,15 @@ def compute_and_store(con, as_of, bins: int = 5, method: str = "independent", we
 
     as_of, parts, params = summary_query(con, as_of, window, table, customers, unit, frequency, customer_type, False)
     opts = _score_options(bins, method, weights, breakpoints, monetary, segments)
-    temp, scored = sql.temp_name("rfm_summary"), sql.temp_name("rfm_scored")
-    sql.run(con, "rfm.temp_table", params, table=sql.ident(temp), query=sql.text("rfm.summary", order_by="", **parts))
+    scored = sql.temp_name("rfm_scored")
     try:
-        _scores(con, temp, *opts, into=scored)
+        with _summary(con, parts, params) as (name, defined):
+            _scores(con, name, *opts, into=scored, defined=defined)
         attrs = _describe(pd.DataFrame(), *opts, window=window, frequency=frequency,
                           population=population_of(customers, customer_type)).attrs
         return store_rows(con, scored, attrs, replace=replace)
     finally:
-        for name in (temp, scored):
-            sql.run(con, "rfm.drop_temp_table", table=sql.ident(name))
+        sql.run(con, "rfm.drop_temp_table", table=sql.ident(scored))
 
 
 def rf_matrix(scores: pd.DataFrame, value: str = "monetary", agg: str = "mean") -> pd.DataFrame:

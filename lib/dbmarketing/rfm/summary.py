@@ -126,7 +126,8 @@ def _summary_sql(con, as_of: date, window: int | None, table: str, customers: st
         summed = holdout_end is None and window is None and table == "main.sales" and summed_by_cleaning(con, as_of)
     # orders are distinct order_ids, unless the relation is known to hold one row per order
     by_id = all("order_id" in cols[r] and not _one_row_per_order(r) for r in relations)
-    params = {"as_of": as_of, "end": holdout_end or as_of, "holdout_end": holdout_end, "unit": float(unit),
+    params = {"_summed": summed,  # (no statement's parameter: whether the summary reads main.purchase_summary)
+              "as_of": as_of, "end": holdout_end or as_of, "holdout_end": holdout_end, "unit": float(unit),
               "money_digits": MONEY_DIGITS, "customer_type": customer_type,
               "window_start": as_of - timedelta(days=int(window)) if window else None}
 
