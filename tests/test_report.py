@@ -596,6 +596,28 @@ def test_check_report_html_finds_noise_and_clean_outputs_removes_it(tmp_path):
         assert "result 42" in clean.read_text()
 
 
+def test_pages_from_the_exporters_kept_for_the_process_are_those_of_new_exporters(tmp_path):
+    """export_html keeps one exporter per kind of page (and remembers its cleaned code cells): a
+    page is byte for byte what a new exporter writes, whatever was exported before it."""
+    from nbconvert import HTMLExporter
+
+    from dbmarketing.reports.pages import _NBCONVERT_LOG, _without_headlines
+
+    plain = new_notebook()
+    cell = new_code_cell("show()", execution_count=1)
+    cell.outputs = [new_output("display_data", data={"text/html": "<table><tr><td>1</td></tr></table>",
+                                                     "text/plain": "1"})]
+    plain.cells = [new_markdown_cell("# Plain"), cell]
+    uuid = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")  # a widget view's element id
+    for with_code in (True, False):
+        for name, nb in [("noisy", noisy_notebook()), ("plain", plain), ("noisy", noisy_notebook())]:
+            fresh = HTMLExporter(log=_NBCONVERT_LOG) if with_code else HTMLExporter(
+                log=_NBCONVERT_LOG, exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
+            expected, _ = fresh.from_notebook_node(_without_headlines(nb), resources={"metadata": {"name": name}})
+            page = export_html(nb, tmp_path / f"{name}{with_code}.html", with_code=with_code, title=name)
+            assert uuid.sub("id", page.read_text(encoding="utf-8")) == uuid.sub("id", expected), (name, with_code)
+
+
 def test_check_report_html_finds_tracebacks_but_ignores_code(tmp_path):
     nb = new_notebook()
     cell = new_code_cell("warnings.warn('x', UserWarning)  # code may name a UserWarning", execution_count=1)
