@@ -618,6 +618,31 @@ def test_pages_from_the_exporters_kept_for_the_process_are_those_of_new_exporter
             assert uuid.sub("id", page.read_text(encoding="utf-8")) == uuid.sub("id", expected), (name, with_code)
 
 
+def test_an_executed_notebook_is_written_when_it_ends_even_by_a_kernel_that_died(tmp_path, monkeypatch):
+    """The runner's papermill engine writes the output notebook once, when execution ends (not
+    when each cell starts and ends), and still keeps what ran when the kernel dies."""
+    import papermill
+    from nbclient.exceptions import DeadKernelError
+    from papermill import engines
+
+    from dbmarketing.reports import engine
+
+    writes = []
+    write = engines.write_ipynb
+    monkeypatch.setattr(engines, "write_ipynb", lambda nb, path: (writes.append(path), write(nb, path)))
+    nb = new_notebook(cells=[new_code_cell("x = 41"), new_code_cell("print(x + 1)"),
+                             new_code_cell("import os\nos._exit(1)"), new_code_cell("print('never')")])
+    nb.metadata.kernelspec = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    source, output = tmp_path / "in.ipynb", tmp_path / "out.ipynb"
+    nbformat.write(nb, source)
+    with pytest.raises(DeadKernelError):
+        papermill.execute_notebook(str(source), str(output), progress_bar=False, kernel_name="python3",
+                                   engine_name=engine.NAME)
+    assert writes == [str(output)]
+    executed = nbformat.read(output, as_version=4)
+    assert executed.cells[1].outputs[0].text == "42\n" and executed.cells[3].outputs == []
+
+
 def test_check_report_html_finds_tracebacks_but_ignores_code(tmp_path):
     nb = new_notebook()
     cell = new_code_cell("warnings.warn('x', UserWarning)  # code may name a UserWarning", execution_count=1)
