@@ -111,6 +111,38 @@ def test_database_of_an_older_version_gets_the_new_bookkeeping_columns(tmp_path)
         ("not a yes/no value", "maybe")]
 
 
+def test_a_current_database_is_not_upgraded_again_but_a_changed_one_is(tmp_path, monkeypatch):
+    """create_schema's statements run once per declarations: connecting again to a current
+    database runs only the reject-reason upgrade; new declarations, or a declared table that
+    went missing, bring the whole upgrade back."""
+    from dbmarketing.warehouse import schema, sql
+
+    path = tmp_path / "x.duckdb"
+    warehouse.connect(path).close()
+    sql.RAN.clear()
+    warehouse.connect(path).close()
+    assert set(sql.RAN) == {"warehouse.schema_fingerprint", "warehouse.schema_columns",
+                            "warehouse.move_value_out_of_reason"}
+    con = warehouse.connect(path)
+    con.execute("DROP TABLE raw.cities")
+    con.close()
+    sql.RAN.clear()
+    con = warehouse.connect(path)
+    assert "warehouse.add_column" in sql.RAN
+    assert [c.name for c in warehouse.MODEL["cities"].columns] <= [
+        r[0] for r in con.execute("SELECT column_name FROM information_schema.columns "
+                                  "WHERE table_schema = 'raw' AND table_name = 'cities'").fetchall()]
+    con.close()
+    # a version of the workbook that declares something new upgrades the database again
+    monkeypatch.setattr(schema, "declarations", lambda: "declared by a later version")
+    sql.RAN.clear()
+    warehouse.connect(path).close()
+    assert "warehouse.create_table" in sql.RAN
+    sql.RAN.clear()
+    warehouse.connect(path).close()
+    assert "warehouse.create_table" not in sql.RAN
+
+
 def test_a_file_that_is_not_a_duckdb_database_is_refused_in_one_line(tmp_path):
     """A SQLite database, a text file, an empty file or a folder given as the customer database:
     one line naming it and what it is, before DuckDB tries anything (it would take a SQLite

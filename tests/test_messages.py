@@ -83,3 +83,24 @@ def test_read_yaml_places_a_character_yaml_does_not_allow(tmp_path):
 
 def test_read_yaml_of_a_missing_file(tmp_path):
     assert read(tmp_path / "none.yaml") == f"{tmp_path / 'none.yaml'}: cannot read the parameters file (No such file or directory)"
+
+
+def test_safe_load_reads_the_workbooks_yaml_as_safe_load_does_and_fails_with_its_errors():
+    import yaml
+    from pathlib import Path
+
+    import dbmarketing
+
+    assert hasattr(yaml, "CSafeLoader")  # PyYAML with libyaml, as the lock installs it: the fast way is taken
+    package = Path(dbmarketing.__file__).parent
+    files = sorted(package.rglob("*.yaml"))
+    assert len(files) > 20  # the word catalogs, their kinds, the segment and trigger maps
+    for path in files:
+        text = path.read_text(encoding="utf-8")
+        assert messages.safe_load(text) == yaml.safe_load(text), path
+    for bad in ["a: [1, 2\nb: 3\n", "text:\n  x: 'open\n", "a: 1\n\tb: 2\n", "- a\nb: c\n"]:
+        with pytest.raises(yaml.YAMLError) as slow:
+            yaml.safe_load(bad)
+        with pytest.raises(yaml.YAMLError) as fast:
+            messages.safe_load(bad)
+        assert str(fast.value) == str(slow.value), bad

@@ -596,6 +596,53 @@ def test_check_report_html_finds_noise_and_clean_outputs_removes_it(tmp_path):
         assert "result 42" in clean.read_text()
 
 
+def test_pages_from_the_exporters_kept_for_the_process_are_those_of_new_exporters(tmp_path):
+    """export_html keeps one exporter per kind of page (and remembers its cleaned code cells): a
+    page is byte for byte what a new exporter writes, whatever was exported before it."""
+    from nbconvert import HTMLExporter
+
+    from dbmarketing.reports.pages import _NBCONVERT_LOG, _without_headlines
+
+    plain = new_notebook()
+    cell = new_code_cell("show()", execution_count=1)
+    cell.outputs = [new_output("display_data", data={"text/html": "<table><tr><td>1</td></tr></table>",
+                                                     "text/plain": "1"})]
+    plain.cells = [new_markdown_cell("# Plain"), cell]
+    uuid = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")  # a widget view's element id
+    for with_code in (True, False):
+        for name, nb in [("noisy", noisy_notebook()), ("plain", plain), ("noisy", noisy_notebook())]:
+            fresh = HTMLExporter(log=_NBCONVERT_LOG) if with_code else HTMLExporter(
+                log=_NBCONVERT_LOG, exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
+            expected, _ = fresh.from_notebook_node(_without_headlines(nb), resources={"metadata": {"name": name}})
+            page = export_html(nb, tmp_path / f"{name}{with_code}.html", with_code=with_code, title=name)
+            assert uuid.sub("id", page.read_text(encoding="utf-8")) == uuid.sub("id", expected), (name, with_code)
+
+
+def test_an_executed_notebook_is_written_when_it_ends_even_by_a_kernel_that_died(tmp_path, monkeypatch):
+    """The runner's papermill engine writes the output notebook once, when execution ends (not
+    when each cell starts and ends), and still keeps what ran when the kernel dies."""
+    import papermill
+    from nbclient.exceptions import DeadKernelError
+    from papermill import engines
+
+    from dbmarketing.reports import engine
+
+    writes = []
+    write = engines.write_ipynb
+    monkeypatch.setattr(engines, "write_ipynb", lambda nb, path: (writes.append(path), write(nb, path)))
+    nb = new_notebook(cells=[new_code_cell("x = 41"), new_code_cell("print(x + 1)"),
+                             new_code_cell("import os\nos._exit(1)"), new_code_cell("print('never')")])
+    nb.metadata.kernelspec = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    source, output = tmp_path / "in.ipynb", tmp_path / "out.ipynb"
+    nbformat.write(nb, source)
+    with pytest.raises(DeadKernelError):
+        papermill.execute_notebook(str(source), str(output), progress_bar=False, kernel_name="python3",
+                                   engine_name=engine.NAME)
+    assert writes == [str(output)]
+    executed = nbformat.read(output, as_version=4)
+    assert executed.cells[1].outputs[0].text == "42\n" and executed.cells[3].outputs == []
+
+
 def test_check_report_html_finds_tracebacks_but_ignores_code(tmp_path):
     nb = new_notebook()
     cell = new_code_cell("warnings.warn('x', UserWarning)  # code may name a UserWarning", execution_count=1)

@@ -326,3 +326,17 @@ def test_every_section_a_notebook_may_skip_has_a_title_in_both_languages():
             assert f"needs.title_{section.replace(' ', '_')}" in texts, (lang, section)
     with pytest.raises(KeyError, match="unknown section 'the churn model'"):
         warehouse.title("the churn model")  # a section is named by its name, not by a title
+
+
+def test_a_catalog_file_that_does_not_read_is_named_with_its_line_and_column(tmp_path, monkeypatch):
+    (tmp_path / "en").mkdir()
+    (tmp_path / "en" / "common.yaml").write_text("text:\n  ok: fine\n  bad: [open\n  next: x\n", encoding="utf-8")
+    monkeypatch.setattr(words, "FOLDER", tmp_path)
+    words.catalog.cache_clear()
+    try:
+        with pytest.raises(words.WordsError) as error:
+            words.catalog("en")
+    finally:
+        words.catalog.cache_clear()
+    assert str(error.value) == (f"{tmp_path / 'en' / 'common.yaml'}: line 4, column 7 not valid YAML: "
+                                "expected ',' or ']', but got ':'")

@@ -9,8 +9,6 @@ from dataclasses import dataclass, field
 from importlib.resources import files
 from pathlib import Path
 
-import yaml
-
 from .. import messages
 
 # kind -> its parameters with their defaults
@@ -94,7 +92,7 @@ def load_triggers(path: str | Path | Triggers | None = None) -> Triggers:
     if isinstance(path, Triggers):
         return path
     if path is None or (isinstance(path, str) and not path.strip()):
-        spec = yaml.safe_load((files("dbmarketing.events") / "triggers.yaml").read_text(encoding="utf-8"))
+        spec = messages.safe_load((files("dbmarketing.events") / "triggers.yaml").read_text(encoding="utf-8"))
         where = "lib/dbmarketing/events/triggers.yaml"
     else:
         path = Path(path)

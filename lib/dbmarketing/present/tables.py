@@ -24,8 +24,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import yaml
 
+from .. import messages
 from . import words
 
 MAX_ROWS = 15
@@ -35,7 +35,7 @@ WRAP_CHARS = 40   # a text column wider than this wraps in its cell: it takes th
 
 @functools.cache
 def kinds() -> dict[str, set]:
-    content = yaml.safe_load((Path(words.__file__).parent / "kinds.yaml").read_text(encoding="utf-8"))
+    content = messages.safe_load((Path(words.__file__).parent / "kinds.yaml").read_text(encoding="utf-8"))
     return {kind: set(names) for kind, names in content.items()}
 
 

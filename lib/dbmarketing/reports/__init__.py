@@ -2,6 +2,7 @@
 
 - :mod:`.parameters`: the parameters file and its check against the notebooks;
 - :mod:`.runner`: the run itself (:func:`run_reports`), its folder swap and :class:`RunLock`;
+- :mod:`.engine`: papermill's engine as the runner uses it (the notebook written when it ends);
 - :mod:`.executed`: an executed notebook's errors, skipped sections and noise;
 - :mod:`.pages`: a notebook's HTML pages and the check of one;
 - :mod:`.index`: the run's ``index.html``;

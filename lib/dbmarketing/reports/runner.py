@@ -61,6 +61,7 @@ from dbmarketing.present.words import LANGS
 from ._common import _plain
 from .errors import ParameterError, ReportError
 from .executed import _describe_failure, clean_outputs, find_errors, headlines, notebook_title, skipped_sections
+from . import engine
 from .kernels import KernelsAhead
 from .index import export_rows, previous_run, section_anchor, write_index
 from .pages import export_html
@@ -303,6 +304,7 @@ def _run_one(i, nb_path, entry, notebooks, params, params_file, plan, run_as_of,
         papermill.execute_notebook(
             str(source), str(output), parameters=entry["parameters"], cwd=cwd,
             progress_bar=progress, kernel_name=kernel_name, log_output=False, extra_arguments=kernel_args, km=km,
+            engine_name=engine.NAME,  # the notebook written when it ends, not at every cell
         )
     except Exception as exc:
         entry["seconds"] = round(time.monotonic() - started, 2)

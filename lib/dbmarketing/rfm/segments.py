@@ -24,7 +24,6 @@ import duckdb
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import yaml
 
 from .. import messages
 from ..warehouse import sql
@@ -172,7 +171,7 @@ def load_segments(path: str | Path | Segments | None = None) -> Segments:
         return path
     if path is None or (isinstance(path, str) and not path.strip()):
         text = (files("dbmarketing.rfm") / "segments.yaml").read_text(encoding="utf-8")
-        spec = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # safe_load, in C when available
+        spec = messages.safe_load(text)
         where = "segments.yaml (default)"
     else:
         path = Path(path)

@@ -25,6 +25,8 @@ from pathlib import Path
 
 import yaml
 
+from dbmarketing import messages
+
 LANGS = ("en", "zh")
 FOLDER = Path(__file__).parent
 PARTS = ("text", "headers", "labels")
@@ -59,7 +61,7 @@ def catalog(lang: str) -> dict[str, dict]:
     seen = {part: {} for part in PARTS}
     for path in sorted((FOLDER / lang).glob("*.yaml")):
         try:
-            content = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+            content = messages.safe_load(path.read_text(encoding="utf-8")) or {}
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             where = f" line {mark.line + 1}, column {mark.column + 1}" if mark else ""

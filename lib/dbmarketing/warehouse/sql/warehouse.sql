@@ -157,3 +157,17 @@ FROM information_schema.columns c
 JOIN main.catalog k ON k.table_schema = c.table_schema AND k.table_name = c.table_name AND k.column_name = c.column_name
 WHERE c.table_schema IN ('raw', 'main') AND (k.privacy_tier <= $max_tier OR list_contains($private, c.column_name))
 ORDER BY c.table_schema, c.table_name, c.ordinal_position
+
+-- name: schema_fingerprint
+-- The fingerprint of the declarations the database's schema was last brought up to (create_schema
+-- writes it as the comment of main.catalog; empty on a database of an older version).
+SELECT comment FROM duckdb_tables()
+WHERE database_name = current_database() AND schema_name = 'main' AND table_name = 'catalog'
+
+-- name: set_schema_fingerprint
+COMMENT ON TABLE main.catalog IS {{fingerprint}}
+
+-- name: schema_columns
+-- Every column of the raw and main schemas (create_schema checks that the declared ones are there).
+SELECT schema_name, table_name, column_name FROM duckdb_columns()
+WHERE database_name = current_database() AND schema_name IN ('main', 'raw')
