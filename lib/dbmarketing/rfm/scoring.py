@@ -206,13 +206,30 @@ def _scores(con, relation: str, bins: int, method: str, weights, breakpoints: di
         g = ", ".join(f"{alias}{c}" for c in groups)
         return {"groups": g + ", " if g else "", "group_by": " GROUP BY " + g if g else ""}
 
+    def counted(m: str, stage: str) -> list | None:
+        """The quantile cuts of measure ``m`` over all customers of ``stage`` from its counts
+        (rfm.counted_cuts)."""
+        steps_before = "WITH " + "".join(f"{step},\n" for step in steps)
+        return sql.one(con, "rfm.counted_cuts", params, steps=steps_before, stage=stage, key=keys[m],
+                       cuts=", ".join(sql.text("rfm.counted_cut", j=j) for j in range(1, bins)))[0]
+
     def quantile_cuts(measures: list[str], stage: str, groups: list[str]) -> dict[str, dict]:
+        # recency and frequency take few distinct values: over all customers, counting them is
+        # cheaper than sorting ten million customers (the same cuts); monetary value is sorted
+        few = [m for m in measures if m in ("recency", "frequency")] if not groups else []
+        sorted_ = [m for m in measures if m not in few]
         rows = sql.run(con, "rfm.quantile_cuts", params, steps=with_steps(), stage=stage, **group_parts(groups),
-                       cuts=", ".join(sql.text("rfm.quantile_cut", key=keys[m]) for m in measures)).fetchall()
+                       cuts=", ".join(sql.text("rfm.quantile_cut", key=keys[m]) for m in sorted_)).fetchall() \
+            if sorted_ else [()]
         k = len(groups)
         out = {}
-        for i, m in enumerate(measures):
-            raw = {tuple(r[:k]): r[k + i] for r in rows if r[k + i] is not None}
+        for m in measures:
+            if m in few:
+                cut = counted(m, stage)
+                raw = {(): cut} if cut is not None else {}
+            else:
+                i = sorted_.index(m)
+                raw = {tuple(r[:k]): r[k + i] for r in rows if r[k + i] is not None}
 
             def successors(need, key=keys[m]):  # the smallest value above x, per group
                 cuts = register("rfm_cut", {**{c: _column([grp[j] for grp in need]) for j, c in enumerate(groups)},

@@ -266,14 +266,25 @@ def summed_master(con) -> bool:
     """Whether ``main.purchase_summary`` holds the customer master ``main.customers`` as it is
     (every customer, with their type and signup date: written by the cleaning with both), so
     that the summary of every customer reads the master's columns and its prospects from it
-    instead of joining every buyer with the master; one pass over each of the two."""
-    if "in_master" not in _columns(con, "main.purchase_summary"):  # written by an older version
+    instead of joining every buyer with the master: the master's customers and the sum of the
+    hashes of their (customer, type, signup date) are those :func:`write_purchase_summary` kept
+    (one pass over the master's three columns). On DuckDB only: another engine joins."""
+    if dialect.engine_of(con) != dialect.ENGINE:
         return False
+    kept = sql.one(con, "rfm.kept_master_fingerprint")
+    if not kept or not kept[0]:  # written by an older version
+        return False
+    return kept[0] == _master_fingerprint(con)
+
+
+def _master_fingerprint(con) -> str | None:
+    """main.customers's customers and hash sum as text (None where it has no customer_type or
+    signup_date: the summary then keeps no master)."""
     parts = _master(con, "main.customers")
     if "NULL" in parts["customer_type"] + parts["signup_date"]:
-        return False
-    n, summed_n, same = sql.one(con, "rfm.summed_master", customers=parts["customers"])
-    return n == summed_n and bool(same)
+        return None
+    n, hashes = sql.one(con, "rfm.master_fingerprint", customers=parts["customers"])
+    return f"{n} customers, hash sum {hashes}"
 
 
 def write_purchase_summary(con) -> int:
@@ -291,6 +302,9 @@ def write_purchase_summary(con) -> int:
             first_day_value=parts["first_day_value"], first_day_join=parts["first_day_join"],
             first_v="coalesce(f.first_v, a.first_v)", customers=master["customers"],
             customer_type=master["customer_type"], signup_date=master["signup_date"])
+    fingerprint = _master_fingerprint(con)
+    if fingerprint is not None:
+        sql.run(con, "rfm.keep_master_fingerprint", fingerprint=sql.literal(fingerprint))
     return int(sql.one(con, "warehouse.count_rows", table=sql.ident("main", "purchase_summary"))[0])
 
 

@@ -134,12 +134,20 @@ FULL JOIN (SELECT customer_id, {{customer_type}} AS customer_type, CAST({{signup
            FROM {{customers}}) c ON a.customer_id = c.customer_id
 ORDER BY 1
 
--- name: summed_master
--- Whether main.purchase_summary's rows of the customer master are still the master {{customers}}:
--- both's customers, and a sum of the hashes of (customer, type, signup date) of each.
-SELECT (SELECT count(*) FROM {{customers}}), (SELECT count(*) FROM main.purchase_summary WHERE in_master),
-       (SELECT sum(hash(customer_id, customer_type, CAST(signup_date AS DATE))) FROM {{customers}})
-       = (SELECT sum(hash(customer_id, customer_type, signup_date)) FROM main.purchase_summary WHERE in_master)
+-- name: master_fingerprint
+-- The customer master {{customers}}'s customers and a sum of the hashes of their (customer,
+-- type, signup date): what main.purchase_summary's rows of the master were written from.
+SELECT count(*), CAST(sum(hash(customer_id, customer_type, CAST(signup_date AS DATE))) AS VARCHAR) FROM {{customers}}
+
+-- name: keep_master_fingerprint
+-- Keep the master's fingerprint {{fingerprint}} (master_fingerprint, as text) with
+-- main.purchase_summary, as the comment of its column in_master.
+COMMENT ON COLUMN main.purchase_summary.in_master IS {{fingerprint}}
+
+-- name: kept_master_fingerprint
+-- The fingerprint keep_master_fingerprint wrote (NULL when none was kept).
+SELECT comment FROM duckdb_columns() WHERE schema_name = 'main' AND table_name = 'purchase_summary'
+  AND column_name = 'in_master'
 
 -- name: sales_totals
 -- The count of main.sales's purchases with a customer, their last date and their total: each a
@@ -213,6 +221,20 @@ DROP TABLE IF EXISTS {{table}}
 -- The quantile cut points {{cuts}} (quantile_cut of each measure) of the scored customers of
 -- {{stage}} (after the {{steps}} before it), per group {{groups}} ({{group_by}}).
 {{steps}}SELECT {{groups}}{{cuts}} FROM {{stage}} WHERE NOT is_prospect{{group_by}}
+
+-- name: counted_cuts
+-- The cut points of quantile_cut for one measure {{key}} of few distinct values (recency, frequency)
+-- from its counts instead of sorting every customer: the value at position ceil(j n / bins) is the
+-- smallest whose running count reaches j n / bins ({{cuts}}: counted_cut for j = 1 .. bins - 1),
+-- NULL without scored customers, as quantile_disc gives; {{steps}}: the steps before, ending with
+-- a comma.
+{{steps}}counted AS (SELECT {{key}} AS v, count(*) AS c FROM {{stage}} WHERE NOT is_prospect GROUP BY 1),
+running AS (SELECT v, sum(c) OVER (ORDER BY v ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS upto,
+                   sum(c) OVER () AS n FROM counted)
+SELECT CASE WHEN count(*) > 0 THEN [{{cuts}}] END FROM running
+
+-- name: counted_cut
+min(v) FILTER (WHERE upto * $bins >= {{j}} * n)
 
 -- name: quantile_cut
 -- The values of {{key}} at the positions ceil(j n / bins) ($quantiles: j / bins, rounded down).
