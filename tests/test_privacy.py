@@ -78,6 +78,26 @@ def test_export_is_masked_by_clearance(con, tmp_path, suffix):
     assert not list(tmp_path.glob(".*partial"))
 
 
+def test_an_xlsx_list_longer_than_a_sheet_goes_on_as_many_sheets(con, tmp_path, monkeypatch):
+    """Excel opens no sheet of more than 1,048,576 rows: a longer list is cut into sheets, each
+    with the header, and read back sheet after sheet it is the whole list (here a sheet of 4 rows)."""
+    from openpyxl import load_workbook
+    from dbmarketing.privacy import masks
+
+    assert masks.SHEET_ROWS == 2**20  # Excel's limit
+    monkeypatch.setattr(masks, "SHEET_ROWS", 4)
+    df = pd.DataFrame({"customer_id": [f"C{i}" for i in range(7)], "orders": range(7)})
+    path = privacy.export_frame(df, tmp_path / "long.xlsx", 2, con=con)
+    book = load_workbook(path, read_only=True)
+    assert book.sheetnames == ["list", "list 2", "list 3"]
+    sheets = [list(book[name].iter_rows(values_only=True)) for name in book.sheetnames]
+    assert [len(rows) for rows in sheets] == [4, 4, 2]
+    assert all(rows[0] == ("customer_id", "orders") for rows in sheets)
+    assert [row for rows in sheets for row in rows[1:]] == list(df.itertuples(index=False, name=None))
+    one = privacy.export_frame(df.head(3), tmp_path / "short.xlsx", 2, con=con)  # fits: one sheet, as before
+    assert load_workbook(one, read_only=True).sheetnames == ["list"]
+
+
 def test_masking_twice_changes_nothing(con):
     """A frame masked once (e.g. an export as written) shows the same when masked again:
     a masked phone is not parsed again into '***'."""

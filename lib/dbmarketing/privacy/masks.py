@@ -243,24 +243,32 @@ def _note_about(path, about: str) -> None:
     tmp.replace(notes_path)
 
 
+# The rows a worksheet holds, its header included: Excel opens no sheet longer than this.
+SHEET_ROWS = 1_048_576
+
+
 def _write_xlsx(df: pd.DataFrame, path) -> None:
-    """One sheet: the header, then the rows; every str cell typed as text (openpyxl would
-    otherwise store a value starting with = as a live formula)."""
+    """The header, then the rows, on as many sheets as Excel needs ("list", "list 2", ...: a
+    sheet holds :data:`SHEET_ROWS` rows, each sheet's first the header); every str cell typed
+    as text (openpyxl would otherwise store a value starting with = as a live formula)."""
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
 
     book = Workbook(write_only=True)
-    sheet = book.create_sheet("list")
+    rows = df.astype(object).where(df.notna(), None)
+    per_sheet = SHEET_ROWS - 1
+    for k, start in enumerate(range(0, max(len(rows), 1), per_sheet)):
+        sheet = book.create_sheet("list" if k == 0 else f"list {k + 1}")
 
-    def cell(value):
-        c = WriteOnlyCell(sheet, value=value)
-        if isinstance(value, str):
-            c.data_type = "s"
-        return c
+        def cell(value, sheet=sheet):
+            c = WriteOnlyCell(sheet, value=value)
+            if isinstance(value, str):
+                c.data_type = "s"
+            return c
 
-    sheet.append([cell(str(c)) for c in df.columns])
-    for row in df.astype(object).where(df.notna(), None).itertuples(index=False):
-        sheet.append([cell(v) for v in row])
+        sheet.append([cell(str(c)) for c in df.columns])
+        for row in rows.iloc[start:start + per_sheet].itertuples(index=False):
+            sheet.append([cell(v) for v in row])
     book.save(path)
 
 
