@@ -1010,3 +1010,79 @@ def test_scores_computed_and_stored_in_the_database_are_those_stored_from_pandas
         con.close()
     assert (from_pandas["population"] == frame.attrs["population"]).sum() == len(frame) > 1000
     pd.testing.assert_frame_equal(in_database.drop(columns="scored_at"), from_pandas.drop(columns="scored_at"))
+
+
+def test_chapter_04s_tables_and_charts_from_the_stored_scores_are_pandas_own(cleaned, tmp_path):
+    """What chapter 04 shows of the stored scores (rfm.stored: summed by the database, nothing
+    per customer through pandas) equals what pandas and numpy compute from the same scores
+    loaded as a frame, written here as plainly as they can be."""
+    path = tmp_path / "crm.duckdb"
+    shutil.copy(cleaned, path)
+    con = warehouse.connect(path)
+    try:
+        rfm.compute_and_store(con, "2026-10-31", customer_type="consumer", replace=True)
+        stored = rfm.stored(con, "2026-10-31", customer_type="consumer")
+        frame = rfm.load(con, "2026-10-31", customer_type="consumer")
+        buyers = frame[~frame.is_prospect]
+        assert (stored.customers, stored.buyers) == (len(frame), len(buyers)) and 500 < len(buyers) < len(frame)
+        assert stored.attrs["bins"] == 5 and stored.attrs["settings"] == frame.attrs["settings"]
+        assert rfm.stored(con, "2019-01-01", customer_type="consumer").customers == 0  # a date never scored
+
+        table = rfm.segment_table(stored)
+        g = frame.groupby("segment")
+        assert table.customers.to_dict() == g.size().to_dict()
+        np.testing.assert_allclose(table.revenue_share, g.monetary.sum()[table.index] / buyers.monetary.sum(), rtol=1e-12)
+        np.testing.assert_allclose(table.avg_recency, g.recency.mean()[table.index], rtol=1e-12)
+
+        summary = rfm.measure_summary(stored)
+        described = buyers[["recency", "frequency", "monetary", "avg_order_value"]].astype(float).describe(
+            percentiles=[0.2, 0.4, 0.5, 0.6, 0.8]).T
+        np.testing.assert_allclose(summary.to_numpy(), described.to_numpy(), rtol=1e-9)
+        assert list(summary.columns) == list(described.columns)
+
+        ranges = rfm.score_ranges(stored).set_index("score")
+        by_m = buyers.groupby("m_score").monetary.agg(["min", "max", "size"])
+        assert ranges.monetary_from.tolist() == by_m["min"].tolist() and ranges.monetary_customers.tolist() == by_m["size"].tolist()
+        assert ranges.frequency_to.tolist() == buyers.groupby("f_score").frequency.max().tolist()
+
+        heat = rfm.rf_matrix(stored, agg="mean")
+        pivot = buyers.pivot_table(index="f_score", columns="r_score", values="monetary", aggfunc="mean")
+        for (f, r), value in pivot.stack().items():
+            assert heat.loc[f, r] == pytest.approx(value, rel=1e-12)
+        assert int(rfm.rf_matrix(stored, agg="count").sum().sum()) == len(buyers)
+
+        curve = rfm.pareto(stored, top=0.2)
+        ordered = np.sort(buyers.monetary.to_numpy())[::-1]
+        assert curve.customers == len(buyers)
+        assert curve.top_share == pytest.approx(ordered[:round(0.2 * len(ordered))].sum() / ordered.sum(), rel=1e-12)
+
+        dist = rfm.distributions(stored)
+        r = buyers.recency.to_numpy(float)
+        assert dist.recency[1].tolist() == np.histogram(r, bins=40)[0].tolist()
+        np.testing.assert_allclose(dist.recency[0], np.histogram(r, bins=40)[1])
+        f = buyers.frequency.to_numpy(float)
+        assert dist.frequency[1].tolist() == np.histogram(f, bins=np.arange(0.5, min(f.max(), 30) + 1.5))[0].tolist()
+        m = buyers.monetary.to_numpy(float)
+        lo, hi = np.log10(max(m.min(), 1)), np.log10(m.max())  # bars of equal width on the log scale
+        assert dist.monetary[1].tolist() == np.histogram(np.log10(m[m >= 10 ** lo]), bins=40, range=(lo, hi))[0].tolist()
+        np.testing.assert_allclose(dist.monetary[0], np.logspace(lo, hi, 41))
+        assert (dist.median_recency, dist.once, dist.median_monetary) == (np.median(r), (f == 1).mean(), np.median(m))
+        assert dist.top_monetary == pytest.approx(np.quantile(m, 0.99), rel=1e-12)
+
+        # the members of a segment under other settings: every consumer scored again, the first rows back
+        members = rfm.segment_members(con, "2026-10-31", "At risk", bins=4, method="nested", weights=(2, 1, 1),
+                                      customer_type="consumer", rows=15)
+        again = rfm.compute(con, "2026-10-31", bins=4, method="nested", weights=(2, 1, 1), customer_type="consumer")
+        master = con.execute("SELECT customer_id, name, phone, city FROM main.customers").df()
+        want = (again[again.segment == "At risk"].merge(master, on="customer_id", how="left")
+                .sort_values(["rfm_score", "monetary", "customer_id"], ascending=[False, False, True]).head(15))
+        assert members.attrs == {"members": int((again.segment == "At risk").sum()), "scored": len(again)}
+        assert members.customer_id.tolist() == want.customer_id.tolist() and members.attrs["members"] > 15
+        assert members.name.tolist() == want.name.tolist()
+    finally:
+        con.close()
+
+
+def test_a_long_segment_list_is_written_as_csv_only():
+    assert rfm.list_suffixes(rfm.XLSX_MOST) == (".csv", ".xlsx")
+    assert rfm.list_suffixes(rfm.XLSX_MOST + 1) == (".csv",)

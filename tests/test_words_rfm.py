@@ -80,8 +80,8 @@ def _sentences(segments) -> list[str]:
         story.settings("2026-10-31", 5, segments.source, 2),
         story.settings("2026-10-31", 5, "my_map.yaml", 2),
         story.no_buyers("2026-10-31"),
-        story.overview(scores, buyers, "2026-10-31"),
-        story.reading_distributions(buyers),
+        story.overview(len(scores), int(scores.is_prospect.sum()), "2026-10-31"),
+        story.reading_distributions(rfm.distributions(scores)),
         story.segments_caption("2026-10-31", len(buyers), segments.prospects.label()),
         story.empty_segments(rfm.empty_segments(scores, segments=segments), "2026-10-31"),
         story.empty_segments(pd.DataFrame(), "2026-10-31"),
@@ -96,7 +96,7 @@ def _sentences(segments) -> list[str]:
         story.retention(no_roles, segments, "2026-08-01"),
         story.movers_caption(kept, segments, "2026-08-01", "2026-10-31"),
         story.explored(segments.label(names[0]), 3, 12, 5, "nested", (1.0, 2.0, 0.5)),
-        story.exports_written("exports"),
+        story.exports_written("exports", rfm.XLSX_MOST),
     ]
 
 

@@ -23,12 +23,16 @@ from .segments import (
     segment_grid,
     segment_table,
 )
-from .storage import SCORE_COLUMNS, SCORES_TABLE, load, store, store_rows, stored_dates
+from .storage import SCORE_COLUMNS, SCORES_TABLE, Stored, load, store, store_rows, stored, stored_dates
 from .summary import BITSTRING_MAX_DAYS, MEASURES, MONEY_DIGITS, UNITS, buyer_columns, repeat_summary, summarize
 from .retention import (
+    XLSX_MOST,
+    Distributions,
     Retention,
+    distributions,
     export_segments,
     first_segment,
+    list_suffixes,
     measure_summary,
     retention,
     score_ranges,
@@ -37,7 +41,7 @@ from .retention import (
 )
 
 __all__ = [
-    "Retention", "export_segments", "first_segment", "measure_summary", "retention", "score_ranges",
+    "Retention", "XLSX_MOST", "Distributions", "distributions", "list_suffixes", "Stored", "stored", "export_segments", "first_segment", "measure_summary", "retention", "score_ranges",
     "segment_members", "slug",
     "UNCLASSIFIED",
     "NOT_YET",

@@ -4,6 +4,7 @@ DataFrame, and the checks of names and score levels."""
 from __future__ import annotations
 
 import re
+from contextlib import contextmanager
 
 import duckdb
 import numpy as np
@@ -53,3 +54,34 @@ def _check_bins(bins) -> int:
     if isinstance(bins, bool) or not isinstance(bins, (int, np.integer)) or not 2 <= bins <= 10:
         raise ValueError(f"bins must be a whole number from 2 to 10, got {bins!r}")
     return int(bins)
+
+
+# The columns of scores the tables and charts of chapter 04 aggregate.
+AGGREGATED = ("segment", "is_prospect", "recency", "frequency", "monetary", "avg_order_value", "r_score", "f_score",
+              "m_score")
+
+
+@contextmanager
+def _aggregated(scores, value: str | None = None):
+    """Scores to aggregate in SQL: (connection, relation, parameters, the condition that keeps the
+    buyers). Stored scores (:class:`dbmarketing.rfm.Stored`) are read where they are, in the
+    customer database; a frame of scores (:func:`dbmarketing.rfm.score`) goes through an
+    in-memory DuckDB, so both are summed by the same statements. ``value``: a further column
+    the caller aggregates."""
+    from .storage import Stored
+
+    if isinstance(scores, Stored):
+        relation, params = scores.relation()
+        yield scores.con, relation, params, "NOT is_prospect"
+        return
+    columns = [c for c in dict.fromkeys([*AGGREGATED, *([value] if value else [])]) if c in scores.columns]
+    frame = scores[columns]
+    if "is_prospect" in frame:
+        frame = frame.assign(is_prospect=frame["is_prospect"].astype(bool))
+    con = duckdb.connect()
+    try:
+        name = sql.temp_name("rfm_scores")
+        con.register(name, pa.Table.from_pandas(frame, preserve_index=False))  # NaN as NULL, as pandas skips it
+        yield con, sql.ident(name), {}, "NOT is_prospect" if "is_prospect" in frame else "TRUE"
+    finally:
+        con.close()

@@ -7,6 +7,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from ..warehouse import sql
+from ._common import _aggregated
+
 __all__ = ["Pareto", "pareto"]
 
 
@@ -25,26 +28,27 @@ class Pareto:
                 f"{self.top_share:.1%} of {self.revenue:,.0f} revenue")
 
 
-def pareto(scores: pd.DataFrame, value: str = "monetary", top: float = 0.2, points: int = 201) -> Pareto:
+def pareto(scores, value: str = "monetary", top: float = 0.2, points: int = 201) -> Pareto:
     """Cumulative share of revenue against the share of customers, best customers first.
 
     Buyers only (prospects have no spend). ``top_share`` is the revenue share of the first
     ``round(top * customers)`` customers; ``curve`` has ``points`` evenly spaced customer
-    shares from 0 to 1 (and the exact point at ``top``)."""
+    shares from 0 to 1 (and the exact point at ``top``). ``scores``: a frame of scores or the
+    stored scores (:func:`dbmarketing.rfm.stored`), ranked and summed by the database."""
     if not 0 < top < 1:
         raise ValueError(f"top must be a share between 0 and 1, got {top!r}")
-    values = scores.loc[scores[value].notna(), value].to_numpy(dtype=np.float64)
-    if "is_prospect" in scores:
-        values = scores.loc[~scores["is_prospect"].astype(bool) & scores[value].notna(), value].to_numpy(np.float64)
-    n = len(values)
-    if n == 0:
-        raise ValueError("pareto: no customers with a value")
-    ordered = np.sort(values)[::-1]
-    cum = np.concatenate([[0.0], np.cumsum(ordered)])
-    total = float(cum[-1])
-    k = int(round(top * n))
-    top_share = float(cum[k] / total) if total else float("nan")
-    share = np.unique(np.concatenate([np.linspace(0, 1, points), [k / n]]))
-    idx = np.round(share * n).astype(int)
-    curve = pd.DataFrame({"customer_share": idx / n, "revenue_share": cum[idx] / total if total else np.nan})
+    with _aggregated(scores, value) as (con, relation, params, buyer):
+        parts = dict(scores=relation, buyer=buyer, value=sql.ident(value))
+        n = sql.one(con, "rfm.value_totals", params, **parts)[0]
+        if n == 0:
+            raise ValueError("pareto: no customers with a value")
+        k = int(round(top * n))
+        share = np.unique(np.concatenate([np.linspace(0, 1, points), [k / n]]))
+        idx = np.round(share * n).astype(int)
+        places = sorted(({int(i) for i in idx} | {k, n}) - {0})
+        cumulative = {0: 0.0, **dict(sql.run(con, "rfm.cumulative_at", {**params, "places": places}, **parts).fetchall())}
+    total = float(cumulative[n])
+    top_share = float(cumulative[k] / total) if total else float("nan")
+    curve = pd.DataFrame({"customer_share": idx / n,
+                          "revenue_share": [cumulative[i] / total for i in idx] if total else np.nan})
     return Pareto(curve.drop_duplicates("customer_share").reset_index(drop=True), top_share, top, n, total)

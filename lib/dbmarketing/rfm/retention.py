@@ -6,39 +6,102 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
-__all__ = ["measure_summary", "score_ranges", "Retention", "retention",
-           "first_segment", "export_segments", "slug", "segment_members"]
+from ..warehouse import sql
+from ._common import _aggregated, _frame
+
+__all__ = ["measure_summary", "score_ranges", "Distributions", "distributions", "Retention", "retention",
+           "first_segment", "export_segments", "XLSX_MOST", "list_suffixes", "slug", "segment_members"]
 
 _MEASURES = {"recency": "recency (days)", "frequency": "frequency (orders)", "monetary": "monetary (net spend)",
              "avg_order_value": "average order value"}
 
 
-def measure_summary(buyers: pd.DataFrame) -> pd.DataFrame:
+_QUANTILES = [0.2, 0.4, 0.5, 0.6, 0.8]
+
+
+def measure_summary(scores) -> pd.DataFrame:
     """Recency, frequency, monetary value and average order value of the buyers: count, mean,
-    spread and the quintile edges (20%, 40%, 50%, 60%, 80%), one row per measure."""
-    stats = buyers[list(_MEASURES)].astype("float64").describe(percentiles=[0.2, 0.4, 0.5, 0.6, 0.8]).T
-    stats.index = list(_MEASURES.values())
-    return stats
+    spread and the quintile edges (20%, 40%, 50%, 60%, 80%), one row per measure, as pandas'
+    ``describe`` gives them. ``scores``: a frame of scores (or of buyers) or the stored scores
+    (:func:`dbmarketing.rfm.stored`), summed by the database."""
+    with _aggregated(scores) as (con, relation, params, buyer):
+        stats = ", ".join(sql.text("rfm.measure_stat", m=sql.ident(m)) for m in _MEASURES)
+        row = sql.one(con, "rfm.measure_stats", {**params, "quantiles": _QUANTILES}, scores=relation, buyer=buyer,
+                      stats=stats)
+    rows = [[*row[i:i + 4], *(row[i + 4] or [None] * len(_QUANTILES)), row[i + 5]] for i in range(0, len(row), 6)]
+    columns = ["count", "mean", "std", "min", *[f"{q:.0%}" for q in _QUANTILES], "max"]
+    return pd.DataFrame(rows, index=list(_MEASURES.values()), columns=columns).astype("float64")
 
 
-def score_ranges(buyers: pd.DataFrame) -> pd.DataFrame:
+def score_ranges(scores) -> pd.DataFrame:
     """What each score level covers: one row per level, and per measure the lowest and highest
     value of the level (``recency_from``, ``recency_to`` in days, ``frequency_*`` in orders, both
     whole numbers; ``monetary_*`` money) and its customers (``recency_customers`` ...): ties make
-    the levels unequal, most of all in frequency."""
+    the levels unequal, most of all in frequency. ``scores``: a frame of scores (or of buyers)
+    or the stored scores (:func:`dbmarketing.rfm.stored`)."""
     parts = []
-    for col, value in (("r_score", "recency"), ("f_score", "frequency"), ("m_score", "monetary")):
-        g = buyers.groupby(col)[value].agg(["min", "max", "size"])
-        g.columns = [f"{value}_from", f"{value}_to", f"{value}_customers"]
-        if value != "monetary":
-            g[[f"{value}_from", f"{value}_to"]] = g[[f"{value}_from", f"{value}_to"]].round().astype("Int64")
-        parts.append(g.rename_axis("score"))
+    with _aggregated(scores) as (con, relation, params, buyer):
+        for col, value in (("r_score", "recency"), ("f_score", "frequency"), ("m_score", "monetary")):
+            rows = sql.run(con, "rfm.score_range", params, scores=relation, buyer=buyer, score=col, value=value).fetchall()
+            g = pd.DataFrame(rows, columns=["score", f"{value}_from", f"{value}_to", f"{value}_customers"]).set_index("score")
+            if value != "monetary":
+                g[[f"{value}_from", f"{value}_to"]] = g[[f"{value}_from", f"{value}_to"]].astype("float64").round().astype("Int64")
+            parts.append(g)
     out = pd.concat(parts, axis=1).sort_index()
     counts = [c for c in out.columns if c.endswith("_customers")]
     out[counts] = out[counts].astype("Int64")
     return out.reset_index().assign(score=lambda f: f["score"].astype(int))
+
+
+@dataclass(frozen=True)
+class Distributions:
+    """The distributions of recency, frequency and monetary value over the buyers, as bars
+    (``edges``, ``counts``: draw them with ``Axes.stairs``), and the figures read from them."""
+
+    recency: tuple[np.ndarray, np.ndarray]  # equal-width bars from the least to the largest recency
+    frequency: tuple[np.ndarray, np.ndarray]  # one bar per number of orders, 1 .. most_orders
+    monetary: tuple[np.ndarray, np.ndarray]  # bars of equal width on a log scale, from max(least, 1)
+    median_recency: float
+    once: float  # share of the buyers who bought once
+    median_monetary: float
+    top_monetary: float  # the 99th percentile
+
+
+def distributions(scores, bars: int = 40, most_orders: int = 30) -> Distributions:
+    """The buyers' recency in ``bars`` equal bars, their frequency one bar per number of orders
+    up to ``most_orders`` (more are left off the chart) and their monetary value in ``bars``
+    bars of equal width on a log scale (values under 1, such as refunds, are left off), as
+    numpy's histogram would draw them; counted by the database. ``scores``: a frame of scores
+    or the stored scores (:func:`dbmarketing.rfm.stored`)."""
+    with _aggregated(scores) as (con, relation, params, buyer):
+        r_lo, r_hi, f_hi, m_lo, m_hi, *facts = sql.one(con, "rfm.distribution_facts", params, scores=relation, buyer=buyer)
+        if r_lo is None:
+            raise ValueError("distributions: no buyers")
+
+        def bars_of(expr: str, keep: str, n: int) -> np.ndarray:
+            counts = np.zeros(n, dtype="int64")
+            for bar, count in sql.run(con, "rfm.bar_counts", params, scores=relation, buyer=buyer, bar=expr,
+                                      keep=keep).fetchall():
+                counts[int(bar)] = count
+            return counts
+
+        def equal_bars(x: str, lo: float, hi: float) -> str:  # numpy's bar of a value: the last bar holds the top edge
+            return f"least(CAST(floor(({x} - {float(lo)!r}) / {float(hi - lo)!r} * {bars}) AS INTEGER), {bars - 1})"
+
+        if r_lo == r_hi:  # one value: numpy's bars around it
+            r_lo, r_hi = r_lo - 0.5, r_hi + 0.5
+        recency = (np.linspace(r_lo, r_hi, bars + 1), bars_of(equal_bars("recency", r_lo, r_hi), "TRUE", bars))
+        top = int(min(f_hi, most_orders))
+        frequency = (np.arange(0.5, top + 1.5), bars_of("frequency - 1", f"frequency BETWEEN 1 AND {top}", top))
+        lo = float(np.log10(max(m_lo, 1.0)))
+        hi = float(np.log10(m_hi)) if m_hi > 10 ** lo else lo + 1.0  # one value (or none from 1 up): a decade
+        monetary = (np.logspace(lo, hi, bars + 1),
+                    bars_of(equal_bars("log10(monetary)", lo, hi),
+                            f"CASE WHEN monetary > 0 THEN log10(monetary) END BETWEEN {lo!r} AND {hi!r}", bars))
+    return Distributions(recency, frequency, monetary, *(float(v) for v in facts))
 
 
 @dataclass
@@ -89,16 +152,35 @@ def export_segments(segments) -> list[str]:
     return names or [segments.segments[0].name]
 
 
+# A list a call center works through is opened in Excel: written as .xlsx too up to this many
+# customers. A longer one is for an e-mail or SMS tool, which reads CSV; writing a million rows
+# into .xlsx takes openpyxl many minutes (1.5 million: over 8 minutes, unfinished).
+XLSX_MOST = 100_000
+
+
+def list_suffixes(customers: int) -> tuple[str, ...]:
+    """The files a segment list of ``customers`` is written as: CSV, and .xlsx up to :data:`XLSX_MOST`."""
+    return (".csv", ".xlsx") if customers <= XLSX_MOST else (".csv",)
+
+
 def slug(name: str) -> str:
     """A segment name as part of a file name: ``"Can't Lose Them"`` -> ``cant_lose_them``."""
     return name.lower().replace(" ", "_").replace("'", "")
 
 
-def segment_members(con, scored: pd.DataFrame, segment: str) -> pd.DataFrame:
-    """The customers of one segment with their name, phone and city (mask them for the reader
-    with :func:`dbmarketing.present.show_table`), best combined score first."""
-    from .. import warehouse
+def segment_members(con, as_of, segment: str, bins: int = 5, method: str = "independent", weights=(1, 1, 1),
+                    segments=None, customer_type: str | None = None, rows: int = 20) -> pd.DataFrame:
+    """The customers of one segment when every customer is scored with these settings (as
+    :func:`dbmarketing.rfm.compute`), with their name, phone and city (mask them for the reader
+    with :func:`dbmarketing.present.show_table`), best combined score first: the first ``rows``.
+    ``attrs``: ``members`` (the segment's customers) and ``scored`` (every customer scored).
+    The scores stay in the database: for ten million customers only the rows shown come back."""
+    from .scoring import _score_options, scored_rows
 
-    contacts = warehouse.sql.run(con, "rfm.contact_details").df()
-    members = scored[scored.segment == segment].merge(contacts, on="customer_id", how="left")
-    return members.sort_values(["rfm_score", "monetary", "customer_id"], ascending=[False, False, True])
+    opts = _score_options(bins, method, weights, None, "total", segments)
+    name = opts[-1].get(segment).name
+    with scored_rows(con, as_of, opts, customer_type=customer_type) as (scored, _):
+        scored_count, members = sql.one(con, "rfm.scored_counts", {"segment": name}, scored=scored)
+        out = _frame(sql.relation(con, "rfm.members_of", {"segment": name, "rows": int(rows)}, scored=scored))
+    out.attrs.update(members=int(members), scored=int(scored_count))
+    return out

@@ -46,7 +46,7 @@ import pyarrow as pa
 
 from .. import warehouse
 from ..warehouse import dialect, sql
-from ._common import _check_bins, _frame
+from ._common import _aggregated, _check_bins, _frame
 from .segments import UNCLASSIFIED, Segments, grid_rows, load_segments
 from .summary import MEASURES, population_of, summary_query
 
@@ -406,6 +406,37 @@ def compute(con, as_of, bins: int = 5, method: str = "independent", weights=(1, 
     return _describe(out, *opts, window=window, frequency=frequency, population=population_of(customers, customer_type))
 
 
+@contextmanager
+def scored_rows(con, as_of, opts: tuple, window: int | None = None, table: str | None = None,
+                customers: str | None = "main.customers", frequency: str = "orders", customer_type: str | None = None,
+                unit: str = "days"):
+    """Every customer scored at ``as_of`` with ``opts`` (:func:`_score_options`) as rows of the
+    customer database: (their name, compute's ``attrs`` of them), dropped after. On DuckDB the
+    scoring statement writes them into a temporary table; on Spark (a session's engine)
+    :func:`compute` scores them there and its frame is registered with the database."""
+    name = sql.temp_name("rfm_scored")
+    if table is None and warehouse.compute_on(con) is not con:
+        bins, method, weights, breakpoints, monetary, segments = opts
+        frame = compute(con, as_of, bins=bins, method=method, weights=weights, breakpoints=breakpoints,
+                        monetary=monetary, segments=segments, window=window, customers=customers, frequency=frequency,
+                        customer_type=customer_type, unit=unit)
+        con.register(name, frame)
+        try:
+            yield name, frame.attrs
+        finally:
+            con.unregister(name)
+        return
+    as_of, parts, params = summary_query(con, as_of, window, table, customers, unit, frequency, customer_type, False)
+    try:
+        with _summary(con, parts, params) as (summary, defined):
+            _scores(con, summary, *opts, into=name, defined=defined)
+        attrs = _describe(pd.DataFrame(), *opts, window=window, frequency=frequency,
+                          population=population_of(customers, customer_type)).attrs
+        yield name, {"as_of": as_of.isoformat(), **attrs}
+    finally:
+        sql.run(con, "rfm.drop_temp_table", table=sql.ident(name))
+
+
 def compute_and_store(con, as_of, bins: int = 5, method: str = "independent", weights=(1, 1, 1),
                       breakpoints: dict | None = None, monetary: str = "total", segments=None,
                       window: int | None = None, table: str | None = None, customers: str | None = "main.customers",
@@ -414,31 +445,31 @@ def compute_and_store(con, as_of, bins: int = 5, method: str = "independent", we
     """:func:`compute` then :func:`dbmarketing.rfm.store`, all in the database: the scores go
     from the scoring statement straight into ``main.rfm_scores`` (the same rows, replacing the
     same stored rows, refusing other settings unless ``replace``) and nothing per customer
-    goes through pandas -- for ten million customers, what a scheduled run does. Read back what
-    a chart needs with SQL or :func:`dbmarketing.rfm.load`. Returns the rows stored. On DuckDB only
-    (``main.rfm_scores`` is the customer database's table)."""
+    goes through pandas -- for ten million customers, what a scheduled run does. Read what a
+    table or chart needs with :func:`dbmarketing.rfm.stored`. Returns the rows stored. (With a
+    Spark session the scores are computed on Spark and come back once, to be stored.)"""
     from .storage import store_rows
 
-    as_of, parts, params = summary_query(con, as_of, window, table, customers, unit, frequency, customer_type, False)
     opts = _score_options(bins, method, weights, breakpoints, monetary, segments)
-    scored = sql.temp_name("rfm_scored")
-    try:
-        with _summary(con, parts, params) as (name, defined):
-            _scores(con, name, *opts, into=scored, defined=defined)
-        attrs = _describe(pd.DataFrame(), *opts, window=window, frequency=frequency,
-                          population=population_of(customers, customer_type)).attrs
+    with scored_rows(con, as_of, opts, window=window, table=table, customers=customers, frequency=frequency,
+                     customer_type=customer_type, unit=unit) as (scored, attrs):
         return store_rows(con, scored, attrs, replace=replace)
-    finally:
-        sql.run(con, "rfm.drop_temp_table", table=sql.ident(scored))
 
 
-def rf_matrix(scores: pd.DataFrame, value: str = "monetary", agg: str = "mean") -> pd.DataFrame:
+_AGGS = {"mean": "avg", "median": "median", "sum": "sum", "count": "count"}
+
+
+def rf_matrix(scores, value: str = "monetary", agg: str = "mean") -> pd.DataFrame:
     """``value`` aggregated (``agg``: mean, median, sum, count) over each R x F score cell:
-    rows F (highest first), columns R (1..bins), for a heat-map."""
-    buyers = scores[scores["r_score"].notna()]
-    bins = int(scores.attrs.get("bins") or max(buyers["r_score"].max(), buyers["f_score"].max()))
-    table = buyers.astype({value: "float64"}).pivot_table(index="f_score", columns="r_score", values=value,
-                                                          aggfunc=agg, observed=False)
+    rows F (highest first), columns R (1..bins), for a heat-map. ``scores``: a frame of scores
+    or the stored scores (:func:`dbmarketing.rfm.stored`), summed by the database."""
+    if agg not in _AGGS:
+        raise ValueError(f"agg must be one of {', '.join(_AGGS)}, got {agg!r}")
+    with _aggregated(scores, value) as (con, relation, params, _):
+        cells = pd.DataFrame(sql.run(con, "rfm.rf_cells", params, scores=relation, agg=_AGGS[agg],
+                                     value=sql.ident(value)).fetchall(), columns=["f_score", "r_score", value])
+    bins = int(scores.attrs.get("bins") or max(cells.r_score.max(), cells.f_score.max()))
+    table = cells.astype({value: "float64"}).pivot(index="f_score", columns="r_score", values=value)
     table = table.reindex(index=range(bins, 0, -1), columns=range(1, bins + 1))
     table.index.name, table.columns.name = "F score", "R score"
     return table

@@ -27,7 +27,7 @@ import pyarrow as pa
 
 from .. import messages
 from ..warehouse import sql
-from ._common import _check_bins
+from ._common import _aggregated, _check_bins
 from .summary import MEASURES
 
 __all__ = ["UNCLASSIFIED", "NOT_YET", "ROLES", "Segment", "Segments", "load_segments", "segment_grid",
@@ -298,7 +298,7 @@ def _on_5(score: int, bins: int) -> int:
     return score if bins == 5 else (3 * d + 8 * (score - 1)) // (2 * d)
 
 
-def empty_segments(scores: pd.DataFrame, segments=None, lang: str | None = None) -> pd.DataFrame:
+def empty_segments(scores, segments=None, lang: str | None = None) -> pd.DataFrame:
     """The segments of the map that hold no customer in ``scores``, each with the reason.
 
     Reasons, checked in this order: at this number of score levels no score combination fits
@@ -307,12 +307,13 @@ def empty_segments(scores: pd.DataFrame, segments=None, lang: str | None = None)
     or no customer has one of its combinations. Columns: segment (the name), segment_label and reason
     (in ``lang``; None: the notebook's language)."""
     seg = load_segments(segments)
-    buyers = scores[~scores["is_prospect"].astype(bool)] if "is_prospect" in scores else scores
-    bins = scores.attrs.get("bins") or (int(buyers[["r_score", "f_score", "m_score"]].max().max()) if len(buyers) else 5)
-    bins = _check_bins(int(bins))
-    counts = scores["segment"].astype(str).value_counts()
+    with _aggregated(scores) as (con, relation, params, buyer):
+        counts = {name: n for name, n, *_ in sql.run(con, "rfm.segment_sums", params, scores=relation).fetchall()}
+        triples = sql.run(con, "rfm.score_triples", params, scores=relation, buyer=buyer).fetchall()
+    scored_values = [v for t in triples for v in t if v is not None]
+    bins = _check_bins(int(scores.attrs.get("bins") or (max(scored_values) if scored_values else 5)))
     rows, per_cell = grid_rows(bins, seg)
-    have = set(map(tuple, buyers[["r_score", "f_score", "m_score"]].dropna().astype("int64").to_numpy().tolist()))
+    have = {t for t in triples if None not in t}
     if not per_cell:
         have = {(r, f, 1) for r, f, _ in have}
     out = []
@@ -327,7 +328,7 @@ def empty_segments(scores: pd.DataFrame, segments=None, lang: str | None = None)
             else:
                 reason = _text("empty_shadowed", lang, rule=_rule_text(s.rule))
         else:
-            scored = {k: set(buyers[f"{k}_score"].dropna().astype("int64")) for k in levels}
+            scored = {k: {t["rfm".index(k)] for t in triples} - {None} for k in levels}
             missing = [k for k, v in levels.items() if not scored[k] & set(v)]
             if missing:
                 values = dict(zip("rfm", MEASURES))
@@ -351,27 +352,22 @@ def ordered(names, segments: Segments) -> list[str]:
     return sorted(set(names), key=lambda n: (order.get(n, len(order)), str(n)))
 
 
-def segment_table(scores: pd.DataFrame, segments=None, lang: str | None = None) -> pd.DataFrame:
+def segment_table(scores, segments=None, lang: str | None = None) -> pd.DataFrame:
     """One row per segment (map order, prospects last): customers, share of customers, share of
     the buyers (``buyer_share``: prospects, who never bought, have none), revenue and share of
     revenue, average recency (days), frequency and monetary value, labels (``segment_label`` in
     ``lang``, None: the notebook's language) and the suggested action in ``lang``. Segments
     without customers are left out."""
     seg = load_segments(segments)
-    buyers = scores[~scores["is_prospect"].astype(bool)] if "is_prospect" in scores else scores
-    total_revenue = float(buyers["monetary"].sum())
-    g = scores.groupby("segment", observed=True)
-    table = pd.DataFrame({
-        "customers": g.size(),
-        "revenue": g["monetary"].sum(min_count=1).fillna(0.0),
-        "avg_recency": g["recency"].mean(),
-        "avg_frequency": g["frequency"].mean(),
-        "avg_monetary": g["monetary"].mean(),
-    })
+    with _aggregated(scores) as (con, relation, params, buyer):
+        sums = sql.run(con, "rfm.segment_sums", params, scores=relation).fetchall()
+        n_buyers, total_revenue = sql.one(con, "rfm.buyer_totals", params, scores=relation, buyer=buyer)
+    table = pd.DataFrame(sums, columns=["segment", "customers", "revenue", "avg_recency", "avg_frequency",
+                                        "avg_monetary"]).set_index("segment").astype("float64")
     table["customer_share"] = table["customers"] / table["customers"].sum()
-    table["buyer_share"] = (table["customers"] / len(buyers)).where(table.index != seg.prospects.name) if len(buyers) \
+    table["buyer_share"] = (table["customers"] / n_buyers).where(table.index != seg.prospects.name) if n_buyers \
         else np.nan
-    table["revenue_share"] = table["revenue"] / total_revenue if total_revenue else np.nan
+    table["revenue_share"] = table["revenue"] / float(total_revenue) if total_revenue else np.nan
     table = table.reindex(ordered(table.index, seg))
     known = {s.name: s for s in (*seg.segments, seg.prospects)}
     table["label_en"] = [known[n].label_en if n in known else n for n in table.index]

@@ -8,6 +8,7 @@ consumers); it refuses to replace rows computed with other settings unless ``rep
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import date, datetime
 
 import pandas as pd
@@ -16,7 +17,7 @@ from .. import warehouse
 from ..warehouse import sql
 from ._common import _frame
 
-__all__ = ["SCORE_COLUMNS", "SCORES_TABLE", "store", "store_rows", "stored_dates", "load"]
+__all__ = ["SCORE_COLUMNS", "SCORES_TABLE", "store", "store_rows", "stored_dates", "load", "Stored", "stored"]
 
 C = warehouse.Column
 SCORE_COLUMNS = (
@@ -126,12 +127,50 @@ def stored_as_of(con, as_of) -> date:
 def load(con, as_of=None, customer_type: str | None = None) -> pd.DataFrame:
     """The stored scores of one as-of date (None: the latest), sorted by customer; only
     customers of ``customer_type`` if given."""
-    d = stored_as_of(con, as_of)
-    out = _frame(sql.relation(con, "rfm.load_scores", {"as_of": d, "customer_type": customer_type or None}))
+    params = {"as_of": stored_as_of(con, as_of), "customer_type": customer_type or None}
+    out = _frame(sql.relation(con, "rfm.load_scores", params, scores=sql.text("rfm.stored_scores")))
     first = out.iloc[0] if len(out) else None
     if first is not None:
-        out.attrs.update(as_of=d.isoformat(), bins=int(first["bins"]) if pd.notna(first["bins"]) else None,
+        out.attrs.update(as_of=params["as_of"].isoformat(), bins=int(first["bins"]) if pd.notna(first["bins"]) else None,
                          method=first["method"], weights=first["weights"],
                          window=int(first["window_days"]) if pd.notna(first["window_days"]) else None,
                          population=first["population"], settings=first["settings"])
     return out
+
+
+@dataclass(frozen=True)
+class Stored:
+    """The stored scores of one as-of date (one population) where they are, in the database.
+
+    What chapter 04 shows of ten million customers are sums over them: every function that
+    takes a frame of scores (segment_table, empty_segments, rf_matrix, pareto,
+    measure_summary, score_ranges, distributions) takes a ``Stored`` too and has the database
+    aggregate it, so no customer-level frame passes through pandas. Made by :func:`stored`."""
+
+    con: object
+    as_of: date
+    customer_type: str | None
+    customers: int  # scored together at the date: buyers and prospects
+    buyers: int
+    attrs: dict = field(default_factory=dict)  # the settings, as :func:`load` puts them on its frame
+
+    @property
+    def prospects(self) -> int:
+        return self.customers - self.buyers
+
+    def relation(self) -> tuple[str, dict]:
+        """The rows as an SQL relation and its parameters."""
+        return f"({sql.text('rfm.stored_scores')})", {"as_of": self.as_of, "customer_type": self.customer_type}
+
+
+def stored(con, as_of=None, customer_type: str | None = None) -> Stored:
+    """The stored scores of ``as_of`` (None or "latest": the newest stored date; a date with no
+    stored scores has no customers), only customers of ``customer_type`` if given."""
+    if as_of is None or as_of == "latest":
+        as_of = stored_as_of(con, as_of)
+    params = {"as_of": pd.Timestamp(as_of).date(), "customer_type": customer_type or None}
+    customers, buyers, bins, method, weights, window, population, settings = sql.one(
+        con, "rfm.stored_counts", params, scores=sql.text("rfm.stored_scores"))
+    attrs = {"as_of": params["as_of"].isoformat(), "bins": bins, "method": method, "weights": weights,
+             "window": window, "population": population, "settings": settings} if customers else {}
+    return Stored(con, params["as_of"], params["customer_type"], int(customers), int(buyers), attrs)

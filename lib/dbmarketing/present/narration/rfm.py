@@ -4,7 +4,6 @@ that language (:meth:`dbmarketing.rfm.Segments.label`)."""
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
 from .. import words
@@ -31,18 +30,16 @@ def no_buyers(as_of) -> str:
     return words.text("rfm.no_buyers", as_of=as_of)
 
 
-def overview(scores: pd.DataFrame, buyers: pd.DataFrame, as_of) -> str:
-    prospects = int(scores.is_prospect.sum())
-    return words.text("rfm.overview", consumers=len(scores), as_of=as_of, buyers=len(buyers), prospects=prospects,
-                      prospect_share=prospects / len(scores))
+def overview(customers: int, prospects: int, as_of) -> str:
+    """``customers``: the consumers scored at ``as_of``, buyers and ``prospects``."""
+    return words.text("rfm.overview", consumers=customers, as_of=as_of, buyers=customers - prospects,
+                      prospects=prospects, prospect_share=prospects / customers)
 
 
-def reading_distributions(buyers: pd.DataFrame) -> str:
-    r = buyers.recency.to_numpy(dtype=float)
-    f = buyers.frequency.to_numpy(dtype=float)
-    m = buyers.monetary.to_numpy(dtype=float)
-    return words.text("rfm.reading_distributions", median_recency=np.median(r), once=(f == 1).mean(),
-                      median_monetary=np.median(m), top_monetary=np.quantile(m, 0.99))
+def reading_distributions(dist) -> str:
+    """``dist``: :func:`dbmarketing.rfm.distributions` of the buyers."""
+    return words.text("rfm.reading_distributions", median_recency=dist.median_recency, once=dist.once,
+                      median_monetary=dist.median_monetary, top_monetary=dist.top_monetary)
 
 
 def segments_caption(as_of, n_buyers: int, prospects: str) -> str:
@@ -131,5 +128,6 @@ def explored(segment: str, members: int, scored: int, bins: int, method: str, we
                       method=words.text(f"rfm.method_{method}"), r=r, f=f, m=m)
 
 
-def exports_written(folder: str) -> str:
-    return words.text("rfm.exports_written", folder=folder)
+def exports_written(folder: str, most: int) -> str:
+    """``most``: the longest list also written as .xlsx (:data:`dbmarketing.rfm.XLSX_MOST`)."""
+    return words.text("rfm.exports_written", folder=folder, most=most)

@@ -1,9 +1,5 @@
 -- RFM: the summary, scores, the rfm_scores mart and migration.
 
--- name: contact_details
--- Name, phone and city of every customer, to put beside a segment's scores.
-SELECT customer_id, name, phone, city FROM main.customers
-
 -- name: replaced_scores
 -- The stored scores t that new scores {{new}} replace: of the same as-of date and the same
 -- population or the same customers, or stored before settings were recorded. The new rows are
@@ -24,11 +20,94 @@ WHERE {{replaced}}
                   WHERE n.as_of = t.as_of AND n.settings IS NOT DISTINCT FROM t.settings)
 GROUP BY ALL ORDER BY 1, 2
 
--- name: load_scores
+-- name: stored_scores
 -- The stored scores of one as-of date, only customers of $customer_type unless it is NULL.
 SELECT * FROM main.rfm_scores
 WHERE as_of = $as_of AND ($customer_type IS NULL OR customer_type = $customer_type)
-ORDER BY customer_id
+
+-- name: load_scores
+-- The stored scores {{scores}} (stored_scores) sorted by customer.
+SELECT * FROM ({{scores}}) s ORDER BY customer_id
+
+-- name: stored_counts
+-- The stored scores {{scores}} (stored_scores): customers, buyers and the settings they were
+-- computed with (one population, one date: the same on every row).
+SELECT count(*), count(*) FILTER (WHERE NOT is_prospect), any_value(bins), any_value(method), any_value(weights),
+       any_value(window_days), any_value(population), any_value(settings)
+FROM ({{scores}}) s
+
+-- name: segment_sums
+-- Per segment of the scores {{scores}}: customers, their spend (0 where nobody spent) and their
+-- average recency, frequency and monetary value.
+SELECT CAST(segment AS VARCHAR) AS segment, count(*) AS customers, coalesce(sum(monetary), 0) AS revenue,
+       avg(recency) AS avg_recency, avg(frequency) AS avg_frequency, avg(monetary) AS avg_monetary
+FROM {{scores}} WHERE segment IS NOT NULL GROUP BY 1
+
+-- name: buyer_totals
+-- The buyers ({{buyer}}) of the scores {{scores}}: how many, and their spend.
+SELECT count(*), coalesce(sum(monetary), 0) FROM {{scores}} WHERE {{buyer}}
+
+-- name: score_triples
+-- The combinations of R, F and M scores the buyers ({{buyer}}) of {{scores}} have.
+SELECT DISTINCT r_score, f_score, m_score FROM {{scores}} WHERE {{buyer}}
+
+-- name: rf_cells
+-- {{value}} aggregated by {{agg}} over each F x R score pair of the scored customers of {{scores}}.
+SELECT f_score, r_score, {{agg}}({{value}}) FROM {{scores}} WHERE r_score IS NOT NULL GROUP BY ALL
+
+-- name: value_totals
+-- The buyers ({{buyer}}) of {{scores}} with a {{value}}: how many.
+SELECT count(*) FROM {{scores}} WHERE {{buyer}} AND {{value}} IS NOT NULL
+
+-- name: cumulative_at
+-- The buyers ({{buyer}}) of {{scores}} with a {{value}}, largest first: the summed {{value}} of
+-- the first n, for each n of $places (the places are numbered first, so that ties are summed in
+-- the order they are numbered).
+WITH placed AS (
+    SELECT {{value}} AS v, row_number() OVER (ORDER BY {{value}} DESC) AS place
+    FROM {{scores}} WHERE {{buyer}} AND {{value}} IS NOT NULL),
+ranked AS (
+    SELECT place, sum(v) OVER (ORDER BY place ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS cumulative
+    FROM placed)
+SELECT place, cumulative FROM ranked WHERE list_contains($places, place)
+
+-- name: measure_stats
+-- Of the buyers ({{buyer}}) of {{scores}}: {{stats}} (a measure_stat per measure).
+SELECT {{stats}} FROM {{scores}} WHERE {{buyer}}
+
+-- name: measure_stat
+-- A measure {{m}}'s count, mean, spread, least, quantiles $quantiles and largest value.
+count({{m}}), avg({{m}}), stddev_samp({{m}}), min({{m}}), quantile_cont({{m}}, CAST($quantiles AS DOUBLE[])), max({{m}})
+
+-- name: score_range
+-- Per {{score}} level of the buyers ({{buyer}}) of {{scores}}: the least and largest {{value}}, and the customers.
+SELECT {{score}}, min({{value}}), max({{value}}), count(*) FROM {{scores}}
+WHERE {{buyer}} AND {{score}} IS NOT NULL GROUP BY 1
+
+-- name: distribution_facts
+-- What the distributions of the buyers ({{buyer}}) of {{scores}} are drawn and read from: the
+-- range of recency, the largest frequency, the range of monetary value; the median recency,
+-- the share who bought once, the median and the 99th percentile of monetary value.
+SELECT min(recency), max(recency), max(frequency), min(monetary), max(monetary), quantile_cont(recency, 0.5),
+       avg(CASE WHEN frequency = 1 THEN 1.0 ELSE 0.0 END), quantile_cont(monetary, 0.5), quantile_cont(monetary, 0.99)
+FROM {{scores}} WHERE {{buyer}}
+
+-- name: bar_counts
+-- The buyers ({{buyer}}) of {{scores}} in each bar {{bar}} (bars numbered from 0) of those {{keep}}.
+SELECT {{bar}} AS bar, count(*) FROM {{scores}} WHERE {{buyer}} AND {{keep}} GROUP BY 1
+
+-- name: scored_counts
+-- The scored rows {{scored}}: all of them, and those of segment $segment.
+SELECT count(*), count(*) FILTER (WHERE segment = $segment) FROM {{scored}}
+
+-- name: members_of
+-- The customers of segment $segment among the scored rows {{scored}}, with their name, phone and
+-- city from the customer master, best combined score first: the first $rows.
+SELECT s.customer_id, c.name, c.phone, c.city, s.rfm_cell, s.rfm_score, s.recency, s.frequency, s.monetary
+FROM {{scored}} s LEFT JOIN main.customers c USING (customer_id)
+WHERE s.segment = $segment
+ORDER BY s.rfm_score DESC, s.monetary DESC, s.customer_id
+LIMIT $rows
 
 -- name: settings_of_dates
 -- The settings the scores of the as-of dates $a and $b were computed with, and how many
