@@ -1086,3 +1086,18 @@ def test_chapter_04s_tables_and_charts_from_the_stored_scores_are_pandas_own(cle
 def test_a_long_segment_list_is_written_as_csv_only():
     assert rfm.list_suffixes(rfm.XLSX_MOST) == (".csv", ".xlsx")
     assert rfm.list_suffixes(rfm.XLSX_MOST + 1) == (".csv",)
+
+
+def test_distributions_of_buyers_who_all_spent_the_same():
+    """One buyer (or all spending alike) leaves no range to cut: the monetary bars span a decade
+    from the one value (it lands in the first bar), the recency bars the day around it -- a
+    one-customer export stopped notebook 04 with a division by zero in the database."""
+    scores = pd.DataFrame({"customer_id": ["a", "b"], "recency": [12, 12], "frequency": [3, 3],
+                           "monetary": [1019.0, 1019.0], "is_prospect": [False, False]})
+    for frame in (scores, scores.head(1)):
+        dist = rfm.distributions(frame, bars=10)
+        assert dist.monetary[1].tolist() == [len(frame)] + [0] * 9
+        np.testing.assert_allclose(dist.monetary[0][[0, -1]], [1019.0, 10190.0])
+        assert dist.recency[1].sum() == len(frame) and dist.recency[0][[0, -1]].tolist() == [11.5, 12.5]
+        assert dist.frequency[1].tolist() == [0, 0, len(frame)]
+        assert (dist.median_monetary, dist.once) == (1019.0, 0.0)

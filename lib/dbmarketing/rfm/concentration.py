@@ -34,21 +34,24 @@ def pareto(scores, value: str = "monetary", top: float = 0.2, points: int = 201)
     Buyers only (prospects have no spend). ``top_share`` is the revenue share of the first
     ``round(top * customers)`` customers; ``curve`` has ``points`` evenly spaced customer
     shares from 0 to 1 (and the exact point at ``top``). ``scores``: a frame of scores or the
-    stored scores (:func:`dbmarketing.rfm.stored`), ranked and summed by the database."""
+    stored scores (:func:`dbmarketing.rfm.stored`), of which only the buyers' values are read."""
     if not 0 < top < 1:
         raise ValueError(f"top must be a share between 0 and 1, got {top!r}")
     with _aggregated(scores, value) as (con, relation, params, buyer):
-        parts = dict(scores=relation, buyer=buyer, value=sql.ident(value))
-        n = sql.one(con, "rfm.value_totals", params, **parts)[0]
-        if n == 0:
-            raise ValueError("pareto: no customers with a value")
-        k = int(round(top * n))
-        share = np.unique(np.concatenate([np.linspace(0, 1, points), [k / n]]))
-        idx = np.round(share * n).astype(int)
-        places = sorted(({int(i) for i in idx} | {k, n}) - {0})
-        cumulative = {0: 0.0, **dict(sql.run(con, "rfm.cumulative_at", {**params, "places": places}, **parts).fetchall())}
-    total = float(cumulative[n])
-    top_share = float(cumulative[k] / total) if total else float("nan")
-    curve = pd.DataFrame({"customer_share": idx / n,
-                          "revenue_share": [cumulative[i] / total for i in idx] if total else np.nan})
+        # one column of the buyers, sorted here: ranking ten million in a window of the database
+        # took seconds per million, numpy's sort a tenth of a second (80 MB for ten million)
+        values = sql.run(con, "rfm.buyer_values", params, scores=relation, buyer=buyer,
+                         value=sql.ident(value)).fetchnumpy()[value]
+    values = np.asarray(values, dtype=np.float64)
+    n = len(values)
+    if n == 0:
+        raise ValueError("pareto: no customers with a value")
+    ordered = np.sort(values)[::-1]
+    cum = np.concatenate([[0.0], np.cumsum(ordered)])
+    total = float(cum[-1])
+    k = int(round(top * n))
+    top_share = float(cum[k] / total) if total else float("nan")
+    share = np.unique(np.concatenate([np.linspace(0, 1, points), [k / n]]))
+    idx = np.round(share * n).astype(int)
+    curve = pd.DataFrame({"customer_share": idx / n, "revenue_share": cum[idx] / total if total else np.nan})
     return Pareto(curve.drop_duplicates("customer_share").reset_index(drop=True), top_share, top, n, total)

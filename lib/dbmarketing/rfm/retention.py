@@ -77,7 +77,7 @@ def distributions(scores, bars: int = 40, most_orders: int = 30) -> Distribution
     numpy's histogram would draw them; counted by the database. ``scores``: a frame of scores
     or the stored scores (:func:`dbmarketing.rfm.stored`)."""
     with _aggregated(scores) as (con, relation, params, buyer):
-        r_lo, r_hi, f_hi, m_lo, m_hi, *facts = sql.one(con, "rfm.distribution_facts", params, scores=relation, buyer=buyer)
+        r_lo, r_hi, f_hi, lo, hi, *facts = sql.one(con, "rfm.distribution_facts", params, scores=relation, buyer=buyer)
         if r_lo is None:
             raise ValueError("distributions: no buyers")
 
@@ -96,8 +96,8 @@ def distributions(scores, bars: int = 40, most_orders: int = 30) -> Distribution
         recency = (np.linspace(r_lo, r_hi, bars + 1), bars_of(equal_bars("recency", r_lo, r_hi), "TRUE", bars))
         top = int(min(f_hi, most_orders))
         frequency = (np.arange(0.5, top + 1.5), bars_of("frequency - 1", f"frequency BETWEEN 1 AND {top}", top))
-        lo = float(np.log10(max(m_lo, 1.0)))
-        hi = float(np.log10(m_hi)) if m_hi > 10 ** lo else lo + 1.0  # one value (or none from 1 up): a decade
+        lo = float(lo)
+        hi = float(hi) if hi is not None and hi - lo > 1e-9 else lo + 1.0  # one value (or none from 1 up): a decade
         monetary = (np.logspace(lo, hi, bars + 1),
                     bars_of(equal_bars("log10(monetary)", lo, hi),
                             f"CASE WHEN monetary > 0 THEN log10(monetary) END BETWEEN {lo!r} AND {hi!r}", bars))

@@ -55,21 +55,9 @@ SELECT DISTINCT r_score, f_score, m_score FROM {{scores}} WHERE {{buyer}}
 -- {{value}} aggregated by {{agg}} over each F x R score pair of the scored customers of {{scores}}.
 SELECT f_score, r_score, {{agg}}({{value}}) FROM {{scores}} WHERE r_score IS NOT NULL GROUP BY ALL
 
--- name: value_totals
--- The buyers ({{buyer}}) of {{scores}} with a {{value}}: how many.
-SELECT count(*) FROM {{scores}} WHERE {{buyer}} AND {{value}} IS NOT NULL
-
--- name: cumulative_at
--- The buyers ({{buyer}}) of {{scores}} with a {{value}}, largest first: the summed {{value}} of
--- the first n, for each n of $places (the places are numbered first, so that ties are summed in
--- the order they are numbered).
-WITH placed AS (
-    SELECT {{value}} AS v, row_number() OVER (ORDER BY {{value}} DESC) AS place
-    FROM {{scores}} WHERE {{buyer}} AND {{value}} IS NOT NULL),
-ranked AS (
-    SELECT place, sum(v) OVER (ORDER BY place ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS cumulative
-    FROM placed)
-SELECT place, cumulative FROM ranked WHERE list_contains($places, place)
+-- name: buyer_values
+-- The {{value}} of each buyer ({{buyer}}) of {{scores}} who has one.
+SELECT {{value}} FROM {{scores}} WHERE {{buyer}} AND {{value}} IS NOT NULL
 
 -- name: measure_stats
 -- Of the buyers ({{buyer}}) of {{scores}}: {{stats}} (a measure_stat per measure).
@@ -86,9 +74,13 @@ WHERE {{buyer}} AND {{score}} IS NOT NULL GROUP BY 1
 
 -- name: distribution_facts
 -- What the distributions of the buyers ({{buyer}}) of {{scores}} are drawn and read from: the
--- range of recency, the largest frequency, the range of monetary value; the median recency,
--- the share who bought once, the median and the 99th percentile of monetary value.
-SELECT min(recency), max(recency), max(frequency), min(monetary), max(monetary), quantile_cont(recency, 0.5),
+-- range of recency, the largest frequency, the range of monetary value from 1 up on a log scale
+-- (log10 of the least value or 0 when it is under 1; log10 of the largest, none when under 1);
+-- the median recency, the share who bought once, the median and the 99th percentile of
+-- monetary value. The logs are the database's, so the bars are cut as they are counted.
+SELECT min(recency), max(recency), max(frequency),
+       CASE WHEN min(monetary) < 1 THEN 0.0 ELSE log10(min(monetary)) END,
+       CASE WHEN max(monetary) >= 1 THEN log10(max(monetary)) END, quantile_cont(recency, 0.5),
        avg(CASE WHEN frequency = 1 THEN 1.0 ELSE 0.0 END), quantile_cont(monetary, 0.5), quantile_cont(monetary, 0.99)
 FROM {{scores}} WHERE {{buyer}}
 
