@@ -448,6 +448,9 @@ def test_customer_model_on_small_sample(small_sample, tmp_path):
     assert (m.c360[m.c360.value_tier == "MGC"].clv >= buyers.clv.median()).all()
     again = customers.segment(con, AS_OF, seed=42)
     pd.testing.assert_frame_equal(again.labels, m.segments.labels)
+    # the model hands its 360 to the churn model; the churn model's own 360 gives the same scores
+    alone = customers.churn_model(con, AS_OF, horizon_days=180, seed=42)
+    pd.testing.assert_frame_equal(alone.scores, m.churn.scores)
 
 
 def test_store_360_writes_the_view_in_the_database_and_counts_it_there(small_sample, tmp_path):

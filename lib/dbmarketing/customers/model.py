@@ -144,7 +144,8 @@ def build_customer_model(con, as_of, horizon_days: int = 180, seed: int = 42, k:
     else:
         m = c.assign(p_alive=np.nan, expected_purchases=np.nan, expected_spend=np.nan, clv=np.nan)
     m["value_tier"] = value_tiers(m, "clv", mvc_share, mgc_share, value=value)
-    ch = attempt("churn", lambda: churn_model(con, A, horizon_days=horizon_days, seed=seed, rules=rules))
+    ch = attempt("churn", lambda: churn_model(con, A, horizon_days=horizon_days, seed=seed, rules=rules,
+                                                  frame=c))
     if ch is not None:
         m = m.merge(ch.scores, on="customer_id", how="left")
         at_risk = valuable_at_risk(m, value, top_value, base_rate=ch.base_rate, risk_ratio=risk_ratio)
