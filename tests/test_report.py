@@ -11,6 +11,7 @@ import datetime as dt
 import hashlib
 import importlib.metadata
 import json
+import os
 import re
 from pathlib import Path
 
@@ -19,6 +20,7 @@ import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
 from dbmarketing import warehouse
+from dbmarketing.reports import zygote
 from dbmarketing.reports import (
     ParameterError,
     ReportError,
@@ -418,9 +420,9 @@ def test_traceback_on_stderr_is_a_failure(tmp_path, monkeypatch):
 
 
 def _kernel_children() -> set[int]:
-    """Process ids of the kernels this test process started (alive, not zombies)."""
-    import os
-
+    """Process ids of the kernels this test process started (alive, not zombies): its children
+    that run ipykernel, and its zygote's (reports.zygote), which are forked from the zygote."""
+    zygote_pid = zygote._zygote.pid if zygote._zygote is not None else None
     found = set()
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
@@ -428,7 +430,9 @@ def _kernel_children() -> set[int]:
             cmdline = (stat.parent / "cmdline").read_bytes()
         except OSError:  # the process ended while we looked
             continue
-        if int(fields[1]) == os.getpid() and fields[0] != "Z" and b"ipykernel" in cmdline:
+        started = int(fields[1]) == os.getpid() and b"ipykernel" in cmdline
+        forked = int(fields[1]) == zygote_pid  # a fork keeps its zygote's command line
+        if fields[0] != "Z" and (started or forked):
             found.add(int(stat.parent.name))
     return found
 
@@ -440,7 +444,7 @@ def test_kernels_started_ahead_are_each_notebooks_own_and_none_is_left(tmp_path,
     kernel started for the notebook that never ran included)."""
     monkeypatch.chdir(tmp_path)
     notebooks = tmp_path / "notebooks"
-    show = "import os\nprint(os.getpid(), 'planted' in globals())"
+    show = "import os\nprint(os.getpid(), 'planted' in globals(), os.getppid())"
     write_notebook(notebooks / "01_a.ipynb", None, "planted = 1", show)
     write_notebook(notebooks / "02_b.ipynb", None, show)
     write_notebook(notebooks / "03_c.ipynb", None, show)
@@ -451,6 +455,8 @@ def test_kernels_started_ahead_are_each_notebooks_own_and_none_is_left(tmp_path,
     seen = [stream_texts(nbformat.read(out / f"{n}.ipynb", as_version=4)).split() for n in ("01_a", "02_b", "03_c")]
     assert [s[1] for s in seen] == ["True", "False", "False"]
     assert len({s[0] for s in seen}) == 3
+    if hasattr(os, "fork"):  # each forked from the run's zygote (reports.zygote)
+        assert {s[2] for s in seen} == {str(zygote._zygote.pid)}
     assert _kernel_children() == before
 
     write_notebook(notebooks / "02_b.ipynb", None, "raise ValueError('planted failure')")

@@ -9,14 +9,21 @@ modules every notebook imports (:data:`WARM_IMPORTS`: importing is all it does, 
 notebook starts from the same state as in a kernel of its own), and is handed to papermill.
 Each kernel serves one notebook and is shut down after it. When a kernel cannot be started
 ahead, the notebook gets none and papermill starts its own, so its error is papermill's.
+
+Where it can (POSIX), a kernel started ahead is forked from a zygote that imported ipykernel and
+:data:`WARM_IMPORTS` once for the whole run (:mod:`.zygote`): the imports then cost nothing per
+notebook, and the warm-up above only checks that they are there.
 """
 
 from __future__ import annotations
 
 import asyncio
+import uuid
 from concurrent.futures import Future, ThreadPoolExecutor
 
 from jupyter_client.manager import AsyncKernelManager
+
+from .zygote import ForkedProvisioner
 
 # What the numbered notebooks import in their setup cell (present.setup_notebook imports seaborn).
 WARM_IMPORTS = ("import matplotlib.pyplot, numpy, pandas, seaborn\n"
@@ -26,7 +33,17 @@ WARM_IMPORTS = ("import matplotlib.pyplot, numpy, pandas, seaborn\n"
 
 class _Kernel(AsyncKernelManager):
     """A kernel manager that remembers the clients made for it, to close them (papermill
-    leaves a kernel it did not start running, and its client's channels open)."""
+    leaves a kernel it did not start running, and its client's channels open), and whose kernel
+    is forked from the run's zygote when it can be (:class:`.zygote.ForkedProvisioner`)."""
+
+    async def _async_pre_start_kernel(self, **kw):
+        # jupyter_client makes the provisioner the kernel spec names (LocalProvisioner when it
+        # names none) unless one is set: set ours, for a spec that names none
+        if self.provisioner is None and not self.kernel_spec.metadata.get("kernel_provisioner"):
+            self.kernel_id = self.kernel_id or kw.pop("kernel_id", str(uuid.uuid4()))
+            self.provisioner = ForkedProvisioner(kernel_id=self.kernel_id, kernel_spec=self.kernel_spec, parent=self)
+            self.provisioner.warm = WARM_IMPORTS
+        return await super()._async_pre_start_kernel(**kw)
 
     def client(self, **kwargs):
         kc = super().client(**kwargs)
