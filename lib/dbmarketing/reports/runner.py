@@ -209,8 +209,10 @@ def _run(notebooks, params, params_file, plan, run_as_of, run_name, notebooks_di
                  + f", params {params_file}")
     cwd = os.getcwd()
     # The kernel's own log (a TCP-encryption notice per kernel; "KeyboardInterrupt caught in
-    # kernel" when it is shut down after a failed cell) is not for readers.
-    kernel_args = ["--IPKernelApp.log_level=CRITICAL"]
+    # kernel" when it is shut down after a failed cell) is not for readers. No input history
+    # file, as nbclient starts its own kernels: a report needs none, and every kernel of every
+    # run would write the same SQLite file in the home folder (a thread each).
+    kernel_args = ["--IPKernelApp.log_level=CRITICAL", "--HistoryManager.hist_file=:memory:"]
     with KernelsAhead(len(notebooks), kernel_name, cwd, kernel_args) as kernels:
         run_as_of = _run_notebooks(notebooks, params, params_file, plan, run_as_of, manifest, partial, failed, final,
                                    progress, kernel_name, kernel_args, kernels, course)
