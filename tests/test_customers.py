@@ -309,6 +309,33 @@ def test_churn_reasons_history_and_model():
     assert both["old"] == "model's main drivers: long since the last purchase"   # no more "general pattern"
 
 
+def test_model_reasons_are_the_drivers_read_customer_by_customer():
+    """The model's reasons, taken for whole columns at once, are what reading each customer's
+    contributions one by one gives: the features that push the risk up most, largest first."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import FunctionTransformer, StandardScaler
+
+    rng = np.random.default_rng(7)
+    X = pd.DataFrame({"recency_days": rng.uniform(1, 360, 500), "orders": rng.integers(1, 10, 500).astype(float),
+                      "complaints": rng.integers(0, 3, 500).astype(float), "loyalty_points": rng.uniform(0, 50, 500)})
+    y = ((X.recency_days / 90 - X.orders / 3 + X.complaints + rng.normal(0, 1, 500)) > 1).astype(int)
+    logit = make_pipeline(FunctionTransformer(np.log1p), StandardScaler(), LogisticRegression()).fit(X, y)
+    Z = logit[:-1].transform(X)
+    contrib = Z * logit[-1].coef_[0]
+    labels = {**customers.FEATURE_LABELS, "loyalty_points": ("loyalty_points", "high loyalty_points", "low loyalty_points")}
+    for top in (1, 2, 3):
+        want = []
+        for i in range(len(X)):
+            drivers = sorted(range(4), key=lambda j: -contrib[i, j])[:top]
+            words = [labels[X.columns[j]][1 if Z[i, j] > 0 else 2] for j in drivers if contrib[i, j] > 0]
+            want.append("model's main drivers: " + ", ".join(words) if words
+                        else "model: nothing raises the risk above average")
+        got = customers.model_reasons(logit, X, top=top)
+        assert got.tolist() == want and got.index.equals(X.index)
+    assert got.str.startswith("model: nothing").any() and got.str.count(", ").eq(2).any()
+
+
 def test_valuable_at_risk_is_above_the_base_rate():
     m = pd.DataFrame({"customer_id": list("ABCDEFGHIJ"),
                       "profit": [900.0, 800, 700, 600, 500, 400, 300, 200, 100, 0],

@@ -61,12 +61,18 @@ def churn_features(con, as_of, rules: LifecycleRules | None = None, frame: pd.Da
     return c.set_index("customer_id")
 
 
-def _churn_labels(con, start: date, horizon_days: int) -> set:
-    """Customers who bought in (start, start + horizon_days], as known at the window's end."""
+def _bought(con, customer_ids: pd.Index, start: date, horizon_days: int) -> np.ndarray:
+    """Whether each of ``customer_ids`` bought in (start, start + horizon_days], as known at the
+    window's end. Looked up by pyarrow: pandas' ``isin`` on its arrow-backed strings converts
+    every value to a Python object (7 s for a million customers, pyarrow 0.7 s)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
     end = start + timedelta(days=horizon_days)
     known = cleanse.sales_as_of(con, end)
     rows = warehouse.sql.run(con, "customers.bought_between", {"start": start, "end": end}, sales=known).fetchall()
-    return {r[0] for r in rows}
+    ids = pa.array(np.asarray(customer_ids, dtype=object), pa.string())
+    return pc.is_in(ids, value_set=pa.array([r[0] for r in rows], pa.string())).to_numpy(zero_copy_only=False)
 
 
 def top_decile_lift(y, p) -> float:
@@ -93,13 +99,17 @@ def model_reasons(logit, X: pd.DataFrame, top: int = 2) -> pd.Series:
     Z = np.asarray(logit[:-1].transform(X), dtype=float)
     contrib = Z * logit[-1].coef_[0]
     order = np.argsort(-contrib, axis=1, kind="stable")[:, :top]
+    rows = np.arange(len(X))[:, None]
     names = list(X.columns)
-    out = []
-    for i, js in enumerate(order):
-        words = [FEATURE_LABELS.get(names[j], (names[j], f"high {names[j]}", f"low {names[j]}"))[1 if Z[i, j] > 0 else 2]
-                 for j in js if contrib[i, j] > 0]
-        out.append("model's main drivers: " + ", ".join(words) if words else "model: nothing raises the risk above average")
-    return pd.Series(out, index=X.index, name="model_reasons")
+    # words[j, 0] says feature j is high, words[j, 1] that it is low; whole columns at a time
+    # (a loop over the customers took 4 s a million)
+    words = np.array([FEATURE_LABELS.get(n, (n, f"high {n}", f"low {n}"))[1:] for n in names], dtype=object)
+    said = np.where(contrib[rows, order] > 0, words[order, (Z[rows, order] <= 0).astype(int)], "")
+    joined = said[:, 0]
+    for k in range(1, said.shape[1]):  # the contributions are in falling order: the words that
+        joined = np.where(said[:, k] != "", joined + ", " + said[:, k], joined)  # push up come first
+    out = np.where(joined != "", "model's main drivers: " + joined, "model: nothing raises the risk above average")
+    return pd.Series(out, index=X.index, name="model_reasons", dtype=object)
 
 
 def churn_reasons(frame: pd.DataFrame, model: pd.Series | None = None) -> pd.Series:
@@ -251,7 +261,7 @@ def churn_model(con, as_of, horizon_days: int = 180, seed: int = 42, max_depth: 
 
     def snapshot(t):
         X = churn_features(con, t, rules)
-        y = (~X.index.isin(_churn_labels(con, t, h))).astype(int)
+        y = (~_bought(con, X.index, t, h)).astype(int)
         return X, y
 
     X0, y0 = snapshot(t0)
