@@ -478,6 +478,22 @@ def test_customer_model_on_small_sample(small_sample, tmp_path):
     # the model hands its 360 to the churn model; the churn model's own 360 gives the same scores
     alone = customers.churn_model(con, AS_OF, horizon_days=180, seed=42)
     pd.testing.assert_frame_equal(alone.scores, m.churn.scores)
+    assert alone.fitted_share == 1.0
+
+    # a large master (here: more than fit_customers) is fitted on a fixed sample of it, picked
+    # by the MD5 of the customer number as Python's hashlib reads it; every customer is scored
+    import hashlib
+
+    master = con.execute("SELECT customer_id FROM main.customers").fetchall()
+    sampled = customers.churn_model(con, AS_OF, horizon_days=180, seed=42, fit_customers=len(master) // 2)
+    assert sampled.fitted_share == pytest.approx(0.5, abs=1 / len(master))
+    cut = format(int(sampled.fitted_share * 16**8), "08x")
+    picked = {i for (i,) in master if hashlib.md5(i.encode()).hexdigest()[:8] < cut}
+    assert 0.4 < len(picked) / len(master) < 0.6
+    assert set(sampled.holdout.index) == set(alone.holdout.index) & picked
+    assert sampled.metrics.customers.iloc[0] == len(sampled.holdout) < len(alone.holdout)
+    assert set(sampled.scores.customer_id) == set(alone.scores.customer_id)
+    assert sampled.metrics.auc.min() > 0.6
 
 
 def test_store_360_writes_the_view_in_the_database_and_counts_it_there(small_sample, tmp_path):

@@ -21,6 +21,7 @@ import pandas as pd
 
 from .. import cleanse, warehouse
 from .checks import LeakageError
+from .value import sample_cut
 
 CUSTOMER_TYPES = ("current", "potential", "lapsed", "distributor")
 
@@ -110,7 +111,7 @@ SOURCES: dict[str, str] = {
 
 
 def customer_360(con, as_of, rules: LifecycleRules | None = None, costs: ServiceCosts | None = None,
-                 customer_ids=None) -> pd.DataFrame:
+                 customer_ids=None, share: float = 1.0) -> pd.DataFrame:
     """One row per master customer at ``as_of``: who, how long, how valuable, how served.
 
     Every figure is computed in DuckDB from data dated on or before ``as_of``: the purchases
@@ -134,10 +135,14 @@ def customer_360(con, as_of, rules: LifecycleRules | None = None, costs: Service
     ``tickets``, ``complaints``, ``complaints_180d``, ``unresolved_complaints`` (resolution
     status as extracted); ``lifecycle_stage`` (:class:`LifecycleRules`).
 
+    ``customer_ids``: only these customers; ``share`` < 1: only a fixed sample of about that
+    share of them (by the MD5 of the customer number: the same customers at every date and on
+    every engine, :func:`.value.sample_cut`).
+
     Raises :class:`LeakageError` if any feature source used a row dated after ``as_of``.
     """
     con = warehouse.compute_on(con)  # on Spark with a session of engine "spark"
-    return _with_features(con, as_of, rules, costs, customer_ids,
+    return _with_features(con, as_of, rules, costs, customer_ids, share,
                           lambda params, tables: warehouse.sql.run(con, "customers.customer_360", params, **tables).df())
 
 
@@ -155,7 +160,7 @@ def store_360(con, as_of, table: str = "main.customer_360", rules: LifecycleRule
                 query=sql.text("customers.customer_360", **tables))
         return sql.one(con, "customers.rows_of", table=name)[0]
 
-    return _with_features(con, as_of, rules, costs, None, write)
+    return _with_features(con, as_of, rules, costs, None, 1.0, write)
 
 
 def counts_360(con, table: str = "main.customer_360", as_of=None) -> pd.DataFrame:
@@ -167,7 +172,7 @@ def counts_360(con, table: str = "main.customer_360", as_of=None) -> pd.DataFram
     return sql.run(con, "customers.counts_360", {"as_of": as_of}, table=sql.ident(*table.split("."))).df()
 
 
-def _with_features(con, as_of, rules, costs, customer_ids, use):
+def _with_features(con, as_of, rules, costs, customer_ids, share, use):
     """Fill the feature sources at ``as_of`` (temporary tables), prove that none used a row dated
     after it, and return ``use(params, tables)`` -- the statement's parameters and the sources'
     table names -- while they exist; they are dropped after it."""
@@ -183,7 +188,7 @@ def _with_features(con, as_of, rules, costs, customer_ids, use):
     params = {"as_of": A, "lapsed_days": int(rules.lapsed_days), "new_days": int(rules.new_days),
               "reactivated_days": int(rules.reactivated_days), "at_risk_days": int(rules.at_risk_days),
               "per_return": float(costs.per_return),
-              "ids": None if customer_ids is None else [str(i) for i in customer_ids]}
+              "ids": None if customer_ids is None else [str(i) for i in customer_ids], "sample_cut": sample_cut(share)}
     tables = {name: sql.temp_name(f"c360_{name}") for name in SOURCES}
     con.register(parts["ticket_costs"], per_ticket)
     try:

@@ -139,10 +139,14 @@ def _sampled_customers(share: float) -> str:
     """A condition on ``customer_id``: its customer is in a fixed sample of about ``share`` of
     the customer master, the customers whose MD5 (the same on DuckDB and Spark) starts below
     ``share`` of the hex range; TRUE for a share of 1 or more."""
-    if share >= 1:
-        return "TRUE"
-    cut = format(max(1, int(share * 16**8)), "08x")
-    return warehouse.sql.text("customers.sampled_customers", cut=warehouse.sql.literal(cut))
+    cut = sample_cut(share)
+    return "TRUE" if cut is None else warehouse.sql.text("customers.sampled_customers", cut=warehouse.sql.literal(cut))
+
+
+def sample_cut(share: float) -> str | None:
+    """The fixed sample of about ``share`` of the customers: those whose MD5 (hex) starts below
+    the eight hex digits returned; None (every customer) for a share of 1 or more."""
+    return None if share >= 1 else format(max(1, int(share * 16**8)), "08x")
 
 
 MIN_CLV_BUYERS, MIN_CLV_REPEATERS = 20, 5

@@ -180,7 +180,9 @@ DROP VIEW IF EXISTS {{view}}
 -- name: customer_360
 -- One row per master customer at $as_of from the feature sources ({{purchases}}, {{returns}},
 -- {{categories}}, {{tickets}}, {{contacts}}): customers who had signed up by then, or bought
--- by then; $ids: only these customers (NULL: all). ``age`` in whole years at $as_of from the
+-- by then; $ids: only these customers (NULL: all); $sample_cut: only the customers whose MD5
+-- (hex, the same on every engine) is below it in its first eight digits, the fixed sample of
+-- customers.sampled_customers (NULL: all). ``age`` in whole years at $as_of from the
 -- birth date, or, in a copy published for a lower clearance (dbmarketing.privacy), from the
 -- birth year alone (as text): the age at the middle of that year, right to within a year.
 -- Costs: $per_return per return handled; the lifecycle stage by LifecycleRules ($lapsed_days,
@@ -233,6 +235,7 @@ LEFT JOIN {{contacts}} k USING (customer_id)
 LEFT JOIN main.cities ci ON ci.city = c.city
 WHERE (c.signup_date IS NULL OR c.signup_date <= $as_of OR p.first_purchase IS NOT NULL)
   AND ($ids IS NULL OR list_contains($ids, c.customer_id))
+  AND ($sample_cut IS NULL OR substr(md5(c.customer_id), 1, 8) < $sample_cut)
 ORDER BY c.customer_id
 
 -- name: store_360
@@ -275,6 +278,9 @@ SELECT customer_id, order_date, net_amount FROM {{calibration}} WHERE order_date
 UNION ALL
 SELECT customer_id, order_date, net_amount FROM {{observed}}
 WHERE order_date > {{calibration_end}} AND order_date <= {{as_of}} AND {{sampled}}
+
+-- name: master_customers
+SELECT count(*) FROM main.customers
 
 -- name: sampled_customers
 -- A fixed sample of the customer master: those whose MD5 (hex, the same on every engine) is
