@@ -22,7 +22,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from dbmarketing import cleanse, clv, ingest, warehouse, reports, rfm
+from dbmarketing import cleanse, clv, customers, ingest, warehouse, reports, rfm
 
 AS_OF = "2026-06-30"
 
@@ -926,6 +926,13 @@ def test_the_purchase_summary_is_not_read_when_it_would_be_wrong(cleaned, tmp_pa
         rfm.summary.write_purchase_summary(con)
         assert rfm.summary.summed_by_cleaning(con, last)
         again = rfm.compute(con, last).set_index("customer_id")
+        # a summary an older version wrote, without the margin this one reads: the purchases are read
+        con.execute("ALTER TABLE main.purchase_summary DROP COLUMN margin")
+        assert not rfm.summary.summed_by_cleaning(con, last)
+        old = rfm.compute(con, last).set_index("customer_id")
+        assert old.loc[customer, "monetary"] == pytest.approx(aggregated.loc[customer, "monetary"])
+        clv = customers.fit_clv(con, last)
+        assert clv.predictions.clv.notna().all()
     finally:
         con.close()
     assert again.loc[customer, "monetary"] == pytest.approx(aggregated.loc[customer, "monetary"])

@@ -237,8 +237,11 @@ def summed_by_cleaning(con, as_of: date) -> bool:
     ``main.sales``) instead of aggregating every purchase again: it exists, its purchases, last
     date and total are main.sales's (a table changed since would differ), and every purchase
     counts at ``as_of`` (none is dated after it). Ten times the purchases cost ten times the
-    aggregate; these checks cost one pass over three columns."""
+    aggregate; these checks cost one pass over three columns. A summary written by an older
+    version without a column this one reads (the margin) is not read: the purchases are."""
     if not warehouse.table_exists(con, "main", "purchase_summary"):
+        return False
+    if not {c.name for c in cleanse.transactions.PURCHASE_SUMMARY_COLUMNS} <= set(_columns(con, "main.purchase_summary")):
         return False
     n, last, total = sql.one(con, "rfm.sales_totals")
     summed_n, summed_last, summed_total = sql.one(con, "rfm.purchase_summary_totals")
