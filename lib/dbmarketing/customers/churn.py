@@ -273,7 +273,8 @@ def churn_model(con, as_of, horizon_days: int = 180, seed: int = 42, max_depth: 
     feats = list(CHURN_FEATURES)
     if fit_customers < 1:
         raise ValueError(f"fit_customers must be at least 1, got {fit_customers}")
-    share = min(1.0, fit_customers / max(1, warehouse.sql.one(con, "customers.master_customers")[0]))
+    master = warehouse.sql.one(con, "warehouse.count_rows", table=warehouse.sql.ident("main", "customers"))[0]
+    share = min(1.0, fit_customers / max(1, master))
 
     def snapshot(t):
         X = churn_features(con, t, rules, share=share)

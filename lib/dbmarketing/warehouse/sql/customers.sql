@@ -279,9 +279,6 @@ UNION ALL
 SELECT customer_id, order_date, net_amount FROM {{observed}}
 WHERE order_date > {{calibration_end}} AND order_date <= {{as_of}} AND {{sampled}}
 
--- name: master_customers
-SELECT count(*) FROM main.customers
-
 -- name: sampled_customers
 -- A fixed sample of the customer master: those whose MD5 (hex, the same on every engine) is
 -- below {{cut}} in its first eight digits. Customers are picked once; the purchases only
