@@ -24,7 +24,10 @@ the baseline after imports is printed) is the step's own:
 - ``c360db``: :func:`dbmarketing.customers.store_360` (the same 360 view written by DuckDB into
   ``main.customer_360``, nothing per customer into pandas) and
   :func:`dbmarketing.customers.counts_360` (its counts per stage, type and channel), what a
-  report that shows aggregates needs.
+  report that shows aggregates needs;
+- ``model``: :func:`dbmarketing.customers.build_customer_model` (notebook 03's model: the 360
+  view stored by DuckDB, the CLV, churn and segment models on the 360 columns they need, the
+  whole model row joined and written to ``main.customer_model`` by the database).
 
 Every DuckDB connection gets ``memory_limit`` ``--duckdb-memory`` (default 8 GB) and a
 ``temp_directory`` next to the database, so a query larger than memory spills to disk instead
@@ -32,7 +35,7 @@ of failing. Prints one table: median seconds of ``--repeat`` runs, the largest p
 the growth of both from one size to the next (10x more data: 10.0 is linear).
 
     .venv/bin/python benchmarks/bench_scale.py [--sizes 1000000,10000000,100000000] [--repeat 3]
-        [--data data/scale] [--template data/scale/template.duckdb] [--load-up-to 10000000] [--load-repeat 1] [--max-rss-gb 16] [--steps load,build,rfm,rfmdb,rfm04,clv,c360,c360db]
+        [--data data/scale] [--template data/scale/template.duckdb] [--load-up-to 10000000] [--load-repeat 1] [--max-rss-gb 16] [--steps load,build,rfm,rfmdb,rfm04,clv,c360,c360db,model]
 """
 
 from __future__ import annotations
@@ -50,7 +53,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 AS_OF = "2026-10-31"
-STEPS = ("load", "build", "rfm", "rfmdb", "rfm04", "clv", "c360", "c360db")
+STEPS = ("load", "build", "rfm", "rfmdb", "rfm04", "clv", "c360", "c360db", "model")
 
 
 def _label(n: int) -> str:
@@ -182,6 +185,17 @@ def step_c360db(data: Path, db: Path, memory: str, template: Path) -> tuple[floa
     rows = customers.store_360(con, AS_OF, table="main.customer_360")
     counts = customers.counts_360(con, "main.customer_360")
     return time.perf_counter() - t0, f"{rows:,} customers stored, {len(counts)} counts back"
+
+
+def step_model(data: Path, db: Path, memory: str, template: Path) -> tuple[float, str]:
+    from dbmarketing import customers
+
+    con = _connect(db, memory)
+    t0 = time.perf_counter()
+    model = customers.build_customer_model(con, AS_OF)
+    stored = con.execute("SELECT count(*) FROM main.customer_model WHERE as_of = CAST(? AS DATE)", [AS_OF]).fetchone()[0]
+    return time.perf_counter() - t0, (f"{stored:,} customers modelled and stored, {len(model.at_risk):,} valuable at risk, "
+                                      f"skipped: {', '.join(model.skipped) or 'nothing'}")
 
 
 def worker(step: str, data: Path, db: Path, memory: str, template: Path) -> None:

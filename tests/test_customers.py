@@ -461,12 +461,26 @@ def test_customer_model_on_small_sample(small_sample, tmp_path):
     m = customers.build_customer_model(con, AS_OF, horizon_days=180, seed=42)
     n = con.execute(f"SELECT count(*) FROM main.customers WHERE signup_date <= DATE '{AS_OF}' OR customer_id IN "
                     f"(SELECT customer_id FROM main.sales)").fetchall()[0][0]
-    assert len(m.table) == n == m.table.customer_id.nunique()
-    assert con.execute("SELECT count(*) FROM main.customer_model").fetchall()[0][0] == n
-    assert set(m.table.lifecycle_stage) <= set(customers.LIFECYCLE_STAGES)
-    assert (m.table.lifecycle_stage == "lapsed").sum() > 0          # lapsed customers are kept
+    assert len(m.c360) == n == m.c360.customer_id.nunique()
+    stored = con.execute("SELECT * FROM main.customer_model ORDER BY customer_id").df()
+    assert len(stored) == n
+    # the stored rows are the whole 360 view (the database joined it with the model's columns:
+    # every customer's row with their own figures) and the model's columns as computed
+    c = customers.customer_360(con, AS_OF)
+    shared = [col for col in stored.columns if col in c.columns]
+    assert len(shared) > 40 and {"category_mix", "source_systems", "city"} <= set(shared)  # not in m.c360
+    pd.testing.assert_frame_equal(stored[shared], c[shared].reset_index(drop=True), check_dtype=False)
+    own = [col for col in customers.model.MODEL_COLUMNS if col in stored.columns]
+    assert len(own) == len(customers.model.MODEL_COLUMNS)
+    pd.testing.assert_frame_equal(stored[own], m.c360.sort_values("customer_id")[own].reset_index(drop=True),
+                                  check_dtype=False)
+    assert set(m.c360.lifecycle_stage) <= set(customers.LIFECYCLE_STAGES)
+    assert (m.c360.lifecycle_stage == "lapsed").sum() > 0          # lapsed customers are kept
     sales = dict(con.execute("SELECT customer_id, sum(net_amount) FROM main.sales GROUP BY 1").fetchall())
-    assert m.table.set_index("customer_id").revenue[list(sales)].to_dict() == pytest.approx(sales)
+    assert stored.set_index("customer_id").revenue[list(sales)].to_dict() == pytest.approx(sales)
+    left = con.execute("SELECT table_name FROM duckdb_tables() WHERE temporary UNION ALL "
+                       "SELECT view_name FROM duckdb_views() WHERE temporary AND NOT internal").fetchall()
+    assert not [t for (t,) in left if t.startswith(("_customer_360", "_customer_model"))]  # the build's own are dropped
     assert m.churn.metrics.auc.min() > 0.6
     assert m.churn.scores.churn_risk.between(0, 1).all()
     assert len(m.at_risk) > 0 and (m.at_risk.churn_risk > m.churn.base_rate).all()

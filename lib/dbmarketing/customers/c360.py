@@ -147,16 +147,16 @@ def customer_360(con, as_of, rules: LifecycleRules | None = None, costs: Service
 
 
 def store_360(con, as_of, table: str = "main.customer_360", rules: LifecycleRules | None = None,
-              costs: ServiceCosts | None = None) -> int:
-    """The 360 view of :func:`customer_360` written by the database into ``table`` (replaced),
-    without a round trip through pandas: at 10,000,000 customers its 60 columns do not fit in
-    the memory of one Python process, and the reports show aggregates of it
-    (:func:`counts_360`). Returns the rows written."""
+              costs: ServiceCosts | None = None, temporary: bool = False) -> int:
+    """The 360 view of :func:`customer_360` written by the database into ``table`` (replaced;
+    ``temporary``: a temporary table of ``con``), without a round trip through pandas: at
+    10,000,000 customers its 60 columns do not fit in the memory of one Python process, and the
+    reports show aggregates of it (:func:`counts_360`). Returns the rows written."""
     sql = warehouse.sql
     name = sql.ident(*table.split("."))
 
     def write(params, tables):
-        sql.run(con, "customers.store_360", params, table=name,
+        sql.run(con, "customers.store_temporary" if temporary else "customers.store_360", params, table=name,
                 query=sql.text("customers.customer_360", **tables))
         return sql.one(con, "customers.rows_of", table=name)[0]
 

@@ -12,9 +12,9 @@ import pandas as pd
 from .. import warehouse
 from ..present.words import Phrase
 from ..warehouse import NotEnoughData
-from .c360 import CHANNELS, LifecycleRules, ServiceCosts, customer_360
-from .churn import ChurnResult, churn_model, valuable_at_risk
-from .segments import MARKETING_GROUPS, SegmentResult, marketing_groups, segment, unknown_groups
+from .c360 import CHANNELS, LifecycleRules, ServiceCosts, customer_360, store_360
+from .churn import CHURN_FEATURES, ChurnResult, churn_model, valuable_at_risk
+from .segments import MARKETING_GROUPS, SEGMENT_FEATURES, SegmentResult, marketing_groups, segment, unknown_groups
 from .value import ClvResult, fit_clv, profit_pareto, value_tiers
 
 
@@ -86,15 +86,34 @@ CUSTOMER_MODEL = warehouse.Table(
 )
 
 
+# The 360 columns the model computes with and chapter 03 reads: numbers, dates and short codes
+# (the churn and segment features, the money from revenue to profit, the stages and consents of
+# the marketing groups). The model reads only these from the 360 view the database stored; the
+# rest (places, source systems, category mix, ...) joins the model's own columns in the
+# database when the model is stored: sixty columns of ten million customers do not fit in one
+# process, these do.
+FRAME_COLUMNS = tuple(dict.fromkeys((
+    "customer_id", "customer_type", "is_prospect", "lifecycle_stage", "first_purchase", "last_purchase",
+    "revenue", "revenue_12m", "cost_of_goods", "gross_margin", "margin_12m", "return_cost", "service_cost",
+    "contact_cost", "cost_to_serve", "profit", "profit_12m", "tickets", "unresolved_complaints",
+    "consent_mail", "consent_sms", "consent_email", "consent_phone",
+    *(f for f in CHURN_FEATURES if f != "is_distributor"), *SEGMENT_FEATURES)))
+
+# the columns the model adds to the 360 view (and those it empties: no margin without product costs)
+MODEL_COLUMNS = ("value_tier", "p_alive", "expected_purchases", "clv", "churn_risk", "churn_reasons",
+                 "valuable_at_risk", "segment", "segment_name", "groups")
+UNKNOWN_WITHOUT_COSTS = ("cost_of_goods", "gross_margin", "margin_12m", "profit", "profit_12m")
+
+
 @dataclass
 class CustomerModel:
-    """Everything :func:`build_customer_model` computed: ``table`` (the rows written to
-    ``main.customer_model``), ``clv``, ``churn``, ``segments``, ``pareto``, ``groups``,
-    ``c360`` (the 360 view with every model column) and ``at_risk`` (the valuable customers
-    at high risk, :func:`valuable_at_risk`, its cuts in ``attrs``)."""
+    """Everything :func:`build_customer_model` computed: ``clv``, ``churn``, ``segments``,
+    ``pareto``, ``groups``, ``c360`` (one row per customer: the 360 columns of
+    :data:`FRAME_COLUMNS` and every model column; the whole row is in ``main.customer_model``)
+    and ``at_risk`` (the valuable customers at high risk, :func:`valuable_at_risk`, its cuts in
+    ``attrs``)."""
 
     as_of: date
-    table: pd.DataFrame
     clv: ClvResult | None          # None where the data cannot carry the model: skipped says why
     churn: ChurnResult | None
     segments: SegmentResult | None
@@ -114,16 +133,70 @@ def build_customer_model(con, as_of, horizon_days: int = 180, seed: int = 42, k:
                          risk_ratio: float = 1.2, write: bool = True) -> CustomerModel:
     """The whole customer model at ``as_of``, written to ``main.customer_model``.
 
-    360 view and lifecycle (:func:`customer_360`), CLV (:func:`fit_clv`), value tiers
-    (:func:`value_tiers` on profit and the ``clv_months`` CLV), churn risk
-    (:func:`churn_model`), segments (:func:`segment`) and marketing groups. The table holds
-    one row per customer per as-of date: rows of this ``as_of`` are replaced, other dates
-    kept; it is registered in the catalog with privacy tiers.
+    360 view and lifecycle (:func:`customer_360`, stored by the database in a temporary table),
+    CLV (:func:`fit_clv`), value tiers (:func:`value_tiers` on profit and the ``clv_months``
+    CLV), churn risk (:func:`churn_model`), segments (:func:`segment`) and marketing groups,
+    computed on the 360 columns they need (:data:`FRAME_COLUMNS`). The table holds one row per
+    customer per as-of date -- the whole 360 view and the model's columns, joined in the
+    database: rows of this ``as_of`` are replaced, other dates kept; it is registered in the
+    catalog with privacy tiers.
     """
     A = warehouse.resolve_as_of(con, as_of)
-    c = customer_360(con, A, rules=rules, costs=costs)
-    if int((~c["is_prospect"].astype(bool)).sum()) == 0:
-        raise NotEnoughData("needs.no_buyers", as_of=A)
+    sql = warehouse.sql
+    temporary = []  # the temporary tables and view of this build, dropped however it ends
+    try:
+        stored = _stored_360(con, A, rules, costs, temporary)
+        c = sql.run(con, "customers.model_frame", columns=", ".join(sql.ident(n) for n in FRAME_COLUMNS),
+                    table=sql.ident(stored)).df()
+        c.attrs.update(as_of=A.isoformat(), rules=rules or LifecycleRules(), costs=costs or ServiceCosts())
+        if int((~c["is_prospect"].astype(bool)).sum()) == 0:
+            raise NotEnoughData("needs.no_buyers", as_of=A)
+        model = _model_columns(con, A, c, horizon_days, seed, k, rules, clv_months, annual_discount_rate,
+                               holdout_weeks, mvc_share, mgc_share, top_value, risk_ratio)
+        if write:
+            replaced = MODEL_COLUMNS + (UNKNOWN_WITHOUT_COSTS if model.value == "revenue" else ())
+            own = _temporary_table(con, model.c360[["customer_id", *replaced]], "customer_model_columns", temporary)
+            rows = sql.temp_name("customer_model_rows")
+            temporary.append(("customers.drop_view", "view", rows))
+            emptied = ("customer_id", *(UNKNOWN_WITHOUT_COSTS if model.value == "revenue" else ()))
+            sql.run(con, "customers.model_rows", view=sql.ident(rows), stored=sql.ident(stored), own=sql.ident(own),
+                    replaced=", ".join(sql.ident(n) for n in emptied))
+            store_customer_model(con, rows)
+    finally:
+        for statement, hole, name in reversed(temporary):
+            sql.run(con, statement, **{hole: sql.ident(name)})
+    return model
+
+
+def _stored_360(con, A: date, rules, costs, temporary: list) -> str:
+    """The 360 view at ``A`` in a temporary table of ``con`` (its name returned, and added to
+    ``temporary``): written by DuckDB itself (:func:`store_360`), or, when the session computes
+    on Spark, by Spark and brought back (the 360's sums over every purchase are Spark's work)."""
+    if warehouse.compute_on(con) is not con:
+        return _temporary_table(con, customer_360(con, A, rules=rules, costs=costs), "customer_360", temporary)
+    name = warehouse.sql.temp_name("customer_360")
+    temporary.append(("customers.drop_table", "table", name))
+    store_360(con, A, table=name, rules=rules, costs=costs, temporary=True)
+    return name
+
+
+def _temporary_table(con, frame: pd.DataFrame, stem: str, temporary: list) -> str:
+    """``frame`` copied into a temporary table of ``con`` (its name returned, and added to ``temporary``)."""
+    sql = warehouse.sql
+    name, registered = sql.temp_name(stem), sql.temp_name(f"{stem}_frame")
+    temporary.append(("customers.drop_table", "table", name))
+    con.register(registered, frame)
+    try:
+        sql.run(con, "customers.store_temporary", table=sql.ident(name), query=f"SELECT * FROM {sql.ident(registered)}")
+    finally:
+        con.unregister(registered)
+    return name
+
+
+def _model_columns(con, A, c, horizon_days, seed, k, rules, clv_months, annual_discount_rate, holdout_weeks,
+                   mvc_share, mgc_share, top_value, risk_ratio) -> CustomerModel:
+    """The model's columns beside the 360 columns of ``c`` (:data:`FRAME_COLUMNS`), as a
+    :class:`CustomerModel` (nothing written)."""
     skipped: dict[str, Phrase] = {}
 
     def attempt(part, fn):
@@ -135,41 +208,37 @@ def build_customer_model(con, as_of, horizon_days: int = 180, seed: int = 42, k:
 
     value = "profit" if has_product_costs(con) else "revenue"
     if value == "revenue":  # no cost of goods: margin and profit are unknown, not zero
-        c[["cost_of_goods", "gross_margin", "margin_12m", "profit", "profit_12m"]] = np.nan
+        c[list(UNKNOWN_WITHOUT_COSTS)] = np.nan
         skipped["profit"] = Phrase("needs.no_product_costs")
+    m = c.set_index("customer_id", drop=False)  # every part's result joins on the customer, in place
     cl = attempt("clv", lambda: fit_clv(con, A, horizon_months=clv_months, annual_discount_rate=annual_discount_rate,
                                         holdout_weeks=holdout_weeks))
-    if cl is not None:
-        m = c.merge(cl.predictions.drop(columns="customer_type"), on="customer_id", how="left")
-    else:
-        m = c.assign(p_alive=np.nan, expected_purchases=np.nan, expected_spend=np.nan, clv=np.nan)
+    predicted = cl.predictions.set_index("customer_id").reindex(m.index) if cl is not None else None
+    for col in ("p_alive", "expected_purchases", "expected_spend", "clv"):
+        m[col] = predicted[col].to_numpy() if cl is not None else np.nan
     m["value_tier"] = value_tiers(m, "clv", mvc_share, mgc_share, value=value)
-    ch = attempt("churn", lambda: churn_model(con, A, horizon_days=horizon_days, seed=seed, rules=rules,
-                                                  frame=c))
+    ch = attempt("churn", lambda: churn_model(con, A, horizon_days=horizon_days, seed=seed, rules=rules, frame=c))
     if ch is not None:
-        m = m.merge(ch.scores, on="customer_id", how="left")
+        scores = ch.scores.set_index("customer_id").reindex(m.index)
+        for col in ("churn_risk", "churn_risk_tree", "churn_reasons"):
+            m[col] = scores[col].to_numpy()
         at_risk = valuable_at_risk(m, value, top_value, base_rate=ch.base_rate, risk_ratio=risk_ratio)
     else:
         m = m.assign(churn_risk=np.nan, churn_risk_tree=np.nan, churn_reasons=None)
         at_risk = m.iloc[0:0]
-    m["valuable_at_risk"] = m["customer_id"].isin(at_risk["customer_id"])
+    m["valuable_at_risk"] = m.index.isin(at_risk.index)
     sg = attempt("segments", lambda: segment(con, A, k=k, seed=seed, frame=c))
-    if sg is not None:
-        m = m.merge(sg.labels, on="customer_id", how="left")
-    else:
-        m = m.assign(segment=pd.NA, segment_name=None)
-    m["segment"] = m["segment"].astype("Int64")
+    labels = sg.labels.set_index("customer_id").reindex(m.index) if sg is not None else None
+    m["segment"] = (labels["segment"] if sg is not None else pd.Series(pd.NA, index=m.index)).astype("Int64").to_numpy()
+    m["segment_name"] = labels["segment_name"].to_numpy() if sg is not None else None
     tickets = bool(warehouse.sql.one(con, "customers.service_tickets_loaded")[0])
     unknown = unknown_groups(m, value, tickets=tickets, churn=ch is not None)
     groups = marketing_groups(m, {g: rule for g, rule in MARKETING_GROUPS.items() if g not in unknown})
     m["groups"] = groups["groups"].to_numpy()
-    table = m[[c.name for c in CUSTOMER_MODEL.columns]].copy()
-    if write:
-        store_customer_model(con, table)
-    pareto = attempt("pareto", lambda: profit_pareto(c, value))
-    return CustomerModel(as_of=A, table=table, clv=cl, churn=ch, segments=sg, pareto=pareto,
-                         groups=groups.set_index(m["customer_id"]), c360=m, at_risk=at_risk, value=value,
-                         skipped=skipped, unknown_groups=unknown)
+    m = m.reset_index(drop=True)
+    pareto = attempt("pareto", lambda: profit_pareto(m, value))
+    return CustomerModel(as_of=A, clv=cl, churn=ch, segments=sg, pareto=pareto, groups=groups, c360=m,
+                         at_risk=at_risk.reset_index(drop=True), value=value, skipped=skipped, unknown_groups=unknown)
 
 
 def has_product_costs(con) -> bool:
@@ -177,8 +246,8 @@ def has_product_costs(con) -> bool:
     return bool(warehouse.sql.one(con, "customers.product_costs_known")[0])
 
 
-def store_customer_model(con, table: pd.DataFrame) -> int:
-    """Write ``table`` into ``main.customer_model``: the rows of its as-of date(s) are
+def store_customer_model(con, table: pd.DataFrame | str) -> int:
+    """Write ``table`` (a frame, or the name of a temporary table or view of ``con``) into ``main.customer_model``: the rows of its as-of date(s) are
     replaced, other dates kept. A table written by an older version gains the new columns
     (empty for its older rows). Registers the table in the catalog. Returns rows written."""
     return warehouse.write_mart(con, CUSTOMER_MODEL, table, where="customers.same_as_of")

@@ -242,6 +242,22 @@ ORDER BY c.customer_id
 -- The 360 view ({{query}}: the statement customer_360) written into {{table}}, replaced.
 CREATE OR REPLACE TABLE {{table}} AS {{query}}
 
+-- name: store_temporary
+-- {{query}} written into the temporary table {{table}} (dropped with the connection at the latest).
+CREATE OR REPLACE TEMP TABLE {{table}} AS {{query}}
+
+-- name: model_frame
+-- The 360 columns {{columns}} the customer model computes with, of the stored 360 view {{table}}.
+SELECT {{columns}} FROM {{table}} ORDER BY customer_id
+
+-- name: model_rows
+-- The customer model's rows to store, as a temporary view {{view}}: the stored 360 view
+-- {{stored}} and the model's own columns {{own}} (those it added, those it emptied and the
+-- customer_id, which {{replaced}} names with the emptied ones), one row per customer.
+CREATE OR REPLACE TEMP VIEW {{view}} AS
+SELECT s.* EXCLUDE ({{replaced}}), o.*
+FROM {{stored}} s JOIN {{own}} o ON o.customer_id = s.customer_id
+
 -- name: rows_of
 SELECT count(*) FROM {{table}}
 
