@@ -146,12 +146,7 @@ def build_customer_model(con, as_of, horizon_days: int = 180, seed: int = 42, k:
     temporary = []  # the temporary tables and view of this build, dropped however it ends
     try:
         stored = _stored_360(con, A, rules, costs, temporary)
-        c = sql.run(con, "customers.model_frame", columns=", ".join(sql.ident(n) for n in FRAME_COLUMNS),
-                    table=sql.ident(stored)).df()
-        c.attrs.update(as_of=A.isoformat(), rules=rules or LifecycleRules(), costs=costs or ServiceCosts())
-        if int((~c["is_prospect"].astype(bool)).sum()) == 0:
-            raise NotEnoughData("needs.no_buyers", as_of=A)
-        model = _model_columns(con, A, c, horizon_days, seed, k, rules, clv_months, annual_discount_rate,
+        model = _model_columns(con, A, stored, rules, costs, horizon_days, seed, k, clv_months, annual_discount_rate,
                                holdout_weeks, mvc_share, mgc_share, top_value, risk_ratio)
         if write:
             replaced = MODEL_COLUMNS + (UNKNOWN_WITHOUT_COSTS if model.value == "revenue" else ())
@@ -193,10 +188,15 @@ def _temporary_table(con, frame: pd.DataFrame, stem: str, temporary: list) -> st
     return name
 
 
-def _model_columns(con, A, c, horizon_days, seed, k, rules, clv_months, annual_discount_rate, holdout_weeks,
-                   mvc_share, mgc_share, top_value, risk_ratio) -> CustomerModel:
-    """The model's columns beside the 360 columns of ``c`` (:data:`FRAME_COLUMNS`), as a
-    :class:`CustomerModel` (nothing written)."""
+def _model_columns(con, A, stored, rules, costs, horizon_days, seed, k, clv_months, annual_discount_rate,
+                   holdout_weeks, mvc_share, mgc_share, top_value, risk_ratio) -> CustomerModel:
+    """The model's columns beside the 360 columns (:data:`FRAME_COLUMNS`) of the 360 view in
+    the temporary table ``stored``, as a :class:`CustomerModel` (nothing written)."""
+    sql = warehouse.sql
+    c = sql.run(con, "customers.model_frame", columns=", ".join(sql.ident(n) for n in FRAME_COLUMNS),
+                table=sql.ident(stored)).df()
+    if int((~c["is_prospect"].astype(bool)).sum()) == 0:
+        raise NotEnoughData("needs.no_buyers", as_of=A)
     skipped: dict[str, Phrase] = {}
 
     def attempt(part, fn):
@@ -207,17 +207,21 @@ def _model_columns(con, A, c, horizon_days, seed, k, rules, clv_months, annual_d
             return None
 
     value = "profit" if has_product_costs(con) else "revenue"
+    # every part's result joins on the customer, in place; one copy of the frame (ten million
+    # customers: gigabytes), indexed by the customer (not named: customer_id stays a column)
+    m = c.set_index("customer_id", drop=False).rename_axis(None)
+    del c
+    m.attrs.update(as_of=A.isoformat(), rules=rules or LifecycleRules(), costs=costs or ServiceCosts())
     if value == "revenue":  # no cost of goods: margin and profit are unknown, not zero
-        c[list(UNKNOWN_WITHOUT_COSTS)] = np.nan
+        m[list(UNKNOWN_WITHOUT_COSTS)] = np.nan
         skipped["profit"] = Phrase("needs.no_product_costs")
-    m = c.set_index("customer_id", drop=False)  # every part's result joins on the customer, in place
     cl = attempt("clv", lambda: fit_clv(con, A, horizon_months=clv_months, annual_discount_rate=annual_discount_rate,
                                         holdout_weeks=holdout_weeks))
     predicted = cl.predictions.set_index("customer_id").reindex(m.index) if cl is not None else None
     for col in ("p_alive", "expected_purchases", "expected_spend", "clv"):
         m[col] = predicted[col].to_numpy() if cl is not None else np.nan
     m["value_tier"] = value_tiers(m, "clv", mvc_share, mgc_share, value=value)
-    ch = attempt("churn", lambda: churn_model(con, A, horizon_days=horizon_days, seed=seed, rules=rules, frame=c))
+    ch = attempt("churn", lambda: churn_model(con, A, horizon_days=horizon_days, seed=seed, rules=rules, frame=m))
     if ch is not None:
         scores = ch.scores.set_index("customer_id").reindex(m.index)
         for col in ("churn_risk", "churn_risk_tree", "churn_reasons"):
@@ -227,7 +231,7 @@ def _model_columns(con, A, c, horizon_days, seed, k, rules, clv_months, annual_d
         m = m.assign(churn_risk=np.nan, churn_risk_tree=np.nan, churn_reasons=None)
         at_risk = m.iloc[0:0]
     m["valuable_at_risk"] = m.index.isin(at_risk.index)
-    sg = attempt("segments", lambda: segment(con, A, k=k, seed=seed, frame=c))
+    sg = attempt("segments", lambda: segment(con, A, k=k, seed=seed, frame=m))
     labels = sg.labels.set_index("customer_id").reindex(m.index) if sg is not None else None
     m["segment"] = (labels["segment"] if sg is not None else pd.Series(pd.NA, index=m.index)).astype("Int64").to_numpy()
     m["segment_name"] = labels["segment_name"].to_numpy() if sg is not None else None
@@ -237,7 +241,7 @@ def _model_columns(con, A, c, horizon_days, seed, k, rules, clv_months, annual_d
     m["groups"] = groups["groups"].to_numpy()
     m = m.reset_index(drop=True)
     pareto = attempt("pareto", lambda: profit_pareto(m, value))
-    return CustomerModel(as_of=A, clv=cl, churn=ch, segments=sg, pareto=pareto, groups=groups, c360=m,
+    return CustomerModel(as_of=A, clv=cl, churn=ch, segments=sg, pareto=pareto, groups=groups.rename_axis("customer_id"), c360=m,
                          at_risk=at_risk.reset_index(drop=True), value=value, skipped=skipped, unknown_groups=unknown)
 
 
