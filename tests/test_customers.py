@@ -510,6 +510,30 @@ def test_customer_model_on_small_sample(small_sample, tmp_path):
     assert sampled.metrics.auc.min() > 0.6
 
 
+def test_customer_model_without_product_costs_stores_no_margin_and_ranks_by_revenue(small_sample, tmp_path):
+    """Without product costs the stored model has no margin and no profit (unknown, not the
+    360's zero), value tiers rank by revenue, and every other stored figure is the 360's own."""
+    import shutil
+
+    path = tmp_path / "crm.duckdb"
+    shutil.copy(small_sample["db_path"], path)
+    con = warehouse.connect(path)
+    cleanse.run(con, AS_OF)
+    con.execute("UPDATE main.sales SET cost = NULL, margin = NULL")
+    m = customers.build_customer_model(con, AS_OF, horizon_days=180, seed=42)
+    assert m.value == "revenue" and "profit" in m.skipped
+    stored = con.execute("SELECT * FROM main.customer_model ORDER BY customer_id").df()
+    for col in ("cost_of_goods", "gross_margin", "profit", "profit_12m"):
+        assert stored[col].isna().all(), col
+    c = customers.customer_360(con, AS_OF)
+    assert (c.gross_margin == 0).all()  # the 360 itself says 0 (a sum of nothing): the model empties it
+    kept = [col for col in stored.columns if col in c.columns and col not in customers.model.UNKNOWN_WITHOUT_COSTS]
+    pd.testing.assert_frame_equal(stored[kept], c[kept].reset_index(drop=True), check_dtype=False)
+    mvc = stored[stored.value_tier == "MVC"]
+    buyers = stored[~stored.lifecycle_stage.eq("prospect")]
+    assert len(mvc) == round(0.2 * len(buyers)) and mvc.revenue.min() >= buyers.revenue.quantile(0.79)
+
+
 def test_store_360_writes_the_view_in_the_database_and_counts_it_there(small_sample, tmp_path):
     """store_360 writes exactly what customer_360 returns (no pandas round trip), and counts_360
     counts it per stage, type and channel as pandas counts the frame."""

@@ -149,13 +149,13 @@ def build_customer_model(con, as_of, horizon_days: int = 180, seed: int = 42, k:
         model = _model_columns(con, A, stored, rules, costs, horizon_days, seed, k, clv_months, annual_discount_rate,
                                holdout_weeks, mvc_share, mgc_share, top_value, risk_ratio)
         if write:
-            replaced = MODEL_COLUMNS + (UNKNOWN_WITHOUT_COSTS if model.value == "revenue" else ())
-            own = _temporary_table(con, model.c360[["customer_id", *replaced]], "customer_model_columns", temporary)
+            emptied = UNKNOWN_WITHOUT_COSTS if model.value == "revenue" else ()
+            own = _temporary_table(con, model.c360[["customer_id", *MODEL_COLUMNS, *emptied]], "customer_model_columns",
+                                   temporary)
             rows = sql.temp_name("customer_model_rows")
             temporary.append(("customers.drop_view", "view", rows))
-            emptied = ("customer_id", *(UNKNOWN_WITHOUT_COSTS if model.value == "revenue" else ()))
             sql.run(con, "customers.model_rows", view=sql.ident(rows), stored=sql.ident(stored), own=sql.ident(own),
-                    replaced=", ".join(sql.ident(n) for n in emptied))
+                    excluded=", ".join(sql.ident(n) for n in ("customer_id", *emptied)))
             store_customer_model(con, rows)
     finally:
         for statement, hole, name in reversed(temporary):

@@ -252,10 +252,11 @@ SELECT {{columns}} FROM {{table}} ORDER BY customer_id
 
 -- name: model_rows
 -- The customer model's rows to store, as a temporary view {{view}}: the stored 360 view
--- {{stored}} and the model's own columns {{own}} (those it added, those it emptied and the
--- customer_id, which {{replaced}} names with the emptied ones), one row per customer.
+-- {{stored}} and the model's own columns {{own}} (the customer_id, those it added and those it
+-- emptied), one row per customer; {{excluded}}: the customer_id and the emptied columns, taken
+-- from {{own}}.
 CREATE OR REPLACE TEMP VIEW {{view}} AS
-SELECT s.* EXCLUDE ({{replaced}}), o.*
+SELECT s.* EXCLUDE ({{excluded}}), o.*
 FROM {{stored}} s JOIN {{own}} o ON o.customer_id = s.customer_id
 
 -- name: rows_of
