@@ -195,3 +195,13 @@ def test_the_chinese_edition_is_faithful_and_names_its_sections(lang):
     prose = " ".join(c.source for c in nbformat.read(ZH_NB, as_version=4).cells
                      if c.cell_type == "markdown" and "course" not in c.metadata.get("tags", []))
     assert not english_words(prose)
+
+
+def test_the_360_views_segment_is_named_the_behaviour_segment_not_the_rfm_one(lang):
+    """The 360 view's segment is the k-means behaviour segment; a table labels every text cell,
+    and "segment" as a cell reads as the campaign chapters' RFM segment."""
+    part = pd.DataFrame({"field": ["segment", "segment_name"], "value": ["4", "Frequent trouble-free buyers"]})
+    for language, name in (("en", "behaviour segment"), ("zh", "行为细分")):
+        lang(language)
+        fields = [str(words.label(f)) for f in story.view_part(part)["field"]]  # as show_table labels the cells
+        assert fields[0] == name and "RFM" not in fields[0]

@@ -346,7 +346,9 @@ def view_part(part: pd.DataFrame) -> pd.DataFrame:
             v = words.label(v)
         values.append(v)
     out["value"] = values
-    out["field"] = [words.header(f) for f in fields]
+    # the 360's segment is the k-means behaviour segment: not the header "segment", which a
+    # table's labels read as the RFM segment of the campaign chapters
+    out["field"] = [words.header("behaviour_segment" if f == "segment" else f) for f in fields]
     return out
 
 
