@@ -46,7 +46,7 @@ def order_baskets(con, as_of, level: str = "product", customer_type: str | None 
     target = sql.ident(sql.temp_name("basket_orders"))
     query = sql.text(LEVELS[level], customer_filter=sql.text("baskets.consumer_filter") if customer_type else "")
     params = {"as_of": day} | ({"customer_type": customer_type} if customer_type else {})
-    sql.run(con, "baskets.materialize", params, target=target, query=query)
+    sql.run(con, "warehouse.materialize", params, target=target, query=query)
     try:
         yield target
     finally:

@@ -156,8 +156,11 @@ def store_360(con, as_of, table: str = "main.customer_360", rules: LifecycleRule
     name = sql.ident(*table.split("."))
 
     def write(params, tables):
-        sql.run(con, "customers.store_temporary" if temporary else "customers.store_360", params, table=name,
-                query=sql.text("customers.customer_360", **tables))
+        query = sql.text("customers.customer_360", **tables)
+        if temporary:
+            sql.run(con, "warehouse.materialize", params, target=name, query=query)
+        else:
+            sql.run(con, "customers.store_360", params, table=name, query=query)
         return sql.one(con, "customers.rows_of", table=name)[0]
 
     return _with_features(con, as_of, rules, costs, None, 1.0, write)

@@ -182,7 +182,7 @@ def _temporary_table(con, frame: pd.DataFrame, stem: str, temporary: list) -> st
     temporary.append(("customers.drop_table", "table", name))
     con.register(registered, frame)
     try:
-        sql.run(con, "customers.store_temporary", table=sql.ident(name), query=f"SELECT * FROM {sql.ident(registered)}")
+        sql.run(con, "warehouse.materialize", target=sql.ident(name), query=f"SELECT * FROM {sql.ident(registered)}")
     finally:
         con.unregister(registered)
     return name
@@ -241,8 +241,9 @@ def _model_columns(con, A, stored, rules, costs, horizon_days, seed, k, clv_mont
     m["groups"] = groups["groups"].to_numpy()
     m = m.reset_index(drop=True)
     pareto = attempt("pareto", lambda: profit_pareto(m, value))
-    return CustomerModel(as_of=A, clv=cl, churn=ch, segments=sg, pareto=pareto, groups=groups.rename_axis("customer_id"), c360=m,
-                         at_risk=at_risk.reset_index(drop=True), value=value, skipped=skipped, unknown_groups=unknown)
+    return CustomerModel(as_of=A, clv=cl, churn=ch, segments=sg, pareto=pareto, groups=groups.rename_axis("customer_id"),
+                         c360=m, at_risk=at_risk.reset_index(drop=True), value=value, skipped=skipped,
+                         unknown_groups=unknown)
 
 
 def has_product_costs(con) -> bool:
@@ -251,8 +252,8 @@ def has_product_costs(con) -> bool:
 
 
 def store_customer_model(con, table: pd.DataFrame | str) -> int:
-    """Write ``table`` (a frame, or the name of a temporary table or view of ``con``) into ``main.customer_model``: the rows of its as-of date(s) are
-    replaced, other dates kept. A table written by an older version gains the new columns
+    """Write ``table`` (a frame, or the name of a temporary table or view of ``con``) into
+    ``main.customer_model``: the rows of its as-of date(s) are replaced, other dates kept. A table written by an older version gains the new columns
     (empty for its older rows). Registers the table in the catalog. Returns rows written."""
     return warehouse.write_mart(con, CUSTOMER_MODEL, table, where="customers.same_as_of")
 

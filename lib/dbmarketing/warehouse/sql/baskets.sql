@@ -139,10 +139,6 @@ SELECT product_id AS item, price, price - unit_cost AS margin, product_name, cat
 SELECT customer_id, name, city FROM main.customers
 
 -- ---------------------------------------------------------------------------- helpers
--- name: materialize
--- A statement of this file kept as a temporary table for the rest of a step.
-CREATE TEMP TABLE {{target}} AS {{query}}
-
 -- name: drop_table
 DROP TABLE IF EXISTS {{table}}
 

@@ -242,10 +242,6 @@ ORDER BY c.customer_id
 -- The 360 view ({{query}}: the statement customer_360) written into {{table}}, replaced.
 CREATE OR REPLACE TABLE {{table}} AS {{query}}
 
--- name: store_temporary
--- {{query}} written into the temporary table {{table}} (dropped with the connection at the latest).
-CREATE OR REPLACE TEMP TABLE {{table}} AS {{query}}
-
 -- name: model_frame
 -- The 360 columns {{columns}} the customer model computes with, of the stored 360 view {{table}}.
 SELECT {{columns}} FROM {{table}} ORDER BY customer_id

@@ -120,6 +120,11 @@ ALTER TABLE {{table}} ADD COLUMN IF NOT EXISTS {{column}} {{type}}
 -- name: drop_table
 DROP TABLE IF EXISTS {{table}}
 
+-- name: materialize
+-- A query ({{query}}: a statement's text, or SELECT * FROM a registered frame) kept as the
+-- temporary table {{target}} for the rest of a step (dropped with the connection at the latest).
+CREATE TEMP TABLE {{target}} AS {{query}}
+
 -- name: delete_replaced
 -- The stored rows ({{table}} as t) a mart write replaces: {{condition}} is a named condition
 -- over t and the new rows.
