@@ -73,8 +73,8 @@ def cleaned_sample(small_sample, tmp_path_factory):
 # over both workers, each building the file's module fixtures (a whole report run) again.
 
 # The files that take longest, longest first (their durations in make test, 2026-12-07): a
-# worker takes them first, so that the two workers finish together on the many short files.
-LONGEST_FIRST = ["test_hostile", "test_course", "test_notebooks", "test_spark", "test_publish", "test_portable_sql",
+# worker takes them first, so that the workers finish together on the many short files.
+LONGEST_FIRST = ["test_hostile", "test_notebooks", "test_spark", "test_publish", "test_portable_sql",
                  "test_matrix", "test_report", "test_prospects", "test_cli", "test_customers", "test_load_chunks",
                  "test_prospect_data", "test_events", "test_rfm"]
 

@@ -124,6 +124,10 @@ def test_05_1_email_test_lift(small_sample):
     right = pd.DataFrame(rows)
     v = course.verdict("05.1", right, campaign=cf)
     assert v.passed, v.why
+    words.set_lang("zh")  # the arms as the Chinese report names them, not the file's English values
+    zh = course.verdict("05.1", right, campaign=cf).why
+    assert "男装邮件" in zh and "女装邮件" in zh and "Mens" not in zh, zh
+    words.set_lang("en")
     # the arms' own rates: the control group forgotten
     wrong = course.verdict("05.1", right.assign(lift=[rates.loc[a, "mean"] for a in right.arm]), campaign=cf)
     assert not wrong.passed and "control group" in wrong.why

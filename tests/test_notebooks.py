@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import subprocess
 from html import unescape
 from pathlib import Path
 
@@ -13,10 +14,12 @@ import nbformat
 import pytest
 import yaml
 
-from dbmarketing import reports
+from dbmarketing import course, reports
+from dbmarketing.course import build
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 
 def default_outputs() -> list[Path]:
@@ -36,25 +39,39 @@ def tree_state(paths) -> dict[str, float]:
     return {str(p): p.stat().st_mtime for p in files}
 
 
+def run_params(small_sample, out: Path, db_path: Path, **extra) -> dict:
+    """params/default.yaml for a run on ``db_path`` with the small sample's sources and e-mail
+    test; every output folder a notebook declares (a parameter named ``*_dir``) but the run's
+    own exports goes to ``out``, so a run writes nothing into the project tree."""
+    params = yaml.safe_load((ROOT / "params/default.yaml").read_text(encoding="utf-8"))
+    params.update(db_path=str(db_path), sources=str(small_sample["sources"]),
+                  campaign_file=str(small_sample["campaign_file"]), **extra)
+    declared = {name for nb in NOTEBOOKS for name in reports.declared_parameters(nb)}
+    params.update({name: str(out / name) for name in sorted(declared) if name.endswith("_dir") and name != "export_dir"})
+    return params
+
+
 @pytest.fixture(scope="module")
 def run(small_sample, tmp_path_factory):
-    """Run every notebook on a copy of the small sample's database (the session's sample stays as
-    loaded: a module that writes to it works on its own copy) and the sample's sources;
-    every output folder a notebook declares (a parameter named ``*_dir``, e.g. ``export_dir``)
-    goes to the test's folder, so the run writes nothing into the project tree."""
+    """Every notebook run on a copy of the small sample's database (the session's sample stays
+    as loaded) in the students' edition: the English notebooks with their course cells
+    (:mod:`dbmarketing.course`) and every exercise's answer blank, so each check must say "not
+    right". A report leaves the course cells out (tests/test_report.py, tests/test_matrix.py);
+    this run shows every chapter the same, with the course cells between its sections (the two
+    whole runs of the sample serve the course's tests and the report's)."""
     out = tmp_path_factory.mktemp("reports")
     db_path = tmp_path_factory.mktemp("notebooks_db") / "crm.duckdb"
     shutil.copy(small_sample["db_path"], db_path)
-    params = yaml.safe_load((ROOT / "params/default.yaml").read_text(encoding="utf-8"))
-    params.update(db_path=str(db_path), sources=str(small_sample["sources"]),
-                  campaign_file=str(small_sample["campaign_file"]))
-    declared = {name for nb in NOTEBOOKS for name in reports.declared_parameters(nb)}
-    # export_dir is the runner's (the run's own exports/ folder); every other output folder goes to the test's
-    params.update({name: str(out / name) for name in sorted(declared) if name.endswith("_dir") and name != "export_dir"})
+    student_dir = out / "student_notebooks"
+    student_dir.mkdir()
+    for path in NOTEBOOKS:
+        nbformat.write(course.student(nbformat.read(path, as_version=4)), student_dir / path.name)
+    params = run_params(small_sample, out, db_path)
     pfile = out / "params.yaml"
     pfile.write_text(yaml.safe_dump(params, allow_unicode=True), encoding="utf-8")
     before = tree_state(default_outputs())
-    folder = reports.run_reports(pfile, "nbtest", notebooks_dir=ROOT / "notebooks", reports_dir=out, progress=False)
+    folder = reports.run_reports(pfile, "nbtest", notebooks_dir=student_dir, reports_dir=out, progress=False,
+                                 course=True)
     return {"folder": folder, "params": params, "db_path": db_path, "tree_before": before,
             "tree_after": tree_state(default_outputs())}
 
@@ -322,13 +339,14 @@ def test_reports_show_no_personal_data_at_clearance_2(run):
 
 @pytest.fixture(scope="module")
 def zh_run(run, tmp_path_factory):
-    """The Chinese edition, run on the same small sample after the English one."""
+    """The trainers' edition in Chinese, with its course cells and their model answers, run on
+    the same small sample after the English one."""
     out = run["folder"].parent
     params = dict(run["params"], lang="zh")
     pfile = out / "params_zh.yaml"
     pfile.write_text(yaml.safe_dump(params, allow_unicode=True), encoding="utf-8")
     return {"folder": reports.run_reports(pfile, "nbtest-zh", notebooks_dir=ROOT / "notebooks", reports_dir=out,
-                                          progress=False)}
+                                          progress=False, course=True)}
 
 
 def reader_text(page: str) -> str:
@@ -341,7 +359,8 @@ def reader_text(page: str) -> str:
 def english_on_pages(folder: Path, db_path, sources) -> dict[str, list[str]]:
     """The English words a reader of a Chinese run reads (page -> up to 30 words), outside code and
     but names: of the database's tables and columns, of the sources (as the sources file calls them),
-    of file formats, of methods."""
+    of file formats, of methods; and but what an exercise's answer cell shows (a course run): the
+    student's own code's output, whose column names the exercise asks for in English."""
     from test_words import english_words
 
     con = duckdb.connect(str(db_path), read_only=True)
@@ -353,7 +372,9 @@ def english_on_pages(folder: Path, db_path, sources) -> dict[str, list[str]]:
     names.add(manifest["run_name"])
     found = {}
     for name in ["index.html"] + [e["html"] for e in manifest["notebooks"]]:
-        words = [w for w in english_words(reader_text((folder / name).read_text(encoding="utf-8"))) if w not in names]
+        page = (folder / name).read_text(encoding="utf-8")
+        page = "".join(c for c in re.split(r'(?=<div class="jp-Cell )', page) if "celltag_answer" not in c[:300])
+        words = [w for w in english_words(reader_text(page)) if w not in names]
         if words:
             found[name] = sorted(set(words))[:30]
     return found
@@ -405,3 +426,56 @@ def test_no_cell_shows_a_table_twice(run):
             if len(shown) != len(set(shown)):
                 twice.append((path.name, cell.get("id")))
     assert not twice
+
+
+# --------------------------------------------------------------------------------------
+# The course (issue 16): the checks on the two runs' course cells, make course's notebooks and slides
+# --------------------------------------------------------------------------------------
+
+def _checks(folder: Path) -> dict[str, dict[str, bool]]:
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    return {e["name"]: course.checks_in(nbformat.read(folder / e["executed"], as_version=4))
+            for e in manifest["notebooks"]}
+
+
+def test_every_check_passes_on_the_model_answer_and_fails_on_the_students_blank(run, zh_run):
+    trainer, pupil = _checks(zh_run["folder"]), _checks(run["folder"])
+    assert list(trainer) == [p.stem for p in NOTEBOOKS]
+    for chapter, verdicts in trainer.items():
+        assert len(verdicts) >= 2, chapter
+        assert all(verdicts.values()), f"{chapter}: a model answer fails its check: {verdicts}"
+        assert pupil[chapter] == {k: False for k in verdicts}, chapter
+
+
+def test_a_report_leaves_the_course_cells_out(zh_run):
+    executed = nbformat.read(zh_run["folder"] / NOTEBOOKS[3].name, as_version=4)
+    assert any("course" in course.tags(c) for c in executed.cells)
+    assert not any("course" in course.tags(c) for c in course.without_course(executed).cells)
+    assert not (zh_run["folder"] / ".sources").exists()
+
+
+def test_make_course_writes_both_notebooks_and_slides_that_render_with_the_network_cut_off(zh_run, tmp_path):
+    out = build.build(tmp_path / "course", {"zh": zh_run["folder"]})
+    for path in NOTEBOOKS:
+        trainer = nbformat.read(out / "zh" / "trainer" / path.name, as_version=4)
+        pupil = nbformat.read(out / "zh" / "student" / path.name, as_version=4)
+        answers = [c.source for c in trainer.cells if "answer" in course.tags(c) and c.cell_type == "code"]
+        assert answers and [course.blank(a) for a in answers] == [
+            c.source for c in pupil.cells if "answer" in course.tags(c)]
+        ran_on = json.loads((zh_run["folder"] / "manifest.json").read_text(encoding="utf-8"))["parameters"]
+        assert f'db_path = "{ran_on["db_path"]}"' in trainer.cells[1].source  # the classroom run's database
+        assert trainer.cells[1].source == pupil.cells[1].source
+        page = (out / "zh" / "slides" / f"{path.stem}.slides.html").read_text(encoding="utf-8")
+        assert build.remote_resources(page) == [] and 'src="../../vendor/' in page
+    assert build.remote_resources('<script src="https://unpkg.com/x.js"></script><link href="http://a/b.css">') == [
+        "https://unpkg.com/x.js", "http://a/b.css"]
+    if CHROMIUM is None:
+        pytest.skip("no Chromium on this machine to render the slides in (make course checks the links only)")
+    page = out / "zh" / "slides" / f"{NOTEBOOKS[3].stem}.slides.html"
+    dom = subprocess.run(
+        [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--proxy-server=127.0.0.1:9",
+         "--host-resolver-rules=MAP * ~NOTFOUND", "--virtual-time-budget=8000", "--dump-dom", page.as_uri()],
+        capture_output=True, text=True, timeout=120).stdout
+    reveal = re.search(r'<div class="reveal ([^"]*)"', dom)  # reveal.js marks its slides ready once it ran
+    assert reveal and "ready" in reveal.group(1).split(), dom[:300]
+    assert dom.count("<section") > 10  # the slides are there, not a blank page

@@ -90,7 +90,7 @@ def email_test_lift(answer, campaign=None, **_) -> Verdict:
         expected = rate1 - rate0
         intervals = _intervals(k1, n1, k0, n0)
         low, high = intervals[0]
-        named = dict(arm=arm, expected=expected, outcome=label, control_rate=rate0, arm_rate=rate1)
+        named = dict(arm=words.label(arm), expected=expected, outcome=label, control_rate=rate0, arm_rate=rate1)
         if not _number(row.lift):
             wrong.append(say("ex1_wrong_lift", given=math.nan, **named))
             continue
@@ -113,7 +113,7 @@ def email_test_lift(answer, campaign=None, **_) -> Verdict:
             wrong.append(say("ex1_wrong_zero", low=low, high=high,
                              does=say("does_yes" if includes[0] else "does_no"), **named))
             continue
-        lines.append(say("ex1_line", arm=arm, lift=expected, low=low, high=high))
+        lines.append(say("ex1_line", arm=words.label(arm), lift=expected, low=low, high=high))
     if wrong:
         return Verdict(False, say("line_sep").join(wrong))
     return Verdict(True, say("ex1_right", lines=say("line_sep").join(lines), outcome=label))
