@@ -2,8 +2,9 @@
 
 A GBK CRM export (tests/shapes.py crm_gbk) whose customers typed formulas into every text
 field the lists carry; then, on one database: a clearance-2 run, a clearance-4 run that fails
-in notebook 05 after notebook 04 wrote its lists, a clearance-2 run again; a second run of the
-same name while one is running; and two runs of different names at the same time."""
+in notebook 05 after notebook 04 wrote its lists (that a later good run removes the failed
+run's folder is tests/test_report.py's, on a notebook of its own); a second run of the same
+name while one is running; and two runs of different names at the same time."""
 
 from __future__ import annotations
 
@@ -103,9 +104,7 @@ def test_a_failed_clearance_4_run_changes_nothing_a_reader_picks_up(hostile):
     assert failed_lists and all("_clearance4." in p.name for p in failed_lists)
     assert not (ROOT / "data" / "exports").exists() or not any(
         "_clearance4" in p.name for p in (ROOT / "data" / "exports").iterdir())
-    reports.run_reports(params_file(hostile, "c2", clearance=2), "monthly", notebooks_dir=ROOT / "notebooks",
-                       reports_dir=reports_dir, progress=False)
-    assert not (reports_dir / "monthly.failed").exists()  # the later good run removed it
+    # that the next good run removes the failed run's folder: tests/test_report.py::test_lists_belong_to_their_run
 
 
 def test_one_run_of_a_name_at_a_time_and_two_names_side_by_side(hostile):
