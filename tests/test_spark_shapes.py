@@ -99,3 +99,31 @@ def test_basket_rules_are_the_same_on_spark_or_say_the_same(both):
         assert a == b
         return
     _same(a, b, ["antecedent", "consequent"])
+
+
+def test_the_customer_model_is_stored_alike_on_spark(spark_session, tmp_path):
+    """Notebook 03's build on a session of engine "spark" (the 360 view by Spark, kept as a
+    temporary table, the fits in Python on its rows) stores the same ``main.customer_model`` rows
+    as on DuckDB, column for column: an order log alone (CDNOW), so without costs the margin and
+    profit are empty on both."""
+    import shutil
+
+    duck, shape = _build("orders_only_cdnow", tmp_path)
+    duck.execute("CHECKPOINT")
+    duck.close()
+    stored = {}
+    for name in ("duckdb", "spark"):
+        path = tmp_path / f"{name}.duckdb"
+        shutil.copy(tmp_path / "crm.duckdb", path)
+        session = warehouse.Session(path, engine=name, spark_warehouse=tmp_path / f"{name}-wh")
+        with session.writing():  # as notebook 03 builds it
+            model = customers.build_customer_model(session, shape.as_of)
+        assert model.value == "revenue"
+        session.release()
+        con = warehouse.connect(path, read_only=True)
+        stored[name] = con.execute("SELECT * FROM main.customer_model").df()
+        con.close()
+    a, b = stored["duckdb"], stored["spark"]
+    assert list(a.columns) == list(b.columns) and len(a) == shape.expected["n_customers"]
+    assert a.gross_margin.isna().all() and a.clv.notna().any() and a.churn_risk.notna().any()
+    _same(a, b, ["customer_id"])
