@@ -28,6 +28,9 @@ the baseline after imports is printed) is the step's own:
 - ``model``: :func:`dbmarketing.customers.build_customer_model` (notebook 03's model: the 360
   view stored by DuckDB, the CLV, churn and segment models on the 360 columns they need, the
   whole model row joined and written to ``main.customer_model`` by the database).
+- ``records``: what notebook 06 needs beside the purchases, written into the benchmark's
+  database: each customer's record (``main.customer_records``) and a made-up phone, e-mail and
+  consents in ``main.customers`` (then ``papermill notebooks/06_event_triggers.ipynb ...``).
 
 Every DuckDB connection gets ``memory_limit`` ``--duckdb-memory`` (default 8 GB) and a
 ``temp_directory`` next to the database, so a query larger than memory spills to disk instead
@@ -35,7 +38,7 @@ of failing. Prints one table: median seconds of ``--repeat`` runs, the largest p
 the growth of both from one size to the next (10x more data: 10.0 is linear).
 
     .venv/bin/python benchmarks/bench_scale.py [--sizes 1000000,10000000,100000000] [--repeat 3]
-        [--data data/scale] [--template data/scale/template.duckdb] [--load-up-to 10000000] [--load-repeat 1] [--max-rss-gb 16] [--steps load,build,rfm,rfmdb,rfm04,clv,c360,c360db,model]
+        [--data data/scale] [--template data/scale/template.duckdb] [--load-up-to 10000000] [--load-repeat 1] [--max-rss-gb 16] [--steps load,build,rfm,rfmdb,rfm04,clv,c360,c360db,model,records]
 """
 
 from __future__ import annotations
@@ -53,7 +56,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 AS_OF = "2026-10-31"
-STEPS = ("load", "build", "rfm", "rfmdb", "rfm04", "clv", "c360", "c360db", "model")
+STEPS = ("load", "build", "rfm", "rfmdb", "rfm04", "clv", "c360", "c360db", "model", "records")
 
 
 def _label(n: int) -> str:
@@ -196,6 +199,38 @@ def step_model(data: Path, db: Path, memory: str, template: Path) -> tuple[float
     stored = con.execute("SELECT count(*) FROM main.customer_model WHERE as_of = CAST(? AS DATE)", [AS_OF]).fetchone()[0]
     return time.perf_counter() - t0, (f"{stored:,} customers modelled and stored, {len(model.at_risk):,} valuable at risk, "
                                       f"skipped: {', '.join(model.skipped) or 'nothing'}")
+
+
+def step_records(data: Path, db: Path, memory: str, template: Path) -> tuple[float, str]:
+    """What notebook 06 needs beside the purchases (a customer master with its records): each
+    customer's record of the benchmark's one source (main.customer_records) and, in
+    main.customers, a made-up mobile number and e-mail and the consents (yes for about 80 % of
+    the customers, by a hash of the customer number), so the trigger lists have whom to contact."""
+    con = _connect(db, memory)
+    t0 = time.perf_counter()
+    contact = """'Customer ' || customer_no AS name,
+                 '13' || lpad(CAST(hash(customer_no) % 1000000000 AS VARCHAR), 9, '0') AS phone,
+                 lower(customer_no) || '@example.com' AS email,
+                 hash(customer_no || 'mail') % 10 < 8 AS consent_mail, hash(customer_no || 'sms') % 10 < 8 AS consent_sms,
+                 hash(customer_no || 'email') % 10 < 8 AS consent_email,
+                 hash(customer_no || 'phone') % 10 < 8 AS consent_phone"""
+    con.execute("DELETE FROM main.customer_records")
+    con.execute(f"""
+        INSERT INTO main.customer_records BY NAME
+        SELECT customer_no AS customer_id, 'scale' AS source_system, type AS customer_type, gender, province, city,
+               CAST(signup AS DATE) AS signup_date, signup_channel, 'mobile' AS phone_kind, {contact}
+        FROM read_parquet('{data}/customers/*.parquet')""")
+    con.execute(f"""
+        UPDATE main.customers AS c SET name = r.name, phone = r.phone, email = r.email, consent_mail = r.consent_mail,
+               consent_sms = r.consent_sms, consent_email = r.consent_email, consent_phone = r.consent_phone
+        FROM (SELECT customer_no, {contact} FROM read_parquet('{data}/customers/*.parquet')) r
+        WHERE c.customer_id = r.customer_no""")
+    con.execute("CHECKPOINT")
+    seconds = time.perf_counter() - t0
+    n = con.execute("SELECT count(*) FROM main.customer_records").fetchone()[0]
+    reachable = con.execute("SELECT count(*) FROM main.customers WHERE consent_sms").fetchone()[0]
+    con.close()
+    return seconds, f"{n:,} customer records, {reachable:,} customers who take text messages"
 
 
 def worker(step: str, data: Path, db: Path, memory: str, template: Path) -> None:
