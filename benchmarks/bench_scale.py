@@ -29,7 +29,7 @@ the baseline after imports is printed) is the step's own:
   view stored by DuckDB, the CLV, churn and segment models on the 360 columns they need, the
   whole model row joined and written to ``main.customer_model`` by the database).
 - ``records``: what notebook 06 needs beside the purchases, written into the benchmark's
-  database: each customer's record (``main.customer_records``) and a made-up phone, e-mail and
+  database: each customer's record (``raw.customers``, ``main.customer_records``) and a made-up phone, e-mail and
   consents in ``main.customers`` (then ``papermill notebooks/06_event_triggers.ipynb ...``).
 
 Every DuckDB connection gets ``memory_limit`` ``--duckdb-memory`` (default 8 GB) and a
@@ -203,7 +203,8 @@ def step_model(data: Path, db: Path, memory: str, template: Path) -> tuple[float
 
 def step_records(data: Path, db: Path, memory: str, template: Path) -> tuple[float, str]:
     """What notebook 06 needs beside the purchases (a customer master with its records): each
-    customer's record of the benchmark's one source (main.customer_records) and, in
+    customer's record of the benchmark's one source (raw.customers as a load writes it, and
+    main.customer_records) and, in
     main.customers, a made-up mobile number and e-mail and the consents (yes for about 80 % of
     the customers, by a hash of the customer number), so the trigger lists have whom to contact."""
     con = _connect(db, memory)
@@ -220,6 +221,13 @@ def step_records(data: Path, db: Path, memory: str, template: Path) -> tuple[flo
         SELECT customer_no AS customer_id, 'scale' AS source_system, type AS customer_type, gender, province, city,
                CAST(signup AS DATE) AS signup_date, signup_channel, 'mobile' AS phone_kind, {contact}
         FROM read_parquet('{data}/customers/*.parquet')""")
+    con.execute("DELETE FROM raw.customers")
+    con.execute("""
+        INSERT INTO raw.customers BY NAME
+        SELECT customer_id, customer_type, name, gender, phone, email, province, city, signup_date, signup_channel,
+               consent_mail, consent_sms, consent_email, consent_phone, source_system, 0 AS batch_id,
+               row_number() OVER () AS source_line, TIMESTAMP '2026-10-31 00:00:00' AS valid_from
+        FROM main.customer_records""")
     con.execute(f"""
         UPDATE main.customers AS c SET name = r.name, phone = r.phone, email = r.email, consent_mail = r.consent_mail,
                consent_sms = r.consent_sms, consent_email = r.consent_email, consent_phone = r.consent_phone
