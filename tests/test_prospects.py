@@ -21,6 +21,7 @@ import pandas as pd
 import pytest
 
 from dbmarketing import prospects, warehouse
+from dbmarketing.present import words
 
 AS_OF = "2026-10-31"
 AGE_BANDS = ["under 25", "25-34", "35-44", "45-54", "55-64", "65+"]
@@ -222,6 +223,28 @@ def test_lookalike_finds_a_planted_attribute():
     assert look.auc > 0.65
     coef = look.coefficients.set_index(["attribute", "level"]).coefficient
     assert coef[("city_tier", "1")] == coef[coef.index.get_level_values(0) == "city_tier"].max()
+
+
+def test_of_more_rows_than_it_fits_on_the_model_learns_from_a_seeded_sample_and_says_so():
+    """With income deciding who is best (planted), a model allowed 2,000 of 6,000 customers
+    learns from 2,000 drawn with its seed (the same on a second fit), still finds income, and
+    the overview says it learned from a sample of them; at the default it uses every row."""
+    from dbmarketing.present.narration import prospects as story
+
+    base, best = _income_toy()
+    attributes = (*prospects.SHARED_ATTRIBUTES, "income_band")
+    whole = prospects.fit_attribute_model(base, best, attributes)
+    drawn = prospects.fit_attribute_model(base, best, attributes, fit_rows=2000)
+    again = prospects.fit_attribute_model(base, best, attributes, fit_rows=2000)
+    assert (whole.rows, len(whole.train_index) + len(whole.holdout)) == (6000, 6000)
+    assert drawn.rows == 6000 and len(drawn.train_index) + len(drawn.holdout) == 2000
+    assert drawn.train_index.equals(again.train_index) and set(drawn.train_index) <= set(base.index)
+    assert drawn.auc > 0.85
+    top = drawn.coefficients.set_index(["attribute", "level"]).coefficient
+    assert top.idxmax() == ("income_band", "20k+")
+    words.set_lang("en")
+    assert "a random 2,000 of the 6,000 customers" in story.lookalike_overview(drawn)
+    assert "random" not in story.lookalike_overview(whole)
 
 
 def test_too_few_to_learn_is_not_enough_data():

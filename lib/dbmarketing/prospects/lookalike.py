@@ -26,6 +26,11 @@ from .pool import SHARED_ATTRIBUTES, attribute_values
 
 __all__ = ["AttributeModel", "fit_attribute_model", "lookalike"]
 
+# Of more rows a model learns from a seeded random this many: the weights of a handful of
+# categorical attributes are as sure on a million rows as on ten million, and one-hot coding ten
+# million customers took the kernel past 24 GB (notebook 08 at 10M customers, 2026-12-07).
+FIT_ROWS = 1_000_000
+
 
 @dataclass
 class AttributeModel:
@@ -41,6 +46,7 @@ class AttributeModel:
     coefficients: pd.DataFrame
     rate: float
     train_index: pd.Index = field(default_factory=lambda: pd.Index([]))
+    rows: int = 0  # the rows it could learn from: more than train and hold-out when it drew FIT_ROWS of them
 
     def score(self, frame: pd.DataFrame) -> np.ndarray:
         """P(1 | attributes) for every row of ``frame`` (a value not seen in training counts as
@@ -51,12 +57,14 @@ class AttributeModel:
 
 
 def fit_attribute_model(frame: pd.DataFrame, y, attributes, holdout: float = 0.3, seed: int = 42,
-                        min_rows: int = 100, min_ones: int = 10, holdout_index=None) -> AttributeModel:
+                        min_rows: int = 100, min_ones: int = 10, holdout_index=None,
+                        fit_rows: int = FIT_ROWS) -> AttributeModel:
     """Fit the logistic regression of ``y`` (0/1, aligned with ``frame``) on the one-hot coded
     ``attributes`` on all rows but a stratified hold-out (``holdout`` of them, drawn with
     ``seed``; or the rows of ``holdout_index`` given), and measure its AUC on the hold-out.
     Raises :class:`~dbmarketing.warehouse.NotEnoughData` with fewer than ``min_rows`` rows or
-    ``min_ones`` ones or zeros."""
+    ``min_ones`` ones or zeros. Of more than ``fit_rows`` rows (and no ``holdout_index``) it
+    learns from a random ``fit_rows`` of them, drawn with ``seed`` (``rows`` says how many it had)."""
     from sklearn.linear_model import LogisticRegression
     from sklearn.metrics import roc_auc_score
     from sklearn.model_selection import train_test_split
@@ -67,6 +75,10 @@ def fit_attribute_model(frame: pd.DataFrame, y, attributes, holdout: float = 0.3
     ones = int(y.sum())
     if len(frame) < min_rows or ones < min_ones or len(frame) - ones < min_ones:
         raise NotEnoughData("needs.prospects_model", rows=len(frame), ones=ones, min_rows=min_rows, min_ones=min_ones)
+    rows = len(frame)
+    if holdout_index is None and rows > fit_rows:
+        keep = np.sort(np.random.default_rng(seed).choice(rows, fit_rows, replace=False))
+        frame, y = frame.iloc[keep], y.iloc[keep]
     X = attribute_values(frame, attributes)
     if holdout_index is None:
         train, test = train_test_split(frame.index, test_size=holdout, random_state=seed, stratify=y)
@@ -86,7 +98,7 @@ def fit_attribute_model(frame: pd.DataFrame, y, attributes, holdout: float = 0.3
             coef.append({"attribute": a, "level": level})
     coefficients = pd.DataFrame(coef).assign(coefficient=logit.coef_[0])
     hold = pd.DataFrame({"y": y[test].to_numpy(), "score": score}, index=test)
-    return AttributeModel(tuple(attributes), pipeline, auc, hold, coefficients, float(y[train].mean()), train)
+    return AttributeModel(tuple(attributes), pipeline, auc, hold, coefficients, float(y[train].mean()), train, rows)
 
 
 def lookalike(base: pd.DataFrame, best, attributes=SHARED_ATTRIBUTES, holdout: float = 0.3, seed: int = 42) -> AttributeModel:

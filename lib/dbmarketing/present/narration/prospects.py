@@ -78,6 +78,9 @@ def lookalike_overview(look) -> str:
     """What the look-alike learned on and how well it ranks; a warning when its AUC is below :data:`WEAK_AUC`."""
     text = _t("lookalike_overview", train=len(look.train_index), holdout=len(look.holdout), auc=look.auc,
               attributes=_t("separator").join(words.header(a) for a in look.attributes))
+    fitted = len(look.train_index) + len(look.holdout)
+    if look.rows > fitted:
+        text += _t("lookalike_sampled", fitted=fitted, customers=look.rows)
     return text + (_t("lookalike_weak") if look.auc < WEAK_AUC else "")
 
 
