@@ -39,13 +39,13 @@ def tree_state(paths) -> dict[str, float]:
     return {str(p): p.stat().st_mtime for p in files}
 
 
-def run_params(small_sample, out: Path, db_path: Path, **extra) -> dict:
+def run_params(small_sample, out: Path, db_path: Path) -> dict:
     """params/default.yaml for a run on ``db_path`` with the small sample's sources and e-mail
     test; every output folder a notebook declares (a parameter named ``*_dir``) but the run's
     own exports goes to ``out``, so a run writes nothing into the project tree."""
     params = yaml.safe_load((ROOT / "params/default.yaml").read_text(encoding="utf-8"))
     params.update(db_path=str(db_path), sources=str(small_sample["sources"]),
-                  campaign_file=str(small_sample["campaign_file"]), **extra)
+                  campaign_file=str(small_sample["campaign_file"]))
     declared = {name for nb in NOTEBOOKS for name in reports.declared_parameters(nb)}
     params.update({name: str(out / name) for name in sorted(declared) if name.endswith("_dir") and name != "export_dir"})
     return params
