@@ -603,8 +603,12 @@ def test_check_report_html_finds_noise_and_clean_outputs_removes_it(tmp_path):
 
 
 def test_pages_from_the_exporters_kept_for_the_process_are_those_of_new_exporters(tmp_path):
-    """export_html keeps one exporter per kind of page (and remembers its cleaned code cells): a
-    page is byte for byte what a new exporter writes, whatever was exported before it."""
+    """export_html keeps one exporter per kind of page (and remembers its highlighted and cleaned
+    code cells and its markdown), and sets the attributes nbconvert's exporter sets with a pass of
+    BeautifulSoup over the page (alternative text of images, focusable cells) on the template's
+    text: a page is what a new nbconvert exporter writes, tag for tag and attribute for attribute
+    (both read by BeautifulSoup), whatever was exported before it."""
+    from bs4 import BeautifulSoup
     from nbconvert import HTMLExporter
 
     from dbmarketing.reports.pages import _NBCONVERT_LOG, _without_headlines
@@ -613,7 +617,11 @@ def test_pages_from_the_exporters_kept_for_the_process_are_those_of_new_exporter
     cell = new_code_cell("show()", execution_count=1)
     cell.outputs = [new_output("display_data", data={"text/html": "<table><tr><td>1</td></tr></table>",
                                                      "text/plain": "1"})]
-    plain.cells = [new_markdown_cell("# Plain"), cell]
+    chart = new_code_cell("plot()", execution_count=2)
+    chart.outputs = [new_output("display_data", data={"image/png": "iVBORw0KGgo=", "text/plain": "<Figure>"}),
+                     new_output("stream", name="stdout", text="<img src=x> is text here\n")]
+    plain.cells = [new_markdown_cell("# Plain\n\n![a chart](data:image/png;base64,iVBORw0KGgo=) and <img src='y.png'>"),
+                   cell, chart, new_markdown_cell("Same *words* again")]
     uuid = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")  # a widget view's element id
     for with_code in (True, False):
         for name, nb in [("noisy", noisy_notebook()), ("plain", plain), ("noisy", noisy_notebook())]:
@@ -621,7 +629,11 @@ def test_pages_from_the_exporters_kept_for_the_process_are_those_of_new_exporter
                 log=_NBCONVERT_LOG, exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
             expected, _ = fresh.from_notebook_node(_without_headlines(nb), resources={"metadata": {"name": name}})
             page = export_html(nb, tmp_path / f"{name}{with_code}.html", with_code=with_code, title=name)
-            assert uuid.sub("id", page.read_text(encoding="utf-8")) == uuid.sub("id", expected), (name, with_code)
+            read = str(BeautifulSoup(page.read_text(encoding="utf-8"), features="html.parser"))
+            assert uuid.sub("id", read) == uuid.sub("id", expected), (name, with_code)
+            if name == "plain":  # its chart and its markdown's images
+                assert read.count('alt="No description has been provided for this image"') == 2
+            assert read.count('tabindex="0"') == expected.count('tabindex="0"') > 0
 
 
 def test_an_executed_notebook_is_written_when_it_ends_even_by_a_kernel_that_died(tmp_path, monkeypatch):
