@@ -4,7 +4,8 @@ A GBK CRM export (tests/shapes.py crm_gbk) whose customers typed formulas into e
 field the lists carry; then, on one database: a clearance-2 run, a clearance-4 run that fails
 in notebook 05 after notebook 04 wrote its lists (that a later good run removes the failed
 run's folder is tests/test_report.py's, on a notebook of its own); a second run of the same
-name while one is running; and two runs of different names at the same time."""
+name while one is running; and two runs of different names at the same time (the clearance-2
+run beside a run started from the command line)."""
 
 from __future__ import annotations
 
@@ -71,13 +72,37 @@ def cli(*args) -> subprocess.Popen:
 
 
 def good_run(hostile) -> tuple[Path, dict[str, bytes]]:
-    """The month's clearance-2 run and its files as written (run once, by whichever test needs it
-    first: the tests do not depend on their order, which a parallel run may change)."""
-    if "good" not in hostile:
-        out = reports.run_reports(params_file(hostile, "c2", clearance=2), "monthly", notebooks_dir=ROOT / "notebooks",
-                                  reports_dir=hostile["folder"] / "reports", progress=False)
-        hostile["good"] = (out, snapshot(out))
-    return hostile["good"]
+    """The month's clearance-2 run and its files as written: run in this process beside a run of
+    another name started from the command line, in the same reports folder on the same database
+    (:func:`side_by_side`)."""
+    return side_by_side(hostile)["good"]
+
+
+def side_by_side(hostile) -> dict:
+    """Once, by whichever test needs it first (the tests do not depend on their order, which a
+    parallel run may change): a command-line run named "same" and, once it holds its lock, a
+    second run of that name (refused) and the month's run ("monthly", in this process), both
+    while "same" runs."""
+    if "side_by_side" in hostile:
+        return hostile["side_by_side"]
+    reports_dir = hostile["folder"] / "reports"
+    params = params_file(hostile, "c2", clearance=2)
+    first = cli("report", "--params", str(params), "--run", "same", "--reports", str(reports_dir), "--quiet")
+    try:
+        deadline = time.monotonic() + 60
+        while not (reports_dir / ".same.lock").exists() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        second = cli("report", "--params", str(params), "--run", "same", "--reports", str(reports_dir), "--quiet")
+        _, err_second = second.communicate(timeout=60)
+        beside = first.poll() is None  # "same" still runs as the month's run starts
+        out = reports.run_reports(params, "monthly", notebooks_dir=ROOT / "notebooks", reports_dir=reports_dir,
+                                  progress=False)
+        good = (out, snapshot(out))
+    finally:
+        _, err_first = first.communicate(timeout=600)
+    hostile["side_by_side"] = {"good": good, "first": (first.pid, first.returncode, err_first),
+                               "second": (second.returncode, err_second), "beside": beside}
+    return hostile["side_by_side"]
 
 
 def test_clearance_2_lists_hold_no_formula_and_no_personal_value(hostile):
@@ -108,27 +133,17 @@ def test_a_failed_clearance_4_run_changes_nothing_a_reader_picks_up(hostile):
 
 
 def test_one_run_of_a_name_at_a_time_and_two_names_side_by_side(hostile):
-    reports = hostile["folder"] / "reports2"
-    first = cli("report", "--params", str(params_file(hostile, "c2")), "--run", "same", "--reports", str(reports),
-                "--quiet")
-    try:
-        deadline = time.monotonic() + 60
-        while not (reports / ".same.lock").exists() and time.monotonic() < deadline:
-            time.sleep(0.2)
-        second = cli("report", "--params", str(params_file(hostile, "c2")), "--run", "same", "--reports",
-                     str(reports), "--quiet")
-        out, err = second.communicate(timeout=60)
-        assert second.returncode == 1
-        assert len(err.strip().splitlines()) == 1 and "already running" in err and f"process {first.pid}" in err
-        other = cli("report", "--params", str(params_file(hostile, "c2")), "--run", "other", "--reports",
-                    str(reports), "--quiet")
-        out_other, err_other = other.communicate(timeout=600)
-    finally:
-        out_first, err_first = first.communicate(timeout=600)
-    assert first.returncode == 0, err_first
-    assert other.returncode == 0, err_other
-    for run in ("same", "other"):
-        assert json.loads((reports / run / "manifest.json").read_text(encoding="utf-8"))["status"] == "ok"
+    runs = side_by_side(hostile)
+    pid, code, err = runs["first"]
+    second_code, second_err = runs["second"]
+    assert second_code == 1
+    assert len(second_err.strip().splitlines()) == 1 and "already running" in second_err
+    assert f"process {pid}" in second_err
+    assert code == 0, err
+    assert runs["beside"]  # the month's run started while "same" ran
+    reports_dir = hostile["folder"] / "reports"
+    for run in ("same", "monthly"):
+        assert json.loads((reports_dir / run / "manifest.json").read_text(encoding="utf-8"))["status"] == "ok"
     con = warehouse.connect(hostile["folder"] / "crm.duckdb", read_only=True)
     try:  # both runs loaded nothing new and cleaned the same data: one customer model per date, not two
         dup = con.execute("SELECT count(*) - count(DISTINCT (as_of, customer_id)) FROM main.customer_model").fetchone()[0]
