@@ -133,6 +133,10 @@ def _fit_log_params(fun, x0: np.ndarray) -> tuple[np.ndarray, Any]:
 
     L-BFGS-B with the analytic gradient; should it stop short (a failed line search far from
     a stationary point), Nelder-Mead restarts from where it stopped and L-BFGS-B polishes.
+    Nelder-Mead only moves the start away from where L-BFGS-B stopped, the polish sets the
+    precision: held to 1e-10 on a likelihood whose optimum lies far out along a flat ridge
+    (customers whose purchase rates hardly differ: r and alpha run to the bound together) it took
+    its 20,000 steps, 7.5 s of a 100-customer fit, to end where 55 steps at 1e-6 end.
     """
     bounds = [(-_LOG_BOUND, _LOG_BOUND)] * len(x0)
     opts = {"maxiter": 5000, "ftol": 1e-15, "gtol": 1e-10}
@@ -140,7 +144,7 @@ def _fit_log_params(fun, x0: np.ndarray) -> tuple[np.ndarray, Any]:
     if not _converged(res):
         nm = minimize(
             lambda z: fun(z)[0], res.x, method="Nelder-Mead", bounds=bounds,
-            options={"maxiter": 20000, "xatol": 1e-10, "fatol": 1e-14},
+            options={"maxiter": 2000, "xatol": 1e-6, "fatol": 1e-10},
         )
         res = minimize(fun, nm.x, jac=True, method="L-BFGS-B", bounds=bounds, options=opts)
     return res.x, res
