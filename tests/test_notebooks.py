@@ -375,7 +375,8 @@ def english_on_pages(folder: Path, db_path, sources) -> dict[str, list[str]]:
     found = {}
     for name in ["index.html"] + [e["html"] for e in manifest["notebooks"]]:
         page = (folder / name).read_text(encoding="utf-8")
-        page = "".join(c for c in re.split(r'(?=<div class="jp-Cell )', page) if "celltag_answer" not in c[:300])
+        page = "".join(c for c in re.split(r'(?=<div (?:id="[^"]*" )?class="jp-Cell )', page)
+                       if "celltag_answer" not in c[:300])
         words = [w for w in english_words(reader_text(page)) if w not in names]
         if words:
             found[name] = sorted(set(words))[:30]

@@ -180,7 +180,7 @@ def test_business_html_hides_code_and_analyst_html_shows_it(good_run):
     assert "<img" in business  # the chart
     assert "CODE-MARKER-7f3a" in code
     assert "injected-parameters" in code  # papermill's cell stays in the code version
-    prompt = re.compile(r"In\W\[\d+\]:")  # In&nbsp;[1]:
+    prompt = re.compile(r"In(?:\W|&nbsp;)\[\d+\]:")  # In&nbsp;[1]:
     assert prompt.search(code) and not prompt.search(business)  # prompts hidden too
 
 
