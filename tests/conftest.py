@@ -74,7 +74,7 @@ def cleaned_sample(small_sample, tmp_path_factory):
 
 # The files that take longest, longest first (their durations in make test, 2026-12-07): a
 # worker takes them first, so that the workers finish together on the many short files.
-LONGEST_FIRST = ["test_hostile", "test_notebooks", "test_spark", "test_publish", "test_portable_sql",
+LONGEST_FIRST = ["test_hostile", "test_notebooks", "test_spark", "test_publish",
                  "test_matrix", "test_report", "test_prospects", "test_cli", "test_customers", "test_load_chunks",
                  "test_prospect_data", "test_events", "test_rfm"]
 

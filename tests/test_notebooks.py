@@ -14,7 +14,8 @@ import nbformat
 import pytest
 import yaml
 
-from dbmarketing import course, reports
+import portable
+from dbmarketing import course, ingest, privacy, reports, sample, warehouse
 from dbmarketing.course import build
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -58,7 +59,8 @@ def run(small_sample, tmp_path_factory):
     (:mod:`dbmarketing.course`) and every exercise's answer blank, so each check must say "not
     right". A report leaves the course cells out (tests/test_report.py, tests/test_matrix.py);
     this run shows every chapter the same, with the course cells between its sections (the two
-    whole runs of the sample serve the course's tests and the report's)."""
+    whole runs of the sample serve the course's tests and the report's). Its kernels check every
+    named SQL statement they run against a round trip through Spark SQL (:mod:`portable`)."""
     out = tmp_path_factory.mktemp("reports")
     db_path = tmp_path_factory.mktemp("notebooks_db") / "crm.duckdb"
     shutil.copy(small_sample["db_path"], db_path)
@@ -70,10 +72,13 @@ def run(small_sample, tmp_path_factory):
     pfile = out / "params.yaml"
     pfile.write_text(yaml.safe_dump(params, allow_unicode=True), encoding="utf-8")
     before = tree_state(default_outputs())
-    folder = reports.run_reports(pfile, "nbtest", notebooks_dir=student_dir, reports_dir=out, progress=False,
-                                 course=True)
+    statements = out / "statements.jsonl"  # every named SQL statement its kernels ran, checked (tests/portable.py)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("IPYTHONDIR", str(portable.startup_folder(out / "ipython", statements)))
+        folder = reports.run_reports(pfile, "nbtest", notebooks_dir=student_dir, reports_dir=out, progress=False,
+                                     course=True)
     return {"folder": folder, "params": params, "db_path": db_path, "tree_before": before,
-            "tree_after": tree_state(default_outputs())}
+            "tree_after": tree_state(default_outputs()), "statements": statements}
 
 
 def test_notebooks_are_committed_clean():
@@ -482,3 +487,56 @@ def test_make_course_writes_both_notebooks_and_slides_that_render_with_the_netwo
     reveal = re.search(r'<div class="reveal ([^"]*)"', dom)  # reveal.js marks its slides ready once it ran
     assert reveal and "ready" in reveal.group(1).split(), dom[:300]
     assert dom.count("<section") > 10  # the slides are there, not a blank page
+
+
+# --------------------------------------------------------------------------------------
+# Every named SQL statement, in a second dialect (tests/portable.py)
+# --------------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def statements(run, small_sample, tmp_path_factory) -> dict[str, list[str]]:
+    """Each named statement that ran -> its problems after the round trip through Spark SQL: of
+    the English run's kernels (every chapter) and, checked in this process, of what the chapters
+    do not run: a sample written and loaded into an empty database, and an analyst copy published
+    from the small sample."""
+    from dbmarketing.warehouse import sql
+
+    work = tmp_path_factory.mktemp("portable_sql")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(sql, "run", sql.run)  # put back when the block ends
+        mp.setattr(sql, "relation", sql.relation)
+        portable.Checker(run["statements"]).install()
+        tiny = work / "tiny"
+        sample.generate(tiny / "raw", db_path=tiny / "crm.duckdb", n_customers=300, years=1, seed=3)
+        spec = yaml.safe_load((ROOT / "params/sources/sample.yaml").read_text(encoding="utf-8"))
+        spec["base_dir"] = str(tiny / "raw")
+        (tiny / "sources.yaml").write_text(yaml.safe_dump(spec, allow_unicode=True), encoding="utf-8")
+        con = warehouse.connect(tiny / "crm.duckdb")
+        ingest.load_sources(con, tiny / "sources.yaml")
+        con.close()
+        privacy.publish(small_sample["db_path"], work / "analyst.duckdb", clearance=2, key=b"k" * 32)
+    return portable.read_log(run["statements"])
+
+
+def test_every_statement_means_the_same_after_a_round_trip_through_spark(statements):
+    problems = {name: found for name, found in statements.items() if found}
+    assert not problems, "\n\n".join(f"{name}: {found[0]}" for name, found in problems.items())
+
+
+def test_the_chapters_run_the_named_statements(statements, run):
+    # the check above is only as good as what ran: most named statements must have run, checked
+    # in every chapter's kernel (and in this process)
+    from dbmarketing.warehouse import sql
+
+    assert portable.writers(run["statements"]) == len(NOTEBOOKS) + 1
+
+    ran = set(statements)
+    total = len(sql.queries())
+    print(f"{len(ran)} of {total} named statements ran; not run:", sorted(set(sql.queries()) - ran))
+    # the others are fragments checked inside the statements that embed them (order_exclusion,
+    # in_response_window, rfm.summary's parts), inserts run row by row, and paths of errors,
+    # watermarks and re-loads with a changed map that the chapters do not take
+    assert len(ran) >= 0.75 * total
+    for stage in ("warehouse", "ingest", "cleanse", "customers", "rfm", "campaigns", "privacy", "sample", "needs",
+                  "baskets"):
+        assert any(n.startswith(stage + ".") for n in ran), stage
