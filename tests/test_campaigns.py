@@ -491,3 +491,14 @@ def test_holdouts_never_split_a_customer_and_can_be_out_of_time(cleaned):
     train, hold = campaigns.models._split(f, y, "latest", 0.3, seed=1)
     newest = f.groupby("campaign_id").contact_date.min().idxmax()
     assert set(f.campaign_id.iloc[hold]) == {newest} and newest not in set(f.campaign_id.iloc[train])
+
+
+def test_holm_adjusts_as_statsmodels_does():
+    from statsmodels.stats.multitest import multipletests
+
+    from dbmarketing.campaigns.measurement import holm
+
+    assert list(holm([0.04, 0.01, 0.02])) == pytest.approx([0.04, 0.03, 0.04])  # by hand: 3x0.01, 2x0.02, 1x0.04
+    rng = np.random.default_rng(5)
+    for p in [rng.uniform(0, 0.2, 12), np.array([0.5, 0.5, 0.01, 1.0, 0.3]), np.array([0.02]), np.array([])]:
+        assert list(holm(p)) == pytest.approx(list(multipletests(p, method="holm")[1]))

@@ -12,7 +12,7 @@ import pandas as pd
 
 from .. import ingest, messages
 from ..ingest import BOOLEAN_WORDS
-from .measurement import _small_cells, compare_cells, response_profile
+from .measurement import _small_cells, compare_cells, holm, response_profile
 
 
 YES = {word for word, yes in BOOLEAN_WORDS.items() if yes}
@@ -112,8 +112,6 @@ def arm_results(cf: CampaignFile, outcome: str | None = None, by: str | None = N
     for testing several arms (Holm), spend per customer and incremental spend, the cost and
     the return on it (incremental spend - cost) / cost, before the cost of goods. With ``by``
     (an attribute), the same within each level of it, with warnings for small cells."""
-    from statsmodels.stats.multitest import multipletests
-
     outcome = outcome or cf.outcomes[0]
     f = cf.frame
     groups = [(None, f)] if by is None else list(f.groupby(by, sort=True))
@@ -137,7 +135,7 @@ def arm_results(cf: CampaignFile, outcome: str | None = None, by: str | None = N
         adjusted = []
         for _, g in (out.groupby(keys, sort=False) if keys else [(None, out)]):
             p = g.p_value.fillna(1.0).to_numpy()
-            adjusted.append(pd.Series(multipletests(p, alpha=alpha, method="holm")[1], index=g.index))
+            adjusted.append(pd.Series(holm(p), index=g.index))
         out["p_holm"] = pd.concat(adjusted).sort_index()
         out["significant"] = out.p_holm < alpha
     return out.rename(columns={"contacted": "customers", "test_rate": "arm_rate", "test_rate_low": "arm_rate_low",

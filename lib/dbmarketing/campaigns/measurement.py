@@ -126,6 +126,19 @@ def closed_campaigns(con, as_of=None, triggers: bool = False) -> list[str]:
 # test vs control
 # --------------------------------------------------------------------------------------
 
+def holm(p_values) -> np.ndarray:
+    """Holm's step-down adjustment of p-values for testing several hypotheses at once, in the
+    order given: the i-th smallest of m multiplied by m - i + 1, never below the one before it,
+    at most 1. (statsmodels' ``multipletests(p, method="holm")`` gives the same, and runs a full
+    garbage collection at each call: 0.7 s in a notebook kernel holding its charts and frames.)"""
+    p = np.asarray(p_values, dtype=float)
+    order = np.argsort(p, kind="stable")
+    adjusted = np.maximum.accumulate(p[order] * np.arange(len(p), 0, -1))
+    out = np.empty_like(p)
+    out[order] = np.minimum(adjusted, 1.0)
+    return out
+
+
 def compare_cells(test_responders: int, test_n: int, control_responders: int, control_n: int,
                   alpha: float = 0.05) -> dict:
     """Response rates of a test and a control cell compared (definition 4): rates with Wilson

@@ -21,6 +21,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..campaigns.measurement import holm
 from ..warehouse import NotEnoughData
 from .pool import PROFILE_ATTRIBUTES, attribute_values
 
@@ -43,7 +44,6 @@ def best_profile(base: pd.DataFrame, best: pd.Series, attributes=PROFILE_ATTRIBU
     level, best_customers, customers (all), share_best, share_all, index, z, p_value (two-sided),
     p_holm (adjusted over every value tested), significant (p_holm < ``alpha``). Attributes
     ``base`` lacks are left out."""
-    from statsmodels.stats.multitest import multipletests
     from statsmodels.stats.proportion import proportions_ztest
 
     attributes = [a for a in attributes if a in base.columns]
@@ -71,6 +71,6 @@ def best_profile(base: pd.DataFrame, best: pd.Series, attributes=PROFILE_ATTRIBU
     out["p_holm"] = np.nan
     tested = out.p_value.notna() if len(out) else pd.Series(dtype=bool)
     if tested.any():
-        out.loc[tested, "p_holm"] = multipletests(out.loc[tested, "p_value"], alpha=alpha, method="holm")[1]
+        out.loc[tested, "p_holm"] = holm(out.loc[tested, "p_value"])
     out["significant"] = (out["p_holm"] < alpha).fillna(False).astype(bool) if len(out) else pd.Series(dtype=bool)
     return out
