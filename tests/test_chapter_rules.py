@@ -52,8 +52,9 @@ def test_group_counts_and_type_tables():
     groups = pd.DataFrame({"win back": [True, False, True, True], "vip": [False, False, True, False]})
     out = customers.group_counts(groups).set_index("group")
     assert out.customers.tolist() == [3, 1] and out.share.tolist() == [0.75, 0.25]
-    types = pd.DataFrame({"customer_type4": ["current", "current", "lapsed", "potential"],
-                          "source_system": ["crm", "shop", "crm", "crm"]})
+    types = pd.DataFrame({"source_system": ["crm", "crm", "crm", "shop"],  # customers.type_counts' rows
+                          "customer_type4": ["current", "lapsed", "potential", "current"],
+                          "customer_records": [1, 1, 1, 1]})
     summary = customers.type_summary(types, customers.CUSTOMER_TYPES).set_index("customer_type")
     assert summary.loc["current", "customer_records"] == 2 and summary.loc["current", "share"] == 0.5
     assert summary.loc["distributor", "customer_records"] == 0

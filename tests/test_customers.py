@@ -25,6 +25,11 @@ def test_four_customer_types_hand_made():
     assert t.customer_type4.to_dict() == {"A": "current", "B": "lapsed", "C": "potential", "D": "distributor",
                                           "F": "potential", "G": "potential"}
     assert t.loc["A", "orders"] == 1 and t.loc["C", "orders"] == 0
+    # the same types counted by the database, per source system (notebook 01's table)
+    counts = customers.type_counts(con, "2026-10-31", active_days=365)
+    assert sorted(counts.itertuples(index=False, name=None)) == [
+        ("crm", "current", 1), ("crm", "lapsed", 1), ("crm", "potential", 2), ("dist", "distributor", 1),
+        ("pos", "potential", 1)]
     # the boundary: 2025-10-31 is 365 days before as_of; a purchase on it is no longer current
     con.execute("UPDATE raw.orders SET order_date = DATE '2025-11-01' WHERE order_id = '2'")
     assert customers.customer_types(con, "2026-10-31", 365).set_index("customer_id").loc["B", "customer_type4"] == "current"

@@ -80,9 +80,9 @@ def sample_profiles() -> dict:
 
 def rendered() -> list[str]:
     """Every sentence and worded table of the chapter, on small hand-made inputs."""
-    types = pd.DataFrame({"customer_id": list("abcdef"),
-                          "source_system": ["crm", "crm", "pos", "pos", "distributor", "orders only"],
-                          "customer_type4": ["current", "potential", "lapsed", "current", "distributor", "lapsed"]})
+    types = pd.DataFrame({"source_system": ["crm", "crm", "pos", "pos", "distributor", "orders only"],  # customers.type_counts
+                          "customer_type4": ["current", "potential", "lapsed", "current", "distributor", "lapsed"],
+                          "customer_records": [1, 1, 1, 1, 1, 1]})
     crosstab = pd.crosstab(types.source_system, types.customer_type4).reindex(
         columns=["current", "potential", "lapsed", "distributor"], fill_value=0)
     profiles = sample_profiles()

@@ -3,7 +3,8 @@
 The customer model (notebook 03) builds on the clean ``main`` tables of :mod:`dbmarketing.cleanse`,
 one module a job:
 
-- ``c360``: :func:`customer_types` (the four types of notebook 01); :func:`customer_360` -- one
+- ``c360``: :func:`customer_types` (the four types of notebook 01, per customer) and
+  :func:`type_counts` (counted by source and type in the database); :func:`customer_360` -- one
   row per master customer at ``as_of``: demographics, tenure, type, source, consents, lifecycle
   stage (:class:`LifecycleRules`), revenue, gross margin at product cost, cost to serve
   (:class:`ServiceCosts`), profit, channel and category mix, campaign history, complaints.
@@ -34,6 +35,7 @@ one module a job:
 from .c360 import (
     CUSTOMER_TYPES,
     customer_types,
+    type_counts,
     LIFECYCLE_STAGES,
     CHANNELS,
     TICKET_TYPES,
@@ -96,6 +98,7 @@ __all__ = [
     "stage_counts", "stage_by_type", "profit_bridge", "tier_summary", "group_counts", "type_summary", "types_by_source",
     "CUSTOMER_TYPES",
     "customer_types",
+    "type_counts",
     "LIFECYCLE_STAGES",
     "VALUE_TIERS",
     "CHANNELS",

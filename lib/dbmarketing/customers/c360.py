@@ -29,14 +29,28 @@ CUSTOMER_TYPES = ("current", "potential", "lapsed", "distributor")
 def customer_types(con, as_of, active_days: int = 365, schema: str = "raw") -> pd.DataFrame:
     """One row per customer (current version): customer_id, source_system, customer_type4,
     first and last purchase date and number of orders up to ``as_of``."""
+    return warehouse.sql.run(con, "customers.customer_types", {"as_of": str(as_of), "active_days": int(active_days)},
+                             **_type_parts(con, schema)).df()
+
+
+def type_counts(con, as_of, active_days: int = 365, schema: str = "raw") -> pd.DataFrame:
+    """Customer records per ``source_system`` and ``customer_type4`` (:func:`customer_types`,
+    counted by the database): ``customer_records``. What chapter 01 shows; at 10M customers
+    the per-customer rows would be 10M rows in pandas for a table of a few cells."""
+    sql = warehouse.sql
+    types = sql.text("customers.customer_types", **_type_parts(con, schema))
+    return sql.run(con, "customers.type_counts", {"as_of": str(as_of), "active_days": int(active_days)},
+                   types=types).df()
+
+
+def _type_parts(con, schema: str) -> dict:
     sql = warehouse.sql
     history = sql.text("customers.current_records") if _has_column(con, schema, "customers", "valid_to") else ""
     # in the raw layer, customers known only by their orders are customers too (as cleaning makes them)
     only = (sql.text("customers.with_order_only_customers",
                      order_only_customers=sql.text("warehouse.order_only_customers")) if schema == "raw" else "")
-    return sql.run(con, "customers.customer_types", {"as_of": str(as_of), "active_days": int(active_days)},
-                   customers=sql.ident(schema, "customers"), orders=sql.ident(schema, "orders"),
-                   history=history, order_only=only).df()
+    return {"customers": sql.ident(schema, "customers"), "orders": sql.ident(schema, "orders"),
+            "history": history, "order_only": only}
 
 
 def _has_column(con, schema: str, table: str, column: str) -> bool:

@@ -69,15 +69,18 @@ def group_counts(groups: pd.DataFrame) -> pd.DataFrame:
     return counts.reset_index(names="group")
 
 
-def type_summary(types: pd.DataFrame, order) -> pd.DataFrame:
-    """Customer records per type (``customer_type4``, in the order of ``order``): one row per type
-    with ``customer_records`` and their ``share`` (0-1)."""
-    by_type = types.customer_type4.value_counts().reindex(list(order), fill_value=0)
+def type_summary(counts: pd.DataFrame, order) -> pd.DataFrame:
+    """Customer records per type (``customer_type4``, in the order of ``order``) of
+    :func:`type_counts`: one row per type with ``customer_records`` and their ``share`` (0-1)."""
+    by_type = counts.groupby("customer_type4").customer_records.sum().reindex(list(order), fill_value=0)
     total = by_type.sum()
     return pd.DataFrame({"customer_type": by_type.index, "customer_records": by_type.to_numpy(),
                          "share": (by_type / total).to_numpy() if total else 0.0})
 
 
-def types_by_source(types: pd.DataFrame, order) -> pd.DataFrame:
-    """Customer records per source system (rows) and type (columns, in the order of ``order``)."""
-    return pd.crosstab(types.source_system, types.customer_type4).reindex(columns=list(order), fill_value=0)
+def types_by_source(counts: pd.DataFrame, order) -> pd.DataFrame:
+    """Customer records per source system (rows) and type (columns, in the order of ``order``)
+    of :func:`type_counts`."""
+    return (counts.pivot_table(index="source_system", columns="customer_type4", values="customer_records",
+                               aggfunc="sum", fill_value=0)
+            .reindex(columns=list(order), fill_value=0).astype("int64"))

@@ -105,7 +105,7 @@ def four_types(answer, con=None, as_of=None, active_days: int = 365, **_) -> cou
         return course.Verdict(False, say("ex2_no_date"))
     given = {str(k): int(v) for k, v in dict(answer).items()}
     # the expectation by the chapter's own code (the model answer writes its SQL; the mistakes below are SQL too)
-    found = customers.customer_types(con, as_of, active_days=active_days).customer_type4.value_counts()
+    found = customers.type_counts(con, as_of, active_days=active_days).groupby("customer_type4").customer_records.sum()
     expected = {kind: int(found.get(kind, 0)) for kind in TYPES}
     if sum(expected.values()) == 0:
         return course.Verdict(False, say("ex2_no_customers"))

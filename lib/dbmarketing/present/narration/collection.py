@@ -172,19 +172,21 @@ def profiles_reading(overview: pd.DataFrame, gaps: pd.DataFrame) -> str:
     return text
 
 
-def customer_types(types: pd.DataFrame, as_of) -> str:
-    orders_only = int((types.source_system == "orders only").sum())
+def customer_types(counts: pd.DataFrame, as_of) -> str:
+    """The reading of :func:`dbmarketing.customers.type_counts` (records per source and type)."""
+    records = int(counts.customer_records.sum())
+    orders_only = int(counts.customer_records[counts.source_system == "orders only"].sum())
     if orders_only:
-        return words.text("collection.customer_types_orders_only", as_of=str(as_of), records=len(types),
+        return words.text("collection.customer_types_orders_only", as_of=str(as_of), records=records,
                           orders_only=orders_only)
-    return words.text("collection.customer_types", as_of=str(as_of), records=len(types))
+    return words.text("collection.customer_types", as_of=str(as_of), records=records)
 
 
-def type_table(types: pd.DataFrame, order) -> pd.DataFrame:
+def type_table(counts: pd.DataFrame, order) -> pd.DataFrame:
     """Customer records per type (:func:`dbmarketing.customers.type_summary`), the types in words."""
     from dbmarketing import customers
 
-    out = customers.type_summary(types, order)
+    out = customers.type_summary(counts, order)
     return out.assign(customer_type=out.customer_type.map(words.label))
 
 

@@ -39,6 +39,14 @@ FROM c LEFT JOIN o USING (customer_id)
 WHERE c.signup_date IS NULL OR c.signup_date <= CAST($as_of AS DATE)
 ORDER BY c.customer_id
 
+-- name: type_counts
+-- Customer records per source system and type of four ({{types}}, customers.customer_types):
+-- what chapter 01 shows, counted by the database instead of one row per customer in pandas.
+SELECT source_system, customer_type4, count(*) AS customer_records
+FROM ({{types}}) types
+GROUP BY source_system, customer_type4
+ORDER BY source_system, customer_type4
+
 -- name: source_purchases
 -- Feature source of the 360 view (into {{into}}): the purchases as known at $as_of
 -- ({{sales}}, cleanse.sales_as_of) per customer: dates, orders, gaps between purchase days and
