@@ -68,7 +68,7 @@ def test_01_2_four_customer_types_from_the_raw_layer(raw):
                           min(order_date)
                    FROM raw.orders WHERE customer_id NOT IN (SELECT customer_id FROM raw.customers) GROUP BY 1),
         o AS (SELECT customer_id, max(order_date) AS last FROM raw.orders
-              WHERE order_type = 'sale' AND coalesce(status, 'completed') = 'completed' AND order_date <= $d
+              WHERE coalesce(order_type, 'sale') = 'sale' AND coalesce(status, 'completed') = 'completed' AND order_date <= $d
               GROUP BY 1)
         SELECT CASE WHEN customer_type = 'distributor' THEN 'distributor' WHEN last IS NULL THEN 'potential'
                     WHEN last > $d - 365 THEN 'current' ELSE 'lapsed' END, count(*)

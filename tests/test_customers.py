@@ -30,6 +30,21 @@ def test_four_customer_types_hand_made():
     assert sorted(counts.itertuples(index=False, name=None)) == [
         ("crm", "current", 1), ("crm", "lapsed", 1), ("crm", "potential", 2), ("dist", "distributor", 1),
         ("pos", "potential", 1)]
+    # an export without order type, status or source system (an order log with a bare customer
+    # file): its orders are completed sales, as cleaning reads them; its records are counted
+    # under an unknown source, not left out of the counts
+    con.execute("""INSERT INTO raw.customers (customer_id, customer_type, signup_date, source_system, valid_from, valid_to) VALUES
+        ('H', 'consumer', DATE '2024-01-01', NULL, now(), NULL), ('I', 'consumer', DATE '2024-01-01', NULL, now(), NULL)""")
+    con.execute("""INSERT INTO raw.orders (order_id, customer_id, order_date, order_type, status) VALUES
+        ('8', 'H', DATE '2026-10-30', NULL, NULL)""")
+    t = customers.customer_types(con, "2026-10-31", active_days=365).set_index("customer_id")
+    assert t.loc["H", "customer_type4"] == "current" and t.loc["I", "customer_type4"] == "potential"
+    counts = customers.type_counts(con, "2026-10-31", active_days=365)
+    assert ("unknown", "current", 1) in set(counts.itertuples(index=False, name=None))
+    assert counts.customer_records.sum() == 8
+    assert customers.types_by_source(counts, customers.CUSTOMER_TYPES).loc["unknown"].tolist() == [1, 1, 0, 0]
+    con.execute("DELETE FROM raw.customers WHERE customer_id IN ('H', 'I')")
+    con.execute("DELETE FROM raw.orders WHERE order_id = '8'")
     # the boundary: 2025-10-31 is 365 days before as_of; a purchase on it is no longer current
     con.execute("UPDATE raw.orders SET order_date = DATE '2025-11-01' WHERE order_id = '2'")
     assert customers.customer_types(con, "2026-10-31", 365).set_index("customer_id").loc["B", "customer_type4"] == "current"

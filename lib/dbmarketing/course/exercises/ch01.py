@@ -85,7 +85,7 @@ def _type_counts(con, as_of, active_days: int, all_versions=False, any_sale=Fals
                      AND NOT EXISTS (SELECT 1 FROM raw.customers r WHERE r.customer_id = o.customer_id)
                    GROUP BY customer_id),
         o AS (SELECT customer_id, max(order_date) AS last_purchase FROM raw.orders
-              WHERE order_type = 'sale' {completed} AND order_date <= CAST(? AS DATE) GROUP BY customer_id)
+              WHERE coalesce(order_type, 'sale') = 'sale' {completed} AND order_date <= CAST(? AS DATE) GROUP BY customer_id)
         SELECT CASE WHEN {distributor} THEN 'distributor'
                     WHEN o.last_purchase IS NULL THEN 'potential'
                     WHEN o.last_purchase > CAST(? AS DATE) - CAST(? AS INTEGER) THEN 'current'

@@ -19,14 +19,15 @@ UNION ALL BY NAME ({{order_only_customers}})
 -- One row per customer (current version) of {{customers}} with its type of four at $as_of:
 -- distributor whatever its recency, else potential (never bought), current (bought within the
 -- last $active_days days) or lapsed; with first and last purchase date and orders up to $as_of
--- in {{orders}} (completed sales). Customers who signed up after $as_of are left out.
+-- in {{orders}} (completed sales; an export without order type or status holds sales, completed,
+-- as cleaning reads it). Customers who signed up after $as_of are left out.
 WITH c AS (SELECT customer_id, source_system, customer_type, signup_date FROM {{customers}} {{history}}
            {{order_only}}),
 o AS (
     SELECT customer_id, min(order_date) AS first_purchase, max(order_date) AS last_purchase,
            count(DISTINCT order_id) AS orders
     FROM {{orders}}
-    WHERE order_type = 'sale' AND coalesce(status, 'completed') = 'completed'
+    WHERE coalesce(order_type, 'sale') = 'sale' AND coalesce(status, 'completed') = 'completed'
       AND customer_id IS NOT NULL AND order_date <= CAST($as_of AS DATE)
     GROUP BY customer_id)
 SELECT c.customer_id, c.source_system, c.customer_type,
@@ -42,9 +43,10 @@ ORDER BY c.customer_id
 -- name: type_counts
 -- Customer records per source system and type of four ({{types}}, customers.customer_types):
 -- what chapter 01 shows, counted by the database instead of one row per customer in pandas.
-SELECT source_system, customer_type4, count(*) AS customer_records
+-- Records of no stated source system are counted as 'unknown' (an export without that column).
+SELECT coalesce(source_system, 'unknown') AS source_system, customer_type4, count(*) AS customer_records
 FROM ({{types}}) types
-GROUP BY source_system, customer_type4
+GROUP BY 1, 2
 ORDER BY source_system, customer_type4
 
 -- name: source_purchases
