@@ -27,10 +27,12 @@ CUSTOMER_TYPES = ("current", "potential", "lapsed", "distributor")
 
 
 def customer_types(con, as_of, active_days: int = 365, schema: str = "raw") -> pd.DataFrame:
-    """One row per customer (current version): customer_id, source_system, customer_type4,
-    first and last purchase date and number of orders up to ``as_of``."""
-    return warehouse.sql.run(con, "customers.customer_types", {"as_of": str(as_of), "active_days": int(active_days)},
-                             **_type_parts(con, schema)).df()
+    """One row per customer (current version), by customer number: customer_id, source_system,
+    customer_type, customer_type4 and the last purchase up to ``as_of``. To count them, use
+    :func:`type_counts` (the database counts; nothing per customer comes into pandas)."""
+    out = warehouse.sql.run(con, "customers.customer_types", {"as_of": str(as_of), "active_days": int(active_days)},
+                            **_type_parts(con, schema)).df()
+    return out.sort_values("customer_id", ignore_index=True)
 
 
 def type_counts(con, as_of, active_days: int = 365, schema: str = "raw") -> pd.DataFrame:
