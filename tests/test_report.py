@@ -765,3 +765,27 @@ def test_a_kernel_that_cannot_be_started_ahead_leaves_the_notebook_to_papermill(
     out = run_reports(params, "cold", notebooks_dir=notebooks, reports_dir=tmp_path / "reports", progress=False)
     assert stream_texts(nbformat.read(out / "01_a.ipynb", as_version=4)).strip() == "42"
     assert _kernel_children() == before
+
+
+def test_report_kernels_show_no_duckdb_progress_bar(tmp_path, monkeypatch):
+    """DuckDB shows a progress bar for a query of more than two seconds; in a kernel papermill
+    starts it is a widget, which a report page can only show as one that needs live code (chapter
+    01 at 100M transactions had 34). The runner's kernels turn it off (warehouse.PROGRESS_BAR_ENV);
+    the second notebook takes the variable away again and finds DuckDB's bar on: the setting is
+    what made the difference."""
+    from dbmarketing.reports import kernels
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(kernels, "WARM_IMPORTS", "raise ValueError('planted: kernels as papermill starts them')")
+    cell = ("import os\nfrom dbmarketing import warehouse\n"
+            "if {pop}:\n    os.environ.pop(warehouse.PROGRESS_BAR_ENV)\n"
+            "print(warehouse.connect(':memory:').execute(\"SELECT current_setting('enable_progress_bar')\").fetchone()[0])")
+    notebooks = tmp_path / "notebooks"
+    write_notebook(notebooks / "01_report.ipynb", None, cell.format(pop=False))
+    write_notebook(notebooks / "02_without.ipynb", None, cell.format(pop=True))
+    params = tmp_path / "params.yaml"
+    params.write_text("")
+    out = run_reports(params, "bars", notebooks_dir=notebooks, reports_dir=tmp_path / "reports", progress=False)
+    shown = {name: stream_texts(nbformat.read(out / f"{name}.ipynb", as_version=4)).strip()
+             for name in ("01_report", "02_without")}
+    assert shown == {"01_report": "False", "02_without": "True"}

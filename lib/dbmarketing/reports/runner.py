@@ -211,8 +211,13 @@ def _run(notebooks, params, params_file, plan, run_as_of, run_name, notebooks_di
     # The kernel's own log (a TCP-encryption notice per kernel; "KeyboardInterrupt caught in
     # kernel" when it is shut down after a failed cell) is not for readers. No input history
     # file, as nbclient starts its own kernels: a report needs none, and every kernel of every
-    # run would write the same SQLite file in the home folder (a thread each).
-    kernel_args = ["--IPKernelApp.log_level=CRITICAL", "--HistoryManager.hist_file=:memory:"]
+    # run would write the same SQLite file in the home folder (a thread each). No DuckDB progress
+    # bars (warehouse.PROGRESS_BAR_ENV): nobody watches a report's kernel, and its page would
+    # show each bar's widget as one that needs live code.
+    from dbmarketing.warehouse import PROGRESS_BAR_ENV  # imports duckdb: not at the module's top
+
+    kernel_args = ["--IPKernelApp.log_level=CRITICAL", "--HistoryManager.hist_file=:memory:",
+                   f"--IPKernelApp.exec_lines=import os; os.environ['{PROGRESS_BAR_ENV}'] = 'off'"]
     with KernelsAhead(len(notebooks), kernel_name, cwd, kernel_args) as kernels:
         run_as_of = _run_notebooks(notebooks, params, params_file, plan, run_as_of, manifest, partial, failed, final,
                                    progress, kernel_name, kernel_args, kernels, course)

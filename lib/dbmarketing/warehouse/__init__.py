@@ -28,6 +28,7 @@ from .catalog import (
 )
 from .connection import (
     DEFAULT_PATH,
+    PROGRESS_BAR_ENV,
     DUCKDB_MAGIC,
     SQLITE_MAGIC,
     WAIT_SECONDS,
@@ -49,7 +50,7 @@ from .schema import create_schema
 
 __all__ = [
     # connection
-    "DEFAULT_PATH", "DUCKDB_MAGIC", "SQLITE_MAGIC", "WAIT_SECONDS", "DatabaseBusy", "DatabaseFileError", "Session",
+    "DEFAULT_PATH", "PROGRESS_BAR_ENV", "DUCKDB_MAGIC", "SQLITE_MAGIC", "WAIT_SECONDS", "DatabaseBusy", "DatabaseFileError", "Session",
     "ENGINES", "check_database_file", "compute_on", "connect", "fingerprint", "sha256_file", "upgrade", "create_schema",
     # catalog
     "BOOKKEEPING", "DEEP_PUBLIC", "HIGHLY_PRIVATE", "HISTORY_EXTRA", "MODEL", "PRIVATE", "PUBLIC", "RAW_EXTRA",

@@ -19,6 +19,7 @@ columns a reader's ``clearance`` may see.
 from __future__ import annotations
 
 import hashlib
+import os
 from pathlib import Path
 
 import duckdb
@@ -89,6 +90,13 @@ def memory_limit() -> str:
 
 
 
+# DuckDB shows a progress bar for a query that takes more than two seconds: in JupyterLab a
+# widget, in a terminal a line of text. A report run (dbmarketing.reports) sets this variable to
+# "off" in its kernels: nobody watches them, and the bar's widgets, saved in the notebook without
+# their live code, are what its HTML page would show (at 100M transactions chapter 01 had 34).
+PROGRESS_BAR_ENV = "DBMARKETING_PROGRESS_BAR"
+
+
 class DatabaseBusy(DatabaseFileError):
     """Another process held the database for longer than the wait (one line: who, how long)."""
 
@@ -123,6 +131,8 @@ def _open(path: Path, read_only: bool, wait: float) -> duckdb.DuckDBPyConnection
         try:
             con = duckdb.connect(str(path), read_only=read_only)
             con.execute(f"SET memory_limit = '{memory_limit()}'")
+            if os.environ.get(PROGRESS_BAR_ENV, "").strip().lower() == "off":
+                con.execute("SET enable_progress_bar = false")
             return con
         except duckdb.Error as error:
             text = str(error)
