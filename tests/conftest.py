@@ -123,8 +123,15 @@ def spark_session(tmp_path_factory):
     # no Java code generated and compiled per query, no re-planning between stages, one partition
     # after a shuffle. None of these changes what a query means, only how Spark runs it; the Spark
     # test files took 204-227 s of CPU with Spark's defaults, 197-199 s so (two runs each, 2026-12-07).
+    # The Spark JVM was the largest user of CPU in make test (376 s of the three Spark files' run,
+    # measured from /proc; the Python side 59 s): now expressions are evaluated, not compiled into
+    # Java classes per query (Spark's own tests run both ways), and the JVM compiles Spark's code
+    # with its quick compiler only (C1: the optimizing C2 pays off in long runs, not in a few hundred
+    # small queries) and collects garbage in one thread: 376 s -> 314 s (C1) -> 251 s of JVM CPU,
+    # 262 s -> 249 s of wall time (one run each, 2026-12-08, nothing else running).
     spark = engine.session("local[2]", warehouse=tmp_path_factory.mktemp("spark-warehouse"),
                            config={"spark.sql.codegen.wholeStage": "false", "spark.sql.adaptive.enabled": "false",
-                                   "spark.sql.shuffle.partitions": "1"})
+                                   "spark.sql.shuffle.partitions": "1", "spark.sql.codegen.factoryMode": "NO_CODEGEN",
+                                   "spark.driver.extraJavaOptions": "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC"})
     yield spark
     spark.stop()

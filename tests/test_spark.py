@@ -186,3 +186,14 @@ def test_a_session_of_engine_spark_gives_what_duckdb_gives(cleaned_sample, spark
     with pytest.raises(ValueError, match="engine must be one of duckdb, spark"):
         warehouse.Session(path, engine="postgres")
     duck.release()
+
+
+def test_the_driver_gets_the_workbooks_java_options_and_those_asked_for(spark_session):
+    """``engine.session`` adds the Java options in its ``config`` (here the tests' quick compiler)
+    to its own (the log configuration that keeps Spark's console quiet): the driver's JVM was
+    started with both."""
+    jvm = spark_session.sparkContext._jvm
+    arguments = list(jvm.java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments())
+    assert any(a.startswith("-Dlog4j2.configurationFile=") and a.endswith("log4j2.properties") for a in arguments)
+    assert "-XX:TieredStopAtLevel=1" in arguments and "-XX:+UseSerialGC" in arguments
+    assert spark_session.conf.get("spark.sql.codegen.factoryMode") == "NO_CODEGEN"

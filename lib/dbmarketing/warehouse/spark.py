@@ -71,8 +71,8 @@ def session(master: str = "local[2]", warehouse: str | Path | None = None, memor
             config: dict | None = None):
     """The Spark session (started once per process, then shared): ``master`` (``local[N]`` on
     this machine, or a cluster's ``spark://host:7077``, ``yarn``, ...), the driver's memory,
-    and any further Spark ``config``. Dates are read and written in UTC, the session's
-    time zone, as DuckDB does."""
+    and any further Spark ``config`` (Java options of the driver in it are added to the
+    workbook's own). Dates are read and written in UTC, the session's time zone, as DuckDB does."""
     find_java()
     import warnings
 
@@ -86,8 +86,10 @@ def session(master: str = "local[2]", warehouse: str | Path | None = None, memor
     if master.startswith("local"):  # this machine: no warning that its host name is a loopback address
         os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
     log_config = Path(__file__).with_name("log4j2.properties").as_uri()
+    config = dict(config or {})
+    java_options = " ".join([f"-Dlog4j2.configurationFile={log_config}", config.pop("spark.driver.extraJavaOptions", "")])
     builder = (SparkSession.builder.master(master).appName("dbmarketing")
-               .config("spark.driver.extraJavaOptions", f"-Dlog4j2.configurationFile={log_config}")
+               .config("spark.driver.extraJavaOptions", java_options.strip())
                .config("spark.ui.enabled", "false")
                .config("spark.ui.showConsoleProgress", "false")
                .config("spark.driver.memory", memory)
@@ -96,7 +98,7 @@ def session(master: str = "local[2]", warehouse: str | Path | None = None, memor
                .config("spark.sql.execution.arrow.pyspark.enabled", "true"))
     if warehouse is not None:
         builder = builder.config("spark.sql.warehouse.dir", str(Path(warehouse).resolve()))
-    for key, value in (config or {}).items():
+    for key, value in config.items():
         builder = builder.config(key, value)
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("ERROR")
